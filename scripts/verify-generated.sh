@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Fails when a committed generated artefact differs from what its generator produces now.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/generate.sh
+if ! git diff --exit-code --stat -- proto/gen; then
+  echo "generated files are stale: run 'npm run generate' and commit the result" >&2
+  exit 1
+fi
+if [ -n "$(git status --porcelain -- proto/gen)" ]; then
+  git status --porcelain -- proto/gen >&2
+  echo "generated files are not committed: run 'npm run generate' and commit the result" >&2
+  exit 1
+fi
+echo "generated files are up to date"
