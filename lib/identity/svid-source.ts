@@ -1,0 +1,170 @@
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { errorMessage } from '../errors/accord-error.js';
+import { createGrpcClient, type ClientTls } from '../grpc/grpc-client.js';
+import type { Logger } from '../log/logger.js';
+import { spiffeIdOfCertificate } from '../spiffe/x509-svid.js';
+import { backoffDelayMs } from '../time/backoff.js';
+import type { Clock } from '../time/clock.js';
+import { systemTimers, type TimerHandle, type Timers } from '../time/timers.js';
+import { createCsr } from '../x509/create-csr.js';
+import { sha256Hex } from '../x509/fingerprint.js';
+import { generateEcKeyPair } from '../x509/generate-ec-key-pair.js';
+import { privateKeyToPem } from '../x509/private-key-pem.js';
+import { PkiService } from '../../proto/gen/accord/pki/v1/pki_pb.js';
+import { renewalDelayMs } from './renewal-schedule.js';
+
+/** The SVID a component currently holds. */
+export interface SvidSnapshot {
+  spiffeId: string;
+  certificatePem: string;
+  privateKeyPem: string;
+  privateKey: KeyObject;
+  /** Roots of the own trust domain, PEM, as the PKI last reported them. */
+  rootsPem: string[];
+  notAfter: Date;
+}
+
+export interface SvidSourceOptions {
+  /** `host:port` of the zone PKI. */
+  pkiAddress: string;
+  /** Roots to authenticate the PKI with before the first SVID arrives (e.g. the PKI's `roots.pem`). */
+  pkiRootsPem: readonly string[];
+  /** Bootstrap token for the first SignCSR; renewals authenticate with the current SVID. */
+  bootstrapToken?: string;
+  /** SPIFFE ID the PKI must present; defaults to any server of the roots' trust domain. */
+  expectedPkiId?: string;
+  /** Requested SVID lifetime; 0 or absent takes the PKI's default. */
+  ttlSeconds?: number;
+  clock: Clock;
+  /** Schedules renewals; injected so tests drive renewal without waiting. Defaults to `systemTimers`. */
+  timers?: Timers;
+  logger: Logger;
+  /** Backoff after failed renewals, from `minBackoffMs` doubling up to `maxBackoffMs`. Defaults 1 s and 60 s. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Deadline of one SignCSR call. Default 10 s. */
+  deadlineMs?: number;
+}
+
+/**
+ * Obtains and keeps an X509-SVID from the zone PKI: a fresh key and CSR each time, a bootstrap
+ * token the first time, the current SVID (mTLS) for renewals at 2/3 of the lifetime, capped
+ * backoff on failure while the current SVID stays in use. Listeners hear about every new SVID.
+ */
+export class SvidSource {
+  readonly #options: SvidSourceOptions;
+  readonly #timers: Timers;
+  readonly #listeners = new Set<(svid: SvidSnapshot) => void>();
+  #current: SvidSnapshot | undefined;
+  #handle: TimerHandle | undefined;
+  #failures = 0;
+  #isStopped = false;
+
+  constructor(options: SvidSourceOptions) {
+    this.#options = options;
+    this.#timers = options.timers ?? systemTimers;
+  }
+
+  /** Fetches the first SVID (rejecting if that fails) and schedules its renewal. */
+  async start(): Promise<SvidSnapshot> {
+    this.#isStopped = false;
+    const svid = await this.#fetch();
+    this.#install(svid);
+    return svid;
+  }
+
+  /** The current SVID; throws before `start` resolved. */
+  current(): SvidSnapshot {
+    if (this.#current === undefined) throw new Error('SvidSource not started');
+    return this.#current;
+  }
+
+  /** Calls `listener` with each renewed SVID; returns a function that unsubscribes. */
+  onUpdate(listener: (svid: SvidSnapshot) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Cancels the pending renewal. */
+  stop(): void {
+    this.#isStopped = true;
+    if (this.#handle !== undefined) this.#timers.clearTimeout(this.#handle);
+    this.#handle = undefined;
+  }
+
+  #install(svid: SvidSnapshot): void {
+    this.#current = svid;
+    this.#failures = 0;
+    const certificate = new X509Certificate(svid.certificatePem);
+    this.#options.logger.info('SVID obtained', {
+      spiffeId: svid.spiffeId,
+      notAfter: svid.notAfter.toISOString(),
+      fingerprint: sha256Hex(certificate.raw),
+    });
+    for (const listener of this.#listeners) listener(svid);
+    this.#schedule(renewalDelayMs(new Date(certificate.validFrom), svid.notAfter, this.#options.clock.now()));
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#isStopped) return;
+    this.#handle = this.#timers.setTimeout(() => {
+      void this.#renew();
+    }, delayMs);
+  }
+
+  async #renew(): Promise<void> {
+    this.#handle = undefined;
+    try {
+      const svid = await this.#fetch();
+      if (!this.#isStopped) this.#install(svid);
+    } catch (error) {
+      this.#failures += 1;
+      const delayMs = backoffDelayMs(this.#failures - 1, {
+        initialDelayMs: this.#options.minBackoffMs ?? 1000,
+        maxDelayMs: this.#options.maxBackoffMs ?? 60_000,
+      });
+      this.#options.logger.warn('SVID renewal failed', {
+        error: errorMessage(error),
+        failures: this.#failures,
+        retryInMs: delayMs,
+      });
+      this.#schedule(delayMs);
+    }
+  }
+
+  async #fetch(): Promise<SvidSnapshot> {
+    const keys = await generateEcKeyPair();
+    const csr = await createCsr(keys);
+    const current = this.#current;
+    const tls: ClientTls = {
+      caPems: current?.rootsPem ?? this.#options.pkiRootsPem,
+      ...(current === undefined
+        ? {}
+        : { certificatePem: current.certificatePem, privateKeyPem: current.privateKeyPem }),
+      ...(this.#options.expectedPkiId === undefined ? {} : { expectedServerId: this.#options.expectedPkiId }),
+    };
+    const bootstrapToken = current === undefined ? this.#options.bootstrapToken : undefined;
+    const client = createGrpcClient(PkiService, this.#options.pkiAddress, tls, {
+      deadlineMs: this.#options.deadlineMs ?? 10_000,
+      ...(bootstrapToken === undefined ? {} : { bearerToken: bootstrapToken }),
+    });
+    try {
+      const response = await client.signCSR({ csr, ttlSeconds: this.#options.ttlSeconds ?? 0 });
+      const certificate = new X509Certificate(response.certificate);
+      const privateKeyPem = await privateKeyToPem(keys.privateKey);
+      const privateKey = createPrivateKey(privateKeyPem);
+      if (!certificate.checkPrivateKey(privateKey))
+        throw new Error('the PKI returned a certificate for another key');
+      return {
+        spiffeId: spiffeIdOfCertificate(certificate).uri,
+        certificatePem: response.certificate,
+        privateKeyPem,
+        privateKey,
+        rootsPem: response.rootCertificates,
+        notAfter: new Date(certificate.validTo),
+      };
+    } finally {
+      client.close();
+    }
+  }
+}

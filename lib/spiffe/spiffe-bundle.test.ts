@@ -1,0 +1,56 @@
+import { X509Certificate } from 'node:crypto';
+import { createTestZone, type TestZone } from '../../test/support/test-zone.js';
+import {
+  parseSpiffeBundle,
+  renderSpiffeBundle,
+  spiffeBundleRoots,
+  x509SvidBundleKey,
+} from './spiffe-bundle.js';
+
+let zoneA: TestZone;
+let zoneB: TestZone;
+
+beforeAll(async () => {
+  [zoneA, zoneB] = await Promise.all([createTestZone('zone-a'), createTestZone('zone-b')]);
+});
+
+describe('x509SvidBundleKey', () => {
+  it('renders a root as an EC JWK with use x509-svid and the DER root in x5c', () => {
+    const key = x509SvidBundleKey(zoneA.rootPem);
+    expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', use: 'x509-svid' });
+    expect(new X509Certificate(Buffer.from(key.x5c[0], 'base64')).fingerprint256).toBe(
+      zoneA.root.fingerprint256,
+    );
+  });
+});
+
+describe('renderSpiffeBundle and parseSpiffeBundle', () => {
+  it('reads back the roots and sequence it rendered, in order', () => {
+    const document = renderSpiffeBundle([zoneA.rootPem, zoneB.rootPem], 7);
+    const parsed = parseSpiffeBundle(JSON.stringify(document));
+    expect(parsed?.spiffe_sequence).toBe(7);
+    expect(parsed === undefined ? [] : spiffeBundleRoots(parsed)).toEqual([
+      zoneA.root.raw.toString('base64'),
+      zoneB.root.raw.toString('base64'),
+    ]);
+  });
+
+  it.each([
+    ['text that is not JSON', '{"keys": ['],
+    ['a JSON value that is not an object', '42'],
+    ['a document without keys', '{"spiffe_sequence": 1}'],
+    ['a document without a sequence', '{"keys": []}'],
+    ['a fractional sequence', '{"keys": [], "spiffe_sequence": 1.5}'],
+    [
+      'a key of another use',
+      '{"keys": [{"kty": "EC", "use": "wit-svid", "x5c": ["AA=="]}], "spiffe_sequence": 1}',
+    ],
+    ['a key without x5c', '{"keys": [{"kty": "EC", "use": "x509-svid"}], "spiffe_sequence": 1}'],
+    [
+      'a key with two certificates',
+      '{"keys": [{"kty": "EC", "use": "x509-svid", "x5c": ["AA==", "AA=="]}], "spiffe_sequence": 1}',
+    ],
+  ])('treats %s as no bundle', (_, text) => {
+    expect(parseSpiffeBundle(text)).toBeUndefined();
+  });
+});
