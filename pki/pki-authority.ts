@@ -1,0 +1,243 @@
+import { X509Certificate, type webcrypto } from 'node:crypto';
+import { exportJWK } from 'jose';
+import { PermissionDeniedError, UnauthenticatedError } from '../lib/errors/accord-error.js';
+import type { Logger } from '../lib/log/logger.js';
+import { spiffeIdOf, type SpiffeId } from '../lib/spiffe/spiffe-id.js';
+import type { TrustBundleSet, VerifiedSvid } from '../lib/spiffe/x509-svid.js';
+import type { Clock } from '../lib/time/clock.js';
+import { sha256Hex } from '../lib/x509/fingerprint.js';
+import { generateEcKeyPair } from '../lib/x509/generate-ec-key-pair.js';
+import { issueX509Svid } from '../lib/x509/issue-x509-svid.js';
+import { privateKeyToPem } from '../lib/x509/private-key-pem.js';
+import { verifyCsr } from '../lib/x509/verify-csr.js';
+import { loadCaMaterial, type CaMaterial, type LoadedRoot } from './ca-material.js';
+import type { CaStore } from './ca-store.js';
+import { createCaState, type RootPolicy } from './create-ca-state.js';
+import { issueWit } from './issue-wit.js';
+import { bundleSequence, rootsInBundle } from './root-retention.js';
+import { buildSpiffeBundle } from './spiffe-bundle.js';
+import { decideSvidValidity, type SvidLifetimePolicy } from './svid-validity.js';
+
+/** The SPIFFE ID path of the PKI's own serving SVID. */
+export const pkiSpiffePath = '/accord/pki';
+
+/** Lifetime policy of WITs. */
+export interface WitLifetimePolicy {
+  defaultTtlSeconds: number;
+  maxTtlSeconds: number;
+}
+
+/** Dependencies and policy of a zone PKI. */
+export interface PkiAuthorityOptions {
+  store: CaStore;
+  trustDomain: string;
+  clock: Clock;
+  svidLifetime: SvidLifetimePolicy;
+  witLifetime: WitLifetimePolicy;
+  rootPolicy: RootPolicy;
+  bundleRefreshHintSeconds: number;
+  logger: Logger;
+}
+
+/** The zone's roots as `GetCA` reports them. */
+export interface CaInfo {
+  trustDomain: string;
+  /** PEM, signing root first. */
+  rootCertificatePems: string[];
+  activeRootHash: string;
+}
+
+/** An issued X509-SVID. */
+export interface IssuedSvid {
+  spiffeId: SpiffeId;
+  certificatePem: string;
+  rootCertificatePems: string[];
+  notAfter: Date;
+}
+
+/** An SVID with its freshly generated key, for the PKI's own TLS. */
+export interface SelfIssuedSvid {
+  certificatePem: string;
+  privateKeyPem: string;
+  notAfter: Date;
+}
+
+/** A signed WIT. */
+export interface IssuedWit {
+  token: string;
+  expiresAt: Date;
+}
+
+/**
+ * The zone PKI's domain core: root CA, X509-SVID issuance, WITs and the bundle. Callers pass an
+ * already *authenticated* identity; this class decides what that identity gets, never the CSR.
+ */
+export class PkiAuthority {
+  readonly trustDomain: string;
+  readonly #options: PkiAuthorityOptions;
+  #material: CaMaterial;
+
+  private constructor(options: PkiAuthorityOptions, material: CaMaterial) {
+    this.trustDomain = options.trustDomain;
+    this.#options = options;
+    this.#material = material;
+  }
+
+  /** Loads the zone CA, creating it if absent (create-if-absent: concurrent starts share one root). */
+  static async open(options: PkiAuthorityOptions): Promise<PkiAuthority> {
+    const existing = await options.store.load();
+    const state =
+      existing ??
+      (await options.store.createIfAbsent(
+        await createCaState(options.trustDomain, options.clock.now(), options.rootPolicy),
+      ));
+    const authority = new PkiAuthority(options, await loadCaMaterial(state));
+    options.logger.info('zone CA loaded', {
+      trustDomain: options.trustDomain,
+      activeRootHash: authority.getCa().activeRootHash,
+      roots: state.roots.length,
+    });
+    return authority;
+  }
+
+  /** Re-reads the store so a rotation made by `accord-pki rotate` takes effect; true if it changed. */
+  async reload(): Promise<boolean> {
+    const state = await this.#options.store.load();
+    if (state === undefined || state.version === this.#material.state.version) return false;
+    this.#material = await loadCaMaterial(state);
+    this.#options.logger.info('zone CA reloaded', {
+      version: state.version,
+      activeRootHash: this.getCa().activeRootHash,
+    });
+    return true;
+  }
+
+  getCa(): CaInfo {
+    const roots = this.#bundleRoots();
+    return {
+      trustDomain: this.trustDomain,
+      rootCertificatePems: roots.map((root) => root.certificatePem),
+      activeRootHash: sha256Hex(this.#signingRoot().certificate.raw),
+    };
+  }
+
+  /** The zone's SPIFFE bundle document (JSON) and its sequence. */
+  getBundle(): Promise<{ trustDomain: string; bundleJson: string; sequence: number }> {
+    const sequence = bundleSequence(this.#material.state, this.#options.clock.now());
+    const document = buildSpiffeBundle({
+      rootCertificatePems: this.#bundleRoots().map((root) => root.certificatePem),
+      witPublicJwk: this.#material.witPublicJwk,
+      witKeyId: this.#material.witKeyId,
+      sequence,
+      refreshHintSeconds: this.#options.bundleRefreshHintSeconds,
+    });
+    return Promise.resolve({ trustDomain: this.trustDomain, bundleJson: JSON.stringify(document), sequence });
+  }
+
+  /** This zone's roots keyed by trust domain, for verifying callers' client certificates. */
+  trustBundles(): TrustBundleSet {
+    return new Map([[this.trustDomain, this.#bundleRoots().map((root) => root.certificate)]]);
+  }
+
+  /**
+   * Issues an X509-SVID for `caller` (the authenticated identity) to the key that signed the CSR.
+   * Whatever the CSR's subject or SANs say is ignored.
+   */
+  async signCsr(caller: SpiffeId, csrPem: string, requestedTtlSeconds: number): Promise<IssuedSvid> {
+    this.#requireOwnWorkload(caller);
+    const csr = await verifyCsr(csrPem);
+    return this.#issue(caller, csr.publicKey, requestedTtlSeconds);
+  }
+
+  /**
+   * Issues a WIT for a caller authenticated by its SVID, bound (`cnf.jwk`) to that SVID's key, and
+   * never outliving it.
+   */
+  async issueWit(caller: VerifiedSvid | undefined, requestedTtlSeconds: number): Promise<IssuedWit> {
+    if (caller === undefined) throw new UnauthenticatedError('IssueWIT requires a client SVID');
+    this.#requireOwnWorkload(caller.spiffeId);
+    const now = this.#options.clock.now();
+    const policy = this.#options.witLifetime;
+    const ttlSeconds = Math.min(
+      requestedTtlSeconds === 0 ? policy.defaultTtlSeconds : requestedTtlSeconds,
+      policy.maxTtlSeconds,
+    );
+    const expiresAt = new Date(
+      Math.min(now.getTime() + ttlSeconds * 1000, Date.parse(caller.certificate.validTo)),
+    );
+    const token = await issueWit({
+      signingKey: this.#material.witSigningKey,
+      keyId: this.#material.witKeyId,
+      issuer: spiffeIdOf(this.trustDomain, '').uri,
+      subject: caller.spiffeId.uri,
+      confirmationJwk: await exportJWK(caller.certificate.publicKey),
+      issuedAt: now,
+      expiresAt,
+    });
+    return { token, expiresAt };
+  }
+
+  /** Issues the PKI's own serving SVID (`spiffe://<td>/accord/pki`) with a new key. */
+  async issueOwnSvid(): Promise<SelfIssuedSvid> {
+    const keys = await generateEcKeyPair();
+    const issued = await this.#issue(spiffeIdOf(this.trustDomain, pkiSpiffePath), keys.publicKey, 0);
+    return {
+      certificatePem: issued.certificatePem,
+      privateKeyPem: await privateKeyToPem(keys.privateKey),
+      notAfter: issued.notAfter,
+    };
+  }
+
+  async #issue(
+    spiffeId: SpiffeId,
+    publicKey: webcrypto.CryptoKey,
+    requestedTtlSeconds: number,
+  ): Promise<IssuedSvid> {
+    const root = this.#signingRoot();
+    const validity = decideSvidValidity(
+      this.#options.clock.now(),
+      requestedTtlSeconds,
+      this.#options.svidLifetime,
+      new Date(root.certificate.validTo),
+    );
+    const certificatePem = await issueX509Svid({
+      issuerCertificatePem: root.certificatePem,
+      issuerKeys: root.keys,
+      subjectPublicKey: publicKey,
+      spiffeId,
+      validity,
+    });
+    this.#options.logger.info('SVID issued', {
+      spiffeId: spiffeId.uri,
+      notAfter: validity.notAfter.toISOString(),
+      fingerprint: sha256Hex(new X509Certificate(certificatePem).raw),
+    });
+    return {
+      spiffeId,
+      certificatePem,
+      rootCertificatePems: this.getCa().rootCertificatePems,
+      notAfter: validity.notAfter,
+    };
+  }
+
+  #requireOwnWorkload(caller: SpiffeId): void {
+    if (caller.trustDomain !== this.trustDomain) {
+      throw new PermissionDeniedError(`identities of trust domain ${caller.trustDomain} are not issued here`);
+    }
+    if (caller.path === '')
+      throw new PermissionDeniedError('the trust domain ID itself cannot be issued to a workload');
+  }
+
+  #signingRoot(): LoadedRoot {
+    const [root] = this.#material.roots;
+    if (root === undefined) throw new Error('CA state has no root');
+    return root;
+  }
+
+  #bundleRoots(): LoadedRoot[] {
+    const kept = new Set(
+      rootsInBundle(this.#material.state, this.#options.clock.now()).map((root) => root.certificatePem),
+    );
+    return this.#material.roots.filter((root) => kept.has(root.certificatePem));
+  }
+}

@@ -1,0 +1,130 @@
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import { errorMessage } from '../lib/errors/accord-error.js';
+import { writeFileAtomic } from '../lib/fs/atomic-write.js';
+import { startGrpcServer, type GrpcServer } from '../lib/grpc/grpc-server.js';
+import { startOpsServer, type OpsServer } from '../lib/http/ops-server.js';
+import { renewalDelayMs } from '../lib/identity/renewal-schedule.js';
+import type { Logger } from '../lib/log/logger.js';
+import { verifyX509Svid } from '../lib/spiffe/x509-svid.js';
+import type { Clock } from '../lib/time/clock.js';
+import { FileCaStore } from './file-ca-store.js';
+import { LocalAuthenticator } from './local-authenticator.js';
+import { PkiAuthority } from './pki-authority.js';
+import type { PkiConfig } from './pki-config.js';
+import { createPkiService } from './pki-service.js';
+
+/** File (public) that local-mode clients read to authenticate the PKI on first contact. */
+export const rootsFileName = 'roots.pem';
+
+/** A running zone PKI. */
+export interface RunningPki {
+  readonly authority: PkiAuthority;
+  readonly grpcPort: number;
+  readonly opsPort: number;
+  close(): Promise<void>;
+}
+
+/** Dependencies of the PKI server besides its config. */
+export interface PkiServerDependencies {
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+}
+
+/**
+ * Starts the zone PKI in local mode: loads or creates the CA in `storeDir`, serves
+ * `accord.pki.v1` over TLS with its own SVID (renewed at 2/3 of its life), re-reads the store so
+ * rotations take effect, and publishes `roots.pem` for clients.
+ */
+export async function startPkiServer(
+  config: PkiConfig,
+  dependencies: PkiServerDependencies,
+): Promise<RunningPki> {
+  const { clock, logger } = dependencies;
+  const authority = await PkiAuthority.open({
+    store: new FileCaStore(config.storeDir),
+    trustDomain: config.trustDomain,
+    clock,
+    svidLifetime: {
+      defaultTtlSeconds: config.svidTtlSeconds,
+      maxTtlSeconds: config.svidMaxTtlSeconds,
+      backdateSeconds: config.clockSkewSeconds,
+    },
+    witLifetime: { defaultTtlSeconds: config.witTtlSeconds, maxTtlSeconds: config.witMaxTtlSeconds },
+    rootPolicy: { rootTtlSeconds: config.rootTtlSeconds, backdateSeconds: config.clockSkewSeconds },
+    bundleRefreshHintSeconds: config.bundleRefreshHintSeconds,
+    logger,
+  });
+  const writeRoots = () =>
+    writeFileAtomic(join(config.storeDir, rootsFileName), authority.getCa().rootCertificatePems.join(''));
+  await writeRoots();
+  const ownSvid = await authority.issueOwnSvid();
+  const grpcServer: GrpcServer = await startGrpcServer({
+    host: config.listen.host,
+    port: config.listen.port,
+    identity: ownSvid,
+    clientCaPems: authority.getCa().rootCertificatePems,
+    verifyPeer: (leaf) => verifyX509Svid(leaf, authority.trustBundles(), clock.now()),
+    services: [
+      createPkiService(authority, new LocalAuthenticator(config.trustDomain, config.bootstrapTokens)),
+    ],
+    logger,
+    metrics: dependencies.registry,
+  });
+
+  let renewalTimer: NodeJS.Timeout | undefined;
+  const renewOwnSvid = async () => {
+    try {
+      const svid = await authority.issueOwnSvid();
+      grpcServer.updateIdentity(svid);
+      scheduleRenewal(svid.notAfter);
+    } catch (error) {
+      logger.error('PKI serving SVID renewal failed', { error: errorMessage(error) });
+      scheduleRenewal(new Date(clock.now().getTime() + 60_000));
+    }
+  };
+  const scheduleRenewal = (notAfter: Date) => {
+    const notBefore = new Date(clock.now().getTime() - config.clockSkewSeconds * 1000);
+    renewalTimer = setTimeout(() => void renewOwnSvid(), renewalDelayMs(notBefore, notAfter, clock.now()));
+    renewalTimer.unref();
+  };
+  scheduleRenewal(ownSvid.notAfter);
+
+  const reload = async () => {
+    try {
+      if (!(await authority.reload())) return;
+      grpcServer.updateClientCas(authority.getCa().rootCertificatePems);
+      await writeRoots();
+      await renewOwnSvid();
+    } catch (error) {
+      logger.warn('CA store reload failed', { error: errorMessage(error) });
+    }
+  };
+  const reloadTimer = setInterval(() => void reload(), config.storeReloadIntervalSeconds * 1000);
+  reloadTimer.unref();
+
+  const opsServer: OpsServer = await startOpsServer({
+    host: config.ops.host,
+    port: config.ops.port,
+    registry: dependencies.registry,
+    isReady: () => true,
+    logger,
+  });
+  logger.info('PKI started', {
+    trustDomain: config.trustDomain,
+    grpcPort: grpcServer.port,
+    opsPort: opsServer.port,
+  });
+
+  return {
+    authority,
+    grpcPort: grpcServer.port,
+    opsPort: opsServer.port,
+    close: async () => {
+      clearInterval(reloadTimer);
+      clearTimeout(renewalTimer);
+      await Promise.all([grpcServer.close(), opsServer.close()]);
+    },
+  };
+}
