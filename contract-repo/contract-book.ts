@@ -1,0 +1,86 @@
+import type { TrustContract } from '../lib/contract/trust-contract.js';
+import type { ContractEventRecord } from './contract-event.js';
+import { applyContractEvent } from './contract-transition.js';
+
+/** A contract's change after one event: its new state, or its last state with `isDeleted`. */
+export interface ContractChange {
+  readonly sequence: number;
+  readonly contract: TrustContract;
+  readonly isDeleted: boolean;
+}
+
+/**
+ * The repository's in-memory state: the fold of the audit log, with an index from trust domain to
+ * contract ids so that a zone's queries cost what its own contracts cost, not what the whole store
+ * holds. Deleted contracts leave a tombstone so a resumed watch can report the deletion.
+ */
+export class ContractBook {
+  readonly #contracts = new Map<string, TrustContract>();
+  readonly #idsByTrustDomain = new Map<string, Set<string>>();
+  readonly #tombstones = new Map<string, TrustContract>();
+
+  /** Number of live contracts. */
+  get size(): number {
+    return this.#contracts.size;
+  }
+
+  get(id: string): TrustContract | undefined {
+    return this.#contracts.get(id);
+  }
+
+  /** Every live contract, in creation order. */
+  all(): IterableIterator<TrustContract> {
+    return this.#contracts.values();
+  }
+
+  /** The live contracts `trustDomain` participates in. */
+  *ofTrustDomain(trustDomain: string): Generator<TrustContract> {
+    for (const id of this.#idsByTrustDomain.get(trustDomain) ?? []) {
+      const contract = this.#contracts.get(id);
+      if (contract !== undefined) yield contract;
+    }
+  }
+
+  /** The latest state of `id` as a watcher should learn it: live, or deleted (tombstone). */
+  latest(id: string): ContractChange | undefined {
+    const live = this.#contracts.get(id);
+    if (live !== undefined) return { sequence: live.revision, contract: live, isDeleted: false };
+    const tombstone = this.#tombstones.get(id);
+    return tombstone === undefined
+      ? undefined
+      : { sequence: tombstone.revision, contract: tombstone, isDeleted: true };
+  }
+
+  /** The state after `record`, without changing the book: throws when the transition is not allowed. */
+  preview(record: ContractEventRecord): TrustContract | undefined {
+    return applyContractEvent(this.#contracts.get(record.contractId), record);
+  }
+
+  /** Applies `record` (already durable) and returns the change it made. */
+  apply(record: ContractEventRecord): ContractChange {
+    const before = this.#contracts.get(record.contractId);
+    const after = applyContractEvent(before, record);
+    if (after === undefined) {
+      if (before === undefined) throw new Error(`contract ${record.contractId} vanished`);
+      const tombstone = { ...before, revision: record.sequence };
+      this.#contracts.delete(record.contractId);
+      this.#tombstones.set(record.contractId, tombstone);
+      for (const participant of before.participants)
+        this.#idsByTrustDomain.get(participant.trustDomain)?.delete(before.id);
+      return { sequence: record.sequence, contract: tombstone, isDeleted: true };
+    }
+    this.#contracts.set(after.id, after);
+    this.#tombstones.delete(after.id);
+    if (before === undefined) {
+      for (const participant of after.participants) {
+        let ids = this.#idsByTrustDomain.get(participant.trustDomain);
+        if (ids === undefined) {
+          ids = new Set();
+          this.#idsByTrustDomain.set(participant.trustDomain, ids);
+        }
+        ids.add(after.id);
+      }
+    }
+    return { sequence: record.sequence, contract: after, isDeleted: false };
+  }
+}

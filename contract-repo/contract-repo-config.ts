@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
+import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
+import { defaultRepositoryLimits } from './contract-repository.js';
+
+/** The config file kind of the contract repository. */
+export const contractRepoConfigKind = 'ContractRepoConfig';
+
+const spiffeIdString = z.string().refine(
+  (value) => {
+    try {
+      parseSpiffeId(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a valid SPIFFE ID such as spiffe://zone-a.example/accord/admin' },
+);
+
+const endpoint = (defaultPort: number) =>
+  z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(defaultPort),
+    })
+    .prefault({});
+
+/**
+ * The contract repository's configuration, the single source of its types, defaults and
+ * validation. Secrets appear only as file paths.
+ */
+export const contractRepoConfigSchema = z.object({
+  /** gRPC listen address. */
+  listen: endpoint(8444),
+  /** `/healthz`, `/readyz`, `/metrics`. */
+  ops: endpoint(9091),
+  /** Directory holding `audit-log.jsonl`, the repository's only state. */
+  dataDir: z.string().min(1),
+  /** SPIFFE IDs allowed to propose, revoke, delete, list everything and read the audit log. */
+  admins: z.array(spiffeIdString).default([]),
+  /** Zones whose SVIDs may call: each trust domain with its root CA file (PEM, one or more roots). */
+  enrolledZones: z
+    .array(
+      z.object({
+        trustDomain: z
+          .string()
+          .refine(isValidTrustDomain, { message: 'must be a valid SPIFFE trust domain name' }),
+        rootCaFile: z.string().min(1),
+      }),
+    )
+    .min(1, 'at least one zone must be enrolled, or no client can authenticate'),
+  /** The repository's own TLS identity (an X509-SVID); re-read when the files change. */
+  tls: z.object({ certificateFile: z.string().min(1), privateKeyFile: z.string().min(1) }),
+  /** How often TLS identity and enrolled roots are re-read from their files. */
+  reloadIntervalSeconds: z.number().int().positive().default(30),
+  limits: z
+    .object({
+      maxReceiveMessageBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .default(1024 * 1024),
+      maxContracts: z.number().int().positive().default(defaultRepositoryLimits.maxContracts),
+      maxWatchers: z.number().int().positive().default(defaultRepositoryLimits.maxWatchers),
+      maxApprovalClockSkewSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(defaultRepositoryLimits.maxApprovalClockSkewMs / 1000),
+    })
+    .prefault({}),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  logFormat: z.enum(['json', 'text']).default('json'),
+});
+
+/** Validated contract repository configuration. */
+export type ContractRepoConfig = z.output<typeof contractRepoConfigSchema>;

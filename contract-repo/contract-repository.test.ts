@@ -1,0 +1,431 @@
+import { webcrypto } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyAuditChain } from '../lib/contract/audit-chain.js';
+import { canonicalApprovalBytes } from '../lib/contract/canonical-approval.js';
+import { signApproval } from '../lib/contract/approval-signature.js';
+import { createTestZone, type TestSvid, type TestZone } from '../test/support/test-zone.js';
+import type { ContractApproval, TrustContract } from '../lib/contract/trust-contract.js';
+import { validateProposal } from '../lib/contract/validate-proposal.js';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+} from '../lib/errors/accord-error.js';
+import { silentLogger } from '../lib/log/logger.js';
+import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
+import { ManualClock } from '../lib/time/clock.js';
+import { callerOf, type Caller } from './contract-authorization.js';
+import { ContractRepository } from './contract-repository.js';
+import type { WatchEvent } from './contract-watcher.js';
+import { FileContractStore } from './file-contract-store.js';
+
+const adminId = 'spiffe://zone-a.example/accord/admin';
+const admins = new Set([adminId]);
+const caller = (uri: string): Caller => callerOf({ spiffeId: parseSpiffeId(uri) }, admins);
+const admin = caller(adminId);
+const zoneACaller = caller('spiffe://zone-a.example/ops');
+const zoneBCaller = caller('spiffe://zone-b.example/ops');
+const zoneCCaller = caller('spiffe://zone-c.example/ops');
+
+let zoneA: TestZone;
+let zoneB: TestZone;
+let zoneC: TestZone;
+let signerA: TestSvid;
+let signerB: TestSvid;
+let signerC: TestSvid;
+let directory: string;
+let clock: ManualClock;
+let repository: ContractRepository;
+
+beforeAll(async () => {
+  [zoneA, zoneB, zoneC] = await Promise.all([
+    createTestZone('zone-a'),
+    createTestZone('zone-b'),
+    createTestZone('zone-c'),
+  ]);
+  [signerA, signerB, signerC] = await Promise.all([
+    zoneA.issue('/ops'),
+    zoneB.issue('/ops'),
+    zoneC.issue('/ops'),
+  ]);
+});
+
+beforeEach(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'contract-repository-'));
+  clock = new ManualClock(new Date());
+  repository = await open();
+});
+
+afterEach(async () => {
+  await repository.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+function open(): Promise<ContractRepository> {
+  return ContractRepository.open({
+    store: new FileContractStore(directory, silentLogger),
+    clock,
+    logger: silentLogger,
+    admins,
+  });
+}
+
+function proposeAB(id = 'ab'): Promise<TrustContract> {
+  return repository.propose(
+    admin,
+    validateProposal({ id, participants: [zoneA.participant, zoneB.participant] }),
+  );
+}
+
+/** Signs like an attacker's own tooling would: no self-check. */
+async function forge(
+  contract: TrustContract,
+  participant: string,
+  signer: TestSvid,
+): Promise<ContractApproval> {
+  const signedAt = clock.now();
+  const bytes = canonicalApprovalBytes(contract, participant, signedAt);
+  const signature = new Uint8Array(
+    await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, signer.privateKey, bytes),
+  );
+  return { participant, signature, certificateChainDer: [signer.certificateDer], signedAt };
+}
+
+function approvalOf(
+  contract: TrustContract,
+  participant: string,
+  signer: TestSvid,
+): Promise<ContractApproval> {
+  return signApproval(contract, participant, signer.signer, clock.now());
+}
+
+describe('ContractRepository consent state machine', () => {
+  it('keeps a contract proposed until every participant approved, then makes it active', async () => {
+    const proposed = await proposeAB();
+    expect(proposed.state).toBe('proposed');
+    expect(proposed.proposedBy).toBe(adminId);
+    const afterA = await repository.approve(zoneACaller, 'ab', await approvalOf(proposed, 'zone-a', signerA));
+    expect(afterA.state).toBe('proposed');
+    expect(repository.partners(zoneACaller)).toEqual([]);
+    const afterB = await repository.approve(zoneBCaller, 'ab', await approvalOf(proposed, 'zone-b', signerB));
+    expect(afterB.state).toBe('active');
+    expect(repository.partners(zoneACaller).map((partner) => partner.rootSha256)).toEqual([zoneB.rootSha256]);
+    expect(repository.partners(zoneBCaller).map((partner) => partner.contractIds)).toEqual([['ab']]);
+  });
+
+  it('makes revocation terminal and removes the trust at once', async () => {
+    const proposed = await proposeAB();
+    await repository.approve(zoneACaller, 'ab', await approvalOf(proposed, 'zone-a', signerA));
+    await repository.approve(zoneBCaller, 'ab', await approvalOf(proposed, 'zone-b', signerB));
+    const revoked = await repository.revoke(zoneBCaller, 'ab', 'rotating partners');
+    expect(revoked.state).toBe('revoked');
+    expect(revoked.revocation).toMatchObject({
+      revokedBy: 'spiffe://zone-b.example/ops',
+      reason: 'rotating partners',
+    });
+    expect(repository.partners(zoneACaller)).toEqual([]);
+    await expect(repository.revoke(zoneACaller, 'ab', '')).rejects.toThrow(FailedPreconditionError);
+  });
+
+  it('refuses an approval for a revoked contract and a second approval by the same participant', async () => {
+    const proposed = await proposeAB();
+    const approvalA = await approvalOf(proposed, 'zone-a', signerA);
+    await repository.approve(zoneACaller, 'ab', approvalA);
+    await expect(repository.approve(zoneACaller, 'ab', approvalA)).rejects.toThrow(AlreadyExistsError);
+    await repository.revoke(admin, 'ab', 'stop');
+    await expect(
+      repository.approve(zoneBCaller, 'ab', await approvalOf(proposed, 'zone-b', signerB)),
+    ).rejects.toThrow(FailedPreconditionError);
+  });
+
+  it('assigns a UUID when the proposal has no id and refuses a duplicate id', async () => {
+    const contract = await repository.propose(
+      admin,
+      validateProposal({ id: '', participants: [zoneA.participant, zoneB.participant] }),
+    );
+    expect(contract.id).toMatch(/^[0-9a-f-]{36}$/);
+    await proposeAB();
+    await expect(proposeAB()).rejects.toThrow(AlreadyExistsError);
+  });
+
+  it('never stores a rejected approval', async () => {
+    const proposed = await proposeAB();
+    const forged = await approvalOf(proposed, 'zone-a', signerA);
+    const headBefore = repository.head.sequence;
+    await expect(
+      repository.approve(zoneACaller, 'ab', { ...forged, signature: new Uint8Array(64) }),
+    ).rejects.toThrow(PermissionDeniedError);
+    expect(repository.head.sequence).toBe(headBefore);
+    expect(repository.get(admin, 'ab').approvals).toEqual([]);
+  });
+
+  it('refuses an approval signed outside the allowed clock skew', async () => {
+    const proposed = await proposeAB();
+    const approval = await approvalOf(proposed, 'zone-a', signerA);
+    clock.advance(10 * 60 * 1000);
+    await expect(repository.approve(zoneACaller, 'ab', approval)).rejects.toThrow(
+      /approval.signed_at: .* away from the repository's clock/,
+    );
+  });
+
+  it('rejects an approval replayed onto a contract re-proposed under the same id', async () => {
+    const first = await proposeAB();
+    const approvalA = await approvalOf(first, 'zone-a', signerA);
+    await repository.delete(admin, 'ab');
+    await proposeAB();
+    await expect(repository.approve(zoneACaller, 'ab', approvalA)).rejects.toThrow(
+      /signature does not verify/,
+    );
+  });
+
+  it('rebuilds the same state and a verifying chain from the store after a restart', async () => {
+    const proposed = await proposeAB();
+    await repository.approve(zoneACaller, 'ab', await approvalOf(proposed, 'zone-a', signerA));
+    await repository.approve(zoneBCaller, 'ab', await approvalOf(proposed, 'zone-b', signerB));
+    await proposeAB('gone');
+    await repository.delete(admin, 'gone');
+    const before = repository.get(admin, 'ab');
+    await repository.close();
+    repository = await open();
+    expect(repository.get(admin, 'ab')).toEqual(before);
+    expect(() => repository.get(admin, 'gone')).toThrow(NotFoundError);
+    const page = repository.auditLog(admin, 1, 100);
+    expect(verifyAuditChain(page.entries)).toEqual(page.head);
+    expect(page.head.sequence).toBe(5);
+  });
+});
+
+describe('ContractRepository authorization', () => {
+  type Outcome = 'ok' | typeof PermissionDeniedError | typeof NotFoundError;
+  const cases: {
+    who: string;
+    caller: () => Caller;
+    operation: string;
+    run: (caller: Caller, contract: TrustContract) => unknown;
+    outcome: Outcome;
+  }[] = [
+    {
+      who: 'an admin',
+      caller: () => admin,
+      operation: 'propose',
+      run: (who) =>
+        repository.propose(
+          who,
+          validateProposal({ id: 'x', participants: [zoneA.participant, zoneC.participant] }),
+        ),
+      outcome: 'ok',
+    },
+    {
+      who: 'a participant zone',
+      caller: () => zoneACaller,
+      operation: 'propose',
+      run: (who) =>
+        repository.propose(
+          who,
+          validateProposal({ id: 'x', participants: [zoneA.participant, zoneC.participant] }),
+        ),
+      outcome: PermissionDeniedError,
+    },
+    {
+      who: 'an admin',
+      caller: () => admin,
+      operation: 'delete',
+      run: (who) => repository.delete(who, 'ab'),
+      outcome: 'ok',
+    },
+    {
+      who: 'a participant zone',
+      caller: () => zoneBCaller,
+      operation: 'delete',
+      run: (who) => repository.delete(who, 'ab'),
+      outcome: PermissionDeniedError,
+    },
+    {
+      who: 'an admin',
+      caller: () => admin,
+      operation: 'read the audit log',
+      run: (who) => repository.auditLog(who, 1, 10),
+      outcome: 'ok',
+    },
+    {
+      who: 'a participant zone',
+      caller: () => zoneACaller,
+      operation: 'read the audit log',
+      run: (who) => repository.auditLog(who, 1, 10),
+      outcome: PermissionDeniedError,
+    },
+    {
+      who: 'a participant zone',
+      caller: () => zoneBCaller,
+      operation: 'get',
+      run: (who) => repository.get(who, 'ab'),
+      outcome: 'ok',
+    },
+    {
+      who: 'a non-participant zone',
+      caller: () => zoneCCaller,
+      operation: 'get',
+      run: (who) => repository.get(who, 'ab'),
+      outcome: NotFoundError,
+    },
+    {
+      who: 'a participant zone',
+      caller: () => zoneACaller,
+      operation: 'revoke',
+      run: (who) => repository.revoke(who, 'ab', ''),
+      outcome: 'ok',
+    },
+    {
+      who: 'a non-participant zone',
+      caller: () => zoneCCaller,
+      operation: 'revoke',
+      run: (who) => repository.revoke(who, 'ab', ''),
+      outcome: NotFoundError,
+    },
+    {
+      who: 'an admin',
+      caller: () => admin,
+      operation: 'revoke',
+      run: (who) => repository.revoke(who, 'ab', ''),
+      outcome: 'ok',
+    },
+    {
+      who: 'the participant zone itself',
+      caller: () => zoneBCaller,
+      operation: 'approve for zone-b',
+      run: async (who, contract) =>
+        repository.approve(who, 'ab', await approvalOf(contract, 'zone-b', signerB)),
+      outcome: 'ok',
+    },
+    {
+      who: 'the other participant zone',
+      caller: () => zoneACaller,
+      operation: 'approve for zone-b',
+      run: async (who, contract) =>
+        repository.approve(who, 'ab', await approvalOf(contract, 'zone-b', signerB)),
+      outcome: PermissionDeniedError,
+    },
+    {
+      who: 'a non-participant zone',
+      caller: () => zoneCCaller,
+      operation: 'approve for zone-b',
+      run: async (who, contract) =>
+        repository.approve(who, 'ab', await approvalOf(contract, 'zone-b', signerB)),
+      outcome: NotFoundError,
+    },
+    {
+      who: 'a participant zone with a non-participant key',
+      caller: () => zoneBCaller,
+      operation: 'approve for zone-b',
+      run: async (who, contract) => repository.approve(who, 'ab', await forge(contract, 'zone-b', signerC)),
+      outcome: PermissionDeniedError,
+    },
+  ];
+
+  it.each(cases)('$operation by $who: $outcome.name', async ({ caller: who, run, outcome }) => {
+    const contract = await proposeAB();
+    const result = Promise.resolve().then(() => run(who(), contract));
+    if (outcome === 'ok') await expect(result).resolves.not.toThrow();
+    else await expect(result).rejects.toThrow(outcome);
+  });
+
+  it('lists only the caller zone’s contracts, and all of them for an admin', async () => {
+    await proposeAB();
+    await repository.propose(
+      admin,
+      validateProposal({ id: 'bc', participants: [zoneB.participant, zoneC.participant] }),
+    );
+    expect(repository.list(zoneACaller).map((contract) => contract.id)).toEqual(['ab']);
+    expect(repository.list(zoneBCaller).map((contract) => contract.id)).toEqual(['ab', 'bc']);
+    expect(repository.list(admin).map((contract) => contract.id)).toEqual(['ab', 'bc']);
+    expect(repository.list(admin, 'active')).toEqual([]);
+  });
+
+  it('treats a call without a peer certificate as unauthenticated', () => {
+    expect(() => callerOf(undefined, admins)).toThrow(UnauthenticatedError);
+  });
+});
+
+describe('ContractRepository watch', () => {
+  async function take(events: AsyncGenerator<WatchEvent>, count: number): Promise<WatchEvent[]> {
+    const taken: WatchEvent[] = [];
+    while (taken.length < count) {
+      const next = await events.next();
+      if (next.done === true) break;
+      taken.push(next.value);
+    }
+    return taken;
+  }
+
+  it('sends a snapshot of the caller’s contracts, then only the changes it may see', async () => {
+    await proposeAB();
+    const abort = new AbortController();
+    const forC = repository.watch(zoneCCaller, '', abort.signal);
+    const forA = repository.watch(zoneACaller, '', abort.signal);
+    const [snapshotC] = await take(forC, 1);
+    const [snapshotA] = await take(forA, 1);
+    expect(snapshotC).toMatchObject({ kind: 'snapshot', contracts: [], resumeToken: '1' });
+    expect(snapshotA).toMatchObject({ kind: 'snapshot', resumeToken: '1' });
+    await repository.propose(
+      admin,
+      validateProposal({ id: 'ac', participants: [zoneA.participant, zoneC.participant] }),
+    );
+    await repository.revoke(zoneACaller, 'ab', 'done');
+    const changesA = await take(forA, 2);
+    expect(
+      changesA.map((event) => (event.kind === 'change' ? [event.change.contract.id, event.resumeToken] : [])),
+    ).toEqual([
+      ['ac', '2'],
+      ['ab', '3'],
+    ]);
+    const [changeC] = await take(forC, 1);
+    expect(changeC).toMatchObject({ kind: 'change', resumeToken: '2', change: { contract: { id: 'ac' } } });
+    abort.abort();
+    expect((await forA.next()).done).toBe(true);
+  });
+
+  it('resumes with the latest state of each visible contract changed after the token, including deletions', async () => {
+    const proposed = await proposeAB();
+    await repository.propose(
+      admin,
+      validateProposal({ id: 'bc', participants: [zoneB.participant, zoneC.participant] }),
+    );
+    await repository.approve(zoneACaller, 'ab', await approvalOf(proposed, 'zone-a', signerA));
+    await repository.propose(
+      admin,
+      validateProposal({ id: 'ac', participants: [zoneA.participant, zoneC.participant] }),
+    );
+    await repository.delete(admin, 'ac');
+    const abort = new AbortController();
+    const events = await take(repository.watch(zoneACaller, '1', abort.signal), 2);
+    abort.abort();
+    expect(
+      events.map((event) =>
+        event.kind === 'change' ? [event.change.contract.id, event.change.isDeleted, event.resumeToken] : [],
+      ),
+    ).toEqual([
+      ['ab', false, '3'],
+      ['ac', true, '5'],
+    ]);
+  });
+
+  it('starts with a snapshot when the resume token is not one it issued', async () => {
+    await proposeAB();
+    const abort = new AbortController();
+    const [first] = await take(repository.watch(zoneACaller, '999', abort.signal), 1);
+    abort.abort();
+    expect(first?.kind).toBe('snapshot');
+  });
+});
+
+describe('ContractRepository input limits', () => {
+  it('refuses a revocation reason longer than the limit', async () => {
+    await proposeAB();
+    await expect(repository.revoke(admin, 'ab', 'x'.repeat(1025))).rejects.toThrow(InvalidArgumentError);
+  });
+});

@@ -1,0 +1,114 @@
+import {
+  contractToProto,
+  deletedContractToProto,
+  approvalFromProto,
+  proposalFromProto,
+  stateFromProto,
+} from '../lib/contract/contract-codec.js';
+import { validateProposal } from '../lib/contract/validate-proposal.js';
+import { InvalidArgumentError } from '../lib/errors/accord-error.js';
+import { registerService, type CallContext, type RegisteredService } from '../lib/grpc/grpc-server.js';
+import {
+  ContractService,
+  ContractState as ProtoContractState,
+} from '../proto/gen/accord/contracts/v1/contracts_pb.js';
+import { callerOf, type Caller } from './contract-authorization.js';
+import type { ContractRepository } from './contract-repository.js';
+
+/**
+ * The `accord.contracts.v1.ContractService` adapter: authenticates the caller from the verified
+ * peer certificate (before reading the request), decodes with lib/contract's codec and validation,
+ * calls the `ContractRepository` and encodes. Errors are domain errors mapped by lib/grpc.
+ */
+export function createContractService(repository: ContractRepository): RegisteredService {
+  const callerFor = (context: CallContext): Caller => callerOf(context.peer, repository.admins);
+  return registerService(ContractService, {
+    list: (request, context) => {
+      const caller = callerFor(context);
+      const state =
+        request.state === ProtoContractState.UNSPECIFIED ? undefined : stateFromProto(request.state);
+      return Promise.resolve({ contracts: repository.list(caller, state).map(contractToProto) });
+    },
+    get: (request, context) => {
+      const caller = callerFor(context);
+      return Promise.resolve({ contract: contractToProto(repository.get(caller, requiredId(request.id))) });
+    },
+    create: async (request, context) => {
+      const caller = callerFor(context);
+      const proposal = validateProposal(proposalFromProto(request.contract));
+      return { contract: contractToProto(await repository.propose(caller, proposal)) };
+    },
+    delete: async (request, context) => {
+      const caller = callerFor(context);
+      await repository.delete(caller, requiredId(request.id));
+      return {};
+    },
+    getCertificates: (_request, context) => {
+      const partners = repository.partners(callerFor(context));
+      return Promise.resolve({
+        certificates: [...new Set(partners.map((partner) => partner.rootPem))],
+        partners: partners.map((partner) => ({
+          name: partner.name,
+          trustDomain: partner.trustDomain,
+          certificate: partner.rootPem,
+          hash: partner.rootSha256,
+          contractIds: [...partner.contractIds],
+        })),
+      });
+    },
+    approve: async (request, context) => {
+      const caller = callerFor(context);
+      const id = requiredId(request.id);
+      const approval = approvalFromProto(request.approval);
+      return { contract: contractToProto(await repository.approve(caller, id, approval)) };
+    },
+    revoke: async (request, context) => {
+      const caller = callerFor(context);
+      return {
+        contract: contractToProto(await repository.revoke(caller, requiredId(request.id), request.reason)),
+      };
+    },
+    watch: async (request, context, send) => {
+      const caller = callerFor(context);
+      for await (const event of repository.watch(caller, request.resumeToken, context.signal)) {
+        if (event.kind === 'snapshot') {
+          await send({
+            event: { case: 'snapshot', value: { contracts: event.contracts.map(contractToProto) } },
+            resumeToken: event.resumeToken,
+          });
+        } else {
+          const { contract, isDeleted } = event.change;
+          await send({
+            event: {
+              case: 'change',
+              value: {
+                contract: isDeleted ? deletedContractToProto(contract) : contractToProto(contract),
+                deleted: isDeleted,
+              },
+            },
+            resumeToken: event.resumeToken,
+          });
+        }
+      }
+    },
+    auditLog: (request, context) => {
+      const caller = callerFor(context);
+      const page = repository.auditLog(caller, Number(request.startSequence), request.pageSize);
+      return Promise.resolve({
+        entries: page.entries.map((entry) => ({
+          sequence: BigInt(entry.sequence),
+          record: entry.record,
+          previousHash: entry.previousHash,
+          hash: entry.hash,
+        })),
+        headSequence: BigInt(page.head.sequence),
+        headHash: page.head.hash,
+      });
+    },
+  });
+}
+
+function requiredId(id: string): string {
+  if (id === '') throw new InvalidArgumentError('id: required');
+  return id;
+}

@@ -1,0 +1,149 @@
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { verifyAuditChain, type AuditEntry } from '../lib/contract/audit-chain.js';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  UnavailableError,
+  errorMessage,
+} from '../lib/errors/accord-error.js';
+import { syncDirectory } from '../lib/fs/atomic-write.js';
+import type { Logger } from '../lib/log/logger.js';
+import type { ContractStore } from './contract-store.js';
+
+/** Name of the log file inside the data directory. */
+export const auditLogFileName = 'audit-log.jsonl';
+
+/** One line of the file: `record` is the canonical record JSON as a string, hashes are hex. */
+interface StoredLine {
+  sequence: number;
+  previousHash: string;
+  hash: string;
+  record: string;
+}
+
+/** The store's log is damaged beyond the torn last line a crash can leave: refuse to start. */
+export class CorruptStoreError extends Error {
+  override readonly name = 'CorruptStoreError';
+}
+
+/**
+ * The audit log as an append-only JSON-lines file (`<dataDir>/audit-log.jsonl`), one entry per
+ * line. An append writes one line and `fdatasync`s before it resolves, so an acknowledged change
+ * survives `kill -9` and power loss. On load, a last line without its newline is the one write
+ * that was never acknowledged: it is cut off. Anything else that does not parse or verify stops
+ * the load, because silently dropping acknowledged history would be worse than not starting.
+ * One process owns the directory.
+ */
+export class FileContractStore implements ContractStore {
+  readonly #path: string;
+  readonly #directory: string;
+  readonly #logger: Logger;
+  #handle: FileHandle | undefined;
+  #headSequence: number | undefined;
+  #failure: Error | undefined;
+
+  constructor(directory: string, logger: Logger) {
+    this.#directory = directory;
+    this.#path = join(directory, auditLogFileName);
+    this.#logger = logger;
+  }
+
+  async load(): Promise<AuditEntry[]> {
+    await mkdir(this.#directory, { recursive: true, mode: 0o700 });
+    const handle = await open(this.#path, 'a+', 0o600);
+    await syncDirectory(this.#directory);
+    const text = (await handle.readFile()).toString('utf8');
+    const lastNewline = text.lastIndexOf('\n');
+    const complete = text.slice(0, lastNewline + 1);
+    if (complete.length < text.length) {
+      const keptBytes = Buffer.byteLength(complete, 'utf8');
+      this.#logger.warn('dropping torn last audit log line', {
+        file: this.#path,
+        keptBytes,
+        droppedBytes: Buffer.byteLength(text, 'utf8') - keptBytes,
+      });
+      await handle.truncate(keptBytes);
+      await handle.datasync();
+    }
+    const entries = complete
+      .split('\n')
+      .slice(0, -1)
+      .map((line, index) => parseLine(line, index + 1));
+    try {
+      verifyAuditChain(entries);
+    } catch (error) {
+      await handle.close();
+      throw new CorruptStoreError(`audit log ${this.#path} does not verify: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    this.#handle = handle;
+    this.#headSequence = entries.at(-1)?.sequence ?? 0;
+    return entries;
+  }
+
+  async append(entry: AuditEntry, expectedPreviousSequence: number): Promise<void> {
+    const handle = this.#handle;
+    if (handle === undefined || this.#headSequence === undefined)
+      throw new FailedPreconditionError('the store is not loaded');
+    if (this.#failure !== undefined)
+      throw new UnavailableError('the audit log file failed earlier; restart to recover');
+    if (expectedPreviousSequence !== this.#headSequence || entry.sequence !== expectedPreviousSequence + 1) {
+      throw new AlreadyExistsError(
+        `audit sequence ${entry.sequence} conflicts with stored head ${this.#headSequence}`,
+      );
+    }
+    const line: StoredLine = {
+      sequence: entry.sequence,
+      previousHash: Buffer.from(entry.previousHash).toString('hex'),
+      hash: Buffer.from(entry.hash).toString('hex'),
+      record: new TextDecoder().decode(entry.record),
+    };
+    try {
+      await handle.appendFile(`${JSON.stringify(line)}\n`);
+      await handle.datasync();
+    } catch (error) {
+      this.#failure = error instanceof Error ? error : new Error(String(error));
+      this.#logger.error('audit log append failed', {
+        file: this.#path,
+        sequence: entry.sequence,
+        error: errorMessage(error),
+      });
+      throw new UnavailableError('the audit log could not be written', { cause: error });
+    }
+    this.#headSequence = entry.sequence;
+  }
+
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close();
+  }
+}
+
+function parseLine(line: string, lineNumber: number): AuditEntry {
+  const fail = (reason: string): never => {
+    throw new CorruptStoreError(`audit log line ${lineNumber}: ${reason}`);
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return fail('not JSON');
+  }
+  if (typeof value !== 'object' || value === null) return fail('not an object');
+  const { sequence, previousHash, hash, record } = value as Partial<Record<keyof StoredLine, unknown>>;
+  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence))
+    return fail('sequence is not an integer');
+  if (typeof previousHash !== 'string' || !/^[0-9a-f]{64}$/.test(previousHash))
+    return fail('previousHash is not hex SHA-256');
+  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) return fail('hash is not hex SHA-256');
+  if (typeof record !== 'string') return fail('record is not a string');
+  return {
+    sequence,
+    previousHash: new Uint8Array(Buffer.from(previousHash, 'hex')),
+    hash: new Uint8Array(Buffer.from(hash, 'hex')),
+    record: new TextEncoder().encode(record),
+  };
+}
