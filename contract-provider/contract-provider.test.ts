@@ -1,0 +1,220 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import type { TrustContract } from '../lib/contract/trust-contract.js';
+import { silentLogger, type Logger } from '../lib/log/logger.js';
+import { ManualClock } from '../lib/time/clock.js';
+import { ManualTimers } from '../test/support/manual-timers.js';
+import { ScriptedContractSource } from '../test/contract-provider/scripted-contract-source.js';
+import { approvedContract } from '../test/support/test-contracts.js';
+import { createTestZone, type TestZone } from '../test/support/test-zone.js';
+import { waitFor } from '../test/contract-provider/wait-for.js';
+import { ContractProvider } from './contract-provider.js';
+import { DirectoryBundleWriter } from './directory-bundle-writer.js';
+import { ProviderMetrics } from './provider-metrics.js';
+
+const resyncIntervalMs = 60_000;
+
+let a: TestZone;
+let b: TestZone;
+let c: TestZone;
+
+beforeAll(async () => {
+  [a, b, c] = await Promise.all([
+    createTestZone('zone-a'),
+    createTestZone('zone-b'),
+    createTestZone('zone-c'),
+  ]);
+});
+
+interface Harness {
+  provider: ContractProvider;
+  source: ScriptedContractSource;
+  timers: ManualTimers;
+  registry: Registry;
+  directory: string;
+  infoLines: string[];
+  files(): Promise<string[]>;
+  metric(name: string, labels?: Record<string, string>): Promise<number | undefined>;
+}
+
+let harness: Harness | undefined;
+
+async function startProvider(directory?: string): Promise<Harness> {
+  const outputDirectory = directory ?? (await mkdtemp(join(tmpdir(), 'accord-provider-')));
+  const source = new ScriptedContractSource();
+  const timers = new ManualTimers();
+  const registry = new Registry();
+  const infoLines: string[] = [];
+  const logger: Logger = { ...silentLogger, info: (message) => infoLines.push(message), child: () => logger };
+  const provider = new ContractProvider({
+    source,
+    loadOwnZone: () => Promise.resolve({ trustDomain: a.trustDomain, rootSha256s: new Set([a.rootSha256]) }),
+    writer: new DirectoryBundleWriter(outputDirectory, silentLogger),
+    metrics: new ProviderMetrics(registry),
+    logger,
+    clock: new ManualClock(),
+    timers,
+    random: () => 0.5,
+    resyncIntervalMs,
+    backoff: { initialDelayMs: 100, maxDelayMs: 1000 },
+  });
+  provider.start();
+  await waitFor(() => source.streams.length === 1);
+  harness = {
+    provider,
+    source,
+    timers,
+    registry,
+    directory: outputDirectory,
+    infoLines,
+    files: async () => (await readdir(outputDirectory)).sort(),
+    metric: async (name, labels = {}) => {
+      const metric = await registry.getSingleMetric(name)?.get();
+      return metric?.values.find((value) =>
+        Object.entries(labels).every(([key, expected]) => String(value.labels[key]) === expected),
+      )?.value;
+    },
+  };
+  return harness;
+}
+
+afterEach(async () => {
+  if (harness === undefined) return;
+  await harness.provider.stop();
+  await rm(harness.directory, { recursive: true, force: true });
+  harness = undefined;
+});
+
+function snapshot(...contracts: TrustContract[]) {
+  return {
+    kind: 'snapshot' as const,
+    contracts: contracts.map((contract) => ({ id: contract.id, contract })),
+  };
+}
+
+async function settle(h: Harness): Promise<void> {
+  await waitFor(() => h.provider.isReady());
+  await h.provider.whenIdle();
+}
+
+describe('ContractProvider', () => {
+  it('installs the bundle of a verified contract and not that of a contract with a forged partner approval', async () => {
+    const h = await startProvider();
+    const genuine = await approvedContract('ab', [a, b]);
+    const onlyA = await approvedContract('ac', [a, c], [a]);
+    const forgedApproval = onlyA.approvals[0];
+    if (forgedApproval === undefined) throw new Error('fixture has no approval');
+    const forged: TrustContract = {
+      ...onlyA,
+      approvals: [...onlyA.approvals, { ...forgedApproval, participant: 'zone-c' }],
+    };
+    h.source.current.send(snapshot(genuine, forged));
+    await settle(h);
+    expect(await h.files()).toEqual(['bundle-map.json', 'zone-b.example.pem', 'zone-b.example.spiffe.json']);
+    expect(await h.metric('accord_provider_rejected_contracts_total', { reason: 'ApprovalInvalid' })).toBe(1);
+    expect(await h.metric('accord_provider_trusted_zones')).toBe(1);
+  });
+
+  it('does not install a contract whose partner root was swapped after approval', async () => {
+    const h = await startProvider();
+    const contract = await approvedContract('ab', [a, b]);
+    const [ownParticipant, partner] = contract.participants;
+    if (ownParticipant === undefined || partner === undefined) throw new Error('fixture has no participants');
+    const swapped: TrustContract = {
+      ...contract,
+      participants: [
+        ownParticipant,
+        { ...partner, root: c.root, rootPem: c.rootPem, rootSha256: c.rootSha256 },
+      ],
+    };
+    h.source.current.send(snapshot(swapped));
+    await settle(h);
+    expect(await h.files()).toEqual(['bundle-map.json']);
+    expect(await h.metric('accord_provider_rejected_contracts_total', { reason: 'ApprovalInvalid' })).toBe(1);
+  });
+
+  it('removes the zone bundle when its only contract is revoked', async () => {
+    const h = await startProvider();
+    const contract = await approvedContract('ab', [a, b]);
+    h.source.current.send(snapshot(contract));
+    await settle(h);
+    expect(await h.files()).toContain('zone-b.example.pem');
+    const revoked: TrustContract = {
+      ...contract,
+      state: 'revoked',
+      revocation: { revokedBy: 'spiffe://zone-b.example/admin', revokedAt: new Date(), reason: 'ended' },
+      revision: contract.revision + 1,
+    };
+    h.source.current.send({ kind: 'change', contract: { id: revoked.id, contract: revoked } });
+    await waitFor(async () => (await h.files()).length === 1);
+    await h.provider.whenIdle();
+    expect(await h.files()).toEqual(['bundle-map.json']);
+    expect(h.infoLines).toContain('bundle removed');
+  });
+
+  it('keeps the installed bundles through a repository outage and resumes with the last token', async () => {
+    const h = await startProvider();
+    h.source.current.send(snapshot(await approvedContract('ab', [a, b])));
+    await settle(h);
+    expect(await h.metric('accord_provider_repository_connected')).toBe(1);
+    const lastToken = 'fresh-1';
+    h.source.current.fail(new Error('connection reset'));
+    await waitFor(() => h.timers.delays().includes(75));
+    expect(await h.metric('accord_provider_repository_connected')).toBe(0);
+    expect(await h.files()).toContain('zone-b.example.pem');
+    h.timers.fire((delayMs) => delayMs === 75);
+    await waitFor(() => h.source.streams.length === 2);
+    expect(h.source.current.resumeToken).toBe(lastToken);
+  });
+
+  it('backs off exponentially up to the cap while the repository stays down', async () => {
+    const h = await startProvider();
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      h.source.current.fail(new Error('unavailable'));
+      await waitFor(() => h.timers.delays().some((delayMs) => delayMs !== resyncIntervalMs));
+      const delay = h.timers.delays().find((delayMs) => delayMs !== resyncIntervalMs) ?? 0;
+      delays.push(delay);
+      h.timers.fire((delayMs) => delayMs === delay);
+      await waitFor(() => h.source.streams.length === attempt + 2);
+    }
+    expect(delays).toEqual([75, 150, 300, 600, 750, 750]);
+  });
+
+  it('leaves bundles on disk untouched until the first snapshot arrives', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'accord-provider-'));
+    await writeFile(join(directory, 'zone-b.example.pem'), b.rootPem);
+    const h = await startProvider(directory);
+    h.source.current.fail(new Error('unavailable'));
+    await waitFor(() => h.timers.delays().includes(75));
+    await h.provider.whenIdle();
+    expect(await h.files()).toEqual(['zone-b.example.pem']);
+    expect(h.provider.isReady()).toBe(false);
+  });
+
+  it('writes nothing and logs nothing at info when the same contracts arrive again', async () => {
+    const h = await startProvider();
+    const contract = await approvedContract('ab', [a, b]);
+    h.source.current.send(snapshot(contract));
+    await settle(h);
+    const linesAfterFirstSync = h.infoLines.length;
+    h.source.current.send(snapshot(contract));
+    h.source.current.send({ kind: 'change', contract: { id: contract.id, contract } });
+    await waitFor(() => h.provider.isConnected());
+    await h.provider.whenIdle();
+    expect(h.infoLines.length).toBe(linesAfterFirstSync);
+  });
+
+  it('reopens Watch without a resume token and repairs a deleted file at each resync', async () => {
+    const h = await startProvider();
+    h.source.current.send(snapshot(await approvedContract('ab', [a, b])));
+    await settle(h);
+    await rm(join(h.directory, 'zone-b.example.pem'));
+    h.timers.fire((delayMs) => delayMs === resyncIntervalMs);
+    await waitFor(() => h.source.streams.length === 2);
+    expect(h.source.current.resumeToken).toBeUndefined();
+    await waitFor(async () => (await h.files()).includes('zone-b.example.pem'));
+  });
+});

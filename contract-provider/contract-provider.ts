@@ -1,0 +1,253 @@
+import { errorMessage } from '../lib/errors/accord-error.js';
+import type { TrustContract } from '../lib/contract/trust-contract.js';
+import type { Logger } from '../lib/log/logger.js';
+import type { Clock } from '../lib/time/clock.js';
+import { backoffDelayMs, type BackoffPolicy } from '../lib/time/backoff.js';
+import type { BundleWriter } from './bundle-writer.js';
+import { CoalescingTrigger } from './coalescing-trigger.js';
+import type { ContractEvent, ContractSource, ReceivedContract } from './contract-source.js';
+import { desiredBundles, type OwnZone } from './desired-bundles.js';
+import type { ProviderMetrics } from './provider-metrics.js';
+import type { TimerHandle, Timers } from '../lib/time/timers.js';
+
+/** Everything the provider needs, injected so tests drive it without a network, disk races or sleeps. */
+export interface ContractProviderOptions {
+  source: ContractSource;
+  /** Reads this zone's trust domain and actual roots from its PKI (GetCA). */
+  loadOwnZone: () => Promise<OwnZone>;
+  writer: BundleWriter;
+  metrics: ProviderMetrics;
+  logger: Logger;
+  clock: Clock;
+  timers: Timers;
+  /** Returns a number in [0, 1); jitters reconnect delays. */
+  random: () => number;
+  /** How often to reopen Watch without a resume token and re-read the PKI roots, repairing drift. */
+  resyncIntervalMs: number;
+  backoff: BackoffPolicy;
+}
+
+/**
+ * The per-zone contract provider. A Watch stream keeps a local copy of the contracts; every event
+ * only *triggers* a coalescing, level-triggered sync that recomputes the desired bundles from that
+ * copy (verifying every contract itself) and lets the writer change what differs. A periodic
+ * resync reopens the stream from a snapshot and re-checks the files. While the repository is
+ * unreachable the last good bundles stay in place: trust is never dropped for lack of news, and
+ * never widened by anything the provider could not verify.
+ */
+export class ContractProvider {
+  readonly #options: ContractProviderOptions;
+  readonly #log: Logger;
+  readonly #syncTrigger: CoalescingTrigger;
+  readonly #contracts = new Map<string, ReceivedContract>();
+  readonly #reportedRejections = new Set<string>();
+  #ownZone: OwnZone | undefined;
+  #resumeToken: string | undefined;
+  #hasSnapshot = false;
+  #isConnected = false;
+  #hasSynced = false;
+  #isStopped = false;
+  #stream: AbortController | undefined;
+  #retry: { handle: TimerHandle; wake: () => void } | undefined;
+  #resyncHandle: TimerHandle | undefined;
+  #watchLoop: Promise<void> | undefined;
+
+  constructor(options: ContractProviderOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+    this.#syncTrigger = new CoalescingTrigger(() => this.#sync());
+  }
+
+  /** Starts watching and syncing; returns at once. */
+  start(): void {
+    this.#watchLoop = this.#watch();
+    this.#scheduleResync();
+  }
+
+  /** Stops the stream, timers and retries, and waits for an in-flight sync to finish. */
+  async stop(): Promise<void> {
+    this.#isStopped = true;
+    this.#stream?.abort();
+    if (this.#retry !== undefined) {
+      this.#options.timers.clearTimeout(this.#retry.handle);
+      this.#retry.wake();
+    }
+    if (this.#resyncHandle !== undefined) this.#options.timers.clearTimeout(this.#resyncHandle);
+    await this.#watchLoop;
+    await this.#syncTrigger.whenIdle();
+  }
+
+  /** Ready once bundles reflecting a repository snapshot are installed. */
+  isReady(): boolean {
+    return this.#hasSynced;
+  }
+
+  /** Whether the Watch stream is currently established. */
+  isConnected(): boolean {
+    return this.#isConnected;
+  }
+
+  /** Resolves when no sync is running or pending: lets tests wait for a condition instead of sleeping. */
+  whenIdle(): Promise<void> {
+    return this.#syncTrigger.whenIdle();
+  }
+
+  /**
+   * Forces a resync now: re-reads the PKI roots, reopens Watch from a snapshot, re-checks the
+   * files. The resync timer calls this; so can an operator-facing trigger.
+   */
+  resync(): void {
+    if (this.#isStopped) return;
+    this.#resumeToken = undefined;
+    this.#stream?.abort();
+    void this.#refreshOwnZone().then(() => {
+      this.#syncTrigger.trigger();
+    });
+  }
+
+  async #watch(): Promise<void> {
+    let attempt = 0;
+    while (!this.#isStopped) {
+      const stream = new AbortController();
+      this.#stream = stream;
+      let failure: unknown = new Error('the Watch stream ended');
+      try {
+        if (this.#ownZone === undefined) await this.#refreshOwnZone(true);
+        for await (const item of this.#options.source.watch(this.#resumeToken, stream.signal)) {
+          if (!this.#isConnected) this.#connected();
+          attempt = 0;
+          this.#apply(item.event);
+          this.#resumeToken = item.resumeToken;
+          this.#syncTrigger.trigger();
+        }
+      } catch (error) {
+        failure = error;
+      }
+      if (stream.signal.aborted) continue;
+      const delayMs = backoffDelayMs(attempt, this.#options.backoff, this.#options.random);
+      attempt += 1;
+      this.#disconnected(failure, delayMs);
+      await this.#sleep(delayMs);
+    }
+    this.#setConnected(false);
+  }
+
+  #connected(): void {
+    this.#setConnected(true);
+    this.#log.info('repository connected', { isResuming: this.#resumeToken !== undefined });
+  }
+
+  #disconnected(failure: unknown, retryInMs: number): void {
+    this.#setConnected(false);
+    this.#log.warn('repository unavailable, keeping installed bundles', {
+      reason: 'RepositoryUnavailable',
+      error: errorMessage(failure),
+      retryInMs,
+    });
+  }
+
+  #setConnected(isConnected: boolean): void {
+    this.#isConnected = isConnected;
+    this.#options.metrics.repositoryConnected(isConnected);
+  }
+
+  #apply(event: ContractEvent): void {
+    switch (event.kind) {
+      case 'snapshot':
+        this.#contracts.clear();
+        for (const received of event.contracts) this.#contracts.set(received.id, received);
+        this.#hasSnapshot = true;
+        return;
+      case 'change':
+        this.#contracts.set(event.contract.id, event.contract);
+        return;
+      case 'deleted':
+        this.#contracts.delete(event.id);
+        return;
+    }
+  }
+
+  async #refreshOwnZone(isRequired = false): Promise<void> {
+    try {
+      this.#ownZone = await this.#options.loadOwnZone();
+    } catch (error) {
+      if (isRequired) throw error;
+      this.#log.warn('zone roots unavailable, keeping the known ones', {
+        reason: 'PkiUnavailable',
+        error: errorMessage(error),
+      });
+    }
+  }
+
+  async #sync(): Promise<void> {
+    const ownZone = this.#ownZone;
+    if (!this.#hasSnapshot || ownZone === undefined) return;
+    const contracts: TrustContract[] = [];
+    const rejectionKeys = new Set<string>();
+    for (const received of this.#contracts.values()) {
+      if ('contract' in received) {
+        contracts.push(received.contract);
+        continue;
+      }
+      const key = `${received.id}|MalformedContract|${received.malformed}`;
+      rejectionKeys.add(key);
+      if (!this.#reportedRejections.has(key)) {
+        this.#log.warn('contract rejected', {
+          contractId: received.id,
+          reason: 'MalformedContract',
+          detail: received.malformed,
+        });
+        this.#options.metrics.contractRejected('MalformedContract');
+      }
+    }
+    const { bundles, rejections } = desiredBundles(contracts, ownZone);
+    for (const rejection of rejections) {
+      const key = `${rejection.contractId}|${rejection.reason}|${rejection.revision}`;
+      rejectionKeys.add(key);
+      if (this.#reportedRejections.has(key)) continue;
+      this.#log.warn('contract rejected', { ...rejection });
+      this.#options.metrics.contractRejected(rejection.reason);
+    }
+    this.#reportedRejections.clear();
+    for (const key of rejectionKeys) this.#reportedRejections.add(key);
+    try {
+      const result = await this.#options.writer.sync(bundles);
+      for (const trustDomain of result.written) {
+        this.#log.info('bundle written', {
+          trustDomain,
+          contractIds: bundles.get(trustDomain)?.contractIds ?? [],
+        });
+      }
+      for (const trustDomain of result.removed) {
+        this.#log.info('bundle removed', { trustDomain, reason: 'NoActiveContract' });
+      }
+      this.#hasSynced = true;
+      if (this.#isConnected) this.#options.metrics.synced(this.#options.clock.now(), bundles.size);
+      else this.#options.metrics.trustedZones(bundles.size);
+    } catch (error) {
+      this.#log.error('bundle write failed', { reason: 'BundleWriteFailed', error: errorMessage(error) });
+    }
+  }
+
+  #scheduleResync(): void {
+    if (this.#isStopped) return;
+    this.#resyncHandle = this.#options.timers.setTimeout(() => {
+      this.resync();
+      this.#scheduleResync();
+    }, this.#options.resyncIntervalMs);
+  }
+
+  #sleep(delayMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#isStopped) {
+        resolve();
+        return;
+      }
+      const wake = () => {
+        this.#retry = undefined;
+        resolve();
+      };
+      this.#retry = { handle: this.#options.timers.setTimeout(wake, delayMs), wake };
+    });
+  }
+}

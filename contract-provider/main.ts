@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
+import { runDaemon } from '../lib/cli/entrypoint.js';
+import { loadConfig } from '../lib/config/load-config.js';
+import { createLogger } from '../lib/log/logger.js';
+import { systemClock } from '../lib/time/clock.js';
+import { providerConfigKind, providerConfigSchema } from './provider-config.js';
+import { startContractProvider } from './start-contract-provider.js';
+
+const spec: CommandSpec = {
+  name: 'accord-contract-provider',
+  summary:
+    'The per-zone contract provider: watches the repository, verifies every contract itself, and writes one trust bundle per trusted zone (docs/provider.md).',
+  flags: {
+    config: {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'Config file (YAML/JSON, kind ContractProviderConfig).',
+    },
+    repository: { type: 'string', valueName: 'HOST:PORT', description: 'Contract repository address.' },
+    'repository-ca': {
+      type: 'string',
+      valueName: 'FILE',
+      description: "Roots of the repository's server certificate.",
+    },
+    'repository-server-id': {
+      type: 'string',
+      valueName: 'ID',
+      description: 'SPIFFE ID the repository must present.',
+    },
+    pki: { type: 'string', valueName: 'HOST:PORT', description: "This zone's PKI address." },
+    'pki-ca': { type: 'string', valueName: 'FILE', description: "This zone's root (PEM), to reach the PKI." },
+    'bootstrap-token-file': {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'Bootstrap token for the first SVID.',
+    },
+    'output-dir': { type: 'string', valueName: 'DIR', description: 'Where the bundles are written.' },
+    'resync-interval-ms': {
+      type: 'string',
+      valueName: 'MS',
+      description: 'Full resync period (default 300000).',
+    },
+    'ops-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'Port of /healthz, /readyz, /metrics (default 9092).',
+    },
+    'log-level': { type: 'string', valueName: 'LEVEL', description: 'debug, info, warn or error.' },
+  },
+};
+
+function overrides(values: FlagValues): Record<string, unknown> {
+  return {
+    repositoryAddress: stringFlag(values, 'repository'),
+    repositoryCaFile: stringFlag(values, 'repository-ca'),
+    repositoryServerId: stringFlag(values, 'repository-server-id'),
+    pkiAddress: stringFlag(values, 'pki'),
+    pkiCaFile: stringFlag(values, 'pki-ca'),
+    bootstrapTokenFile: stringFlag(values, 'bootstrap-token-file'),
+    outputDirectory: stringFlag(values, 'output-dir'),
+    resyncIntervalMs: integerFlag(values, 'resync-interval-ms'),
+    ops: { port: integerFlag(values, 'ops-port') },
+    log: { level: stringFlag(values, 'log-level') },
+  };
+}
+
+runDaemon(spec, async (commandLine) => {
+  const config = await loadConfig(providerConfigSchema, providerConfigKind, {
+    file: stringFlag(commandLine.values, 'config'),
+    overrides: overrides(commandLine.values),
+  });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const logger = createLogger({
+    component: 'accord-contract-provider',
+    level: config.log.level,
+    format: config.log.format,
+  });
+  return startContractProvider(config, { logger, registry, clock: systemClock });
+});

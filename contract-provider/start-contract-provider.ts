@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises';
+import type { Registry } from 'prom-client';
+import { createGrpcClient, type ClientTls } from '../lib/grpc/grpc-client.js';
+import { startOpsServer } from '../lib/http/ops-server.js';
+import { SvidSource } from '../lib/identity/svid-source.js';
+import type { Logger } from '../lib/log/logger.js';
+import type { Clock } from '../lib/time/clock.js';
+import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
+import { PkiService } from '../proto/gen/accord/pki/v1/pki_pb.js';
+import { ContractProvider } from './contract-provider.js';
+import { DirectoryBundleWriter } from './directory-bundle-writer.js';
+import { loadOwnZoneFromPki } from './pki-own-zone.js';
+import type { ProviderConfig } from './provider-config.js';
+import { ProviderMetrics } from './provider-metrics.js';
+import { RepositoryContractSource } from './repository-contract-source.js';
+import { systemTimers } from '../lib/time/timers.js';
+
+/** A running provider: its ops port, and how to stop everything it started. */
+export interface RunningProvider {
+  readonly provider: ContractProvider;
+  readonly opsPort: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires a provider from its config: an SVID from the zone PKI (bootstrap token, renewed at 2/3 of
+ * its life), a repository client that always presents the current SVID, the zone's own roots from
+ * GetCA, the directory writer and the ops server. Used by `main.ts` and by loopback tests.
+ */
+export async function startContractProvider(
+  config: ProviderConfig,
+  dependencies: { logger: Logger; registry: Registry; clock: Clock },
+): Promise<RunningProvider> {
+  const { logger, registry, clock } = dependencies;
+  const pkiRootsPem = [await readFile(config.pkiCaFile, 'utf8')];
+  const repositoryCaPem = await readFile(config.repositoryCaFile, 'utf8');
+  const bootstrapToken = (await readFile(config.bootstrapTokenFile, 'utf8')).trim();
+  const svids = new SvidSource({
+    pkiAddress: config.pkiAddress,
+    pkiRootsPem,
+    bootstrapToken,
+    clock,
+    logger: logger.child({ subsystem: 'svid' }),
+  });
+  await svids.start();
+  const repositoryTls = (): ClientTls => {
+    const svid = svids.current();
+    return {
+      caPems: [repositoryCaPem],
+      certificatePem: svid.certificatePem,
+      privateKeyPem: svid.privateKeyPem,
+      ...(config.repositoryServerId === '' ? {} : { expectedServerId: config.repositoryServerId }),
+    };
+  };
+  const repository = createGrpcClient(ContractService, config.repositoryAddress, repositoryTls);
+  const pki = createGrpcClient(PkiService, config.pkiAddress, () => ({ caPems: svids.current().rootsPem }));
+  const provider = new ContractProvider({
+    source: new RepositoryContractSource(repository),
+    loadOwnZone: () => loadOwnZoneFromPki(pki),
+    writer: new DirectoryBundleWriter(config.outputDirectory, logger),
+    metrics: new ProviderMetrics(registry),
+    logger,
+    clock,
+    timers: systemTimers,
+    random: Math.random,
+    resyncIntervalMs: config.resyncIntervalMs,
+    backoff: config.backoff,
+  });
+  provider.start();
+  const ops = await startOpsServer({
+    host: config.ops.host,
+    port: config.ops.port,
+    registry,
+    isReady: () => provider.isReady(),
+    logger,
+  });
+  return {
+    provider,
+    opsPort: ops.port,
+    close: async () => {
+      await provider.stop();
+      svids.stop();
+      repository.close();
+      pki.close();
+      await ops.close();
+    },
+  };
+}
