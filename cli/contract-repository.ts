@@ -1,0 +1,87 @@
+import { create } from '@bufbuild/protobuf';
+import { approvalToProto, contractFromProto, stateToProto } from '../lib/contract/contract-codec.js';
+import type { AuditEntry } from '../lib/contract/audit-chain.js';
+import type { ContractApproval, ContractState, TrustContract } from '../lib/contract/trust-contract.js';
+import type { ParticipantProposal } from '../lib/contract/validate-proposal.js';
+import { InvalidArgumentError } from '../lib/errors/accord-error.js';
+import type { GrpcClient } from '../lib/grpc/grpc-client.js';
+import {
+  ContractSchema,
+  ContractState as ProtoContractState,
+  type Contract,
+  type ContractService,
+} from '../proto/gen/accord/contracts/v1/contracts_pb.js';
+
+/** One page of the audit log and the head the server reported with it. */
+export interface AuditLogPage {
+  entries: AuditEntry[];
+  headSequence: number;
+  headHash: Uint8Array;
+}
+
+/**
+ * What accordctl asks of the contract repository, in domain types. Commands depend on this, not on
+ * gRPC, so they are tested with an in-memory double and the adapter below is the only protobuf code.
+ */
+export interface ContractRepository {
+  list(state: ContractState | undefined): Promise<TrustContract[]>;
+  get(id: string): Promise<TrustContract>;
+  create(proposal: { id: string; participants: readonly ParticipantProposal[] }): Promise<TrustContract>;
+  delete(id: string): Promise<void>;
+  approve(id: string, approval: ContractApproval): Promise<TrustContract>;
+  revoke(id: string, reason: string): Promise<TrustContract>;
+  auditLog(startSequence: number, pageSize: number): Promise<AuditLogPage>;
+  close(): void;
+}
+
+/** The repository over its gRPC API. */
+export function contractRepositoryOverGrpc(client: GrpcClient<typeof ContractService>): ContractRepository {
+  return {
+    list: async (state) => {
+      const response = await client.list({
+        state: state === undefined ? ProtoContractState.UNSPECIFIED : stateToProto(state),
+      });
+      return response.contracts.map(contractFromProto);
+    },
+    get: async (id) => required((await client.get({ id })).contract),
+    create: async ({ id, participants }) => {
+      const contract = create(ContractSchema, {
+        id,
+        participants: participants.map((participant) => ({
+          name: participant.name,
+          trustDomain: participant.trustDomain,
+          publicKey: participant.publicKey,
+          hash: participant.hash,
+        })),
+      });
+      return required((await client.create({ contract })).contract);
+    },
+    delete: async (id) => {
+      await client.delete({ id });
+    },
+    approve: async (id, approval) =>
+      required((await client.approve({ id, approval: approvalToProto(approval) })).contract),
+    revoke: async (id, reason) => required((await client.revoke({ id, reason })).contract),
+    auditLog: async (startSequence, pageSize) => {
+      const response = await client.auditLog({ startSequence: BigInt(startSequence), pageSize });
+      return {
+        entries: response.entries.map((entry) => ({
+          sequence: Number(entry.sequence),
+          record: entry.record,
+          previousHash: entry.previousHash,
+          hash: entry.hash,
+        })),
+        headSequence: Number(response.headSequence),
+        headHash: response.headHash,
+      };
+    },
+    close: () => {
+      client.close();
+    },
+  };
+}
+
+function required(contract: Contract | undefined): TrustContract {
+  if (contract === undefined) throw new InvalidArgumentError('the repository answered without a contract');
+  return contractFromProto(contract);
+}

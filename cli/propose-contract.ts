@@ -1,0 +1,116 @@
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from '../lib/cli/command-line.js';
+import { validateProposal, type ParticipantProposal } from '../lib/contract/validate-proposal.js';
+import { AccordError, errorMessage } from '../lib/errors/accord-error.js';
+import { sha256Hex } from '../lib/x509/fingerprint.js';
+import { pemToDerList } from '../lib/x509/pem.js';
+import type { ParticipantSpec } from './cli-command.js';
+import type { CliEnvironment } from './cli-environment.js';
+
+const fileParticipant = z
+  .object({
+    name: z.string(),
+    trustDomain: z.string(),
+    /** Path of the root PEM, relative to the contract file. */
+    root: z.string().optional(),
+    /** The root PEM inline. */
+    rootPem: z.string().optional(),
+  })
+  .strict()
+  .refine((participant) => (participant.root === undefined) !== (participant.rootPem === undefined), {
+    message: 'give exactly one of root (a file) or rootPem',
+  });
+
+const contractFile = z.union([
+  z.object({ id: z.string().optional(), participants: z.array(fileParticipant) }).strict(),
+  z.object({
+    apiVersion: z.string().optional(),
+    kind: z.literal('TrustContract').optional(),
+    metadata: z.object({ name: z.string() }).loose(),
+    spec: z.object({ participants: z.array(fileParticipant) }).loose(),
+  }),
+]);
+
+/**
+ * Reads the participants of a proposal from flags or a contract file, computes each root's
+ * fingerprint, and validates the result with the repository's own rules (`validateProposal`), so
+ * mistakes are reported before anything is sent.
+ */
+export async function readProposal(
+  env: CliEnvironment,
+  id: string | undefined,
+  participants: readonly ParticipantSpec[],
+  file: string | undefined,
+): Promise<{ id: string; participants: ParticipantProposal[] }> {
+  let proposal: { id: string; participants: ParticipantProposal[] };
+  if (file === undefined) {
+    proposal = {
+      id: id ?? '',
+      participants: await Promise.all(
+        participants.map(async (spec) =>
+          participantProposal(spec.name, spec.trustDomain, await readInput(env, spec.rootPath)),
+        ),
+      ),
+    };
+  } else {
+    const parsed = contractFile.safeParse(parseYamlText(await readInput(env, file), file));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new UsageError(
+        `${file}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid contract file'}`,
+      );
+    }
+    const document = parsed.data;
+    const fromFile = 'spec' in document ? document.spec.participants : document.participants;
+    const fileId = 'spec' in document ? document.metadata.name : (document.id ?? '');
+    proposal = {
+      id: id ?? fileId,
+      participants: await Promise.all(
+        fromFile.map(async (participant) =>
+          participantProposal(
+            participant.name,
+            participant.trustDomain,
+            participant.rootPem ?? (await readInput(env, resolve(dirname(file), participant.root ?? ''))),
+          ),
+        ),
+      ),
+    };
+  }
+  try {
+    validateProposal(proposal);
+  } catch (error) {
+    if (error instanceof AccordError) throw new UsageError(error.message);
+    throw error;
+  }
+  return proposal;
+}
+
+function participantProposal(name: string, trustDomain: string, rootPem: string): ParticipantProposal {
+  let hash: string;
+  try {
+    const [der] = pemToDerList(rootPem);
+    hash = der === undefined ? '' : sha256Hex(der);
+  } catch (error) {
+    throw new UsageError(`participant ${name}: ${errorMessage(error)}`);
+  }
+  return { name, trustDomain, publicKey: rootPem, hash };
+}
+
+function parseYamlText(text: string, file: string): unknown {
+  try {
+    return parseYaml(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`${file}: not YAML or JSON: ${errorMessage(error)}`);
+  }
+}
+
+/** Reads a file named on the command line; a missing file is a usage error (exit 2), not a failure. */
+export async function readInput(env: CliEnvironment, path: string): Promise<string> {
+  try {
+    return await env.readFile(path);
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${errorMessage(error)}`);
+  }
+}
