@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `npm test`: everything CI checks, in the order that fails fastest. Provisions the external test
+# tools first (idempotent; a warm cache makes it a no-op).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "provisioning test tools"
+tools_bin="$(bash scripts/provision-test-tools.sh)"
+export PATH="$tools_bin:$PATH"
+
+step "generated code is up to date"
+bash scripts/verify-generated.sh
+
+step "type check"
+npx tsc --noEmit -p tsconfig.json
+
+step "lint and format"
+npx eslint --max-warnings 0 .
+npx prettier --check --log-level warn .
+
+step "build"
+npm run build --silent
+
+step "tests"
+report="$(mktemp)"
+status=0
+npx jest --ci --json --outputFile="$report" "$@" || status=$?
+node -e '
+  const r = require(process.argv[1]);
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+' "$report"
+rm -f "$report"
+exit "$status"

@@ -1,0 +1,101 @@
+import type { AuditEntry } from '../../lib/contract/audit-chain.js';
+import { auditGenesis, chainAuditRecord } from '../../lib/contract/audit-chain.js';
+import { verifyApproval } from '../../lib/contract/approval-signature.js';
+import { isFullyApproved } from '../../lib/contract/contract-approvals.js';
+import type { TrustContract } from '../../lib/contract/trust-contract.js';
+import { validateProposal } from '../../lib/contract/validate-proposal.js';
+import { NotFoundError } from '../../lib/errors/accord-error.js';
+import type { AuditLogPage, ContractRepository } from '../../cli/contract-repository.js';
+
+/**
+ * A `ContractRepository` double for accordctl's command tests (named as a fake: the real
+ * repository is exercised by the loopback tests). It applies the same validation and approval
+ * verification as the repository and keeps a genuine hash-chained audit log.
+ */
+export class InMemoryRepository implements ContractRepository {
+  readonly contracts = new Map<string, TrustContract>();
+  audit: AuditEntry[] = [];
+  isClosed = false;
+
+  list(): Promise<TrustContract[]> {
+    return Promise.resolve([...this.contracts.values()]);
+  }
+
+  get(id: string): Promise<TrustContract> {
+    const contract = this.contracts.get(id);
+    return contract === undefined
+      ? Promise.reject(new NotFoundError(`contract ${id} not found`))
+      : Promise.resolve(contract);
+  }
+
+  create(proposal: Parameters<ContractRepository['create']>[0]): Promise<TrustContract> {
+    const validated = validateProposal(proposal);
+    const contract: TrustContract = {
+      id: validated.id ?? 'generated',
+      participants: validated.participants,
+      state: 'proposed',
+      approvals: [],
+      proposedBy: 'spiffe://hub.example/admin',
+      createdAt: new Date(Math.floor(Date.now())),
+      revocation: undefined,
+      revision: this.#record('propose', validated.id ?? 'generated'),
+    };
+    this.contracts.set(contract.id, contract);
+    return Promise.resolve(contract);
+  }
+
+  delete(id: string): Promise<void> {
+    this.contracts.delete(id);
+    this.#record('delete', id);
+    return Promise.resolve();
+  }
+
+  async approve(id: string, approval: Parameters<ContractRepository['approve']>[1]): Promise<TrustContract> {
+    const contract = await this.get(id);
+    verifyApproval(contract, approval);
+    const approvals = [...contract.approvals.filter((a) => a.participant !== approval.participant), approval];
+    const next: TrustContract = { ...contract, approvals, revision: this.#record('approve', id) };
+    const updated: TrustContract = { ...next, state: isFullyApproved(next) ? 'active' : 'proposed' };
+    this.contracts.set(id, updated);
+    return updated;
+  }
+
+  async revoke(id: string, reason: string): Promise<TrustContract> {
+    const contract = await this.get(id);
+    const revoked: TrustContract = {
+      ...contract,
+      state: 'revoked',
+      revocation: { revokedBy: 'spiffe://zone-a.example/admin', revokedAt: new Date(), reason },
+      revision: this.#record('revoke', id),
+    };
+    this.contracts.set(id, revoked);
+    return revoked;
+  }
+
+  auditLog(startSequence: number, pageSize: number): Promise<AuditLogPage> {
+    const head = this.audit.at(-1);
+    return Promise.resolve({
+      entries: this.audit.filter((entry) => entry.sequence >= startSequence).slice(0, pageSize),
+      headSequence: head?.sequence ?? 0,
+      headHash: head?.hash ?? new Uint8Array(32),
+    });
+  }
+
+  close(): void {
+    this.isClosed = true;
+  }
+
+  #record(action: 'propose' | 'approve' | 'revoke' | 'delete', contractId: string): number {
+    const previous = this.audit.at(-1) ?? auditGenesis;
+    const entry = chainAuditRecord(previous, {
+      sequence: previous.sequence + 1,
+      time: new Date().toISOString(),
+      actor: 'spiffe://hub.example/admin',
+      action,
+      contractId,
+      details: {},
+    });
+    this.audit.push(entry);
+    return entry.sequence;
+  }
+}

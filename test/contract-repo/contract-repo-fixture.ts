@@ -1,0 +1,102 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestZone, type TestSvid, type TestZone } from '../support/test-zone.js';
+import { parseConfig } from '../../lib/config/load-config.js';
+import { createGrpcClient, type GrpcClient } from '../../lib/grpc/grpc-client.js';
+import { ContractService } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
+import {
+  contractRepoConfigSchema,
+  type ContractRepoConfig,
+} from '../../contract-repo/contract-repo-config.js';
+
+/** SPIFFE ID of the repository admin in every contract-repo test. */
+export const adminSpiffeId = 'spiffe://ops.example/accord/admin';
+
+/**
+ * Real certificates and files for a repository under test: a hub zone for the server identity,
+ * an ops zone for the admin, and zones A, B, C; plus mTLS clients for each identity.
+ */
+export interface ContractRepoFixture {
+  readonly directory: string;
+  readonly hub: TestZone;
+  readonly ops: TestZone;
+  readonly zoneA: TestZone;
+  readonly zoneB: TestZone;
+  readonly zoneC: TestZone;
+  readonly admin: TestSvid;
+  readonly svidA: TestSvid;
+  readonly svidB: TestSvid;
+  readonly svidC: TestSvid;
+  /** A config for a repository storing in `<directory>/data`, on 127.0.0.1 port 0. */
+  readonly config: ContractRepoConfig;
+  /** Paths the config refers to, for a child process. */
+  readonly configFile: string;
+  client(port: number, identity: TestSvid | undefined): GrpcClient<typeof ContractService>;
+  cleanup(): Promise<void>;
+}
+
+export async function createContractRepoFixture(): Promise<ContractRepoFixture> {
+  const directory = await mkdtemp(join(tmpdir(), 'contract-repo-it-'));
+  const [hub, ops, zoneA, zoneB, zoneC] = (await Promise.all(
+    ['hub', 'ops', 'zone-a', 'zone-b', 'zone-c'].map((name) => createTestZone(name)),
+  )) as [TestZone, TestZone, TestZone, TestZone, TestZone];
+  const [server, admin, svidA, svidB, svidC] = await Promise.all([
+    hub.issue('/accord/contract-repo'),
+    ops.issue('/accord/admin'),
+    zoneA.issue('/accord/contract-provider'),
+    zoneB.issue('/accord/contract-provider'),
+    zoneC.issue('/accord/contract-provider'),
+  ]);
+  const file = async (name: string, content: string): Promise<string> => {
+    const path = join(directory, name);
+    await writeFile(path, content);
+    return path;
+  };
+  const enrolledZones = [];
+  for (const zone of [ops, zoneA, zoneB, zoneC]) {
+    enrolledZones.push({
+      trustDomain: zone.trustDomain,
+      rootCaFile: await file(`${zone.name}-root.pem`, zone.rootPem),
+    });
+  }
+  const rawConfig = {
+    listen: { host: '127.0.0.1', port: 0 },
+    ops: { host: '127.0.0.1', port: 0 },
+    dataDir: join(directory, 'data'),
+    admins: [adminSpiffeId],
+    enrolledZones,
+    tls: {
+      certificateFile: await file('server.pem', server.certificatePem),
+      privateKeyFile: await file('server-key.pem', server.privateKeyPem),
+    },
+    logLevel: 'warn',
+  };
+  const configFile = await file(
+    'contract-repo.json',
+    JSON.stringify({ apiVersion: 'accord.dev/v1alpha1', kind: 'ContractRepoConfig', ...rawConfig }),
+  );
+  return {
+    directory,
+    hub,
+    ops,
+    zoneA,
+    zoneB,
+    zoneC,
+    admin,
+    svidA,
+    svidB,
+    svidC,
+    config: parseConfig(contractRepoConfigSchema, rawConfig),
+    configFile,
+    client: (port, identity) =>
+      createGrpcClient(ContractService, `127.0.0.1:${port}`, {
+        caPems: [hub.rootPem],
+        expectedServerId: 'spiffe://hub.example/accord/contract-repo',
+        ...(identity === undefined
+          ? {}
+          : { certificatePem: identity.certificatePem, privateKeyPem: identity.privateKeyPem }),
+      }),
+    cleanup: () => rm(directory, { recursive: true, force: true }),
+  };
+}

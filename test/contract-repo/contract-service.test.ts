@@ -1,0 +1,309 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { webcrypto } from 'node:crypto';
+import { signApproval } from '../../lib/contract/approval-signature.js';
+import { AuditChainVerifier } from '../../lib/contract/audit-chain.js';
+import { canonicalApprovalBytes } from '../../lib/contract/canonical-approval.js';
+import { approvalToProto, contractFromProto } from '../../lib/contract/contract-codec.js';
+import type { TestSvid } from '../support/test-zone.js';
+import type { TrustContract } from '../../lib/contract/trust-contract.js';
+import { GrpcCallError, type GrpcClient } from '../../lib/grpc/grpc-client.js';
+import { silentLogger } from '../../lib/log/logger.js';
+import { systemClock } from '../../lib/time/clock.js';
+import {
+  ContractService,
+  ContractState,
+  type WatchResponse,
+} from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
+import { startContractRepo, type RunningContractRepo } from '../../contract-repo/start-contract-repo.js';
+import { createContractRepoFixture, type ContractRepoFixture } from './contract-repo-fixture.js';
+
+type Client = GrpcClient<typeof ContractService>;
+
+let fixture: ContractRepoFixture;
+let running: RunningContractRepo;
+let admin: Client;
+let zoneA: Client;
+let zoneB: Client;
+let zoneC: Client;
+let anonymous: Client;
+let contractCounter = 0;
+
+beforeAll(async () => {
+  fixture = await createContractRepoFixture();
+  running = await startContractRepo(fixture.config, silentLogger, systemClock);
+  admin = fixture.client(running.grpcPort, fixture.admin);
+  zoneA = fixture.client(running.grpcPort, fixture.svidA);
+  zoneB = fixture.client(running.grpcPort, fixture.svidB);
+  zoneC = fixture.client(running.grpcPort, fixture.svidC);
+  anonymous = fixture.client(running.grpcPort, undefined);
+});
+
+afterAll(async () => {
+  for (const client of [admin, zoneA, zoneB, zoneC, anonymous]) client.close();
+  await running.close();
+  await fixture.cleanup();
+});
+
+async function expectStatus(call: Promise<unknown>, code: GrpcStatus, details?: RegExp): Promise<void> {
+  const error: unknown = await call.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(GrpcCallError);
+  expect((error as GrpcCallError).code).toBe(code);
+  if (details !== undefined) expect((error as GrpcCallError).details).toMatch(details);
+}
+
+async function proposeAB(): Promise<TrustContract> {
+  contractCounter += 1;
+  const response = await admin.create({
+    contract: {
+      id: `ab-${contractCounter}`,
+      participants: [{ ...fixture.zoneA.participant }, { ...fixture.zoneB.participant }],
+    },
+  });
+  if (response.contract === undefined) throw new Error('no contract in response');
+  return contractFromProto(response.contract);
+}
+
+async function approve(client: Client, contract: TrustContract, participant: string, signer: TestSvid) {
+  const approval = await signApproval(contract, participant, signer.signer, new Date());
+  return client.approve({ id: contract.id, approval: approvalToProto(approval) });
+}
+
+describe('accord.contracts.v1.ContractService over mTLS', () => {
+  it('never activates or serves a contract approved by only one of two zones', async () => {
+    const contract = await proposeAB();
+    const response = await approve(zoneA, contract, 'zone-a', fixture.svidA);
+    expect(response.contract?.state).toBe(ContractState.PROPOSED);
+    for (const client of [zoneA, zoneB]) {
+      const certificates = await client.getCertificates({});
+      expect(certificates.partners.filter((partner) => partner.contractIds.includes(contract.id))).toEqual(
+        [],
+      );
+    }
+  });
+
+  it('activates a contract approved by both zones and serves each zone only its partner root', async () => {
+    const contract = await proposeAB();
+    await approve(zoneA, contract, 'zone-a', fixture.svidA);
+    const response = await approve(zoneB, contract, 'zone-b', fixture.svidB);
+    expect(response.contract?.state).toBe(ContractState.ACTIVE);
+    const forA = await zoneA.getCertificates({});
+    expect(forA.certificates).toEqual([fixture.zoneB.rootPem]);
+    expect(forA.partners[0]).toMatchObject({
+      name: 'zone-b',
+      trustDomain: 'zone-b.example',
+      hash: fixture.zoneB.rootSha256,
+    });
+    expect((await zoneB.getCertificates({})).certificates).toEqual([fixture.zoneA.rootPem]);
+    expect((await zoneC.getCertificates({})).certificates).toEqual([]);
+  });
+
+  it('rejects an approval signed by a non-participant key and stores nothing', async () => {
+    const contract = await proposeAB();
+    const signedAt = new Date();
+    const signature = await webcrypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      fixture.svidC.privateKey,
+      canonicalApprovalBytes(contract, 'zone-b', signedAt),
+    );
+    const forged = approvalToProto({
+      participant: 'zone-b',
+      signature: new Uint8Array(signature),
+      certificateChainDer: [fixture.svidC.certificateDer],
+      signedAt,
+    });
+    await expectStatus(
+      zoneB.approve({ id: contract.id, approval: forged }),
+      GrpcStatus.PERMISSION_DENIED,
+      /not an identity of participant zone-b/,
+    );
+    expect((await zoneB.get({ id: contract.id })).contract?.approvals).toEqual([]);
+  });
+
+  it('lets zone C neither read nor approve an A–B contract', async () => {
+    const contract = await proposeAB();
+    await expectStatus(zoneC.get({ id: contract.id }), GrpcStatus.NOT_FOUND);
+    expect((await zoneC.list({})).contracts.map((each) => each.id)).not.toContain(contract.id);
+    const approval = await signApproval(contract, 'zone-a', fixture.svidA.signer, new Date());
+    await expectStatus(
+      zoneC.approve({ id: contract.id, approval: approvalToProto(approval) }),
+      GrpcStatus.NOT_FOUND,
+    );
+    await expectStatus(zoneC.revoke({ id: contract.id }), GrpcStatus.NOT_FOUND);
+  });
+
+  it('refuses admin operations to zone identities', async () => {
+    const contract = await proposeAB();
+    await expectStatus(
+      zoneA.create({
+        contract: { participants: [{ ...fixture.zoneA.participant }, { ...fixture.zoneC.participant }] },
+      }),
+      GrpcStatus.PERMISSION_DENIED,
+    );
+    await expectStatus(zoneA.delete({ id: contract.id }), GrpcStatus.PERMISSION_DENIED);
+    await expectStatus(zoneA.auditLog({}), GrpcStatus.PERMISSION_DENIED);
+    expect((await zoneA.get({ id: contract.id })).contract?.id).toBe(contract.id);
+  });
+
+  it('lets a participant revoke, after which its partner root is no longer served', async () => {
+    const contract = await proposeAB();
+    await approve(zoneA, contract, 'zone-a', fixture.svidA);
+    await approve(zoneB, contract, 'zone-b', fixture.svidB);
+    const revoked = await zoneB.revoke({ id: contract.id, reason: 'test' });
+    expect(revoked.contract?.state).toBe(ContractState.REVOKED);
+    expect(revoked.contract?.revocation?.revokedBy).toBe('spiffe://zone-b.example/accord/contract-provider');
+    const forA = await zoneA.getCertificates({});
+    expect(forA.partners.flatMap((partner) => partner.contractIds)).not.toContain(contract.id);
+  });
+
+  it('refuses a call without a client certificate as UNAUTHENTICATED', async () => {
+    await expectStatus(anonymous.list({}), GrpcStatus.UNAUTHENTICATED);
+  });
+
+  it('refuses a client certificate from a trust domain that is not enrolled as UNAUTHENTICATED', async () => {
+    const outsider = fixture.client(running.grpcPort, await fixture.hub.issue('/intruder'));
+    try {
+      await expectStatus(outsider.list({}), GrpcStatus.UNAUTHENTICATED);
+    } finally {
+      outsider.close();
+    }
+  });
+
+  const malformed: { name: string; call: () => Promise<unknown>; code: GrpcStatus; details: RegExp }[] = [
+    {
+      name: 'a proposal with one participant',
+      call: () => admin.create({ contract: { participants: [{ ...fixture.zoneA.participant }] } }),
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: /participants: a contract needs at least 2/,
+    },
+    {
+      name: 'a proposal with an unparsable root',
+      call: () =>
+        admin.create({
+          contract: {
+            participants: [
+              { ...fixture.zoneA.participant },
+              { ...fixture.zoneB.participant, publicKey: 'not pem' },
+            ],
+          },
+        }),
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: /participants\[1\]\.public_key: not a PEM certificate/,
+    },
+    {
+      name: 'a proposal whose fingerprint does not match',
+      call: () =>
+        admin.create({
+          contract: {
+            participants: [
+              { ...fixture.zoneA.participant, hash: fixture.zoneB.rootSha256 },
+              { ...fixture.zoneB.participant },
+            ],
+          },
+        }),
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: /participants\[0\]\.hash: .* does not match/,
+    },
+    {
+      name: 'a proposal with duplicate participants',
+      call: () =>
+        admin.create({
+          contract: { participants: [{ ...fixture.zoneA.participant }, { ...fixture.zoneA.participant }] },
+        }),
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: /participants\[1\]\.name: "zone-a" is already used/,
+    },
+    {
+      name: 'a proposal that sets its own state',
+      call: () =>
+        admin.create({
+          contract: {
+            state: ContractState.ACTIVE,
+            participants: [{ ...fixture.zoneA.participant }, { ...fixture.zoneB.participant }],
+          },
+        }),
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: /contract\.state: must be empty/,
+    },
+    {
+      name: 'a request without a contract',
+      call: () => admin.create({}),
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: /contract: required/,
+    },
+    {
+      name: 'an unknown contract id',
+      call: () => admin.get({ id: 'does-not-exist' }),
+      code: GrpcStatus.NOT_FOUND,
+      details: /contract does-not-exist not found/,
+    },
+    {
+      name: 'an empty contract id',
+      call: () => admin.get({ id: '' }),
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: /id: required/,
+    },
+    {
+      name: 'an approval without a signature',
+      call: () => zoneA.approve({ id: 'ab-1', approval: { participant: 'zone-a' } }),
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: /approval.signature: required/,
+    },
+    {
+      name: 'a message larger than 1 MiB',
+      call: () => admin.revoke({ id: 'ab-1', reason: 'x'.repeat(1024 * 1024 + 1) }),
+      code: GrpcStatus.RESOURCE_EXHAUSTED,
+      details: /./,
+    },
+  ];
+
+  it.each(malformed)('answers $name with a precise status', async ({ call, code, details }) => {
+    await expectStatus(call(), code, details);
+  });
+
+  it('streams a snapshot, then a change when a contract the zone is part of becomes active', async () => {
+    const contract = await proposeAB();
+    await approve(zoneA, contract, 'zone-a', fixture.svidA);
+    const abort = new AbortController();
+    const stream = zoneB.watch({}, { signal: abort.signal })[Symbol.asyncIterator]();
+    const next = async (): Promise<WatchResponse> => {
+      const result = await stream.next();
+      if (result.done === true) throw new Error('watch ended');
+      return result.value;
+    };
+    const snapshot = await next();
+    expect(snapshot.event.case).toBe('snapshot');
+    await approve(zoneB, contract, 'zone-b', fixture.svidB);
+    const change = await next();
+    expect(change.event.case).toBe('change');
+    expect(change.event.case === 'change' ? change.event.value.contract?.state : undefined).toBe(
+      ContractState.ACTIVE,
+    );
+    expect(Number(change.resumeToken)).toBeGreaterThan(Number(snapshot.resumeToken));
+    abort.abort();
+    await stream.return?.();
+  });
+
+  it('serves an audit log that verifies page by page up to the head', async () => {
+    await proposeAB();
+    const verifier = new AuditChainVerifier();
+    let head = 0n;
+    for (let start = 1n; ;) {
+      const page = await admin.auditLog({ startSequence: start, pageSize: 3 });
+      head = page.headSequence;
+      for (const entry of page.entries) {
+        verifier.add({
+          sequence: Number(entry.sequence),
+          record: entry.record,
+          previousHash: entry.previousHash,
+          hash: entry.hash,
+        });
+      }
+      if (page.entries.length === 0 || BigInt(verifier.head.sequence) >= head) break;
+      start = BigInt(verifier.head.sequence + 1);
+    }
+    expect(verifier.finish().sequence).toBe(Number(head));
+  });
+});

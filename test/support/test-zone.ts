@@ -1,0 +1,110 @@
+import { X509Certificate, type webcrypto } from 'node:crypto';
+import type { ApprovalSigner } from '../../lib/contract/approval-signature.js';
+import type { ParticipantProposal } from '../../lib/contract/validate-proposal.js';
+import { parseSpiffeId } from '../../lib/spiffe/spiffe-id.js';
+import { createSelfSignedCa } from '../../lib/x509/create-self-signed-ca.js';
+import { sha256Hex } from '../../lib/x509/fingerprint.js';
+import { generateEcKeyPair } from '../../lib/x509/generate-ec-key-pair.js';
+import { issueX509Svid } from '../../lib/x509/issue-x509-svid.js';
+import { privateKeyToPem } from '../../lib/x509/private-key-pem.js';
+
+const hourMs = 60 * 60 * 1000;
+const dayMs = 24 * hourMs;
+
+/** A validity window for a test certificate. */
+export interface TestValidity {
+  readonly notBefore?: Date;
+  readonly notAfter?: Date;
+}
+
+/** A leaf X509-SVID minted by a test zone, with everything a client or approval signer needs. */
+export interface TestSvid {
+  readonly spiffeId: string;
+  readonly certificateDer: Uint8Array;
+  readonly certificatePem: string;
+  readonly certificate: X509Certificate;
+  readonly privateKey: webcrypto.CryptoKey;
+  readonly privateKeyPem: string;
+  /** The SVID as an approval signer (chain: the leaf only). */
+  readonly signer: ApprovalSigner;
+}
+
+/**
+ * A throw-away trust zone for tests: an EC P-256 root CA that mints X509-SVIDs, both built by the
+ * production `lib/x509` helpers. Tests use real certificates instead of mocking verification, so
+ * they exercise the same code paths as production.
+ */
+export interface TestZone {
+  readonly name: string;
+  readonly trustDomain: string;
+  readonly rootPem: string;
+  readonly rootDer: Uint8Array;
+  readonly rootSha256: string;
+  readonly root: X509Certificate;
+  /** The participant entry a proposer would write for this zone. */
+  readonly participant: ParticipantProposal;
+  /** The zone's admin SVID (`/accord/admin`): what accordctl reads with --cert/--key and signs approvals with. */
+  readonly admin: TestSvid;
+  /** Mints an X509-SVID for `spiffe://<trustDomain><path>`. */
+  issue(path: string, validity?: TestValidity): Promise<TestSvid>;
+  /** Mints a leaf with an arbitrary SPIFFE ID (e.g. another zone's), signed by this zone's root. */
+  issueWithUri(uri: string, validity?: TestValidity): Promise<TestSvid>;
+}
+
+/** Creates a test zone named `name` with trust domain `<name>.example` unless given. */
+export async function createTestZone(
+  name: string,
+  trustDomain = `${name}.example`,
+  validity: TestValidity = {},
+): Promise<TestZone> {
+  const rootKeys = await generateEcKeyPair();
+  const rootPem = await createSelfSignedCa({
+    keys: rootKeys,
+    trustDomain,
+    notBefore: validity.notBefore ?? new Date(Date.now() - dayMs),
+    notAfter: validity.notAfter ?? new Date(Date.now() + 365 * dayMs),
+  });
+  const root = new X509Certificate(rootPem);
+  const rootDer = new Uint8Array(root.raw);
+
+  const issueWithUri = async (uri: string, leafValidity: TestValidity = {}): Promise<TestSvid> => {
+    const leafKeys = await generateEcKeyPair();
+    const certificatePem = await issueX509Svid({
+      issuerCertificatePem: rootPem,
+      issuerKeys: rootKeys,
+      subjectPublicKey: leafKeys.publicKey,
+      spiffeId: parseSpiffeId(uri),
+      validity: {
+        notBefore: leafValidity.notBefore ?? new Date(Date.now() - hourMs),
+        notAfter: leafValidity.notAfter ?? new Date(Date.now() + dayMs),
+      },
+    });
+    const certificate = new X509Certificate(certificatePem);
+    const certificateDer = new Uint8Array(certificate.raw);
+    return {
+      spiffeId: uri,
+      certificateDer,
+      certificatePem: certificate.toString(),
+      certificate,
+      privateKey: leafKeys.privateKey,
+      privateKeyPem: await privateKeyToPem(leafKeys.privateKey),
+      signer: { privateKey: leafKeys.privateKey, certificateChainDer: [certificateDer] },
+    };
+  };
+  const issue = (path: string, leafValidity?: TestValidity) =>
+    issueWithUri(`spiffe://${trustDomain}${path}`, leafValidity);
+  const rootSha256 = sha256Hex(rootDer);
+
+  return {
+    name,
+    trustDomain,
+    rootPem: root.toString(),
+    rootDer,
+    rootSha256,
+    root,
+    participant: { name, trustDomain, publicKey: root.toString(), hash: rootSha256 },
+    admin: await issue('/accord/admin'),
+    issue,
+    issueWithUri,
+  };
+}
