@@ -52,6 +52,19 @@ export class FileContractStore implements ContractStore {
   async load(): Promise<AuditEntry[]> {
     await mkdir(this.#directory, { recursive: true, mode: 0o700 });
     const handle = await open(this.#path, 'a+', 0o600);
+    try {
+      const entries = await this.#readVerifiedEntries(handle);
+      this.#handle = handle;
+      this.#headSequence = entries.at(-1)?.sequence ?? 0;
+      return entries;
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** Reads the log, drops a torn (never acknowledged) last line, and checks the hash chain. */
+  async #readVerifiedEntries(handle: FileHandle): Promise<AuditEntry[]> {
     await syncDirectory(this.#directory);
     const text = (await handle.readFile()).toString('utf8');
     const lastNewline = text.lastIndexOf('\n');
@@ -73,13 +86,10 @@ export class FileContractStore implements ContractStore {
     try {
       verifyAuditChain(entries);
     } catch (error) {
-      await handle.close();
       throw new CorruptStoreError(`audit log ${this.#path} does not verify: ${errorMessage(error)}`, {
         cause: error,
       });
     }
-    this.#handle = handle;
-    this.#headSequence = entries.at(-1)?.sequence ?? 0;
     return entries;
   }
 
