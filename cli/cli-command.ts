@@ -3,6 +3,8 @@ export type OutputFormat = 'table' | 'json';
 
 /** Flags every command accepts: where the repository is and who the caller is. */
 export interface GlobalOptions {
+  /** An `AccordctlConfig` file supplying the connection flags below that are not given. */
+  configPath: string | undefined;
   /** `host:port` of the contract repository. */
   repository: string | undefined;
   /** The caller's SVID (PEM, leaf first). */

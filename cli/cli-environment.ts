@@ -23,5 +23,7 @@ export interface CliEnvironment {
   clock: Clock;
   /** `$XDG_STATE_HOME` (or `$HOME/.local/state`): where the audit checkpoint lives by default. */
   stateDirectory: string;
+  /** `$ACCORDCTL_CONFIG`: the config file used when `--config` is not given. */
+  configPathFromEnvironment: string | undefined;
   version: string;
 }

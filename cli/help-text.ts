@@ -1,5 +1,6 @@
 /** The `--help` texts, per command; `''` is the overview. Kept beside the parser's flag table. */
 const globalFlags = `Global flags:
+  --config FILE           Config file (kind AccordctlConfig) for the flags below; default $ACCORDCTL_CONFIG
   --repository HOST:PORT  Contract repository address
   --cert FILE             Your SVID (PEM, leaf first); also the approval signer certificate
   --key FILE              Your private key (PKCS#8 PEM)

@@ -10,6 +10,7 @@ const environment = nodeCliEnvironment({
   stdout: { write: (text) => process.stdout.write(text) },
   stderr: { write: (text) => process.stderr.write(text) },
   stateDirectory: process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'),
+  configPathFromEnvironment: process.env.ACCORDCTL_CONFIG,
   version: process.env.npm_package_version ?? '0.1.0',
 });
 

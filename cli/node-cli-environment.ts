@@ -28,6 +28,7 @@ export function nodeCliEnvironment(options: {
   stdout: OutputStream;
   stderr: OutputStream;
   stateDirectory: string;
+  configPathFromEnvironment: string | undefined;
   version: string;
 }): CliEnvironment {
   return {
@@ -39,7 +40,8 @@ export function nodeCliEnvironment(options: {
     },
     listDirectory: (path) => readdir(path),
     connect: async (global) => {
-      if (global.caPath === undefined) throw new UsageError('--ca is required to reach the repository');
+      if (global.caPath === undefined)
+        throw new UsageError('--ca is required to reach the repository (or ca: in the --config file)');
       const caPems = [await readFlagFile('--ca', global.caPath)];
       const certificatePem =
         global.certPath === undefined ? undefined : await readFlagFile('--cert', global.certPath);

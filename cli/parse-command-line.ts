@@ -3,6 +3,7 @@ import type { CliCommand, GlobalOptions, OutputFormat, ParticipantSpec } from '.
 import { UsageError } from '../lib/cli/command-line.js';
 
 const optionSpecs = {
+  config: { type: 'string' },
   repository: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
@@ -22,6 +23,7 @@ const optionSpecs = {
 
 type OptionName = keyof typeof optionSpecs;
 const globalOptionNames: readonly OptionName[] = [
+  'config',
   'repository',
   'cert',
   'key',
@@ -122,6 +124,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
 }
 
 function globalOptions(values: {
+  config?: string;
   repository?: string;
   cert?: string;
   key?: string;
@@ -129,6 +132,7 @@ function globalOptions(values: {
   output?: string;
 }): GlobalOptions {
   return {
+    configPath: values.config,
     repository: values.repository,
     certPath: values.cert,
     keyPath: values.key,

@@ -62,6 +62,7 @@ function harness(repository: ContractRepository | Error): Harness {
     connect: () => (repository instanceof Error ? Promise.reject(repository) : Promise.resolve(repository)),
     clock: new ManualClock(new Date()),
     stateDirectory: '/state',
+    configPathFromEnvironment: undefined,
     version: '0.1.0',
   };
   return { env, files, stdout: () => out, stderr: () => err };
@@ -193,5 +194,68 @@ describe('runCli', () => {
     expect(JSON.parse(h.stdout())).toEqual([
       expect.objectContaining({ trustDomain: 'zone-b.example', sha256: b.rootSha256 }),
     ]);
+  });
+});
+
+describe('runCli with an AccordctlConfig file', () => {
+  const configFile = (fields: string) => `apiVersion: accord.dev/v1alpha1\nkind: AccordctlConfig\n${fields}`;
+  const zoneAConfig = configFile(
+    'repository: 127.0.0.1:8443\nca: ca.pem\ncert: zone-a/svid.pem\nkey: zone-a/key.pem\n',
+  );
+
+  /** A proposed A–B contract and a harness whose files include `/etc/accord/zone-a/…` and the config. */
+  async function proposedWithConfig(config: string) {
+    const repository = new InMemoryRepository();
+    const h = harness(repository);
+    await runCli(['contracts', 'propose', ...global, ...participants, '--id', 'ab'], h.env);
+    h.files.set('/etc/accord/accordctl.yaml', config);
+    h.files.set('/etc/accord/zone-a/svid.pem', a.admin.certificatePem);
+    h.files.set('/etc/accord/zone-a/key.pem', a.admin.privateKeyPem);
+    return { repository, h };
+  }
+
+  it('approves with the identity the file names, its paths read relative to the file', async () => {
+    const { repository, h } = await proposedWithConfig(zoneAConfig);
+    expect(
+      await runCli(['contracts', 'approve', 'ab', '--config', '/etc/accord/accordctl.yaml'], h.env),
+    ).toBe(ExitCode.ok);
+    expect(repository.contracts.get('ab')?.approvals.map((approval) => approval.participant)).toEqual([
+      'zone-a',
+    ]);
+  });
+
+  it('reads $ACCORDCTL_CONFIG when --config is absent', async () => {
+    const { repository, h } = await proposedWithConfig(zoneAConfig);
+    const env = { ...h.env, configPathFromEnvironment: '/etc/accord/accordctl.yaml' };
+    expect(await runCli(['contracts', 'approve', 'ab'], env)).toBe(ExitCode.ok);
+    expect(repository.contracts.get('ab')?.approvals).toHaveLength(1);
+  });
+
+  it('lets flags win over the file', async () => {
+    const { repository, h } = await proposedWithConfig(zoneAConfig);
+    const args = ['contracts', 'approve', 'ab', '--config', '/etc/accord/accordctl.yaml', ...asZone('b')];
+    expect(await runCli(args, h.env)).toBe(ExitCode.ok);
+    expect(repository.contracts.get('ab')?.approvals.map((approval) => approval.participant)).toEqual([
+      'zone-b',
+    ]);
+  });
+
+  it.each([
+    [
+      'a different kind',
+      'apiVersion: accord.dev/v1alpha1\nkind: ContractRepoConfig\n',
+      /kind must be AccordctlConfig/,
+    ],
+    ['an unknown field', configFile('repositry: 127.0.0.1:8443\n'), /Unrecognized key: "repositry"/],
+    ['a file that cannot be read', undefined, /cannot read config file \/etc\/accord\/accordctl\.yaml/],
+  ])('exits 2 on %s and approves nothing', async (_, config, message) => {
+    const { repository, h } = await proposedWithConfig(zoneAConfig);
+    if (config === undefined) h.files.delete('/etc/accord/accordctl.yaml');
+    else h.files.set('/etc/accord/accordctl.yaml', config);
+    expect(
+      await runCli(['contracts', 'approve', 'ab', '--config', '/etc/accord/accordctl.yaml'], h.env),
+    ).toBe(ExitCode.usage);
+    expect(h.stderr()).toMatch(message);
+    expect(repository.contracts.get('ab')?.approvals).toHaveLength(0);
   });
 });

@@ -4,6 +4,8 @@ import { AuditChainError } from '../lib/contract/audit-chain.js';
 import { AccordError, errorMessage } from '../lib/errors/accord-error.js';
 import { GrpcCallError } from '../lib/grpc/grpc-client.js';
 import { statusName, toWireStatus } from '../lib/grpc/grpc-status.js';
+import { InvalidConfigError } from '../lib/config/load-config.js';
+import { withConfigFile } from './accordctl-config.js';
 import { approveContract } from './approve-contract.js';
 import { defaultCheckpointPath, formatCheckpoint, parseCheckpoint } from './audit-checkpoint-file.js';
 import type { CliCommand, GlobalOptions } from './cli-command.js';
@@ -60,8 +62,10 @@ async function run(command: CliCommand, env: CliEnvironment): Promise<ExitCode> 
     case 'contracts-delete':
     case 'contracts-list':
     case 'contracts-show':
-    case 'audit-verify':
-      return withRepository(command.global, env, (repository) => runRemote(command, repository, env));
+    case 'audit-verify': {
+      const configured = { ...command, global: await withConfigFile(command.global, env) };
+      return withRepository(configured.global, env, (repository) => runRemote(configured, repository, env));
+    }
   }
 }
 
@@ -70,7 +74,8 @@ async function withRepository(
   env: CliEnvironment,
   body: (repository: ContractRepository) => Promise<ExitCode>,
 ): Promise<ExitCode> {
-  if (global.repository === undefined) throw new UsageError('--repository is required');
+  if (global.repository === undefined)
+    throw new UsageError('--repository is required (or repository: in the --config file)');
   const repository = await env.connect(global);
   try {
     return await body(repository);
@@ -165,7 +170,7 @@ async function verifyAudit(
 }
 
 function reportError(error: unknown, env: CliEnvironment): ExitCode {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof InvalidConfigError) {
     env.stderr.write(`accordctl: ${error.message}\nRun 'accordctl --help' for usage.\n`);
     return ExitCode.usage;
   }

@@ -47,9 +47,23 @@ export function parseConfig<S extends z.ZodType>(schema: S, value: unknown): z.o
 }
 
 async function readConfigFile(path: string, kind: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InvalidConfigError(`cannot read config file ${path}: ${errorMessage(error)}`);
+  }
+  return configFileFields(text, path, kind);
+}
+
+/**
+ * Parses a config file's text (YAML or JSON), checks its `apiVersion` and `kind`, and returns the
+ * remaining fields for a schema to validate. `path` only names the file in errors.
+ */
+export function configFileFields(text: string, path: string, kind: string): Record<string, unknown> {
   let document: unknown;
   try {
-    document = parseYaml(await readFile(path, 'utf8'));
+    document = parseYaml(text);
   } catch (error) {
     throw new InvalidConfigError(`cannot read config file ${path}: ${errorMessage(error)}`);
   }

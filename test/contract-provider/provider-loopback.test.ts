@@ -27,6 +27,7 @@ async function accordctl(argv: string[]): Promise<number> {
     stdout: { write: () => undefined },
     stderr: { write: () => undefined },
     stateDirectory: join(fixture.directory, 'state'),
+    configPathFromEnvironment: undefined,
     version: 'test',
   });
   return runCli(argv, env);
