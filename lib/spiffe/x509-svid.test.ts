@@ -166,6 +166,17 @@ describe('verifyX509Svid', () => {
     expect(() => verifyX509Svid(cert, bundlesAB, now)).toThrow(reason);
   });
 
+  it('checks validity and trust on every call, not once per certificate', async () => {
+    const cert = await leaf(zoneA, { notAfter: new Date(now.getTime() + 60_000) });
+    expect(verifyX509Svid(cert, bundlesAB, now).spiffeId.trustDomain).toBe('zone-a.example');
+    expect(() => verifyX509Svid(cert, bundlesAB, new Date(now.getTime() + 120_000))).toThrow(
+      'not within its validity period',
+    );
+    expect(() => verifyX509Svid(cert, new Map([['zone-b.example', [zoneB.certificate]]]), now)).toThrow(
+      'no trust bundle for trust domain zone-a.example',
+    );
+  });
+
   it('rejects a leaf whose issuing root has expired', async () => {
     const shortRoot = await root('zone-a.example', new Date(now.getTime() - 1));
     const cert = await leaf(shortRoot);

@@ -25,19 +25,14 @@ export interface VerifiedSvid {
  * `verifyX509Svid` before trusting the result.
  */
 export function spiffeIdOfCertificate(cert: X509Certificate): SpiffeId {
-  const parsed = new x509.X509Certificate(cert.raw);
-  const sanExtensions = parsed.extensions.filter((extension) => extension.type === subjectAltNameOid);
-  if (sanExtensions.length !== 1) {
-    throw new InvalidArgumentError(
-      `certificate must have exactly one subjectAltName extension, found ${sanExtensions.length}`,
-    );
+  let facts: CertificateFacts;
+  try {
+    facts = certificateFacts(cert);
+  } catch (error) {
+    throw new InvalidArgumentError(`cannot parse certificate: ${errorMessage(error)}`);
   }
-  const san = new x509.SubjectAlternativeNameExtension(sanExtensions[0]?.rawData ?? new ArrayBuffer(0));
-  const uris = san.names.items.filter((name) => name.type === 'url');
-  if (uris.length !== 1 || uris[0] === undefined) {
-    throw new InvalidArgumentError(`certificate must have exactly one URI SAN, found ${uris.length}`);
-  }
-  return parseSpiffeId(uris[0].value);
+  if (typeof facts.spiffeId === 'string') throw new InvalidArgumentError(facts.spiffeId);
+  return facts.spiffeId;
 }
 
 /**
@@ -47,39 +42,100 @@ export function spiffeIdOfCertificate(cert: X509Certificate): SpiffeId {
  * leaves with their root. Throws `UnauthenticatedError` naming the reason.
  */
 export function verifyX509Svid(leaf: X509Certificate, bundles: TrustBundleSet, now: Date): VerifiedSvid {
-  let spiffeId: SpiffeId;
-  try {
-    spiffeId = spiffeIdOfCertificate(leaf);
-  } catch (error) {
-    return reject(errorMessage(error));
-  }
-  const parsed = new x509.X509Certificate(leaf.raw);
-  // Read basicConstraints directly: node's `ca` also looks at keyUsage and says false for a cert
-  // with cA=TRUE but no keyCertSign, which a verifier must still refuse as a leaf.
-  if (parsed.getExtension(x509.BasicConstraintsExtension)?.ca === true) reject('the certificate is a CA');
-  const keyUsage = parsed.getExtension(x509.KeyUsagesExtension);
-  if (
-    keyUsage !== null &&
-    (keyUsage.usages & (x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign)) !== 0
-  ) {
-    reject('a leaf must not have the keyCertSign or cRLSign key usage');
-  }
-  if (!isWithinValidity(parsed, now)) reject('the certificate is not within its validity period');
+  const factsOf = (cert: X509Certificate): CertificateFacts => {
+    try {
+      return certificateFacts(cert);
+    } catch (error) {
+      return reject(`cannot parse certificate: ${errorMessage(error)}`);
+    }
+  };
+  const facts = factsOf(leaf);
+  if (typeof facts.spiffeId === 'string') reject(facts.spiffeId);
+  const { spiffeId } = facts;
+  if (facts.isCa) reject('the certificate is a CA');
+  if (facts.hasCaKeyUsage) reject('a leaf must not have the keyCertSign or cRLSign key usage');
+  if (!isWithinValidity(facts, now)) reject('the certificate is not within its validity period');
   const roots = bundles.get(spiffeId.trustDomain);
   if (roots === undefined || roots.length === 0)
     reject(`no trust bundle for trust domain ${spiffeId.trustDomain}`);
   const issuer = roots.find((root) => leaf.checkIssued(root) && leaf.verify(root.publicKey));
   if (issuer === undefined) reject(`not signed by a root of trust domain ${spiffeId.trustDomain}`);
-  if (!isWithinValidity(new x509.X509Certificate(issuer.raw), now)) {
+  if (!isWithinValidity(factsOf(issuer), now)) {
     reject('the issuing root is not within its validity period');
   }
   return { spiffeId, certificate: leaf };
+}
+
+/** What verification reads from a certificate's DER; `spiffeId` is the reason it has none. */
+interface CertificateFacts {
+  readonly spiffeId: SpiffeId | string;
+  /** basicConstraints cA=TRUE. */
+  readonly isCa: boolean;
+  /** keyCertSign or cRLSign, which a leaf must not have. */
+  readonly hasCaKeyUsage: boolean;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+}
+
+/** Enough for every peer of a busy server; the oldest entry goes first. */
+const certificateFactsCacheSize = 4096;
+const certificateFactsByFingerprint = new Map<string, CertificateFacts>();
+
+/**
+ * The facts of a certificate, memoized by its SHA-256 fingerprint. Parsing with @peculiar/x509
+ * costs milliseconds and every RPC verifies its caller, while the facts depend on the DER alone;
+ * the signature and the validity against `now` are still checked on every call.
+ */
+function certificateFacts(cert: X509Certificate): CertificateFacts {
+  const fingerprint = cert.fingerprint256;
+  const cached = certificateFactsByFingerprint.get(fingerprint);
+  if (cached !== undefined) return cached;
+  const facts = parseCertificateFacts(cert);
+  if (certificateFactsByFingerprint.size >= certificateFactsCacheSize) {
+    const oldest = certificateFactsByFingerprint.keys().next();
+    if (oldest.done !== true) certificateFactsByFingerprint.delete(oldest.value);
+  }
+  certificateFactsByFingerprint.set(fingerprint, facts);
+  return facts;
+}
+
+function parseCertificateFacts(cert: X509Certificate): CertificateFacts {
+  const parsed = new x509.X509Certificate(cert.raw);
+  const keyUsage = parsed.getExtension(x509.KeyUsagesExtension);
+  return {
+    spiffeId: spiffeIdOrReason(parsed),
+    // Read basicConstraints directly: node's `ca` also looks at keyUsage and says false for a cert
+    // with cA=TRUE but no keyCertSign, which a verifier must still refuse as a leaf.
+    isCa: parsed.getExtension(x509.BasicConstraintsExtension)?.ca === true,
+    hasCaKeyUsage:
+      keyUsage !== null &&
+      (keyUsage.usages & (x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign)) !== 0,
+    notBeforeMs: parsed.notBefore.getTime(),
+    notAfterMs: parsed.notAfter.getTime(),
+  };
+}
+
+function spiffeIdOrReason(parsed: x509.X509Certificate): SpiffeId | string {
+  const sanExtensions = parsed.extensions.filter((extension) => extension.type === subjectAltNameOid);
+  if (sanExtensions.length !== 1) {
+    return `certificate must have exactly one subjectAltName extension, found ${sanExtensions.length}`;
+  }
+  const san = new x509.SubjectAlternativeNameExtension(sanExtensions[0]?.rawData ?? new ArrayBuffer(0));
+  const uris = san.names.items.filter((name) => name.type === 'url');
+  if (uris.length !== 1 || uris[0] === undefined) {
+    return `certificate must have exactly one URI SAN, found ${uris.length}`;
+  }
+  try {
+    return parseSpiffeId(uris[0].value);
+  } catch (error) {
+    return errorMessage(error);
+  }
 }
 
 function reject(reason: string): never {
   throw new UnauthenticatedError(`X509-SVID rejected: ${reason}`);
 }
 
-function isWithinValidity(cert: x509.X509Certificate, now: Date): boolean {
-  return cert.notBefore.getTime() <= now.getTime() && now.getTime() <= cert.notAfter.getTime();
+function isWithinValidity(facts: CertificateFacts, now: Date): boolean {
+  return facts.notBeforeMs <= now.getTime() && now.getTime() <= facts.notAfterMs;
 }
