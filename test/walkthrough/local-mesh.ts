@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Registry } from 'prom-client';
-import { parseConfig } from '../../lib/config/load-config.js';
+import { stringify as stringifyYaml } from 'yaml';
+import { accordctlConfigKind } from '../../cli/accordctl-config.js';
+import { configApiVersion, parseConfig } from '../../lib/config/load-config.js';
 import { writeFileAtomic } from '../../lib/fs/atomic-write.js';
 import { SvidSource, type SvidSnapshot } from '../../lib/identity/svid-source.js';
 import type { Logger } from '../../lib/log/logger.js';
@@ -20,8 +22,8 @@ import {
 import { startZoneService, type ZoneService } from './zone-service.js';
 import type { CallerIdentity } from './zone-client.js';
 
-/** The paths `accordctl` needs to act as one identity. */
-export interface AccordctlIdentity {
+/** An identity's SVID and key files, kept current as the SVID renews. */
+interface IdentityFiles {
   certificateFile: string;
   privateKeyFile: string;
 }
@@ -34,8 +36,11 @@ export interface LocalZone {
   rootsFile: string;
   /** Where the zone's provider writes the bundles of the zones it trusts. */
   bundleDirectory: string;
-  /** The zone's admin, for `accordctl` (a repository admin for zone-a, a plain participant for zone-b). */
-  admin: AccordctlIdentity;
+  /**
+   * `accordctl --config` file of the zone's admin (a repository admin for zone-a, a plain
+   * participant for zone-b): the repository, its roots and the admin's SVID files.
+   */
+  adminConfigFile: string;
   service: ZoneService;
   /** The zone's demo client workload. */
   client: () => CallerIdentity;
@@ -127,6 +132,18 @@ export async function startLocalMesh(directory: string, logger: Logger): Promise
       closers.push(() => provider.close());
       const admin = await keepSvidInFiles(zone, '/accord/admin', join(zoneDirectory, 'admin'), logger);
       closers.push(() => admin.stop());
+      const adminConfigFile = join(zoneDirectory, 'admin', 'accordctl.yaml');
+      await writeFile(
+        adminConfigFile,
+        stringifyYaml({
+          apiVersion: configApiVersion,
+          kind: accordctlConfigKind,
+          repository: repositoryAddress,
+          ca: hub.rootsFile,
+          cert: basename(admin.identity.certificateFile),
+          key: basename(admin.identity.privateKeyFile),
+        }),
+      );
       const serviceSvid = await keepSvidInFiles(
         zone,
         '/demo/service',
@@ -148,7 +165,7 @@ export async function startLocalMesh(directory: string, logger: Logger): Promise
         pkiAddress: zone.pkiAddress,
         rootsFile: zone.rootsFile,
         bundleDirectory,
-        admin: admin.identity,
+        adminConfigFile,
         service,
         client: () => ({ ...clientSvid.current(), bundleDirectory }),
         provider,
@@ -223,7 +240,7 @@ async function startZonePki(
 }
 
 interface SvidFiles {
-  identity: AccordctlIdentity;
+  identity: IdentityFiles;
   current(): { certificatePem: string; privateKeyPem: string };
   stop(): void;
 }

@@ -102,9 +102,7 @@ function describeMesh(mesh: LocalMesh): string {
 
 function serveInstructions(mesh: LocalMesh, accordctlPath: string): string {
   const [zoneA, zoneB] = mesh.zones;
-  const as = (zone: typeof zoneA) =>
-    `node ${accordctlPath} --repository ${mesh.repositoryAddress} --ca ${mesh.repositoryRootsFile} ` +
-    `--cert ${zone.admin.certificateFile} --key ${zone.admin.privateKeyFile}`;
+  const as = (zone: typeof zoneA) => `node ${accordctlPath} --config ${zone.adminConfigFile}`;
   return [
     '',
     'Everything keeps running; stop with Ctrl-C. Try:',

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Writable } from 'node:stream';
-import type { AccordctlIdentity, LocalMesh, LocalZone } from './local-mesh.js';
+import type { LocalMesh, LocalZone } from './local-mesh.js';
 import { callZoneService, type CallOutcome } from './zone-client.js';
 
 const run = promisify(execFile);
@@ -43,18 +43,8 @@ export async function runWalkthrough(options: WalkthroughOptions): Promise<StepR
       ? outcome
       : { ...outcome, detail: `${zoneB.name} refused ${zoneA.name}: ${refusal}` };
   };
-  const accordctl = async (identity: AccordctlIdentity, args: readonly string[]) => {
-    const argv = [
-      '--repository',
-      mesh.repositoryAddress,
-      '--ca',
-      mesh.repositoryRootsFile,
-      '--cert',
-      identity.certificateFile,
-      '--key',
-      identity.privateKeyFile,
-      ...args,
-    ];
+  const accordctl = async (zone: LocalZone, args: readonly string[]) => {
+    const argv = ['--config', zone.adminConfigFile, ...args];
     out.write(`      $ accordctl ${args.join(' ')}\n`);
     const { stdout } = await run(process.execPath, [options.accordctlPath, ...argv]);
     out.write(indent(stdout));
@@ -81,7 +71,7 @@ export async function runWalkthrough(options: WalkthroughOptions): Promise<StepR
 
   out.write(`[2/4] ${zoneA.name} proposes a contract with ${zoneB.name} and approves it\n`);
   await accordctl(
-    zoneA.admin,
+    zoneA,
     [
       'contracts',
       'propose',
@@ -104,7 +94,7 @@ export async function runWalkthrough(options: WalkthroughOptions): Promise<StepR
   }
 
   out.write(`[3/4] ${zoneB.name} approves the contract\n`);
-  await accordctl(zoneB.admin, ['contracts', 'approve', contractId]);
+  await accordctl(zoneB, ['contracts', 'approve', contractId]);
   {
     const { outcome, elapsedMs } = await waitForOutcome(call, true);
     step(
@@ -117,7 +107,7 @@ export async function runWalkthrough(options: WalkthroughOptions): Promise<StepR
   }
 
   out.write(`[4/4] ${zoneB.name} revokes the contract\n`);
-  await accordctl(zoneB.admin, ['contracts', 'revoke', contractId, '--reason', 'walkthrough: revocation']);
+  await accordctl(zoneB, ['contracts', 'revoke', contractId, '--reason', 'walkthrough: revocation']);
   {
     const { outcome, elapsedMs } = await waitForOutcome(call, false);
     step(
