@@ -195,6 +195,16 @@ describe('runCli', () => {
       expect.objectContaining({ trustDomain: 'zone-b.example', sha256: b.rootSha256 }),
     ]);
   });
+
+  it('says so when the directory holds no bundle, and lists the bundle once one is there', async () => {
+    const h = harness(new InMemoryRepository());
+    h.files.delete('bundles/zone-b.example.pem');
+    expect(await runCli(['bundle', 'show', '--dir', 'bundles'], h.env)).toBe(ExitCode.ok);
+    expect(h.stdout()).toBe('no trusted zones: bundles holds no bundles\n');
+    const table = harness(new InMemoryRepository());
+    expect(await runCli(['bundle', 'show', '--dir', 'bundles'], table.env)).toBe(ExitCode.ok);
+    expect(table.stdout()).toMatch(new RegExp(`^TRUST DOMAIN.*\nzone-b\\.example\\s+${b.rootSha256}`));
+  });
 });
 
 describe('runCli with an AccordctlConfig file', () => {

@@ -46,6 +46,8 @@ async function run(command: CliCommand, env: CliEnvironment): Promise<ExitCode> 
       const rows = await readBundles(env, command.directory);
       if (command.global.output === 'json') {
         env.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      } else if (rows.length === 0) {
+        env.stdout.write(`no trusted zones: ${command.directory} holds no bundles\n`);
       } else {
         env.stdout.write(
           formatTable(
