@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import { formatHelp } from '../lib/cli/command-line.js';
+import { errorMessage } from '../lib/errors/accord-error.js';
+import { formatBenchFigure, type BenchFigure } from './bench-figure.js';
+import {
+  benchCommandSpec,
+  parseBenchOptions,
+  type BenchmarkName,
+  type BenchOptions,
+} from './bench-options.js';
+import { fullSizes, quickSizes } from './bench-sizes.js';
+import { runGetCertificatesBenchmark } from './get-certificates.js';
+import { formatMachineFacts, readMachineFacts } from './machine-facts.js';
+import { runPropagationBenchmark } from './propagation.js';
+
+const propagationTimeoutMs = 10_000;
+const pairSeed = 2;
+
+const startedMs = performance.now();
+const progress = (message: string): void => {
+  process.stderr.write(`[bench ${((performance.now() - startedMs) / 1000).toFixed(1)}s] ${message}\n`);
+};
+
+function run(name: BenchmarkName, options: BenchOptions): Promise<BenchFigure[]> {
+  const sizes = options.isQuick ? quickSizes : fullSizes;
+  switch (name) {
+    case 'propagation':
+      return runPropagationBenchmark({
+        ...sizes.propagation,
+        propagationTimeoutMs,
+        seed: pairSeed,
+        progress,
+      });
+    case 'get-certificates':
+      return runGetCertificatesBenchmark({ ...sizes.getCertificates, progress });
+  }
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${errorMessage(error)}\nRun 'npm run bench -- --help' for usage.\n`);
+    return 2;
+  }
+  if (options.isHelpRequested) {
+    process.stdout.write(formatHelp(benchCommandSpec));
+    return 0;
+  }
+  const mode = options.isQuick ? 'quick' : 'full';
+  const header = formatMachineFacts(readMachineFacts(process.version), mode, new Date());
+  process.stdout.write(`${header.join('\n')}\n`);
+  for (const name of options.benchmarks) {
+    const figures = await run(name, options);
+    process.stdout.write(`${figures.map(formatBenchFigure).join('\n')}\n`);
+  }
+  progress(`done in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);
