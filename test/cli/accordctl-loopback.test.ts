@@ -21,6 +21,7 @@ async function accordctl(argv: string[]): Promise<{ code: number; stdout: string
     stdout: { write: (text) => (stdout += text) },
     stderr: { write: (text) => (stderr += text) },
     stateDirectory: join(fixture.directory, 'state'),
+    configPathFromEnvironment: undefined,
     version: 'test',
   });
   const code = await runCli(argv, env);
