@@ -1,5 +1,10 @@
 import { create } from '@bufbuild/protobuf';
-import { approvalToProto, contractFromProto, stateToProto } from '../lib/contract/contract-codec.js';
+import {
+  approvalToProto,
+  auditEntryFromProto,
+  contractFromProto,
+  stateToProto,
+} from '../lib/contract/contract-codec.js';
 import type { AuditEntry } from '../lib/contract/audit-chain.js';
 import type { ContractApproval, ContractState, TrustContract } from '../lib/contract/trust-contract.js';
 import type { ParticipantProposal } from '../lib/contract/validate-proposal.js';
@@ -65,12 +70,7 @@ export function contractRepositoryOverGrpc(client: GrpcClient<typeof ContractSer
     auditLog: async (startSequence, pageSize) => {
       const response = await client.auditLog({ startSequence: BigInt(startSequence), pageSize });
       return {
-        entries: response.entries.map((entry) => ({
-          sequence: Number(entry.sequence),
-          record: entry.record,
-          previousHash: entry.previousHash,
-          hash: entry.hash,
-        })),
+        entries: response.entries.map(auditEntryFromProto),
         headSequence: Number(response.headSequence),
         headHash: response.headHash,
       };

@@ -2,6 +2,7 @@ import {
   contractToProto,
   deletedContractToProto,
   approvalFromProto,
+  auditEntryToProto,
   proposalFromProto,
   stateFromProto,
 } from '../lib/contract/contract-codec.js';
@@ -95,12 +96,7 @@ export function createContractService(repository: ContractRepository): Registere
       const caller = callerFor(context);
       const page = repository.auditLog(caller, Number(request.startSequence), request.pageSize);
       return Promise.resolve({
-        entries: page.entries.map((entry) => ({
-          sequence: BigInt(entry.sequence),
-          record: entry.record,
-          previousHash: entry.previousHash,
-          hash: entry.hash,
-        })),
+        entries: page.entries.map(auditEntryToProto),
         headSequence: BigInt(page.head.sequence),
         headHash: page.head.hash,
       });

@@ -5,10 +5,13 @@ import {
   ContractSchema,
   ContractState as ProtoContractState,
   ParticipantSchema,
+  AuditEntrySchema,
   type Approval,
+  type AuditEntry as ProtoAuditEntry,
   type Contract,
 } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { InvalidArgumentError } from '../errors/accord-error.js';
+import type { AuditEntry } from './audit-chain.js';
 import type { ContractProposal } from './validate-proposal.js';
 import { validateParticipant } from './validate-proposal.js';
 import type {
@@ -195,4 +198,22 @@ function dateFromProto(timestamp: Timestamp | undefined, field: string): Date {
   const date = timestampDate(timestamp);
   if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`${field}: out of range`);
   return date;
+}
+
+export function auditEntryToProto(entry: AuditEntry): ProtoAuditEntry {
+  return create(AuditEntrySchema, {
+    sequence: BigInt(entry.sequence),
+    record: entry.record,
+    previousHash: entry.previousHash,
+    hash: entry.hash,
+  });
+}
+
+export function auditEntryFromProto(message: ProtoAuditEntry): AuditEntry {
+  return {
+    sequence: Number(message.sequence),
+    record: message.record,
+    previousHash: message.previousHash,
+    hash: message.hash,
+  };
 }

@@ -155,9 +155,8 @@ function unary(
     }
     const call = client.makeUnaryRequest(
       methodPath(method),
-      (message: MessageInitShape<DescMessage>) =>
-        Buffer.from(toBinary(method.input, create(method.input, message))),
-      (bytes: Buffer) => fromBinary(method.output, bytes),
+      serializeRequest(method),
+      deserializeResponse(method),
       request,
       metadata,
       { deadline: callDeadline },
@@ -173,6 +172,14 @@ function unary(
   });
 }
 
+function serializeRequest(method: DescMethod): (message: MessageInitShape<DescMessage>) => Buffer {
+  return (message) => Buffer.from(toBinary(method.input, create(method.input, message)));
+}
+
+function deserializeResponse(method: DescMethod): (bytes: Buffer) => MessageShape<DescMessage> {
+  return (bytes) => fromBinary(method.output, bytes);
+}
+
 async function* serverStreaming(
   client: Client,
   method: DescMethod,
@@ -183,9 +190,8 @@ async function* serverStreaming(
 ): AsyncGenerator<MessageShape<DescMessage>> {
   const call: ClientReadableStream<MessageShape<DescMessage>> = client.makeServerStreamRequest(
     methodPath(method),
-    (message: MessageInitShape<DescMessage>) =>
-      Buffer.from(toBinary(method.input, create(method.input, message))),
-    (bytes: Buffer) => fromBinary(method.output, bytes),
+    serializeRequest(method),
+    deserializeResponse(method),
     request,
     metadata,
     { deadline: callDeadline },

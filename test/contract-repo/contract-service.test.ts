@@ -3,7 +3,11 @@ import { webcrypto } from 'node:crypto';
 import { signApproval } from '../../lib/contract/approval-signature.js';
 import { AuditChainVerifier } from '../../lib/contract/audit-chain.js';
 import { canonicalApprovalBytes } from '../../lib/contract/canonical-approval.js';
-import { approvalToProto, contractFromProto } from '../../lib/contract/contract-codec.js';
+import {
+  approvalToProto,
+  auditEntryFromProto,
+  contractFromProto,
+} from '../../lib/contract/contract-codec.js';
 import type { TestSvid } from '../support/test-zone.js';
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import { GrpcCallError, type GrpcClient } from '../../lib/grpc/grpc-client.js';
@@ -294,12 +298,7 @@ describe('accord.contracts.v1.ContractService over mTLS', () => {
       const page = await admin.auditLog({ startSequence: start, pageSize: 3 });
       head = page.headSequence;
       for (const entry of page.entries) {
-        verifier.add({
-          sequence: Number(entry.sequence),
-          record: entry.record,
-          previousHash: entry.previousHash,
-          hash: entry.hash,
-        });
+        verifier.add(auditEntryFromProto(entry));
       }
       if (page.entries.length === 0 || BigInt(verifier.head.sequence) >= head) break;
       start = BigInt(verifier.head.sequence + 1);

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { signApproval } from '../../lib/contract/approval-signature.js';
 import { AuditChainVerifier } from '../../lib/contract/audit-chain.js';
-import { approvalToProto, contractFromProto } from '../../lib/contract/contract-codec.js';
+import {
+  approvalToProto,
+  auditEntryFromProto,
+  contractFromProto,
+} from '../../lib/contract/contract-codec.js';
 import type { TestSvid } from '../support/test-zone.js';
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import type { GrpcClient } from '../../lib/grpc/grpc-client.js';
@@ -152,12 +156,7 @@ describe('contract repository durability', () => {
           });
           headSequence = page.headSequence;
           for (const entry of page.entries) {
-            verifier.add({
-              sequence: Number(entry.sequence),
-              record: entry.record,
-              previousHash: entry.previousHash,
-              hash: entry.hash,
-            });
+            verifier.add(auditEntryFromProto(entry));
           }
           if (page.entries.length === 0 || BigInt(verifier.head.sequence) >= headSequence) break;
         }
