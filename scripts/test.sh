@@ -8,7 +8,8 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "provisioning test tools"
 tools_bin="$(bash scripts/provision-test-tools.sh)"
-export PATH="$tools_bin:$PATH"
+kube_bin="$(bash scripts/provision-kube-tools.sh)"
+export PATH="$tools_bin:$kube_bin:$PATH"
 
 step "generated code is up to date"
 bash scripts/verify-generated.sh

@@ -1,0 +1,145 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { testTool } from '../support/test-tools.js';
+import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
+
+const crdDirectory = resolve(__dirname, '../../crds');
+const examplesDirectory = join(crdDirectory, 'examples');
+const invalidDirectory = join(examplesDirectory, 'invalid');
+
+interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let cluster: KubeApiServer;
+
+/** Runs the real kubectl against the test cluster as its admin; a non-zero exit is a result. */
+function kubectl(...args: string[]): Promise<KubectlResult> {
+  return new Promise((resolvePromise) => {
+    execFile(
+      testTool('kubectl'),
+      ['--kubeconfig', cluster.adminKubeconfig, ...args],
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolvePromise({ code, stdout: stdout.trim(), stderr: stderr.trim() });
+      },
+    );
+  });
+}
+
+const yamlFiles = (directory: string): string[] =>
+  readdirSync(directory)
+    .filter((name) => name.endsWith('.yaml'))
+    .sort();
+
+/** An invalid example states the API server's expected complaint on its first line: `# expect: …`. */
+function expectedMessage(file: string): string {
+  const firstLine = readFileSync(join(invalidDirectory, file), 'utf8').split('\n')[0] ?? '';
+  const match = /^# expect: (.+)$/.exec(firstLine);
+  if (match?.[1] === undefined) throw new Error(`${file}: first line must be "# expect: <message>"`);
+  return match[1];
+}
+
+beforeAll(async () => {
+  cluster = await startKubeApiServer({ name: 'crds' });
+  const applied = await kubectl('apply', '--server-side', '-f', crdDirectory);
+  expect(applied).toMatchObject({ code: 0 });
+  const established = await kubectl(
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/trustcontracts.accord.dev',
+    'crd/meshworkloads.accord.dev',
+  );
+  expect(established).toMatchObject({ code: 0 });
+  for (const namespace of ['shop', 'finance']) {
+    expect(await kubectl('create', 'namespace', namespace)).toMatchObject({ code: 0 });
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await cluster.stop();
+}, 60_000);
+
+describe('the CRDs on a real kube-apiserver', () => {
+  it.each(yamlFiles(examplesDirectory))('accepts and stores crds/examples/%s', async (file) => {
+    const result = await kubectl('apply', '--server-side', '-f', join(examplesDirectory, file));
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/serverside-applied$/);
+  });
+
+  it.each(yamlFiles(invalidDirectory))('rejects crds/examples/invalid/%s with its message', async (file) => {
+    const result = await kubectl('apply', '--server-side', '-f', join(invalidDirectory, file));
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(expectedMessage(file));
+  });
+
+  it('stores nothing from the rejected examples', async () => {
+    const stored = await kubectl('get', 'trustcontracts,meshworkloads', '-A', '-o', 'name');
+    expect(stored.code).toBe(0);
+    for (const file of yamlFiles(invalidDirectory)) {
+      expect(stored.stdout).not.toContain(file.replace(/\.yaml$/, ''));
+    }
+  });
+
+  it('keeps the participants of an applied TrustContract immutable', async () => {
+    const original = readFileSync(join(examplesDirectory, 'trustcontract-three-zones.yaml'), 'utf8');
+    const changed = join(await mkdtemp(join(tmpdir(), 'accord-crds-')), 'three-zones-changed.yaml');
+    await writeFile(changed, original.replace('trustDomain: zone-c.example', 'trustDomain: zone-x.example'));
+    expect(
+      await kubectl(
+        'apply',
+        '--server-side',
+        '-f',
+        join(examplesDirectory, 'trustcontract-three-zones.yaml'),
+      ),
+    ).toMatchObject({ code: 0 });
+    const result = await kubectl('apply', '--server-side', '-f', changed);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('participants are immutable');
+    const stored = await kubectl(
+      'get',
+      'trustcontract',
+      'payments-partners',
+      '-o',
+      'jsonpath={.spec.participants[2].trustDomain}',
+    );
+    expect(stored).toMatchObject({ code: 0, stdout: 'zone-c.example' });
+  });
+
+  it('prints the documented columns for kubectl get', async () => {
+    const contracts = await kubectl('get', 'trustcontracts');
+    expect(contracts.stdout.split('\n')[0]).toMatch(/^NAME\s+STATE\s+APPROVED\s+CONTRACT\s+AGE$/);
+    expect(contracts.stdout).toContain('zone-a-zone-b');
+    const workloads = await kubectl('get', 'meshworkloads', '-n', 'shop');
+    expect(workloads.stdout.split('\n')[0]).toMatch(/^NAME\s+PORT\s+INBOUND\s+OUTBOUND\s+PODS\s+AGE$/);
+    expect(workloads.stdout).toMatch(/orders-api\s+8080\s+basic\s+basic/);
+  });
+
+  it('defaults an empty translation block to type none', async () => {
+    const workload = {
+      apiVersion: 'accord.dev/v1alpha1',
+      kind: 'MeshWorkload',
+      metadata: { name: 'defaults', namespace: 'default' },
+      spec: { selector: { matchLabels: { app: 'defaults' } }, port: 9000, inbound: {}, outbound: {} },
+    };
+    const file = join(await mkdtemp(join(tmpdir(), 'accord-crds-')), 'defaults.json');
+    await writeFile(file, JSON.stringify(workload));
+    expect(await kubectl('apply', '--server-side', '-f', file)).toMatchObject({ code: 0 });
+    const stored = await kubectl(
+      'get',
+      'meshworkload',
+      'defaults',
+      '-n',
+      'default',
+      '-o',
+      'jsonpath={.spec.inbound.type}/{.spec.outbound.type}',
+    );
+    expect(stored).toMatchObject({ code: 0, stdout: 'none/none' });
+  });
+});
