@@ -1,36 +1,18 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { testTool } from '../support/test-tools.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
+import { kubectl as runKubectl } from './kubectl.js';
 
 const crdDirectory = resolve(__dirname, '../../crds');
 const examplesDirectory = join(crdDirectory, 'examples');
 const invalidDirectory = join(examplesDirectory, 'invalid');
 
-interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 let cluster: KubeApiServer;
 
-/** Runs the real kubectl against the test cluster as its admin; a non-zero exit is a result. */
-function kubectl(...args: string[]): Promise<KubectlResult> {
-  return new Promise((resolvePromise) => {
-    execFile(
-      testTool('kubectl'),
-      ['--kubeconfig', cluster.adminKubeconfig, ...args],
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolvePromise({ code, stdout: stdout.trim(), stderr: stderr.trim() });
-      },
-    );
-  });
-}
+/** kubectl as the test cluster's admin. */
+const kubectl = (...args: string[]) => runKubectl(cluster.adminKubeconfig, ...args);
 
 const yamlFiles = (directory: string): string[] =>
   readdirSync(directory)

@@ -1,23 +1,6 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { testTool } from '../support/test-tools.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
-
-interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real kubectl; a non-zero exit is a result here (`auth can-i` answers "no" with 1). */
-async function kubectl(kubeconfig: string, ...args: string[]): Promise<KubectlResult> {
-  return new Promise((resolve) => {
-    execFile(testTool('kubectl'), ['--kubeconfig', kubeconfig, ...args], (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout: stdout.trim(), stderr: stderr.trim() });
-    });
-  });
-}
+import { kubectl } from './kubectl.js';
 
 describe('startKubeApiServer', () => {
   let zoneA: KubeApiServer;
