@@ -1,18 +1,10 @@
+import type { GetCertificatesOptions } from './get-certificates.js';
+import type { PropagationOptions } from './propagation.js';
+
 /** How big each benchmark runs; `--quick` picks the reduced set. */
 export interface BenchSizes {
-  readonly propagation: {
-    readonly zoneCount: number;
-    readonly changeCount: number;
-    readonly maxDurationMs: number;
-  };
-  readonly getCertificates: {
-    readonly totals: readonly number[];
-    readonly callerContracts: number;
-    readonly calls: number;
-    readonly concurrency: number;
-    readonly warmupCalls: number;
-    readonly maxDurationMs: number;
-  };
+  readonly propagation: Pick<PropagationOptions, 'zoneCount' | 'changeCount' | 'maxDurationMs'>;
+  readonly getCertificates: Omit<GetCertificatesOptions, 'progress'>;
 }
 
 /** Issue #2's sizes: 20 zones and at least 100 changes; 10,000 stored contracts against 100. */
