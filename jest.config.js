@@ -1,6 +1,7 @@
 // Jest runs the TypeScript sources directly: @swc/jest strips types (tsc --noEmit checks them)
-// and turns ES modules into CommonJS, including the ESM-only dependencies listed below.
-const esmOnlyDependencies = ['jose'];
+// and turns ES modules into CommonJS, including the ESM-only dependencies listed below
+// (@kubernetes/client-node 1.x and the OIDC libraries it imports are ESM-only).
+const esmOnlyDependencies = ['jose', '@kubernetes/client-node', 'openid-client', 'oauth4webapi'];
 
 /** @type {import('jest').Config} */
 export default {
