@@ -41,9 +41,7 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     format,
     defaultMeta: { component: options.component },
-    // Logs go to stderr so that stdout stays free for a command's output. (winston's Console is a
-    // TransportStream subclass; the rule cannot see through winston's re-exported typings.)
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+    // Logs go to stderr so that stdout stays free for a command's output.
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
   });
   return wrap(base);
