@@ -12,7 +12,7 @@ import {
 } from '../lib/cli/command-line.js';
 import { createLogger } from '../lib/log/logger.js';
 import { systemClock } from '../lib/time/clock.js';
-import { FileCaStore } from './file-ca-store.js';
+import { openCaStore } from './open-ca-store.js';
 import { pkiConfigKind, pkiConfigSchema, type PkiConfig } from './pki-config.js';
 import { startPkiServer } from './pki-server.js';
 import { rotateRoot } from './rotate-root.js';
@@ -29,7 +29,7 @@ const spec: CommandSpec = {
     'store-dir': {
       type: 'string',
       valueName: 'DIR',
-      description: 'Directory of the CA state (private keys!).',
+      description: 'Directory of the CA state (private keys!) and roots.pem; with caSecret, only roots.pem.',
     },
     host: { type: 'string', valueName: 'HOST', description: 'gRPC listen host (default 127.0.0.1).' },
     port: { type: 'string', valueName: 'PORT', description: 'gRPC listen port (default 8443, 0 = any).' },
@@ -62,7 +62,7 @@ function overrides(values: FlagValues): Record<string, unknown> {
 
 async function rotate(config: PkiConfig): Promise<Stoppable> {
   const state = await rotateRoot({
-    store: new FileCaStore(config.storeDir),
+    store: openCaStore(config),
     trustDomain: config.trustDomain,
     clock: systemClock,
     rootPolicy: { rootTtlSeconds: config.rootTtlSeconds, backdateSeconds: config.clockSkewSeconds },

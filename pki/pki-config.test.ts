@@ -2,6 +2,7 @@ import { parseConfig } from '../lib/config/load-config.js';
 import { pkiConfigSchema } from './pki-config.js';
 
 const minimal = { trustDomain: 'zone-a.example', storeDir: '/tmp/pki' };
+const caSecret = { namespace: 'accord-system', name: 'zone-a.pki-ca' };
 
 describe('pkiConfigSchema', () => {
   it('fills defaults for a minimal config', () => {
@@ -11,6 +12,12 @@ describe('pkiConfigSchema', () => {
       witTtlSeconds: 300,
       bootstrapTokens: [],
     });
+  });
+
+  it('keeps the CA state in a Secret without needing a store directory', () => {
+    const config = parseConfig(pkiConfigSchema, { trustDomain: 'zone-a.example', caSecret });
+    expect(config.caSecret).toEqual(caSecret);
+    expect(config.storeDir).toBeUndefined();
   });
 
   it.each([
@@ -26,6 +33,18 @@ describe('pkiConfigSchema', () => {
       'spiffePath',
     ],
     ['a missing store directory', { trustDomain: 'zone-a.example' }, 'storeDir'],
+    ['a misspelt field', { ...minimal, caSecert: caSecret }, 'caSecert'],
+    [
+      'a Secret namespace that is no DNS label',
+      { ...minimal, caSecret: { ...caSecret, namespace: 'A_B' } },
+      'caSecret.namespace',
+    ],
+    [
+      'a Secret name that is no DNS subdomain',
+      { ...minimal, caSecret: { ...caSecret, name: 'ca/state' } },
+      'caSecret.name',
+    ],
+    ['an unknown Secret field', { ...minimal, caSecret: { ...caSecret, key: 'ca.json' } }, 'key'],
   ])('rejects %s naming the field', (_name, value, field) => {
     expect(() => parseConfig(pkiConfigSchema, value)).toThrow(field);
   });

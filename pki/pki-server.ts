@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { errorMessage } from '../lib/errors/accord-error.js';
@@ -8,13 +9,16 @@ import { renewalDelayMs } from '../lib/identity/renewal-schedule.js';
 import type { Logger } from '../lib/log/logger.js';
 import { verifyX509Svid } from '../lib/spiffe/x509-svid.js';
 import type { Clock } from '../lib/time/clock.js';
-import { FileCaStore } from './file-ca-store.js';
 import { LocalAuthenticator } from './local-authenticator.js';
+import { openCaStore } from './open-ca-store.js';
 import { PkiAuthority } from './pki-authority.js';
 import type { PkiConfig } from './pki-config.js';
 import { createPkiService } from './pki-service.js';
 
-/** File (public) that local-mode clients read to authenticate the PKI on first contact. */
+/**
+ * File (public) in `storeDir` that local-mode clients read to authenticate the PKI on first
+ * contact. Written whenever `storeDir` is configured, also when the CA state lives in a Secret.
+ */
 export const rootsFileName = 'roots.pem';
 
 /** A running zone PKI. */
@@ -33,9 +37,9 @@ export interface PkiServerDependencies {
 }
 
 /**
- * Starts the zone PKI in local mode: loads or creates the CA in `storeDir`, serves
- * `accord.pki.v1` over TLS with its own SVID (renewed at 2/3 of its life), re-reads the store so
- * rotations take effect, and publishes `roots.pem` for clients.
+ * Starts the zone PKI: loads or creates the CA in the configured store (`storeDir` or `caSecret`),
+ * serves `accord.pki.v1` over TLS with its own SVID (renewed at 2/3 of its life), re-reads the
+ * store so rotations take effect, and publishes `roots.pem` for clients when `storeDir` is set.
  */
 export async function startPkiServer(
   config: PkiConfig,
@@ -43,7 +47,7 @@ export async function startPkiServer(
 ): Promise<RunningPki> {
   const { clock, logger } = dependencies;
   const authority = await PkiAuthority.open({
-    store: new FileCaStore(config.storeDir),
+    store: openCaStore(config),
     trustDomain: config.trustDomain,
     clock,
     svidLifetime: {
@@ -56,8 +60,13 @@ export async function startPkiServer(
     bundleRefreshHintSeconds: config.bundleRefreshHintSeconds,
     logger,
   });
-  const writeRoots = () =>
-    writeFileAtomic(join(config.storeDir, rootsFileName), authority.getCa().rootCertificatePems.join(''));
+  const { storeDir } = config;
+  const writeRoots = async () => {
+    if (storeDir === undefined) return;
+    await writeFileAtomic(join(storeDir, rootsFileName), authority.getCa().rootCertificatePems.join(''));
+  };
+  // With the CA state in a Secret nothing else creates the directory.
+  if (storeDir !== undefined) await mkdir(storeDir, { recursive: true, mode: 0o700 });
   await writeRoots();
   const ownSvid = await authority.issueOwnSvid();
   const grpcServer: GrpcServer = await startGrpcServer({
