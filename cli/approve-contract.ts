@@ -8,7 +8,7 @@ import { pemToDerList } from '../lib/x509/pem.js';
 import { keyPairFromPrivateKeyPem } from '../lib/x509/private-key-pem.js';
 import type { GlobalOptions } from './cli-command.js';
 import type { CliEnvironment } from './cli-environment.js';
-import type { ContractRepository } from './contract-repository.js';
+import type { ContractRepositoryClient } from '../lib/contract/contract-repository-client.js';
 import { contractView, formatContractDetails } from './contract-view.js';
 import { readInput } from './propose-contract.js';
 
@@ -20,7 +20,7 @@ import { readInput } from './propose-contract.js';
  */
 export async function approveContract(
   env: CliEnvironment,
-  repository: ContractRepository,
+  repository: ContractRepositoryClient,
   global: GlobalOptions,
   contract: TrustContract,
 ): Promise<TrustContract> {

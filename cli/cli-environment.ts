@@ -1,6 +1,6 @@
 import type { Clock } from '../lib/time/clock.js';
 import type { GlobalOptions } from './cli-command.js';
-import type { ContractRepository } from './contract-repository.js';
+import type { ContractRepositoryClient } from '../lib/contract/contract-repository-client.js';
 
 /** Where accordctl writes: stdout for results, stderr for diagnostics. */
 export interface OutputStream {
@@ -19,7 +19,7 @@ export interface CliEnvironment {
   writeFileAtomic(path: string, content: string): Promise<void>;
   listDirectory(path: string): Promise<string[]>;
   /** Opens a repository client from the global flags (reads --cert/--key/--ca). */
-  connect(options: GlobalOptions): Promise<ContractRepository>;
+  connect(options: GlobalOptions): Promise<ContractRepositoryClient>;
   clock: Clock;
   /** `$XDG_STATE_HOME` (or `$HOME/.local/state`): where the audit checkpoint lives by default. */
   stateDirectory: string;

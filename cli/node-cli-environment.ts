@@ -7,7 +7,7 @@ import { createGrpcClient } from '../lib/grpc/grpc-client.js';
 import { systemClock } from '../lib/time/clock.js';
 import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
 import type { CliEnvironment, OutputStream } from './cli-environment.js';
-import { contractRepositoryOverGrpc } from './contract-repository.js';
+import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-client.js';
 
 const readText = (path: string) => readFile(path, 'utf8');
 

@@ -4,7 +4,7 @@ import { ManualClock } from '../lib/time/clock.js';
 import { InMemoryRepository } from '../test/cli/in-memory-repository.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
 import type { CliEnvironment } from './cli-environment.js';
-import type { ContractRepository } from './contract-repository.js';
+import type { ContractRepositoryClient } from '../lib/contract/contract-repository-client.js';
 import { ExitCode } from './exit-codes.js';
 import { runCli } from './run-cli.js';
 
@@ -27,7 +27,7 @@ interface Harness {
   stderr: () => string;
 }
 
-function harness(repository: ContractRepository | Error): Harness {
+function harness(repository: ContractRepositoryClient | Error): Harness {
   const files = new Map<string, string>([
     ['a.pem', a.rootPem],
     ['b.pem', b.rootPem],

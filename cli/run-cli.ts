@@ -10,7 +10,7 @@ import { approveContract } from './approve-contract.js';
 import { defaultCheckpointPath, formatCheckpoint, parseCheckpoint } from './audit-checkpoint-file.js';
 import type { CliCommand, GlobalOptions } from './cli-command.js';
 import type { CliEnvironment } from './cli-environment.js';
-import type { ContractRepository } from './contract-repository.js';
+import type { ContractRepositoryClient } from '../lib/contract/contract-repository-client.js';
 import { contractView, formatContractDetails, formatContractList } from './contract-view.js';
 import { ExitCode } from './exit-codes.js';
 import { formatTable } from './format-table.js';
@@ -74,7 +74,7 @@ async function run(command: CliCommand, env: CliEnvironment): Promise<ExitCode> 
 async function withRepository(
   global: GlobalOptions,
   env: CliEnvironment,
-  body: (repository: ContractRepository) => Promise<ExitCode>,
+  body: (repository: ContractRepositoryClient) => Promise<ExitCode>,
 ): Promise<ExitCode> {
   if (global.repository === undefined)
     throw new UsageError('--repository is required (or repository: in the --config file)');
@@ -88,7 +88,7 @@ async function withRepository(
 
 async function runRemote(
   command: Exclude<CliCommand, { kind: 'help' | 'version' | 'bundle-show' }>,
-  repository: ContractRepository,
+  repository: ContractRepositoryClient,
   env: CliEnvironment,
 ): Promise<ExitCode> {
   const isJson = command.global.output === 'json';
@@ -133,7 +133,7 @@ async function runRemote(
 async function verifyAudit(
   global: GlobalOptions,
   checkpointOption: string | undefined,
-  repository: ContractRepository,
+  repository: ContractRepositoryClient,
   env: CliEnvironment,
 ): Promise<ExitCode> {
   const repositoryAddress = global.repository ?? '';

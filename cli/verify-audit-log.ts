@@ -4,7 +4,7 @@ import {
   auditGenesis,
   type AuditCheckpoint,
 } from '../lib/contract/audit-chain.js';
-import type { ContractRepository } from './contract-repository.js';
+import type { ContractRepositoryClient } from '../lib/contract/contract-repository-client.js';
 
 const pageSize = 500;
 
@@ -21,7 +21,7 @@ export interface AuditVerification {
  * also be the head the chain leads to, so a server cannot hide entries behind a stale page.
  */
 export async function verifyAuditLog(
-  repository: ContractRepository,
+  repository: ContractRepositoryClient,
   checkpoint: AuditCheckpoint | undefined,
 ): Promise<AuditVerification> {
   const verifier = new AuditChainVerifier(auditGenesis, checkpoint);

@@ -5,14 +5,17 @@ import { isFullyApproved } from '../../lib/contract/contract-approvals.js';
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import { validateProposal } from '../../lib/contract/validate-proposal.js';
 import { NotFoundError } from '../../lib/errors/accord-error.js';
-import type { AuditLogPage, ContractRepository } from '../../cli/contract-repository.js';
+import type {
+  AuditLogPage,
+  ContractRepositoryClient,
+} from '../../lib/contract/contract-repository-client.js';
 
 /**
- * A `ContractRepository` double for accordctl's command tests (named as a fake: the real
+ * A `ContractRepositoryClient` double for accordctl's command tests (named as a fake: the real
  * repository is exercised by the loopback tests). It applies the same validation and approval
  * verification as the repository and keeps a genuine hash-chained audit log.
  */
-export class InMemoryRepository implements ContractRepository {
+export class InMemoryRepository implements ContractRepositoryClient {
   readonly contracts = new Map<string, TrustContract>();
   audit: AuditEntry[] = [];
   isClosed = false;
@@ -28,7 +31,7 @@ export class InMemoryRepository implements ContractRepository {
       : Promise.resolve(contract);
   }
 
-  create(proposal: Parameters<ContractRepository['create']>[0]): Promise<TrustContract> {
+  create(proposal: Parameters<ContractRepositoryClient['create']>[0]): Promise<TrustContract> {
     const validated = validateProposal(proposal);
     const contract: TrustContract = {
       id: validated.id ?? 'generated',
@@ -50,7 +53,10 @@ export class InMemoryRepository implements ContractRepository {
     return Promise.resolve();
   }
 
-  async approve(id: string, approval: Parameters<ContractRepository['approve']>[1]): Promise<TrustContract> {
+  async approve(
+    id: string,
+    approval: Parameters<ContractRepositoryClient['approve']>[1],
+  ): Promise<TrustContract> {
     const contract = await this.get(id);
     verifyApproval(contract, approval);
     const approvals = [...contract.approvals.filter((a) => a.participant !== approval.participant), approval];

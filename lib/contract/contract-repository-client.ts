@@ -1,21 +1,16 @@
 import { create } from '@bufbuild/protobuf';
-import {
-  approvalToProto,
-  auditEntryFromProto,
-  contractFromProto,
-  stateToProto,
-} from '../lib/contract/contract-codec.js';
-import type { AuditEntry } from '../lib/contract/audit-chain.js';
-import type { ContractApproval, ContractState, TrustContract } from '../lib/contract/trust-contract.js';
-import type { ParticipantProposal } from '../lib/contract/validate-proposal.js';
-import { InvalidArgumentError } from '../lib/errors/accord-error.js';
-import type { GrpcClient } from '../lib/grpc/grpc-client.js';
+import { approvalToProto, auditEntryFromProto, contractFromProto, stateToProto } from './contract-codec.js';
+import type { AuditEntry } from './audit-chain.js';
+import type { ContractApproval, ContractState, TrustContract } from './trust-contract.js';
+import type { ParticipantProposal } from './validate-proposal.js';
+import { InvalidArgumentError } from '../errors/accord-error.js';
+import type { GrpcClient } from '../grpc/grpc-client.js';
 import {
   ContractSchema,
   ContractState as ProtoContractState,
   type Contract,
   type ContractService,
-} from '../proto/gen/accord/contracts/v1/contracts_pb.js';
+} from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
 
 /** One page of the audit log and the head the server reported with it. */
 export interface AuditLogPage {
@@ -25,10 +20,11 @@ export interface AuditLogPage {
 }
 
 /**
- * What accordctl asks of the contract repository, in domain types. Commands depend on this, not on
- * gRPC, so they are tested with an in-memory double and the adapter below is the only protobuf code.
+ * What clients (accordctl, the operator) ask of the contract repository, in domain types. They
+ * depend on this, not on gRPC, so they are tested with an in-memory double and the adapter below
+ * is the only protobuf code.
  */
-export interface ContractRepository {
+export interface ContractRepositoryClient {
   list(state: ContractState | undefined): Promise<TrustContract[]>;
   get(id: string): Promise<TrustContract>;
   create(proposal: { id: string; participants: readonly ParticipantProposal[] }): Promise<TrustContract>;
@@ -40,7 +36,9 @@ export interface ContractRepository {
 }
 
 /** The repository over its gRPC API. */
-export function contractRepositoryOverGrpc(client: GrpcClient<typeof ContractService>): ContractRepository {
+export function contractRepositoryOverGrpc(
+  client: GrpcClient<typeof ContractService>,
+): ContractRepositoryClient {
   return {
     list: async (state) => {
       const response = await client.list({
