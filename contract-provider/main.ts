@@ -37,7 +37,22 @@ const spec: CommandSpec = {
       valueName: 'FILE',
       description: 'Bootstrap token for the first SVID.',
     },
-    'output-dir': { type: 'string', valueName: 'DIR', description: 'Where the bundles are written.' },
+    'output-dir': {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'Where the bundles are written (local mode).',
+    },
+    'secret-namespace': {
+      type: 'string',
+      multiple: true,
+      valueName: 'NS',
+      description: 'Write the bundles as Secrets into this mesh namespace instead (repeatable).',
+    },
+    kubeconfig: {
+      type: 'string',
+      valueName: 'FILE',
+      description: "Kubeconfig for the Secrets (default: the pod's ServiceAccount).",
+    },
     'resync-interval-ms': {
       type: 'string',
       valueName: 'MS',
@@ -61,6 +76,10 @@ function overrides(values: FlagValues): Record<string, unknown> {
     pkiCaFile: stringFlag(values, 'pki-ca'),
     bootstrapTokenFile: stringFlag(values, 'bootstrap-token-file'),
     outputDirectory: stringFlag(values, 'output-dir'),
+    kubernetesSecrets: {
+      namespaces: values['secret-namespace'],
+      kubeconfig: stringFlag(values, 'kubeconfig'),
+    },
     resyncIntervalMs: integerFlag(values, 'resync-interval-ms'),
     ops: { port: integerFlag(values, 'ops-port') },
     log: { level: stringFlag(values, 'log-level') },

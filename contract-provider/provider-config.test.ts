@@ -1,14 +1,15 @@
 import { parseConfig } from '../lib/config/load-config.js';
 import { providerConfigSchema } from './provider-config.js';
 
-const required = {
+const withoutOutput = {
   repositoryAddress: '127.0.0.1:8443',
   repositoryCaFile: 'hub-ca.pem',
   pkiAddress: '127.0.0.1:8444',
   pkiCaFile: 'zone-a-ca.pem',
   bootstrapTokenFile: 'token',
-  outputDirectory: 'bundles',
 };
+const required = { ...withoutOutput, outputDirectory: 'bundles' };
+const inCluster = { ...withoutOutput, kubernetesSecrets: { namespaces: ['shop', 'payments'] } };
 
 describe('providerConfigSchema', () => {
   it('fills every default when only the required fields are given', () => {
@@ -29,5 +30,53 @@ describe('providerConfigSchema', () => {
     ['a resync interval under a second', { resyncIntervalMs: 10 }, 'resyncIntervalMs'],
   ])('rejects %s, naming the field', (_, override, field) => {
     expect(() => parseConfig(providerConfigSchema, { ...required, ...override })).toThrow(field);
+  });
+
+  it('accepts Kubernetes Secrets as the output instead of a directory', () => {
+    const config = parseConfig(providerConfigSchema, inCluster);
+    expect(config.kubernetesSecrets).toEqual({ namespaces: ['shop', 'payments'] });
+    expect(config.outputDirectory).toBeUndefined();
+  });
+
+  it.each([
+    ['no output at all', withoutOutput, 'outputDirectory: set one output'],
+    [
+      'both outputs',
+      { ...inCluster, outputDirectory: 'bundles' },
+      'kubernetesSecrets: outputDirectory and kubernetesSecrets exclude each other',
+    ],
+    [
+      'no namespace',
+      { ...withoutOutput, kubernetesSecrets: { namespaces: [] } },
+      'kubernetesSecrets.namespaces',
+    ],
+    [
+      'a namespace that is not a DNS-1123 label',
+      { ...withoutOutput, kubernetesSecrets: { namespaces: ['Shop'] } },
+      'kubernetesSecrets.namespaces.0: must be a namespace name',
+    ],
+    [
+      'a repeated namespace',
+      { ...withoutOutput, kubernetesSecrets: { namespaces: ['shop', 'shop'] } },
+      'kubernetesSecrets.namespaces: must not repeat a namespace',
+    ],
+    [
+      'an unknown Secret output field',
+      { ...withoutOutput, kubernetesSecrets: { namespaces: ['shop'], namespace: 'shop' } },
+      'kubernetesSecrets',
+    ],
+    [
+      'an owner without a uid',
+      {
+        ...withoutOutput,
+        kubernetesSecrets: {
+          namespaces: ['shop'],
+          owner: { apiVersion: 'v1', kind: 'Namespace', name: 'shop' },
+        },
+      },
+      'kubernetesSecrets.owner.uid',
+    ],
+  ])('rejects %s with a message naming the field', (_, config, message) => {
+    expect(() => parseConfig(providerConfigSchema, config)).toThrow(message);
   });
 });

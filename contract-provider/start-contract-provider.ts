@@ -1,18 +1,23 @@
 import { readFile } from 'node:fs/promises';
+import { CoreV1Api } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
+import { InvalidConfigError } from '../lib/config/load-config.js';
 import { createGrpcClient, type ClientTls } from '../lib/grpc/grpc-client.js';
 import { startOpsServer } from '../lib/http/ops-server.js';
 import { SvidSource } from '../lib/identity/svid-source.js';
+import { loadKubeConfig } from '../lib/kube/kube-config.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { Clock } from '../lib/time/clock.js';
 import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { PkiService } from '../proto/gen/accord/pki/v1/pki_pb.js';
+import type { BundleWriter } from './bundle-writer.js';
 import { ContractProvider } from './contract-provider.js';
 import { DirectoryBundleWriter } from './directory-bundle-writer.js';
 import { loadOwnZoneFromPki } from './pki-own-zone.js';
 import type { ProviderConfig } from './provider-config.js';
 import { ProviderMetrics } from './provider-metrics.js';
 import { RepositoryContractSource } from './repository-contract-source.js';
+import { SecretBundleWriter } from './secret-bundle-writer.js';
 import { systemTimers } from '../lib/time/timers.js';
 
 /** A running provider: its ops port, and how to stop everything it started. */
@@ -25,7 +30,7 @@ export interface RunningProvider {
 /**
  * Wires a provider from its config: an SVID from the zone PKI (bootstrap token, renewed at 2/3 of
  * its life), a repository client that always presents the current SVID, the zone's own roots from
- * GetCA, the directory writer and the ops server. Used by `main.ts` and by loopback tests.
+ * GetCA, the bundle writer of the configured output and the ops server. Used by `main.ts` and by loopback tests.
  */
 export async function startContractProvider(
   config: ProviderConfig,
@@ -57,7 +62,7 @@ export async function startContractProvider(
   const provider = new ContractProvider({
     source: new RepositoryContractSource(repository),
     loadOwnZone: () => loadOwnZoneFromPki(pki),
-    writer: new DirectoryBundleWriter(config.outputDirectory, logger),
+    writer: createBundleWriter(config, logger),
     metrics: new ProviderMetrics(registry),
     logger,
     clock,
@@ -85,4 +90,21 @@ export async function startContractProvider(
       await ops.close();
     },
   };
+}
+
+/**
+ * The writer of the configured output: Secrets through the Kubernetes API in cluster mode, files
+ * in local mode. The schema lets exactly one through; a config built by hand gets the same error.
+ */
+function createBundleWriter(config: ProviderConfig, logger: Logger): BundleWriter {
+  const { kubernetesSecrets, outputDirectory } = config;
+  if (kubernetesSecrets !== undefined) {
+    return new SecretBundleWriter(loadKubeConfig(kubernetesSecrets.kubeconfig).makeApiClient(CoreV1Api), {
+      namespaces: kubernetesSecrets.namespaces,
+      owner: kubernetesSecrets.owner,
+      log: logger,
+    });
+  }
+  if (outputDirectory === undefined) throw new InvalidConfigError('set outputDirectory or kubernetesSecrets');
+  return new DirectoryBundleWriter(outputDirectory, logger);
 }
