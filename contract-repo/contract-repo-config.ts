@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
 import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
+import { auditLogNamePattern, defaultAuditLogName } from './audit-entry-config-map.js';
 import { defaultRepositoryLimits } from './contract-repository.js';
 
 /** The config file kind of the contract repository. */
@@ -26,53 +27,75 @@ const endpoint = (defaultPort: number) =>
     })
     .prefault({});
 
+/** Where the Kubernetes-backed store keeps the audit log (see kube-contract-store.ts). */
+const kubernetesStore = z
+  .object({
+    /** Namespace of the hub cluster holding one ConfigMap per audit entry. */
+    namespace: z.string().min(1),
+    /** Names the log, so that several repositories can share a namespace. */
+    logName: z
+      .string()
+      .regex(auditLogNamePattern, 'must be a DNS label (lowercase letters, digits, "-"; at most 63)')
+      .default(defaultAuditLogName),
+    /** Kubeconfig file; without it the pod's ServiceAccount (or $KUBECONFIG) is used. */
+    kubeconfig: z.string().min(1).optional(),
+  })
+  .strict();
+
 /**
  * The contract repository's configuration, the single source of its types, defaults and
  * validation. Secrets appear only as file paths.
  */
-export const contractRepoConfigSchema = z.object({
-  /** gRPC listen address. */
-  listen: endpoint(8444),
-  /** `/healthz`, `/readyz`, `/metrics`. */
-  ops: endpoint(9091),
-  /** Directory holding `audit-log.jsonl`, the repository's only state. */
-  dataDir: z.string().min(1),
-  /** SPIFFE IDs allowed to propose, revoke, delete, list everything and read the audit log. */
-  admins: z.array(spiffeIdString).default([]),
-  /** Zones whose SVIDs may call: each trust domain with its root CA file (PEM, one or more roots). */
-  enrolledZones: z
-    .array(
-      z.object({
-        trustDomain: z
-          .string()
-          .refine(isValidTrustDomain, { message: 'must be a valid SPIFFE trust domain name' }),
-        rootCaFile: z.string().min(1),
-      }),
-    )
-    .min(1, 'at least one zone must be enrolled, or no client can authenticate'),
-  /** The repository's own TLS identity (an X509-SVID); re-read when the files change. */
-  tls: z.object({ certificateFile: z.string().min(1), privateKeyFile: z.string().min(1) }),
-  /** How often TLS identity and enrolled roots are re-read from their files. */
-  reloadIntervalSeconds: z.number().int().positive().default(30),
-  limits: z
-    .object({
-      maxReceiveMessageBytes: z
-        .number()
-        .int()
-        .min(64 * 1024)
-        .default(1024 * 1024),
-      maxContracts: z.number().int().positive().default(defaultRepositoryLimits.maxContracts),
-      maxWatchers: z.number().int().positive().default(defaultRepositoryLimits.maxWatchers),
-      maxApprovalClockSkewSeconds: z
-        .number()
-        .int()
-        .positive()
-        .default(defaultRepositoryLimits.maxApprovalClockSkewMs / 1000),
-    })
-    .prefault({}),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  logFormat: z.enum(['json', 'text']).default('json'),
-});
+export const contractRepoConfigSchema = z
+  .object({
+    /** gRPC listen address. */
+    listen: endpoint(8444),
+    /** `/healthz`, `/readyz`, `/metrics`. */
+    ops: endpoint(9091),
+    /** Directory holding `audit-log.jsonl`, the repository's only state (or `kubernetesStore`). */
+    dataDir: z.string().min(1).optional(),
+    /** Keep the audit log in the hub cluster instead of `dataDir`. */
+    kubernetesStore: kubernetesStore.optional(),
+    /** SPIFFE IDs allowed to propose, revoke, delete, list everything and read the audit log. */
+    admins: z.array(spiffeIdString).default([]),
+    /** Zones whose SVIDs may call: each trust domain with its root CA file (PEM, one or more roots). */
+    enrolledZones: z
+      .array(
+        z.object({
+          trustDomain: z
+            .string()
+            .refine(isValidTrustDomain, { message: 'must be a valid SPIFFE trust domain name' }),
+          rootCaFile: z.string().min(1),
+        }),
+      )
+      .min(1, 'at least one zone must be enrolled, or no client can authenticate'),
+    /** The repository's own TLS identity (an X509-SVID); re-read when the files change. */
+    tls: z.object({ certificateFile: z.string().min(1), privateKeyFile: z.string().min(1) }),
+    /** How often TLS identity and enrolled roots are re-read from their files. */
+    reloadIntervalSeconds: z.number().int().positive().default(30),
+    limits: z
+      .object({
+        maxReceiveMessageBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .default(1024 * 1024),
+        maxContracts: z.number().int().positive().default(defaultRepositoryLimits.maxContracts),
+        maxWatchers: z.number().int().positive().default(defaultRepositoryLimits.maxWatchers),
+        maxApprovalClockSkewSeconds: z
+          .number()
+          .int()
+          .positive()
+          .default(defaultRepositoryLimits.maxApprovalClockSkewMs / 1000),
+      })
+      .prefault({}),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    logFormat: z.enum(['json', 'text']).default('json'),
+  })
+  .refine((config) => (config.dataDir === undefined) !== (config.kubernetesStore === undefined), {
+    message: 'set exactly one of dataDir (file store) or kubernetesStore (Kubernetes store)',
+    path: ['dataDir'],
+  });
 
 /** Validated contract repository configuration. */
 export type ContractRepoConfig = z.output<typeof contractRepoConfigSchema>;

@@ -1,16 +1,21 @@
 import { readFile } from 'node:fs/promises';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { InvalidConfigError } from '../lib/config/load-config.js';
 import { errorMessage } from '../lib/errors/accord-error.js';
 import { startGrpcServer, type ServerIdentity } from '../lib/grpc/grpc-server.js';
 import { startOpsServer } from '../lib/http/ops-server.js';
+import { loadKubeConfig } from '../lib/kube/kube-config.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { TrustBundleSet } from '../lib/spiffe/x509-svid.js';
 import type { Clock } from '../lib/time/clock.js';
 import type { ContractRepoConfig } from './contract-repo-config.js';
 import { ContractRepository } from './contract-repository.js';
 import { createContractService } from './contract-service.js';
+import type { ContractStore } from './contract-store.js';
 import { enrolledZonesVerifier, loadEnrolledRoots } from './enrolled-zones.js';
 import { FileContractStore } from './file-contract-store.js';
+import { KubeContractStore } from './kube-contract-store.js';
 
 /** A running repository: its bound ports and a clean stop. */
 export interface RunningContractRepo {
@@ -21,7 +26,7 @@ export interface RunningContractRepo {
 }
 
 /**
- * Builds and starts the repository from its configuration: file store, domain, gRPC server with
+ * Builds and starts the repository from its configuration: store, domain, gRPC server with
  * per-trust-domain client verification, ops server, and a periodic re-read of the TLS identity and
  * enrolled roots (so rotated certificates apply without a restart). `main.ts` and in-process
  * tests share this.
@@ -31,9 +36,8 @@ export async function startContractRepo(
   logger: Logger,
   clock: Clock,
 ): Promise<RunningContractRepo> {
-  const store = new FileContractStore(config.dataDir, logger);
   const repository = await ContractRepository.open({
-    store,
+    store: createContractStore(config, logger),
     clock,
     logger,
     admins: config.admins,
@@ -101,6 +105,20 @@ export async function startContractRepo(
       await repository.close();
     },
   };
+}
+
+/**
+ * The store the config names: the Kubernetes store when `kubernetesStore` is set, else the file
+ * store in `dataDir`. The schema allows exactly one; a config built by hand is checked again here.
+ */
+export function createContractStore(config: ContractRepoConfig, logger: Logger): ContractStore {
+  const { kubernetesStore, dataDir } = config;
+  if (kubernetesStore !== undefined) {
+    const core = loadKubeConfig(kubernetesStore.kubeconfig).makeApiClient(CoreV1Api);
+    return new KubeContractStore(core, kubernetesStore, logger);
+  }
+  if (dataDir === undefined) throw new InvalidConfigError('dataDir or kubernetesStore must be set');
+  return new FileContractStore(dataDir, logger);
 }
 
 async function readIdentity(config: ContractRepoConfig): Promise<ServerIdentity> {

@@ -1,0 +1,98 @@
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { AuditEntry } from '../lib/contract/audit-chain.js';
+import { CorruptStoreError } from './file-contract-store.js';
+
+/**
+ * The log name used when the config names none. With it, entry objects are called
+ * `accord-audit-000000000001`, `accord-audit-000000000002`, …
+ */
+export const defaultAuditLogName = 'accord-audit';
+
+/**
+ * What a log name may be: it is a label value (at most 63 characters) and the prefix of every
+ * object name, so a DNS label keeps both valid.
+ */
+export const auditLogNamePattern = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Label holding the log name, so several logs can share a namespace and be listed apart. */
+export const auditLogLabel = 'accord.dev/audit-log';
+
+/** Zero padding of the sequence in object names, so `kubectl get` lists them in sequence order. */
+const sequenceDigits = 12;
+
+const hexSha256 = /^[0-9a-f]{64}$/;
+
+/** The labels of every entry object of `logName`. */
+export function auditLogLabels(logName: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'accord',
+    'app.kubernetes.io/component': 'contract-repo',
+    [auditLogLabel]: logName,
+  };
+}
+
+/** The label selector that lists exactly the entry objects of `logName`. */
+export function auditLogSelector(logName: string): string {
+  return Object.entries(auditLogLabels(logName))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+/**
+ * The object name of entry `sequence`. The name is what makes an append atomic: the API server
+ * accepts exactly one create per name, so two writers of the same sequence cannot both succeed.
+ */
+export function auditEntryObjectName(logName: string, sequence: number): string {
+  return `${logName}-${String(sequence).padStart(sequenceDigits, '0')}`;
+}
+
+/**
+ * The immutable ConfigMap that stores `entry`. Hashes are hex and `record` keeps the exact
+ * canonical record bytes as text (they are UTF-8 JSON), as the file store's lines do.
+ */
+export function auditEntryToConfigMap(namespace: string, logName: string, entry: AuditEntry): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: auditEntryObjectName(logName, entry.sequence),
+      namespace,
+      labels: auditLogLabels(logName),
+    },
+    immutable: true,
+    data: {
+      sequence: String(entry.sequence),
+      previousHash: Buffer.from(entry.previousHash).toString('hex'),
+      hash: Buffer.from(entry.hash).toString('hex'),
+      record: new TextDecoder().decode(entry.record),
+    },
+  };
+}
+
+/**
+ * Reads an entry back from its ConfigMap, refusing anything that is not exactly what
+ * `auditEntryToConfigMap` writes (including an object whose name does not match its sequence,
+ * which could only come from a hand-made object). The chain itself is verified by the caller.
+ */
+export function auditEntryFromConfigMap(logName: string, configMap: V1ConfigMap): AuditEntry {
+  const objectName = `${configMap.metadata?.namespace ?? ''}/${configMap.metadata?.name ?? ''}`;
+  const fail = (reason: string): never => {
+    throw new CorruptStoreError(`audit log object ${objectName}: ${reason}`);
+  };
+  const { sequence: sequenceText, previousHash, hash, record } = configMap.data ?? {};
+  const sequence = Number(sequenceText);
+  if (sequenceText === undefined || !/^[1-9][0-9]*$/.test(sequenceText) || !Number.isSafeInteger(sequence))
+    return fail('sequence is not a positive integer');
+  if (configMap.metadata?.name !== auditEntryObjectName(logName, sequence))
+    return fail(`name does not match sequence ${sequence}`);
+  if (previousHash === undefined || !hexSha256.test(previousHash))
+    return fail('previousHash is not hex SHA-256');
+  if (hash === undefined || !hexSha256.test(hash)) return fail('hash is not hex SHA-256');
+  if (record === undefined) return fail('record is missing');
+  return {
+    sequence,
+    previousHash: new Uint8Array(Buffer.from(previousHash, 'hex')),
+    hash: new Uint8Array(Buffer.from(hash, 'hex')),
+    record: new TextEncoder().encode(record),
+  };
+}

@@ -1,0 +1,247 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { signApproval } from '../../lib/contract/approval-signature.js';
+import {
+  AuditChainVerifier,
+  auditGenesis,
+  chainAuditRecord,
+  type AuditCheckpoint,
+  type AuditEntry,
+} from '../../lib/contract/audit-chain.js';
+import {
+  approvalToProto,
+  auditEntryFromProto,
+  contractFromProto,
+} from '../../lib/contract/contract-codec.js';
+import { parseConfig } from '../../lib/config/load-config.js';
+import { AlreadyExistsError } from '../../lib/errors/accord-error.js';
+import { loadKubeConfig } from '../../lib/kube/kube-config.js';
+import { silentLogger } from '../../lib/log/logger.js';
+import { systemClock } from '../../lib/time/clock.js';
+import { ContractState } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
+import { auditEntryToConfigMap } from '../../contract-repo/audit-entry-config-map.js';
+import { contractRepoConfigSchema } from '../../contract-repo/contract-repo-config.js';
+import { CorruptStoreError } from '../../contract-repo/file-contract-store.js';
+import { KubeContractStore } from '../../contract-repo/kube-contract-store.js';
+import { startContractRepo } from '../../contract-repo/start-contract-repo.js';
+import { createContractRepoFixture } from '../contract-repo/contract-repo-fixture.js';
+import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
+import { kubectl } from './kubectl.js';
+
+const namespace = 'accord-system';
+
+let cluster: KubeApiServer;
+let core: CoreV1Api;
+
+beforeAll(async () => {
+  cluster = await startKubeApiServer({ name: 'contract-store' });
+  core = loadKubeConfig(cluster.adminKubeconfig).makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+}, 180_000);
+
+afterAll(async () => {
+  await cluster.stop();
+}, 60_000);
+
+/** `count` entries chained after `previous`; `reason` tells apart rival entries of one sequence. */
+function entriesAfter(previous: AuditCheckpoint, count: number, reason = 'test'): AuditEntry[] {
+  const entries: AuditEntry[] = [];
+  let head = previous;
+  for (let index = 0; index < count; index += 1) {
+    const entry = chainAuditRecord(head, {
+      sequence: head.sequence + 1,
+      time: new Date(0).toISOString(),
+      actor: 'spiffe://zone-a.example/admin',
+      action: 'revoke',
+      contractId: 'ab',
+      details: { reason: `${reason}\n${head.sequence + 1}` },
+    });
+    entries.push(entry);
+    head = { sequence: entry.sequence, hash: entry.hash };
+  }
+  return entries;
+}
+
+function storeFor(logName: string, listPageSize?: number): KubeContractStore {
+  return new KubeContractStore(
+    core,
+    { namespace, logName, ...(listPageSize === undefined ? {} : { listPageSize }) },
+    silentLogger,
+  );
+}
+
+async function storeWith(logName: string, entries: readonly AuditEntry[]): Promise<void> {
+  const store = storeFor(logName);
+  await store.load();
+  for (const entry of entries) await store.append(entry, entry.sequence - 1);
+  await store.close();
+}
+
+async function load(logName: string): Promise<AuditEntry[]> {
+  const store = storeFor(logName);
+  try {
+    return await store.load();
+  } finally {
+    await store.close();
+  }
+}
+
+function headOf(entries: readonly AuditEntry[]): AuditCheckpoint {
+  const last = entries.at(-1);
+  if (last === undefined) throw new Error('no entries');
+  return { sequence: last.sequence, hash: last.hash };
+}
+
+describe('KubeContractStore against a real API server', () => {
+  it('returns every appended entry to a new store', async () => {
+    expect(await load('round-trip')).toEqual([]);
+    const entries = entriesAfter(auditGenesis, 3);
+    await storeWith('round-trip', entries);
+    expect(await load('round-trip')).toEqual(entries);
+  });
+
+  it('stores entries as immutable objects the API server refuses to edit', async () => {
+    await storeWith('immutable', entriesAfter(auditGenesis, 1));
+    const edit = await kubectl(
+      cluster.adminKubeconfig,
+      ...['-n', namespace, 'patch', 'configmap', 'immutable-000000000001'],
+      ...['--type', 'merge', '-p', '{"data":{"record":"{}"}}'],
+    );
+    expect(edit.code).not.toBe(0);
+    expect(edit.stderr).toMatch(/field is immutable/);
+  });
+
+  it('lets exactly one of two stores at the same head append the next entry', async () => {
+    const entries = entriesAfter(auditGenesis, 2);
+    await storeWith('race', entries);
+    const [left, right] = [storeFor('race'), storeFor('race')];
+    await Promise.all([left.load(), right.load()]);
+    const rivals = [entriesAfter(headOf(entries), 1, 'left'), entriesAfter(headOf(entries), 1, 'right')];
+    const [leftEntry, rightEntry] = rivals.map((rival) => rival[0]) as [AuditEntry, AuditEntry];
+    const results = await Promise.allSettled([left.append(leftEntry, 2), right.append(rightEntry, 2)]);
+    const winners = results.flatMap((result, index) => (result.status === 'fulfilled' ? [index] : []));
+    const failures = results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason as unknown] : [],
+    );
+    expect(winners).toHaveLength(1);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(AlreadyExistsError);
+    expect(await load('race')).toEqual([...entries, winners[0] === 0 ? leftEntry : rightEntry]);
+  });
+
+  it('refuses an append whose expected previous sequence is not the head it loaded', async () => {
+    const entries = entriesAfter(auditGenesis, 2);
+    await storeWith('stale-head', entries.slice(0, 1));
+    const store = storeFor('stale-head');
+    await store.load();
+    const [, second] = entries as [AuditEntry, AuditEntry];
+    await expect(store.append(second, 0)).rejects.toThrow(AlreadyExistsError);
+  });
+
+  it('loads a log larger than one list page by following continue tokens', async () => {
+    const entries = entriesAfter(auditGenesis, 5);
+    await storeWith('paged', entries);
+    const list = jest.spyOn(core, 'listNamespacedConfigMap');
+    try {
+      const store = storeFor('paged', 2);
+      expect(await store.load()).toEqual(entries);
+      expect(list).toHaveBeenCalledTimes(3);
+    } finally {
+      list.mockRestore();
+    }
+  });
+
+  it('refuses to load a log with a deleted entry', async () => {
+    await storeWith('gap', entriesAfter(auditGenesis, 3));
+    const deleted = await kubectl(
+      cluster.adminKubeconfig,
+      ...['-n', namespace, 'delete', 'configmap', 'gap-000000000002'],
+    );
+    expect(deleted.code).toBe(0);
+    await expect(load('gap')).rejects.toThrow(CorruptStoreError);
+    await expect(load('gap')).rejects.toThrow(
+      /audit log accord-system\/gap does not verify: expected entry 2, found 3/,
+    );
+  });
+
+  it('refuses to load a log whose entry hash does not match its record', async () => {
+    const [entry] = entriesAfter(auditGenesis, 1) as [AuditEntry];
+    const tampered = { ...entry, hash: new Uint8Array(32).fill(7) };
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: auditEntryToConfigMap(namespace, 'tampered', tampered),
+    });
+    await expect(load('tampered')).rejects.toThrow(CorruptStoreError);
+    await expect(load('tampered')).rejects.toThrow(
+      /audit log accord-system\/tampered does not verify: entry 1 hash does not match its record/,
+    );
+  });
+});
+
+describe('a contract repository on the Kubernetes store', () => {
+  it('keeps an approved contract and a verifying audit chain across a restart', async () => {
+    const fixture = await createContractRepoFixture();
+    const config = parseConfig(contractRepoConfigSchema, {
+      ...fixture.config,
+      dataDir: undefined,
+      kubernetesStore: { namespace, logName: 'end-to-end', kubeconfig: cluster.adminKubeconfig },
+    });
+    try {
+      const first = await startContractRepo(config, silentLogger, systemClock);
+      const clients = [fixture.admin, fixture.svidA, fixture.svidB].map((identity) =>
+        fixture.client(first.grpcPort, identity),
+      );
+      const [admin, zoneA, zoneB] = clients as [
+        (typeof clients)[0],
+        (typeof clients)[0],
+        (typeof clients)[0],
+      ];
+      try {
+        const created = await admin.create({
+          contract: {
+            id: 'ab',
+            participants: [{ ...fixture.zoneA.participant }, { ...fixture.zoneB.participant }],
+          },
+        });
+        if (created.contract === undefined) throw new Error('no contract in response');
+        const contract = contractFromProto(created.contract);
+        for (const [client, participant, signer] of [
+          [zoneA, 'zone-a', fixture.svidA],
+          [zoneB, 'zone-b', fixture.svidB],
+        ] as const) {
+          const approval = await signApproval(contract, participant, signer.signer, new Date());
+          await client.approve({ id: contract.id, approval: approvalToProto(approval) });
+        }
+      } finally {
+        for (const client of clients) client.close();
+        await first.close();
+      }
+
+      const second = await startContractRepo(config, silentLogger, systemClock);
+      const reader = fixture.client(second.grpcPort, fixture.admin);
+      try {
+        const stored = await reader.get({ id: 'ab' });
+        expect(stored.contract?.state).toBe(ContractState.ACTIVE);
+        expect(stored.contract?.approvals).toHaveLength(2);
+        const page = await reader.auditLog({ startSequence: 1n, pageSize: 100 });
+        const verifier = new AuditChainVerifier();
+        for (const entry of page.entries) verifier.add(auditEntryFromProto(entry));
+        expect(verifier.finish().sequence).toBe(3);
+        expect(page.headSequence).toBe(3n);
+      } finally {
+        reader.close();
+        await second.close();
+      }
+      const objects = await kubectl(
+        cluster.adminKubeconfig,
+        ...['-n', namespace, 'get', 'configmaps', '-l', 'accord.dev/audit-log=end-to-end', '-o', 'name'],
+      );
+      expect(objects.stdout.split('\n')).toEqual([
+        'configmap/end-to-end-000000000001',
+        'configmap/end-to-end-000000000002',
+        'configmap/end-to-end-000000000003',
+      ]);
+    } finally {
+      await fixture.cleanup();
+    }
+  }, 60_000);
+});
