@@ -4,7 +4,7 @@ import {
   spiffeBundleFileName,
   trustBundlePemFileName,
 } from '../lib/bundle/bundle-file-names.js';
-import { isKubeStatus, KubeStatus } from '../lib/kube/kube-config.js';
+import { isKubeStatus, KubeStatus } from '../lib/kube/kube-errors.js';
 import type { Logger } from '../lib/log/logger.js';
 import { renderBundleFiles } from './bundle-files.js';
 import type { BundleSyncResult, BundleWriter, DesiredBundles } from './bundle-writer.js';

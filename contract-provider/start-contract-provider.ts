@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { CoreV1Api } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { InvalidConfigError } from '../lib/config/load-config.js';
 import { createGrpcClient, type ClientTls } from '../lib/grpc/grpc-client.js';
 import { startOpsServer } from '../lib/http/ops-server.js';
 import { SvidSource } from '../lib/identity/svid-source.js';
-import { loadKubeConfig } from '../lib/kube/kube-config.js';
+import { coreApiClient } from '../lib/kube/kube-client.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { Clock } from '../lib/time/clock.js';
 import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
@@ -99,7 +98,7 @@ export async function startContractProvider(
 function createBundleWriter(config: ProviderConfig, logger: Logger): BundleWriter {
   const { kubernetesSecrets, outputDirectory } = config;
   if (kubernetesSecrets !== undefined) {
-    return new SecretBundleWriter(loadKubeConfig(kubernetesSecrets.kubeconfig).makeApiClient(CoreV1Api), {
+    return new SecretBundleWriter(coreApiClient(kubernetesSecrets.kubeconfig), {
       namespaces: kubernetesSecrets.namespaces,
       owner: kubernetesSecrets.owner,
       log: logger,

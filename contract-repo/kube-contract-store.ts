@@ -6,7 +6,7 @@ import {
   UnavailableError,
   errorMessage,
 } from '../lib/errors/accord-error.js';
-import { KubeStatus, isKubeStatus } from '../lib/kube/kube-config.js';
+import { KubeStatus, isKubeStatus } from '../lib/kube/kube-errors.js';
 import type { Logger } from '../lib/log/logger.js';
 import {
   auditEntryFromConfigMap,

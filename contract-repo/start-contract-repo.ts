@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { CoreV1Api } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { InvalidConfigError } from '../lib/config/load-config.js';
 import { errorMessage } from '../lib/errors/accord-error.js';
 import { startGrpcServer, type ServerIdentity } from '../lib/grpc/grpc-server.js';
 import { startOpsServer } from '../lib/http/ops-server.js';
-import { loadKubeConfig } from '../lib/kube/kube-config.js';
+import { coreApiClient } from '../lib/kube/kube-client.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { TrustBundleSet } from '../lib/spiffe/x509-svid.js';
 import type { Clock } from '../lib/time/clock.js';
@@ -114,7 +113,7 @@ export async function startContractRepo(
 export function createContractStore(config: ContractRepoConfig, logger: Logger): ContractStore {
   const { kubernetesStore, dataDir } = config;
   if (kubernetesStore !== undefined) {
-    const core = loadKubeConfig(kubernetesStore.kubeconfig).makeApiClient(CoreV1Api);
+    const core = coreApiClient(kubernetesStore.kubeconfig);
     return new KubeContractStore(core, kubernetesStore, logger);
   }
   if (dataDir === undefined) throw new InvalidConfigError('dataDir or kubernetesStore must be set');

@@ -1,7 +1,7 @@
-import { ApiException, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { errorMessage, FailedPreconditionError, UnavailableError } from '../lib/errors/accord-error.js';
-import { isKubeStatus, KubeStatus } from '../lib/kube/kube-config.js';
+import { FailedPreconditionError, UnavailableError } from '../lib/errors/accord-error.js';
+import { isKubeStatus, kubeErrorReason, KubeStatus } from '../lib/kube/kube-errors.js';
 import type { CaState } from './ca-state.js';
 import type { CaStore } from './ca-store.js';
 
@@ -170,24 +170,9 @@ function concurrentChange(): FailedPreconditionError {
   return new FailedPreconditionError('the CA state changed concurrently; reload and retry');
 }
 
-/**
- * Any other API failure (forbidden, namespace missing, server down): the API server's own reason,
- * e.g. `secrets "ca" is forbidden: User … cannot get …`, is what an operator needs to fix RBAC.
- */
+/** Any other API failure (forbidden, namespace missing, server down), with the API server's reason. */
 function apiFailure(verb: string, location: CaSecretLocation, error: unknown): UnavailableError {
-  const reason =
-    error instanceof ApiException ? `HTTP ${error.code}: ${statusMessage(error.body)}` : errorMessage(error);
-  return new UnavailableError(`cannot ${verb} ${describe(location)} (${reason})`, { cause: error });
-}
-
-/** The `message` of the Kubernetes `Status` an error response carries (client-node passes its text). */
-function statusMessage(body: unknown): string {
-  if (typeof body !== 'string') return 'no message';
-  try {
-    const status: unknown = JSON.parse(body);
-    if (typeof status === 'object' && status !== null && 'message' in status) return String(status.message);
-  } catch {
-    // not a Status document
-  }
-  return 'no message';
+  return new UnavailableError(`cannot ${verb} ${describe(location)} (${kubeErrorReason(error)})`, {
+    cause: error,
+  });
 }

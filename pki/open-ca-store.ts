@@ -1,5 +1,4 @@
-import { CoreV1Api } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../lib/kube/kube-config.js';
+import { coreApiClient } from '../lib/kube/kube-client.js';
 import type { CaStore } from './ca-store.js';
 import { FileCaStore } from './file-ca-store.js';
 import { KubeSecretCaStore } from './kube-secret-ca-store.js';
@@ -13,5 +12,5 @@ import type { CaStoreLocation } from './pki-config.js';
 export function openCaStore(config: CaStoreLocation): CaStore {
   if (config.caSecret === undefined) return new FileCaStore(config.storeDir);
   const { kubeconfig, ...location } = config.caSecret;
-  return new KubeSecretCaStore(loadKubeConfig(kubeconfig).makeApiClient(CoreV1Api), location);
+  return new KubeSecretCaStore(coreApiClient(kubeconfig), location);
 }

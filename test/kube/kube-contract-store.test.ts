@@ -14,7 +14,7 @@ import {
 } from '../../lib/contract/contract-codec.js';
 import { parseConfig } from '../../lib/config/load-config.js';
 import { AlreadyExistsError } from '../../lib/errors/accord-error.js';
-import { loadKubeConfig } from '../../lib/kube/kube-config.js';
+import { coreApiClient } from '../../lib/kube/kube-client.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { ContractState } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
@@ -34,7 +34,7 @@ let core: CoreV1Api;
 
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'contract-store' });
-  core = loadKubeConfig(cluster.adminKubeconfig).makeApiClient(CoreV1Api);
+  core = coreApiClient(cluster.adminKubeconfig);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
 }, 180_000);
 

@@ -1,6 +1,6 @@
 import { CoreV1Api, RbacAuthorizationV1Api, type V1Secret } from '@kubernetes/client-node';
 import { FailedPreconditionError, UnavailableError } from '../../lib/errors/accord-error.js';
-import { loadKubeConfig } from '../../lib/kube/kube-config.js';
+import { coreApiClient, loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
 import type { CaState } from '../../pki/ca-state.js';
 import { caSecretLabels, caStateSecretKey } from '../../pki/kube-secret-ca-store.js';
 import { openCaStore } from '../../pki/open-ca-store.js';
@@ -23,7 +23,7 @@ let admin: CoreV1Api;
 
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'ca-secret' });
-  admin = loadKubeConfig(cluster.adminKubeconfig).makeApiClient(CoreV1Api);
+  admin = coreApiClient(cluster.adminKubeconfig);
   await admin.createNamespace({ body: { metadata: { name: namespace } } });
 }, 180_000);
 
@@ -151,7 +151,7 @@ describe('KubeSecretCaStore against a real API server', () => {
   it('works with only create on Secrets and get and update on its own Secret, as documented', async () => {
     const name = freshName();
     const user = 'accord-pki-test';
-    const rbac = loadKubeConfig(cluster.adminKubeconfig).makeApiClient(RbacAuthorizationV1Api);
+    const rbac = makeKubeApiClient(loadKubeConfig(cluster.adminKubeconfig), RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({
       namespace,
       body: {

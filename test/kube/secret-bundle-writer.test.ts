@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { ApiException, CoreV1Api, type V1Secret } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../../lib/kube/kube-config.js';
+import { coreApiClient } from '../../lib/kube/kube-client.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import type { SpiffeBundleDocument } from '../../lib/spiffe/spiffe-bundle.js';
 import type { DesiredBundles } from '../../contract-provider/bundle-writer.js';
@@ -34,7 +34,7 @@ beforeAll(async () => {
     createTestZone('zone-c'),
     createTestZone('zone-d', 'team_d.corp.example'),
   ]);
-  core = loadKubeConfig(cluster.adminKubeconfig).makeApiClient(CoreV1Api);
+  core = coreApiClient(cluster.adminKubeconfig);
   for (const namespace of namespaces) await core.createNamespace({ body: { metadata: { name: namespace } } });
 }, 180_000);
 
