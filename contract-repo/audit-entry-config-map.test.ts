@@ -6,7 +6,7 @@ import {
   auditEntryToConfigMap,
   auditLogSelector,
 } from './audit-entry-config-map.js';
-import { CorruptStoreError } from './file-contract-store.js';
+import { CorruptStoreError } from './stored-audit-entry.js';
 
 const entry: AuditEntry = chainAuditRecord(auditGenesis, {
   sequence: 1,

@@ -1,6 +1,6 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { AuditEntry } from '../lib/contract/audit-chain.js';
-import { CorruptStoreError } from './file-contract-store.js';
+import { CorruptStoreError, parseStoredAuditEntry, toStoredAuditEntry } from './stored-audit-entry.js';
 
 /**
  * The log name used when the config names none. With it, entry objects are called
@@ -19,8 +19,6 @@ export const auditLogLabel = 'accord.dev/audit-log';
 
 /** Zero padding of the sequence in object names, so `kubectl get` lists them in sequence order. */
 const sequenceDigits = 12;
-
-const hexSha256 = /^[0-9a-f]{64}$/;
 
 /** The labels of every entry object of `logName`. */
 export function auditLogLabels(logName: string): Record<string, string> {
@@ -51,6 +49,7 @@ export function auditEntryObjectName(logName: string, sequence: number): string 
  * canonical record bytes as text (they are UTF-8 JSON), as the file store's lines do.
  */
 export function auditEntryToConfigMap(namespace: string, logName: string, entry: AuditEntry): V1ConfigMap {
+  const stored = toStoredAuditEntry(entry);
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -60,12 +59,7 @@ export function auditEntryToConfigMap(namespace: string, logName: string, entry:
       labels: auditLogLabels(logName),
     },
     immutable: true,
-    data: {
-      sequence: String(entry.sequence),
-      previousHash: Buffer.from(entry.previousHash).toString('hex'),
-      hash: Buffer.from(entry.hash).toString('hex'),
-      record: new TextDecoder().decode(entry.record),
-    },
+    data: { ...stored, sequence: String(stored.sequence) },
   };
 }
 
@@ -75,24 +69,12 @@ export function auditEntryToConfigMap(namespace: string, logName: string, entry:
  * which could only come from a hand-made object). The chain itself is verified by the caller.
  */
 export function auditEntryFromConfigMap(logName: string, configMap: V1ConfigMap): AuditEntry {
-  const objectName = `${configMap.metadata?.namespace ?? ''}/${configMap.metadata?.name ?? ''}`;
-  const fail = (reason: string): never => {
-    throw new CorruptStoreError(`audit log object ${objectName}: ${reason}`);
-  };
-  const { sequence: sequenceText, previousHash, hash, record } = configMap.data ?? {};
-  const sequence = Number(sequenceText);
-  if (sequenceText === undefined || !/^[1-9][0-9]*$/.test(sequenceText) || !Number.isSafeInteger(sequence))
-    return fail('sequence is not a positive integer');
-  if (configMap.metadata?.name !== auditEntryObjectName(logName, sequence))
-    return fail(`name does not match sequence ${sequence}`);
-  if (previousHash === undefined || !hexSha256.test(previousHash))
-    return fail('previousHash is not hex SHA-256');
-  if (hash === undefined || !hexSha256.test(hash)) return fail('hash is not hex SHA-256');
-  if (record === undefined) return fail('record is missing');
-  return {
-    sequence,
-    previousHash: new Uint8Array(Buffer.from(previousHash, 'hex')),
-    hash: new Uint8Array(Buffer.from(hash, 'hex')),
-    record: new TextEncoder().encode(record),
-  };
+  const where = `audit log object ${configMap.metadata?.namespace ?? ''}/${configMap.metadata?.name ?? ''}`;
+  const { sequence: sequenceText, ...fields } = configMap.data ?? {};
+  if (sequenceText === undefined || !/^[1-9][0-9]*$/.test(sequenceText))
+    throw new CorruptStoreError(`${where}: sequence is not a positive integer`);
+  const entry = parseStoredAuditEntry({ ...fields, sequence: Number(sequenceText) }, where);
+  if (configMap.metadata?.name !== auditEntryObjectName(logName, entry.sequence))
+    throw new CorruptStoreError(`${where}: name does not match sequence ${entry.sequence}`);
+  return entry;
 }

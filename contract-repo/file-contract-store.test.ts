@@ -1,15 +1,12 @@
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  auditGenesis,
-  chainAuditRecord,
-  type AuditCheckpoint,
-  type AuditEntry,
-} from '../lib/contract/audit-chain.js';
+import { auditGenesis, type AuditEntry } from '../lib/contract/audit-chain.js';
 import { AlreadyExistsError } from '../lib/errors/accord-error.js';
 import { silentLogger } from '../lib/log/logger.js';
-import { CorruptStoreError, FileContractStore, auditLogFileName } from './file-contract-store.js';
+import { FileContractStore, auditLogFileName } from './file-contract-store.js';
+import { CorruptStoreError } from './stored-audit-entry.js';
+import { auditEntriesAfter } from '../test/support/test-audit-entries.js';
 
 let directory: string;
 
@@ -20,24 +17,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
-
-function entriesAfter(previous: AuditCheckpoint, count: number): AuditEntry[] {
-  const entries: AuditEntry[] = [];
-  let head = previous;
-  for (let index = 0; index < count; index += 1) {
-    const entry = chainAuditRecord(head, {
-      sequence: head.sequence + 1,
-      time: new Date(0).toISOString(),
-      actor: 'spiffe://zone-a.example/admin',
-      action: 'revoke',
-      contractId: 'ab',
-      details: { reason: `line\n${head.sequence + 1}` },
-    });
-    entries.push(entry);
-    head = { sequence: entry.sequence, hash: entry.hash };
-  }
-  return entries;
-}
 
 async function storeWith(entries: AuditEntry[]): Promise<void> {
   const store = new FileContractStore(directory, silentLogger);
@@ -57,13 +36,13 @@ async function load(): Promise<AuditEntry[]> {
 
 describe('FileContractStore', () => {
   it('returns every appended entry after a reopen', async () => {
-    const entries = entriesAfter(auditGenesis, 3);
+    const entries = auditEntriesAfter(auditGenesis, 3);
     await storeWith(entries);
     expect(await load()).toEqual(entries);
   });
 
   it('drops a torn last line that was never acknowledged and keeps appending after it', async () => {
-    const entries = entriesAfter(auditGenesis, 3);
+    const entries = auditEntriesAfter(auditGenesis, 3);
     await storeWith(entries.slice(0, 2));
     await appendFile(join(directory, auditLogFileName), '{"sequence":3,"previousHa');
     expect(await load()).toEqual(entries.slice(0, 2));
@@ -95,7 +74,7 @@ describe('FileContractStore', () => {
   ];
 
   it.each(corruptions)('refuses to load a log with $name', async ({ corrupt, message }) => {
-    await storeWith(entriesAfter(auditGenesis, 3));
+    await storeWith(auditEntriesAfter(auditGenesis, 3));
     const path = join(directory, auditLogFileName);
     await writeFile(path, corrupt(await readFile(path, 'utf8')));
     await expect(load()).rejects.toThrow(CorruptStoreError);
@@ -103,7 +82,7 @@ describe('FileContractStore', () => {
   });
 
   it('refuses an append whose expected previous sequence is not the head', async () => {
-    const entries = entriesAfter(auditGenesis, 2);
+    const entries = auditEntriesAfter(auditGenesis, 2);
     await storeWith(entries.slice(0, 1));
     const store = new FileContractStore(directory, silentLogger);
     await store.load();

@@ -10,22 +10,12 @@ import {
 import { syncDirectory } from '../lib/fs/atomic-write.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { ContractStore } from './contract-store.js';
+import { CorruptStoreError, parseStoredAuditEntry, toStoredAuditEntry } from './stored-audit-entry.js';
 
 /** Name of the log file inside the data directory. */
 export const auditLogFileName = 'audit-log.jsonl';
 
 /** One line of the file: `record` is the canonical record JSON as a string, hashes are hex. */
-interface StoredLine {
-  sequence: number;
-  previousHash: string;
-  hash: string;
-  record: string;
-}
-
-/** The store's log is damaged beyond the torn last line a crash can leave: refuse to start. */
-export class CorruptStoreError extends Error {
-  override readonly name = 'CorruptStoreError';
-}
 
 /**
  * The audit log as an append-only JSON-lines file (`<dataDir>/audit-log.jsonl`), one entry per
@@ -104,12 +94,7 @@ export class FileContractStore implements ContractStore {
         `audit sequence ${entry.sequence} conflicts with stored head ${this.#headSequence}`,
       );
     }
-    const line: StoredLine = {
-      sequence: entry.sequence,
-      previousHash: Buffer.from(entry.previousHash).toString('hex'),
-      hash: Buffer.from(entry.hash).toString('hex'),
-      record: new TextDecoder().decode(entry.record),
-    };
+    const line = toStoredAuditEntry(entry);
     try {
       await handle.appendFile(`${JSON.stringify(line)}\n`);
       await handle.datasync();
@@ -133,27 +118,13 @@ export class FileContractStore implements ContractStore {
 }
 
 function parseLine(line: string, lineNumber: number): AuditEntry {
-  const fail = (reason: string): never => {
-    throw new CorruptStoreError(`audit log line ${lineNumber}: ${reason}`);
-  };
+  const where = `audit log line ${lineNumber}`;
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    return fail('not JSON');
+    throw new CorruptStoreError(`${where}: not JSON`);
   }
-  if (typeof value !== 'object' || value === null) return fail('not an object');
-  const { sequence, previousHash, hash, record } = value as Partial<Record<keyof StoredLine, unknown>>;
-  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence))
-    return fail('sequence is not an integer');
-  if (typeof previousHash !== 'string' || !/^[0-9a-f]{64}$/.test(previousHash))
-    return fail('previousHash is not hex SHA-256');
-  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) return fail('hash is not hex SHA-256');
-  if (typeof record !== 'string') return fail('record is not a string');
-  return {
-    sequence,
-    previousHash: new Uint8Array(Buffer.from(previousHash, 'hex')),
-    hash: new Uint8Array(Buffer.from(hash, 'hex')),
-    record: new TextEncoder().encode(record),
-  };
+  if (typeof value !== 'object' || value === null) throw new CorruptStoreError(`${where}: not an object`);
+  return parseStoredAuditEntry(value, where);
 }

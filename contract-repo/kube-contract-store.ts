@@ -14,7 +14,7 @@ import {
   auditLogSelector,
 } from './audit-entry-config-map.js';
 import type { ContractStore } from './contract-store.js';
-import { CorruptStoreError } from './file-contract-store.js';
+import { CorruptStoreError } from './stored-audit-entry.js';
 
 /** Where the log lives in the hub cluster. */
 export interface KubeContractStoreOptions {

@@ -3,7 +3,6 @@ import { signApproval } from '../../lib/contract/approval-signature.js';
 import {
   AuditChainVerifier,
   auditGenesis,
-  chainAuditRecord,
   type AuditCheckpoint,
   type AuditEntry,
 } from '../../lib/contract/audit-chain.js';
@@ -20,12 +19,13 @@ import { systemClock } from '../../lib/time/clock.js';
 import { ContractState } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { auditEntryToConfigMap } from '../../contract-repo/audit-entry-config-map.js';
 import { contractRepoConfigSchema } from '../../contract-repo/contract-repo-config.js';
-import { CorruptStoreError } from '../../contract-repo/file-contract-store.js';
+import { CorruptStoreError } from '../../contract-repo/stored-audit-entry.js';
 import { KubeContractStore } from '../../contract-repo/kube-contract-store.js';
 import { startContractRepo } from '../../contract-repo/start-contract-repo.js';
 import { createContractRepoFixture } from '../contract-repo/contract-repo-fixture.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 import { kubectl } from './kubectl.js';
+import { auditEntriesAfter } from '../support/test-audit-entries.js';
 
 const namespace = 'accord-system';
 
@@ -43,24 +43,6 @@ afterAll(async () => {
 }, 60_000);
 
 /** `count` entries chained after `previous`; `reason` tells apart rival entries of one sequence. */
-function entriesAfter(previous: AuditCheckpoint, count: number, reason = 'test'): AuditEntry[] {
-  const entries: AuditEntry[] = [];
-  let head = previous;
-  for (let index = 0; index < count; index += 1) {
-    const entry = chainAuditRecord(head, {
-      sequence: head.sequence + 1,
-      time: new Date(0).toISOString(),
-      actor: 'spiffe://zone-a.example/admin',
-      action: 'revoke',
-      contractId: 'ab',
-      details: { reason: `${reason}\n${head.sequence + 1}` },
-    });
-    entries.push(entry);
-    head = { sequence: entry.sequence, hash: entry.hash };
-  }
-  return entries;
-}
-
 function storeFor(logName: string, listPageSize?: number): KubeContractStore {
   return new KubeContractStore(
     core,
@@ -94,13 +76,13 @@ function headOf(entries: readonly AuditEntry[]): AuditCheckpoint {
 describe('KubeContractStore against a real API server', () => {
   it('returns every appended entry to a new store', async () => {
     expect(await load('round-trip')).toEqual([]);
-    const entries = entriesAfter(auditGenesis, 3);
+    const entries = auditEntriesAfter(auditGenesis, 3);
     await storeWith('round-trip', entries);
     expect(await load('round-trip')).toEqual(entries);
   });
 
   it('stores entries as immutable objects the API server refuses to edit', async () => {
-    await storeWith('immutable', entriesAfter(auditGenesis, 1));
+    await storeWith('immutable', auditEntriesAfter(auditGenesis, 1));
     const edit = await kubectl(
       cluster.adminKubeconfig,
       ...['-n', namespace, 'patch', 'configmap', 'immutable-000000000001'],
@@ -111,11 +93,14 @@ describe('KubeContractStore against a real API server', () => {
   });
 
   it('lets exactly one of two stores at the same head append the next entry', async () => {
-    const entries = entriesAfter(auditGenesis, 2);
+    const entries = auditEntriesAfter(auditGenesis, 2);
     await storeWith('race', entries);
     const [left, right] = [storeFor('race'), storeFor('race')];
     await Promise.all([left.load(), right.load()]);
-    const rivals = [entriesAfter(headOf(entries), 1, 'left'), entriesAfter(headOf(entries), 1, 'right')];
+    const rivals = [
+      auditEntriesAfter(headOf(entries), 1, 'left'),
+      auditEntriesAfter(headOf(entries), 1, 'right'),
+    ];
     const [leftEntry, rightEntry] = rivals.map((rival) => rival[0]) as [AuditEntry, AuditEntry];
     const results = await Promise.allSettled([left.append(leftEntry, 2), right.append(rightEntry, 2)]);
     const winners = results.flatMap((result, index) => (result.status === 'fulfilled' ? [index] : []));
@@ -129,7 +114,7 @@ describe('KubeContractStore against a real API server', () => {
   });
 
   it('refuses an append whose expected previous sequence is not the head it loaded', async () => {
-    const entries = entriesAfter(auditGenesis, 2);
+    const entries = auditEntriesAfter(auditGenesis, 2);
     await storeWith('stale-head', entries.slice(0, 1));
     const store = storeFor('stale-head');
     await store.load();
@@ -138,7 +123,7 @@ describe('KubeContractStore against a real API server', () => {
   });
 
   it('loads a log larger than one list page by following continue tokens', async () => {
-    const entries = entriesAfter(auditGenesis, 5);
+    const entries = auditEntriesAfter(auditGenesis, 5);
     await storeWith('paged', entries);
     const list = jest.spyOn(core, 'listNamespacedConfigMap');
     try {
@@ -151,7 +136,7 @@ describe('KubeContractStore against a real API server', () => {
   });
 
   it('refuses to load a log with a deleted entry', async () => {
-    await storeWith('gap', entriesAfter(auditGenesis, 3));
+    await storeWith('gap', auditEntriesAfter(auditGenesis, 3));
     const deleted = await kubectl(
       cluster.adminKubeconfig,
       ...['-n', namespace, 'delete', 'configmap', 'gap-000000000002'],
@@ -164,7 +149,7 @@ describe('KubeContractStore against a real API server', () => {
   });
 
   it('refuses to load a log whose entry hash does not match its record', async () => {
-    const [entry] = entriesAfter(auditGenesis, 1) as [AuditEntry];
+    const [entry] = auditEntriesAfter(auditGenesis, 1) as [AuditEntry];
     const tampered = { ...entry, hash: new Uint8Array(32).fill(7) };
     await core.createNamespacedConfigMap({
       namespace,
