@@ -1,0 +1,406 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { z } from 'zod';
+import { configFileFields } from '../../lib/config/load-config.js';
+import {
+  contractRepoConfigKind,
+  contractRepoConfigSchema,
+} from '../../contract-repo/contract-repo-config.js';
+import { providerConfigKind, providerConfigSchema } from '../../contract-provider/provider-config.js';
+import { pkiConfigKind, pkiConfigSchema } from '../../pki/pki-config.js';
+import { testTool } from '../support/test-tools.js';
+import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
+import { type KubectlResult, kubectl as runKubectl } from './kubectl.js';
+
+const repoRoot = resolve(__dirname, '../..');
+const chartDirectory = join(repoRoot, 'charts/accord');
+const examplesDirectory = join(chartDirectory, 'examples');
+const sourceCrdDirectory = join(repoRoot, 'crds');
+const chartCrdDirectory = join(chartDirectory, 'crds');
+
+/** The namespace every rendering is installed into. */
+const releaseNamespace = 'accord-system';
+
+/** The hub's RBAC goes into its own namespace, as in a hub cluster. */
+const hubNamespace = 'accord-hub';
+
+/** Namespaces the examples name as mesh namespaces, plus the releases' own. */
+const namespaces = [releaseNamespace, hubNamespace, 'shop', 'finance', 'payments'];
+
+const yamlFiles = (directory: string): string[] =>
+  readdirSync(directory)
+    .filter((name) => name.endsWith('.yaml'))
+    .sort();
+
+const exampleFiles = yamlFiles(examplesDirectory);
+
+/** A rendering: the default values, or one example values file. */
+const renderings = ['default values', ...exampleFiles.map((file) => `examples/${file}`)];
+
+function valuesArgs(rendering: string): string[] {
+  return rendering === 'default values' ? [] : ['-f', join(chartDirectory, rendering)];
+}
+
+/** Runs the real helm; a non-zero exit is a result (schema refusals are asserted). */
+function helm(...args: string[]): Promise<KubectlResult> {
+  return new Promise((resolvePromise) => {
+    execFile(testTool('helm'), args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolvePromise({ code, stdout: stdout.trim(), stderr: stderr.trim() });
+    });
+  });
+}
+
+/** The fields of rendered objects the tests read. */
+interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+  rules?: { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs?: string[] }[];
+  spec?: {
+    template?: {
+      spec: {
+        serviceAccountName?: string;
+        securityContext?: Record<string, unknown>;
+        containers: Container[];
+      };
+    };
+  };
+}
+
+interface Container {
+  name: string;
+  image: string;
+  command: string[];
+  args: string[];
+  ports: { name: string; containerPort: number }[];
+  securityContext: Record<string, unknown>;
+  resources: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
+  livenessProbe?: { httpGet: { path: string; port: string } };
+  readinessProbe?: { httpGet: { path: string; port: string } };
+}
+
+async function render(rendering: string, release = 'accord', namespace = releaseNamespace): Promise<string> {
+  const result = await helm('template', release, chartDirectory, '-n', namespace, ...valuesArgs(rendering));
+  if (result.code !== 0) throw new Error(`helm template ${rendering} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+function objectsOf(manifest: string): KubeObject[] {
+  return parseAllDocuments(manifest)
+    .map((document) => document.toJS() as KubeObject | null)
+    .filter((object): object is KubeObject => object !== null);
+}
+
+function deploymentsOf(objects: KubeObject[]): KubeObject[] {
+  return objects.filter((object) => object.kind === 'Deployment');
+}
+
+function podSpecOf(deployment: KubeObject) {
+  const podSpec = deployment.spec?.template?.spec;
+  if (podSpec === undefined) throw new Error(`${deployment.metadata.name} has no pod template`);
+  return podSpec;
+}
+
+/** Each component's config file: its kind and the zod schema the binary parses it with. */
+const configSchemas: Record<string, { kind: string; schema: z.ZodType; binary: string }> = {
+  pki: { kind: pkiConfigKind, schema: pkiConfigSchema, binary: 'accord-pki' },
+  'contract-provider': {
+    kind: providerConfigKind,
+    schema: providerConfigSchema,
+    binary: 'accord-contract-provider',
+  },
+  'contract-repo': {
+    kind: contractRepoConfigKind,
+    schema: contractRepoConfigSchema,
+    binary: 'accord-contract-repo',
+  },
+};
+
+let cluster: KubeApiServer;
+
+/** kubectl as the test cluster's admin. */
+const kubectl = (...args: string[]) => runKubectl(cluster.adminKubeconfig, ...args);
+
+async function writeTemporary(name: string, text: string): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), 'accord-helm-')), name);
+  await writeFile(file, text);
+  return file;
+}
+
+beforeAll(async () => {
+  cluster = await startKubeApiServer({ name: 'helm-chart' });
+  expect(await kubectl('apply', '--server-side', '-f', chartCrdDirectory)).toMatchObject({ code: 0 });
+  const established = await kubectl(
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/trustcontracts.accord.dev',
+    'crd/meshworkloads.accord.dev',
+  );
+  expect(established).toMatchObject({ code: 0 });
+  for (const namespace of namespaces) {
+    expect(await kubectl('create', 'namespace', namespace)).toMatchObject({ code: 0 });
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await cluster.stop();
+}, 60_000);
+
+describe('the chart CRDs', () => {
+  it('are byte-identical copies of crds/*.yaml, the source of truth', () => {
+    const sourceFiles = yamlFiles(sourceCrdDirectory);
+    expect(yamlFiles(chartCrdDirectory)).toEqual(sourceFiles);
+    for (const file of sourceFiles) {
+      const copy = readFileSync(join(chartCrdDirectory, file));
+      expect({ file, isIdentical: copy.equals(readFileSync(join(sourceCrdDirectory, file))) }).toEqual({
+        file,
+        isIdentical: true,
+      });
+    }
+  });
+});
+
+describe('helm lint and the values schema', () => {
+  it('has a zone example and a hub example', () => {
+    expect(exampleFiles).toEqual(expect.arrayContaining(['zone-a.yaml', 'hub.yaml']));
+  });
+
+  it.each(renderings)('lints cleanly with %s', async (rendering) => {
+    const result = await helm('lint', '--strict', chartDirectory, ...valuesArgs(rendering));
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout).toContain('0 chart(s) failed');
+    expect(result.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+  });
+
+  it.each([
+    [
+      'an unknown top-level value',
+      ['--set', 'replicaCount=2'],
+      "additional properties 'replicaCount' not allowed",
+    ],
+    [
+      'an unknown nested value',
+      ['--set', 'pki.extraArgs=x'],
+      "additional properties 'extraArgs' not allowed",
+    ],
+    ['a port given as a string', ['--set', 'pki.port=abc'], 'got string, want integer'],
+    ['a port out of range', ['--set', 'repo.port=70000'], 'maximum'],
+    ['a mode outside the enum', ['--set', 'mode=galaxy'], "value must be one of 'zone', 'hub'"],
+    [
+      'a mesh namespace that is not a DNS label',
+      ['--set', 'zone.meshNamespaces[0]=Shop_1'],
+      'does not match pattern',
+    ],
+    ['a log level outside the enum', ['--set', 'logLevel=verbose'], 'value must be one of'],
+    ['hub mode without an enrolled zone', ['--set', 'mode=hub'], 'minItems'],
+  ])('refuses %s with a schema error', async (_case, args, message) => {
+    const result = await helm('template', 'accord', chartDirectory, ...args);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("values don't meet the specifications of the schema");
+    expect(result.stderr).toContain(message);
+  });
+});
+
+describe('the rendered manifests', () => {
+  it.each(renderings)(
+    'render each component config as a file its zod schema accepts (%s)',
+    async (rendering) => {
+      const configMaps = objectsOf(await render(rendering)).filter((object) => object.kind === 'ConfigMap');
+      expect(configMaps.length).toBeGreaterThan(0);
+      for (const configMap of configMaps) {
+        const component = configMap.metadata.labels?.['app.kubernetes.io/component'] ?? '';
+        const expected = configSchemas[component];
+        if (expected === undefined) throw new Error(`unexpected ConfigMap ${configMap.metadata.name}`);
+        const text = configMap.data?.['config.yaml'] ?? '';
+        const parsed = expected.schema.safeParse(
+          configFileFields(text, configMap.metadata.name, expected.kind),
+        );
+        expect({ component, issues: parsed.error?.issues ?? [] }).toEqual({ component, issues: [] });
+      }
+    },
+  );
+
+  it('renders the zone components in zone mode and only the repository in hub mode', async () => {
+    const components = (objects: KubeObject[]) =>
+      deploymentsOf(objects)
+        .map((deployment) => deployment.metadata.labels?.['app.kubernetes.io/component'])
+        .sort();
+    expect(components(objectsOf(await render('examples/zone-a.yaml')))).toEqual(['contract-provider', 'pki']);
+    expect(components(objectsOf(await render('examples/hub.yaml')))).toEqual(['contract-repo']);
+  });
+
+  it.each(renderings)('runs every pod non-root, read-only and without privileges (%s)', async (rendering) => {
+    for (const deployment of deploymentsOf(objectsOf(await render(rendering)))) {
+      const podSpec = podSpecOf(deployment);
+      expect(podSpec.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      for (const container of podSpec.containers) {
+        expect(container.securityContext).toEqual(
+          expect.objectContaining({
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          }),
+        );
+        for (const bound of [container.resources.requests, container.resources.limits]) {
+          expect(bound).toHaveProperty('cpu');
+          expect(bound).toHaveProperty('memory');
+        }
+      }
+    }
+  });
+
+  it.each(renderings)(
+    'runs each binary with its config and probes /healthz and /readyz on the ops port (%s)',
+    async (rendering) => {
+      const objects = objectsOf(await render(rendering));
+      for (const deployment of deploymentsOf(objects)) {
+        const component = deployment.metadata.labels?.['app.kubernetes.io/component'] ?? '';
+        const [container] = podSpecOf(deployment).containers;
+        if (container === undefined) throw new Error('no container');
+        expect(container.command).toEqual([configSchemas[component]?.binary]);
+        expect(container.args).toEqual(['--config', '/etc/accord/config.yaml']);
+        expect(container.image).toMatch(/^ghcr\.io\/accord-mesh\/accord:0\.1\.0$/);
+        expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'ops' });
+        expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'ops' });
+        const configMap = objects.find(
+          (object) =>
+            object.kind === 'ConfigMap' && object.metadata.name === `${deployment.metadata.name}-config`,
+        );
+        const config = parseAllDocuments(configMap?.data?.['config.yaml'] ?? '')[0]?.toJS() as {
+          ops: { host: string; port: number };
+        };
+        expect(container.ports).toContainEqual(
+          expect.objectContaining({ name: 'ops', containerPort: config.ops.port }),
+        );
+        expect(config.ops.host).toBe('0.0.0.0');
+      }
+    },
+  );
+
+  it('takes the image tag from image.tag when set', async () => {
+    const result = await helm('template', 'accord', chartDirectory, '--set', 'image.tag=1.2.3');
+    expect(result.code).toBe(0);
+    const [deployment] = deploymentsOf(objectsOf(result.stdout));
+    expect(deployment === undefined ? undefined : podSpecOf(deployment).containers[0]?.image).toBe(
+      'ghcr.io/accord-mesh/accord:1.2.3',
+    );
+  });
+
+  it.each(renderings)('grants no wildcard and nothing cluster-wide (%s)', async (rendering) => {
+    const objects = objectsOf(await render(rendering));
+    expect(objects.map((object) => object.kind)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Cluster(Role|RoleBinding)$/)]),
+    );
+    for (const role of objects.filter((object) => object.kind === 'Role')) {
+      for (const rule of role.rules ?? []) {
+        for (const entry of [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...(rule.verbs ?? [])]) {
+          expect(entry).not.toContain('*');
+        }
+      }
+    }
+  });
+
+  it.each(renderings)(
+    'is accepted by a real API server (kubectl apply --server-side --dry-run=server, %s)',
+    async (rendering) => {
+      const file = await writeTemporary('rendered.yaml', await render(rendering, 'dry-run'));
+      const result = await kubectl('apply', '--server-side', '--dry-run=server', '-f', file);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toMatch(/serverside-applied \(server dry run\)/);
+    },
+    60_000,
+  );
+});
+
+describe('least privilege on a real API server', () => {
+  const zoneServiceAccount = (component: string) =>
+    `system:serviceaccount:${releaseNamespace}:accord-${component}`;
+  const pki = zoneServiceAccount('pki');
+  const provider = zoneServiceAccount('contract-provider');
+  const repo = `system:serviceaccount:${hubNamespace}:accord-hub-contract-repo`;
+
+  /** Applies only the rendered ServiceAccounts, Roles and RoleBindings, for real. */
+  async function applyRbac(manifest: string): Promise<void> {
+    const rbacKinds = new Set(['ServiceAccount', 'Role', 'RoleBinding']);
+    const rbac = parseAllDocuments(manifest)
+      .filter((document) => rbacKinds.has(String((document.toJS() as KubeObject | null)?.kind)))
+      .map((document) => document.toString())
+      .join('---\n');
+    const result = await kubectl('apply', '--server-side', '-f', await writeTemporary('rbac.yaml', rbac));
+    expect(result).toMatchObject({ code: 0 });
+  }
+
+  beforeAll(async () => {
+    await applyRbac(await render('examples/zone-a.yaml'));
+    await applyRbac(await render('examples/hub.yaml', 'accord-hub', hubNamespace));
+  }, 60_000);
+
+  /** `kubectl auth can-i` as `user`: args are verb, resource[/name] and flags. */
+  async function canI(user: string, ...args: string[]): Promise<boolean> {
+    const result = await kubectl('auth', 'can-i', `--as=${user}`, ...args);
+    if (result.stdout !== 'yes' && result.stdout !== 'no') throw new Error(`can-i: ${result.stderr}`);
+    return result.stdout === 'yes';
+  }
+
+  it.each([
+    ['the PKI', pki, ['create', 'secrets', '-n', releaseNamespace]],
+    ['the PKI', pki, ['get', 'secrets/zone-a-pki-ca', '-n', releaseNamespace]],
+    ['the PKI', pki, ['update', 'secrets/zone-a-pki-ca', '-n', releaseNamespace]],
+    ['the provider', provider, ['create', 'secrets', '-n', 'shop']],
+    ['the provider', provider, ['list', 'secrets', '-n', 'shop']],
+    ['the provider', provider, ['update', 'secrets', '-n', 'finance']],
+    ['the provider', provider, ['delete', 'secrets', '-n', 'finance']],
+    ['the repository', repo, ['create', 'configmaps', '-n', hubNamespace]],
+    ['the repository', repo, ['list', 'configmaps', '-n', hubNamespace]],
+    ['the repository', repo, ['get', 'configmaps', '-n', hubNamespace]],
+  ])('lets %s (%s) do its job: %j', async (_who, user, args) => {
+    expect(await canI(user, ...args)).toBe(true);
+  });
+
+  const nobody = [pki, provider, repo];
+  it.each([
+    ['the PKI', pki, ['get', 'secrets/another-secret', '-n', releaseNamespace]],
+    ['the PKI', pki, ['list', 'secrets', '-n', releaseNamespace]],
+    ['the PKI', pki, ['watch', 'secrets', '-n', releaseNamespace]],
+    ['the PKI', pki, ['delete', 'secrets/zone-a-pki-ca', '-n', releaseNamespace]],
+    ['the PKI', pki, ['patch', 'secrets/zone-a-pki-ca', '-n', releaseNamespace]],
+    ['the PKI', pki, ['create', 'secrets', '-n', 'shop']],
+    ['the provider', provider, ['get', 'secrets', '-n', 'kube-system']],
+    ['the provider', provider, ['list', 'secrets', '-n', releaseNamespace]],
+    ['the provider', provider, ['create', 'secrets', '-n', 'payments']],
+    ['the provider', provider, ['list', 'secrets', '--all-namespaces']],
+    ['the provider', provider, ['get', 'secrets', '-n', 'shop']],
+    ['the provider', provider, ['patch', 'secrets', '-n', 'shop']],
+    ['the provider', provider, ['delete', 'configmaps', '-n', 'shop']],
+    ['the repository', repo, ['delete', 'configmaps', '-n', hubNamespace]],
+    ['the repository', repo, ['update', 'configmaps', '-n', hubNamespace]],
+    ['the repository', repo, ['patch', 'configmaps', '-n', hubNamespace]],
+    ['the repository', repo, ['get', 'secrets', '-n', hubNamespace]],
+    ['the repository', repo, ['create', 'secrets', '-n', hubNamespace]],
+    ['the repository', repo, ['create', 'configmaps', '-n', releaseNamespace]],
+    ...nobody.flatMap((user) => [
+      ['nobody', user, ['create', 'customresourcedefinitions.apiextensions.k8s.io']],
+      ['nobody', user, ['create', 'clusterroles.rbac.authorization.k8s.io']],
+      ['nobody', user, ['create', 'rolebindings.rbac.authorization.k8s.io', '-n', releaseNamespace]],
+      ['nobody', user, ['create', 'pods', '-n', releaseNamespace]],
+      ['nobody', user, ['*', '*']],
+    ]),
+  ] as [string, string, string[]][])('keeps %s (%s) from %j', async (_who, user, args) => {
+    expect(await canI(user, ...args)).toBe(false);
+  });
+});
