@@ -1,0 +1,90 @@
+import { webcrypto } from 'node:crypto';
+import { canonicalApprovalBytes } from '../../lib/contract/canonical-approval.js';
+import type { ContractApproval, ContractTerms } from '../../lib/contract/trust-contract.js';
+import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
+import { silentLogger } from '../../lib/log/logger.js';
+import type { ManualClock } from '../../lib/time/clock.js';
+import type { TrustContractReconcilerDeps } from '../../operator/reconcile-trust-contract.js';
+import { revokeOnDeleteFinalizer, type ReadRoot } from '../../operator/trust-contract-spec.js';
+import type { TestSvid, TestZone } from '../support/test-zone.js';
+
+/** A participant entry of a TrustContract spec; the root is the zone's inline PEM unless given. */
+export function participantSpec(zone: TestZone, root: Record<string, unknown> = { pem: zone.rootPem }) {
+  return { name: zone.name, trustDomain: zone.trustDomain, root };
+}
+
+/** Options of a TrustContract object; by default it carries the finalizer and no status. */
+export interface ObjectOptions {
+  generation?: number;
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  status?: unknown;
+}
+
+/** A TrustContract as the API server returns it (plain JSON). */
+export function trustContractObject(
+  name: string,
+  participants: readonly unknown[],
+  { generation = 1, finalizers = [revokeOnDeleteFinalizer], deletionTimestamp, status }: ObjectOptions = {},
+) {
+  return {
+    apiVersion: 'accord.dev/v1alpha1',
+    kind: 'TrustContract',
+    metadata: {
+      name,
+      generation,
+      finalizers,
+      ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
+    },
+    spec: { participants },
+    ...(status === undefined ? {} : { status }),
+  };
+}
+
+/** A readRoot port over fixed Secret/ConfigMap contents keyed `Kind/namespace/name/key`. */
+export function rootsFrom(entries: Record<string, string>): ReadRoot {
+  return (reference) =>
+    Promise.resolve(entries[`${reference.kind}/${reference.namespace}/${reference.name}/${reference.key}`]);
+}
+
+/** Reconciler ports for `zone`, signing with `signer` (its admin SVID unless given). */
+export function reconcilerDeps(
+  zone: TestZone,
+  repository: ContractRepositoryClient,
+  clock: ManualClock,
+  options: { readRoot?: ReadRoot; signer?: TestSvid } = {},
+): TrustContractReconcilerDeps {
+  return {
+    repository,
+    localZone: {
+      name: zone.name,
+      trustDomain: zone.trustDomain,
+      signer: (options.signer ?? zone.admin).signer,
+    },
+    readRoot: options.readRoot ?? rootsFrom({}),
+    clock,
+    logger: silentLogger,
+    unavailableBackoff: { initialDelayMs: 1000, maxDelayMs: 60_000 },
+  };
+}
+
+/**
+ * An approval "by" `participant` signed over the contract's true canonical bytes, but with the key
+ * and certificate of `signer`, an identity that is not that participant's: what a compromised
+ * repository could serve.
+ */
+export async function forgedApproval(
+  contract: ContractTerms,
+  participant: string,
+  signer: TestSvid,
+  signedAt: Date,
+): Promise<ContractApproval> {
+  const bytes = canonicalApprovalBytes(contract, participant, signedAt);
+  const signature = await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, signer.privateKey, bytes);
+  return {
+    participant,
+    signature: new Uint8Array(signature),
+    certificateChainDer: [signer.certificateDer],
+    signedAt,
+  };
+}
