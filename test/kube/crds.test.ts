@@ -1,23 +1,18 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { accordCrdDirectory, installAccordCrds, yamlFiles } from './accord-crds.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 import { kubectl as runKubectl } from './kubectl.js';
 
-const crdDirectory = resolve(__dirname, '../../crds');
-const examplesDirectory = join(crdDirectory, 'examples');
+const examplesDirectory = join(accordCrdDirectory, 'examples');
 const invalidDirectory = join(examplesDirectory, 'invalid');
 
 let cluster: KubeApiServer;
 
 /** kubectl as the test cluster's admin. */
 const kubectl = (...args: string[]) => runKubectl(cluster.adminKubeconfig, ...args);
-
-const yamlFiles = (directory: string): string[] =>
-  readdirSync(directory)
-    .filter((name) => name.endsWith('.yaml'))
-    .sort();
 
 /** An invalid example states the API server's expected complaint on its first line: `# expect: …`. */
 function expectedMessage(file: string): string {
@@ -29,16 +24,7 @@ function expectedMessage(file: string): string {
 
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'crds' });
-  const applied = await kubectl('apply', '--server-side', '-f', crdDirectory);
-  expect(applied).toMatchObject({ code: 0 });
-  const established = await kubectl(
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/trustcontracts.accord.dev',
-    'crd/meshworkloads.accord.dev',
-  );
-  expect(established).toMatchObject({ code: 0 });
+  await installAccordCrds(cluster.adminKubeconfig);
   for (const namespace of ['shop', 'finance']) {
     expect(await kubectl('create', 'namespace', namespace)).toMatchObject({ code: 0 });
   }

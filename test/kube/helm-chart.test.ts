@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,13 +13,13 @@ import {
 import { providerConfigKind, providerConfigSchema } from '../../contract-provider/provider-config.js';
 import { pkiConfigKind, pkiConfigSchema } from '../../pki/pki-config.js';
 import { testTool } from '../support/test-tools.js';
+import { accordCrdDirectory, installAccordCrds, yamlFiles } from './accord-crds.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 import { type KubectlResult, kubectl as runKubectl } from './kubectl.js';
 
 const repoRoot = resolve(__dirname, '../..');
 const chartDirectory = join(repoRoot, 'charts/accord');
 const examplesDirectory = join(chartDirectory, 'examples');
-const sourceCrdDirectory = join(repoRoot, 'crds');
 const chartCrdDirectory = join(chartDirectory, 'crds');
 
 /** The namespace every rendering is installed into. */
@@ -30,11 +30,6 @@ const hubNamespace = 'accord-hub';
 
 /** Namespaces the examples name as mesh namespaces, plus the releases' own. */
 const namespaces = [releaseNamespace, hubNamespace, 'shop', 'finance', 'payments'];
-
-const yamlFiles = (directory: string): string[] =>
-  readdirSync(directory)
-    .filter((name) => name.endsWith('.yaml'))
-    .sort();
 
 const exampleFiles = yamlFiles(examplesDirectory);
 
@@ -135,15 +130,7 @@ async function writeTemporary(name: string, text: string): Promise<string> {
 
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'helm-chart' });
-  expect(await kubectl('apply', '--server-side', '-f', chartCrdDirectory)).toMatchObject({ code: 0 });
-  const established = await kubectl(
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/trustcontracts.accord.dev',
-    'crd/meshworkloads.accord.dev',
-  );
-  expect(established).toMatchObject({ code: 0 });
+  await installAccordCrds(cluster.adminKubeconfig, chartCrdDirectory);
   for (const namespace of namespaces) {
     expect(await kubectl('create', 'namespace', namespace)).toMatchObject({ code: 0 });
   }
@@ -155,11 +142,11 @@ afterAll(async () => {
 
 describe('the chart CRDs', () => {
   it('are byte-identical copies of crds/*.yaml, the source of truth', () => {
-    const sourceFiles = yamlFiles(sourceCrdDirectory);
+    const sourceFiles = yamlFiles(accordCrdDirectory);
     expect(yamlFiles(chartCrdDirectory)).toEqual(sourceFiles);
     for (const file of sourceFiles) {
       const copy = readFileSync(join(chartCrdDirectory, file));
-      expect({ file, isIdentical: copy.equals(readFileSync(join(sourceCrdDirectory, file))) }).toEqual({
+      expect({ file, isIdentical: copy.equals(readFileSync(join(accordCrdDirectory, file))) }).toEqual({
         file,
         isIdentical: true,
       });

@@ -1,0 +1,33 @@
+import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { kubectl } from './kubectl.js';
+
+/** crds/: the source of truth of Accord's CustomResourceDefinitions. */
+export const accordCrdDirectory = resolve(__dirname, '../../crds');
+
+/** The `.yaml` files of `directory`, sorted: one test case or manifest each. */
+export function yamlFiles(directory: string): string[] {
+  return readdirSync(directory)
+    .filter((name) => name.endsWith('.yaml'))
+    .sort();
+}
+
+/**
+ * Applies the CRDs in `directory` (default crds/) as the admin of `kubeconfig` and waits until the
+ * API server serves them; throws with kubectl's message otherwise.
+ */
+export async function installAccordCrds(kubeconfig: string, directory = accordCrdDirectory): Promise<void> {
+  for (const args of [
+    ['apply', '--server-side', '-f', directory],
+    [
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/trustcontracts.accord.dev',
+      'crd/meshworkloads.accord.dev',
+    ],
+  ]) {
+    const result = await kubectl(kubeconfig, ...args);
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${result.stderr}`);
+  }
+}
