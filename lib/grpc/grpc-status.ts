@@ -13,6 +13,19 @@ const codeOfKind: Record<ErrorKind, GrpcStatus> = {
   Unavailable: GrpcStatus.UNAVAILABLE,
 };
 
+const kindOfCode = new Map<GrpcStatus, ErrorKind>(
+  Object.entries(codeOfKind).map(([kind, code]) => [code, kind as ErrorKind]),
+);
+
+/**
+ * The domain error kind a status received from a server stands for (the inverse of the mapping
+ * above), so clients can branch on kinds whichever side raised them. A missed deadline counts as
+ * `Unavailable`: the same call may simply be retried.
+ */
+export function errorKindOfStatus(code: GrpcStatus): ErrorKind | undefined {
+  return code === GrpcStatus.DEADLINE_EXCEEDED ? 'Unavailable' : kindOfCode.get(code);
+}
+
 export interface WireStatus {
   code: GrpcStatus;
   details: string;
