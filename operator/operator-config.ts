@@ -21,7 +21,7 @@ const dnsSubdomain = z
  * as `HOSTNAME`, else the machine's host name (out-of-cluster runs). Two replicas must differ.
  */
 export function defaultLeaderIdentity(): string {
-  const fromEnvironment = process.env['HOSTNAME'];
+  const fromEnvironment = process.env.HOSTNAME;
   return fromEnvironment !== undefined && fromEnvironment !== '' ? fromEnvironment : hostname();
 }
 
