@@ -11,6 +11,7 @@ import {
   contractRepoConfigSchema,
 } from '../../contract-repo/contract-repo-config.js';
 import { providerConfigKind, providerConfigSchema } from '../../contract-provider/provider-config.js';
+import { operatorConfigKind, operatorConfigSchema } from '../../operator/operator-config.js';
 import { pkiConfigKind, pkiConfigSchema } from '../../pki/pki-config.js';
 import { testTool } from '../support/test-tools.js';
 import { accordCrdDirectory, installAccordCrds, yamlFiles } from './accord-crds.js';
@@ -58,10 +59,14 @@ interface KubeObject {
   data?: Record<string, string>;
   rules?: { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs?: string[] }[];
   spec?: {
+    replicas?: number;
+    minAvailable?: number;
+    strategy?: { type: string };
     template?: {
       spec: {
         serviceAccountName?: string;
         securityContext?: Record<string, unknown>;
+        affinity?: Record<string, unknown>;
         containers: Container[];
       };
     };
@@ -76,6 +81,7 @@ interface Container {
   ports: { name: string; containerPort: number }[];
   securityContext: Record<string, unknown>;
   resources: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
+  env?: { name: string; value?: string; valueFrom?: Record<string, unknown> }[];
   livenessProbe?: { httpGet: { path: string; port: string } };
   readinessProbe?: { httpGet: { path: string; port: string } };
 }
@@ -96,6 +102,13 @@ function deploymentsOf(objects: KubeObject[]): KubeObject[] {
   return objects.filter((object) => object.kind === 'Deployment');
 }
 
+/** The one rendered object of `kind` named `name`. */
+function findObject(objects: KubeObject[], kind: string, name: string): KubeObject {
+  const found = objects.find((object) => object.kind === kind && object.metadata.name === name);
+  if (found === undefined) throw new Error(`no ${kind} ${name}`);
+  return found;
+}
+
 function podSpecOf(deployment: KubeObject) {
   const podSpec = deployment.spec?.template?.spec;
   if (podSpec === undefined) throw new Error(`${deployment.metadata.name} has no pod template`);
@@ -110,6 +123,7 @@ const configSchemas: Record<string, { kind: string; schema: z.ZodType; binary: s
     schema: providerConfigSchema,
     binary: 'accord-contract-provider',
   },
+  operator: { kind: operatorConfigKind, schema: operatorConfigSchema, binary: 'accord-operator' },
   'contract-repo': {
     kind: contractRepoConfigKind,
     schema: contractRepoConfigSchema,
@@ -187,10 +201,44 @@ describe('helm lint and the values schema', () => {
     ],
     ['a log level outside the enum', ['--set', 'logLevel=verbose'], 'value must be one of'],
     ['hub mode without an enrolled zone', ['--set', 'mode=hub'], 'minItems'],
+    [
+      'an unknown operator value',
+      ['--set', 'operator.leaderElection.enabled=false'],
+      "additional properties 'enabled' not allowed",
+    ],
+    ['operator replicas given as a word', ['--set', 'operator.replicas=two'], 'got string, want integer'],
+    ['no operator replica', ['--set', 'operator.replicas=0'], 'minimum'],
+    [
+      'an event namespace that is not a DNS label',
+      ['--set', 'operator.eventNamespace=Kube_System'],
+      'does not match pattern',
+    ],
   ])('refuses %s with a schema error', async (_case, args, message) => {
     const result = await helm('template', 'accord', chartDirectory, ...args);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("values don't meet the specifications of the schema");
+    expect(result.stderr).toContain(message);
+  });
+
+  it.each([
+    [
+      'a renew deadline not below the lease duration',
+      ['--set', 'operator.leaderElection.renewDeadlineMs=10000'],
+      'renewDeadlineMs must be less than leaseDurationMs',
+    ],
+    [
+      'a retry period not below the renew deadline',
+      ['--set', 'operator.leaderElection.retryPeriodMs=7000'],
+      'retryPeriodMs must be less than renewDeadlineMs',
+    ],
+    [
+      'a largest retry delay below the first',
+      ['--set', 'operator.backoff.maxDelayMs=100'],
+      'maxDelayMs must be at least initialDelayMs',
+    ],
+  ])('refuses %s, which the operator would refuse at start', async (_case, args, message) => {
+    const result = await helm('template', 'accord', chartDirectory, ...args);
+    expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(message);
   });
 });
@@ -219,9 +267,85 @@ describe('the rendered manifests', () => {
       deploymentsOf(objects)
         .map((deployment) => deployment.metadata.labels?.['app.kubernetes.io/component'])
         .sort();
-    expect(components(objectsOf(await render('examples/zone-a.yaml')))).toEqual(['contract-provider', 'pki']);
+    expect(components(objectsOf(await render('examples/zone-a.yaml')))).toEqual([
+      'contract-provider',
+      'operator',
+      'pki',
+    ]);
     expect(components(objectsOf(await render('examples/hub.yaml')))).toEqual(['contract-repo']);
   });
+
+  it('renders no operator object in hub mode', async () => {
+    const operatorObjects = objectsOf(await render('examples/hub.yaml')).filter(
+      (object) => object.metadata.labels?.['app.kubernetes.io/component'] === 'operator',
+    );
+    expect(operatorObjects).toEqual([]);
+  });
+
+  it('runs two operator replicas spread across nodes, electing a leader on the Lease its Role names', async () => {
+    const objects = objectsOf(await render('default values'));
+    const deployment = findObject(objects, 'Deployment', 'accord-operator');
+    expect(deployment.spec).toMatchObject({ replicas: 2, strategy: { type: 'RollingUpdate' } });
+    const podSpec = podSpecOf(deployment);
+    expect(podSpec.serviceAccountName).toBe('accord-operator');
+    expect(podSpec.affinity).toEqual({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            podAffinityTerm: {
+              topologyKey: 'kubernetes.io/hostname',
+              labelSelector: {
+                matchLabels: {
+                  'app.kubernetes.io/name': 'accord',
+                  'app.kubernetes.io/instance': 'accord',
+                  'app.kubernetes.io/component': 'operator',
+                },
+              },
+            },
+          },
+        ],
+      },
+    });
+    expect(podSpec.containers[0]?.env).toEqual([
+      { name: 'HOSTNAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ]);
+    const configMap = findObject(objects, 'ConfigMap', 'accord-operator-config');
+    const config = parseAllDocuments(configMap.data?.['config.yaml'] ?? '')[0]?.toJS() as {
+      rootNamespace: string;
+      eventNamespace: string;
+      leaderElection: { leaseName: string };
+    };
+    expect(config).toMatchObject({ rootNamespace: releaseNamespace, eventNamespace: 'default' });
+    expect(config.leaderElection).toEqual({
+      enabled: true,
+      namespace: releaseNamespace,
+      leaseName: 'accord-operator',
+      leaseDurationMs: 10_000,
+      renewDeadlineMs: 7000,
+      retryPeriodMs: 2000,
+    });
+    const role = findObject(objects, 'Role', 'accord-operator');
+    expect(role.rules).toContainEqual({
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      resourceNames: [config.leaderElection.leaseName],
+      verbs: ['get', 'update'],
+    });
+  });
+
+  it.each([
+    ['default values', 2, [1]],
+    ['examples/zone-b.yaml', 1, []],
+  ])(
+    'keeps one operator through a drain only when it has standbys (%s)',
+    async (rendering, replicas, budget) => {
+      const objects = objectsOf(await render(rendering));
+      expect(findObject(objects, 'Deployment', 'accord-operator').spec?.replicas).toBe(replicas);
+      const budgets = objects.filter((object) => object.kind === 'PodDisruptionBudget');
+      expect(budgets.map((object) => object.spec?.minAvailable)).toEqual(budget);
+    },
+  );
 
   it.each(renderings)('runs every pod non-root, read-only and without privileges (%s)', async (rendering) => {
     for (const deployment of deploymentsOf(objectsOf(await render(rendering)))) {
@@ -288,12 +412,25 @@ describe('the rendered manifests', () => {
     );
   });
 
-  it.each(renderings)('grants no wildcard and nothing cluster-wide (%s)', async (rendering) => {
+  it.each(renderings)(
+    "grants no wildcard, and cluster-wide only the operator's TrustContract rules (%s)",
+    async (rendering) => {
+      const objects = objectsOf(await render(rendering));
+      const clusterWide = objects.filter((object) => /^Cluster(Role|RoleBinding)$/.test(object.kind));
+      const isZone = rendering !== 'examples/hub.yaml';
+      expect(clusterWide.map((object) => `${object.kind}/${object.metadata.name}`)).toEqual(
+        isZone ? ['ClusterRole/accord-operator', 'ClusterRoleBinding/accord-operator'] : [],
+      );
+      for (const rule of clusterWide.flatMap((object) => object.rules ?? [])) {
+        expect(rule.apiGroups).toEqual(['accord.dev']);
+        expect(rule.resources?.every((resource) => resource.startsWith('trustcontracts'))).toBe(true);
+      }
+    },
+  );
+
+  it.each(renderings)('grants no wildcard (%s)', async (rendering) => {
     const objects = objectsOf(await render(rendering));
-    expect(objects.map((object) => object.kind)).not.toEqual(
-      expect.arrayContaining([expect.stringMatching(/^Cluster(Role|RoleBinding)$/)]),
-    );
-    for (const role of objects.filter((object) => object.kind === 'Role')) {
+    for (const role of objects.filter((object) => object.kind === 'Role' || object.kind === 'ClusterRole')) {
       for (const rule of role.rules ?? []) {
         for (const entry of [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...(rule.verbs ?? [])]) {
           expect(entry).not.toContain('*');
@@ -319,11 +456,16 @@ describe('least privilege on a real API server', () => {
     `system:serviceaccount:${releaseNamespace}:accord-${component}`;
   const pki = zoneServiceAccount('pki');
   const provider = zoneServiceAccount('contract-provider');
+  const operator = zoneServiceAccount('operator');
+  const trustContracts = 'trustcontracts.accord.dev';
+  const leases = 'leases.coordination.k8s.io';
+  /** zone-a.yaml's eventNamespace. */
+  const eventNamespace = 'default';
   const repo = `system:serviceaccount:${hubNamespace}:accord-hub-contract-repo`;
 
-  /** Applies only the rendered ServiceAccounts, Roles and RoleBindings, for real. */
+  /** Applies only the rendered ServiceAccounts, (Cluster)Roles and (Cluster)RoleBindings, for real. */
   async function applyRbac(manifest: string): Promise<void> {
-    const rbacKinds = new Set(['ServiceAccount', 'Role', 'RoleBinding']);
+    const rbacKinds = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
     const rbac = parseAllDocuments(manifest)
       .filter((document) => rbacKinds.has(String((document.toJS() as KubeObject | null)?.kind)))
       .map((document) => document.toString())
@@ -355,11 +497,26 @@ describe('least privilege on a real API server', () => {
     ['the repository', repo, ['create', 'configmaps', '-n', hubNamespace]],
     ['the repository', repo, ['list', 'configmaps', '-n', hubNamespace]],
     ['the repository', repo, ['get', 'configmaps', '-n', hubNamespace]],
+    ['the operator', operator, ['get', trustContracts]],
+    ['the operator', operator, ['list', trustContracts]],
+    ['the operator', operator, ['watch', trustContracts]],
+    ['the operator', operator, ['patch', trustContracts]],
+    ['the operator', operator, ['update', `${trustContracts}/shop-finance`]],
+    ['the operator', operator, ['patch', trustContracts, '--subresource=status']],
+    ['the operator', operator, ['update', trustContracts, '--subresource=status']],
+    ['the operator', operator, ['update', trustContracts, '--subresource=finalizers']],
+    ['the operator', operator, ['create', leases, '-n', releaseNamespace]],
+    ['the operator', operator, ['get', `${leases}/accord-operator`, '-n', releaseNamespace]],
+    ['the operator', operator, ['update', `${leases}/accord-operator`, '-n', releaseNamespace]],
+    ['the operator', operator, ['get', 'secrets/partner-root', '-n', releaseNamespace]],
+    ['the operator', operator, ['get', 'configmaps/partner-root', '-n', releaseNamespace]],
+    ['the operator', operator, ['create', 'events', '-n', eventNamespace]],
+    ['the operator', operator, ['patch', 'events', '-n', eventNamespace]],
   ])('lets %s (%s) do its job: %j', async (_who, user, args) => {
     expect(await canI(user, ...args)).toBe(true);
   });
 
-  const nobody = [pki, provider, repo];
+  const nobody = [pki, provider, operator, repo];
   it.each([
     ['the PKI', pki, ['get', 'secrets/another-secret', '-n', releaseNamespace]],
     ['the PKI', pki, ['list', 'secrets', '-n', releaseNamespace]],
@@ -380,6 +537,32 @@ describe('least privilege on a real API server', () => {
     ['the repository', repo, ['get', 'secrets', '-n', hubNamespace]],
     ['the repository', repo, ['create', 'secrets', '-n', hubNamespace]],
     ['the repository', repo, ['create', 'configmaps', '-n', releaseNamespace]],
+    ['the operator', operator, ['create', trustContracts]],
+    ['the operator', operator, ['delete', trustContracts]],
+    ['the operator', operator, ['deletecollection', trustContracts]],
+    ['the operator', operator, ['create', trustContracts, '--subresource=status']],
+    ['the operator', operator, ['patch', trustContracts, '--subresource=finalizers']],
+    ['the operator', operator, ['list', 'meshworkloads.accord.dev', '--all-namespaces']],
+    ['the operator', operator, ['update', 'customresourcedefinitions.apiextensions.k8s.io']],
+    ['the operator', operator, ['patch', 'customresourcedefinitions.apiextensions.k8s.io']],
+    ['the operator', operator, ['update', `${leases}/another-lease`, '-n', releaseNamespace]],
+    ['the operator', operator, ['get', `${leases}/another-lease`, '-n', releaseNamespace]],
+    ['the operator', operator, ['list', leases, '-n', releaseNamespace]],
+    ['the operator', operator, ['delete', `${leases}/accord-operator`, '-n', releaseNamespace]],
+    ['the operator', operator, ['create', leases, '-n', 'kube-system']],
+    ['the operator', operator, ['get', 'secrets/partner-root', '-n', 'shop']],
+    ['the operator', operator, ['get', 'secrets', '-n', 'kube-system']],
+    ['the operator', operator, ['get', 'configmaps', '-n', 'finance']],
+    ['the operator', operator, ['list', 'secrets', '-n', releaseNamespace]],
+    ['the operator', operator, ['watch', 'secrets', '-n', releaseNamespace]],
+    ['the operator', operator, ['delete', 'secrets/partner-root', '-n', releaseNamespace]],
+    ['the operator', operator, ['update', 'secrets/partner-root', '-n', releaseNamespace]],
+    ['the operator', operator, ['create', 'secrets', '-n', releaseNamespace]],
+    ['the operator', operator, ['create', 'events', '-n', releaseNamespace]],
+    ['the operator', operator, ['create', 'events', '-n', 'shop']],
+    ['the operator', operator, ['create', 'events.events.k8s.io', '-n', eventNamespace]],
+    ['the operator', operator, ['delete', 'events', '-n', eventNamespace]],
+    ['the operator', operator, ['list', 'events', '-n', eventNamespace]],
     ...nobody.flatMap((user) => [
       ['nobody', user, ['create', 'customresourcedefinitions.apiextensions.k8s.io']],
       ['nobody', user, ['create', 'clusterroles.rbac.authorization.k8s.io']],
