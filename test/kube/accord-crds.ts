@@ -1,9 +1,10 @@
 import { readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
+import { repositoryRoot } from '../support/test-tools.js';
 import { kubectl } from './kubectl.js';
 
 /** crds/: the source of truth of Accord's CustomResourceDefinitions. */
-export const accordCrdDirectory = resolve(__dirname, '../../crds');
+export const accordCrdDirectory = join(repositoryRoot, 'crds');
 
 /** The `.yaml` files of `directory`, sorted: one test case or manifest each. */
 export function yamlFiles(directory: string): string[] {

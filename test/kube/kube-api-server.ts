@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -6,6 +5,7 @@ import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ManagedProcess, startManagedProcess } from '../support/managed-process.js';
 import { testTool } from '../support/test-tools.js';
 import {
   type KubeClusterCa,
@@ -96,7 +96,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     const files = await writeApiServerFiles(directory, ca);
     const etcdUrl = `http://127.0.0.1:${String(etcdPort)}`;
     processes.push(
-      startProcess('etcd', kubeBinary('etcd'), [
+      startManagedProcess('etcd', kubeBinary('etcd'), [
         `--name=${name}`,
         `--data-dir=${join(directory, 'etcd-data')}`,
         `--listen-client-urls=${etcdUrl}`,
@@ -108,7 +108,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     );
     const serviceAccountIssuer = server;
     processes.push(
-      startProcess('kube-apiserver', kubeBinary('kube-apiserver'), [
+      startManagedProcess('kube-apiserver', kubeBinary('kube-apiserver'), [
         '--advertise-address=127.0.0.1',
         '--bind-address=127.0.0.1',
         `--secure-port=${String(apiServerPort)}`,
@@ -246,62 +246,6 @@ async function freePorts(count: number): Promise<number[]> {
     ),
   );
   return ports;
-}
-
-interface ManagedProcess {
-  /** Why the process ended early, or undefined while it runs. */
-  exitReason(): string | undefined;
-  stop(): Promise<void>;
-}
-
-/** How much of a process's recent output is kept to explain an early exit. */
-const keptOutputBytes = 64 * 1024;
-
-/**
- * Runs a server process, keeping its recent output to quote if it dies before it is ready.
- * A process-exit hook kills it too, so a crashed test run leaves no orphan holding a port.
- */
-function startProcess(name: string, binary: string, args: readonly string[]): ManagedProcess {
-  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = Buffer.alloc(0);
-  const keep = (chunk: Buffer): void => {
-    output = Buffer.concat([output, chunk]);
-    if (output.length > keptOutputBytes) output = output.subarray(output.length - keptOutputBytes);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let exitReason: string | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exitReason = `${name} exited (code ${String(code)}, signal ${String(signal)})`;
-      resolve();
-    });
-    child.once('error', (error) => {
-      exitReason = `${name} did not start: ${error.message}`;
-      resolve();
-    });
-  });
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  return {
-    exitReason: () =>
-      exitReason === undefined ? undefined : `${exitReason}; last output:\n${lastLines(output, 30)}`,
-    stop: async () => {
-      process.removeListener('exit', killOnExit);
-      if (exitReason === undefined) {
-        child.kill('SIGTERM');
-        const escalation = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(escalation);
-      }
-    },
-  };
-}
-
-function lastLines(output: Buffer, count: number): string {
-  return output.toString('utf8').trimEnd().split('\n').slice(-count).join('\n');
 }
 
 /** Polls `/readyz` as the admin until it answers 200, a process dies, or the deadline passes. */

@@ -1,8 +1,23 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The repository's root directory: the nearest directory above this file holding package.json.
+ * Found from `import.meta.url`, so it is the same whether this runs from the sources (jest) or from
+ * `dist/` (the benchmarks), where ES modules have no `__dirname`.
+ */
+export const repositoryRoot = findRepositoryRoot(dirname(fileURLToPath(import.meta.url)));
 
 /** Where scripts/provision-test-tools.sh puts the test tools unless ACCORD_TOOLS_DIR says otherwise. */
-const defaultToolsBin = resolve(__dirname, '../../.cache/accord-tools/bin');
+const defaultToolsBin = join(repositoryRoot, '.cache/accord-tools/bin');
+
+function findRepositoryRoot(start: string): string {
+  for (let directory = start; ; directory = dirname(directory)) {
+    if (existsSync(join(directory, 'package.json'))) return directory;
+    if (dirname(directory) === directory) throw new Error(`no package.json above ${start}`);
+  }
+}
 
 /**
  * Finds an external test tool (grpcurl, openssl, …) in the provisioned tools directory or on PATH.
