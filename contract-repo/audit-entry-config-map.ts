@@ -65,8 +65,9 @@ export function auditEntryToConfigMap(namespace: string, logName: string, entry:
 
 /**
  * Reads an entry back from its ConfigMap, refusing anything that is not exactly what
- * `auditEntryToConfigMap` writes (including an object whose name does not match its sequence,
- * which could only come from a hand-made object). The chain itself is verified by the caller.
+ * `auditEntryToConfigMap` writes (including an object whose name does not match its sequence or
+ * that lacks the log's label, which could only come from a hand-made object). The chain itself is
+ * verified by the caller.
  */
 export function auditEntryFromConfigMap(logName: string, configMap: V1ConfigMap): AuditEntry {
   const where = `audit log object ${configMap.metadata?.namespace ?? ''}/${configMap.metadata?.name ?? ''}`;
@@ -76,5 +77,7 @@ export function auditEntryFromConfigMap(logName: string, configMap: V1ConfigMap)
   const entry = parseStoredAuditEntry({ ...fields, sequence: Number(sequenceText) }, where);
   if (configMap.metadata?.name !== auditEntryObjectName(logName, entry.sequence))
     throw new CorruptStoreError(`${where}: name does not match sequence ${entry.sequence}`);
+  if (configMap.metadata.labels?.[auditLogLabel] !== logName)
+    throw new CorruptStoreError(`${where}: not labelled ${auditLogLabel}=${logName}`);
   return entry;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AuditChainVerifier,
   auditGenesis,
   chainAuditRecord,
   decodeAuditRecord,
@@ -15,9 +16,16 @@ import type {
   TrustContract,
 } from '../lib/contract/trust-contract.js';
 import type { ValidatedProposal } from '../lib/contract/validate-proposal.js';
-import { InvalidArgumentError, ResourceExhaustedError } from '../lib/errors/accord-error.js';
+import {
+  AlreadyExistsError,
+  InvalidArgumentError,
+  ResourceExhaustedError,
+  UnavailableError,
+  errorMessage,
+} from '../lib/errors/accord-error.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { Clock } from '../lib/time/clock.js';
+import { systemTimers, type TimerHandle, type Timers } from '../lib/time/timers.js';
 import {
   authorizeAdmin,
   authorizeApprove,
@@ -75,16 +83,42 @@ export interface ContractRepositoryOptions {
   /** SPIFFE IDs (URIs) allowed to propose, revoke, delete and read everything. */
   readonly admins: Iterable<string>;
   readonly limits?: Partial<RepositoryLimits>;
+  /**
+   * How often a replica on a shared store (one with `readAfter`) reads what other replicas
+   * appended: the bound on how stale its reads and watches are. Defaults to 500 ms.
+   */
+  readonly followIntervalMs?: number;
+  /** Schedules the follow loop; tests pass manual timers. Defaults to the real (unref'd) timers. */
+  readonly timers?: Timers;
 }
 
 const defaultAuditPageSize = 500;
 const maxAuditPageSize = 5000;
+const defaultFollowIntervalMs = 500;
+
+/**
+ * How often one commit may lose the race for the next sequence before it gives up with
+ * UNAVAILABLE. Every lost race means another replica committed, so the whole log always makes
+ * progress; one request can only starve while others keep winning, and loses at most once per
+ * commit the other replicas make meanwhile, so this covers bursts of that many concurrent writes.
+ */
+export const maxCommitAttempts = 16;
 
 /**
  * The contract repository's domain: the consent state machine over an event-sourced, hash-chained
  * audit log. Every mutation runs under one lock, so audit order is commit order; it is decided
  * (authorization, signature verification, transition) before it is appended, applied only after
  * the store acknowledged it durably, and only then announced to watchers.
+ *
+ * Several replicas may share one store that implements `readAfter` (the Kubernetes store). The
+ * store's optimistic append makes commits linearizable: a replica whose append loses the race for
+ * the next sequence catches up (reads, verifies and folds the winner's entries) and decides the
+ * same request again against the new state, so e.g. an approval that raced a revocation is refused
+ * as it would have been on one replica. In the background each replica follows the log every
+ * `followIntervalMs`, folding and announcing other replicas' entries under the same lock. Reads
+ * (`get`, `list`, `partners`, watches) see a replica's own commits at once and other replicas'
+ * within the follow interval. An entry that does not verify is never applied: the replica logs
+ * it, stops following, reports not ready and refuses writes.
  */
 export class ContractRepository {
   readonly #store: ContractStore;
@@ -95,8 +129,14 @@ export class ContractRepository {
   readonly #book = new ContractBook();
   readonly #entries: AuditEntry[] = [];
   readonly #watchers = new Set<ContractWatcher>();
+  readonly #timers: Timers;
+  readonly #followIntervalMs: number;
   #head: AuditCheckpoint = auditGenesis;
   #lock: Promise<unknown> = Promise.resolve();
+  #followTimer: TimerHandle | undefined;
+  #isClosed = false;
+  /** Why this replica stopped following a shared log; set once, never cleared. */
+  #refusal: UnavailableError | undefined;
 
   private constructor(options: ContractRepositoryOptions) {
     this.#store = options.store;
@@ -104,25 +144,35 @@ export class ContractRepository {
     this.#logger = options.logger;
     this.#admins = new Set(options.admins);
     this.#limits = { ...defaultRepositoryLimits, ...options.limits };
+    this.#timers = options.timers ?? systemTimers;
+    this.#followIntervalMs = options.followIntervalMs ?? defaultFollowIntervalMs;
   }
 
-  /** Loads the store and rebuilds the state by folding every audit entry. */
+  /**
+   * Loads the store and rebuilds the state by folding every audit entry; on a shared store, then
+   * starts following what other replicas append.
+   */
   static async open(options: ContractRepositoryOptions): Promise<ContractRepository> {
     const repository = new ContractRepository(options);
     const entries = await options.store.load();
-    const participantCache = new Map<string, ContractParticipant>();
-    for (const entry of entries) {
-      const record = eventFromAuditRecord(decodeAuditRecord(entry.record), participantCache);
-      repository.#book.apply(record);
-      repository.#entries.push(entry);
-      repository.#head = { sequence: entry.sequence, hash: entry.hash };
-    }
+    repository.#fold(entries);
     options.logger.info('contract repository loaded', {
       entries: entries.length,
       contracts: repository.#book.size,
       headSequence: repository.#head.sequence,
+      isFollowing: options.store.readAfter !== undefined,
     });
+    repository.#scheduleFollow(repository.#followIntervalMs);
     return repository;
+  }
+
+  /**
+   * False once this replica refused an entry of a shared log that does not verify: it then still
+   * answers reads from the last verified state but refuses writes, and should leave the Service's
+   * endpoints until the log is repaired and it restarts.
+   */
+  get isReady(): boolean {
+    return this.#refusal === undefined;
   }
 
   /** Whether `caller` is a configured admin: for adapters that build a `Caller`. */
@@ -293,31 +343,143 @@ export class ContractRepository {
 
   /**
    * Runs `decide` under the repository lock, then appends its event durably, applies it and tells
-   * the watchers. `decide` throws to refuse; nothing is stored then.
+   * the watchers. `decide` throws to refuse; nothing is stored then. When another replica appended
+   * first, catches up and runs `decide` again on the new state (at most `maxCommitAttempts` times).
    */
   #commit(decide: () => Omit<ContractEventRecord, 'sequence'>): Promise<TrustContract> {
-    const run = async (): Promise<TrustContract> => {
-      const decided = decide();
-      const record: ContractEventRecord = { ...decided, sequence: this.#head.sequence + 1 };
-      this.#book.preview(record);
-      const entry = chainAuditRecord(this.#head, eventToAuditRecord(record));
-      await this.#store.append(entry, this.#head.sequence);
-      this.#entries.push(entry);
-      this.#head = { sequence: entry.sequence, hash: entry.hash };
-      const change = this.#book.apply(record);
-      this.#logger.info('contract changed', {
-        contractId: record.contractId,
-        action: record.event.action,
-        sequence: record.sequence,
-        actor: record.actor,
-        state: change.isDeleted ? 'deleted' : change.contract.state,
-      });
-      this.#notify(change);
-      return change.contract;
-    };
+    return this.#exclusive(async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        if (this.#refusal !== undefined) throw this.#refusal;
+        const decided = decide();
+        const record: ContractEventRecord = { ...decided, sequence: this.#head.sequence + 1 };
+        this.#book.preview(record);
+        const entry = chainAuditRecord(this.#head, eventToAuditRecord(record));
+        try {
+          await this.#store.append(entry, this.#head.sequence);
+        } catch (error) {
+          if (!(error instanceof AlreadyExistsError) || this.#store.readAfter === undefined) throw error;
+          this.#logger.debug('audit append lost a race', { sequence: entry.sequence, attempt });
+          if (attempt >= maxCommitAttempts) {
+            throw new UnavailableError(
+              `other replicas appended first ${maxCommitAttempts} times in a row; retry the request`,
+              { cause: error },
+            );
+          }
+          await this.#catchUp();
+          continue;
+        }
+        return this.#applyCommitted(entry, record);
+      }
+    });
+  }
+
+  /** Applies an entry this replica appended and announces it. */
+  #applyCommitted(entry: AuditEntry, record: ContractEventRecord): TrustContract {
+    this.#entries.push(entry);
+    this.#head = { sequence: entry.sequence, hash: entry.hash };
+    const change = this.#book.apply(record);
+    this.#logger.info('contract changed', {
+      contractId: record.contractId,
+      action: record.event.action,
+      sequence: record.sequence,
+      actor: record.actor,
+      state: change.isDeleted ? 'deleted' : change.contract.state,
+    });
+    this.#notify(change);
+    return change.contract;
+  }
+
+  /** Runs `run` after everything queued before it: commits, catch-ups and follows never interleave. */
+  #exclusive<T>(run: () => Promise<T>): Promise<T> {
     const result = this.#lock.then(run, run);
     this.#lock = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Verifies `entries` onto the head and folds them into the book, announcing each change: the one
+   * path for the loaded log, a catch-up after a lost race and followed entries, so all three
+   * rebuild the state alike. Throws on the first entry that does not chain onto the head or is not
+   * an allowed transition; the entries before it stay applied.
+   */
+  #fold(entries: readonly AuditEntry[]): void {
+    const verifier = new AuditChainVerifier(this.#head);
+    const participantCache = new Map<string, ContractParticipant>();
+    for (const entry of entries) {
+      const record = eventFromAuditRecord(verifier.add(entry), participantCache);
+      const change = this.#book.apply(record);
+      this.#entries.push(entry);
+      this.#head = verifier.head;
+      this.#notify(change);
+    }
+  }
+
+  /**
+   * Reads and folds what other replicas appended after the head; call under the lock. Returns how
+   * many entries it applied. A transient read failure is thrown as is; an entry that does not
+   * verify stops this replica for good (`#refuse`).
+   */
+  async #catchUp(): Promise<number> {
+    if (this.#refusal !== undefined) throw this.#refusal;
+    if (this.#store.readAfter === undefined) return 0;
+    const from = this.#head.sequence;
+    let entries: AuditEntry[];
+    try {
+      entries = await this.#store.readAfter(this.#head);
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error;
+      throw this.#refuse(error);
+    }
+    try {
+      this.#fold(entries);
+    } catch (error) {
+      throw this.#refuse(error);
+    }
+    if (entries.length > 0)
+      this.#logger.debug('audit log followed', { fromSequence: from + 1, toSequence: this.#head.sequence });
+    return entries.length;
+  }
+
+  /** Stops following and writing after an entry that does not verify; returns the error to throw. */
+  #refuse(error: unknown): UnavailableError {
+    this.#refusal ??= new UnavailableError(
+      `this repository replica refused an audit log entry after sequence ${this.#head.sequence} that does not verify; it accepts no changes until the log is repaired`,
+      { cause: error },
+    );
+    this.#logger.error('audit log entry refused, following stopped', {
+      headSequence: this.#head.sequence,
+      error: errorMessage(error),
+    });
+    return this.#refusal;
+  }
+
+  /** Schedules the next follow of a shared store, unless the repository closed or refused the log. */
+  #scheduleFollow(delayMs: number): void {
+    if (this.#store.readAfter === undefined || this.#isClosed || this.#refusal !== undefined) return;
+    this.#followTimer = this.#timers.setTimeout(() => {
+      this.#followTimer = undefined;
+      void this.#follow();
+    }, delayMs);
+  }
+
+  /** One follow step; reads again at once while entries keep coming, else after the interval. */
+  async #follow(): Promise<void> {
+    let applied = 0;
+    try {
+      applied = await this.#exclusive(() => (this.#isClosed ? Promise.resolve(0) : this.#catchUp()));
+    } catch (error) {
+      // A refusal was logged by #refuse and ends the loop; anything else is retried next time.
+      if (this.#refusal === undefined) {
+        this.#logger.warn('audit log follow failed', {
+          headSequence: this.#head.sequence,
+          error: errorMessage(error),
+          ...(error instanceof Error && error.cause !== undefined
+            ? { cause: errorMessage(error.cause) }
+            : {}),
+        });
+      }
+    }
+    this.#scheduleFollow(applied > 0 ? 0 : this.#followIntervalMs);
   }
 
   #notify(change: ContractChange): void {
@@ -328,8 +490,11 @@ export class ContractRepository {
     }
   }
 
-  /** Closes the store; open watches end when their streams are cancelled. */
+  /** Stops following and closes the store; open watches end when their streams are cancelled. */
   async close(): Promise<void> {
+    this.#isClosed = true;
+    if (this.#followTimer !== undefined) this.#timers.clearTimeout(this.#followTimer);
+    this.#followTimer = undefined;
     await this.#lock;
     await this.#store.close();
   }
