@@ -16,9 +16,13 @@ describe('contractRepoConfigSchema storage', () => {
     expect(config.kubernetesStore).toBeUndefined();
   });
 
-  it('accepts a Kubernetes store alone and names its log accord-audit by default', () => {
+  it('accepts a Kubernetes store alone, names its log accord-audit and follows it every 500 ms by default', () => {
     const config = parse({ kubernetesStore: { namespace: 'accord-system' } });
-    expect(config.kubernetesStore).toEqual({ namespace: 'accord-system', logName: 'accord-audit' });
+    expect(config.kubernetesStore).toEqual({
+      namespace: 'accord-system',
+      logName: 'accord-audit',
+      followIntervalMs: 500,
+    });
     expect(config.dataDir).toBeUndefined();
   });
 
@@ -42,6 +46,11 @@ describe('contractRepoConfigSchema storage', () => {
       name: 'a log name that is not a DNS label',
       storage: { kubernetesStore: { namespace: 'accord-system', logName: 'Audit_Log' } },
       message: /kubernetesStore\.logName: must be a DNS label/,
+    },
+    {
+      name: 'a follow interval below 50 ms',
+      storage: { kubernetesStore: { namespace: 'accord-system', followIntervalMs: 10 } },
+      message: /kubernetesStore\.followIntervalMs: /,
     },
     {
       name: 'a Kubernetes store without a namespace',

@@ -39,6 +39,11 @@ const kubernetesStore = z
       .default(defaultAuditLogName),
     /** Kubeconfig file; without it the pod's ServiceAccount (or $KUBECONFIG) is used. */
     kubeconfig: z.string().min(1).optional(),
+    /**
+     * How often each replica reads the entries other replicas appended (one GET when nothing
+     * changed): how long a change made on one replica may take to show on another.
+     */
+    followIntervalMs: z.number().int().min(50).max(60_000).default(500),
   })
   .strict();
 

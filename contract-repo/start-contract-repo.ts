@@ -45,6 +45,9 @@ export async function startContractRepo(
       maxWatchers: config.limits.maxWatchers,
       maxApprovalClockSkewMs: config.limits.maxApprovalClockSkewSeconds * 1000,
     },
+    ...(config.kubernetesStore === undefined
+      ? {}
+      : { followIntervalMs: config.kubernetesStore.followIntervalMs }),
   });
   let roots = await loadEnrolledRoots(config.enrolledZones);
   let identity = await readIdentity(config);
@@ -65,7 +68,8 @@ export async function startContractRepo(
     host: config.ops.host,
     port: config.ops.port,
     registry,
-    isReady: () => true,
+    // A replica that refused an unverifiable entry of the shared log leaves the Service.
+    isReady: () => repository.isReady,
     logger,
   });
 
