@@ -1,4 +1,5 @@
 import {
+  CoordinationV1Api,
   CoreV1Api,
   createConfiguration,
   KubeConfig,
@@ -53,4 +54,9 @@ export function makeKubeApiClient<Api>(
 /** A `CoreV1Api` (Secrets, ConfigMaps, …) for the kubeconfig at `kubeconfigPath`, with deadlines. */
 export function coreApiClient(kubeconfigPath?: string): CoreV1Api {
   return makeKubeApiClient(loadKubeConfig(kubeconfigPath), CoreV1Api);
+}
+
+/** A `CoordinationV1Api` (Leases, for leader election) for the kubeconfig at `kubeconfigPath`, with deadlines. */
+export function coordinationApiClient(kubeconfigPath?: string): CoordinationV1Api {
+  return makeKubeApiClient(loadKubeConfig(kubeconfigPath), CoordinationV1Api);
 }
