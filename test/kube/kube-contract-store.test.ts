@@ -1,4 +1,4 @@
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { signApproval } from '../../lib/contract/approval-signature.js';
 import {
   AuditChainVerifier,
@@ -12,7 +12,7 @@ import {
   contractFromProto,
 } from '../../lib/contract/contract-codec.js';
 import { parseConfig } from '../../lib/config/load-config.js';
-import { AlreadyExistsError } from '../../lib/errors/accord-error.js';
+import { AlreadyExistsError, UnavailableError } from '../../lib/errors/accord-error.js';
 import { coreApiClient } from '../../lib/kube/kube-client.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
@@ -159,6 +159,111 @@ describe('KubeContractStore against a real API server', () => {
     await expect(load('tampered')).rejects.toThrow(
       /audit log accord-system\/tampered does not verify: entry 1 hash does not match its record/,
     );
+  });
+});
+
+describe('KubeContractStore following other writers', () => {
+  it('reads the entries another store appended after its head, then appends after them', async () => {
+    const [follower, writer] = [storeFor('read-after'), storeFor('read-after')];
+    await Promise.all([follower.load(), writer.load()]);
+    const entries = auditEntriesAfter(auditGenesis, 3);
+    for (const entry of entries.slice(0, 2)) await writer.append(entry, entry.sequence - 1);
+    expect(await follower.readAfter(auditGenesis)).toEqual(entries.slice(0, 2));
+    expect(await follower.readAfter(headOf(entries.slice(0, 2)))).toEqual([]);
+    const [, , third] = entries as [AuditEntry, AuditEntry, AuditEntry];
+    await follower.append(third, 2);
+    expect(await load('read-after')).toEqual(entries);
+  });
+
+  it('returns at most one batch per call and the rest on the next', async () => {
+    const store = new KubeContractStore(
+      core,
+      { namespace, logName: 'read-after-batch', readAfterBatchSize: 2 },
+      silentLogger,
+    );
+    await store.load();
+    const entries = auditEntriesAfter(auditGenesis, 5);
+    await storeWith('read-after-batch', entries);
+    expect(await store.readAfter(auditGenesis)).toEqual(entries.slice(0, 2));
+    expect(await store.readAfter(headOf(entries.slice(0, 2)))).toEqual(entries.slice(2, 4));
+    expect(await store.readAfter(headOf(entries.slice(0, 4)))).toEqual(entries.slice(4));
+    expect(await store.readAfter(headOf(entries))).toEqual([]);
+  });
+
+  it('learns by reading after a create whose answer it never got that the entry was stored', async () => {
+    const store = storeFor('lost-answer');
+    await store.load();
+    const [first, second] = auditEntriesAfter(auditGenesis, 2) as [AuditEntry, AuditEntry];
+    const create = core.createNamespacedConfigMap.bind(core);
+    const lostAnswer = jest
+      .spyOn(core, 'createNamespacedConfigMap')
+      .mockImplementationOnce(async (...args) => {
+        await create(...args);
+        throw new Error('connection reset');
+      });
+    try {
+      await expect(store.append(first, 0)).rejects.toThrow(UnavailableError);
+    } finally {
+      lostAnswer.mockRestore();
+    }
+    await expect(store.append(first, 0)).rejects.toThrow(/waiting to read whether it was committed/);
+    expect(await store.readAfter(auditGenesis)).toEqual([first]);
+    await store.append(second, 1);
+    expect(await load('lost-answer')).toEqual([first, second]);
+  });
+
+  const refusals: { name: string; logName: string; object: (next: AuditEntry) => V1ConfigMap }[] = [
+    {
+      name: 'a next entry whose hash does not match its record',
+      logName: 'read-after-hash',
+      object: (next) =>
+        auditEntryToConfigMap(namespace, 'read-after-hash', { ...next, hash: new Uint8Array(32).fill(7) }),
+    },
+    {
+      name: 'a next entry that links to another history',
+      logName: 'read-after-link',
+      object: (next) =>
+        auditEntryToConfigMap(
+          namespace,
+          'read-after-link',
+          auditEntriesAfter({ sequence: 1, hash: new Uint8Array(32).fill(9) }, 1)[0] ?? next,
+        ),
+    },
+    {
+      name: 'an object named for the next entry without the log label',
+      logName: 'read-after-label',
+      object: (next) => {
+        const configMap = auditEntryToConfigMap(namespace, 'read-after-label', next);
+        delete configMap.metadata?.labels;
+        return configMap;
+      },
+    },
+  ];
+
+  it.each(refusals)('refuses $name, and every read and append after it', async ({ logName, object }) => {
+    const [first, next] = auditEntriesAfter(auditGenesis, 2) as [AuditEntry, AuditEntry];
+    const store = storeFor(logName);
+    await store.load();
+    await store.append(first, 0);
+    const afterFirst = headOf([first]);
+    await core.createNamespacedConfigMap({ namespace, body: object(next) });
+    await expect(store.readAfter(afterFirst)).rejects.toThrow(CorruptStoreError);
+    await expect(store.readAfter(afterFirst)).rejects.toThrow(/entry 2 does not verify against the head 1/);
+    await expect(store.append(next, 1)).rejects.toThrow(CorruptStoreError);
+  });
+
+  it('hands over the verified entries before a refused one, and refuses on the next call', async () => {
+    const entries = auditEntriesAfter(auditGenesis, 2);
+    const store = storeFor('read-after-partial');
+    await store.load();
+    await storeWith('read-after-partial', entries);
+    const forged = { ...auditEntriesAfter(headOf(entries), 1)[0], hash: new Uint8Array(32) } as AuditEntry;
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: auditEntryToConfigMap(namespace, 'read-after-partial', forged),
+    });
+    expect(await store.readAfter(auditGenesis)).toEqual(entries);
+    await expect(store.readAfter(headOf(entries))).rejects.toThrow(CorruptStoreError);
   });
 });
 
