@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
+import { runDaemon } from '../lib/cli/entrypoint.js';
+import { loadConfig } from '../lib/config/load-config.js';
+import { createLogger } from '../lib/log/logger.js';
+import { systemClock } from '../lib/time/clock.js';
+import { operatorConfigKind, operatorConfigSchema } from './operator-config.js';
+import { operatorComponent, startOperator } from './start-operator.js';
+
+const spec: CommandSpec = {
+  name: operatorComponent,
+  summary:
+    "The per-zone operator: reconciles TrustContracts with the contract repository (propose, approve with the zone's key, revoke on delete) and reports them in status and Events (docs/operator.md).",
+  flags: {
+    config: {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'Config file (YAML/JSON, kind OperatorConfig).',
+    },
+    'trust-domain': { type: 'string', valueName: 'DOMAIN', description: "This zone's trust domain." },
+    'zone-name': { type: 'string', valueName: 'NAME', description: "This zone's participant name." },
+    repository: { type: 'string', valueName: 'HOST:PORT', description: 'Contract repository address.' },
+    'repository-ca': {
+      type: 'string',
+      valueName: 'FILE',
+      description: "Roots of the repository's server certificate.",
+    },
+    'repository-server-id': {
+      type: 'string',
+      valueName: 'ID',
+      description: 'SPIFFE ID the repository must present.',
+    },
+    pki: { type: 'string', valueName: 'HOST:PORT', description: "This zone's PKI address." },
+    'pki-ca': { type: 'string', valueName: 'FILE', description: "This zone's root (PEM), to reach the PKI." },
+    'bootstrap-token-file': {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'Bootstrap token for the first SVID.',
+    },
+    kubeconfig: {
+      type: 'string',
+      valueName: 'FILE',
+      description: "Kubeconfig (default: the pod's ServiceAccount).",
+    },
+    'event-namespace': {
+      type: 'string',
+      valueName: 'NS',
+      description: 'Namespace of the Events about TrustContracts (default "default").',
+    },
+    'root-namespace': {
+      type: 'string',
+      valueName: 'NS',
+      description: 'Read referenced roots only from this namespace.',
+    },
+    'leader-election-namespace': {
+      type: 'string',
+      valueName: 'NS',
+      description: 'Namespace of the leader Lease.',
+    },
+    'resync-interval-ms': {
+      type: 'string',
+      valueName: 'MS',
+      description: 'Full resync period (default 60000).',
+    },
+    'ops-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'Port of /healthz, /readyz, /metrics (default 9093).',
+    },
+    'log-level': { type: 'string', valueName: 'LEVEL', description: 'debug, info, warn or error.' },
+  },
+};
+
+function overrides(values: FlagValues): Record<string, unknown> {
+  return {
+    zone: { trustDomain: stringFlag(values, 'trust-domain'), name: stringFlag(values, 'zone-name') },
+    repositoryAddress: stringFlag(values, 'repository'),
+    repositoryCaFile: stringFlag(values, 'repository-ca'),
+    repositoryServerId: stringFlag(values, 'repository-server-id'),
+    pkiAddress: stringFlag(values, 'pki'),
+    pkiCaFile: stringFlag(values, 'pki-ca'),
+    bootstrapTokenFile: stringFlag(values, 'bootstrap-token-file'),
+    kubeconfig: stringFlag(values, 'kubeconfig'),
+    eventNamespace: stringFlag(values, 'event-namespace'),
+    rootNamespace: stringFlag(values, 'root-namespace'),
+    leaderElection: { namespace: stringFlag(values, 'leader-election-namespace') },
+    resyncIntervalMs: integerFlag(values, 'resync-interval-ms'),
+    ops: { port: integerFlag(values, 'ops-port') },
+    log: { level: stringFlag(values, 'log-level') },
+  };
+}
+
+runDaemon(spec, async (commandLine) => {
+  const config = await loadConfig(operatorConfigSchema, operatorConfigKind, {
+    file: stringFlag(commandLine.values, 'config'),
+    overrides: overrides(commandLine.values),
+  });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const logger = createLogger({
+    component: operatorComponent,
+    level: config.log.level,
+    format: config.log.format,
+  });
+  return startOperator(config, { logger, registry, clock: systemClock });
+});

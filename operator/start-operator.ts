@@ -1,0 +1,201 @@
+import { readFile } from 'node:fs/promises';
+import type { Registry } from 'prom-client';
+import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-client.js';
+import { createGrpcClient, type ClientTls } from '../lib/grpc/grpc-client.js';
+import { startOpsServer } from '../lib/http/ops-server.js';
+import { SvidSource } from '../lib/identity/svid-source.js';
+import { coordinationApiClient, coreApiClient } from '../lib/kube/kube-client.js';
+import { LeaseLeaderElector } from '../lib/kube/lease-leader-election.js';
+import { kubeTrustContractApi } from '../lib/kube/trust-contract-api.js';
+import type { Logger } from '../lib/log/logger.js';
+import type { Clock } from '../lib/time/clock.js';
+import { systemTimers, type Timers } from '../lib/time/timers.js';
+import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
+import { kubeRootReader } from './kube-root-reader.js';
+import type { OperatorConfig } from './operator-config.js';
+import { OperatorMetrics } from './operator-metrics.js';
+import { reconcileTrustContract, type TrustContractReconcilerDeps } from './reconcile-trust-contract.js';
+import { svidApprovalSigner } from './svid-approval-signer.js';
+import { TrustContractController } from './trust-contract-controller.js';
+
+/** The component name on Events and in logs. */
+export const operatorComponent = 'accord-operator';
+
+/** A running operator: its ops port, whether it leads, and how to stop everything it started. */
+export interface RunningOperator {
+  readonly opsPort: number;
+  /** True while this replica reconciles (it holds the Lease, or leader election is off). */
+  isLeader(): boolean;
+  /** Stops the controller, releases the Lease, then closes the clients and the ops server. */
+  close(): Promise<void>;
+}
+
+/** What `startOperator` gets from its entrypoint (or a test). */
+export interface OperatorDependencies {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly clock: Clock;
+  /** Defaults to the real timers. */
+  readonly timers?: Timers;
+}
+
+/**
+ * Wires the operator from its config: an SVID from the zone PKI (bootstrap token, renewed at 2/3
+ * of its life) that both authenticates to the repository and signs this zone's approvals, the
+ * Kubernetes clients (every call with a deadline), leader election over a Lease, and the
+ * TrustContract controller, which runs only while this replica leads. Readiness: an SVID, and
+ * either following or leading with the TrustContracts listed once. Used by `main.ts` and tests.
+ */
+export async function startOperator(
+  config: OperatorConfig,
+  dependencies: OperatorDependencies,
+): Promise<RunningOperator> {
+  const { logger, registry, clock } = dependencies;
+  const timers = dependencies.timers ?? systemTimers;
+  const closers: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const closer of closers.splice(0).reverse()) await closer();
+  };
+  try {
+    const pkiRootsPem = [await readFile(config.pkiCaFile, 'utf8')];
+    const repositoryCaPem = await readFile(config.repositoryCaFile, 'utf8');
+    const bootstrapToken = (await readFile(config.bootstrapTokenFile, 'utf8')).trim();
+    const svids = new SvidSource({
+      pkiAddress: config.pkiAddress,
+      pkiRootsPem,
+      bootstrapToken,
+      clock,
+      timers,
+      logger: logger.child({ subsystem: 'svid' }),
+    });
+    await svids.start();
+    closers.push(() => svids.stop());
+    const approvals = await svidApprovalSigner(svids, logger);
+    closers.push(approvals.stop);
+    const repositoryTls = (): ClientTls => {
+      const svid = svids.current();
+      return {
+        caPems: [repositoryCaPem],
+        certificatePem: svid.certificatePem,
+        privateKeyPem: svid.privateKeyPem,
+        ...(config.repositoryServerId === '' ? {} : { expectedServerId: config.repositoryServerId }),
+      };
+    };
+    const repository = contractRepositoryOverGrpc(
+      createGrpcClient(ContractService, config.repositoryAddress, repositoryTls),
+    );
+    closers.push(() => repository.close());
+
+    const metrics = new OperatorMetrics(registry);
+    const api = kubeTrustContractApi(config.kubeconfig, {
+      eventNamespace: config.eventNamespace,
+      component: operatorComponent,
+      instance: config.leaderElection.identity,
+      clock,
+      timers,
+    });
+    const reconcilerDeps: TrustContractReconcilerDeps = {
+      repository,
+      localZone: {
+        ...(config.zone.name === undefined ? {} : { name: config.zone.name }),
+        trustDomain: config.zone.trustDomain,
+        signer: approvals.signer,
+      },
+      readRoot: kubeRootReader(coreApiClient(config.kubeconfig), config.rootNamespace),
+      clock,
+      logger: logger.child({ subsystem: 'reconcile' }),
+      unavailableBackoff: config.backoff,
+    };
+
+    let controller: TrustContractController | undefined;
+    const runController = (): TrustContractController => {
+      const started = new TrustContractController({
+        api,
+        reconcile: (raw, failedAttempts) => reconcileTrustContract(raw, reconcilerDeps, failedAttempts),
+        metrics,
+        clock,
+        timers,
+        logger: logger.child({ subsystem: 'controller' }),
+        resyncIntervalMs: config.resyncIntervalMs,
+        backoff: config.backoff,
+      });
+      controller = started;
+      started.start();
+      return started;
+    };
+    const stopController = async () => {
+      const running = controller;
+      controller = undefined;
+      await running?.stop();
+    };
+
+    let elector: LeaseLeaderElector | undefined;
+    if (config.leaderElection.enabled) {
+      const election = config.leaderElection;
+      if (election.namespace === undefined) throw new Error('leaderElection.namespace is required');
+      const started = new LeaseLeaderElector({
+        leases: coordinationApiClient(config.kubeconfig),
+        namespace: election.namespace,
+        leaseName: election.leaseName,
+        identity: election.identity,
+        leaseDurationMs: election.leaseDurationMs,
+        renewDeadlineMs: election.renewDeadlineMs,
+        retryPeriodMs: election.retryPeriodMs,
+        clock,
+        timers,
+        logger: logger.child({ subsystem: 'leader-election' }),
+      });
+      elector = started;
+      started.start({
+        onStartedLeading: (leadership) => {
+          metrics.isLeader(true);
+          const leading = runController();
+          leadership.addEventListener('abort', () => {
+            metrics.isLeader(false);
+            if (controller === leading) controller = undefined;
+            void leading.stop();
+          });
+        },
+        onStoppedLeading: () => {
+          metrics.isLeader(false);
+        },
+      });
+    } else {
+      metrics.isLeader(true);
+      runController();
+    }
+    // Order on close (reverse): stop the controller, then release the Lease, then the clients.
+    closers.push(async () => {
+      await elector?.stop();
+      metrics.isLeader(false);
+    });
+    closers.push(stopController);
+
+    const isLeader = () => (elector === undefined ? !config.leaderElection.enabled : elector.isLeader());
+    const ops = await startOpsServer({
+      host: config.ops.host,
+      port: config.ops.port,
+      registry,
+      isReady: () => {
+        try {
+          svids.current();
+        } catch {
+          return false;
+        }
+        if (!isLeader()) return true;
+        return controller?.hasSynced() === true;
+      },
+      logger,
+    });
+    // Closed first: readiness fails at once while everything else stops.
+    closers.push(() => ops.close());
+    return {
+      opsPort: ops.port,
+      isLeader,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
