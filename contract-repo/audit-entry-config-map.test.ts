@@ -4,6 +4,7 @@ import {
   auditEntryFromConfigMap,
   auditEntryObjectName,
   auditEntryToConfigMap,
+  auditLogLabel,
   auditLogSelector,
 } from './audit-entry-config-map.js';
 import { CorruptStoreError } from './stored-audit-entry.js';
@@ -76,5 +77,13 @@ describe('audit entry ConfigMaps', () => {
     const configMap = stored(change);
     expect(() => auditEntryFromConfigMap('accord-audit', configMap)).toThrow(CorruptStoreError);
     expect(() => auditEntryFromConfigMap('accord-audit', configMap)).toThrow(message);
+  });
+
+  it('refuses an object named for an entry of the log but labelled for another log', () => {
+    const configMap = stored();
+    if (configMap.metadata?.labels !== undefined) configMap.metadata.labels[auditLogLabel] = 'other';
+    expect(() => auditEntryFromConfigMap('accord-audit', configMap)).toThrow(
+      /not labelled accord.dev\/audit-log=accord-audit/,
+    );
   });
 });
