@@ -22,10 +22,16 @@ import type { StartedZonePki } from '../support/loopback-zone-pki.js';
 import type { OperatorReplica } from './operator-replica.js';
 import type { TrustContractManifest } from './trust-contract-manifest.js';
 
-/** The operator's namespace in every zone cluster: Lease, Events, root Secrets, the PKI's CA Secret. */
+/** The operator's namespace in every zone cluster: Lease, root Secrets, the PKI's CA Secret. */
 export const accordNamespace = 'accord';
 /** The mesh namespace: where each zone's provider writes the bundle Secrets. */
 export const meshNamespace = 'mesh';
+/**
+ * Where the operator records Events. TrustContracts are cluster-scoped, and the API server accepts
+ * a core/v1 Event about a cluster-scoped object only in `default` ("involvedObject.namespace does
+ * not match event.namespace" anywhere else).
+ */
+export const eventNamespace = 'default';
 /** The Lease the replicas of a zone's operator elect their leader with. */
 export const operatorLeaseName = 'accord-operator';
 
@@ -210,9 +216,9 @@ export class MeshZone {
     return this.operators.find((replica) => replica.identity === holder);
   }
 
-  /** The Events about TrustContract `id` in the operator's namespace, oldest first. */
+  /** The Events about TrustContract `id`, oldest first. */
   async events(id: string): Promise<CoreV1Event[]> {
-    const list = await this.core.listNamespacedEvent({ namespace: accordNamespace });
+    const list = await this.core.listNamespacedEvent({ namespace: eventNamespace });
     return list.items
       .filter((event) => event.involvedObject.kind === 'TrustContract' && event.involvedObject.name === id)
       .sort((left, right) => eventTime(left) - eventTime(right));

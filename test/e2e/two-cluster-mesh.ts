@@ -22,7 +22,7 @@ import {
   startZoneProvider,
 } from '../support/loopback-hub.js';
 import { keepSvidInFiles, startZonePki, type StartedZonePki } from '../support/loopback-zone-pki.js';
-import { accordNamespace, MeshZone, meshNamespace, operatorLeaseName } from './mesh-zone.js';
+import { accordNamespace, eventNamespace, MeshZone, meshNamespace, operatorLeaseName } from './mesh-zone.js';
 import { startOperatorReplica, writeOperatorConfig, type OperatorReplica } from './operator-replica.js';
 import {
   rootSecretLocation,
@@ -73,6 +73,8 @@ export interface TwoClusterMesh {
   startOperator(zone: MeshZone, identity: string): OperatorReplica;
   /** The audit log's entries about `contractId`, oldest first, as `action actor`. */
   auditTrail(contractId: string): Promise<string[]>;
+  /** The last lines each operator replica logged, to explain a failed wait. */
+  operatorLogTails(lineCount: number): Promise<string>;
   /** Stops the operators, the providers, the hub, the PKIs and both clusters. */
   close(): Promise<void>;
 }
@@ -215,6 +217,7 @@ export async function startTwoClusterMesh(options: TwoClusterMeshOptions): Promi
       manifest: (id, appliedIn) => trustContractManifest(id, [zoneA, zoneB], appliedIn, accordNamespace),
       startOperator,
       auditTrail: (contractId) => auditTrail(zoneA.repository, contractId),
+      operatorLogTails: (lineCount) => operatorLogTails(zones, lineCount),
       close,
     };
   } catch (error) {
@@ -264,7 +267,7 @@ async function writeZoneOperatorConfig(
     pkiCaFile: zone.pki.rootsFile,
     bootstrapTokenFile: zone.pki.tokenFile(operatorPath),
     kubeconfig: zone.cluster.adminKubeconfig,
-    eventNamespace: accordNamespace,
+    eventNamespace,
     rootNamespace: accordNamespace,
     leaderElection: {
       enabled: true,
@@ -303,4 +306,18 @@ async function auditTrail(repository: ContractRepositoryClient, contractId: stri
     }
     if (page.entries.length < auditPageSize || start + auditPageSize > page.headSequence) return trail;
   }
+}
+
+async function operatorLogTails(zones: readonly MeshZone[], lineCount: number): Promise<string> {
+  const tails = await Promise.all(
+    zones.flatMap((zone) =>
+      zone.operators.map(async (replica) => {
+        const text = await readFile(replica.logFile, 'utf8').catch(() => '');
+        const lines = text.trimEnd().split('\n').slice(-lineCount);
+        const state = replica.process.exitReason() ?? 'running';
+        return `--- ${replica.identity} (${state.split(';')[0] ?? state}):\n${lines.join('\n')}`;
+      }),
+    ),
+  );
+  return tails.join('\n');
 }
