@@ -10,7 +10,7 @@ import {
 import type { Clock } from '../time/clock.js';
 import type { Timers } from '../time/timers.js';
 import { loadKubeConfig, makeKubeApiClient } from './kube-client.js';
-import { isKubeStatus, kubeErrorReason, KubeStatus } from './kube-errors.js';
+import { isKubeStatus, KubeStatus } from './kube-errors.js';
 
 /** Where TrustContracts are served (crds/accord.dev_trustcontracts.yaml). */
 export const trustContractResource = {
@@ -372,12 +372,25 @@ function isResource(value: unknown): value is TrustContractResource {
   return typeof metadata === 'object' && metadata !== null && 'name' in metadata;
 }
 
-/** 409, or the 422 the API server answers when a JSON patch `test` fails. */
+/**
+ * 409, or the 422 the API server answers when a JSON patch cannot be applied: for the patches made
+ * here that is a failed `test` (the generic "error in our request", without the field causes
+ * that a schema violation lists).
+ */
 function isConflict(error: unknown): boolean {
-  return (
-    isKubeStatus(error, KubeStatus.conflict) ||
-    (isKubeStatus(error, unprocessable) && /\btest/i.test(kubeErrorReason(error)))
-  );
+  if (isKubeStatus(error, KubeStatus.conflict)) return true;
+  if (!isKubeStatus(error, unprocessable)) return false;
+  return !hasFieldCauses((error as { body?: unknown }).body);
+}
+
+function hasFieldCauses(body: unknown): boolean {
+  if (typeof body !== 'string') return false;
+  try {
+    const status = JSON.parse(body) as { details?: { causes?: unknown[] } };
+    return (status.details?.causes?.length ?? 0) > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** 410 Gone, as an HTTP status (client-node's watch error) or as the watch's ERROR Status object. */
