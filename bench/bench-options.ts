@@ -1,7 +1,7 @@
 import { parseCommandLine, UsageError, type CommandSpec } from '../lib/cli/command-line.js';
 
 /** The benchmarks `npm run bench` knows, in the order it runs them. */
-export const benchmarkNames = ['propagation', 'get-certificates'] as const;
+export const benchmarkNames = ['propagation', 'get-certificates', 'kube-propagation'] as const;
 export type BenchmarkName = (typeof benchmarkNames)[number];
 
 /** What to run and at which size. */
@@ -21,7 +21,10 @@ export const benchCommandSpec: CommandSpec = {
     `Benchmarks: ${benchmarkNames.join(', ')}. Progress goes to stderr.`,
   ].join('\n'),
   flags: {
-    quick: { type: 'boolean', description: 'Reduced sizes (finishes in under a minute).' },
+    quick: {
+      type: 'boolean',
+      description: 'Reduced sizes (each benchmark finishes in about a minute).',
+    },
     only: {
       type: 'string',
       multiple: true,

@@ -1,13 +1,18 @@
 import type { GetCertificatesOptions } from './get-certificates.js';
+import type { KubePropagationOptions } from './kube-propagation.js';
 import type { PropagationOptions } from './propagation.js';
 
 /** How big each benchmark runs; `--quick` picks the reduced set. */
 export interface BenchSizes {
   readonly propagation: Pick<PropagationOptions, 'zoneCount' | 'changeCount' | 'maxDurationMs'>;
   readonly getCertificates: Omit<GetCertificatesOptions, 'progress'>;
+  readonly kubePropagation: Omit<KubePropagationOptions, 'progress'>;
 }
 
-/** Issue #2's sizes: 20 zones and at least 100 changes; 10,000 stored contracts against 100. */
+/**
+ * Issue #2's sizes: 20 zones and at least 100 changes; 10,000 stored contracts against 100. Issue
+ * #3's: 30 runs across two clusters, operator memory with 1,000 TrustContracts.
+ */
 export const fullSizes: BenchSizes = {
   propagation: { zoneCount: 20, changeCount: 100, maxDurationMs: 300_000 },
   getCertificates: {
@@ -18,9 +23,20 @@ export const fullSizes: BenchSizes = {
     warmupCalls: 50,
     maxDurationMs: 120_000,
   },
+  kubePropagation: {
+    runs: 30,
+    trustContracts: 1000,
+    createConcurrency: 8,
+    maxDurationMs: 600_000,
+    propagationTimeoutMs: 30_000,
+    reconcileTimeoutMs: 600_000,
+  },
 };
 
-/** Small enough that `npm run bench -- --quick` finishes within a minute on two cores. */
+/**
+ * Small enough that each benchmark of `npm run bench -- --quick` finishes within about a minute on
+ * two cores (kube-propagation spends half of it starting two API servers).
+ */
 export const quickSizes: BenchSizes = {
   propagation: { zoneCount: 6, changeCount: 20, maxDurationMs: 20_000 },
   getCertificates: {
@@ -30,5 +46,13 @@ export const quickSizes: BenchSizes = {
     concurrency: 8,
     warmupCalls: 20,
     maxDurationMs: 10_000,
+  },
+  kubePropagation: {
+    runs: 10,
+    trustContracts: 100,
+    createConcurrency: 8,
+    maxDurationMs: 60_000,
+    propagationTimeoutMs: 30_000,
+    reconcileTimeoutMs: 120_000,
   },
 };

@@ -10,6 +10,7 @@ import {
 } from './bench-options.js';
 import { fullSizes, quickSizes } from './bench-sizes.js';
 import { runGetCertificatesBenchmark } from './get-certificates.js';
+import { runKubePropagationBenchmark } from './kube-propagation.js';
 import { formatMachineFacts, readMachineFacts } from './machine-facts.js';
 import { runPropagationBenchmark } from './propagation.js';
 
@@ -33,6 +34,8 @@ function run(name: BenchmarkName, options: BenchOptions): Promise<BenchFigure[]>
       });
     case 'get-certificates':
       return runGetCertificatesBenchmark({ ...sizes.getCertificates, progress });
+    case 'kube-propagation':
+      return runKubePropagationBenchmark({ ...sizes.kubePropagation, progress });
   }
 }
 

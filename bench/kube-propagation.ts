@@ -1,0 +1,198 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../lib/log/logger.js';
+import type { MeshZone, TrustContractResource } from '../test/e2e/mesh-zone.js';
+import { readProcessMemory, type ProcessMemory } from '../test/e2e/operator-replica.js';
+import { pollUntil } from '../test/e2e/poll-until.js';
+import { startTwoClusterMesh, type TwoClusterMesh } from '../test/e2e/two-cluster-mesh.js';
+import type { BenchFigure } from './bench-figure.js';
+import { runBoundedLoad } from './bounded-load.js';
+import { latencyFigures } from './latency-figures.js';
+
+/** Sizes and bounds of one cluster propagation run. */
+export interface KubePropagationOptions {
+  /** Contracts taken through apply in A, apply in B (measured) and delete in A (measured). */
+  readonly runs: number;
+  /** TrustContracts created in zone A for the operator memory figure. */
+  readonly trustContracts: number;
+  /** TrustContract creations in flight at once. */
+  readonly createConcurrency: number;
+  /** Stops starting new runs (and creations) after this much wall time; the figures say how many ran. */
+  readonly maxDurationMs: number;
+  /** One change must reach both clusters' Secrets within this, or the benchmark fails. */
+  readonly propagationTimeoutMs: number;
+  /** The operator must have reconciled every created TrustContract within this. */
+  readonly reconcileTimeoutMs: number;
+  readonly progress: (message: string) => void;
+}
+
+/** The operators' periodic resync in this benchmark: the production default, so it measures the event path. */
+const operatorResyncIntervalMs = 60_000;
+/** How often the Secrets are read while a change propagates: the figures' resolution. */
+const secretPollIntervalMs = 10;
+const statusPollIntervalMs = 1000;
+const mebibyte = 1024 * 1024;
+
+/**
+ * Measures issue 3's figures on the two-cluster mesh (two real kube-apiservers, a hub repository
+ * with the Kubernetes store, per-zone PKI and provider, two operator replicas per zone as
+ * processes). Each run applies a fresh TrustContract in zone A and waits until zone A's operator
+ * approved it; then the clock runs from the moment `kubectl apply` in zone B returns until *both*
+ * zones' bundle Secrets hold the partner's root, and from the moment `kubectl delete` in zone A
+ * returns until both Secrets are gone. Runs go one after another. Then `trustContracts`
+ * TrustContracts are created in zone A and, once its leader has reconciled all of them, the
+ * leader's resident memory is read from /proc.
+ */
+export async function runKubePropagationBenchmark(options: KubePropagationOptions): Promise<BenchFigure[]> {
+  const directory = await mkdtemp(join(tmpdir(), 'accord-bench-kube-'));
+  let mesh: TwoClusterMesh | undefined;
+  try {
+    options.progress('kube-propagation: starting two API servers, the hub and four operator replicas');
+    mesh = await startTwoClusterMesh({
+      directory,
+      logger: silentLogger,
+      operatorResyncIntervalMs,
+      operatorLogLevel: 'warn',
+    });
+    const activations: number[] = [];
+    const revocations: number[] = [];
+    const started = performance.now();
+    for (let run = 0; run < options.runs && performance.now() - started < options.maxDurationMs; run += 1) {
+      const [activated, revoked] = await measureRun(mesh, `bench-${run}`, options.propagationTimeoutMs);
+      activations.push(activated);
+      revocations.push(revoked);
+      if ((run + 1) % 5 === 0) options.progress(`kube-propagation: ${run + 1} runs`);
+    }
+    options.progress(`kube-propagation: creating ${options.trustContracts} TrustContracts in zone-a`);
+    const memory = await measureOperatorMemory(mesh, options);
+    return [
+      ...latencyFigures('kube-propagation-activate', activations),
+      ...latencyFigures('kube-propagation-revoke', revocations),
+      ...memory,
+    ];
+  } finally {
+    await mesh?.close();
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+/** One contract's activation and revocation latencies, in milliseconds. */
+async function measureRun(mesh: TwoClusterMesh, id: string, timeoutMs: number): Promise<[number, number]> {
+  const [a, b] = mesh.zones;
+  await a.apply(mesh.manifest(id, a));
+  await pollUntil(
+    `zone-a approved ${id}`,
+    async () => (condition(await a.trustContract(id), 'Approved') === 'True' ? true : undefined),
+    timeoutMs,
+  );
+
+  await b.apply(mesh.manifest(id, b));
+  const appliedAtMs = performance.now();
+  await untilBoth(a, b, true, timeoutMs);
+  const activatedMs = performance.now() - appliedAtMs;
+
+  await a.deleteTrustContract(id);
+  const deletedAtMs = performance.now();
+  await untilBoth(a, b, false, timeoutMs);
+  const revokedMs = performance.now() - deletedAtMs;
+
+  // Not measured: zone B withdraws too, so every run starts with no TrustContract in either zone.
+  await b.deleteTrustContract(id);
+  await pollUntil(
+    `${id} is gone in both zones`,
+    async () =>
+      (await a.trustContract(id)) === undefined && (await b.trustContract(id)) === undefined
+        ? true
+        : undefined,
+    timeoutMs,
+  );
+  return [activatedMs, revokedMs];
+}
+
+/** Waits until each zone's bundle Secret for the other holds (`isTrusted`) or lacks the other's root. */
+async function untilBoth(a: MeshZone, b: MeshZone, isTrusted: boolean, timeoutMs: number): Promise<void> {
+  await pollUntil(
+    `both zones ${isTrusted ? 'trust' : 'no longer trust'} each other`,
+    async () => {
+      const [aTrustsB, bTrustsA] = await Promise.all([a.trustsPartner(b), b.trustsPartner(a)]);
+      return aTrustsB === isTrusted && bTrustsA === isTrusted ? true : undefined;
+    },
+    timeoutMs,
+    secretPollIntervalMs,
+  );
+}
+
+/**
+ * Creates `trustContracts` TrustContracts in zone A (zone-a with zone-b, applied in zone A only, so
+ * the operator proposes and approves each and none becomes active), waits until the leader has
+ * written a status for every one, and reads the leader's memory before and after.
+ */
+async function measureOperatorMemory(
+  mesh: TwoClusterMesh,
+  options: KubePropagationOptions,
+): Promise<BenchFigure[]> {
+  const [a] = mesh.zones;
+  const leader = await a.leader();
+  if (leader === undefined) throw new Error('zone-a has no operator leader');
+  const follower = a.operators.find((replica) => replica !== leader);
+  const before = await readProcessMemory(leader.process.pid);
+  let next = 0;
+  const created = await runBoundedLoad({
+    calls: options.trustContracts,
+    concurrency: options.createConcurrency,
+    maxDurationMs: options.maxDurationMs,
+    call: async () => {
+      next += 1;
+      await a.createTrustContract(mesh.manifest(`load-${String(next)}`, a));
+    },
+  });
+  const count = created.latenciesMs.length;
+  options.progress(`kube-propagation: ${count} TrustContracts created; waiting for the operator`);
+  const createdAtMs = performance.now();
+  await pollUntil(
+    `zone-a's operator reconciled ${count} TrustContracts`,
+    async () => {
+      const reconciled = (await a.trustContracts()).filter(isReconciledLoad).length;
+      return reconciled >= count ? true : undefined;
+    },
+    options.reconcileTimeoutMs,
+    statusPollIntervalMs,
+  );
+  const reconcileAllMs = performance.now() - createdAtMs;
+  if ((await a.leader()) !== leader) throw new Error('the zone-a leader changed during the memory run');
+  const after = await readProcessMemory(leader.process.pid);
+  const followerMemory = follower === undefined ? undefined : await readProcessMemory(follower.process.pid);
+  return [
+    { name: 'operator-memory', metric: 'trustcontracts', value: count, unit: '' },
+    { name: 'operator-memory', metric: 'reconcile-all', value: reconcileAllMs / 1000, unit: 's' },
+    ...memoryFigures('leader-before', before),
+    ...memoryFigures('leader', after),
+    ...(followerMemory === undefined ? [] : memoryFigures('follower', followerMemory)),
+  ];
+}
+
+function memoryFigures(who: string, memory: ProcessMemory): BenchFigure[] {
+  return [
+    { name: 'operator-memory', metric: `${who}-rss`, value: memory.rssBytes / mebibyte, unit: 'MiB' },
+    {
+      name: 'operator-memory',
+      metric: `${who}-peak-rss`,
+      value: memory.peakRssBytes / mebibyte,
+      unit: 'MiB',
+    },
+  ];
+}
+
+/** A load TrustContract whose current generation the operator has written a status for, with zone-a's approval. */
+function isReconciledLoad(resource: TrustContractResource): boolean {
+  return (
+    resource.metadata.name.startsWith('load-') &&
+    resource.status?.observedGeneration === resource.metadata.generation &&
+    condition(resource, 'Approved') === 'True'
+  );
+}
+
+function condition(resource: TrustContractResource | undefined, type: string): string | undefined {
+  return resource?.status?.conditions?.find((candidate) => candidate.type === type)?.status;
+}
