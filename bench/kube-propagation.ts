@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../lib/log/logger.js';
-import type { MeshZone, TrustContractResource } from '../test/e2e/mesh-zone.js';
+import { conditionsOf, type TrustContractResource } from '../test/e2e/mesh-zone.js';
 import { readProcessMemory, type ProcessMemory } from '../test/e2e/operator-replica.js';
 import { pollUntil } from '../test/e2e/poll-until.js';
-import { startTwoClusterMesh, type TwoClusterMesh } from '../test/e2e/two-cluster-mesh.js';
+import { startTwoClusterMesh, untilMutualTrust, type TwoClusterMesh } from '../test/e2e/two-cluster-mesh.js';
 import type { BenchFigure } from './bench-figure.js';
 import { runBoundedLoad } from './bounded-load.js';
 import { latencyFigures } from './latency-figures.js';
@@ -83,18 +83,19 @@ async function measureRun(mesh: TwoClusterMesh, id: string, timeoutMs: number): 
   await a.apply(mesh.manifest(id, a));
   await pollUntil(
     `zone-a approved ${id}`,
-    async () => (condition(await a.trustContract(id), 'Approved') === 'True' ? true : undefined),
+    async () =>
+      conditionsOf(await a.trustContract(id)).Approved === 'True ApprovedByThisZone' ? true : undefined,
     timeoutMs,
   );
 
   await b.apply(mesh.manifest(id, b));
   const appliedAtMs = performance.now();
-  await untilBoth(a, b, true, timeoutMs);
+  await untilMutualTrust(mesh, true, timeoutMs, secretPollIntervalMs);
   const activatedMs = performance.now() - appliedAtMs;
 
   await a.deleteTrustContract(id);
   const deletedAtMs = performance.now();
-  await untilBoth(a, b, false, timeoutMs);
+  await untilMutualTrust(mesh, false, timeoutMs, secretPollIntervalMs);
   const revokedMs = performance.now() - deletedAtMs;
 
   // Not measured: zone B withdraws too, so every run starts with no TrustContract in either zone.
@@ -108,19 +109,6 @@ async function measureRun(mesh: TwoClusterMesh, id: string, timeoutMs: number): 
     timeoutMs,
   );
   return [activatedMs, revokedMs];
-}
-
-/** Waits until each zone's bundle Secret for the other holds (`isTrusted`) or lacks the other's root. */
-async function untilBoth(a: MeshZone, b: MeshZone, isTrusted: boolean, timeoutMs: number): Promise<void> {
-  await pollUntil(
-    `both zones ${isTrusted ? 'trust' : 'no longer trust'} each other`,
-    async () => {
-      const [aTrustsB, bTrustsA] = await Promise.all([a.trustsPartner(b), b.trustsPartner(a)]);
-      return aTrustsB === isTrusted && bTrustsA === isTrusted ? true : undefined;
-    },
-    timeoutMs,
-    secretPollIntervalMs,
-  );
 }
 
 /**
@@ -189,10 +177,6 @@ function isReconciledLoad(resource: TrustContractResource): boolean {
   return (
     resource.metadata.name.startsWith('load-') &&
     resource.status?.observedGeneration === resource.metadata.generation &&
-    condition(resource, 'Approved') === 'True'
+    conditionsOf(resource).Approved === 'True ApprovedByThisZone'
   );
-}
-
-function condition(resource: TrustContractResource | undefined, type: string): string | undefined {
-  return resource?.status?.conditions?.find((candidate) => candidate.type === type)?.status;
 }

@@ -47,6 +47,16 @@ export interface TrustContractResource {
   };
 }
 
+/** `type → "<status> <reason>"` of every condition of `resource` (none when it is absent). */
+export function conditionsOf(resource: TrustContractResource | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (resource?.status?.conditions ?? []).map((condition) => [
+      condition.type,
+      `${condition.status} ${condition.reason}`,
+    ]),
+  );
+}
+
 /** The parts of a zone the harness started, from which `MeshZone` is built. */
 export interface MeshZoneParts {
   readonly name: string;

@@ -8,11 +8,11 @@ import { auditLogLabel } from '../../contract-repo/audit-entry-config-map.js';
 import { parseTrustContractSpec } from '../../operator/trust-contract-spec.js';
 import type { MeshZone } from './mesh-zone.js';
 import { accordNamespace } from './mesh-zone.js';
-import { pollUntil } from './poll-until.js';
 import {
   hubNamespace,
   pkiCaSecretName,
   startTwoClusterMesh,
+  untilMutualTrust,
   type TwoClusterMesh,
 } from './two-cluster-mesh.js';
 
@@ -46,15 +46,6 @@ async function proposeAndApprove(id: string, approvers: readonly MeshZone[]): Pr
   }
 }
 
-function bothTrustEachOther(isTrusted: boolean): Promise<true> {
-  return pollUntil(
-    `both zones ${isTrusted ? 'trust' : 'no longer trust'} each other`,
-    async () =>
-      ((await a.trustsPartner(b)) === isTrusted && (await b.trustsPartner(a)) === isTrusted) || undefined,
-    propagationTimeoutMs,
-  );
-}
-
 describe('the two-cluster mesh harness', () => {
   it("keeps each zone PKI's CA in a Secret of its own cluster and publishes its root in the partner's", async () => {
     for (const [zone, partner] of [
@@ -79,9 +70,9 @@ describe('the two-cluster mesh harness', () => {
 
   it("puts each zone's root into the other cluster's bundle Secret once both approve, and removes it on revocation", async () => {
     await proposeAndApprove('harness-ab', [a, b]);
-    await bothTrustEachOther(true);
+    await untilMutualTrust(mesh, true, propagationTimeoutMs);
     await b.repository.revoke('harness-ab', 'harness test');
-    await bothTrustEachOther(false);
+    await untilMutualTrust(mesh, false, propagationTimeoutMs);
   });
 
   it("keeps the repository's audit log in zone-a's cluster, one ConfigMap per entry", async () => {

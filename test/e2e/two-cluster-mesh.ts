@@ -226,6 +226,28 @@ export async function startTwoClusterMesh(options: TwoClusterMeshOptions): Promi
   }
 }
 
+/**
+ * Waits until each zone's bundle Secret for the other holds the other's root (`isTrusted`) or no
+ * longer exists; `intervalMs` is the resolution of a measurement that ends here.
+ */
+export async function untilMutualTrust(
+  mesh: TwoClusterMesh,
+  isTrusted: boolean,
+  timeoutMs: number,
+  intervalMs?: number,
+): Promise<void> {
+  const [a, b] = mesh.zones;
+  await pollUntil(
+    `each zone ${isTrusted ? 'trusts' : 'no longer trusts'} the other`,
+    async () => {
+      const [aTrustsB, bTrustsA] = await Promise.all([a.trustsPartner(b), b.trustsPartner(a)]);
+      return aTrustsB === isTrusted && bTrustsA === isTrusted ? true : undefined;
+    },
+    timeoutMs,
+    intervalMs,
+  );
+}
+
 /** Starts zone-a's and zone-b's API servers at once; if one fails, stops the other. */
 async function startClusters(
   closers: (() => Promise<void> | void)[],

@@ -2,9 +2,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../lib/log/logger.js';
-import type { MeshZone, TrustContractResource } from './mesh-zone.js';
+import { conditionsOf, type MeshZone, type TrustContractResource } from './mesh-zone.js';
 import { pollUntil } from './poll-until.js';
-import { startTwoClusterMesh, type TwoClusterMesh } from './two-cluster-mesh.js';
+import { startTwoClusterMesh, untilMutualTrust, type TwoClusterMesh } from './two-cluster-mesh.js';
 
 // Issue 3's end-to-end test: two API servers and a hub repository on loopback, each zone with its
 // PKI, provider and two operator replicas (child processes of dist/operator/main.js). Applying the
@@ -32,23 +32,18 @@ afterAll(async () => {
   await mesh.close();
 }, 60_000);
 
-/** `pollUntil` with the deadline, quoting the operators' last log lines when it expires. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+/** `wait`'s result, or its error followed by the operators' last log lines. */
+async function explained<T>(wait: Promise<T>): Promise<T> {
   try {
-    return await pollUntil(what, check, deadlineMs);
+    return await wait;
   } catch (error) {
     throw new Error(`${String(error)}\n${await mesh.operatorLogTails(15)}`);
   }
 }
 
-/** `type → "status reason"` of every condition, for one readable assertion. */
-function conditions(resource: TrustContractResource | undefined): Record<string, string> {
-  return Object.fromEntries(
-    (resource?.status?.conditions ?? []).map((condition) => [
-      condition.type,
-      `${condition.status} ${condition.reason}`,
-    ]),
-  );
+/** `pollUntil` with the deadline, quoting the operators' last log lines when it expires. */
+function waitFor<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+  return explained(pollUntil(what, check, deadlineMs));
 }
 
 /** Waits until `zone`'s TrustContract `id` has the condition `type` with `status` and `reason`. */
@@ -60,16 +55,13 @@ function untilCondition(
 ): Promise<TrustContractResource> {
   return waitFor(`${zone.name}: ${id} ${type} is ${expected}`, async () => {
     const resource = await zone.trustContract(id);
-    return conditions(resource)[type] === expected ? resource : undefined;
+    return conditionsOf(resource)[type] === expected ? resource : undefined;
   });
 }
 
-/** Waits until each zone's bundle Secret for the other holds (or no longer holds) the other's root. */
-function untilBothTrust(isTrusted: boolean): Promise<true> {
-  return waitFor(`each zone ${isTrusted ? 'trusts' : 'no longer trusts'} the other`, async () => {
-    const [aTrustsB, bTrustsA] = await Promise.all([a.trustsPartner(b), b.trustsPartner(a)]);
-    return (aTrustsB === isTrusted && bTrustsA === isTrusted) || undefined;
-  });
+/** `untilMutualTrust` within the deadline, quoting the operators' last log lines if it expires. */
+async function untilBothTrust(isTrusted: boolean): Promise<void> {
+  await explained(untilMutualTrust(mesh, isTrusted, deadlineMs));
 }
 
 /** Waits until `zone` has recorded Events (`"<type> <reason>"`) about `id` with every one of `expected`. */
@@ -94,7 +86,7 @@ describe('a TrustContract across two clusters', () => {
       await a.apply(mesh.manifest(contractId, a));
 
       const waiting = await untilCondition(a, contractId, 'Approved', 'True ApprovedByThisZone');
-      expect(conditions(waiting)).toEqual({
+      expect(conditionsOf(waiting)).toEqual({
         Proposed: 'True ContractProposed',
         Approved: 'True ApprovedByThisZone',
         Active: 'False WaitingForApprovals',
@@ -131,7 +123,7 @@ describe('a TrustContract across two clusters', () => {
       expect(await b.partnerBundlePem(a)).toContain(a.rootPem.trim());
       for (const zone of [a, b]) {
         const resource = await untilCondition(zone, contractId, 'Active', 'True ApprovedByAllParticipants');
-        expect(conditions(resource)).toEqual({
+        expect(conditionsOf(resource)).toEqual({
           Proposed: 'True ContractProposed',
           Approved: 'True ApprovedByThisZone',
           Active: 'True ApprovedByAllParticipants',
@@ -159,7 +151,7 @@ describe('a TrustContract across two clusters', () => {
         (await a.trustContract(contractId)) === undefined ? true : undefined,
       );
       const revoked = await untilCondition(b, contractId, 'Revoked', 'True RevokedByParticipant');
-      expect(conditions(revoked)).toMatchObject({
+      expect(conditionsOf(revoked)).toMatchObject({
         Active: 'False RevokedByParticipant',
         Revoked: 'True RevokedByParticipant',
       });
