@@ -44,11 +44,6 @@ const spec: CommandSpec = {
       valueName: 'FILE',
       description: "Kubeconfig (default: the pod's ServiceAccount).",
     },
-    'event-namespace': {
-      type: 'string',
-      valueName: 'NS',
-      description: 'Namespace of the Events about TrustContracts (default "default").',
-    },
     'root-namespace': {
       type: 'string',
       valueName: 'NS',
@@ -83,7 +78,6 @@ function overrides(values: FlagValues): Record<string, unknown> {
     pkiCaFile: stringFlag(values, 'pki-ca'),
     bootstrapTokenFile: stringFlag(values, 'bootstrap-token-file'),
     kubeconfig: stringFlag(values, 'kubeconfig'),
-    eventNamespace: stringFlag(values, 'event-namespace'),
     rootNamespace: stringFlag(values, 'root-namespace'),
     leaderElection: { namespace: stringFlag(values, 'leader-election-namespace') },
     resyncIntervalMs: integerFlag(values, 'resync-interval-ms'),

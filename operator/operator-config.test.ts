@@ -16,7 +16,6 @@ describe('operatorConfigSchema', () => {
     const config = parseConfig(operatorConfigSchema, required);
     expect(config).toMatchObject({
       repositoryServerId: '',
-      eventNamespace: 'default',
       resyncIntervalMs: 60_000,
       backoff: { initialDelayMs: 250, maxDelayMs: 30_000 },
       ops: { host: '127.0.0.1', port: 9093 },
@@ -70,7 +69,8 @@ describe('operatorConfigSchema', () => {
       { backoff: { initialDelayMs: 500, maxDelayMs: 100 } },
       'backoff',
     ],
-    ['an event namespace that is not a DNS-1123 label', { eventNamespace: 'Default' }, 'eventNamespace'],
+    // Events about cluster-scoped TrustContracts can only live in `default` (lib/kube).
+    ['an event namespace, which cannot be chosen', { eventNamespace: 'accord' }, 'eventNamespace'],
     ['a root namespace that is not a DNS-1123 label', { rootNamespace: 'a_b' }, 'rootNamespace'],
     ['leader election without a Lease namespace', { leaderElection: {} }, 'leaderElection.namespace'],
     [

@@ -105,11 +105,6 @@ export const operatorConfigSchema = z
     /** Kubeconfig file for out-of-cluster runs; in a pod the ServiceAccount is used. */
     kubeconfig: z.string().min(1).optional(),
     /**
-     * Where Events about TrustContracts go: they are cluster-scoped and Events are namespaced, so
-     * (like client-go's recorder) they are written to one namespace.
-     */
-    eventNamespace: namespaceName.default('default'),
-    /**
      * When set, roots are read only from Secrets/ConfigMaps in this namespace (matching namespaced
      * RBAC); a reference elsewhere is an InvalidSpec. Unset: any namespace the RBAC allows.
      */

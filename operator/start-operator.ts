@@ -88,7 +88,6 @@ export async function startOperator(
 
     const metrics = new OperatorMetrics(registry);
     const api = kubeTrustContractApi(config.kubeconfig, {
-      eventNamespace: config.eventNamespace,
       component: operatorComponent,
       instance: config.leaderElection.identity,
       clock,

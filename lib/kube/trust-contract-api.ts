@@ -21,6 +21,15 @@ export const trustContractResource = {
 } as const;
 
 /**
+ * The namespace of every Event about a TrustContract. TrustContracts are cluster-scoped and Events
+ * are namespaced; the API server's Event validation (ValidateEventCreate) accepts a core/v1 Event
+ * like ours (no eventTime) whose involvedObject has no namespace only in `default` (anywhere else:
+ * "involvedObject.namespace … does not match event.namespace"), so this is not configurable.
+ * client-go's recorder does the same, and it is where `kubectl describe trustcontract` looks.
+ */
+export const clusterScopedEventNamespace = 'default';
+
+/**
  * A TrustContract as the API server returns it: only the metadata the runtime needs is typed, spec
  * and status stay plain JSON for the operator's own parser (one parser per input).
  */
@@ -125,8 +134,6 @@ export interface KubeTrustContractApiOptions {
   readonly customObjects: TrustContractCustomObjects;
   readonly events: TrustContractEventsApi;
   readonly watcher: WatchStarter;
-  /** TrustContracts are cluster-scoped and Events namespaced: they all go here, as client-go does. */
-  readonly eventNamespace: string;
   /** `source.component` / `reportingComponent` of every Event. */
   readonly component: string;
   /** `reportingInstance` of every Event, e.g. the pod name. */
@@ -282,10 +289,10 @@ export class KubeTrustContractApi implements TrustContractApi {
   }
 
   async recordEvent(object: TrustContractResource, event: TrustContractEvent): Promise<void> {
-    const { eventNamespace, component, instance, clock } = this.#options;
+    const { component, instance, clock } = this.#options;
     const now = clock.now();
     const body: CoreV1Event = {
-      metadata: { generateName: `${object.metadata.name}.`, namespace: eventNamespace },
+      metadata: { generateName: `${object.metadata.name}.`, namespace: clusterScopedEventNamespace },
       involvedObject: {
         apiVersion: `${resourcePath.group}/${resourcePath.version}`,
         kind: trustContractResource.kind,
@@ -305,7 +312,7 @@ export class KubeTrustContractApi implements TrustContractApi {
       lastTimestamp: now,
       count: 1,
     };
-    await this.#options.events.createNamespacedEvent({ namespace: eventNamespace, body });
+    await this.#options.events.createNamespacedEvent({ namespace: clusterScopedEventNamespace, body });
   }
 
   async #patch(

@@ -10,6 +10,7 @@ import type { ApprovalSigner } from '../../lib/contract/approval-signature.js';
 import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
 import { isKubeStatus, KubeStatus } from '../../lib/kube/kube-errors.js';
 import { loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
+import { clusterScopedEventNamespace } from '../../lib/kube/trust-contract-api.js';
 import {
   bundleSecretName,
   bundleSecretKeys,
@@ -26,12 +27,6 @@ import type { TrustContractManifest } from './trust-contract-manifest.js';
 export const accordNamespace = 'accord';
 /** The mesh namespace: where each zone's provider writes the bundle Secrets. */
 export const meshNamespace = 'mesh';
-/**
- * Where the operator records Events. TrustContracts are cluster-scoped, and the API server accepts
- * a core/v1 Event about a cluster-scoped object only in `default` ("involvedObject.namespace does
- * not match event.namespace" anywhere else).
- */
-export const eventNamespace = 'default';
 /** The Lease the replicas of a zone's operator elect their leader with. */
 export const operatorLeaseName = 'accord-operator';
 
@@ -226,9 +221,9 @@ export class MeshZone {
     return this.operators.find((replica) => replica.identity === holder);
   }
 
-  /** The Events about TrustContract `id`, oldest first. */
+  /** The Events about TrustContract `id` (the operator records them in `default`), oldest first. */
   async events(id: string): Promise<CoreV1Event[]> {
-    const list = await this.core.listNamespacedEvent({ namespace: eventNamespace });
+    const list = await this.core.listNamespacedEvent({ namespace: clusterScopedEventNamespace });
     return list.items
       .filter((event) => event.involvedObject.kind === 'TrustContract' && event.involvedObject.name === id)
       .sort((left, right) => eventTime(left) - eventTime(right));

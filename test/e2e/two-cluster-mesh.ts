@@ -22,7 +22,7 @@ import {
   startZoneProvider,
 } from '../support/loopback-hub.js';
 import { keepSvidInFiles, startZonePki, type StartedZonePki } from '../support/loopback-zone-pki.js';
-import { accordNamespace, eventNamespace, MeshZone, meshNamespace, operatorLeaseName } from './mesh-zone.js';
+import { accordNamespace, MeshZone, meshNamespace, operatorLeaseName } from './mesh-zone.js';
 import { startOperatorReplica, writeOperatorConfig, type OperatorReplica } from './operator-replica.js';
 import {
   rootSecretLocation,
@@ -289,7 +289,6 @@ async function writeZoneOperatorConfig(
     pkiCaFile: zone.pki.rootsFile,
     bootstrapTokenFile: zone.pki.tokenFile(operatorPath),
     kubeconfig: zone.cluster.adminKubeconfig,
-    eventNamespace,
     rootNamespace: accordNamespace,
     leaderElection: {
       enabled: true,

@@ -209,9 +209,9 @@ describe('helm lint and the values schema', () => {
     ['operator replicas given as a word', ['--set', 'operator.replicas=two'], 'got string, want integer'],
     ['no operator replica', ['--set', 'operator.replicas=0'], 'minimum'],
     [
-      'an event namespace that is not a DNS label',
-      ['--set', 'operator.eventNamespace=Kube_System'],
-      'does not match pattern',
+      'the unknown value operator.eventNamespace (Events can only go to default)',
+      ['--set', 'operator.eventNamespace=accord'],
+      "additional properties 'eventNamespace' not allowed",
     ],
   ])('refuses %s with a schema error', async (_case, args, message) => {
     const result = await helm('template', 'accord', chartDirectory, ...args);
@@ -313,10 +313,10 @@ describe('the rendered manifests', () => {
     const configMap = findObject(objects, 'ConfigMap', 'accord-operator-config');
     const config = parseAllDocuments(configMap.data?.['config.yaml'] ?? '')[0]?.toJS() as {
       rootNamespace: string;
-      eventNamespace: string;
       leaderElection: { leaseName: string };
     };
-    expect(config).toMatchObject({ rootNamespace: releaseNamespace, eventNamespace: 'default' });
+    expect(config).toMatchObject({ rootNamespace: releaseNamespace });
+    expect(config).not.toHaveProperty('eventNamespace');
     expect(config.leaderElection).toEqual({
       enabled: true,
       namespace: releaseNamespace,
@@ -333,6 +333,26 @@ describe('the rendered manifests', () => {
       verbs: ['get', 'update'],
     });
   });
+
+  it.each([
+    ['examples/zone-a.yaml', 'accord', releaseNamespace],
+    ['examples/zone-b.yaml', 'accord', releaseNamespace],
+    ['default values', 'zone-default', 'default'],
+  ])(
+    'grants the operator Events only in default, where the API server accepts them (%s, release %s in %s)',
+    async (rendering, release, namespace) => {
+      const objects = objectsOf(await render(rendering, release, namespace));
+      const name = `${release}-operator-events`;
+      for (const kind of ['Role', 'RoleBinding']) {
+        expect(findObject(objects, kind, name).metadata.namespace).toBe('default');
+      }
+      expect(findObject(objects, 'Role', name).rules).toEqual([
+        { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+      ]);
+      // In `default` too, the events Role does not replace the operator's own Role.
+      expect(findObject(objects, 'Role', `${release}-operator`).metadata.namespace).toBe(namespace);
+    },
+  );
 
   it.each([
     ['default values', 2, [1]],
@@ -459,8 +479,6 @@ describe('least privilege on a real API server', () => {
   const operator = zoneServiceAccount('operator');
   const trustContracts = 'trustcontracts.accord.dev';
   const leases = 'leases.coordination.k8s.io';
-  /** zone-a.yaml's eventNamespace. */
-  const eventNamespace = 'default';
   const repo = `system:serviceaccount:${hubNamespace}:accord-hub-contract-repo`;
 
   /** Applies only the rendered ServiceAccounts, (Cluster)Roles and (Cluster)RoleBindings, for real. */
@@ -510,8 +528,8 @@ describe('least privilege on a real API server', () => {
     ['the operator', operator, ['update', `${leases}/accord-operator`, '-n', releaseNamespace]],
     ['the operator', operator, ['get', 'secrets/partner-root', '-n', releaseNamespace]],
     ['the operator', operator, ['get', 'configmaps/partner-root', '-n', releaseNamespace]],
-    ['the operator', operator, ['create', 'events', '-n', eventNamespace]],
-    ['the operator', operator, ['patch', 'events', '-n', eventNamespace]],
+    ['the operator', operator, ['create', 'events', '-n', 'default']],
+    ['the operator', operator, ['patch', 'events', '-n', 'default']],
   ])('lets %s (%s) do its job: %j', async (_who, user, args) => {
     expect(await canI(user, ...args)).toBe(true);
   });
@@ -560,9 +578,9 @@ describe('least privilege on a real API server', () => {
     ['the operator', operator, ['create', 'secrets', '-n', releaseNamespace]],
     ['the operator', operator, ['create', 'events', '-n', releaseNamespace]],
     ['the operator', operator, ['create', 'events', '-n', 'shop']],
-    ['the operator', operator, ['create', 'events.events.k8s.io', '-n', eventNamespace]],
-    ['the operator', operator, ['delete', 'events', '-n', eventNamespace]],
-    ['the operator', operator, ['list', 'events', '-n', eventNamespace]],
+    ['the operator', operator, ['create', 'events.events.k8s.io', '-n', 'default']],
+    ['the operator', operator, ['delete', 'events', '-n', 'default']],
+    ['the operator', operator, ['list', 'events', '-n', 'default']],
     ...nobody.flatMap((user) => [
       ['nobody', user, ['create', 'customresourcedefinitions.apiextensions.k8s.io']],
       ['nobody', user, ['create', 'clusterroles.rbac.authorization.k8s.io']],

@@ -40,7 +40,6 @@ beforeAll(async () => {
     customObjects,
     events: core,
     watcher: new Watch(kubeConfig),
-    eventNamespace: 'default',
     component: 'accord-operator',
     instance: 'test-0',
     clock: systemClock,
@@ -140,22 +139,41 @@ describe('KubeTrustContractApi', () => {
     await expect(refused).rejects.toMatchObject({ code: 422 });
   });
 
-  it('records an Event about the TrustContract in the event namespace', async () => {
+  it('records an Event about the TrustContract in default, where kubectl describe finds it', async () => {
     const object = await create('with-event');
     await api.recordEvent(object, { type: 'Warning', reason: 'InvalidSpec', message: 'x'.repeat(2000) });
+    // kubectl describe's lookup for a cluster-scoped object: its name and kind, in `default`.
     const events = await core.listNamespacedEvent({
       namespace: 'default',
-      fieldSelector: 'involvedObject.name=with-event',
+      fieldSelector: 'involvedObject.name=with-event,involvedObject.kind=TrustContract',
     });
     expect(events.items).toHaveLength(1);
     expect(events.items[0]).toMatchObject({
+      metadata: { namespace: 'default' },
       type: 'Warning',
       reason: 'InvalidSpec',
       involvedObject: { kind: 'TrustContract', name: 'with-event', uid: object.metadata.uid },
       source: { component: 'accord-operator' },
       reportingInstance: 'test-0',
     });
+    expect(events.items[0]?.involvedObject.namespace).toBeUndefined();
     expect(events.items[0]?.message).toHaveLength(1024);
+  });
+
+  it('cannot record an Event about a TrustContract in any namespace but default', async () => {
+    // Why the namespace is not configurable: the API server refuses the Event anywhere else.
+    await core.createNamespace({ body: { metadata: { name: 'accord' } } });
+    const refused = core.createNamespacedEvent({
+      namespace: 'accord',
+      body: {
+        metadata: { generateName: 'with-event.', namespace: 'accord' },
+        involvedObject: { apiVersion: 'accord.dev/v1alpha1', kind: 'TrustContract', name: 'with-event' },
+        type: 'Normal',
+        reason: 'ContractProposed',
+        message: 'proposed',
+      },
+    });
+    await expect(refused).rejects.toMatchObject({ code: 422 });
   });
 
   it('lists every page, and watches from the list until the server ends the watch', async () => {
