@@ -9,7 +9,8 @@ step() { printf '\n== %s\n' "$*"; }
 step "provisioning test tools"
 tools_bin="$(bash scripts/provision-test-tools.sh)"
 kube_bin="$(bash scripts/provision-kube-tools.sh)"
-export PATH="$tools_bin:$kube_bin:$PATH"
+envoy_bin="$(bash scripts/provision-envoy.sh)"
+export PATH="$tools_bin:$kube_bin:$envoy_bin:$PATH"
 
 step "generated code is up to date"
 bash scripts/verify-generated.sh

@@ -20,8 +20,8 @@ function findRepositoryRoot(start: string): string {
 }
 
 /**
- * Finds an external test tool (grpcurl, openssl, …) in the provisioned tools directory or on PATH.
- * Tests fail, rather than skip, when a tool is missing: `npm test` provisions them.
+ * Finds an external test tool (grpcurl, openssl, envoy, …) in the provisioned tools directory or on
+ * PATH. Tests fail, rather than skip, when a tool is missing: `npm test` provisions them.
  */
 export function testTool(name: string): string {
   const toolsBin =
@@ -37,5 +37,10 @@ export function testTool(name: string): string {
       // not in this directory
     }
   }
-  throw new Error(`${name} not found: run 'bash scripts/provision-test-tools.sh' (npm test does it for you)`);
+  throw new Error(`${name} not found: run 'bash ${provisioningScript(name)}' (npm test does it for you)`);
+}
+
+/** The script that provisions a tool, named in the error when the tool is missing. */
+function provisioningScript(name: string): string {
+  return name === 'envoy' ? 'scripts/provision-envoy.sh' : 'scripts/provision-test-tools.sh';
 }
