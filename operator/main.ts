@@ -54,6 +54,11 @@ const spec: CommandSpec = {
       valueName: 'NS',
       description: 'Namespace of the leader Lease.',
     },
+    'leader-identity': {
+      type: 'string',
+      valueName: 'NAME',
+      description: "This replica's Lease holder identity, e.g. the pod name (default: the host name).",
+    },
     'resync-interval-ms': {
       type: 'string',
       valueName: 'MS',
@@ -79,7 +84,10 @@ function overrides(values: FlagValues): Record<string, unknown> {
     bootstrapTokenFile: stringFlag(values, 'bootstrap-token-file'),
     kubeconfig: stringFlag(values, 'kubeconfig'),
     rootNamespace: stringFlag(values, 'root-namespace'),
-    leaderElection: { namespace: stringFlag(values, 'leader-election-namespace') },
+    leaderElection: {
+      namespace: stringFlag(values, 'leader-election-namespace'),
+      identity: stringFlag(values, 'leader-identity'),
+    },
     resyncIntervalMs: integerFlag(values, 'resync-interval-ms'),
     ops: { port: integerFlag(values, 'ops-port') },
     log: { level: stringFlag(values, 'log-level') },

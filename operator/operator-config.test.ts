@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { parseConfig } from '../lib/config/load-config.js';
 import { operatorConfigSchema } from './operator-config.js';
 
@@ -29,6 +30,7 @@ describe('operatorConfigSchema', () => {
         retryPeriodMs: 2000,
       },
     });
+    expect(config.leaderElection.identity).toBe(hostname());
     expect(config.leaderElection.identity).not.toBe('');
     expect(config.rootNamespace).toBeUndefined();
     expect(config.kubeconfig).toBeUndefined();

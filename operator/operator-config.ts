@@ -17,15 +17,6 @@ const dnsSubdomain = z
   );
 
 /**
- * The leader-election identity when the config names none: the pod name, which Kubernetes injects
- * as `HOSTNAME`, else the machine's host name (out-of-cluster runs). Two replicas must differ.
- */
-export function defaultLeaderIdentity(): string {
-  const fromEnvironment = process.env.HOSTNAME;
-  return fromEnvironment !== undefined && fromEnvironment !== '' ? fromEnvironment : hostname();
-}
-
-/**
  * The Lease that lets only one replica reconcile at a time (client-go's defaults: 15 s/10 s/2 s,
  * shortened here because a zone operator has little to hand over).
  */
@@ -37,11 +28,14 @@ const leaderElection = z
     namespace: namespaceName.optional(),
     /** Name of the Lease object. */
     leaseName: dnsSubdomain.default('accord-operator'),
-    /** This replica's holder identity; defaults to `HOSTNAME` (the pod name), else the host name. */
+    /**
+     * This replica's holder identity; two replicas must differ. Defaults to the host name, which
+     * in a pod is the pod name; the chart passes the pod name explicitly (`--leader-identity`).
+     */
     identity: z
       .string()
       .min(1)
-      .default(() => defaultLeaderIdentity()),
+      .default(() => hostname()),
     /** How long a Lease holds without renewal before another replica may take it. */
     leaseDurationMs: z.number().int().min(1000).default(10_000),
     /** The leader gives up leading when it could not renew for this long. */

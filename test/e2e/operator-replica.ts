@@ -16,7 +16,7 @@ export type OperatorConfigFields = z.input<typeof operatorConfigSchema>;
 
 /** One operator replica running as its own process, as a pod of the Deployment would. */
 export interface OperatorReplica {
-  /** The leader-election identity: the `HOSTNAME` the process was started with (a pod name). */
+  /** The leader-election identity: the `--leader-identity` the process was started with (a pod name). */
   readonly identity: string;
   readonly process: ManagedProcess;
   /** Everything the replica printed (JSON log lines). */
@@ -36,9 +36,9 @@ export async function writeOperatorConfig(path: string, fields: OperatorConfigFi
 }
 
 /**
- * Starts `node dist/operator/main.js --config <configFile>` with `HOSTNAME=<identity>`, the way
- * Kubernetes injects the pod name that the operator takes as its leader-election identity. Output
- * goes to `<directory>/<identity>.log`.
+ * Starts `node dist/operator/main.js --config <configFile> --leader-identity <identity>`, the way
+ * the chart's Deployment passes each pod's name as its leader-election identity. Output goes to
+ * `<directory>/<identity>.log`.
  */
 export function startOperatorReplica(
   configFile: string,
@@ -53,9 +53,8 @@ export function startOperatorReplica(
   const child = startManagedProcess(
     identity,
     process.execPath,
-    [operatorMainScript, '--config', configFile],
+    [operatorMainScript, '--config', configFile, '--leader-identity', identity],
     {
-      env: { ...process.env, HOSTNAME: identity },
       onOutput: (chunk) => log.write(chunk),
     },
   );

@@ -307,8 +307,15 @@ describe('the rendered manifests', () => {
         ],
       },
     });
+    // The pod name is the leader-election identity, passed as a flag (Kubernetes expands $(POD_NAME)).
     expect(podSpec.containers[0]?.env).toEqual([
-      { name: 'HOSTNAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ]);
+    expect(podSpec.containers[0]?.args).toEqual([
+      '--config',
+      '/etc/accord/config.yaml',
+      '--leader-identity',
+      '$(POD_NAME)',
     ]);
     const configMap = findObject(objects, 'ConfigMap', 'accord-operator-config');
     const config = parseAllDocuments(configMap.data?.['config.yaml'] ?? '')[0]?.toJS() as {
@@ -404,7 +411,9 @@ describe('the rendered manifests', () => {
         const [container] = podSpecOf(deployment).containers;
         if (container === undefined) throw new Error('no container');
         expect(container.command).toEqual([configSchemas[component]?.binary]);
-        expect(container.args).toEqual(['--config', '/etc/accord/config.yaml']);
+        expect(container.args.slice(0, 2)).toEqual(['--config', '/etc/accord/config.yaml']);
+        // Only the operator takes more: its leader identity, the pod name (checked above).
+        expect(container.args.length).toBe(component === 'operator' ? 4 : 2);
         expect(container.image).toMatch(/^ghcr\.io\/accord-mesh\/accord:0\.1\.0$/);
         expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'ops' });
         expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'ops' });
