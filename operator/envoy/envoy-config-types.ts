@@ -1,0 +1,201 @@
+// The subset of the Envoy v3 API that Accord's sidecar bootstrap uses, written by hand as plain
+// JSON shapes (proto3 JSON mapping: snake_case field names, durations as "1.5s" strings, `@type`
+// on every Any). Deliberately not generated from Envoy's protos: the bootstrap touches a few dozen
+// fields, and `envoy --mode validate` on every rendered variant (test/envoy) is the check that
+// these shapes still match the real API. Add fields here only when a builder needs them.
+
+/** `google.protobuf.Duration` in its JSON form, e.g. `"0.5s"`. */
+export type Duration = `${number}s`;
+
+/** `envoy.config.core.v3.DataSource`: where Envoy reads bytes from. */
+export type DataSource = { filename: string } | { inline_string: string };
+
+/** `envoy.config.core.v3.WatchedDirectory`: a move event in it makes Envoy re-read. */
+export interface WatchedDirectory {
+  path: string;
+}
+
+/** `envoy.config.core.v3.SocketAddress` (TCP only). */
+export interface SocketAddress {
+  socket_address: { address: string; port_value: number };
+}
+
+/** `envoy.config.core.v3.ConfigSource` for a resource read from a local file. */
+export interface PathConfigSource {
+  resource_api_version: 'V3';
+  path_config_source: { path: string; watched_directory: WatchedDirectory };
+}
+
+/** `envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig`. */
+export interface SdsSecretConfig {
+  name: string;
+  sds_config: PathConfigSource;
+}
+
+/** `envoy.type.matcher.v3.StringMatcher` (the variants Accord uses). */
+export type StringMatcher = { exact: string } | { prefix: string };
+
+/** `envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher`. */
+export interface SubjectAltNameMatcher {
+  san_type: 'URI';
+  matcher: StringMatcher;
+}
+
+/** `envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig` inside its Any. */
+export interface SpiffeCertValidatorConfig {
+  '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig';
+  trust_domains: { name: string; trust_bundle: DataSource }[];
+}
+
+/** `envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext`. */
+export interface CertificateValidationContext {
+  match_typed_subject_alt_names?: SubjectAltNameMatcher[];
+  custom_validator_config?: {
+    name: 'envoy.tls.cert_validator.spiffe';
+    typed_config: SpiffeCertValidatorConfig;
+  };
+}
+
+/** `envoy.extensions.transport_sockets.tls.v3.TlsCertificate`. */
+export interface TlsCertificate {
+  certificate_chain: DataSource;
+  private_key: DataSource;
+  watched_directory?: WatchedDirectory;
+}
+
+/** `envoy.extensions.transport_sockets.tls.v3.Secret`: one SDS resource. */
+export type Secret = {
+  '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
+  name: string;
+} & ({ tls_certificate: TlsCertificate } | { validation_context: CertificateValidationContext });
+
+/** The content of a file read through `path_config_source`: a discovery response. */
+export interface SecretFile {
+  resources: [Secret];
+}
+
+/** `envoy.extensions.transport_sockets.tls.v3.CommonTlsContext` (SDS variants only). */
+export interface CommonTlsContext {
+  tls_params: { tls_minimum_protocol_version: 'TLSv1_2' | 'TLSv1_3' };
+  tls_certificate_sds_secret_configs: [SdsSecretConfig];
+  validation_context_sds_secret_config?: SdsSecretConfig;
+  combined_validation_context?: {
+    default_validation_context: CertificateValidationContext;
+    validation_context_sds_secret_config: SdsSecretConfig;
+  };
+}
+
+/** `envoy.config.core.v3.TransportSocket` for TLS. */
+export type TlsTransportSocket =
+  | {
+      name: 'envoy.transport_sockets.tls';
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+        require_client_certificate: true;
+        common_tls_context: CommonTlsContext;
+      };
+    }
+  | {
+      name: 'envoy.transport_sockets.tls';
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+        sni?: string;
+        common_tls_context: CommonTlsContext;
+      };
+    };
+
+/** `envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute` inside its Any. */
+export type ExtAuthzPerRoute = {
+  '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute';
+} & ({ check_settings: { context_extensions: Record<string, string> } } | { disabled: true });
+
+/** `envoy.config.route.v3.Route`. */
+export interface Route {
+  match: { prefix: string };
+  route?: { cluster: string; timeout: Duration };
+  direct_response?: { status: number; body?: { inline_string: string } };
+}
+
+/** `envoy.config.route.v3.VirtualHost`. */
+export interface VirtualHost {
+  name: string;
+  domains: string[];
+  routes: Route[];
+  typed_per_filter_config?: { 'envoy.filters.http.ext_authz': ExtAuthzPerRoute };
+}
+
+/** `envoy.extensions.filters.http.ext_authz.v3.ExtAuthz` inside its Any (gRPC variant). */
+export interface ExtAuthz {
+  '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz';
+  transport_api_version: 'V3';
+  grpc_service: { envoy_grpc: { cluster_name: string }; timeout: Duration };
+  failure_mode_allow: boolean;
+  with_request_body: { max_request_bytes: number; allow_partial_message: boolean };
+  include_peer_certificate: boolean;
+  status_on_error: { code: number };
+}
+
+/** `envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter`. */
+export type HttpFilter =
+  | { name: 'envoy.filters.http.ext_authz'; typed_config: ExtAuthz }
+  | {
+      name: 'envoy.filters.http.router';
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' };
+    };
+
+/** `envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager` inside its Any. */
+export interface HttpConnectionManager {
+  '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+  stat_prefix: string;
+  codec_type: 'AUTO';
+  forward_client_cert_details?: 'SANITIZE_SET';
+  set_current_client_cert_details?: { uri: boolean };
+  route_config: {
+    name: string;
+    ignore_port_in_host_matching?: boolean;
+    virtual_hosts: VirtualHost[];
+  };
+  http_filters: HttpFilter[];
+}
+
+/** `envoy.config.listener.v3.Listener` with one HTTP filter chain. */
+export interface Listener {
+  name: string;
+  address: SocketAddress;
+  filter_chains: [
+    {
+      filters: [
+        { name: 'envoy.filters.network.http_connection_manager'; typed_config: HttpConnectionManager },
+      ];
+      transport_socket?: TlsTransportSocket;
+    },
+  ];
+}
+
+/** `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` asking for HTTP/2 (gRPC clusters). */
+export interface Http2ProtocolOptions {
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+    '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+    explicit_http_config: { http2_protocol_options: Record<string, never> };
+  };
+}
+
+/** `envoy.config.cluster.v3.Cluster` with static or DNS-resolved endpoints. */
+export interface Cluster {
+  name: string;
+  type: 'STATIC' | 'STRICT_DNS';
+  connect_timeout: Duration;
+  load_assignment: {
+    cluster_name: string;
+    endpoints: [{ lb_endpoints: { endpoint: { address: SocketAddress } }[] }];
+  };
+  typed_extension_protocol_options?: Http2ProtocolOptions;
+  transport_socket?: TlsTransportSocket;
+}
+
+/** `envoy.config.bootstrap.v3.Bootstrap`: the sidecar's whole static configuration. */
+export interface Bootstrap {
+  node: { id: string; cluster: string };
+  admin: { address: SocketAddress };
+  static_resources: { listeners: Listener[]; clusters: Cluster[] };
+}
