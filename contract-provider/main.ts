@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
 import { runDaemon } from '../lib/cli/entrypoint.js';
+import { zoneClientFlags, zoneClientOverrides } from '../lib/cli/zone-client-flags.js';
 import { loadConfig } from '../lib/config/load-config.js';
 import { createLogger } from '../lib/log/logger.js';
 import { systemClock } from '../lib/time/clock.js';
@@ -19,24 +20,7 @@ const spec: CommandSpec = {
       valueName: 'FILE',
       description: 'Config file (YAML/JSON, kind ContractProviderConfig).',
     },
-    repository: { type: 'string', valueName: 'HOST:PORT', description: 'Contract repository address.' },
-    'repository-ca': {
-      type: 'string',
-      valueName: 'FILE',
-      description: "Roots of the repository's server certificate.",
-    },
-    'repository-server-id': {
-      type: 'string',
-      valueName: 'ID',
-      description: 'SPIFFE ID the repository must present.',
-    },
-    pki: { type: 'string', valueName: 'HOST:PORT', description: "This zone's PKI address." },
-    'pki-ca': { type: 'string', valueName: 'FILE', description: "This zone's root (PEM), to reach the PKI." },
-    'bootstrap-token-file': {
-      type: 'string',
-      valueName: 'FILE',
-      description: 'Bootstrap token for the first SVID.',
-    },
+    ...zoneClientFlags,
     'output-dir': {
       type: 'string',
       valueName: 'DIR',
@@ -69,12 +53,7 @@ const spec: CommandSpec = {
 
 function overrides(values: FlagValues): Record<string, unknown> {
   return {
-    repositoryAddress: stringFlag(values, 'repository'),
-    repositoryCaFile: stringFlag(values, 'repository-ca'),
-    repositoryServerId: stringFlag(values, 'repository-server-id'),
-    pkiAddress: stringFlag(values, 'pki'),
-    pkiCaFile: stringFlag(values, 'pki-ca'),
-    bootstrapTokenFile: stringFlag(values, 'bootstrap-token-file'),
+    ...zoneClientOverrides(values),
     outputDirectory: stringFlag(values, 'output-dir'),
     kubernetesSecrets: {
       namespaces: values['secret-namespace'],

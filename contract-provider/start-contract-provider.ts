@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 import { InvalidConfigError } from '../lib/config/load-config.js';
-import { createGrpcClient, type ClientTls } from '../lib/grpc/grpc-client.js';
+import { createGrpcClient } from '../lib/grpc/grpc-client.js';
 import { startOpsServer } from '../lib/http/ops-server.js';
-import { SvidSource } from '../lib/identity/svid-source.js';
+import { startZoneIdentity } from '../lib/identity/zone-identity.js';
 import { coreApiClient } from '../lib/kube/kube-client.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { Clock } from '../lib/time/clock.js';
@@ -36,26 +35,7 @@ export async function startContractProvider(
   dependencies: { logger: Logger; registry: Registry; clock: Clock },
 ): Promise<RunningProvider> {
   const { logger, registry, clock } = dependencies;
-  const pkiRootsPem = [await readFile(config.pkiCaFile, 'utf8')];
-  const repositoryCaPem = await readFile(config.repositoryCaFile, 'utf8');
-  const bootstrapToken = (await readFile(config.bootstrapTokenFile, 'utf8')).trim();
-  const svids = new SvidSource({
-    pkiAddress: config.pkiAddress,
-    pkiRootsPem,
-    bootstrapToken,
-    clock,
-    logger: logger.child({ subsystem: 'svid' }),
-  });
-  await svids.start();
-  const repositoryTls = (): ClientTls => {
-    const svid = svids.current();
-    return {
-      caPems: [repositoryCaPem],
-      certificatePem: svid.certificatePem,
-      privateKeyPem: svid.privateKeyPem,
-      ...(config.repositoryServerId === '' ? {} : { expectedServerId: config.repositoryServerId }),
-    };
-  };
+  const { svids, repositoryTls } = await startZoneIdentity(config, { clock, logger });
   const repository = createGrpcClient(ContractService, config.repositoryAddress, repositoryTls);
   const pki = createGrpcClient(PkiService, config.pkiAddress, () => ({ caPems: svids.current().rootsPem }));
   const provider = new ContractProvider({

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
 import { runDaemon } from '../lib/cli/entrypoint.js';
+import { zoneClientFlags, zoneClientOverrides } from '../lib/cli/zone-client-flags.js';
 import { loadConfig } from '../lib/config/load-config.js';
 import { createLogger } from '../lib/log/logger.js';
 import { systemClock } from '../lib/time/clock.js';
@@ -21,24 +22,7 @@ const spec: CommandSpec = {
     },
     'trust-domain': { type: 'string', valueName: 'DOMAIN', description: "This zone's trust domain." },
     'zone-name': { type: 'string', valueName: 'NAME', description: "This zone's participant name." },
-    repository: { type: 'string', valueName: 'HOST:PORT', description: 'Contract repository address.' },
-    'repository-ca': {
-      type: 'string',
-      valueName: 'FILE',
-      description: "Roots of the repository's server certificate.",
-    },
-    'repository-server-id': {
-      type: 'string',
-      valueName: 'ID',
-      description: 'SPIFFE ID the repository must present.',
-    },
-    pki: { type: 'string', valueName: 'HOST:PORT', description: "This zone's PKI address." },
-    'pki-ca': { type: 'string', valueName: 'FILE', description: "This zone's root (PEM), to reach the PKI." },
-    'bootstrap-token-file': {
-      type: 'string',
-      valueName: 'FILE',
-      description: 'Bootstrap token for the first SVID.',
-    },
+    ...zoneClientFlags,
     kubeconfig: {
       type: 'string',
       valueName: 'FILE',
@@ -76,12 +60,7 @@ const spec: CommandSpec = {
 function overrides(values: FlagValues): Record<string, unknown> {
   return {
     zone: { trustDomain: stringFlag(values, 'trust-domain'), name: stringFlag(values, 'zone-name') },
-    repositoryAddress: stringFlag(values, 'repository'),
-    repositoryCaFile: stringFlag(values, 'repository-ca'),
-    repositoryServerId: stringFlag(values, 'repository-server-id'),
-    pkiAddress: stringFlag(values, 'pki'),
-    pkiCaFile: stringFlag(values, 'pki-ca'),
-    bootstrapTokenFile: stringFlag(values, 'bootstrap-token-file'),
+    ...zoneClientOverrides(values),
     kubeconfig: stringFlag(values, 'kubeconfig'),
     rootNamespace: stringFlag(values, 'root-namespace'),
     leaderElection: {

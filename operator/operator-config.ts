@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-
-const address = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8443');
-
-const namespaceName = z
-  .string()
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name (DNS-1123 label)');
+import {
+  backoffSchema,
+  logSchema,
+  namespaceName,
+  opsSchema,
+  zoneClientFields,
+} from '../lib/config/config-fields.js';
 
 const dnsSubdomain = z
   .string()
@@ -84,18 +84,8 @@ export const operatorConfigSchema = z
         trustDomain: z.string().min(1),
       })
       .strict(),
-    /** The contract repository, host:port. */
-    repositoryAddress: address,
-    /** PEM roots the repository's server certificate chains to. */
-    repositoryCaFile: z.string().min(1),
-    /** SPIFFE ID (or just `spiffe://<trust domain>`) the repository must present; unchecked when empty. */
-    repositoryServerId: z.string().default(''),
-    /** This zone's PKI, host:port: the source of the operator's SVID, which signs approvals. */
-    pkiAddress: address,
-    /** PEM roots the PKI's server certificate chains to (this zone's root, distributed out of band). */
-    pkiCaFile: z.string().min(1),
-    /** File holding the bootstrap token the PKI maps to the operator's SPIFFE ID. */
-    bootstrapTokenFile: z.string().min(1),
+    /** The repository, and the zone PKI whose SVID authenticates the operator and signs approvals. */
+    ...zoneClientFields,
     /** Kubeconfig file for out-of-cluster runs; in a pod the ServiceAccount is used. */
     kubeconfig: z.string().min(1).optional(),
     /**
@@ -107,33 +97,9 @@ export const operatorConfigSchema = z
     /** How often every TrustContract is reconciled again, repairing drift a lost event left behind. */
     resyncIntervalMs: z.number().int().min(1000).default(60_000),
     /** Retry delays after a failed reconcile (and while the repository is unreachable). */
-    backoff: z
-      .object({
-        /** First retry delay. */
-        initialDelayMs: z.number().int().min(1).default(250),
-        /** Upper bound of the retry delay. */
-        maxDelayMs: z.number().int().min(1).default(30_000),
-      })
-      .strict()
-      .prefault({})
-      .refine((backoff) => backoff.maxDelayMs >= backoff.initialDelayMs, {
-        message: 'maxDelayMs must be at least initialDelayMs',
-      }),
-    ops: z
-      .object({
-        host: z.string().default('127.0.0.1'),
-        /** /healthz, /readyz and /metrics; 0 picks a free port. */
-        port: z.number().int().min(0).max(65535).default(9093),
-      })
-      .strict()
-      .prefault({}),
-    log: z
-      .object({
-        level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-        format: z.enum(['json', 'text']).default('json'),
-      })
-      .strict()
-      .prefault({}),
+    backoff: backoffSchema,
+    ops: opsSchema(9093),
+    log: logSchema,
   })
   .strict();
 

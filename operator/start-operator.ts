@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-client.js';
-import { createGrpcClient, type ClientTls } from '../lib/grpc/grpc-client.js';
+import { createGrpcClient } from '../lib/grpc/grpc-client.js';
 import { startOpsServer } from '../lib/http/ops-server.js';
-import { SvidSource } from '../lib/identity/svid-source.js';
+import { startZoneIdentity } from '../lib/identity/zone-identity.js';
 import { coordinationApiClient, coreApiClient } from '../lib/kube/kube-client.js';
 import { LeaseLeaderElector } from '../lib/kube/lease-leader-election.js';
 import { kubeTrustContractApi } from '../lib/kube/trust-contract-api.js';
@@ -57,30 +56,10 @@ export async function startOperator(
     for (const closer of closers.splice(0).reverse()) await closer();
   };
   try {
-    const pkiRootsPem = [await readFile(config.pkiCaFile, 'utf8')];
-    const repositoryCaPem = await readFile(config.repositoryCaFile, 'utf8');
-    const bootstrapToken = (await readFile(config.bootstrapTokenFile, 'utf8')).trim();
-    const svids = new SvidSource({
-      pkiAddress: config.pkiAddress,
-      pkiRootsPem,
-      bootstrapToken,
-      clock,
-      timers,
-      logger: logger.child({ subsystem: 'svid' }),
-    });
-    await svids.start();
+    const { svids, repositoryTls } = await startZoneIdentity(config, { clock, timers, logger });
     closers.push(() => svids.stop());
     const approvals = await svidApprovalSigner(svids, logger);
     closers.push(approvals.stop);
-    const repositoryTls = (): ClientTls => {
-      const svid = svids.current();
-      return {
-        caPems: [repositoryCaPem],
-        certificatePem: svid.certificatePem,
-        privateKeyPem: svid.privateKeyPem,
-        ...(config.repositoryServerId === '' ? {} : { expectedServerId: config.repositoryServerId }),
-      };
-    };
     const repository = contractRepositoryOverGrpc(
       createGrpcClient(ContractService, config.repositoryAddress, repositoryTls),
     );

@@ -1,0 +1,46 @@
+import { readFile } from 'node:fs/promises';
+import type { ZoneClientConfig } from '../config/config-fields.js';
+import type { ClientTls } from '../grpc/grpc-client.js';
+import type { Logger } from '../log/logger.js';
+import type { Clock } from '../time/clock.js';
+import type { Timers } from '../time/timers.js';
+import { SvidSource } from './svid-source.js';
+
+/** A zone component's identity: its SVID, kept current, and the TLS it presents to the repository. */
+export interface ZoneIdentity {
+  readonly svids: SvidSource;
+  /** Client TLS for the repository with the current SVID, read per connection so renewals apply. */
+  readonly repositoryTls: () => ClientTls;
+}
+
+/**
+ * Gets a zone component's first SVID from its zone PKI (bootstrap token; renewed at 2/3 of its
+ * life from then on) and prepares its repository TLS. The caller stops `svids` when it closes.
+ */
+export async function startZoneIdentity(
+  config: ZoneClientConfig,
+  dependencies: { clock: Clock; timers?: Timers; logger: Logger },
+): Promise<ZoneIdentity> {
+  const pkiRootsPem = [await readFile(config.pkiCaFile, 'utf8')];
+  const repositoryCaPem = await readFile(config.repositoryCaFile, 'utf8');
+  const bootstrapToken = (await readFile(config.bootstrapTokenFile, 'utf8')).trim();
+  const svids = new SvidSource({
+    pkiAddress: config.pkiAddress,
+    pkiRootsPem,
+    bootstrapToken,
+    clock: dependencies.clock,
+    ...(dependencies.timers === undefined ? {} : { timers: dependencies.timers }),
+    logger: dependencies.logger.child({ subsystem: 'svid' }),
+  });
+  await svids.start();
+  const repositoryTls = (): ClientTls => {
+    const svid = svids.current();
+    return {
+      caPems: [repositoryCaPem],
+      certificatePem: svid.certificatePem,
+      privateKeyPem: svid.privateKeyPem,
+      ...(config.repositoryServerId === '' ? {} : { expectedServerId: config.repositoryServerId }),
+    };
+  };
+  return { svids, repositoryTls };
+}
