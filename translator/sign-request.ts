@@ -1,0 +1,89 @@
+import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { serializeDictionary, type BareItem } from 'structured-headers';
+import type { Clock } from '../lib/time/clock.js';
+import { contentDigest } from './content-digest.js';
+import { hasBody, type HttpRequestMessage } from './http-message.js';
+import { httpSignatureAlgorithmForKey, signSignatureBase } from './http-signature-algorithm.js';
+import { buildSignatureBase, serializeSignatureParams } from './signature-base.js';
+import {
+  requiredComponents,
+  wimseSignatureLabel,
+  wimseTag,
+  workloadIdentityTokenHeader,
+} from './wimse-profile.js';
+
+/** The workload's credentials and the signing policy of the outbound translator. */
+export interface RequestSigner {
+  /** The workload's current WIT (compact JWS), whose `cnf.jwk` is `privateKey`'s public half. */
+  wit: string;
+  privateKey: KeyObject;
+  clock: Clock;
+  /** `expires - created`: short (the profile says minutes); the verifier caps what it accepts. */
+  signatureLifetimeSeconds: number;
+  /** Source of nonces; 128 random bits by default. Injected only by tests. */
+  randomNonce?: () => string;
+}
+
+/** Per-request inputs. */
+export interface SignRequestOptions {
+  /** `wimse-aud`: the audience the receiving translator expects (e.g. its service's URI). */
+  audience: string;
+  /** Extra headers to cover when present, such as Accord's user-identity header. */
+  identityHeaders?: readonly string[];
+}
+
+/** The headers to set on the outgoing request (lower-case names). */
+export interface SignedRequestHeaders {
+  'workload-identity-token': string;
+  'signature-input': string;
+  signature: string;
+  'content-digest'?: string;
+}
+
+/**
+ * Signs `request` in the WIMSE profile: attaches the WIT, a `Content-Digest` (sha-256) when there
+ * is a body, and an RFC 9421 signature labelled `wimse` over `@method`, `@request-target`, the
+ * WIT header, every profile header present and the given identity headers, with `created`,
+ * `expires`, a fresh `nonce`, `tag` and `wimse-aud` (no `keyid`, no `alg`: the receiver takes
+ * both from the WIT). Pure apart from the nonce.
+ */
+export function signRequest(
+  request: HttpRequestMessage,
+  signer: RequestSigner,
+  options: SignRequestOptions,
+): SignedRequestHeaders {
+  const algorithm = httpSignatureAlgorithmForKey(createPublicKey(signer.privateKey));
+  if (algorithm === undefined) throw new Error('the workload key is not an ES256, ES384 or EdDSA key');
+  const digest = hasBody(request) ? contentDigest(request.body ?? new Uint8Array()) : undefined;
+  const headers: Record<string, string> = { ...request.headers, [workloadIdentityTokenHeader]: signer.wit };
+  if (digest !== undefined) headers['content-digest'] = digest;
+  const signed: HttpRequestMessage = { ...request, headers };
+
+  const createdSeconds = Math.floor(signer.clock.now().getTime() / 1000);
+  const nonce = (signer.randomNonce ?? defaultNonce)();
+  const components = requiredComponents(signed, options.identityHeaders ?? []);
+  const signatureParams = serializeSignatureParams(
+    components,
+    new Map<string, string | number>([
+      ['created', createdSeconds],
+      ['expires', createdSeconds + signer.signatureLifetimeSeconds],
+      ['nonce', nonce],
+      ['tag', wimseTag],
+      ['wimse-aud', options.audience],
+    ]),
+  );
+  const base = buildSignatureBase(signed, components, signatureParams);
+  const signature = signSignatureBase(algorithm, signer.privateKey, base);
+  return {
+    [workloadIdentityTokenHeader]: signer.wit,
+    'signature-input': `${wimseSignatureLabel}=${signatureParams}`,
+    signature: serializeDictionary(
+      new Map([[wimseSignatureLabel, [signature, new Map<string, BareItem>()]]]),
+    ),
+    ...(digest === undefined ? {} : { 'content-digest': digest }),
+  };
+}
+
+function defaultNonce(): string {
+  return randomBytes(16).toString('base64url');
+}

@@ -1,0 +1,198 @@
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  importJWK,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+} from 'jose';
+import { parseSpiffeId, type SpiffeId } from '../lib/spiffe/spiffe-id.js';
+import type { Clock } from '../lib/time/clock.js';
+import { httpSignatureAlgorithmForKey, type HttpSignatureAlgorithm } from './http-signature-algorithm.js';
+import { reject, TranslatorRejection } from './translator-rejection.js';
+
+/**
+ * The `wit-svid` keys of ONE trust domain, or `undefined` when the local zone trusts no bundle
+ * for it. The translator answers from the zone's own bundle and from each partner's bundle
+ * installed by the provider, per trust domain: never a merged pool, so a partner's key can never
+ * vouch for a workload of another zone.
+ */
+export type WitKeysByTrustDomain = (trustDomain: string) => JSONWebKeySet | undefined;
+
+/** What `verifyWit` needs besides the token. */
+export interface WitVerification {
+  witKeys: WitKeysByTrustDomain;
+  clock: Clock;
+  /** Tolerated clock difference for `exp`, `nbf` and `iat`; a few seconds. */
+  clockSkewSeconds: number;
+}
+
+/** A verified WIT: who the workload is and the key it must prove possession of. */
+export interface VerifiedWit {
+  workload: SpiffeId;
+  issuer: string;
+  issuedAt: Date;
+  expiresAt: Date;
+  /** The `cnf.jwk` public key: the HTTP message signature must verify with it. */
+  confirmationKey: KeyObject;
+  confirmationAlgorithm: HttpSignatureAlgorithm;
+}
+
+/**
+ * The JWS algorithms a WIT may be signed with: asymmetric only. `none`, every HMAC (`HS*`, which
+ * would let an attacker "sign" with the public key as the secret) and RSA are refused before any
+ * key is looked at.
+ */
+export const allowedWitAlgorithms: readonly string[] = ['ES256', 'ES384', 'EdDSA'];
+
+/** The key type and curve each allowed algorithm requires, so a key is never used with a foreign one. */
+const keyShapeByAlgorithm: Readonly<Record<string, { kty: string; crv: string }>> = {
+  ES256: { kty: 'EC', crv: 'P-256' },
+  ES384: { kty: 'EC', crv: 'P-384' },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
+};
+
+const witType = 'wit+jwt';
+
+/**
+ * Verifies a Workload Identity Token (draft-ietf-wimse-workload-creds) as the receiving
+ * translator must: the signing key comes ONLY from the bundle of the trust domain named by the
+ * token's own `sub` (`kid` chooses within that bundle; `jwk`, `jku`, `x5u` and `x5c` in the
+ * header are never used), the algorithm is on the asymmetric allow-list and matches the key, the
+ * type is `wit+jwt`, `exp`/`nbf`/`iat` hold within the skew, and `cnf.jwk` carries a usable
+ * public key. Every refusal is a `TranslatorRejection` with a stable reason.
+ */
+export async function verifyWit(token: string, verification: WitVerification): Promise<VerifiedWit> {
+  const header = readHeader(token);
+  const algorithm = header.alg ?? '';
+  if (!allowedWitAlgorithms.includes(algorithm))
+    reject('wit_alg_not_allowed', `WIT algorithm ${algorithm || '(none)'} is not allowed`);
+  const type = (header.typ ?? '').toLowerCase().replace(/^application\//, '');
+  if (type !== witType) reject('wit_bad_type', `WIT type ${header.typ ?? '(none)'} is not ${witType}`);
+
+  const workload = readSubject(token);
+  const bundle = verification.witKeys(workload.trustDomain);
+  if (bundle === undefined)
+    reject('wit_untrusted_domain', `no bundle is trusted for trust domain ${workload.trustDomain}`);
+  const signingJwk = selectKey(bundle, header.kid, algorithm, workload.trustDomain);
+  const signingKey = await importJWK(signingJwk, algorithm).catch((error: unknown) =>
+    reject('wit_unknown_key', `the bundle key for ${workload.trustDomain} cannot be used`, error),
+  );
+
+  const now = verification.clock.now();
+  const payload = await jwtVerify(token, signingKey, {
+    algorithms: [algorithm],
+    typ: witType,
+    subject: workload.uri,
+    currentDate: now,
+    clockTolerance: verification.clockSkewSeconds,
+    requiredClaims: ['iss', 'sub', 'iat', 'exp', 'cnf'],
+  }).then(
+    (result) => result.payload,
+    (error: unknown) => reject(reasonOfJoseError(error), 'WIT verification failed', error),
+  );
+  const issuedAtSeconds = payload.iat ?? 0;
+  if (issuedAtSeconds > now.getTime() / 1000 + verification.clockSkewSeconds)
+    reject('wit_not_yet_valid', 'WIT is issued in the future');
+  const { key, algorithm: confirmationAlgorithm } = confirmationKeyOf(payload);
+  return {
+    workload,
+    issuer: payload.iss ?? '',
+    issuedAt: new Date(issuedAtSeconds * 1000),
+    expiresAt: new Date((payload.exp ?? 0) * 1000),
+    confirmationKey: key,
+    confirmationAlgorithm,
+  };
+}
+
+function readHeader(token: string): ProtectedHeaderParameters {
+  try {
+    return decodeProtectedHeader(token);
+  } catch (error) {
+    return reject('wit_malformed', 'WIT is not a compact JWS', error);
+  }
+}
+
+/** The unverified `sub`, read only to choose which single bundle may verify the token. */
+function readSubject(token: string): SpiffeId {
+  let payload: JWTPayload;
+  try {
+    payload = decodeJwt(token);
+  } catch (error) {
+    return reject('wit_malformed', 'WIT payload is not a JWT claims set', error);
+  }
+  if (typeof payload.sub !== 'string') return reject('wit_bad_subject', 'WIT has no sub');
+  try {
+    return parseSpiffeId(payload.sub);
+  } catch (error) {
+    return reject('wit_bad_subject', 'WIT sub is not a SPIFFE ID', error);
+  }
+}
+
+/**
+ * The one `wit-svid` key of the bundle that may have signed: by `kid` when the header names one,
+ * otherwise the bundle's only WIT key. Keys of another use (`x509-svid`), of another algorithm
+ * or of a shape the algorithm cannot use are never candidates.
+ */
+function selectKey(
+  bundle: JSONWebKeySet,
+  keyId: string | undefined,
+  algorithm: string,
+  trustDomain: string,
+): JWK {
+  const shape = keyShapeByAlgorithm[algorithm];
+  if (shape === undefined) return reject('wit_alg_not_allowed', `WIT algorithm ${algorithm} is not allowed`);
+  const candidates = bundle.keys.filter(
+    (key) =>
+      key.use === 'wit-svid' &&
+      (keyId === undefined || key.kid === keyId) &&
+      (key.alg === undefined || key.alg === algorithm) &&
+      key.kty === shape.kty &&
+      key.crv === shape.crv &&
+      key.d === undefined,
+  );
+  const [only] = candidates;
+  if (only === undefined || candidates.length !== 1)
+    return reject(
+      'wit_unknown_key',
+      `no single ${algorithm} wit-svid key ${keyId ?? ''} in the bundle of ${trustDomain}`,
+    );
+  return only;
+}
+
+/** `cnf.jwk` as a public key with the HTTP signature algorithm it implies (RFC 9421 §3.3.7). */
+function confirmationKeyOf(payload: JWTPayload): { key: KeyObject; algorithm: HttpSignatureAlgorithm } {
+  const confirmation = payload.cnf as { jwk?: unknown } | undefined;
+  const jwk = confirmation?.jwk;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+    return reject('wit_bad_confirmation_key', 'WIT has no cnf.jwk');
+  const fields = jwk as JWK;
+  if (fields.d !== undefined || fields.k !== undefined)
+    return reject('wit_bad_confirmation_key', 'WIT cnf.jwk is not a public key');
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ format: 'jwk', key: fields as JsonWebKey });
+  } catch (error) {
+    return reject('wit_bad_confirmation_key', 'WIT cnf.jwk cannot be imported', error);
+  }
+  const algorithm = httpSignatureAlgorithmForKey(key, fields.alg);
+  if (algorithm === undefined)
+    return reject('wit_bad_confirmation_key', 'WIT cnf.jwk is not an ES256, ES384 or EdDSA key');
+  return { key, algorithm };
+}
+
+function reasonOfJoseError(error: unknown): TranslatorRejection['reason'] {
+  if (error instanceof errors.JWTExpired) return 'wit_expired';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'wit_bad_signature';
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'wit_alg_not_allowed';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf' || error.claim === 'iat') return 'wit_not_yet_valid';
+    if (error.claim === 'typ') return 'wit_bad_type';
+    return 'wit_claims_invalid';
+  }
+  return 'wit_malformed';
+}
