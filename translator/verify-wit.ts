@@ -192,6 +192,7 @@ function reasonOfJoseError(error: unknown): TranslatorRejection['reason'] {
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'nbf' || error.claim === 'iat') return 'wit_not_yet_valid';
     if (error.claim === 'typ') return 'wit_bad_type';
+    if (error.claim === 'cnf') return 'wit_bad_confirmation_key';
     return 'wit_claims_invalid';
   }
   return 'wit_malformed';

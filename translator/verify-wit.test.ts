@@ -1,0 +1,225 @@
+import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import type { JWK } from 'jose';
+import { ManualClock } from '../lib/time/clock.js';
+import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
+import { verifyWit, type WitVerification } from './verify-wit.js';
+import {
+  forgedToken,
+  testWit,
+  testWorkloadKey,
+  testZone,
+  witClaims,
+  witKeysOf,
+  type TestWorkloadKey,
+  type TestZone,
+} from './wit-test-fixtures.js';
+
+const now = new Date('2026-11-23T12:00:00Z');
+const subjectA = 'spiffe://zone-a.example/ns/shop/sa/frontend';
+
+let zoneA: TestZone;
+let zoneB: TestZone;
+let zoneC: TestZone;
+let workload: TestWorkloadKey;
+let verification: WitVerification;
+
+beforeAll(async () => {
+  [zoneA, zoneB, zoneC, workload] = await Promise.all([
+    testZone('zone-a.example'),
+    testZone('zone-b.example'),
+    testZone('zone-c.example'),
+    testWorkloadKey(),
+  ]);
+  // The receiver (zone B) trusts its own bundle and zone A's; zone C has no contract with B.
+  verification = { witKeys: witKeysOf(zoneA, zoneB), clock: new ManualClock(now), clockSkewSeconds: 5 };
+});
+
+const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const zonePublicKeyPem = (zone: TestZone) => {
+  const jwk = zone.bundle.keys.find((key) => key.use === 'wit-svid') as JsonWebKey;
+  return createPublicKey({ format: 'jwk', key: jwk }).export({ type: 'spki', format: 'pem' }).toString();
+};
+
+async function rejectionOf(token: string, options: Partial<WitVerification> = {}): Promise<RejectionReason> {
+  const error: unknown = await verifyWit(token, { ...verification, ...options }).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (!(error instanceof TranslatorRejection)) throw new Error(`expected a rejection, got ${String(error)}`);
+  return error.reason;
+}
+
+describe('verifyWit', () => {
+  it('verifies a WIT issued by the PKI and returns the workload and its confirmation key', async () => {
+    const token = await testWit(zoneA, workload, { issuedAt: now });
+    const verified = await verifyWit(token, verification);
+    expect(verified.workload.uri).toBe(subjectA);
+    expect(verified.issuer).toBe('spiffe://zone-a.example');
+    expect(verified.expiresAt).toEqual(new Date(now.getTime() + 3600_000));
+    expect(verified.confirmationAlgorithm).toBe('ecdsa-p256-sha256');
+    expect(verified.confirmationKey.export({ format: 'jwk' })).toMatchObject({ x: workload.publicJwk.x });
+  });
+
+  it('accepts a WIT that expired within the clock skew', async () => {
+    const token = await testWit(zoneA, workload, { issuedAt: new Date(now.getTime() - 3603_000) });
+    await expect(verifyWit(token, verification)).resolves.toMatchObject({ workload: { uri: subjectA } });
+  });
+
+  it.each([
+    ['an Ed25519', 'Ed25519', 'ed25519'],
+    ['a P-384', 'P-384', 'ecdsa-p384-sha384'],
+  ] as const)('takes %s confirmation key with its algorithm', async (_name, type, algorithm) => {
+    const key = await testWorkloadKey(type);
+    const jwk = { ...key.publicJwk, alg: type === 'Ed25519' ? 'EdDSA' : 'ES384' };
+    const token = await forgedToken(
+      zoneA.signingKey,
+      { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+      witClaims(subjectA, jwk, now),
+    );
+    await expect(verifyWit(token, verification)).resolves.toMatchObject({ confirmationAlgorithm: algorithm });
+  });
+
+  const attacks: [string, () => Promise<string>, RejectionReason][] = [
+    [
+      'a WIT from a trust domain with no bundle (zone C, no contract)',
+      () => testWit(zoneC, workload, { issuedAt: now }),
+      'wit_untrusted_domain',
+    ],
+    [
+      "a WIT for zone A's workload signed by zone B's key (no merged pool: B cannot vouch for A)",
+      () =>
+        forgedToken(
+          zoneB.signingKey,
+          { alg: 'ES256', typ: 'wit+jwt', kid: zoneB.keyId },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_unknown_key',
+    ],
+    [
+      "a WIT signed by a key not in the bundle, reusing the bundle key's kid",
+      () =>
+        forgedToken(
+          generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_bad_signature',
+    ],
+    [
+      'a WIT carrying its own verification key in the jwk header',
+      async () => {
+        const attacker = await testWorkloadKey();
+        return forgedToken(
+          attacker.privateKey,
+          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId, jwk: attacker.publicJwk },
+          witClaims(subjectA, workload.publicJwk, now),
+        );
+      },
+      'wit_bad_signature',
+    ],
+    [
+      'a WIT with alg none',
+      () =>
+        Promise.resolve(
+          `${base64url({ alg: 'none', typ: 'wit+jwt', kid: zoneA.keyId })}.${base64url(witClaims(subjectA, workload.publicJwk, now))}.`,
+        ),
+      'wit_alg_not_allowed',
+    ],
+    [
+      "a WIT MACed with HS256 using the zone's public key as the secret (algorithm confusion)",
+      () =>
+        forgedToken(
+          Buffer.from(zonePublicKeyPem(zoneA)),
+          { alg: 'HS256', typ: 'wit+jwt', kid: zoneA.keyId },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_alg_not_allowed',
+    ],
+    [
+      'a WIT signed with RS256',
+      () =>
+        forgedToken(
+          generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
+          { alg: 'RS256', typ: 'wit+jwt', kid: zoneA.keyId },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_alg_not_allowed',
+    ],
+    [
+      'a WIT signed with ES384 where the bundle key is P-256',
+      () =>
+        forgedToken(
+          generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey,
+          { alg: 'ES384', typ: 'wit+jwt', kid: zoneA.keyId },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_unknown_key',
+    ],
+    [
+      'an expired WIT',
+      () => testWit(zoneA, workload, { issuedAt: new Date(now.getTime() - 7200_000) }),
+      'wit_expired',
+    ],
+    [
+      'a WIT issued in the future',
+      () => testWit(zoneA, workload, { issuedAt: new Date(now.getTime() + 60_000) }),
+      'wit_not_yet_valid',
+    ],
+    [
+      'a WIT not valid before a later nbf',
+      () =>
+        forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+          { ...witClaims(subjectA, workload.publicJwk, now), nbf: Math.floor(now.getTime() / 1000) + 60 },
+        ),
+      'wit_not_yet_valid',
+    ],
+    [
+      'a plain JWT (typ JWT) signed by the zone',
+      () =>
+        forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', typ: 'JWT', kid: zoneA.keyId },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_bad_type',
+    ],
+    [
+      'a WIT without cnf',
+      () => {
+        const claims = witClaims(subjectA, workload.publicJwk, now);
+        delete claims.cnf;
+        return forgedToken(zoneA.signingKey, { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId }, claims);
+      },
+      'wit_bad_confirmation_key',
+    ],
+    [
+      'a WIT whose cnf.jwk is a private key',
+      () => {
+        const privateJwk = workload.privateKey.export({ format: 'jwk' }) as JWK;
+        return forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+          witClaims(subjectA, privateJwk, now),
+        );
+      },
+      'wit_bad_confirmation_key',
+    ],
+    [
+      'a WIT whose sub is not a SPIFFE ID',
+      () =>
+        forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+          { ...witClaims(subjectA, workload.publicJwk, now), sub: 'wimse://zone-a.example/frontend' },
+        ),
+      'wit_bad_subject',
+    ],
+    ['a value that is not a JWS', () => Promise.resolve('not-a-token'), 'wit_malformed'],
+  ];
+
+  it.each(attacks)('rejects %s', async (_name, token, reason) => {
+    expect(await rejectionOf(await token())).toBe(reason);
+  });
+});
