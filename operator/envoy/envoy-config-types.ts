@@ -76,7 +76,10 @@ export interface SecretFile {
 
 /** `envoy.extensions.transport_sockets.tls.v3.CommonTlsContext` (SDS variants only). */
 export interface CommonTlsContext {
-  tls_params: { tls_minimum_protocol_version: 'TLSv1_2' | 'TLSv1_3' };
+  tls_params: {
+    tls_minimum_protocol_version: 'TLSv1_2' | 'TLSv1_3';
+    tls_maximum_protocol_version: 'TLSv1_2' | 'TLSv1_3';
+  };
   tls_certificate_sds_secret_configs: [SdsSecretConfig];
   validation_context_sds_secret_config?: SdsSecretConfig;
   combined_validation_context?: {

@@ -292,7 +292,8 @@ function svidTlsContext(
   options: SidecarBootstrapOptions,
 ): Pick<CommonTlsContext, 'tls_params' | 'tls_certificate_sds_secret_configs'> {
   return {
-    tls_params: { tls_minimum_protocol_version: 'TLSv1_3' },
+    // TLS 1.3 only, set explicitly on both ends: Envoy's client default maximum is still 1.2.
+    tls_params: { tls_minimum_protocol_version: 'TLSv1_3', tls_maximum_protocol_version: 'TLSv1_3' },
     tls_certificate_sds_secret_configs: [sdsSecret(options, svidSecretName)],
   };
 }
