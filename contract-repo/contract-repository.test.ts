@@ -18,20 +18,14 @@ import {
   UnauthenticatedError,
 } from '../lib/errors/accord-error.js';
 import { silentLogger } from '../lib/log/logger.js';
-import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
 import { ManualClock } from '../lib/time/clock.js';
 import { callerOf, type Caller } from './contract-authorization.js';
 import { ContractRepository } from './contract-repository.js';
 import type { WatchEvent } from './contract-watcher.js';
 import { FileContractStore } from './file-contract-store.js';
+import { testAdminId as adminId, testAdmins as admins, testCallers } from '../test/support/test-callers.js';
 
-const adminId = 'spiffe://zone-a.example/accord/admin';
-const admins = new Set([adminId]);
-const caller = (uri: string): Caller => callerOf({ spiffeId: parseSpiffeId(uri) }, admins);
-const admin = caller(adminId);
-const zoneACaller = caller('spiffe://zone-a.example/ops');
-const zoneBCaller = caller('spiffe://zone-b.example/ops');
-const zoneCCaller = caller('spiffe://zone-c.example/ops');
+const { admin, zoneA: zoneACaller, zoneB: zoneBCaller, zoneC: zoneCCaller } = testCallers;
 
 let zoneA: TestZone;
 let zoneB: TestZone;

@@ -14,20 +14,14 @@ import {
   UnavailableError,
 } from '../lib/errors/accord-error.js';
 import { silentLogger } from '../lib/log/logger.js';
-import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
 import { ManualClock } from '../lib/time/clock.js';
 import { ManualTimers } from '../test/support/manual-timers.js';
 import { createTestZone, type TestSvid, type TestZone } from '../test/support/test-zone.js';
-import { callerOf, type Caller } from './contract-authorization.js';
 import { ContractRepository, maxCommitAttempts } from './contract-repository.js';
 import type { ContractStore } from './contract-store.js';
+import { testAdminId as adminId, testAdmins as admins, testCallers } from '../test/support/test-callers.js';
 
-const adminId = 'spiffe://zone-a.example/accord/admin';
-const admins = new Set([adminId]);
-const caller = (uri: string): Caller => callerOf({ spiffeId: parseSpiffeId(uri) }, admins);
-const admin = caller(adminId);
-const zoneACaller = caller('spiffe://zone-a.example/ops');
-const zoneBCaller = caller('spiffe://zone-b.example/ops');
+const { admin, zoneA: zoneACaller, zoneB: zoneBCaller } = testCallers;
 const followIntervalMs = 1000;
 
 /**

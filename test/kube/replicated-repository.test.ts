@@ -12,10 +12,8 @@ import {
 } from '../../lib/errors/accord-error.js';
 import { coreApiClient } from '../../lib/kube/kube-client.js';
 import { silentLogger } from '../../lib/log/logger.js';
-import { parseSpiffeId } from '../../lib/spiffe/spiffe-id.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { auditEntryToConfigMap } from '../../contract-repo/audit-entry-config-map.js';
-import { callerOf, type Caller } from '../../contract-repo/contract-authorization.js';
 import { eventToAuditRecord } from '../../contract-repo/contract-event.js';
 import { ContractRepository } from '../../contract-repo/contract-repository.js';
 import { KubeContractStore } from '../../contract-repo/kube-contract-store.js';
@@ -23,6 +21,7 @@ import { CorruptStoreError } from '../../contract-repo/stored-audit-entry.js';
 import { participantOf } from '../support/test-contracts.js';
 import { createTestZone, type TestSvid, type TestZone } from '../support/test-zone.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
+import { testAdminId as adminId, testAdmins as admins, testCallers } from '../support/test-callers.js';
 
 /**
  * Several contract repository replicas serving at once on one Kubernetes store: commits race
@@ -30,12 +29,7 @@ import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
  */
 
 const namespace = 'accord-system';
-const adminId = 'spiffe://zone-a.example/accord/admin';
-const admins = new Set([adminId]);
-const caller = (uri: string): Caller => callerOf({ spiffeId: parseSpiffeId(uri) }, admins);
-const admin = caller(adminId);
-const zoneACaller = caller('spiffe://zone-a.example/ops');
-const zoneBCaller = caller('spiffe://zone-b.example/ops');
+const { admin, zoneA: zoneACaller, zoneB: zoneBCaller } = testCallers;
 /** Short, so that the tests wait little; production defaults to 500 ms. */
 const followIntervalMs = 50;
 const followTimeoutMs = 10_000;
