@@ -1,0 +1,377 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { ManualClock } from '../lib/time/clock.js';
+import type { HttpRequestMessage } from './http-message.js';
+import { NonceCache } from './nonce-cache.js';
+import { signRequest, type RequestSigner, type SignRequestOptions } from './sign-request.js';
+import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
+import { verifySignedRequest, type SignedRequestVerification } from './verify-signed-request.js';
+import {
+  forgedToken,
+  testWit,
+  testWorkloadKey,
+  testZone,
+  witClaims,
+  witKeysOf,
+  type TestWorkloadKey,
+  type TestZone,
+} from './wit-test-fixtures.js';
+
+const now = new Date('2026-11-23T12:00:00Z');
+const audience = 'https://api.zone-b.example/orders';
+const userHeader = 'accord-user';
+const encode = (text: string) => new TextEncoder().encode(text);
+
+let zoneA: TestZone;
+let zoneB: TestZone;
+let zoneC: TestZone;
+let workload: TestWorkloadKey;
+let wit: string;
+
+beforeAll(async () => {
+  [zoneA, zoneB, zoneC, workload] = await Promise.all([
+    testZone('zone-a.example'),
+    testZone('zone-b.example'),
+    testZone('zone-c.example'),
+    testWorkloadKey(),
+  ]);
+  wit = await testWit(zoneA, workload, { issuedAt: new Date(now.getTime() - 60_000) });
+});
+
+/** What the app in zone A sends, once the outbound translator has replaced its Basic credentials. */
+function outgoing(overrides: Partial<HttpRequestMessage> = {}): HttpRequestMessage {
+  return {
+    method: 'POST',
+    scheme: 'https',
+    authority: 'api.zone-b.example',
+    target: '/orders?id=1',
+    headers: { 'content-type': 'application/json', [userHeader]: 'alice' },
+    body: encode('{"qty":1}'),
+    ...overrides,
+  };
+}
+
+function signed(
+  request: HttpRequestMessage = outgoing(),
+  signer: Partial<RequestSigner> = {},
+  options: Partial<SignRequestOptions> = {},
+): HttpRequestMessage {
+  const headers = signRequest(
+    request,
+    {
+      wit,
+      privateKey: workload.privateKey,
+      clock: new ManualClock(now),
+      signatureLifetimeSeconds: 60,
+      ...signer,
+    },
+    { audience, identityHeaders: [userHeader], ...options },
+  );
+  return { ...request, headers: { ...request.headers, ...headers } };
+}
+
+/** Zone B's inbound translator: trusts its own bundle and zone A's, one per trust domain. */
+function receiver(
+  overrides: Partial<SignedRequestVerification> = {},
+  clockOffsetMs = 0,
+): SignedRequestVerification {
+  const clock = new ManualClock(new Date(now.getTime() + clockOffsetMs));
+  return {
+    witKeys: witKeysOf(zoneA, zoneB),
+    clock,
+    clockSkewSeconds: 5,
+    expectedAudiences: [audience],
+    nonceCache: new NonceCache({ maxEntries: 100, clock }),
+    maxSignatureLifetimeSeconds: 300,
+    identityHeaders: [userHeader],
+    ...overrides,
+  };
+}
+
+async function rejectionOf(request: HttpRequestMessage, verification = receiver()): Promise<RejectionReason> {
+  const error: unknown = await verifySignedRequest(request, verification).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (!(error instanceof TranslatorRejection)) throw new Error(`expected a rejection, got ${String(error)}`);
+  return error.reason;
+}
+
+function withHeaders(
+  request: HttpRequestMessage,
+  change: (headers: Record<string, string>) => void,
+): HttpRequestMessage {
+  const headers = { ...request.headers };
+  change(headers);
+  return { ...request, headers };
+}
+
+describe('signRequest', () => {
+  it('attaches the WIT, a sha-256 Content-Digest and a wimse signature over the profile components', () => {
+    const { headers } = signed(outgoing(), { randomNonce: () => 'n-1' });
+    expect(headers['workload-identity-token']).toBe(wit);
+    expect(headers['content-digest']).toMatch(/^sha-256=:[A-Za-z0-9+/]+=*:$/);
+    expect(headers['signature-input']).toBe(
+      'wimse=("@method" "@request-target" "workload-identity-token" "content-type" "content-digest" "accord-user")' +
+        `;created=${now.getTime() / 1000};expires=${now.getTime() / 1000 + 60};nonce="n-1"` +
+        `;tag="wimse-workload-to-workload";wimse-aud="${audience}"`,
+    );
+    expect(headers.signature).toMatch(/^wimse=:[A-Za-z0-9+/]+=*:$/);
+  });
+
+  it('sends no Content-Digest for a request without a body', () => {
+    const { headers } = signed(outgoing({ method: 'GET', body: new Uint8Array() }));
+    expect(headers['content-digest']).toBeUndefined();
+    expect(headers['signature-input']).not.toContain('content-digest');
+  });
+
+  it('refuses to sign with an RSA key, which no WIT confirmation key can be', () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    expect(() => signed(outgoing(), { privateKey })).toThrow('not an ES256, ES384 or EdDSA key');
+  });
+});
+
+describe('verifySignedRequest', () => {
+  it('accepts a signed request and returns the caller, the audience and what the signature covered', async () => {
+    const verified = await verifySignedRequest(signed(outgoing(), { randomNonce: () => 'n-1' }), receiver());
+    expect(verified.wit.workload.uri).toBe('spiffe://zone-a.example/ns/shop/sa/frontend');
+    expect(verified.audience).toBe(audience);
+    expect(verified.nonce).toBe('n-1');
+    expect(verified.signatureExpiresAt).toEqual(new Date(now.getTime() + 60_000));
+    expect(verified.coveredComponents).toEqual([
+      '@method',
+      '@request-target',
+      'workload-identity-token',
+      'content-type',
+      'content-digest',
+      userHeader,
+    ]);
+  });
+
+  it('accepts a request without a body', async () => {
+    const request = signed(
+      outgoing({ method: 'GET', body: new Uint8Array(), headers: { [userHeader]: 'alice' } }),
+    );
+    await expect(verifySignedRequest(request, receiver())).resolves.toMatchObject({ audience });
+  });
+
+  it('accepts a request after a TLS-terminating proxy re-originated it, adding headers and changing authority', async () => {
+    const request = withHeaders({ ...signed(), authority: 'ingress.zone-b.internal:8443' }, (headers) => {
+      headers.via = '1.1 ingress';
+      headers['x-forwarded-for'] = '10.0.0.7';
+    });
+    await expect(verifySignedRequest(request, receiver())).resolves.toMatchObject({ audience });
+  });
+
+  it('accepts a request signed within the tolerated clock skew', async () => {
+    await expect(verifySignedRequest(signed(), receiver({}, -4_000))).resolves.toMatchObject({ audience });
+    await expect(verifySignedRequest(signed(), receiver({}, 64_000))).resolves.toMatchObject({ audience });
+  });
+
+  it.each(['Ed25519', 'P-384'] as const)('accepts a request signed with a %s workload key', async (type) => {
+    const key = await testWorkloadKey(type);
+    const jwk = { ...key.publicJwk, alg: type === 'Ed25519' ? 'EdDSA' : 'ES384' };
+    const token = await forgedToken(
+      zoneA.signingKey,
+      { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+      witClaims('spiffe://zone-a.example/ns/shop/sa/batch', jwk, now),
+    );
+    const request = signed(outgoing(), { wit: token, privateKey: key.privateKey });
+    await expect(verifySignedRequest(request, receiver())).resolves.toMatchObject({
+      wit: { workload: { uri: 'spiffe://zone-a.example/ns/shop/sa/batch' } },
+    });
+  });
+
+  it('rejects the same request the second time (nonce replay)', async () => {
+    const verification = receiver();
+    const request = signed();
+    await verifySignedRequest(request, verification);
+    expect(await rejectionOf(request, verification)).toBe('nonce_replayed');
+  });
+
+  it('refuses a new request when the replay cache is full of live nonces (fail closed)', async () => {
+    const clock = new ManualClock(now);
+    const verification = receiver({ clock, nonceCache: new NonceCache({ maxEntries: 1, clock }) });
+    await verifySignedRequest(signed(), verification);
+    expect(await rejectionOf(signed(), verification)).toBe('nonce_cache_full');
+  });
+
+  it('does not let a request that fails verification occupy the replay cache', async () => {
+    const verification = receiver();
+    const request = signed();
+    expect(await rejectionOf({ ...request, method: 'DELETE' }, verification)).toBe('signature_mismatch');
+    expect(verification.nonceCache.size).toBe(0);
+    await expect(verifySignedRequest(request, verification)).resolves.toMatchObject({ audience });
+  });
+
+  const attacks: [
+    string,
+    () => Promise<HttpRequestMessage> | HttpRequestMessage,
+    RejectionReason,
+    number?,
+  ][] = [
+    ['a changed method', () => ({ ...signed(), method: 'DELETE' }), 'signature_mismatch'],
+    ['a changed path', () => ({ ...signed(), target: '/admin?id=1' }), 'signature_mismatch'],
+    ['a changed query', () => ({ ...signed(), target: '/orders?id=2' }), 'signature_mismatch'],
+    [
+      'a changed body under the original digest',
+      () => ({ ...signed(), body: encode('{"qty":100}') }),
+      'digest_mismatch',
+    ],
+    [
+      'a changed body with a recomputed digest',
+      () => {
+        const forged = signed(outgoing({ body: encode('{"qty":100}') }));
+        return withHeaders({ ...signed(), body: forged.body ?? new Uint8Array() }, (headers) => {
+          headers['content-digest'] = forged.headers['content-digest'] ?? '';
+        });
+      },
+      'signature_mismatch',
+    ],
+    [
+      'a removed Content-Digest',
+      () => withHeaders(signed(), (headers) => delete headers['content-digest']),
+      'digest_missing',
+    ],
+    [
+      'a Content-Digest with only a deprecated algorithm',
+      () =>
+        withHeaders(signed(), (headers) => (headers['content-digest'] = 'md5=:AAAAAAAAAAAAAAAAAAAAAA==:')),
+      'digest_missing',
+    ],
+    [
+      'a changed user identity',
+      () => withHeaders(signed(), (headers) => (headers[userHeader] = 'mallory')),
+      'signature_mismatch',
+    ],
+    [
+      'a user identity added after signing',
+      () =>
+        withHeaders(
+          signed(outgoing({ headers: { 'content-type': 'application/json' } })),
+          (h) => (h[userHeader] = 'root'),
+        ),
+      'signature_component_missing',
+    ],
+    [
+      'a removed user identity',
+      () => withHeaders(signed(), (headers) => delete headers['accord-user']),
+      'signature_component_missing',
+    ],
+    [
+      "another workload's valid WIT in place of the signer's",
+      async () => {
+        const other = await testWit(zoneA, await testWorkloadKey(), {
+          path: '/ns/shop/sa/admin',
+          issuedAt: now,
+        });
+        return withHeaders(signed(), (headers) => (headers['workload-identity-token'] = other));
+      },
+      'signature_mismatch',
+    ],
+    [
+      "a signature by a key other than the WIT's confirmation key",
+      async () => signed(outgoing(), { privateKey: (await testWorkloadKey()).privateKey }),
+      'signature_mismatch',
+    ],
+    [
+      'a signature for another audience',
+      () => signed(outgoing(), {}, { audience: 'https://other.zone-b.example/' }),
+      'audience_mismatch',
+    ],
+    ['an expired signature', () => signed(), 'signature_expired', 66_000],
+    [
+      'a signature created in the future',
+      () => signed(outgoing(), { clock: new ManualClock(new Date(now.getTime() + 60_000)) }),
+      'signature_not_yet_valid',
+    ],
+    [
+      'a long-lived signature',
+      () => signed(outgoing(), { signatureLifetimeSeconds: 3600 }),
+      'signature_lifetime_too_long',
+    ],
+    [
+      'a keyid parameter',
+      () => withHeaders(signed(), (h) => (h['signature-input'] = `${h['signature-input'] ?? ''};keyid="k"`)),
+      'signature_param_forbidden',
+    ],
+    [
+      'an alg parameter',
+      () =>
+        withHeaders(signed(), (h) => (h['signature-input'] = `${h['signature-input'] ?? ''};alg="ed25519"`)),
+      'signature_param_forbidden',
+    ],
+    [
+      'another tag',
+      () =>
+        withHeaders(
+          signed(),
+          (h) =>
+            (h['signature-input'] = (h['signature-input'] ?? '').replace('wimse-workload-to-workload', 'x')),
+        ),
+      'signature_bad_tag',
+    ],
+    [
+      'no nonce',
+      () =>
+        withHeaders(
+          signed(),
+          (h) => (h['signature-input'] = (h['signature-input'] ?? '').replace(/;nonce="[^"]*"/, '')),
+        ),
+      'signature_param_missing',
+    ],
+    [
+      'a signature that does not cover @request-target',
+      () =>
+        withHeaders(
+          signed(),
+          (h) => (h['signature-input'] = (h['signature-input'] ?? '').replace(' "@request-target"', '')),
+        ),
+      'signature_component_missing',
+    ],
+    [
+      'no Signature field',
+      () => withHeaders(signed(), (headers) => delete headers.signature),
+      'signature_missing',
+    ],
+    [
+      'no Signature-Input field',
+      () => withHeaders(signed(), (headers) => delete headers['signature-input']),
+      'signature_missing',
+    ],
+    [
+      'an unparsable Signature-Input',
+      () => withHeaders(signed(), (h) => (h['signature-input'] = 'wimse=(((')),
+      'signature_malformed',
+    ],
+    [
+      'a Signature that is not a byte sequence',
+      () => withHeaders(signed(), (h) => (h.signature = 'wimse="abc"')),
+      'signature_malformed',
+    ],
+    [
+      'no WIT',
+      () => withHeaders(signed(), (headers) => delete headers['workload-identity-token']),
+      'wit_missing',
+    ],
+    [
+      'a WIT from a zone without a contract',
+      async () => {
+        const token = await testWit(zoneC, workload, { issuedAt: now });
+        return signed(outgoing(), { wit: token });
+      },
+      'wit_untrusted_domain',
+    ],
+    [
+      'an expired WIT',
+      async () =>
+        signed(outgoing(), {
+          wit: await testWit(zoneA, workload, { issuedAt: new Date(now.getTime() - 7200_000) }),
+        }),
+      'wit_expired',
+    ],
+  ];
+
+  it.each(attacks)('rejects %s', async (_name, build, reason, receiverClockOffsetMs = 0) => {
+    expect(await rejectionOf(await build(), receiver({}, receiverClockOffsetMs))).toBe(reason);
+  });
+});
