@@ -151,6 +151,7 @@ export interface HttpConnectionManager {
   '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
   stat_prefix: string;
   codec_type: 'AUTO';
+  common_http_protocol_options?: CommonHttpProtocolOptions;
   forward_client_cert_details?: 'SANITIZE_SET';
   set_current_client_cert_details?: { uri: boolean };
   route_config: {
@@ -175,11 +176,18 @@ export interface Listener {
   ];
 }
 
-/** `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` asking for HTTP/2 (gRPC clusters). */
-export interface Http2ProtocolOptions {
+/** `envoy.config.core.v3.HttpProtocolOptions` (the connection lifetime part). */
+export interface CommonHttpProtocolOptions {
+  max_connection_duration: Duration;
+}
+
+/** `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` keyed as a cluster's extension option. */
+export interface UpstreamHttpProtocolOptions {
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
     '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-    explicit_http_config: { http2_protocol_options: Record<string, never> };
+    common_http_protocol_options?: CommonHttpProtocolOptions;
+    explicit_http_config:
+      { http2_protocol_options: Record<string, never> } | { http_protocol_options: Record<string, never> };
   };
 }
 
@@ -192,7 +200,7 @@ export interface Cluster {
     cluster_name: string;
     endpoints: [{ lb_endpoints: { endpoint: { address: SocketAddress } }[] }];
   };
-  typed_extension_protocol_options?: Http2ProtocolOptions;
+  typed_extension_protocol_options?: UpstreamHttpProtocolOptions;
   transport_socket?: TlsTransportSocket;
 }
 

@@ -78,6 +78,7 @@ describe('sidecarBootstrap', () => {
     ['an admin port above 65535', { ...valid, adminPort: 70000 }],
     ['a relative secrets directory', { ...valid, secretsDirectory: 'secrets' }],
     ['an empty node id', { ...valid, node: { id: '', cluster: 'workload' } }],
+    ['a zero maximum connection duration', { ...valid, maxConnectionDurationMs: 0 }],
     [
       'a zero ext_authz timeout',
       { ...valid, extAuthz: { translatorPort: 1, timeoutMs: 0, maxRequestBytes: 1 } },

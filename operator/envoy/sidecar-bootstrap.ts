@@ -67,6 +67,12 @@ export interface SidecarBootstrapOptions {
   inbound: { address: string; port: number; appPort: number };
   /** The plain-HTTP listener the app reaches through HTTP_PROXY; absent when the app calls no zone. */
   outbound?: { address: string; port: number; zones: readonly OutboundZone[] };
+  /**
+   * The longest an mTLS connection between zones lives (inbound and outbound). Envoy applies a new
+   * trust bundle to new handshakes only, so this bounds how long a connection established before a
+   * revocation keeps working. Defaults to 60 s.
+   */
+  maxConnectionDurationMs?: number;
   /** The local translator (Envoy ext_authz gRPC server) asked about every request, or absent for none. */
   extAuthz?: { translatorPort: number; timeoutMs: number; maxRequestBytes: number };
 }
@@ -74,6 +80,7 @@ export interface SidecarBootstrapOptions {
 const translatorClusterName = 'accord_translator';
 const localAppClusterName = 'local_app';
 const connectTimeout: Duration = '1s';
+const defaultMaxConnectionDurationMs = 60_000;
 /** Request timeout towards the app and remote zones (Envoy's default is 15 s). */
 const routeTimeout: Duration = '30s';
 
@@ -131,6 +138,7 @@ function inboundListener(options: SidecarBootstrapOptions): Listener {
             name: 'envoy.filters.network.http_connection_manager',
             typed_config: {
               ...connectionManager('inbound', options, [virtualHost]),
+              common_http_protocol_options: { max_connection_duration: maxConnectionDuration(options) },
               // The app may log the caller's SPIFFE ID; a client-supplied header is never trusted.
               forward_client_cert_details: 'SANITIZE_SET',
               set_current_client_cert_details: { uri: true },
@@ -271,6 +279,13 @@ function zoneCluster(options: SidecarBootstrapOptions, zone: OutboundZone): Clus
   };
   return {
     ...cluster,
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        common_http_protocol_options: { max_connection_duration: maxConnectionDuration(options) },
+        explicit_http_config: { http_protocol_options: {} },
+      },
+    },
     transport_socket: {
       name: 'envoy.transport_sockets.tls',
       typed_config: {
@@ -325,6 +340,10 @@ function socketAddress(address: string, port: number): SocketAddress {
   return { socket_address: { address, port_value: port } };
 }
 
+function maxConnectionDuration(options: SidecarBootstrapOptions): Duration {
+  return durationOfMs(options.maxConnectionDurationMs ?? defaultMaxConnectionDurationMs);
+}
+
 function durationOfMs(milliseconds: number): Duration {
   return `${milliseconds / 1000}s`;
 }
@@ -340,6 +359,10 @@ function checkOptions(options: SidecarBootstrapOptions): void {
   }
   if (!options.secretsDirectory.startsWith('/')) {
     throw new InvalidArgumentError(`secretsDirectory must be absolute: ${options.secretsDirectory}`);
+  }
+  const duration = options.maxConnectionDurationMs;
+  if (duration !== undefined && (!Number.isInteger(duration) || duration <= 0)) {
+    throw new InvalidArgumentError(`maxConnectionDurationMs must be a positive integer: ${duration}`);
   }
   if (options.extAuthz !== undefined) {
     checkPort('extAuthz.translatorPort', options.extAuthz.translatorPort, false);

@@ -179,6 +179,8 @@ beforeAll(async () => {
     node: { id: 'web-0', cluster: 'web' },
     adminPort: 0,
     secretsDirectory: files.secretsDirectory,
+    // Short, so that connections pooled before a revocation end within the test's bounded wait.
+    maxConnectionDurationMs: 1_000,
     inbound: { address: '127.0.0.1', port: 0, appPort },
     outbound: {
       address: '127.0.0.1',
@@ -283,8 +285,12 @@ describe('a live sidecar Envoy', () => {
       (await isRefused(zoneBClient)) ? true : undefined,
     );
     expect(await certSerials(envoy)).not.toContain(serialOf(zoneB.rootPem));
-    const outbound = await callThroughProxy(outboundPort, 'http://api.zone-b:8443/orders');
-    expect(outbound.status).toBe(503);
+    // New handshakes fail at once; a connection pooled before the revocation ends within
+    // maxConnectionDurationMs, after which zone B is unreachable.
+    await waitFor('calls to zone B to fail', envoy.process, async () => {
+      const outbound = await callThroughProxy(outboundPort, 'http://api.zone-b:8443/orders');
+      return outbound.status === 503 ? true : undefined;
+    });
 
     await files.setBundle('zone-b.example', zoneB.rootPem);
     await waitFor('zone B to be accepted again', envoy.process, async () =>
