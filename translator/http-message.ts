@@ -22,6 +22,7 @@ export interface HttpResponseMessage {
   readonly body?: Uint8Array;
 }
 
+/** Either message: RFC 9421 signs both, with `@status` only on responses. */
 export type HttpMessage = HttpRequestMessage | HttpResponseMessage;
 
 /** Whether `message` is a request (responses have a status instead of a method). */

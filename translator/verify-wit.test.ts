@@ -60,6 +60,13 @@ describe('verifyWit', () => {
     expect(verified.confirmationKey.export({ format: 'jwk' })).toMatchObject({ x: workload.publicJwk.x });
   });
 
+  it("verifies a WIT of the receiver's own zone against its own bundle", async () => {
+    const token = await testWit(zoneB, workload, { path: '/ns/api/sa/backend', issuedAt: now });
+    await expect(verifyWit(token, verification)).resolves.toMatchObject({
+      workload: { uri: 'spiffe://zone-b.example/ns/api/sa/backend' },
+    });
+  });
+
   it('accepts a WIT that expired within the clock skew', async () => {
     const token = await testWit(zoneA, workload, { issuedAt: new Date(now.getTime() - 3603_000) });
     await expect(verifyWit(token, verification)).resolves.toMatchObject({ workload: { uri: subjectA } });

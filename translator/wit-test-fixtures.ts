@@ -17,6 +17,7 @@ export interface TestZone {
   bundle: JSONWebKeySet;
 }
 
+/** A zone with a fresh P-256 WIT key (`<td>-wit-1`) and its bundle built by the PKI's `buildSpiffeBundle`. */
 export async function testZone(trustDomain: string): Promise<TestZone> {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const keyId = `${trustDomain}-wit-1`;
@@ -42,6 +43,7 @@ export interface TestWorkloadKey {
   publicJwk: JWK;
 }
 
+/** A fresh workload key; P-256 as the PKI issues WITs for, or another type for hand-built WITs. */
 export async function testWorkloadKey(
   type: 'P-256' | 'P-384' | 'Ed25519' = 'P-256',
 ): Promise<TestWorkloadKey> {
