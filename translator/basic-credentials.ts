@@ -1,0 +1,196 @@
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * HTTP Basic on both edges of the translator: outbound it authenticates the local client against
+ * a user file of scrypt hashes (RFC 7914, in node:crypto, so no native dependency); inbound it
+ * replaces the verified caller with the Basic credentials the local API knows for it.
+ */
+
+/** scrypt cost parameters accepted in a user file; larger N would let a file exhaust memory. */
+const maxScryptCost = 2 ** 20;
+const defaultScrypt = { cost: 2 ** 14, blockSize: 8, parallelization: 1 };
+const hashPattern = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
+
+/** A parsed `scrypt$N$r$p$salt$hash` entry (salt and hash base64url). */
+interface ScryptHash {
+  cost: number;
+  blockSize: number;
+  parallelization: number;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+function scryptAsync(
+  password: string,
+  salt: Buffer,
+  length: number,
+  options: ScryptOptions,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, length, options, (error, key) => {
+      if (error) reject(error);
+      else resolve(key);
+    });
+  });
+}
+
+function scryptOptions(hash: Pick<ScryptHash, 'cost' | 'blockSize' | 'parallelization'>): ScryptOptions {
+  return {
+    N: hash.cost,
+    r: hash.blockSize,
+    p: hash.parallelization,
+    maxmem: 256 * hash.cost * hash.blockSize + 1024 * 1024,
+  };
+}
+
+/**
+ * Hashes a password for a user file: `scrypt$N$r$p$<salt>$<hash>`. What an operator runs to add
+ * a user; the translator only verifies.
+ */
+export async function hashBasicPassword(password: string, salt: Buffer = randomBytes(16)): Promise<string> {
+  const hash = await scryptAsync(password, salt, 32, scryptOptions(defaultScrypt));
+  const { cost, blockSize, parallelization } = defaultScrypt;
+  return `scrypt$${cost}$${blockSize}$${parallelization}$${salt.toString('base64url')}$${hash.toString('base64url')}`;
+}
+
+function parseScryptHash(text: string, user: string): ScryptHash {
+  const match = hashPattern.exec(text);
+  if (match === null) throw new Error(`user ${user}: the hash is not scrypt$N$r$p$salt$hash`);
+  const [cost, blockSize, parallelization] = [match[1], match[2], match[3]].map(Number) as [
+    number,
+    number,
+    number,
+  ];
+  if (cost < 2 || cost > maxScryptCost || (cost & (cost - 1)) !== 0)
+    throw new Error(`user ${user}: scrypt N must be a power of two up to ${maxScryptCost}`);
+  if (blockSize < 1 || blockSize > 32 || parallelization < 1 || parallelization > 16)
+    throw new Error(`user ${user}: scrypt r or p out of range`);
+  const salt = Buffer.from(match[4] ?? '', 'base64url');
+  const hash = Buffer.from(match[5] ?? '', 'base64url');
+  if (salt.length < 8 || hash.length < 16) throw new Error(`user ${user}: salt or hash too short`);
+  return { cost, blockSize, parallelization, salt, hash };
+}
+
+const basicUsersFileSchema = z
+  .object({
+    users: z.record(
+      z
+        .string()
+        .min(1)
+        .regex(/^[^:]+$/, 'a user name has no colon'),
+      z.string(),
+    ),
+  })
+  .strict();
+
+/** The local users the outbound translator accepts, with their scrypt hashes. */
+export class BasicUserStore {
+  readonly #hashes: ReadonlyMap<string, ScryptHash>;
+  /** Verified against for unknown users, so an unknown name costs as much as a wrong password. */
+  readonly #decoy: ScryptHash;
+
+  private constructor(hashes: ReadonlyMap<string, ScryptHash>, decoy: ScryptHash) {
+    this.#hashes = hashes;
+    this.#decoy = decoy;
+  }
+
+  /** Parses a user file (YAML or JSON: `users: {name: scrypt$…}`); throws naming the bad entry. */
+  static async parse(text: string): Promise<BasicUserStore> {
+    const file = basicUsersFileSchema.parse(parseYaml(text));
+    const hashes = new Map(
+      Object.entries(file.users).map(([user, hash]) => [user, parseScryptHash(hash, user)]),
+    );
+    const decoy = parseScryptHash(await hashBasicPassword(randomBytes(16).toString('hex')), 'decoy');
+    return new BasicUserStore(hashes, decoy);
+  }
+
+  get size(): number {
+    return this.#hashes.size;
+  }
+
+  /** Whether `password` is `user`'s; constant time in the hash comparison. */
+  async verify(user: string, password: string): Promise<boolean> {
+    const known = this.#hashes.get(user);
+    const entry = known ?? this.#decoy;
+    const derived = await scryptAsync(password, entry.salt, entry.hash.length, scryptOptions(entry));
+    return timingSafeEqual(derived, entry.hash) && known !== undefined;
+  }
+}
+
+/** User and password of an `Authorization: Basic …` header (RFC 7617), or undefined if it is not one. */
+export function parseBasicAuthorization(
+  header: string | undefined,
+): { user: string; password: string } | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header);
+  if (match?.[1] === undefined) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** The `Authorization` value for Basic credentials. */
+export function basicAuthorization(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+}
+
+const inboundCredentialsFileSchema = z
+  .object({
+    mappings: z.array(
+      z
+        .object({
+          /** The calling workload's SPIFFE ID, from its verified WIT. */
+          workload: z.string().startsWith('spiffe://'),
+          /** The user the caller acts for (Accord's user header); absent maps every call of the workload. */
+          user: z.string().min(1).optional(),
+          /** The Basic credentials of the local API to present instead. */
+          username: z
+            .string()
+            .min(1)
+            .regex(/^[^:]+$/),
+          password: z.string(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
+/**
+ * The inbound mapping: (verified workload, user) → the local API's Basic credentials. A mapping
+ * naming the user wins over the workload's catch-all one; no mapping means the call is refused.
+ */
+export class InboundCredentialMap {
+  readonly #byKey: ReadonlyMap<string, string>;
+
+  private constructor(byKey: ReadonlyMap<string, string>) {
+    this.#byKey = byKey;
+  }
+
+  /** Parses a mapping file (YAML or JSON: `mappings: [{workload, user?, username, password}]`). */
+  static parse(text: string): InboundCredentialMap {
+    const file = inboundCredentialsFileSchema.parse(parseYaml(text));
+    const byKey = new Map<string, string>();
+    for (const mapping of file.mappings) {
+      const key = mappingKey(mapping.workload, mapping.user);
+      if (byKey.has(key))
+        throw new Error(`duplicate mapping for ${mapping.workload} ${mapping.user ?? '(any user)'}`);
+      byKey.set(key, basicAuthorization(mapping.username, mapping.password));
+    }
+    return new InboundCredentialMap(byKey);
+  }
+
+  /** The `Authorization` value for `workload` acting for `user`, or undefined when none is mapped. */
+  authorizationFor(workload: string, user: string | undefined): string | undefined {
+    return (
+      (user === undefined ? undefined : this.#byKey.get(mappingKey(workload, user))) ??
+      this.#byKey.get(mappingKey(workload, undefined))
+    );
+  }
+}
+
+function mappingKey(workload: string, user: string | undefined): string {
+  return user === undefined ? `${workload} *` : `${workload} =${user}`;
+}

@@ -1,0 +1,283 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { Registry } from 'prom-client';
+import {
+  CheckRequestSchema,
+  CheckResponseSchema,
+  type CheckResponse,
+} from '../proto/gen/envoy/service/auth/v3/external_auth_pb.js';
+import { silentLogger } from '../lib/log/logger.js';
+import { ManualClock } from '../lib/time/clock.js';
+import {
+  basicAuthorization,
+  BasicUserStore,
+  hashBasicPassword,
+  InboundCredentialMap,
+} from './basic-credentials.js';
+import { createCheckHandler, userIdentityHeader, type CheckHandlerDependencies } from './check-handler.js';
+import { NonceCache } from './nonce-cache.js';
+import { TranslatorMetrics } from './translator-metrics.js';
+import { testWit, testWorkloadKey, testZone, witKeysOf, type TestZone } from './wit-test-fixtures.js';
+
+const now = new Date('2026-11-23T12:00:00Z');
+const frontend = 'spiffe://zone-a.example/ns/shop/sa/frontend';
+const zoneBAudience = 'spiffe://zone-b.example';
+
+let zoneA: TestZone;
+let zoneC: TestZone;
+let users: BasicUserStore;
+let witA: string;
+let witC: string;
+let keyA: Awaited<ReturnType<typeof testWorkloadKey>>;
+let keyC: Awaited<ReturnType<typeof testWorkloadKey>>;
+
+beforeAll(async () => {
+  [zoneA, zoneC, keyA, keyC] = await Promise.all([
+    testZone('zone-a.example'),
+    testZone('zone-c.example'),
+    testWorkloadKey(),
+    testWorkloadKey(),
+  ]);
+  const issuedAt = new Date(now.getTime() - 60_000);
+  witA = await testWit(zoneA, keyA, { issuedAt });
+  witC = await testWit(zoneC, keyC, { issuedAt });
+  users = await BasicUserStore.parse(
+    `users:\n  alice: "${await hashBasicPassword('wonderland')}"\n  carol: "${await hashBasicPassword('cheshire')}"\n`,
+  );
+});
+
+const credentials = InboundCredentialMap.parse(`
+mappings:
+  - { workload: "${frontend}", user: alice, username: orders-alice, password: "b-secret" }
+  - { workload: "spiffe://zone-c.example/ns/shop/sa/frontend", username: orders-c, password: "c-secret" }
+`);
+
+/** A translator of zone A (outbound) and zone B (inbound) sharing a clock and a registry. */
+function translator(options: { trustedIntermediaries?: string[]; wit?: string } = {}) {
+  const clock = new ManualClock(now);
+  const registry = new Registry();
+  const dependencies: CheckHandlerDependencies = {
+    inbound: {
+      verification: {
+        witKeys: witKeysOf(zoneA),
+        clock,
+        clockSkewSeconds: 30,
+        expectedAudiences: [zoneBAudience],
+        nonceCache: new NonceCache({ maxEntries: 100, clock }),
+        maxSignatureLifetimeSeconds: 300,
+      },
+      trustedIntermediaries: new Set(options.trustedIntermediaries ?? []),
+      credentials: () => credentials,
+    },
+    outbound: {
+      users: () => users,
+      signer: () => ({
+        wit: options.wit ?? witA,
+        privateKey: options.wit === witC ? keyC.privateKey : keyA.privateKey,
+        clock,
+        signatureLifetimeSeconds: 60,
+      }),
+      audienceForHost: (host) => (host.endsWith('.zone-b') ? zoneBAudience : undefined),
+    },
+    metrics: new TranslatorMetrics(registry),
+    logger: silentLogger,
+  };
+  return { check: createCheckHandler(dependencies), registry, clock };
+}
+
+interface Request {
+  method?: string;
+  path?: string;
+  host?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** A CheckRequest as Envoy sends it, through its binary encoding. */
+function checkRequest(direction: string, request: Request, principal = '') {
+  const message = create(CheckRequestSchema, {
+    attributes: {
+      source: { principal },
+      request: {
+        http: {
+          id: 'req-1',
+          method: request.method ?? 'POST',
+          path: request.path ?? '/orders?id=1',
+          host: request.host ?? 'orders.zone-b:8080',
+          scheme: direction === 'inbound' ? 'https' : 'http',
+          headers: {
+            ':method': request.method ?? 'POST',
+            ':path': request.path ?? '/orders?id=1',
+            'content-type': 'application/json',
+            ...request.headers,
+          },
+          body: request.body ?? '{"qty":1}',
+        },
+      },
+      contextExtensions: { 'accord.direction': direction },
+    },
+  });
+  return fromBinary(CheckRequestSchema, toBinary(CheckRequestSchema, message));
+}
+
+async function decide(
+  check: ReturnType<typeof translator>['check'],
+  request: ReturnType<typeof checkRequest>,
+) {
+  return fromBinary(
+    CheckResponseSchema,
+    toBinary(CheckResponseSchema, create(CheckResponseSchema, await check(request))),
+  );
+}
+
+/** Envoy's header mutation for an OK response: set (overwrite), then remove. */
+function forwarded(request: Request, response: CheckResponse): Request {
+  if (response.httpResponse.case !== 'okResponse') throw new Error('not allowed');
+  const headers = { ...request.headers };
+  for (const option of response.httpResponse.value.headers) {
+    if (option.header) headers[option.header.key] = option.header.value;
+  }
+  const removed = new Set(response.httpResponse.value.headersToRemove);
+  return {
+    ...request,
+    headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !removed.has(name))),
+  };
+}
+
+function deniedStatus(response: CheckResponse): number | undefined {
+  return response.httpResponse.case === 'deniedResponse'
+    ? response.httpResponse.value.status?.code
+    : undefined;
+}
+
+const aliceBasic = { authorization: basicAuthorization('alice', 'wonderland') };
+
+/** Zone A's outbound translation of a request by alice: what leaves zone A. */
+async function signedByA(request: Request = {}, options: { wit?: string } = {}): Promise<Request> {
+  const outbound = translator(options);
+  const local = { ...request, headers: { ...aliceBasic, ...request.headers } };
+  const response = await decide(outbound.check, checkRequest('outbound', local));
+  expect(response.status?.code).toBe(0);
+  return forwarded(local, response);
+}
+
+describe('outbound', () => {
+  it('replaces valid Basic credentials with the WIT, the user header and a WIMSE signature', async () => {
+    const leaving = await signedByA();
+    expect(leaving.headers?.authorization).toBeUndefined();
+    expect(leaving.headers?.[userIdentityHeader]).toBe('alice');
+    expect(leaving.headers?.['workload-identity-token']).toBe(witA);
+    expect(leaving.headers?.['signature-input']).toContain(`wimse-aud="${zoneBAudience}"`);
+    expect(leaving.headers?.['content-digest']).toMatch(/^sha-256=:/);
+  });
+
+  it.each([
+    ['no credentials', {}, 'basic_missing'],
+    ['a wrong password', { authorization: basicAuthorization('alice', 'queen') }, 'basic_invalid'],
+    ['an unknown user', { authorization: basicAuthorization('mallory', 'wonderland') }, 'basic_invalid'],
+    ['a bearer token', { authorization: 'Bearer abc' }, 'basic_missing'],
+  ])('answers 401 with a Basic challenge and no reason in the body for %s', async (_, headers, reason) => {
+    const { check, registry } = translator();
+    const response = await decide(check, checkRequest('outbound', { headers }));
+    expect(deniedStatus(response)).toBe(401);
+    if (response.httpResponse.case !== 'deniedResponse') throw new Error('not denied');
+    expect(response.httpResponse.value.body).toBe('');
+    expect(response.httpResponse.value.headers.map((h) => h.header?.key)).toEqual(['www-authenticate']);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      `direction="outbound",outcome="deny",reason="${reason}"`,
+    );
+  });
+
+  it('refuses with 403 a host that belongs to no known zone', async () => {
+    const { check } = translator();
+    const response = await decide(
+      check,
+      checkRequest('outbound', { host: 'evil.example', headers: aliceBasic }),
+    );
+    expect(deniedStatus(response)).toBe(403);
+  });
+});
+
+describe('inbound', () => {
+  it('accepts a request signed by zone A and presents the mapped Basic credentials', async () => {
+    const { check, registry } = translator();
+    const arriving = await signedByA();
+    const response = await decide(check, checkRequest('inbound', arriving, frontend));
+    expect(response.status?.code).toBe(0);
+    const toApp = forwarded(arriving, response);
+    expect(toApp.headers?.authorization).toBe(basicAuthorization('orders-alice', 'b-secret'));
+    expect(toApp.headers?.['workload-identity-token']).toBeUndefined();
+    expect(toApp.headers?.signature).toBeUndefined();
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'direction="inbound",outcome="allow",reason="ok"',
+    );
+  });
+
+  it('accepts a request relayed by a trusted intermediary of the local zone', async () => {
+    const gateway = 'spiffe://zone-b.example/ns/mesh/sa/ingress';
+    const { check } = translator({ trustedIntermediaries: [gateway] });
+    const response = await decide(check, checkRequest('inbound', await signedByA(), gateway));
+    expect(response.status?.code).toBe(0);
+  });
+
+  const cases: [string, (signed: Request) => Request, string, string?][] = [
+    ['an unsigned request', () => ({ headers: {} }), 'wit_missing'],
+    ['a changed path', (signed) => ({ ...signed, path: '/orders?id=2' }), 'signature_mismatch'],
+    ['a changed body', (signed) => ({ ...signed, body: '{"qty":100}' }), 'digest_mismatch'],
+    [
+      'a changed user',
+      (signed) => ({ ...signed, headers: { ...signed.headers, [userIdentityHeader]: 'bob' } }),
+      'signature_mismatch',
+    ],
+    ['a peer of another zone', (signed) => signed, 'peer_not_allowed', 'spiffe://zone-c.example/ns/x/sa/y'],
+    ['a missing mTLS peer', (signed) => signed, 'peer_missing', ''],
+  ];
+  it.each(cases)(
+    'denies %s with 403 and counts the reason',
+    async (_, tamper, reason, principal = frontend) => {
+      const { check, registry } = translator();
+      const response = await decide(check, checkRequest('inbound', tamper(await signedByA()), principal));
+      expect(deniedStatus(response)).toBe(403);
+      expect(response.status?.code).toBe(7);
+      if (response.httpResponse.case !== 'deniedResponse') throw new Error('not denied');
+      expect(response.httpResponse.value.body).toBe('');
+      expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+        `direction="inbound",outcome="deny",reason="${reason}"`,
+      );
+    },
+  );
+
+  it('denies a replayed request the second time', async () => {
+    const { check } = translator();
+    const arriving = await signedByA();
+    expect((await decide(check, checkRequest('inbound', arriving, frontend))).status?.code).toBe(0);
+    expect(deniedStatus(await decide(check, checkRequest('inbound', arriving, frontend)))).toBe(403);
+  });
+
+  it('denies a WIT of a zone whose bundle is not installed', async () => {
+    const { check, registry } = translator();
+    const arriving = await signedByA({}, { wit: witC });
+    const response = await decide(
+      check,
+      checkRequest('inbound', arriving, 'spiffe://zone-c.example/ns/shop/sa/frontend'),
+    );
+    expect(deniedStatus(response)).toBe(403);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'reason="wit_untrusted_domain"',
+    );
+  });
+
+  it('denies a verified caller acting for a user without a credential mapping', async () => {
+    const { check, registry } = translator();
+    const arriving = await signedByA({ headers: { authorization: basicAuthorization('carol', 'cheshire') } });
+    const response = await decide(check, checkRequest('inbound', arriving, frontend));
+    expect(deniedStatus(response)).toBe(403);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'reason="credential_unmapped"',
+    );
+  });
+});
+
+it('denies a request whose direction the translator does not serve', async () => {
+  const { check } = translator();
+  expect(deniedStatus(await decide(check, checkRequest('sideways', {})))).toBe(403);
+});

@@ -1,0 +1,291 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { HeaderValueOption_HeaderAppendAction } from '../proto/gen/envoy/config/core/v3/base_pb.js';
+import type {
+  CheckRequest,
+  CheckResponseSchema,
+} from '../proto/gen/envoy/service/auth/v3/external_auth_pb.js';
+import { StatusCode } from '../proto/gen/envoy/type/v3/http_status_pb.js';
+import { directionContextKey } from '../operator/envoy/sidecar-bootstrap.js';
+import { errorMessage } from '../lib/errors/accord-error.js';
+import type { Logger } from '../lib/log/logger.js';
+import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
+import {
+  parseBasicAuthorization,
+  type BasicUserStore,
+  type InboundCredentialMap,
+} from './basic-credentials.js';
+import type { HttpRequestMessage } from './http-message.js';
+import { signRequest, type RequestSigner } from './sign-request.js';
+import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
+import type { MetricDirection, TranslatorMetrics } from './translator-metrics.js';
+import { verifySignedRequest, type SignedRequestVerification } from './verify-signed-request.js';
+import { workloadIdentityTokenHeader } from './wimse-profile.js';
+
+/** The header carrying the user a workload acts for; signed outbound, so nobody on the way can change it. */
+export const userIdentityHeader = 'accord-user';
+
+/** Why a request was denied: the security core's reasons plus the translator's own. Stable strings. */
+export type DecisionReason =
+  | RejectionReason
+  | 'basic_missing'
+  | 'basic_invalid'
+  | 'destination_unknown'
+  | 'wit_unavailable'
+  | 'peer_missing'
+  | 'peer_not_allowed'
+  | 'credential_unmapped'
+  | 'direction_unknown'
+  | 'request_malformed';
+
+/** What Envoy should do with a request. */
+export type Decision =
+  | {
+      outcome: 'allow';
+      /** Request headers to set (replacing any value) before forwarding. */
+      setHeaders: Readonly<Record<string, string>>;
+      /** Request headers to drop before forwarding. */
+      removeHeaders: readonly string[];
+      /** The caller, for the log: a local user outbound, a SPIFFE ID inbound. */
+      caller: string;
+    }
+  | {
+      outcome: 'deny';
+      status: 401 | 403;
+      reason: DecisionReason;
+      /** For the log only; never sent to the client. */
+      detail: string;
+      /** Response headers (the Basic challenge on 401). */
+      responseHeaders: Readonly<Record<string, string>>;
+    };
+
+function deny(status: 401 | 403, reason: DecisionReason, detail: string): Decision {
+  return {
+    outcome: 'deny',
+    status,
+    reason,
+    detail,
+    responseHeaders: status === 401 ? { 'www-authenticate': 'Basic realm="accord", charset="UTF-8"' } : {},
+  };
+}
+
+/** The outbound side: who may call out, as whom the workload signs, and for which zone. */
+export interface OutboundPolicy {
+  /** The local users (reloaded when their file changes). */
+  users: () => BasicUserStore | undefined;
+  /** The workload's current WIT and key, or undefined before the first one arrived. */
+  signer: () => RequestSigner | undefined;
+  /** `wimse-aud` for a request's Host (port ignored), or undefined for a host of no known zone. */
+  audienceForHost: (host: string) => string | undefined;
+}
+
+/** The inbound side: whose signed requests count, through which peers, and as which local user. */
+export interface InboundPolicy {
+  /** The security core's policy (bundles per trust domain, audiences, nonce cache, clock). */
+  verification: SignedRequestVerification;
+  /** SPIFFE IDs of intermediaries (the zone's ingress gateway) allowed to relay another zone's call. */
+  trustedIntermediaries: ReadonlySet<string>;
+  /** The mapping to the local API's Basic credentials (reloaded when its file changes). */
+  credentials: () => InboundCredentialMap | undefined;
+}
+
+/**
+ * Outbound: authenticates the local Basic credential, drops it, and attaches the workload's WIT,
+ * the user header and a WIMSE signature over the request exactly as it will leave (without
+ * `authorization`, with the user header), for the audience of the destination zone.
+ */
+export async function decideOutbound(request: HttpRequestMessage, policy: OutboundPolicy): Promise<Decision> {
+  const credentials = parseBasicAuthorization(request.headers.authorization);
+  if (credentials === undefined) return deny(401, 'basic_missing', 'no Basic credentials');
+  const users = policy.users();
+  if (users === undefined || !(await users.verify(credentials.user, credentials.password)))
+    return deny(401, 'basic_invalid', `unknown user or wrong password for ${credentials.user}`);
+  const audience = policy.audienceForHost(hostWithoutPort(request.authority));
+  if (audience === undefined) return deny(403, 'destination_unknown', `no zone serves ${request.authority}`);
+  const signer = policy.signer();
+  if (signer === undefined) return deny(403, 'wit_unavailable', 'the workload has no WIT yet');
+
+  const headers: Record<string, string> = { ...request.headers, [userIdentityHeader]: credentials.user };
+  delete headers.authorization;
+  const signed = signRequest({ ...request, headers }, signer, {
+    audience,
+    identityHeaders: [userIdentityHeader],
+  });
+  return {
+    outcome: 'allow',
+    setHeaders: { [userIdentityHeader]: credentials.user, ...signed },
+    removeHeaders: ['authorization'],
+    caller: credentials.user,
+  };
+}
+
+/**
+ * Inbound: verifies the WIT and the signature (security core), then that the mTLS peer is a
+ * workload of the WIT's zone or a trusted intermediary, then swaps the proof for the local API's
+ * Basic credentials mapped to the caller. Everything else is a 403 with its reason.
+ */
+export async function decideInbound(
+  request: HttpRequestMessage,
+  peerPrincipal: string,
+  policy: InboundPolicy,
+): Promise<Decision> {
+  if (peerPrincipal === '') return deny(403, 'peer_missing', 'no authenticated mTLS peer');
+  let verified;
+  try {
+    verified = await verifySignedRequest(request, {
+      ...policy.verification,
+      identityHeaders: [userIdentityHeader],
+    });
+  } catch (error) {
+    if (error instanceof TranslatorRejection) return deny(403, error.reason, error.message);
+    throw error;
+  }
+  const workload = verified.wit.workload;
+  if (
+    !policy.trustedIntermediaries.has(peerPrincipal) &&
+    peerTrustDomain(peerPrincipal) !== workload.trustDomain
+  )
+    return deny(403, 'peer_not_allowed', `peer ${peerPrincipal} may not relay ${workload.uri}`);
+  const user = request.headers[userIdentityHeader];
+  const authorization = policy.credentials()?.authorizationFor(workload.uri, user);
+  if (authorization === undefined)
+    return deny(
+      403,
+      'credential_unmapped',
+      `no local credentials for ${workload.uri} ${user ?? '(no user)'}`,
+    );
+  return {
+    outcome: 'allow',
+    setHeaders: { authorization },
+    removeHeaders: [workloadIdentityTokenHeader, 'signature', 'signature-input'],
+    caller: workload.uri,
+  };
+}
+
+function peerTrustDomain(principal: string): string | undefined {
+  try {
+    return parseSpiffeId(principal).trustDomain;
+  } catch {
+    return undefined;
+  }
+}
+
+function hostWithoutPort(authority: string): string {
+  const host = authority.startsWith('[')
+    ? authority.slice(0, authority.indexOf(']') + 1)
+    : authority.split(':')[0];
+  return (host ?? '').toLowerCase();
+}
+
+/**
+ * The request Envoy describes, as the security core models it: pseudo-headers dropped (their
+ * values are the method, path and authority fields), the body from `raw_body` (with
+ * `pack_as_bytes`) or else `body`. Undefined when the CheckRequest carries no HTTP request.
+ */
+export function httpRequestOfCheck(check: CheckRequest): HttpRequestMessage | undefined {
+  const http = check.attributes?.request?.http;
+  if (http === undefined || http.method === '' || !http.path.startsWith('/')) return undefined;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(http.headers)) {
+    if (!name.startsWith(':')) headers[name.toLowerCase()] = value;
+  }
+  const body = http.rawBody.byteLength > 0 ? http.rawBody : Buffer.from(http.body, 'utf8');
+  return {
+    method: http.method,
+    scheme: http.scheme === 'https' ? 'https' : 'http',
+    authority: http.host,
+    target: http.path,
+    headers,
+    ...(body.byteLength > 0 ? { body } : {}),
+  };
+}
+
+type CheckResponseInit = MessageInitShape<typeof CheckResponseSchema>;
+
+/** google.rpc.Code values Envoy reads from `CheckResponse.status`. */
+const rpcCode = { ok: 0, permissionDenied: 7, unauthenticated: 16 } as const;
+
+/** The CheckResponse for a decision: header changes on allow, a bare status (no reason) on deny. */
+export function checkResponseOf(decision: Decision): CheckResponseInit {
+  const overwrite = (entries: Readonly<Record<string, string>>) =>
+    Object.entries(entries).map(([key, value]) => ({
+      header: { key, value },
+      appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD,
+    }));
+  if (decision.outcome === 'allow') {
+    return {
+      status: { code: rpcCode.ok },
+      httpResponse: {
+        case: 'okResponse',
+        value: { headers: overwrite(decision.setHeaders), headersToRemove: [...decision.removeHeaders] },
+      },
+    };
+  }
+  return {
+    status: { code: decision.status === 401 ? rpcCode.unauthenticated : rpcCode.permissionDenied },
+    httpResponse: {
+      case: 'deniedResponse',
+      value: {
+        status: { code: decision.status === 401 ? StatusCode.Unauthorized : StatusCode.Forbidden },
+        headers: overwrite(decision.responseHeaders),
+        body: '',
+      },
+    },
+  };
+}
+
+/** What the Check handler needs; the policies read reloadable state through their functions. */
+export interface CheckHandlerDependencies {
+  inbound: InboundPolicy;
+  outbound: OutboundPolicy | undefined;
+  metrics: TranslatorMetrics;
+  logger: Logger;
+}
+
+/**
+ * Envoy's `Authorization/Check`: reads the direction from the context extensions, decides, logs
+ * and counts. A failure that is not a decision (a bug, a crypto error) is rethrown, so the gRPC
+ * call fails and Envoy answers 503 (fail closed).
+ */
+export function createCheckHandler(
+  dependencies: CheckHandlerDependencies,
+): (check: CheckRequest) => Promise<CheckResponseInit> {
+  return async (check) => {
+    const started = performance.now();
+    const extension = check.attributes?.contextExtensions[directionContextKey];
+    const direction: MetricDirection =
+      extension === 'inbound' || extension === 'outbound' ? extension : 'unknown';
+    const requestId = check.attributes?.request?.http?.id;
+    const log = dependencies.logger.child({ direction, ...(requestId ? { requestId } : {}) });
+    let decision: Decision;
+    try {
+      const request = httpRequestOfCheck(check);
+      if (request === undefined) decision = deny(403, 'request_malformed', 'no HTTP request attributes');
+      else if (direction === 'inbound')
+        decision = await decideInbound(
+          request,
+          check.attributes?.source?.principal ?? '',
+          dependencies.inbound,
+        );
+      else if (direction === 'outbound' && dependencies.outbound !== undefined)
+        decision = await decideOutbound(request, dependencies.outbound);
+      else decision = deny(403, 'direction_unknown', `direction ${extension ?? '(none)'} is not served`);
+    } catch (error) {
+      dependencies.metrics.observe(direction, 'error', 'internal', (performance.now() - started) / 1000);
+      log.error('check failed', { error: errorMessage(error) });
+      throw error;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (decision.outcome === 'allow') {
+      dependencies.metrics.observe(direction, 'allow', 'ok', seconds);
+      log.debug('request allowed', { caller: decision.caller });
+    } else {
+      dependencies.metrics.observe(direction, 'deny', decision.reason, seconds);
+      log.info('request denied', {
+        status: decision.status,
+        reason: decision.reason,
+        detail: decision.detail,
+      });
+    }
+    return checkResponseOf(decision);
+  };
+}
