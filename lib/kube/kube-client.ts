@@ -1,4 +1,5 @@
 import {
+  AdmissionregistrationV1Api,
   CoordinationV1Api,
   CoreV1Api,
   createConfiguration,
@@ -59,4 +60,12 @@ export function coreApiClient(kubeconfigPath?: string): CoreV1Api {
 /** A `CoordinationV1Api` (Leases, for leader election) for the kubeconfig at `kubeconfigPath`, with deadlines. */
 export function coordinationApiClient(kubeconfigPath?: string): CoordinationV1Api {
   return makeKubeApiClient(loadKubeConfig(kubeconfigPath), CoordinationV1Api);
+}
+
+/**
+ * An `AdmissionregistrationV1Api` (MutatingWebhookConfigurations: the injection webhook's
+ * `caBundle`) for the kubeconfig at `kubeconfigPath`, with deadlines.
+ */
+export function admissionRegistrationApiClient(kubeconfigPath?: string): AdmissionregistrationV1Api {
+  return makeKubeApiClient(loadKubeConfig(kubeconfigPath), AdmissionregistrationV1Api);
 }
