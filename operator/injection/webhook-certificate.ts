@@ -260,6 +260,12 @@ export class WebhookCertificateManager {
           name: location.webhookConfigurationName,
         });
       } catch (error) {
+        if (isKubeStatus(error, KubeStatus.notFound)) {
+          // Not installed yet (the chart or the operator's wiring creates it with this bundle);
+          // the next ensure() syncs it.
+          logger.warn('webhook configuration missing', { name: location.webhookConfigurationName });
+          return;
+        }
         throw apiFailure('get', `MutatingWebhookConfiguration ${location.webhookConfigurationName}`, error);
       }
       const entry = (configuration.webhooks ?? []).find((webhook) => webhook.name === location.webhookName);
