@@ -1,0 +1,277 @@
+import 'reflect-metadata';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { spiffeBundleFileName } from '../../lib/bundle/bundle-file-names.js';
+import { silentLogger } from '../../lib/log/logger.js';
+import { systemClock } from '../../lib/time/clock.js';
+import { renderEnvoyYaml } from '../../operator/envoy/render-envoy-yaml.js';
+import { sidecarBootstrap } from '../../operator/envoy/sidecar-bootstrap.js';
+import { basicAuthorization } from '../../translator/basic-credentials.js';
+import type { HttpRequestMessage } from '../../translator/http-message.js';
+import { signRequest } from '../../translator/sign-request.js';
+import { startTranslator, type RunningTranslator } from '../../translator/start-translator.js';
+import { translatorConfigSchema } from '../../translator/translator-config.js';
+import {
+  testWit,
+  testWorkloadKey,
+  testZone,
+  type TestWorkloadKey,
+  type TestZone,
+} from '../../translator/wit-test-fixtures.js';
+import {
+  createSidecarFiles,
+  createTestZoneCa,
+  startEnvoy,
+  type RunningEnvoy,
+  type SidecarFiles,
+  type TestZoneCa,
+} from '../envoy/envoy-harness.js';
+
+// Zone B's sidecar for real: Envoy (inbound listener, mTLS, ext_authz) -> accord-translator ->
+// an app on 127.0.0.1 that only knows its own Basic credentials. Zone A is played by this test: an
+// mTLS client with a zone-A SVID that signs its requests with a WIT from zone A's WIT key.
+jest.setTimeout(60_000);
+
+const frontendPath = '/ns/shop/sa/frontend';
+
+interface Svid {
+  certificatePem: string;
+  privateKeyPem: string;
+}
+
+interface AppCall {
+  authorization: string | undefined;
+  headers: Record<string, unknown>;
+  body: string;
+}
+
+let directory: string;
+let caA: TestZoneCa;
+let caB: TestZoneCa;
+let witZoneA: TestZone;
+let workloadKey: TestWorkloadKey;
+let wit: string;
+let clientSvid: Svid;
+let files: SidecarFiles;
+let translator: RunningTranslator;
+let envoy: RunningEnvoy;
+let inboundPort: number;
+let app: Server;
+const appCalls: AppCall[] = [];
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'accord-translator-envoy-'));
+  [caA, caB, witZoneA, workloadKey] = await Promise.all([
+    createTestZoneCa('zone-a.example'),
+    createTestZoneCa('zone-b.example'),
+    testZone('zone-a.example'),
+    testWorkloadKey(),
+  ]);
+  wit = await testWit(witZoneA, workloadKey, { path: frontendPath, issuedAt: new Date(Date.now() - 60_000) });
+  clientSvid = await caA.issue(frontendPath);
+  files = await createSidecarFiles(directory, await caB.issue('/ns/orders/sa/api'), [caA, caB]);
+  await writeFile(
+    join(files.bundleDirectory, spiffeBundleFileName('zone-a.example')),
+    JSON.stringify(witZoneA.bundle),
+  );
+  const credentialsFile = join(directory, 'credentials.yaml');
+  await writeFile(
+    credentialsFile,
+    `mappings:\n  - { workload: "spiffe://zone-a.example${frontendPath}", user: alice, username: orders-alice, password: b-secret }\n`,
+  );
+
+  app = createHttpServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      appCalls.push({ authorization: request.headers.authorization, headers: request.headers, body });
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ authorization: request.headers.authorization ?? null }));
+    });
+  });
+  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+  const appPort = (app.address() as AddressInfo).port;
+
+  translator = await startTranslator(
+    translatorConfigSchema.parse({
+      trustDomain: 'zone-b.example',
+      listen: { port: 0 },
+      ops: { port: 0 },
+      bundleDirectory: files.bundleDirectory,
+      envoySecretsDirectory: files.secretsDirectory,
+      inbound: { credentialsFile },
+    }),
+    { logger: silentLogger, registry: new Registry(), clock: systemClock },
+  );
+
+  const configPath = join(directory, 'envoy.yaml');
+  await writeFile(
+    configPath,
+    renderEnvoyYaml(
+      sidecarBootstrap({
+        node: { id: 'orders-0', cluster: 'orders' },
+        adminPort: 0,
+        secretsDirectory: files.secretsDirectory,
+        inbound: { address: '127.0.0.1', port: 0, appPort },
+        extAuthz: { translatorPort: translator.port, timeoutMs: 2_000, maxRequestBytes: 65_536 },
+      }),
+    ),
+  );
+  envoy = await startEnvoy(configPath, directory);
+  inboundPort = await envoy.listenerPort('inbound');
+});
+
+afterAll(async () => {
+  await envoy.process.stop();
+  await translator.close();
+  app.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  appCalls.length = 0;
+});
+
+interface Call {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What zone A's outbound translator would send: alice's request, signed for zone B. */
+function signedCall(overrides: Partial<Call> = {}): Call {
+  const call: Call = {
+    method: 'POST',
+    path: '/orders?id=1',
+    headers: { 'content-type': 'application/json', 'accord-user': 'alice' },
+    body: '{"qty":1}',
+    ...overrides,
+  };
+  const message: HttpRequestMessage = {
+    method: call.method,
+    scheme: 'https',
+    authority: `127.0.0.1:${inboundPort}`,
+    target: call.path,
+    headers: call.headers,
+    body: new TextEncoder().encode(call.body),
+  };
+  const signed = signRequest(
+    message,
+    { wit, privateKey: workloadKey.privateKey, clock: systemClock, signatureLifetimeSeconds: 60 },
+    { audience: 'spiffe://zone-b.example', identityHeaders: ['accord-user'] },
+  );
+  return { ...call, headers: { ...call.headers, ...signed } };
+}
+
+/** Sends `call` to zone B's inbound listener with mTLS as `svid`. */
+function send(call: Call, svid: Svid = clientSvid): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: inboundPort,
+        method: call.method,
+        path: call.path,
+        headers: call.headers,
+        cert: svid.certificatePem,
+        key: svid.privateKeyPem,
+        ca: caB.rootPem,
+        checkServerIdentity: () => undefined,
+        agent: false,
+        timeout: 5_000,
+      },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on('error', reject);
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', reject);
+    request.end(call.body);
+  });
+}
+
+async function translatorMetrics(): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${translator.opsPort}/metrics`);
+  return response.text();
+}
+
+describe('accord-translator behind a real Envoy (inbound)', () => {
+  it('forwards a correctly signed request with a valid WIT, and the app sees its own Basic credentials', async () => {
+    const response = await send(signedCall());
+    expect(response.status).toBe(200);
+    expect(appCalls).toHaveLength(1);
+    expect(appCalls[0]?.authorization).toBe(basicAuthorization('orders-alice', 'b-secret'));
+    expect(appCalls[0]?.headers['workload-identity-token']).toBeUndefined();
+    expect(appCalls[0]?.headers.signature).toBeUndefined();
+    expect(appCalls[0]?.body).toBe('{"qty":1}');
+  });
+
+  it('refuses a request whose path was changed after signing, without reaching the app', async () => {
+    const call = signedCall();
+    const response = await send({ ...call, path: '/orders?id=2' });
+    expect(response.status).toBe(403);
+    expect(response.body).toBe('');
+    expect(appCalls).toHaveLength(0);
+  });
+
+  it('refuses a request whose body was changed after signing', async () => {
+    const response = await send({ ...signedCall(), body: '{"qty":100}' });
+    expect(response.status).toBe(403);
+    expect(appCalls).toHaveLength(0);
+  });
+
+  it('refuses a replayed request', async () => {
+    const call = signedCall();
+    expect((await send(call)).status).toBe(200);
+    expect((await send(call)).status).toBe(403);
+    expect(appCalls).toHaveLength(1);
+  });
+
+  it('refuses an unsigned request even with Basic credentials the app would accept', async () => {
+    const response = await send({
+      method: 'GET',
+      path: '/orders',
+      headers: { authorization: basicAuthorization('orders-alice', 'b-secret') },
+      body: '',
+    });
+    expect(response.status).toBe(403);
+    expect(appCalls).toHaveLength(0);
+  });
+
+  it('refuses a request signed by zone A but relayed by a peer of another zone', async () => {
+    const response = await send(signedCall(), await caB.issue('/ns/other/sa/relay'));
+    expect(response.status).toBe(403);
+    expect(appCalls).toHaveLength(0);
+  });
+
+  it('counts every decision by reason in its metrics', async () => {
+    const metrics = await translatorMetrics();
+    for (const reason of [
+      'ok',
+      'signature_mismatch',
+      'digest_mismatch',
+      'nonce_replayed',
+      'wit_missing',
+      'peer_not_allowed',
+    ])
+      expect(metrics).toContain(`reason="${reason}"`);
+  });
+
+  it('fails closed with 503 when the translator is down', async () => {
+    await translator.close();
+    const response = await send(signedCall());
+    expect(response.status).toBe(503);
+    expect(appCalls).toHaveLength(0);
+  });
+});

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
+import { runDaemon } from '../lib/cli/entrypoint.js';
+import { loadConfig } from '../lib/config/load-config.js';
+import { createLogger } from '../lib/log/logger.js';
+import { systemClock } from '../lib/time/clock.js';
+import { translatorConfigKind, translatorConfigSchema } from './translator-config.js';
+import { startTranslator } from './start-translator.js';
+
+const spec: CommandSpec = {
+  name: 'accord-translator',
+  summary:
+    "The credential translator next to a workload's Envoy sidecar: Envoy's ext_authz server (docs/translator.md).",
+  flags: {
+    config: {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'Config file (YAML/JSON, kind TranslatorConfig).',
+    },
+    'trust-domain': { type: 'string', valueName: 'TD', description: "The zone's SPIFFE trust domain." },
+    'bundle-dir': {
+      type: 'string',
+      valueName: 'DIR',
+      description: "The provider's bundle directory (<td>.pem, <td>.spiffe.json).",
+    },
+    'envoy-secrets-dir': {
+      type: 'string',
+      valueName: 'DIR',
+      description: "Envoy's SDS directory; its trust-bundles secret follows the bundle directory.",
+    },
+    port: {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'ext_authz gRPC port on 127.0.0.1 (default 9191).',
+    },
+    'ops-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'Port of /healthz, /readyz, /metrics (default 9093).',
+    },
+    'log-level': { type: 'string', valueName: 'LEVEL', description: 'debug, info, warn or error.' },
+  },
+};
+
+function overrides(values: FlagValues): Record<string, unknown> {
+  return {
+    trustDomain: stringFlag(values, 'trust-domain'),
+    bundleDirectory: stringFlag(values, 'bundle-dir'),
+    envoySecretsDirectory: stringFlag(values, 'envoy-secrets-dir'),
+    listen: { port: integerFlag(values, 'port') },
+    ops: { port: integerFlag(values, 'ops-port') },
+    log: { level: stringFlag(values, 'log-level') },
+  };
+}
+
+runDaemon(spec, async (commandLine) => {
+  const config = await loadConfig(translatorConfigSchema, translatorConfigKind, {
+    file: stringFlag(commandLine.values, 'config'),
+    overrides: overrides(commandLine.values),
+  });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const logger = createLogger({
+    component: 'accord-translator',
+    level: config.log.level,
+    format: config.log.format,
+  });
+  return startTranslator(config, { logger, registry, clock: systemClock });
+});

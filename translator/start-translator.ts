@@ -1,0 +1,102 @@
+import type { Registry } from 'prom-client';
+import { startOpsServer } from '../lib/http/ops-server.js';
+import type { Logger } from '../lib/log/logger.js';
+import type { Clock } from '../lib/time/clock.js';
+import { startAuthorizationServer } from './authorization-server.js';
+import { createCheckHandler, type OutboundPolicy } from './check-handler.js';
+import { NonceCache } from './nonce-cache.js';
+import { audienceResolver, inboundAudiences, type TranslatorConfig } from './translator-config.js';
+import { TranslatorFiles } from './translator-files.js';
+import { TranslatorMetrics } from './translator-metrics.js';
+
+/** A running translator. */
+export interface RunningTranslator {
+  /** The ext_authz gRPC port (the bootstrap's `translatorPort`). */
+  readonly port: number;
+  readonly opsPort: number;
+  /** Re-reads every file now (the watch and the resync do it on their own). */
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the translator: loads its files, then serves ext_authz and the ops endpoints. Readiness
+ * waits for every configured file; until then (and whenever a zone's bundle is missing) requests
+ * are denied, never waved through.
+ */
+export async function startTranslator(
+  config: TranslatorConfig,
+  dependencies: { logger: Logger; registry: Registry; clock: Clock },
+): Promise<RunningTranslator> {
+  const { logger, clock } = dependencies;
+  const files = new TranslatorFiles(
+    {
+      bundleDirectory: config.bundleDirectory,
+      envoySecretsDirectory: config.envoySecretsDirectory,
+      basicUsersFile: config.outbound?.basicUsersFile,
+      inboundCredentialsFile: config.inbound.credentialsFile,
+      workloadIdentity: config.workloadIdentity,
+    },
+    logger.child({ subsystem: 'files' }),
+  );
+  await files.start(config.reloadIntervalMs);
+
+  const outboundConfig = config.outbound;
+  const outbound: OutboundPolicy | undefined =
+    outboundConfig === undefined
+      ? undefined
+      : {
+          users: () => files.users(),
+          signer: () => {
+            const credential = files.workloadCredential();
+            return credential === undefined
+              ? undefined
+              : { ...credential, clock, signatureLifetimeSeconds: outboundConfig.signatureLifetimeSeconds };
+          },
+          audienceForHost: audienceResolver(outboundConfig.zones),
+        };
+  const check = createCheckHandler({
+    inbound: {
+      verification: {
+        witKeys: files.witKeys,
+        clock,
+        clockSkewSeconds: config.inbound.clockSkewSeconds,
+        expectedAudiences: inboundAudiences(config),
+        nonceCache: new NonceCache({ maxEntries: config.inbound.nonceCacheEntries, clock }),
+        maxSignatureLifetimeSeconds: config.inbound.maxSignatureLifetimeSeconds,
+      },
+      trustedIntermediaries: new Set(config.inbound.trustedIntermediaries),
+      credentials: () => files.credentials(),
+    },
+    outbound,
+    metrics: new TranslatorMetrics(dependencies.registry),
+    logger: logger.child({ subsystem: 'ext_authz' }),
+  });
+
+  const server = await startAuthorizationServer({
+    host: config.listen.host,
+    port: config.listen.port,
+    check,
+    logger,
+  });
+  const ops = await startOpsServer({
+    host: config.ops.host,
+    port: config.ops.port,
+    registry: dependencies.registry,
+    isReady: () => files.isReady(),
+    logger,
+  }).catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
+  return {
+    port: server.port,
+    opsPort: ops.port,
+    reload: () => files.reload(),
+    close: async () => {
+      await server.close();
+      await ops.close();
+      await files.close();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { logSchema, opsSchema } from '../lib/config/config-fields.js';
+import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
+
+/** Hosts the ext_authz server may bind: it speaks plaintext gRPC, so only Envoy in the same pod may reach it. */
+const loopbackHosts = ['127.0.0.1', '::1', 'localhost'];
+
+const spiffeIdText = z.string().regex(/^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'must be a SPIFFE ID');
+
+/**
+ * The translator's configuration (defaults < `kind: TranslatorConfig` file < flags): the single
+ * source of types, defaults and validation. Paths point at secrets (the user file, the credential
+ * mapping, the WIT key); the secrets themselves never appear in config.
+ */
+export const translatorConfigSchema = z
+  .object({
+    /** The zone's SPIFFE trust domain. */
+    trustDomain: z.string().refine(isValidTrustDomain, 'must be a SPIFFE trust domain'),
+    /** The ext_authz gRPC listener; loopback only (Envoy's `accord_translator` cluster). */
+    listen: z
+      .object({
+        host: z
+          .string()
+          .default('127.0.0.1')
+          .refine((host) => loopbackHosts.includes(host), 'must be a loopback address'),
+        port: z.number().int().min(0).max(65_535).default(9191),
+      })
+      .strict()
+      .prefault({}),
+    ops: opsSchema(9093),
+    log: logSchema,
+    /**
+     * The provider's bundle directory: per trusted trust domain `<td>.pem` (roots) and
+     * `<td>.spiffe.json` (SPIFFE bundle whose `wit-svid` keys verify WITs). Reloaded on change.
+     */
+    bundleDirectory: z.string().min(1),
+    /** Envoy's SDS directory: when set, its trust-bundles secret is rewritten whenever the bundles change. */
+    envoySecretsDirectory: z.string().min(1).optional(),
+    /** Periodic re-read of every file, besides reacting to changes in the bundle directory. */
+    reloadIntervalMs: z.number().int().min(100).default(10_000),
+    inbound: z
+      .object({
+        /** `wimse-aud` values naming this service; default `spiffe://<trustDomain>`. */
+        audiences: z.array(z.string().min(1)).default([]),
+        /** SPIFFE IDs of proxies (the zone's ingress gateway) allowed to relay another zone's calls. */
+        trustedIntermediaries: z.array(spiffeIdText).default([]),
+        /** YAML/JSON file `mappings: [{workload, user?, username, password}]`: the local API's Basic credentials. */
+        credentialsFile: z.string().min(1).optional(),
+        /** Longest signature lifetime accepted (`expires - created`). */
+        maxSignatureLifetimeSeconds: z.number().int().min(1).max(3600).default(300),
+        clockSkewSeconds: z.number().int().min(0).max(300).default(30),
+        /** Bound of the replay cache; when full of live nonces, requests are refused. */
+        nonceCacheEntries: z.number().int().min(1).default(100_000),
+      })
+      .strict()
+      .prefault({}),
+    /** The outbound side; absent when the workload calls no other zone. */
+    outbound: z
+      .object({
+        /** YAML/JSON file `users: {name: scrypt$N$r$p$salt$hash}` of the local clients. */
+        basicUsersFile: z.string().min(1),
+        /** Remote zones by the host suffix the app uses (as in the Envoy bootstrap) and their audience. */
+        zones: z
+          .array(z.object({ hostSuffix: z.string().min(1), audience: z.string().min(1) }).strict())
+          .min(1),
+        signatureLifetimeSeconds: z.number().int().min(1).max(3600).default(60),
+      })
+      .strict()
+      .optional(),
+    /** The workload's WIT and its private key (PKCS#8 PEM), as files kept current by whoever issues them. */
+    workloadIdentity: z
+      .object({ witFile: z.string().min(1), privateKeyFile: z.string().min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    if (config.outbound !== undefined && config.workloadIdentity === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['workloadIdentity'],
+        message: 'outbound translation signs with the workload WIT: set workloadIdentity',
+      });
+  });
+
+/** The validated translator configuration. */
+export type TranslatorConfig = z.output<typeof translatorConfigSchema>;
+
+/** The `kind` of the translator's config file. */
+export const translatorConfigKind = 'TranslatorConfig';
+
+/** The inbound audiences, defaulting to the zone's own SPIFFE ID. */
+export function inboundAudiences(config: TranslatorConfig): string[] {
+  return config.inbound.audiences.length > 0 ? config.inbound.audiences : [`spiffe://${config.trustDomain}`];
+}
+
+/** `wimse-aud` for a Host (port stripped): the zone whose suffix it ends with, longest suffix first. */
+export function audienceResolver(
+  zones: readonly { hostSuffix: string; audience: string }[],
+): (host: string) => string | undefined {
+  const sorted = [...zones].sort((a, b) => b.hostSuffix.length - a.hostSuffix.length);
+  return (host) =>
+    sorted.find((zone) => host === zone.hostSuffix || host.endsWith(`.${zone.hostSuffix}`))?.audience;
+}
