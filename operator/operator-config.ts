@@ -69,6 +69,58 @@ const leaderElection = z
     }
   });
 
+const portNumber = z.number().int().min(1).max(65_535);
+
+/** A sidecar's CPU and memory, as in a container's `resources` (quantities as strings). */
+const containerResources = z
+  .object({
+    requests: z.record(z.string(), z.string()).optional(),
+    limits: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+/**
+ * The sidecar injection webhook (operator/injection, docs/injection.md). Absent: no webhook runs
+ * (the default). Present: every replica serves it and keeps its serving certificate and the
+ * MutatingWebhookConfiguration's caBundle current.
+ */
+const injection = z
+  .object({
+    /** Accord's own namespace: holds the certificate Secret; its pods are never injected. */
+    namespace: namespaceName,
+    /** Where the webhook listens (HTTPS); the Service's targetPort. */
+    host: z.string().min(1).default('0.0.0.0'),
+    port: z.number().int().min(0).max(65_535).default(9443),
+    /** The Service the API server calls: the serving certificate names `<service>.<namespace>.svc`. */
+    serviceName: dnsSubdomain.default('accord-operator-webhook'),
+    /** The MutatingWebhookConfiguration whose `inject.accord.dev` entry's caBundle is kept current. */
+    webhookConfigurationName: dnsSubdomain.default('accord-injection'),
+    /** The Secret holding the webhook CA, certificate and key. */
+    secretName: dnsSubdomain.default('accord-injection-webhook-tls'),
+    envoy: z
+      .object({
+        image: z.string().min(1),
+        inboundPort: portNumber.default(15006),
+        outboundPort: portNumber.default(15001),
+        resources: containerResources.optional(),
+      })
+      .strict(),
+    translator: z.object({ image: z.string().min(1), resources: containerResources.optional() }).strict(),
+    /** Validity of each serving certificate; renewed when a third is left. */
+    certificateValidityMs: z
+      .number()
+      .int()
+      .min(3_600_000)
+      .default(90 * 24 * 3_600_000),
+    /** How often the certificate and caBundle are checked and repaired. */
+    certificateCheckIntervalMs: z.number().int().min(1000).default(3_600_000),
+  })
+  .strict()
+  .refine((value) => value.envoy.inboundPort !== value.envoy.outboundPort, {
+    path: ['envoy', 'outboundPort'],
+    message: 'must differ from inboundPort',
+  });
+
 /**
  * The operator's configuration: the single source of types, defaults and validation
  * (defaults < `kind: OperatorConfig` file < flags). Paths point at secrets; the secrets themselves
@@ -100,6 +152,8 @@ export const operatorConfigSchema = z
     backoff: backoffSchema,
     ops: opsSchema(9093),
     log: logSchema,
+    /** The sidecar injection webhook; off unless set. */
+    injection: injection.optional(),
   })
   .strict();
 

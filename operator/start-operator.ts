@@ -10,6 +10,7 @@ import type { Logger } from '../lib/log/logger.js';
 import type { Clock } from '../lib/time/clock.js';
 import { systemTimers, type Timers } from '../lib/time/timers.js';
 import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
+import { startInjectionFromConfig } from './injection/start-injection.js';
 import { kubeRootReader } from './kube-root-reader.js';
 import type { OperatorConfig } from './operator-config.js';
 import { OperatorMetrics } from './operator-metrics.js';
@@ -148,6 +149,10 @@ export async function startOperator(
       metrics.isLeader(false);
     });
     closers.push(stopController);
+
+    // The injection webhook (off unless configured) runs on every replica, leader or not.
+    const injection = await startInjectionFromConfig(config, { logger, registry, clock, timers });
+    if (injection !== undefined) closers.push(() => injection.close());
 
     const isLeader = () => (elector === undefined ? !config.leaderElection.enabled : elector.isLeader());
     const ops = await startOpsServer({
