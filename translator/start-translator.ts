@@ -5,6 +5,7 @@ import type { Clock } from '../lib/time/clock.js';
 import { startAuthorizationServer } from './authorization-server.js';
 import { createCheckHandler, type OutboundPolicy } from './check-handler.js';
 import { NonceCache } from './nonce-cache.js';
+import { PkiWitSource } from './pki-wit-source.js';
 import { audienceResolver, inboundAudiences, type TranslatorConfig } from './translator-config.js';
 import { TranslatorFiles } from './translator-files.js';
 import { TranslatorMetrics } from './translator-metrics.js';
@@ -35,11 +36,26 @@ export async function startTranslator(
       envoySecretsDirectory: config.envoySecretsDirectory,
       basicUsersFile: config.outbound?.basicUsersFile,
       inboundCredentialsFile: config.inbound.credentialsFile,
-      workloadIdentity: config.workloadIdentity,
+      workloadIdentity:
+        config.workloadIdentity !== undefined && 'witFile' in config.workloadIdentity
+          ? config.workloadIdentity
+          : undefined,
     },
     logger.child({ subsystem: 'files' }),
   );
   await files.start(config.reloadIntervalMs);
+  const pkiIdentity =
+    config.workloadIdentity !== undefined && 'pkiAddress' in config.workloadIdentity
+      ? new PkiWitSource({ ...config.workloadIdentity, clock, logger: logger.child({ subsystem: 'wit' }) })
+      : undefined;
+  try {
+    await pkiIdentity?.start();
+  } catch (error) {
+    pkiIdentity?.stop();
+    await files.close();
+    throw error;
+  }
+  const workloadCredential = () => pkiIdentity?.current() ?? files.workloadCredential();
 
   const outboundConfig = config.outbound;
   const outbound: OutboundPolicy | undefined =
@@ -48,7 +64,7 @@ export async function startTranslator(
       : {
           users: () => files.users(),
           signer: () => {
-            const credential = files.workloadCredential();
+            const credential = workloadCredential();
             return credential === undefined
               ? undefined
               : { ...credential, clock, signatureLifetimeSeconds: outboundConfig.signatureLifetimeSeconds };
@@ -96,6 +112,7 @@ export async function startTranslator(
     close: async () => {
       await server.close();
       await ops.close();
+      pkiIdentity?.stop();
       await files.close();
     },
   };

@@ -11,6 +11,25 @@ describe('translatorConfigSchema', () => {
     expect(config.outbound).toBeUndefined();
   });
 
+  it('takes the workload WIT either from the zone PKI or from files', () => {
+    const outbound = {
+      basicUsersFile: '/u',
+      zones: [{ hostSuffix: 'zone-a', audience: 'spiffe://zone-a.example' }],
+    };
+    const fromPki = parseConfig(translatorConfigSchema, {
+      ...minimal,
+      outbound,
+      workloadIdentity: { pkiAddress: '127.0.0.1:8443', pkiCaFile: '/ca.pem', bootstrapTokenFile: '/token' },
+    });
+    expect(fromPki.workloadIdentity).toMatchObject({ pkiAddress: '127.0.0.1:8443', witTtlSeconds: 0 });
+    const fromFiles = parseConfig(translatorConfigSchema, {
+      ...minimal,
+      outbound,
+      workloadIdentity: { witFile: '/wit', privateKeyFile: '/key' },
+    });
+    expect(fromFiles.workloadIdentity).toEqual({ witFile: '/wit', privateKeyFile: '/key' });
+  });
+
   it.each([
     ['a non-loopback listener', { ...minimal, listen: { host: '0.0.0.0' } }, 'listen.host'],
     [

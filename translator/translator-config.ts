@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { logSchema, opsSchema } from '../lib/config/config-fields.js';
+import { hostPort, logSchema, opsSchema } from '../lib/config/config-fields.js';
 import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
 
 /** Hosts the ext_authz server may bind: it speaks plaintext gRPC, so only Envoy in the same pod may reach it. */
@@ -67,10 +67,24 @@ export const translatorConfigSchema = z
       })
       .strict()
       .optional(),
-    /** The workload's WIT and its private key (PKCS#8 PEM), as files kept current by whoever issues them. */
+    /**
+     * The workload's WIT: either from the zone PKI (an SVID with the bootstrap token, then
+     * `IssueWIT` with it; both renewed) or as files (the WIT and its PKCS#8 PEM key) kept current
+     * by someone else.
+     */
     workloadIdentity: z
-      .object({ witFile: z.string().min(1), privateKeyFile: z.string().min(1) })
-      .strict()
+      .union([
+        z
+          .object({
+            pkiAddress: hostPort,
+            pkiCaFile: z.string().min(1),
+            bootstrapTokenFile: z.string().min(1),
+            /** Requested WIT lifetime; 0 takes the PKI's default. */
+            witTtlSeconds: z.number().int().min(0).default(0),
+          })
+          .strict(),
+        z.object({ witFile: z.string().min(1), privateKeyFile: z.string().min(1) }).strict(),
+      ])
       .optional(),
   })
   .strict()

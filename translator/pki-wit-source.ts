@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { PkiService } from '../proto/gen/accord/pki/v1/pki_pb.js';
+import { errorMessage } from '../lib/errors/accord-error.js';
+import { createGrpcClient, type GrpcClient } from '../lib/grpc/grpc-client.js';
+import { renewalDelayMs } from '../lib/identity/renewal-schedule.js';
+import { SvidSource, type SvidSnapshot } from '../lib/identity/svid-source.js';
+import type { Logger } from '../lib/log/logger.js';
+import type { Clock } from '../lib/time/clock.js';
+import { systemTimers, type TimerHandle, type Timers } from '../lib/time/timers.js';
+import type { WorkloadCredential } from './translator-files.js';
+
+/** Where the workload's identity comes from: its zone PKI and the bootstrap token of its SPIFFE ID. */
+export interface PkiWitSourceOptions {
+  pkiAddress: string;
+  pkiCaFile: string;
+  bootstrapTokenFile: string;
+  /** Requested WIT lifetime; 0 takes the PKI's default. */
+  witTtlSeconds: number;
+  clock: Clock;
+  timers?: Timers;
+  logger: Logger;
+}
+
+const retryDelayMs = 5_000;
+
+/**
+ * The workload's WIT straight from the zone PKI: an X509-SVID first (bootstrap token, then
+ * renewed by `SvidSource`), then `IssueWIT` over mTLS with it, which binds the WIT's `cnf` to the
+ * SVID's key. The WIT is renewed at 2/3 of its life and whenever the SVID (so the key) changes;
+ * the WIT and its key are always swapped together, so the pair handed out is always consistent.
+ */
+export class PkiWitSource {
+  readonly #options: PkiWitSourceOptions;
+  readonly #timers: Timers;
+  #svids: SvidSource | undefined;
+  #client: GrpcClient<typeof PkiService> | undefined;
+  #current: WorkloadCredential | undefined;
+  #handle: TimerHandle | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #isStopped = false;
+
+  constructor(options: PkiWitSourceOptions) {
+    this.#options = options;
+    this.#timers = options.timers ?? systemTimers;
+  }
+
+  /** Gets the first SVID and WIT; throws when the PKI refuses (the daemon then fails to start). */
+  async start(): Promise<void> {
+    const options = this.#options;
+    const [pkiCaPem, bootstrapToken] = await Promise.all([
+      readFile(options.pkiCaFile, 'utf8'),
+      readFile(options.bootstrapTokenFile, 'utf8'),
+    ]);
+    const svids = new SvidSource({
+      pkiAddress: options.pkiAddress,
+      pkiRootsPem: [pkiCaPem],
+      bootstrapToken: bootstrapToken.trim(),
+      clock: options.clock,
+      timers: this.#timers,
+      logger: options.logger.child({ subsystem: 'svid' }),
+    });
+    this.#svids = svids;
+    await svids.start();
+    this.#client = createGrpcClient(PkiService, options.pkiAddress, () => {
+      const svid = svids.current();
+      return {
+        caPems: svid.rootsPem.length > 0 ? svid.rootsPem : [pkiCaPem],
+        certificatePem: svid.certificatePem,
+        privateKeyPem: svid.privateKeyPem,
+      };
+    });
+    this.#unsubscribe = svids.onUpdate(() => void this.#renew());
+    await this.#issue(svids.current());
+  }
+
+  /** The current WIT and its key, or undefined before the first one. */
+  current(): WorkloadCredential | undefined {
+    return this.#current;
+  }
+
+  stop(): void {
+    this.#isStopped = true;
+    if (this.#handle !== undefined) this.#timers.clearTimeout(this.#handle);
+    this.#unsubscribe?.();
+    this.#svids?.stop();
+    this.#client?.close();
+  }
+
+  async #issue(svid: SvidSnapshot): Promise<void> {
+    if (this.#client === undefined) return;
+    const response = await this.#client.issueWIT({ ttlSeconds: this.#options.witTtlSeconds });
+    if (response.expiresAt === undefined) throw new Error('IssueWIT returned no expiry');
+    this.#current = { wit: response.token, privateKey: svid.privateKey };
+    const expiresAt = timestampDate(response.expiresAt);
+    this.#options.logger.info('workload wit issued', { expiresAt: expiresAt.toISOString() });
+    this.#schedule(renewalDelayMs(this.#options.clock.now(), expiresAt, this.#options.clock.now()));
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#isStopped) return;
+    if (this.#handle !== undefined) this.#timers.clearTimeout(this.#handle);
+    this.#handle = this.#timers.setTimeout(() => void this.#renew(), delayMs);
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#isStopped || this.#svids === undefined) return;
+    try {
+      await this.#issue(this.#svids.current());
+    } catch (error) {
+      this.#options.logger.warn('workload wit renewal failed', { error: errorMessage(error) });
+      this.#schedule(retryDelayMs);
+    }
+  }
+}
