@@ -40,6 +40,10 @@ describe('parseBasicAuthorization', () => {
 });
 
 describe('InboundCredentialMap', () => {
+  const basic = (user: string, password: string) => ({
+    scheme: 'basic',
+    authorization: basicAuthorization(user, password),
+  });
   const map = InboundCredentialMap.parse(`
 mappings:
   - { workload: "spiffe://a/w", user: alice, username: api-alice, password: p1 }
@@ -47,13 +51,18 @@ mappings:
 `);
 
   it('prefers the mapping that names the user over the workload catch-all', () => {
-    expect(map.authorizationFor('spiffe://a/w', 'alice')).toBe(basicAuthorization('api-alice', 'p1'));
-    expect(map.authorizationFor('spiffe://a/w', 'bob')).toBe(basicAuthorization('api-w', 'p2'));
-    expect(map.authorizationFor('spiffe://a/w', undefined)).toBe(basicAuthorization('api-w', 'p2'));
+    expect(map.credentialFor('spiffe://a/w', 'alice')).toEqual(basic('api-alice', 'p1'));
+    expect(map.credentialFor('spiffe://a/w', 'bob')).toEqual(basic('api-w', 'p2'));
+    expect(map.credentialFor('spiffe://a/w', undefined)).toEqual(basic('api-w', 'p2'));
   });
 
   it('maps nothing for another workload', () => {
-    expect(map.authorizationFor('spiffe://a/other', 'alice')).toBeUndefined();
+    expect(map.credentialFor('spiffe://a/other', 'alice')).toBeUndefined();
+  });
+
+  it('maps a caller to a local OIDC subject when the entry names one', () => {
+    const tokens = InboundCredentialMap.parse('mappings: [{ workload: "spiffe://a/w", subject: svc-w }]');
+    expect(tokens.credentialFor('spiffe://a/w', 'alice')).toEqual({ scheme: 'token', subject: 'svc-w' });
   });
 
   it('refuses two mappings for the same workload and user', () => {

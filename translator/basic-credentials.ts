@@ -137,53 +137,78 @@ export function basicAuthorization(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
 }
 
+const mappedCaller = {
+  /** The calling workload's SPIFFE ID, from its verified WIT. */
+  workload: z.string().startsWith('spiffe://'),
+  /** The user the caller acts for (Accord's user header); absent maps every call of the workload. */
+  user: z.string().min(1).optional(),
+};
+
 const inboundCredentialsFileSchema = z
   .object({
     mappings: z.array(
-      z
-        .object({
-          /** The calling workload's SPIFFE ID, from its verified WIT. */
-          workload: z.string().startsWith('spiffe://'),
-          /** The user the caller acts for (Accord's user header); absent maps every call of the workload. */
-          user: z.string().min(1).optional(),
-          /** The Basic credentials of the local API to present instead. */
-          username: z
-            .string()
-            .min(1)
-            .regex(/^[^:]+$/),
-          password: z.string(),
-        })
-        .strict(),
+      z.union([
+        z
+          .object({
+            ...mappedCaller,
+            /** The Basic credentials of the local API to present instead. */
+            username: z
+              .string()
+              .min(1)
+              .regex(/^[^:]+$/),
+            password: z.string(),
+          })
+          .strict(),
+        z
+          .object({
+            ...mappedCaller,
+            /** The local OIDC subject to mint a token for (`inbound.tokenIssuer`). */
+            subject: z.string().min(1),
+          })
+          .strict(),
+      ]),
     ),
   })
   .strict();
 
+/** What the local API gets for a verified caller: Basic credentials, or a token minted for a subject. */
+export type LocalCredential =
+  { scheme: 'basic'; authorization: string } | { scheme: 'token'; subject: string };
+
 /**
- * The inbound mapping: (verified workload, user) → the local API's Basic credentials. A mapping
- * naming the user wins over the workload's catch-all one; no mapping means the call is refused.
+ * The inbound mapping: (verified workload, user) → the local API's credential. A mapping naming
+ * the user wins over the workload's catch-all one; no mapping means the call is refused.
  */
 export class InboundCredentialMap {
-  readonly #byKey: ReadonlyMap<string, string>;
+  readonly #byKey: ReadonlyMap<string, LocalCredential>;
 
-  private constructor(byKey: ReadonlyMap<string, string>) {
+  private constructor(byKey: ReadonlyMap<string, LocalCredential>) {
     this.#byKey = byKey;
   }
 
-  /** Parses a mapping file (YAML or JSON: `mappings: [{workload, user?, username, password}]`). */
+  /**
+   * Parses a mapping file (YAML or JSON: `mappings: [{workload, user?, username, password}]`, or
+   * `{workload, user?, subject}` for a minted token).
+   */
   static parse(text: string): InboundCredentialMap {
     const file = inboundCredentialsFileSchema.parse(parseYaml(text));
-    const byKey = new Map<string, string>();
+    const byKey = new Map<string, LocalCredential>();
     for (const mapping of file.mappings) {
       const key = mappingKey(mapping.workload, mapping.user);
       if (byKey.has(key))
         throw new Error(`duplicate mapping for ${mapping.workload} ${mapping.user ?? '(any user)'}`);
-      byKey.set(key, basicAuthorization(mapping.username, mapping.password));
+      byKey.set(
+        key,
+        'subject' in mapping
+          ? { scheme: 'token', subject: mapping.subject }
+          : { scheme: 'basic', authorization: basicAuthorization(mapping.username, mapping.password) },
+      );
     }
     return new InboundCredentialMap(byKey);
   }
 
-  /** The `Authorization` value for `workload` acting for `user`, or undefined when none is mapped. */
-  authorizationFor(workload: string, user: string | undefined): string | undefined {
+  /** The credential for `workload` acting for `user`, or undefined when none is mapped. */
+  credentialFor(workload: string, user: string | undefined): LocalCredential | undefined {
     return (
       (user === undefined ? undefined : this.#byKey.get(mappingKey(workload, user))) ??
       this.#byKey.get(mappingKey(workload, undefined))

@@ -1,4 +1,6 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { createLocalJWKSet, exportJWK, jwtVerify, SignJWT } from 'jose';
 import { Registry } from 'prom-client';
 import {
   CheckRequestSchema,
@@ -15,6 +17,7 @@ import {
 } from './basic-credentials.js';
 import { createCheckHandler, userIdentityHeader, type CheckHandlerDependencies } from './check-handler.js';
 import { NonceCache } from './nonce-cache.js';
+import { mintLocalToken, verifyBearerUser, type LocalTokenIssuer } from './oidc-tokens.js';
 import { TranslatorMetrics } from './translator-metrics.js';
 import { testWit, testWorkloadKey, testZone, witKeysOf, type TestZone } from './wit-test-fixtures.js';
 
@@ -52,7 +55,15 @@ mappings:
 `);
 
 /** A translator of zone A (outbound) and zone B (inbound) sharing a clock and a registry. */
-function translator(options: { trustedIntermediaries?: string[]; wit?: string } = {}) {
+function translator(
+  options: {
+    trustedIntermediaries?: string[];
+    wit?: string;
+    bearerUser?: (token: string) => Promise<string>;
+    tokenIssuer?: LocalTokenIssuer;
+    credentials?: InboundCredentialMap;
+  } = {},
+) {
   const clock = new ManualClock(now);
   const registry = new Registry();
   const dependencies: CheckHandlerDependencies = {
@@ -66,7 +77,8 @@ function translator(options: { trustedIntermediaries?: string[]; wit?: string } 
         maxSignatureLifetimeSeconds: 300,
       },
       trustedIntermediaries: new Set(options.trustedIntermediaries ?? []),
-      credentials: () => credentials,
+      credentials: () => options.credentials ?? credentials,
+      ...(options.tokenIssuer === undefined ? {} : { tokenIssuer: options.tokenIssuer }),
     },
     outbound: {
       users: () => users,
@@ -77,6 +89,7 @@ function translator(options: { trustedIntermediaries?: string[]; wit?: string } 
         signatureLifetimeSeconds: 60,
       }),
       audienceForHost: (host) => (host.endsWith('.zone-b') ? zoneBAudience : undefined),
+      ...(options.bearerUser === undefined ? {} : { bearerUser: options.bearerUser }),
     },
     metrics: new TranslatorMetrics(registry),
     logger: silentLogger,
@@ -280,4 +293,104 @@ describe('inbound', () => {
 it('denies a request whose direction the translator does not serve', async () => {
   const { check } = translator();
   expect(deniedStatus(await decide(check, checkRequest('sideways', {})))).toBe(403);
+});
+
+describe('OIDC', () => {
+  const issuerKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const localIssuer = 'https://login.zone-a.example';
+  const bearerUser = async (token: string) =>
+    verifyBearerUser(token, {
+      issuer: localIssuer,
+      audience: 'accord-outbound',
+      userClaim: 'preferred_username',
+      keys: createLocalJWKSet({ keys: [{ ...(await exportJWK(issuerKeys.publicKey)), kid: 'k1' }] }),
+      clock: new ManualClock(now),
+      clockSkewSeconds: 30,
+    });
+  const token = (audience: string) =>
+    new SignJWT({ preferred_username: 'alice' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(localIssuer)
+      .setAudience(audience)
+      .setIssuedAt(Math.floor(now.getTime() / 1000))
+      .setExpirationTime(Math.floor(now.getTime() / 1000) + 300)
+      .sign(issuerKeys.privateKey);
+
+  it('signs for the user a valid bearer token of the local issuer names', async () => {
+    const { check } = translator({ bearerUser });
+    const local = { headers: { authorization: `Bearer ${await token('accord-outbound')}` } };
+    const response = await decide(check, checkRequest('outbound', local));
+    expect(response.status?.code).toBe(0);
+    expect(forwarded(local, response).headers?.[userIdentityHeader]).toBe('alice');
+  });
+
+  it('answers 401 with a Bearer challenge for a token meant for another audience', async () => {
+    const { check, registry } = translator({ bearerUser });
+    const response = await decide(
+      check,
+      checkRequest('outbound', { headers: { authorization: `Bearer ${await token('other')}` } }),
+    );
+    expect(deniedStatus(response)).toBe(401);
+    if (response.httpResponse.case !== 'deniedResponse') throw new Error('not denied');
+    expect(response.httpResponse.value.headers[0]?.header?.value).toMatch(/^Bearer /);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'reason="bearer_invalid"',
+    );
+  });
+
+  it('mints a token of the local issuer for the mapped subject, naming the calling workload as actor', async () => {
+    const apiIssuer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const tokenIssuer: LocalTokenIssuer = {
+      issuer: 'https://login.zone-b.example',
+      audience: 'orders-api',
+      signingKey: apiIssuer.privateKey,
+      keyId: 'b1',
+      ttlSeconds: 300,
+      clock: new ManualClock(now),
+    };
+    const { check } = translator({
+      tokenIssuer,
+      credentials: InboundCredentialMap.parse(
+        `mappings: [{ workload: "${frontend}", subject: svc-frontend }]`,
+      ),
+    });
+    const arriving = await signedByA();
+    const response = await decide(check, checkRequest('inbound', arriving, frontend));
+    expect(response.status?.code).toBe(0);
+    const authorization = forwarded(arriving, response).headers?.authorization ?? '';
+    const { payload } = await jwtVerify(authorization.replace(/^Bearer /, ''), apiIssuer.publicKey, {
+      issuer: 'https://login.zone-b.example',
+      audience: 'orders-api',
+      currentDate: now,
+    });
+    expect(payload).toMatchObject({ sub: 'svc-frontend', act: { sub: frontend } });
+  });
+
+  it('denies a subject mapping when no token issuer is configured', async () => {
+    const { check } = translator({
+      credentials: InboundCredentialMap.parse(
+        `mappings: [{ workload: "${frontend}", subject: svc-frontend }]`,
+      ),
+    });
+    expect(deniedStatus(await decide(check, checkRequest('inbound', await signedByA(), frontend)))).toBe(403);
+  });
+
+  it('mints tokens that expire after their lifetime', async () => {
+    const apiIssuer = generateKeyPairSync('ed25519');
+    const minted = await mintLocalToken(
+      {
+        issuer: 'https://i',
+        audience: 'a',
+        signingKey: apiIssuer.privateKey,
+        keyId: 'e',
+        ttlSeconds: 60,
+        clock: new ManualClock(now),
+      },
+      's',
+      frontend,
+    );
+    await expect(
+      jwtVerify(minted, apiIssuer.publicKey, { currentDate: new Date(now.getTime() + 120_000) }),
+    ).rejects.toThrow();
+  });
 });

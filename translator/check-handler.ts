@@ -15,6 +15,7 @@ import {
   type InboundCredentialMap,
 } from './basic-credentials.js';
 import type { HttpRequestMessage } from './http-message.js';
+import { mintLocalToken, type LocalTokenIssuer } from './oidc-tokens.js';
 import { signRequest, type RequestSigner } from './sign-request.js';
 import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
 import type { MetricDirection, TranslatorMetrics } from './translator-metrics.js';
@@ -29,6 +30,8 @@ export type DecisionReason =
   | RejectionReason
   | 'basic_missing'
   | 'basic_invalid'
+  | 'bearer_invalid'
+  | 'token_issuer_missing'
   | 'destination_unknown'
   | 'wit_unavailable'
   | 'peer_missing'
@@ -58,13 +61,18 @@ export type Decision =
       responseHeaders: Readonly<Record<string, string>>;
     };
 
-function deny(status: 401 | 403, reason: DecisionReason, detail: string): Decision {
+function deny(
+  status: 401 | 403,
+  reason: DecisionReason,
+  detail: string,
+  challenge = 'Basic realm="accord", charset="UTF-8"',
+): Decision {
   return {
     outcome: 'deny',
     status,
     reason,
     detail,
-    responseHeaders: status === 401 ? { 'www-authenticate': 'Basic realm="accord", charset="UTF-8"' } : {},
+    responseHeaders: status === 401 ? { 'www-authenticate': challenge } : {},
   };
 }
 
@@ -74,6 +82,8 @@ export interface OutboundPolicy {
   users: () => BasicUserStore | undefined;
   /** The workload's current WIT and key, or undefined before the first one arrived. */
   signer: () => RequestSigner | undefined;
+  /** The user a local OIDC bearer token names (throws if invalid); absent when only Basic is accepted. */
+  bearerUser?: (token: string) => Promise<string>;
   /** `wimse-aud` for a request's Host (port ignored), or undefined for a host of no known zone. */
   audienceForHost: (host: string) => string | undefined;
 }
@@ -84,8 +94,10 @@ export interface InboundPolicy {
   verification: SignedRequestVerification;
   /** SPIFFE IDs of intermediaries (the zone's ingress gateway) allowed to relay another zone's call. */
   trustedIntermediaries: ReadonlySet<string>;
-  /** The mapping to the local API's Basic credentials (reloaded when its file changes). */
+  /** The mapping to the local API's credentials (reloaded when its file changes). */
   credentials: () => InboundCredentialMap | undefined;
+  /** Mints tokens for mappings that name a local OIDC subject; absent when the API takes Basic only. */
+  tokenIssuer?: LocalTokenIssuer;
 }
 
 /**
@@ -94,17 +106,15 @@ export interface InboundPolicy {
  * `authorization`, with the user header), for the audience of the destination zone.
  */
 export async function decideOutbound(request: HttpRequestMessage, policy: OutboundPolicy): Promise<Decision> {
-  const credentials = parseBasicAuthorization(request.headers.authorization);
-  if (credentials === undefined) return deny(401, 'basic_missing', 'no Basic credentials');
-  const users = policy.users();
-  if (users === undefined || !(await users.verify(credentials.user, credentials.password)))
-    return deny(401, 'basic_invalid', `unknown user or wrong password for ${credentials.user}`);
+  const authenticated = await authenticateLocal(request.headers.authorization, policy);
+  if ('outcome' in authenticated) return authenticated;
+  const { user } = authenticated;
   const audience = policy.audienceForHost(hostWithoutPort(request.authority));
   if (audience === undefined) return deny(403, 'destination_unknown', `no zone serves ${request.authority}`);
   const signer = policy.signer();
   if (signer === undefined) return deny(403, 'wit_unavailable', 'the workload has no WIT yet');
 
-  const headers: Record<string, string> = { ...request.headers, [userIdentityHeader]: credentials.user };
+  const headers: Record<string, string> = { ...request.headers, [userIdentityHeader]: user };
   delete headers.authorization;
   const signed = signRequest({ ...request, headers }, signer, {
     audience,
@@ -112,10 +122,31 @@ export async function decideOutbound(request: HttpRequestMessage, policy: Outbou
   });
   return {
     outcome: 'allow',
-    setHeaders: { [userIdentityHeader]: credentials.user, ...signed },
+    setHeaders: { [userIdentityHeader]: user, ...signed },
     removeHeaders: ['authorization'],
-    caller: credentials.user,
+    caller: user,
   };
+}
+
+/** The local caller's user: a valid bearer token of the local issuer (when configured), or Basic. */
+async function authenticateLocal(
+  authorization: string | undefined,
+  policy: OutboundPolicy,
+): Promise<{ user: string } | Decision> {
+  const bearer = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization ?? '')?.[1];
+  if (bearer !== undefined && policy.bearerUser !== undefined) {
+    try {
+      return { user: await policy.bearerUser(bearer) };
+    } catch (error) {
+      return deny(401, 'bearer_invalid', errorMessage(error), 'Bearer realm="accord", error="invalid_token"');
+    }
+  }
+  const credentials = parseBasicAuthorization(authorization);
+  if (credentials === undefined) return deny(401, 'basic_missing', 'no Basic credentials');
+  const users = policy.users();
+  if (users === undefined || !(await users.verify(credentials.user, credentials.password)))
+    return deny(401, 'basic_invalid', `unknown user or wrong password for ${credentials.user}`);
+  return { user: credentials.user };
 }
 
 /**
@@ -146,13 +177,18 @@ export async function decideInbound(
   )
     return deny(403, 'peer_not_allowed', `peer ${peerPrincipal} may not relay ${workload.uri}`);
   const user = request.headers[userIdentityHeader];
-  const authorization = policy.credentials()?.authorizationFor(workload.uri, user);
-  if (authorization === undefined)
+  const credential = policy.credentials()?.credentialFor(workload.uri, user);
+  if (credential === undefined)
     return deny(
       403,
       'credential_unmapped',
       `no local credentials for ${workload.uri} ${user ?? '(no user)'}`,
     );
+  let authorization: string;
+  if (credential.scheme === 'basic') authorization = credential.authorization;
+  else if (policy.tokenIssuer === undefined)
+    return deny(403, 'token_issuer_missing', `a token for ${credential.subject} but no tokenIssuer`);
+  else authorization = `Bearer ${await mintLocalToken(policy.tokenIssuer, credential.subject, workload.uri)}`;
   return {
     outcome: 'allow',
     setHeaders: { authorization },

@@ -1,3 +1,6 @@
+import { createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRemoteJWKSet } from 'jose';
 import type { Registry } from 'prom-client';
 import { startOpsServer } from '../lib/http/ops-server.js';
 import type { Logger } from '../lib/log/logger.js';
@@ -5,6 +8,7 @@ import type { Clock } from '../lib/time/clock.js';
 import { startAuthorizationServer } from './authorization-server.js';
 import { createCheckHandler, type OutboundPolicy } from './check-handler.js';
 import { NonceCache } from './nonce-cache.js';
+import { verifyBearerUser, type LocalTokenIssuer } from './oidc-tokens.js';
 import { PkiWitSource } from './pki-wit-source.js';
 import { audienceResolver, inboundAudiences, type TranslatorConfig } from './translator-config.js';
 import { TranslatorFiles } from './translator-files.js';
@@ -55,6 +59,30 @@ export async function startTranslator(
     await files.close();
     throw error;
   }
+  const tokenConfig = config.inbound.tokenIssuer;
+  const tokenIssuer: LocalTokenIssuer | undefined =
+    tokenConfig === undefined
+      ? undefined
+      : {
+          issuer: tokenConfig.issuer,
+          audience: tokenConfig.audience,
+          keyId: tokenConfig.keyId,
+          ttlSeconds: tokenConfig.ttlSeconds,
+          signingKey: createPrivateKey(await readFile(tokenConfig.signingKeyFile, 'utf8')),
+          clock,
+        };
+  const bearerValidator = (oidc: NonNullable<NonNullable<TranslatorConfig['outbound']>['oidc']>) => {
+    const keys = createRemoteJWKSet(new URL(oidc.jwksUri), { timeoutDuration: 2_000 });
+    return (token: string) =>
+      verifyBearerUser(token, {
+        issuer: oidc.issuer,
+        audience: oidc.audience,
+        userClaim: oidc.userClaim,
+        keys,
+        clock,
+        clockSkewSeconds: config.inbound.clockSkewSeconds,
+      });
+  };
   const workloadCredential = () => pkiIdentity?.current() ?? files.workloadCredential();
 
   const outboundConfig = config.outbound;
@@ -70,6 +98,7 @@ export async function startTranslator(
               : { ...credential, clock, signatureLifetimeSeconds: outboundConfig.signatureLifetimeSeconds };
           },
           audienceForHost: audienceResolver(outboundConfig.zones),
+          ...(outboundConfig.oidc === undefined ? {} : { bearerUser: bearerValidator(outboundConfig.oidc) }),
         };
   const check = createCheckHandler({
     inbound: {
@@ -83,6 +112,7 @@ export async function startTranslator(
       },
       trustedIntermediaries: new Set(config.inbound.trustedIntermediaries),
       credentials: () => files.credentials(),
+      ...(tokenIssuer === undefined ? {} : { tokenIssuer }),
     },
     outbound,
     metrics: new TranslatorMetrics(dependencies.registry),

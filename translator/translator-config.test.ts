@@ -30,6 +30,28 @@ describe('translatorConfigSchema', () => {
     expect(fromFiles.workloadIdentity).toEqual({ witFile: '/wit', privateKeyFile: '/key' });
   });
 
+  it('accepts an outbound OIDC issuer and an inbound token issuer', () => {
+    const config = parseConfig(translatorConfigSchema, {
+      ...minimal,
+      inbound: {
+        tokenIssuer: {
+          issuer: 'https://login.zone-b.example',
+          audience: 'api',
+          signingKeyFile: '/k',
+          keyId: 'b1',
+        },
+      },
+      outbound: {
+        basicUsersFile: '/u',
+        zones: [{ hostSuffix: 'zone-a', audience: 'spiffe://zone-a.example' }],
+        oidc: { issuer: 'https://login', audience: 'accord', jwksUri: 'https://login/jwks' },
+      },
+      workloadIdentity: { witFile: '/wit', privateKeyFile: '/key' },
+    });
+    expect(config.outbound?.oidc?.userClaim).toBe('sub');
+    expect(config.inbound.tokenIssuer?.ttlSeconds).toBe(300);
+  });
+
   it.each([
     ['a non-loopback listener', { ...minimal, listen: { host: '0.0.0.0' } }, 'listen.host'],
     [

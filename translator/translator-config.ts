@@ -51,6 +51,18 @@ export const translatorConfigSchema = z
         clockSkewSeconds: z.number().int().min(0).max(300).default(30),
         /** Bound of the replay cache; when full of live nonces, requests are refused. */
         nonceCacheEntries: z.number().int().min(1).default(100_000),
+        /** The local OIDC issuer's identity, for mappings that name a `subject` instead of Basic credentials. */
+        tokenIssuer: z
+          .object({
+            issuer: z.url(),
+            audience: z.string().min(1),
+            /** PKCS#8 PEM (EC P-256/P-384, Ed25519 or RSA) whose public key the local API trusts. */
+            signingKeyFile: z.string().min(1),
+            keyId: z.string().min(1),
+            ttlSeconds: z.number().int().min(1).max(3600).default(300),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -64,6 +76,17 @@ export const translatorConfigSchema = z
           .array(z.object({ hostSuffix: z.string().min(1), audience: z.string().min(1) }).strict())
           .min(1),
         signatureLifetimeSeconds: z.number().int().min(1).max(3600).default(60),
+        /** Also accept bearer tokens of the local OIDC issuer (validated against its `jwks_uri`). */
+        oidc: z
+          .object({
+            issuer: z.url(),
+            audience: z.string().min(1),
+            jwksUri: z.url(),
+            /** The claim naming the user that goes into Accord's user header. */
+            userClaim: z.string().min(1).default('sub'),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
