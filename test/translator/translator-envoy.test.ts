@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -268,9 +268,29 @@ describe('accord-translator behind a real Envoy (inbound)', () => {
       expect(metrics).toContain(`reason="${reason}"`);
   });
 
+  it("stops accepting zone A once the provider removes its bundle: the translator rewrites Envoy's trust SDS file", async () => {
+    await rm(join(files.bundleDirectory, 'zone-a.example.pem'));
+    await rm(join(files.bundleDirectory, spiffeBundleFileName('zone-a.example')));
+    // The directory watch triggers the reload; bounded wait until Envoy refuses the handshake.
+    const deadline = Date.now() + 10_000;
+    let isRefused = false;
+    while (!isRefused && Date.now() < deadline) {
+      isRefused = await send(signedCall()).then(
+        () => false,
+        () => true,
+      );
+      if (!isRefused) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(isRefused).toBe(true);
+    expect(await readFile(join(files.secretsDirectory, 'accord-trust-bundles.yaml'), 'utf8')).not.toContain(
+      'zone-a.example',
+    );
+  });
+
   it('fails closed with 503 when the translator is down', async () => {
     await translator.close();
-    const response = await send(signedCall());
+    // A zone-B caller: zone A's bundle is gone by now, and the handshake must succeed to reach ext_authz.
+    const response = await send(signedCall(), await caB.issue('/ns/orders/sa/client'));
     expect(response.status).toBe(503);
     expect(appCalls).toHaveLength(0);
   });
