@@ -34,6 +34,19 @@ export async function startTranslator(
   dependencies: { logger: Logger; registry: Registry; clock: Clock },
 ): Promise<RunningTranslator> {
   const { logger, clock } = dependencies;
+  // Read before anything starts, so a bad key file fails the start with nothing to clean up.
+  const tokenConfig = config.inbound.tokenIssuer;
+  const tokenIssuer: LocalTokenIssuer | undefined =
+    tokenConfig === undefined
+      ? undefined
+      : {
+          issuer: tokenConfig.issuer,
+          audience: tokenConfig.audience,
+          keyId: tokenConfig.keyId,
+          ttlSeconds: tokenConfig.ttlSeconds,
+          signingKey: createPrivateKey(await readFile(tokenConfig.signingKeyFile, 'utf8')),
+          clock,
+        };
   const files = new TranslatorFiles(
     {
       bundleDirectory: config.bundleDirectory,
@@ -59,18 +72,6 @@ export async function startTranslator(
     await files.close();
     throw error;
   }
-  const tokenConfig = config.inbound.tokenIssuer;
-  const tokenIssuer: LocalTokenIssuer | undefined =
-    tokenConfig === undefined
-      ? undefined
-      : {
-          issuer: tokenConfig.issuer,
-          audience: tokenConfig.audience,
-          keyId: tokenConfig.keyId,
-          ttlSeconds: tokenConfig.ttlSeconds,
-          signingKey: createPrivateKey(await readFile(tokenConfig.signingKeyFile, 'utf8')),
-          clock,
-        };
   const bearerValidator = (oidc: NonNullable<NonNullable<TranslatorConfig['outbound']>['oidc']>) => {
     const keys = createRemoteJWKSet(new URL(oidc.jwksUri), { timeoutDuration: 2_000 });
     return (token: string) =>
@@ -119,11 +120,18 @@ export async function startTranslator(
     logger: logger.child({ subsystem: 'ext_authz' }),
   });
 
+  const stopSources = async () => {
+    pkiIdentity?.stop();
+    await files.close();
+  };
   const server = await startAuthorizationServer({
     host: config.listen.host,
     port: config.listen.port,
     check,
     logger,
+  }).catch(async (error: unknown) => {
+    await stopSources();
+    throw error;
   });
   const ops = await startOpsServer({
     host: config.ops.host,
@@ -133,6 +141,7 @@ export async function startTranslator(
     logger,
   }).catch(async (error: unknown) => {
     await server.close();
+    await stopSources();
     throw error;
   });
   return {
@@ -142,8 +151,7 @@ export async function startTranslator(
     close: async () => {
       await server.close();
       await ops.close();
-      pkiIdentity?.stop();
-      await files.close();
+      await stopSources();
     },
   };
 }
