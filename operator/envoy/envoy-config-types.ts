@@ -133,7 +133,8 @@ export interface ExtAuthz {
   transport_api_version: 'V3';
   grpc_service: { envoy_grpc: { cluster_name: string }; timeout: Duration };
   failure_mode_allow: boolean;
-  with_request_body: { max_request_bytes: number; allow_partial_message: boolean };
+  /** `pack_as_bytes` puts the body in `raw_body` unaltered; without it, non-UTF-8 bytes are replaced. */
+  with_request_body: { max_request_bytes: number; allow_partial_message: boolean; pack_as_bytes: boolean };
   include_peer_certificate: boolean;
   status_on_error: { code: number };
 }

@@ -227,6 +227,8 @@ function connectionManager(
         with_request_body: {
           max_request_bytes: options.extAuthz.maxRequestBytes,
           allow_partial_message: false,
+          // The digest is over the exact bytes: as a UTF-8 string, a binary body would arrive altered.
+          pack_as_bytes: true,
         },
         // Inbound, the translator checks the mTLS peer against the WIT's zone.
         include_peer_certificate: true,

@@ -48,6 +48,7 @@ interface AppCall {
   authorization: string | undefined;
   headers: Record<string, unknown>;
   body: string;
+  bodyBytes: Buffer;
 }
 
 let directory: string;
@@ -86,11 +87,16 @@ beforeAll(async () => {
   );
 
   app = createHttpServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      appCalls.push({ authorization: request.headers.authorization, headers: request.headers, body });
+      const bodyBytes = Buffer.concat(chunks);
+      appCalls.push({
+        authorization: request.headers.authorization,
+        headers: request.headers,
+        body: bodyBytes.toString('utf8'),
+        bodyBytes,
+      });
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify({ authorization: request.headers.authorization ?? null }));
     });
@@ -142,7 +148,7 @@ interface Call {
   method: string;
   path: string;
   headers: Record<string, string>;
-  body: string;
+  body: string | Uint8Array;
 }
 
 /** What zone A's outbound translator would send: alice's request, signed for zone B. */
@@ -160,7 +166,7 @@ function signedCall(overrides: Partial<Call> = {}): Call {
     authority: `127.0.0.1:${inboundPort}`,
     target: call.path,
     headers: call.headers,
-    body: new TextEncoder().encode(call.body),
+    body: typeof call.body === 'string' ? new TextEncoder().encode(call.body) : call.body,
   };
   const signed = signRequest(
     message,
@@ -215,6 +221,19 @@ describe('accord-translator behind a real Envoy (inbound)', () => {
     expect(appCalls[0]?.headers['workload-identity-token']).toBeUndefined();
     expect(appCalls[0]?.headers.signature).toBeUndefined();
     expect(appCalls[0]?.body).toBe('{"qty":1}');
+  });
+
+  it('forwards a signed binary (non-UTF-8) body, and the app receives the exact bytes', async () => {
+    // Invalid UTF-8 throughout: Envoy would replace these bytes unless ext_authz packs the body as bytes.
+    const body = Uint8Array.from([0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0xa0, 0xa1, 0xf0, 0x28, 0x8c, 0xbc]);
+    const call = signedCall({
+      headers: { 'content-type': 'application/octet-stream', 'accord-user': 'alice' },
+      body,
+    });
+    const response = await send(call);
+    expect(response.status).toBe(200);
+    expect(appCalls).toHaveLength(1);
+    expect(appCalls[0]?.bodyBytes.equals(Buffer.from(body))).toBe(true);
   });
 
   it('refuses a request whose path was changed after signing, without reaching the app', async () => {
