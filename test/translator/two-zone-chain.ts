@@ -1,0 +1,290 @@
+import 'reflect-metadata';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { spiffeBundleFileName } from '../../lib/bundle/bundle-file-names.js';
+import { silentLogger } from '../../lib/log/logger.js';
+import { systemClock } from '../../lib/time/clock.js';
+import { renderEnvoyYaml } from '../../operator/envoy/render-envoy-yaml.js';
+import { sidecarBootstrap, type SidecarBootstrapOptions } from '../../operator/envoy/sidecar-bootstrap.js';
+import { hashBasicPassword } from '../../translator/basic-credentials.js';
+import { startTranslator, type RunningTranslator } from '../../translator/start-translator.js';
+import { translatorConfigSchema } from '../../translator/translator-config.js';
+import { testWit, testWorkloadKey, testZone } from '../../translator/wit-test-fixtures.js';
+import {
+  createSidecarFiles,
+  createTestZoneCa,
+  startEnvoy,
+  type RunningEnvoy,
+  type TestZoneCa,
+} from '../envoy/envoy-harness.js';
+
+// The whole data path on loopback with two real Envoys and two real translators, shared by the
+// end-to-end tests: a legacy client in zone A that only knows Basic credentials of zone A ->
+// Envoy A (outbound, ext_authz: Basic -> WIT + WIMSE signature) -> mTLS -> [an optional hop
+// between the zones] -> Envoy B (inbound, ext_authz: verify -> zone B's Basic credentials) ->
+// zone B's app.
+
+/** The SPIFFE path of zone A's calling workload (its WIT and SVID). */
+export const frontendPath = '/ns/shop/sa/frontend';
+
+/** What zone B's app received. */
+export interface AppCall {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  user: string | undefined;
+  body: string;
+  bodyBytes: Buffer;
+}
+
+/** A hop between Envoy A and Envoy B (an ingress gateway): started once Envoy B listens. */
+export interface ZoneHop {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** What a hop between the zones gets to start with. */
+export interface ZoneHopContext {
+  /** Envoy B's inbound mTLS port. */
+  envoyBPort: number;
+  /** A work directory of its own. */
+  directory: string;
+  caA: TestZoneCa;
+  caB: TestZoneCa;
+}
+
+export interface TwoZoneChainOptions {
+  /** The temporary directory's name prefix. */
+  name: string;
+  /** Translator B's `inbound.trustedIntermediaries`. */
+  trustedIntermediaries?: string[];
+  /** Starts a hop between the zones; absent, Envoy A connects to Envoy B directly. */
+  startHop?: (context: ZoneHopContext) => Promise<ZoneHop>;
+}
+
+export interface TwoZoneChain {
+  caA: TestZoneCa;
+  caB: TestZoneCa;
+  /** Every request zone B's app received, in order; tests clear it. */
+  appCalls: AppCall[];
+  /**
+   * The legacy client in zone A: HTTP_PROXY to Envoy A, absolute URL
+   * `http://orders.zone-b:8080/orders?id=1`, the given Authorization (Basic of zone A).
+   */
+  callZoneB(authorization: string | undefined, body?: string | Uint8Array): Promise<{ status: number }>;
+  /** Translator B's Prometheus text. */
+  metricsB(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts zone B's app, both translators, Envoy B, the optional hop, then Envoy A. */
+export async function startTwoZoneChain(options: TwoZoneChainOptions): Promise<TwoZoneChain> {
+  const directory = await mkdtemp(join(tmpdir(), `accord-${options.name}-`));
+  const envoys: RunningEnvoy[] = [];
+  const translators: RunningTranslator[] = [];
+  const servers: Server[] = [];
+  const hops: ZoneHop[] = [];
+  const close = async () => {
+    await Promise.all(envoys.map((envoy) => envoy.process.stop()));
+    await Promise.all(hops.map((hop) => hop.close()));
+    await Promise.all(translators.map((translator) => translator.close()));
+    for (const server of servers) server.close();
+    await rm(directory, { recursive: true, force: true });
+  };
+  try {
+    return await start(options, directory, { envoys, translators, servers, hops }, close);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function start(
+  options: TwoZoneChainOptions,
+  directory: string,
+  owned: { envoys: RunningEnvoy[]; translators: RunningTranslator[]; servers: Server[]; hops: ZoneHop[] },
+  close: () => Promise<void>,
+): Promise<TwoZoneChain> {
+  const listen = async (server: Server): Promise<number> => {
+    owned.servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  };
+  const [caA, caB, witZoneA, witZoneB, workloadKey] = await Promise.all([
+    createTestZoneCa('zone-a.example'),
+    createTestZoneCa('zone-b.example'),
+    testZone('zone-a.example'),
+    testZone('zone-b.example'),
+    testWorkloadKey(),
+  ]);
+  const [dirA, dirB] = [join(directory, 'a'), join(directory, 'b')];
+  await Promise.all([mkdir(dirA), mkdir(dirB)]);
+  const filesA = await createSidecarFiles(dirA, await caA.issue(frontendPath), [caA, caB]);
+  const filesB = await createSidecarFiles(dirB, await caB.issue('/ns/orders/sa/api'), [caA, caB]);
+  for (const [files, zone] of [
+    [filesA, witZoneA],
+    [filesA, witZoneB],
+    [filesB, witZoneA],
+    [filesB, witZoneB],
+  ] as const) {
+    await writeFile(
+      join(files.bundleDirectory, spiffeBundleFileName(zone.trustDomain)),
+      JSON.stringify(zone.bundle),
+    );
+  }
+
+  // Zone A's workload identity and local users; zone B's mapping to its own API's credentials.
+  const witFile = join(dirA, 'wit.jwt');
+  const privateKeyFile = join(dirA, 'wit-key.pem');
+  await writeFile(
+    witFile,
+    await testWit(witZoneA, workloadKey, { path: frontendPath, issuedAt: new Date(Date.now() - 60_000) }),
+  );
+  await writeFile(privateKeyFile, workloadKey.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  const basicUsersFile = join(dirA, 'users.yaml');
+  await writeFile(basicUsersFile, `users:\n  alice: "${await hashBasicPassword('wonderland')}"\n`);
+  const credentialsFile = join(dirB, 'credentials.yaml');
+  await writeFile(
+    credentialsFile,
+    `mappings:\n  - { workload: "spiffe://zone-a.example${frontendPath}", user: alice, username: orders-alice, password: b-secret }\n`,
+  );
+
+  const appCalls: AppCall[] = [];
+  const appPortB = await listen(
+    createHttpServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const user = request.headers['accord-user'];
+        const bodyBytes = Buffer.concat(chunks);
+        appCalls.push({
+          method: request.method ?? '',
+          path: request.url ?? '',
+          authorization: request.headers.authorization,
+          user: typeof user === 'string' ? user : undefined,
+          body: bodyBytes.toString('utf8'),
+          bodyBytes,
+        });
+        response.end('ok');
+      });
+    }),
+  );
+  const unusedAppPort = await listen(createHttpServer((_, response) => response.end()));
+
+  const startOne = async (config: Record<string, unknown>) => {
+    const translator = await startTranslator(
+      translatorConfigSchema.parse({ listen: { port: 0 }, ops: { port: 0 }, ...config }),
+      { logger: silentLogger, registry: new Registry(), clock: systemClock },
+    );
+    owned.translators.push(translator);
+    return translator;
+  };
+  const translatorB = await startOne({
+    trustDomain: 'zone-b.example',
+    bundleDirectory: filesB.bundleDirectory,
+    inbound: { credentialsFile, trustedIntermediaries: options.trustedIntermediaries ?? [] },
+  });
+  const translatorA = await startOne({
+    trustDomain: 'zone-a.example',
+    bundleDirectory: filesA.bundleDirectory,
+    outbound: { basicUsersFile, zones: [{ hostSuffix: 'zone-b', audience: 'spiffe://zone-b.example' }] },
+    workloadIdentity: { witFile, privateKeyFile },
+  });
+
+  const launch = async (name: string, bootstrap: SidecarBootstrapOptions) => {
+    const configPath = join(directory, name, 'envoy.yaml');
+    await writeFile(configPath, renderEnvoyYaml(sidecarBootstrap(bootstrap)));
+    const envoy = await startEnvoy(configPath, join(directory, name));
+    owned.envoys.push(envoy);
+    return envoy;
+  };
+  const extAuthz = (translator: RunningTranslator) => ({
+    translatorPort: translator.port,
+    timeoutMs: 2_000,
+    maxRequestBytes: 65_536,
+  });
+  const envoyB = await launch('b', {
+    node: { id: 'orders-0', cluster: 'orders' },
+    adminPort: 0,
+    secretsDirectory: filesB.secretsDirectory,
+    inbound: { address: '127.0.0.1', port: 0, appPort: appPortB },
+    extAuthz: extAuthz(translatorB),
+  });
+  const envoyBPort = await envoyB.listenerPort('inbound');
+  let zoneBPort = envoyBPort;
+  if (options.startHop !== undefined) {
+    const hopDirectory = join(directory, 'hop');
+    await mkdir(hopDirectory);
+    const hop = await options.startHop({ envoyBPort, directory: hopDirectory, caA, caB });
+    owned.hops.push(hop);
+    zoneBPort = hop.port;
+  }
+  const envoyA = await launch('a', {
+    node: { id: 'frontend-0', cluster: 'frontend' },
+    adminPort: 0,
+    secretsDirectory: filesA.secretsDirectory,
+    inbound: { address: '127.0.0.1', port: 0, appPort: unusedAppPort },
+    outbound: {
+      address: '127.0.0.1',
+      port: 0,
+      zones: [
+        {
+          hostSuffix: 'zone-b',
+          trustDomain: 'zone-b.example',
+          endpoint: { host: '127.0.0.1', port: zoneBPort },
+        },
+      ],
+    },
+    extAuthz: extAuthz(translatorA),
+  });
+  const outboundPortA = await envoyA.listenerPort('outbound');
+
+  return {
+    caA,
+    caB,
+    appCalls,
+    callZoneB: (authorization, body = '{"qty":1}') => callThroughProxy(outboundPortA, authorization, body),
+    metricsB: async () => {
+      const response = await fetch(`http://127.0.0.1:${translatorB.opsPort}/metrics`);
+      return response.text();
+    },
+    close,
+  };
+}
+
+function callThroughProxy(
+  proxyPort: number,
+  authorization: string | undefined,
+  body: string | Uint8Array,
+): Promise<{ status: number }> {
+  const url = 'http://orders.zone-b:8080/orders?id=1';
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: proxyPort,
+        method: 'POST',
+        path: url,
+        headers: {
+          host: new URL(url).host,
+          'content-type': typeof body === 'string' ? 'application/json' : 'application/octet-stream',
+          ...(authorization === undefined ? {} : { authorization }),
+        },
+        agent: false,
+        timeout: 5_000,
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve({ status: response.statusCode ?? 0 }));
+        response.on('error', reject);
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
