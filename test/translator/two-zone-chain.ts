@@ -76,8 +76,8 @@ export interface TwoZoneChain {
    * `http://orders.zone-b:8080/orders?id=1`, the given Authorization (Basic of zone A).
    */
   callZoneB(authorization: string | undefined, body?: string | Uint8Array): Promise<{ status: number }>;
-  /** Translator B's Prometheus text. */
-  metricsB(): Promise<string>;
+  /** How many inbound requests translator B decided with `reason` (`ok` for allowed), from its metrics. */
+  inboundDecisionsB(reason: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -248,9 +248,18 @@ async function start(
     caB,
     appCalls,
     callZoneB: (authorization, body = '{"qty":1}') => callThroughProxy(outboundPortA, authorization, body),
-    metricsB: async () => {
+    inboundDecisionsB: async (reason) => {
       const response = await fetch(`http://127.0.0.1:${translatorB.opsPort}/metrics`);
-      return response.text();
+      const metrics = await response.text();
+      const line = metrics
+        .split('\n')
+        .find(
+          (candidate) =>
+            candidate.startsWith('accord_translator_decisions_total{') &&
+            candidate.includes('direction="inbound"') &&
+            candidate.includes(`reason="${reason}"`),
+        );
+      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
     },
     close,
   };
