@@ -1,4 +1,5 @@
 import { basicAuthorization } from '../../translator/basic-credentials.js';
+import { startEnvoyIngressGateway, type EnvoyGatewayTampering } from './envoy-ingress-gateway.js';
 import {
   startNodeIngressGateway,
   type NodeIngressGateway,
@@ -118,5 +119,61 @@ describe('through the same Node ingress gateway when zone B does not trust it', 
     expect((await chain.callZoneB(alice)).status).toBe(403);
     expect(chain.appCalls).toHaveLength(0);
     expect(await chain.inboundDecisionsB('peer_not_allowed')).toBe(1);
+  });
+});
+
+describe('through a real Envoy ingress gateway', () => {
+  const throughEnvoyGateway = (tampering: EnvoyGatewayTampering = {}, trustedIntermediaries = [ingressId]) =>
+    startTwoZoneChain({
+      name: 'translator-intermediary-envoy',
+      trustedIntermediaries,
+      startHop: (context) => startEnvoyIngressGateway(context, ingressPath, tampering),
+    });
+
+  it("delivers alice's request relayed by a trusted gateway, and zone B's app sees its own Basic credentials for her", async () => {
+    const chain = await throughEnvoyGateway();
+    try {
+      expect((await chain.callZoneB(alice)).status).toBe(200);
+      expect(chain.appCalls).toMatchObject([
+        {
+          path: '/orders?id=1',
+          authorization: basicAuthorization('orders-alice', 'b-secret'),
+          user: 'alice',
+          body: '{"qty":1}',
+        },
+      ]);
+      expect(await chain.inboundDecisionsB('ok')).toBe(1);
+    } finally {
+      await chain.close();
+    }
+  });
+
+  it('refuses with 403 the honestly relayed request when zone B does not trust the gateway', async () => {
+    const chain = await throughEnvoyGateway({}, []);
+    try {
+      expect((await chain.callZoneB(alice)).status).toBe(403);
+      expect(chain.appCalls).toHaveLength(0);
+      expect(await chain.inboundDecisionsB('peer_not_allowed')).toBe(1);
+    } finally {
+      await chain.close();
+    }
+  });
+
+  const tampering: [string, EnvoyGatewayTampering][] = [
+    ['rewrites the path (prefix_rewrite)', { prefixRewrite: '/admin/' }],
+    [
+      'overwrites the accord-user header (request_headers_to_add)',
+      { overwriteHeaders: { 'accord-user': 'mallory' } },
+    ],
+  ];
+  it.each(tampering)('refuses with 403 a request whose trusted gateway %s', async (_, config) => {
+    const chain = await throughEnvoyGateway(config);
+    try {
+      expect((await chain.callZoneB(alice)).status).toBe(403);
+      expect(chain.appCalls).toHaveLength(0);
+      expect(await chain.inboundDecisionsB('signature_mismatch')).toBe(1);
+    } finally {
+      await chain.close();
+    }
   });
 });
