@@ -1,17 +1,21 @@
 import type { GetCertificatesOptions } from './get-certificates.js';
 import type { KubePropagationOptions } from './kube-propagation.js';
 import type { PropagationOptions } from './propagation.js';
+import type { TranslatorPathOptions } from './translator-path.js';
 
 /** How big each benchmark runs; `--quick` picks the reduced set. */
 export interface BenchSizes {
   readonly propagation: Pick<PropagationOptions, 'zoneCount' | 'changeCount' | 'maxDurationMs'>;
   readonly getCertificates: Omit<GetCertificatesOptions, 'progress'>;
   readonly kubePropagation: Omit<KubePropagationOptions, 'progress'>;
+  readonly translatorPath: Omit<TranslatorPathOptions, 'progress'>;
 }
 
 /**
  * Issue #2's sizes: 20 zones and at least 100 changes; 10,000 stored contracts against 100. Issue
- * #3's: 30 runs across two clusters, operator memory with 1,000 TrustContracts.
+ * #3's: 30 runs across two clusters, operator memory with 1,000 TrustContracts. Issue #4's: 5,000
+ * requests per setup of the translator path (30 s cap each: the translated path is bounded by the
+ * scrypt Basic check), three repetitions, 2,000 in-process decisions per direction.
  */
 export const fullSizes: BenchSizes = {
   propagation: { zoneCount: 20, changeCount: 100, maxDurationMs: 300_000 },
@@ -30,6 +34,15 @@ export const fullSizes: BenchSizes = {
     maxDurationMs: 600_000,
     propagationTimeoutMs: 30_000,
     reconcileTimeoutMs: 600_000,
+  },
+  translatorPath: {
+    requests: 5000,
+    concurrency: 8,
+    warmupRequests: 50,
+    maxDurationMs: 30_000,
+    repetitions: 3,
+    decisionIterations: 2000,
+    decisionMaxDurationMs: 30_000,
   },
 };
 
@@ -54,5 +67,14 @@ export const quickSizes: BenchSizes = {
     maxDurationMs: 60_000,
     propagationTimeoutMs: 30_000,
     reconcileTimeoutMs: 120_000,
+  },
+  translatorPath: {
+    requests: 500,
+    concurrency: 8,
+    warmupRequests: 20,
+    maxDurationMs: 10_000,
+    repetitions: 1,
+    decisionIterations: 200,
+    decisionMaxDurationMs: 5_000,
   },
 };

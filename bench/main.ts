@@ -13,6 +13,7 @@ import { runGetCertificatesBenchmark } from './get-certificates.js';
 import { runKubePropagationBenchmark } from './kube-propagation.js';
 import { formatMachineFacts, readMachineFacts } from './machine-facts.js';
 import { runPropagationBenchmark } from './propagation.js';
+import { runTranslatorPathBenchmark } from './translator-path.js';
 
 const propagationTimeoutMs = 10_000;
 const pairSeed = 2;
@@ -36,6 +37,8 @@ function run(name: BenchmarkName, options: BenchOptions): Promise<BenchFigure[]>
       return runGetCertificatesBenchmark({ ...sizes.getCertificates, progress });
     case 'kube-propagation':
       return runKubePropagationBenchmark({ ...sizes.kubePropagation, progress });
+    case 'translator-path':
+      return runTranslatorPathBenchmark({ ...sizes.translatorPath, progress });
   }
 }
 

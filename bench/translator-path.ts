@@ -1,0 +1,309 @@
+import { Agent, request as httpRequest } from 'node:http';
+import { create } from '@bufbuild/protobuf';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../lib/log/logger.js';
+import { systemClock } from '../lib/time/clock.js';
+import {
+  CheckRequestSchema,
+  CheckResponseSchema,
+  type CheckRequest,
+  type CheckResponse,
+} from '../proto/gen/envoy/service/auth/v3/external_auth_pb.js';
+import { frontendPath, startTwoZoneChain, type TwoZoneChain } from '../test/translator/two-zone-chain.js';
+import {
+  basicAuthorization,
+  BasicUserStore,
+  hashBasicPassword,
+  InboundCredentialMap,
+} from '../translator/basic-credentials.js';
+import { createCheckHandler } from '../translator/check-handler.js';
+import { NonceCache } from '../translator/nonce-cache.js';
+import { TranslatorMetrics } from '../translator/translator-metrics.js';
+import { testWit, testWorkloadKey, testZone, witKeysOf } from '../translator/wit-test-fixtures.js';
+import type { BenchFigure } from './bench-figure.js';
+import { runBoundedLoad } from './bounded-load.js';
+import { percentile } from './percentiles.js';
+
+/** Sizes and bounds of the translator-path runs. */
+export interface TranslatorPathOptions {
+  /** Measured requests per setup and repetition (fewer if `maxDurationMs` runs out first). */
+  readonly requests: number;
+  /** Requests in flight at once: the closed loop's fixed number of clients. */
+  readonly concurrency: number;
+  /** Unmeasured requests first on each setup (connections, JIT), also checking the answer. */
+  readonly warmupRequests: number;
+  /** Per setup and repetition, bounds the measured requests' wall time. */
+  readonly maxDurationMs: number;
+  /** Each setup is measured this often with fresh Envoys; figures are medians over repetitions. */
+  readonly repetitions: number;
+  /** In-process Check calls per direction (fewer if `decisionMaxDurationMs` runs out first). */
+  readonly decisionIterations: number;
+  readonly decisionMaxDurationMs: number;
+  readonly progress: (message: string) => void;
+}
+
+/** The three setups: the app alone, the Envoys without ext_authz, and the Envoys with translation. */
+type Setup = 'direct' | 'envoys' | 'translated';
+
+interface LoadFigures {
+  readonly requests: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly throughputPerSecond: number;
+}
+
+const requestUrl = 'http://orders.zone-b:8080/orders?id=1';
+const requestBody = '{"qty":1}';
+const aliceBasic = basicAuthorization('alice', 'wonderland');
+
+/**
+ * Issue #4: what the translator path adds. The same closed-loop load (keep-alive clients, fixed
+ * concurrency, bounded in count and time) goes (a) straight to zone B's app, (b) through Envoy A's
+ * outbound listener (HTTP_PROXY) and Envoy B's mTLS inbound listener without ext_authz, and (c) the
+ * same with ext_authz translation on both hops (Basic -> WIT + WIMSE signature -> zone B's Basic).
+ * Per-hop added latency is (p50 of b or c − p50 of a) / 2 hops. Separately, the translator's own
+ * cost per decision: `Check` called in-process, outbound and inbound, without any network.
+ */
+export async function runTranslatorPathBenchmark(options: TranslatorPathOptions): Promise<BenchFigure[]> {
+  const runs: Record<Setup, LoadFigures[]> = { direct: [], envoys: [], translated: [] };
+  for (let repetition = 1; repetition <= options.repetitions; repetition += 1) {
+    const plain = await startTwoZoneChain({ name: 'bench-translator-path', hasExtAuthz: false });
+    try {
+      options.progress(`translator-path ${repetition}: direct`);
+      runs.direct.push(await measure(options, plain, { port: plain.appPortB, path: '/orders?id=1' }));
+      options.progress(`translator-path ${repetition}: envoys without ext_authz`);
+      runs.envoys.push(await measure(options, plain, { port: plain.outboundPortA, path: requestUrl }));
+    } finally {
+      await plain.close();
+    }
+    const translated = await startTwoZoneChain({ name: 'bench-translator-path' });
+    try {
+      options.progress(`translator-path ${repetition}: envoys with translation`);
+      runs.translated.push(
+        await measure(options, translated, { port: translated.outboundPortA, path: requestUrl }),
+      );
+    } finally {
+      await translated.close();
+    }
+  }
+  const figures: BenchFigure[] = [];
+  const medians = {} as Record<Setup, LoadFigures>;
+  for (const setup of ['direct', 'envoys', 'translated'] as const) {
+    const samples = runs[setup];
+    const median = (pick: (figures: LoadFigures) => number) => percentile(samples.map(pick), 0.5);
+    medians[setup] = {
+      requests: median((run) => run.requests),
+      p50Ms: median((run) => run.p50Ms),
+      p99Ms: median((run) => run.p99Ms),
+      throughputPerSecond: median((run) => run.throughputPerSecond),
+    };
+    const name = `translator-path-${setup}`;
+    figures.push(
+      { name, metric: 'requests', value: medians[setup].requests, unit: '' },
+      { name, metric: 'throughput', value: medians[setup].throughputPerSecond, unit: '/s' },
+      { name, metric: 'p50', value: medians[setup].p50Ms, unit: 'ms' },
+      { name, metric: 'p99', value: medians[setup].p99Ms, unit: 'ms' },
+    );
+  }
+  figures.push(
+    {
+      name: 'translator-path-added',
+      metric: 'envoys-p50-per-hop',
+      value: (medians.envoys.p50Ms - medians.direct.p50Ms) / 2,
+      unit: 'ms',
+    },
+    {
+      name: 'translator-path-added',
+      metric: 'translated-p50-per-hop',
+      value: (medians.translated.p50Ms - medians.direct.p50Ms) / 2,
+      unit: 'ms',
+    },
+    {
+      name: 'translator-path-added',
+      metric: 'throughput-ratio',
+      value: medians.translated.throughputPerSecond / medians.envoys.throughputPerSecond,
+      unit: '',
+    },
+  );
+  options.progress('translator-path: in-process decisions');
+  figures.push(...(await measureDecisions(options)));
+  return figures;
+}
+
+/** Warm-up, then the bounded closed loop against one setup; any non-200 answer fails the run. */
+async function measure(
+  options: TranslatorPathOptions,
+  chain: TwoZoneChain,
+  target: { port: number; path: string },
+): Promise<LoadFigures> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  try {
+    const call = () => post(agent, target);
+    for (let index = 0; index < options.warmupRequests; index += 1) await call();
+    const result = await runBoundedLoad({
+      calls: options.requests,
+      concurrency: options.concurrency,
+      maxDurationMs: options.maxDurationMs,
+      call,
+    });
+    return {
+      requests: result.latenciesMs.length,
+      p50Ms: percentile(result.latenciesMs, 0.5),
+      p99Ms: percentile(result.latenciesMs, 0.99),
+      throughputPerSecond: (result.latenciesMs.length / result.elapsedMs) * 1000,
+    };
+  } finally {
+    agent.destroy();
+    chain.appCalls.length = 0;
+  }
+}
+
+/** Zone A's legacy client: POST with alice's Basic credentials, through the proxy when `path` is a URL. */
+function post(agent: Agent, target: { port: number; path: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        method: 'POST',
+        path: target.path,
+        headers: {
+          host: new URL(requestUrl).host,
+          'content-type': 'application/json',
+          authorization: aliceBasic,
+        },
+        agent,
+        timeout: 5_000,
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => {
+          if (response.statusCode === 200) resolve();
+          else reject(new Error(`${target.path}: status ${response.statusCode ?? 0}`));
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', reject);
+    request.end(requestBody);
+  });
+}
+
+/**
+ * The translator's own cost: its `Check` handler (as `startTranslator` builds it) called in-process
+ * with the CheckRequests Envoy would send, outbound (Basic verify, then sign) and inbound (verify
+ * WIT and signature, map credentials), one after another. Basic verification alone (scrypt at the
+ * default cost of `hashBasicPassword`) is timed too, because it dominates the outbound decision.
+ */
+async function measureDecisions(options: TranslatorPathOptions): Promise<BenchFigure[]> {
+  const [zoneA, workloadKey] = await Promise.all([testZone('zone-a.example'), testWorkloadKey()]);
+  const wit = await testWit(zoneA, workloadKey, {
+    path: frontendPath,
+    issuedAt: new Date(Date.now() - 60_000),
+  });
+  const users = await BasicUserStore.parse(`users:\n  alice: "${await hashBasicPassword('wonderland')}"\n`);
+  const workload = `spiffe://zone-a.example${frontendPath}`;
+  const credentials = InboundCredentialMap.parse(
+    `mappings:\n  - { workload: "${workload}", user: alice, username: orders-alice, password: b-secret }\n`,
+  );
+  const audience = 'spiffe://zone-b.example';
+  const check = createCheckHandler({
+    inbound: {
+      verification: {
+        witKeys: witKeysOf(zoneA),
+        clock: systemClock,
+        clockSkewSeconds: 30,
+        expectedAudiences: [audience],
+        nonceCache: new NonceCache({ maxEntries: options.decisionIterations + 1, clock: systemClock }),
+        maxSignatureLifetimeSeconds: 300,
+      },
+      trustedIntermediaries: new Set(),
+      credentials: () => credentials,
+    },
+    outbound: {
+      users: () => users,
+      signer: () => ({
+        wit,
+        privateKey: workloadKey.privateKey,
+        clock: systemClock,
+        signatureLifetimeSeconds: 60,
+      }),
+      audienceForHost: (host) => (host.endsWith('.zone-b') ? audience : undefined),
+    },
+    metrics: new TranslatorMetrics(new Registry()),
+    logger: silentLogger,
+  });
+
+  const localHeaders = { 'content-type': 'application/json', authorization: aliceBasic };
+  const outboundUs: number[] = [];
+  const leaving: Record<string, string>[] = [];
+  const deadline = performance.now() + options.decisionMaxDurationMs;
+  while (outboundUs.length < options.decisionIterations && performance.now() < deadline) {
+    const started = performance.now();
+    const response = await check(checkRequest('outbound', localHeaders, ''));
+    outboundUs.push((performance.now() - started) * 1000);
+    leaving.push(forwardedHeaders(localHeaders, create(CheckResponseSchema, response)));
+  }
+  const inboundUs: number[] = [];
+  for (const headers of leaving) {
+    const started = performance.now();
+    const response = create(CheckResponseSchema, await check(checkRequest('inbound', headers, workload)));
+    inboundUs.push((performance.now() - started) * 1000);
+    if (response.httpResponse.case !== 'okResponse') throw new Error('inbound decision denied');
+  }
+  const basicUs: number[] = [];
+  for (let index = 0; index < Math.min(50, options.decisionIterations); index += 1) {
+    const started = performance.now();
+    await users.verify('alice', 'wonderland');
+    basicUs.push((performance.now() - started) * 1000);
+  }
+  const figures = (name: string, samples: readonly number[]): BenchFigure[] => [
+    { name, metric: 'count', value: samples.length, unit: '' },
+    { name, metric: 'p50', value: percentile(samples, 0.5), unit: 'us' },
+    { name, metric: 'p99', value: percentile(samples, 0.99), unit: 'us' },
+  ];
+  return [
+    ...figures('translator-decision-outbound', outboundUs),
+    ...figures('translator-decision-inbound', inboundUs),
+    ...figures('translator-decision-basic-verify', basicUs),
+  ];
+}
+
+/** A CheckRequest as Envoy A (outbound) or Envoy B (inbound, with the mTLS peer) sends it. */
+function checkRequest(
+  direction: 'inbound' | 'outbound',
+  headers: Readonly<Record<string, string>>,
+  principal: string,
+): CheckRequest {
+  return create(CheckRequestSchema, {
+    attributes: {
+      source: { principal },
+      request: {
+        http: {
+          method: 'POST',
+          path: '/orders?id=1',
+          host: 'orders.zone-b:8080',
+          scheme: direction === 'inbound' ? 'https' : 'http',
+          headers: { ':method': 'POST', ':path': '/orders?id=1', ...headers },
+          body: requestBody,
+        },
+      },
+      contextExtensions: { 'accord.direction': direction },
+    },
+  });
+}
+
+/** Envoy's header mutation on an OK answer: set (overwrite), then remove. */
+function forwardedHeaders(
+  headers: Readonly<Record<string, string>>,
+  response: CheckResponse,
+): Record<string, string> {
+  if (response.httpResponse.case !== 'okResponse') throw new Error('outbound decision denied');
+  const result: Record<string, string> = { ...headers };
+  for (const option of response.httpResponse.value.headers) {
+    if (option.header) result[option.header.key] = option.header.value;
+  }
+  const removed = new Set(response.httpResponse.value.headersToRemove);
+  return Object.fromEntries(Object.entries(result).filter(([name]) => !removed.has(name)));
+}
