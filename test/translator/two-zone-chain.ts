@@ -64,9 +64,18 @@ export interface TwoZoneChainOptions {
   trustedIntermediaries?: string[];
   /** Starts a hop between the zones; absent, Envoy A connects to Envoy B directly. */
   startHop?: (context: ZoneHopContext) => Promise<ZoneHop>;
+  /**
+   * Whether the Envoys ask their translators (default true). False leaves ext_authz out of both
+   * bootstraps: the same Envoys and mTLS without translation, the translator-path benchmark's baseline.
+   */
+  hasExtAuthz?: boolean;
 }
 
 export interface TwoZoneChain {
+  /** Envoy A's outbound listener (zone A's HTTP_PROXY), for clients of their own (the benchmark's). */
+  outboundPortA: number;
+  /** Zone B's app, to reach it without the Envoys. */
+  appPortB: number;
   caA: TestZoneCa;
   caB: TestZoneCa;
   /** Every request zone B's app received, in order; tests clear it. */
@@ -212,7 +221,7 @@ async function start(
     adminPort: 0,
     secretsDirectory: filesB.secretsDirectory,
     inbound: { address: '127.0.0.1', port: 0, appPort: appPortB },
-    extAuthz: extAuthz(translatorB),
+    ...(options.hasExtAuthz === false ? {} : { extAuthz: extAuthz(translatorB) }),
   });
   const envoyBPort = await envoyB.listenerPort('inbound');
   let zoneBPort = envoyBPort;
@@ -239,11 +248,13 @@ async function start(
         },
       ],
     },
-    extAuthz: extAuthz(translatorA),
+    ...(options.hasExtAuthz === false ? {} : { extAuthz: extAuthz(translatorA) }),
   });
   const outboundPortA = await envoyA.listenerPort('outbound');
 
   return {
+    outboundPortA,
+    appPortB,
     caA,
     caB,
     appCalls,
