@@ -101,7 +101,9 @@ describe('contract provider against a real repository on loopback', () => {
       'ended',
       ...(await fixture.flagsFor(fixture.zones.b)),
     ]);
+    // The writer removes a zone's files one by one, so wait for the sync to finish, not the first removal.
     await waitFor(async () => !(await files()).includes('zone-b.example.pem'), 15_000);
+    await provider.whenIdle();
     expect(await files()).toEqual(['bundle-map.json']);
   });
 
