@@ -1,3 +1,5 @@
+import { scrypt as nodeScrypt } from 'node:crypto';
+import { ManualClock } from '../lib/time/clock.js';
 import {
   basicAuthorization,
   BasicUserStore,
@@ -6,12 +8,58 @@ import {
   parseBasicAuthorization,
 } from './basic-credentials.js';
 
+// scrypt stays real; wrapping it lets the cache tests count how often it runs.
+jest.mock('node:crypto', () => {
+  const actual = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+  return { ...actual, scrypt: jest.fn(actual.scrypt) };
+});
+
 describe('BasicUserStore', () => {
   it('accepts the right password and refuses a wrong one or an unknown user', async () => {
     const store = await BasicUserStore.parse(`users: { alice: "${await hashBasicPassword('wonderland')}" }`);
     expect(await store.verify('alice', 'wonderland')).toBe(true);
     expect(await store.verify('alice', 'Wonderland')).toBe(false);
     expect(await store.verify('bob', 'wonderland')).toBe(false);
+  });
+
+  describe('remembering verified credentials', () => {
+    let clock: ManualClock;
+    let store: BasicUserStore;
+    const scrypt = jest.mocked(nodeScrypt);
+
+    beforeEach(async () => {
+      clock = new ManualClock();
+      const text = `users: { alice: "${await hashBasicPassword('wonderland')}" }`;
+      store = await BasicUserStore.parse(text, { clock, ttlMs: 60_000, maxEntries: 2 });
+      scrypt.mockClear();
+    });
+
+    it('skips scrypt for a credential it verified within the TTL, and pays it again after', async () => {
+      expect(await store.verify('alice', 'wonderland')).toBe(true);
+      expect(await store.verify('alice', 'wonderland')).toBe(true);
+      expect(scrypt).toHaveBeenCalledTimes(1);
+      clock.advance(60_001);
+      expect(await store.verify('alice', 'wonderland')).toBe(true);
+      expect(scrypt).toHaveBeenCalledTimes(2);
+    });
+
+    it('never remembers a failure: every wrong guess pays scrypt and stays refused', async () => {
+      expect(await store.verify('alice', 'wonderland')).toBe(true);
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        expect(await store.verify('alice', 'Wonderland')).toBe(false);
+        expect(await store.verify('mallory', 'wonderland')).toBe(false);
+      }
+      expect(scrypt).toHaveBeenCalledTimes(7);
+    });
+
+    it('forgets everything when the user file is read again (a changed password applies at once)', async () => {
+      expect(await store.verify('alice', 'wonderland')).toBe(true);
+      const changed = await BasicUserStore.parse(
+        `users: { alice: "${await hashBasicPassword('looking-glass')}" }`,
+      );
+      expect(await changed.verify('alice', 'wonderland')).toBe(false);
+      expect(await changed.verify('alice', 'looking-glass')).toBe(true);
+    });
   });
 
   it.each([

@@ -1,6 +1,7 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { systemClock, type Clock } from '../lib/time/clock.js';
 
 /**
  * HTTP Basic on both edges of the translator: outbound it authenticates the local client against
@@ -85,25 +86,54 @@ const basicUsersFileSchema = z
   })
   .strict();
 
-/** The local users the outbound translator accepts, with their scrypt hashes. */
+/** How `BasicUserStore` remembers credentials it has verified. */
+export interface VerifiedCredentialCacheOptions {
+  readonly clock?: Clock;
+  /** How long a verified user and password skip scrypt; 0 turns the cache off. Default 60 s. */
+  readonly ttlMs?: number;
+  /** Most credentials remembered; the oldest is forgotten first. Default 1024. */
+  readonly maxEntries?: number;
+}
+
+/**
+ * The local users the outbound translator accepts, with their scrypt hashes. scrypt costs ~50 ms
+ * of CPU by design, which would cap a translator at ~20 requests/s per core if every request paid
+ * it, so a verified (user, password) is remembered for a short time, as Apache's
+ * mod_authn_socache does: keyed by an HMAC under a per-process random key (the cache holds no
+ * crackable password hash), bounded, and only for successes, so every wrong guess still pays the
+ * full cost. A changed user file builds a new store, which forgets everything.
+ */
 export class BasicUserStore {
   readonly #hashes: ReadonlyMap<string, ScryptHash>;
   /** Verified against for unknown users, so an unknown name costs as much as a wrong password. */
   readonly #decoy: ScryptHash;
+  readonly #clock: Clock;
+  readonly #cacheTtlMs: number;
+  readonly #cacheMaxEntries: number;
+  readonly #cacheKey = randomBytes(32);
+  /** HMAC of user and password → when the verification expires (ms since the epoch). */
+  readonly #verified = new Map<string, number>();
 
-  private constructor(hashes: ReadonlyMap<string, ScryptHash>, decoy: ScryptHash) {
+  private constructor(
+    hashes: ReadonlyMap<string, ScryptHash>,
+    decoy: ScryptHash,
+    cache: VerifiedCredentialCacheOptions,
+  ) {
     this.#hashes = hashes;
     this.#decoy = decoy;
+    this.#clock = cache.clock ?? systemClock;
+    this.#cacheTtlMs = cache.ttlMs ?? 60_000;
+    this.#cacheMaxEntries = cache.maxEntries ?? 1024;
   }
 
   /** Parses a user file (YAML or JSON: `users: {name: scrypt$…}`); throws naming the bad entry. */
-  static async parse(text: string): Promise<BasicUserStore> {
+  static async parse(text: string, cache: VerifiedCredentialCacheOptions = {}): Promise<BasicUserStore> {
     const file = basicUsersFileSchema.parse(parseYaml(text));
     const hashes = new Map(
       Object.entries(file.users).map(([user, hash]) => [user, parseScryptHash(hash, user)]),
     );
     const decoy = parseScryptHash(await hashBasicPassword(randomBytes(16).toString('hex')), 'decoy');
-    return new BasicUserStore(hashes, decoy);
+    return new BasicUserStore(hashes, decoy, cache);
   }
 
   get size(): number {
@@ -112,10 +142,29 @@ export class BasicUserStore {
 
   /** Whether `password` is `user`'s; constant time in the hash comparison. */
   async verify(user: string, password: string): Promise<boolean> {
+    const cacheKey = createHmac('sha256', this.#cacheKey)
+      .update(user)
+      .update('\0')
+      .update(password)
+      .digest('base64');
+    const nowMs = this.#clock.now().getTime();
+    const verifiedUntil = this.#verified.get(cacheKey);
+    if (verifiedUntil !== undefined && verifiedUntil > nowMs) return true;
+    this.#verified.delete(cacheKey);
     const known = this.#hashes.get(user);
     const entry = known ?? this.#decoy;
     const derived = await scryptAsync(password, entry.salt, entry.hash.length, scryptOptions(entry));
-    return timingSafeEqual(derived, entry.hash) && known !== undefined;
+    const isValid = timingSafeEqual(derived, entry.hash) && known !== undefined;
+    if (isValid && this.#cacheTtlMs > 0) this.#remember(cacheKey, nowMs + this.#cacheTtlMs);
+    return isValid;
+  }
+
+  #remember(cacheKey: string, untilMs: number): void {
+    if (this.#verified.size >= this.#cacheMaxEntries) {
+      const oldest = this.#verified.keys().next();
+      if (oldest.done !== true) this.#verified.delete(oldest.value);
+    }
+    this.#verified.set(cacheKey, untilMs);
   }
 }
 
