@@ -1,12 +1,13 @@
 import 'reflect-metadata';
-import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
-import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from '@peculiar/x509';
+import { httpCall, type HttpCallResult } from '../support/http-call.js';
 import { renderEnvoyYaml } from '../../operator/envoy/render-envoy-yaml.js';
 import { sidecarBootstrap, type SidecarBootstrapOptions } from '../../operator/envoy/sidecar-bootstrap.js';
 import {
@@ -90,58 +91,22 @@ async function statValue(target: RunningEnvoy, name: string): Promise<number> {
 }
 
 /** Calls zone A's inbound listener with mTLS as `svid` (or without a client certificate). */
-function callInbound(svid: Svid | undefined, port = inboundPort): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/hello',
-        ...(svid === undefined ? {} : { cert: svid.certificatePem, key: svid.privateKeyPem }),
-        ca: zoneA.rootPem,
-        // An X509-SVID names a SPIFFE ID, not a host name: the chain to zone A's root is what counts here.
-        checkServerIdentity: () => undefined,
-        agent: false,
-        timeout: 5_000,
-      },
-      (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-        response.on('error', reject);
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', reject);
-    request.end();
+function callInbound(svid: Svid | undefined, port = inboundPort): Promise<HttpCallResult> {
+  return httpCall({
+    port,
+    path: '/hello',
+    tls: {
+      caPem: zoneA.rootPem,
+      ...(svid === undefined
+        ? {}
+        : { certificatePem: svid.certificatePem, privateKeyPem: svid.privateKeyPem }),
+    },
   });
 }
 
 /** Calls `url` the way an app with HTTP_PROXY does: absolute URL to the outbound listener. */
-function callThroughProxy(port: number, url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path: url,
-        headers: { host: new URL(url).host },
-        agent: false,
-        timeout: 5_000,
-      },
-      (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-        response.on('error', reject);
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', reject);
-    request.end();
-  });
+function callThroughProxy(port: number, url: string): Promise<HttpCallResult> {
+  return httpCall({ port, path: url, headers: { host: new URL(url).host } });
 }
 
 async function isRefused(svid: Svid): Promise<boolean> {

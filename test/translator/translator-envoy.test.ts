@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { Registry } from 'prom-client';
 import { spiffeBundleFileName } from '../../lib/bundle/bundle-file-names.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
+import { httpCall, type HttpCallResult } from '../support/http-call.js';
 import { renderEnvoyYaml } from '../../operator/envoy/render-envoy-yaml.js';
 import { sidecarBootstrap } from '../../operator/envoy/sidecar-bootstrap.js';
 import { basicAuthorization } from '../../translator/basic-credentials.js';
@@ -177,33 +177,11 @@ function signedCall(overrides: Partial<Call> = {}): Call {
 }
 
 /** Sends `call` to zone B's inbound listener with mTLS as `svid`. */
-function send(call: Call, svid: Svid = clientSvid): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port: inboundPort,
-        method: call.method,
-        path: call.path,
-        headers: call.headers,
-        cert: svid.certificatePem,
-        key: svid.privateKeyPem,
-        ca: caB.rootPem,
-        checkServerIdentity: () => undefined,
-        agent: false,
-        timeout: 5_000,
-      },
-      (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-        response.on('error', reject);
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', reject);
-    request.end(call.body);
+function send(call: Call, svid: Svid = clientSvid): Promise<HttpCallResult> {
+  return httpCall({
+    port: inboundPort,
+    ...call,
+    tls: { caPem: caB.rootPem, certificatePem: svid.certificatePem, privateKeyPem: svid.privateKeyPem },
   });
 }
 
