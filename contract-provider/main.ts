@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
+import { daemonContext } from '../lib/cli/daemon-context.js';
 import { runDaemon } from '../lib/cli/entrypoint.js';
 import { zoneClientFlags, zoneClientOverrides } from '../lib/cli/zone-client-flags.js';
 import { loadConfig } from '../lib/config/load-config.js';
-import { createLogger } from '../lib/log/logger.js';
-import { systemClock } from '../lib/time/clock.js';
 import { providerConfigKind, providerConfigSchema } from './provider-config.js';
 import { startContractProvider } from './start-contract-provider.js';
 
@@ -70,12 +68,5 @@ runDaemon(spec, async (commandLine) => {
     file: stringFlag(commandLine.values, 'config'),
     overrides: overrides(commandLine.values),
   });
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const logger = createLogger({
-    component: 'accord-contract-provider',
-    level: config.log.level,
-    format: config.log.format,
-  });
-  return startContractProvider(config, { logger, registry, clock: systemClock });
+  return startContractProvider(config, daemonContext('accord-contract-provider', config.log));
 });

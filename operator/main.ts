@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
+import { daemonContext } from '../lib/cli/daemon-context.js';
 import { runDaemon } from '../lib/cli/entrypoint.js';
 import { zoneClientFlags, zoneClientOverrides } from '../lib/cli/zone-client-flags.js';
 import { loadConfig } from '../lib/config/load-config.js';
-import { createLogger } from '../lib/log/logger.js';
-import { systemClock } from '../lib/time/clock.js';
 import { operatorConfigKind, operatorConfigSchema } from './operator-config.js';
 import { operatorComponent, startOperator } from './start-operator.js';
 
@@ -78,12 +76,5 @@ runDaemon(spec, async (commandLine) => {
     file: stringFlag(commandLine.values, 'config'),
     overrides: overrides(commandLine.values),
   });
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const logger = createLogger({
-    component: operatorComponent,
-    level: config.log.level,
-    format: config.log.format,
-  });
-  return startOperator(config, { logger, registry, clock: systemClock });
+  return startOperator(config, daemonContext(operatorComponent, config.log));
 });

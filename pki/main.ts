@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig } from '../lib/config/load-config.js';
+import { daemonContext } from '../lib/cli/daemon-context.js';
 import { runDaemon, type Stoppable } from '../lib/cli/entrypoint.js';
 import {
   integerFlag,
@@ -10,7 +10,6 @@ import {
   type CommandSpec,
   type FlagValues,
 } from '../lib/cli/command-line.js';
-import { createLogger } from '../lib/log/logger.js';
 import { systemClock } from '../lib/time/clock.js';
 import { openCaStore } from './open-ca-store.js';
 import { pkiConfigKind, pkiConfigSchema, type PkiConfig } from './pki-config.js';
@@ -84,8 +83,5 @@ runDaemon(spec, async (commandLine) => {
     throw new UsageError(`unknown command: ${commandLine.positionals.join(' ')}`);
   }
   if (command === 'rotate') return rotate(config);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const logger = createLogger({ component: 'accord-pki', level: config.logLevel, format: 'json' });
-  return startPkiServer(config, { clock: systemClock, logger, registry });
+  return startPkiServer(config, daemonContext('accord-pki', { level: config.logLevel, format: 'json' }));
 });

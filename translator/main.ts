@@ -1,10 +1,8 @@
 #!/usr/bin/env node
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
+import { daemonContext } from '../lib/cli/daemon-context.js';
 import { runDaemon } from '../lib/cli/entrypoint.js';
 import { loadConfig } from '../lib/config/load-config.js';
-import { createLogger } from '../lib/log/logger.js';
-import { systemClock } from '../lib/time/clock.js';
 import { translatorConfigKind, translatorConfigSchema } from './translator-config.js';
 import { startTranslator } from './start-translator.js';
 
@@ -59,12 +57,5 @@ runDaemon(spec, async (commandLine) => {
     file: stringFlag(commandLine.values, 'config'),
     overrides: overrides(commandLine.values),
   });
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const logger = createLogger({
-    component: 'accord-translator',
-    level: config.log.level,
-    format: config.log.format,
-  });
-  return startTranslator(config, { logger, registry, clock: systemClock });
+  return startTranslator(config, daemonContext('accord-translator', config.log));
 });
