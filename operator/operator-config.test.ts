@@ -1,16 +1,9 @@
 import { hostname } from 'node:os';
 import { parseConfig } from '../lib/config/load-config.js';
 import { operatorConfigSchema } from './operator-config.js';
+import { requiredOperatorConfig } from '../test/operator/operator-config-fixture.js';
 
-const required = {
-  zone: { trustDomain: 'zone-a.example' },
-  repositoryAddress: '127.0.0.1:8443',
-  repositoryCaFile: 'hub-ca.pem',
-  pkiAddress: '127.0.0.1:8444',
-  pkiCaFile: 'zone-a-ca.pem',
-  bootstrapTokenFile: 'token',
-  leaderElection: { namespace: 'accord-system' },
-};
+const required = requiredOperatorConfig;
 
 describe('operatorConfigSchema', () => {
   it('fills every default when only the required fields are given', () => {

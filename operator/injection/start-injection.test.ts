@@ -1,16 +1,9 @@
 import { parseConfig } from '../../lib/config/load-config.js';
 import { operatorConfigSchema } from '../operator-config.js';
 import { injectionSettings, injectionTemplateVersion } from './start-injection.js';
+import { requiredOperatorConfig } from '../../test/operator/operator-config-fixture.js';
 
-const required = {
-  zone: { trustDomain: 'zone-a.example' },
-  repositoryAddress: '127.0.0.1:8443',
-  repositoryCaFile: 'hub-ca.pem',
-  pkiAddress: '127.0.0.1:8444',
-  pkiCaFile: 'zone-a-ca.pem',
-  bootstrapTokenFile: 'token',
-  leaderElection: { namespace: 'accord-system' },
-};
+const required = requiredOperatorConfig;
 
 describe('the injection field of the operator config', () => {
   it('is off by default', () => {
