@@ -75,13 +75,34 @@ export function kubeBinary(name: 'kube-apiserver' | 'etcd'): string {
 }
 
 /**
+ * How many times a start is tried with fresh ports. Neither etcd nor kube-apiserver can report a
+ * port the kernel chose, so ports are picked free and then released; another process (often a
+ * cluster starting next to this one) can take one in between, and then the start is simply redone.
+ */
+const portAttempts = 3;
+
+/**
  * Starts etcd and kube-apiserver on free loopback ports with temporary data, RBAC authorization,
  * client-certificate authentication against a CA made for this run, and a serving certificate
  * from the same CA; resolves once `/readyz` answers 200. Several may run at once.
  */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
-  const name = options.name ?? 'accord-test';
   const deadline = Date.now() + (options.startupTimeoutMs ?? 90_000);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startKubeApiServerOnce(options, deadline);
+    } catch (error) {
+      const portTaken = error instanceof Error && error.message.includes('address already in use');
+      if (!portTaken || attempt === portAttempts) throw error;
+    }
+  }
+}
+
+async function startKubeApiServerOnce(
+  options: KubeApiServerOptions,
+  deadline: number,
+): Promise<KubeApiServer> {
+  const name = options.name ?? 'accord-test';
   const directory = await mkdtemp(join(tmpdir(), `accord-kube-${name}-`));
   const processes: ManagedProcess[] = [];
   const stop = async (): Promise<void> => {
