@@ -10,17 +10,20 @@ import type { Clock } from '../lib/time/clock.js';
 import { systemTimers, type TimerHandle, type Timers } from '../lib/time/timers.js';
 import type { WorkloadCredential } from './translator-files.js';
 
-/** Where the workload's identity comes from: its zone PKI and the bootstrap token of its SPIFFE ID. */
-export interface PkiWitSourceOptions {
+/**
+ * Where the workload's identity comes from: its zone PKI and the file of the bearer token that
+ * proves its SPIFFE ID without an SVID: a bootstrap token, or the pod's projected ServiceAccount
+ * token (re-read on every use, since the kubelet rotates it).
+ */
+export type PkiWitSourceOptions = {
   pkiAddress: string;
   pkiCaFile: string;
-  bootstrapTokenFile: string;
   /** Requested WIT lifetime; 0 takes the PKI's default. */
   witTtlSeconds: number;
   clock: Clock;
   timers?: Timers;
   logger: Logger;
-}
+} & ({ bootstrapTokenFile: string } | { serviceAccountTokenFile: string });
 
 const retryDelayMs = 5_000;
 
@@ -48,14 +51,13 @@ export class PkiWitSource {
   /** Gets the first SVID and WIT; throws when the PKI refuses (the daemon then fails to start). */
   async start(): Promise<void> {
     const options = this.#options;
-    const [pkiCaPem, bootstrapToken] = await Promise.all([
-      readFile(options.pkiCaFile, 'utf8'),
-      readFile(options.bootstrapTokenFile, 'utf8'),
-    ]);
+    const pkiCaPem = await readFile(options.pkiCaFile, 'utf8');
+    const tokenFile =
+      'bootstrapTokenFile' in options ? options.bootstrapTokenFile : options.serviceAccountTokenFile;
     const svids = new SvidSource({
       pkiAddress: options.pkiAddress,
       pkiRootsPem: [pkiCaPem],
-      bootstrapToken: bootstrapToken.trim(),
+      bootstrapToken: async () => (await readFile(tokenFile, 'utf8')).trim(),
       clock: options.clock,
       timers: this.#timers,
       logger: options.logger.child({ subsystem: 'svid' }),

@@ -28,6 +28,36 @@ describe('translatorConfigSchema', () => {
       workloadIdentity: { witFile: '/wit', privateKeyFile: '/key' },
     });
     expect(fromFiles.workloadIdentity).toEqual({ witFile: '/wit', privateKeyFile: '/key' });
+    const fromServiceAccount = parseConfig(translatorConfigSchema, {
+      ...minimal,
+      outbound,
+      workloadIdentity: {
+        pkiAddress: 'accord-pki.accord-system.svc:8443',
+        pkiCaFile: '/ca.pem',
+        serviceAccountTokenFile: '/var/run/accord/pki-token/token',
+        witTtlSeconds: 600,
+      },
+    });
+    expect(fromServiceAccount.workloadIdentity).toEqual({
+      pkiAddress: 'accord-pki.accord-system.svc:8443',
+      pkiCaFile: '/ca.pem',
+      serviceAccountTokenFile: '/var/run/accord/pki-token/token',
+      witTtlSeconds: 600,
+    });
+  });
+
+  it('refuses a bootstrap token and a ServiceAccount token together', () => {
+    expect(() =>
+      parseConfig(translatorConfigSchema, {
+        ...minimal,
+        workloadIdentity: {
+          pkiAddress: '127.0.0.1:8443',
+          pkiCaFile: '/ca.pem',
+          bootstrapTokenFile: '/token',
+          serviceAccountTokenFile: '/sa-token',
+        },
+      }),
+    ).toThrow('workloadIdentity');
   });
 
   it('accepts an outbound OIDC issuer and an inbound token issuer', () => {

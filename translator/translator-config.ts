@@ -7,6 +7,14 @@ const loopbackHosts = ['127.0.0.1', '::1', 'localhost'];
 
 const spiffeIdText = z.string().regex(/^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'must be a SPIFFE ID');
 
+/** How the translator reaches its zone PKI, whichever credential gets its first SVID. */
+const pkiFields = {
+  pkiAddress: hostPort,
+  pkiCaFile: z.string().min(1),
+  /** Requested WIT lifetime; 0 takes the PKI's default. */
+  witTtlSeconds: z.number().int().min(0).default(0),
+};
+
 /**
  * The translator's configuration (defaults < `kind: TranslatorConfig` file < flags): the single
  * source of types, defaults and validation. Paths point at secrets (the user file, the credential
@@ -91,19 +99,27 @@ export const translatorConfigSchema = z
       .strict()
       .optional(),
     /**
-     * The workload's WIT: either from the zone PKI (an SVID with the bootstrap token, then
-     * `IssueWIT` with it; both renewed) or as files (the WIT and its PKCS#8 PEM key) kept current
-     * by someone else.
+     * The workload's WIT: either from the zone PKI (a first SVID authenticated by a bootstrap token
+     * or by the pod's projected ServiceAccount token, then `IssueWIT` with it; both renewed) or as
+     * files (the WIT and its PKCS#8 PEM key) kept current by someone else.
      */
     workloadIdentity: z
       .union([
         z
           .object({
-            pkiAddress: hostPort,
-            pkiCaFile: z.string().min(1),
+            ...pkiFields,
+            /** File holding the bootstrap token the PKI maps to the workload's SPIFFE ID. */
             bootstrapTokenFile: z.string().min(1),
-            /** Requested WIT lifetime; 0 takes the PKI's default. */
-            witTtlSeconds: z.number().int().min(0).default(0),
+          })
+          .strict(),
+        z
+          .object({
+            ...pkiFields,
+            /**
+             * The pod's projected ServiceAccount token (audience `accord-pki`), re-read on every use
+             * because the kubelet rotates it; the PKI maps it to `spiffe://<td>/ns/<ns>/sa/<sa>`.
+             */
+            serviceAccountTokenFile: z.string().min(1),
           })
           .strict(),
         z.object({ witFile: z.string().min(1), privateKeyFile: z.string().min(1) }).strict(),

@@ -29,8 +29,13 @@ export interface SvidSourceOptions {
   pkiAddress: string;
   /** Roots to authenticate the PKI with before the first SVID arrives (e.g. the PKI's `roots.pem`). */
   pkiRootsPem: readonly string[];
-  /** Bootstrap token for the first SignCSR; renewals authenticate with the current SVID. */
-  bootstrapToken?: string;
+  /**
+   * Bearer token for a SignCSR without a live SVID (the first one, and after the SVID expired,
+   * e.g. while the pod was suspended); renewals authenticate with the current SVID. A function is
+   * called on every such attempt, so a token file that is rotated (a projected ServiceAccount
+   * token) is read afresh.
+   */
+  bootstrapToken?: string | (() => Promise<string>);
   /** SPIFFE ID the PKI must present; defaults to any server of the roots' trust domain. */
   expectedPkiId?: string;
   /** Requested SVID lifetime; 0 or absent takes the PKI's default. */
@@ -47,9 +52,10 @@ export interface SvidSourceOptions {
 }
 
 /**
- * Obtains and keeps an X509-SVID from the zone PKI: a fresh key and CSR each time, a bootstrap
- * token the first time, the current SVID (mTLS) for renewals at 2/3 of the lifetime, capped
- * backoff on failure while the current SVID stays in use. Listeners hear about every new SVID.
+ * Obtains and keeps an X509-SVID from the zone PKI: a fresh key and CSR each time, the bearer
+ * token the first time (and again once the SVID has expired, since the PKI no longer accepts it),
+ * the current SVID (mTLS) for renewals at 2/3 of the lifetime, capped backoff on failure while the
+ * current SVID stays in use. Listeners hear about every new SVID.
  */
 export class SvidSource {
   readonly #options: SvidSourceOptions;
@@ -132,18 +138,25 @@ export class SvidSource {
     }
   }
 
+  async #bearerToken(): Promise<string | undefined> {
+    const token = this.#options.bootstrapToken;
+    return typeof token === 'function' ? await token() : token;
+  }
+
   async #fetch(): Promise<SvidSnapshot> {
     const keys = await generateEcKeyPair();
     const csr = await createCsr(keys);
-    const current = this.#current;
+    const held = this.#current;
+    // An expired SVID no longer authenticates: go back to the bearer token.
+    const live = held !== undefined && held.notAfter > this.#options.clock.now() ? held : undefined;
     const tls: ClientTls = {
-      caPems: current?.rootsPem ?? this.#options.pkiRootsPem,
-      ...(current === undefined
+      caPems: held?.rootsPem ?? this.#options.pkiRootsPem,
+      ...(live === undefined
         ? {}
-        : { certificatePem: current.certificatePem, privateKeyPem: current.privateKeyPem }),
+        : { certificatePem: live.certificatePem, privateKeyPem: live.privateKeyPem }),
       ...(this.#options.expectedPkiId === undefined ? {} : { expectedServerId: this.#options.expectedPkiId }),
     };
-    const bootstrapToken = current === undefined ? this.#options.bootstrapToken : undefined;
+    const bootstrapToken = live === undefined ? await this.#bearerToken() : undefined;
     const client = createGrpcClient(PkiService, this.#options.pkiAddress, tls, {
       deadlineMs: this.#options.deadlineMs ?? 10_000,
       ...(bootstrapToken === undefined ? {} : { bearerToken: bootstrapToken }),
