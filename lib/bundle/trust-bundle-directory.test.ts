@@ -1,14 +1,17 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TemporaryDirectories } from '../../test/support/temporary-directories.js';
 import { createTestZone } from '../../test/support/test-zone.js';
 import { trustBundlePemFileName } from './bundle-file-names.js';
 import { readTrustBundleDirectory } from './trust-bundle-directory.js';
 
 describe('readTrustBundleDirectory', () => {
+  const directories = new TemporaryDirectories('accord-bundles');
+  afterAll(() => directories.removeAll());
+
   it('keeps each trust domain’s roots apart and skips files that are not bundles', async () => {
     const [zoneB, zoneC] = await Promise.all([createTestZone('zone-b'), createTestZone('zone-c')]);
-    const directory = await mkdtemp(join(tmpdir(), 'accord-bundles-'));
+    const directory = await directories.make();
     await writeFile(join(directory, trustBundlePemFileName(zoneB.trustDomain)), zoneB.rootPem);
     await writeFile(join(directory, trustBundlePemFileName(zoneC.trustDomain)), zoneC.rootPem);
     await writeFile(join(directory, 'bundle-map.json'), '{}');
@@ -24,7 +27,7 @@ describe('readTrustBundleDirectory', () => {
   });
 
   it('leaves out a zone whose file is not valid PEM and says which file', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'accord-bundles-'));
+    const directory = await directories.make();
     await writeFile(join(directory, 'zone-b.example.pem'), 'not a certificate');
     const { bundles, unreadable } = await readTrustBundleDirectory(directory);
     expect(bundles.size).toBe(0);

@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { TemporaryDirectories } from '../../test/support/temporary-directories.js';
 import { InvalidConfigError, loadConfig, parseConfig } from './load-config.js';
 
 const schema = z.strictObject({
@@ -14,8 +14,11 @@ const schema = z.strictObject({
   resyncIntervalMs: z.number().int().positive().default(60_000),
 });
 
+const directories = new TemporaryDirectories('accord-config');
+afterAll(() => directories.removeAll());
+
 async function configFile(content: string): Promise<string> {
-  const path = join(await mkdtemp(join(tmpdir(), 'accord-config-')), 'config.yaml');
+  const path = join(await directories.make(), 'config.yaml');
   await writeFile(path, content);
   return path;
 }

@@ -1,8 +1,7 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { signApproval } from '../../lib/contract/approval-signature.js';
 import { silentLogger } from '../../lib/log/logger.js';
+import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { caStateSecretKey } from '../../pki/kube-secret-ca-store.js';
 import { auditLogLabel } from '../../contract-repo/audit-entry-config-map.js';
 import { parseTrustContractSpec } from '../../operator/trust-contract-spec.js';
@@ -24,14 +23,20 @@ let mesh: TwoClusterMesh;
 let a: MeshZone;
 let b: MeshZone;
 
+const directories = new TemporaryDirectories('accord-two-cluster-mesh');
+
 beforeAll(async () => {
-  const directory = await mkdtemp(join(tmpdir(), 'accord-two-cluster-mesh-'));
-  mesh = await startTwoClusterMesh({ directory, logger: silentLogger, operatorReplicas: 0 });
+  mesh = await startTwoClusterMesh({
+    directory: await directories.make(),
+    logger: silentLogger,
+    operatorReplicas: 0,
+  });
   [a, b] = mesh.zones;
 }, 240_000);
 
 afterAll(async () => {
   await mesh.close();
+  await directories.removeAll();
 }, 60_000);
 
 /** Proposes `id` as zone-a's admin with the participants zone-a's manifest resolves to, then approves it as `approvers`. */

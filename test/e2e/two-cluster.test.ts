@@ -1,7 +1,5 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { silentLogger } from '../../lib/log/logger.js';
+import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { conditionsOf, type MeshZone, type TrustContractResource } from './mesh-zone.js';
 import { pollUntil } from './poll-until.js';
 import { startTwoClusterMesh, untilMutualTrust, type TwoClusterMesh } from './two-cluster-mesh.js';
@@ -22,14 +20,16 @@ let mesh: TwoClusterMesh;
 let a: MeshZone;
 let b: MeshZone;
 
+const directories = new TemporaryDirectories('accord-e2e-two-cluster');
+
 beforeAll(async () => {
-  const directory = await mkdtemp(join(tmpdir(), 'accord-e2e-two-cluster-'));
-  mesh = await startTwoClusterMesh({ directory, logger: silentLogger });
+  mesh = await startTwoClusterMesh({ directory: await directories.make(), logger: silentLogger });
   [a, b] = mesh.zones;
 }, 240_000);
 
 afterAll(async () => {
   await mesh.close();
+  await directories.removeAll();
 }, 60_000);
 
 /** `wait`'s result, or its error followed by the operators' last log lines. */

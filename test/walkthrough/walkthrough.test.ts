@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { silentLogger } from '../../lib/log/logger.js';
+import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { startLocalMesh, type LocalMesh } from './local-mesh.js';
 import { runWalkthrough, type StepResult } from './walkthrough.js';
 
 const accordctlPath = resolve(__dirname, '../../dist/cli/main.js');
 
 describe('the local walkthrough (npm start)', () => {
+  const directories = new TemporaryDirectories('accord-walkthrough-test');
   let mesh: LocalMesh;
   let results: StepResult[];
   let transcript = '';
@@ -17,13 +18,16 @@ describe('the local walkthrough (npm start)', () => {
   beforeAll(async () => {
     if (!existsSync(accordctlPath))
       throw new Error(`${accordctlPath} is missing: run 'npm run build' (npm test does)`);
-    mesh = await startLocalMesh(await mkdtemp(join(tmpdir(), 'accord-walkthrough-test-')), silentLogger);
+    mesh = await startLocalMesh(await directories.make(), silentLogger);
     const out = new PassThrough();
     out.on('data', (chunk: Buffer) => (transcript += chunk.toString()));
     results = await runWalkthrough({ mesh, accordctlPath, out });
   }, 90_000);
 
-  afterAll(() => mesh.close());
+  afterAll(async () => {
+    await mesh.close();
+    await directories.removeAll();
+  });
 
   it('goes rejected, still rejected, accepted, rejected — each as expected', () => {
     expect(
