@@ -34,6 +34,8 @@ const ordersApi: MeshWorkload = {
   namespace: 'shop',
   selector: { matchLabels: { app: 'orders-api' } },
   port: 8080,
+  inbound: { type: 'basic', usersSecretName: 'orders-api-inbound-credentials' },
+  outbound: { type: 'basic', usersSecretName: 'orders-api-outbound-users' },
 };
 
 const variants: [string, PodJson][] = [

@@ -23,7 +23,7 @@ const settings: InjectionSettings = {
 };
 
 function workload(name: string, selector: LabelSelector, namespace = 'shop'): MeshWorkload {
-  return { name, namespace, selector, port: 8080 };
+  return { name, namespace, selector, port: 8080, inbound: { type: 'none' }, outbound: { type: 'none' } };
 }
 
 const ordersApi = workload('orders-api', { matchLabels: { app: 'orders-api' } });
@@ -243,6 +243,7 @@ describe('injectPod', () => {
       'accord-sidecar-config',
       'accord-sds',
       'accord-trust-bundles',
+      'accord-pki-token',
     ]);
     expect(volumes[0]).toEqual({
       name: 'accord-sidecar-config',
@@ -251,7 +252,81 @@ describe('injectPod', () => {
     expect(volumes[1]).toEqual({ name: 'accord-sds', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
     expect(JSON.stringify(volumes[2])).toContain(bundleSecretName('zone-a.example'));
     expect(JSON.stringify(volumes[2])).toContain(bundleMapSecretName);
+    expect(volumes[3]).toEqual({
+      name: 'accord-pki-token',
+      projected: {
+        sources: [
+          { serviceAccountToken: { audience: 'accord-pki', expirationSeconds: 3600, path: 'token' } },
+        ],
+      },
+    });
+    const translator = injected.spec?.containers?.find((c) => c.name === translatorContainerName);
+    expect(translator?.volumeMounts).toContainEqual({
+      name: 'accord-pki-token',
+      mountPath: '/var/run/accord/pki-token',
+      readOnly: true,
+    });
+    const envoy = injected.spec?.containers?.find((c) => c.name === envoyContainerName);
+    expect(JSON.stringify(envoy?.volumeMounts)).not.toContain('accord-pki-token');
   });
+
+  it.each([
+    [
+      'inbound basic, outbound basic',
+      { type: 'basic', usersSecretName: 'in-users' } as const,
+      { type: 'basic', usersSecretName: 'out-users' } as const,
+      [
+        ['accord-inbound-credentials', 'in-users', 'credentials.yaml', '/var/run/accord/inbound-credentials'],
+        ['accord-outbound-users', 'out-users', 'users.yaml', '/var/run/accord/outbound-users'],
+      ],
+    ],
+    [
+      'inbound oidc, outbound oidc',
+      {
+        type: 'oidc',
+        issuer: 'https://login.example',
+        audience: 'orders',
+        signingKeySecretName: 'issuer-key',
+        keyId: 'k1',
+        mappingsSecretName: 'subjects',
+      } as const,
+      {
+        type: 'oidc',
+        issuer: 'https://login.example',
+        audience: 'a',
+        jwksUri: 'https://login.example/jwks',
+      } as const,
+      [
+        ['accord-inbound-credentials', 'subjects', 'credentials.yaml', '/var/run/accord/inbound-credentials'],
+        [
+          'accord-inbound-signing-key',
+          'issuer-key',
+          'signing-key.pem',
+          '/var/run/accord/inbound-signing-key',
+        ],
+      ],
+    ],
+    ['none, none', { type: 'none' } as const, { type: 'none' } as const, []],
+  ])(
+    'mounts the Secrets the spec names into the translator only (%s)',
+    (_name, inbound: MeshWorkload['inbound'], outbound: MeshWorkload['outbound'], expected) => {
+      const workloadWithSecrets: MeshWorkload = { ...ordersApi, inbound, outbound };
+      const injected = applyPatch(pod(), injectPod(pod(), 'shop', [workloadWithSecrets], settings).patch);
+      const secretVolumes = (injected.spec?.volumes ?? []).filter((v) => 'secret' in v);
+      expect(secretVolumes).toEqual(
+        expected.map(([volume, secretName, key]) => ({
+          name: volume,
+          secret: { secretName, items: [{ key, path: key }] },
+        })),
+      );
+      const translator = injected.spec?.containers?.find((c) => c.name === translatorContainerName);
+      const envoy = injected.spec?.containers?.find((c) => c.name === envoyContainerName);
+      for (const [volume, , , mountPath] of expected) {
+        expect(translator?.volumeMounts).toContainEqual({ name: volume, mountPath, readOnly: true });
+        expect(JSON.stringify(envoy?.volumeMounts)).not.toContain(volume);
+      }
+    },
+  );
 
   it('runs both sidecars with the hardened securityContext and the configured images and resources', () => {
     const injected = applyPatch(pod(), injectPod(pod(), 'shop', [ordersApi], settings).patch);
@@ -328,6 +403,7 @@ describe('injectPod', () => {
       'accord-sidecar-config',
       'accord-sds',
       'accord-trust-bundles',
+      'accord-pki-token',
     ]);
   });
 

@@ -9,6 +9,7 @@ import {
   trustBundlePemFileName,
 } from '../../lib/bundle/bundle-file-names.js';
 import { type MeshWorkload, selectorMatches } from './mesh-workload.js';
+import { workloadSecretFiles } from './workload-secret-files.js';
 
 /** Set on every injected pod; its value is the injector's version. Its presence makes injection a no-op. */
 export const injectedAnnotation = 'accord.dev/injected';
@@ -25,11 +26,25 @@ export const translatorContainerName = 'accord-translator';
 export const sidecarConfigVolumeName = 'accord-sidecar-config';
 export const sdsVolumeName = 'accord-sds';
 export const trustBundlesVolumeName = 'accord-trust-bundles';
+export const pkiTokenVolumeName = 'accord-pki-token';
 
 /** Where the injected containers see the volumes. */
 export const sidecarConfigMountPath = '/etc/accord/sidecar';
 export const sdsMountPath = '/var/run/accord/sds';
 export const trustBundlesMountPath = '/var/run/accord/bundles';
+export const pkiTokenMountPath = '/var/run/accord/pki-token';
+
+/**
+ * The projected ServiceAccount token the translator presents to the zone PKI for its SVID and WIT:
+ * bound to the pod, for the PKI's audience only (useless against the API server), renewed by the
+ * kubelet before it expires.
+ */
+export const pkiToken = {
+  audience: 'accord-pki',
+  expirationSeconds: 3600,
+  fileName: 'token',
+  path: `${pkiTokenMountPath}/token`,
+} as const;
 
 /** The ConfigMap keys of the sidecar configuration (rendered per MeshWorkload, see docs/injection.md). */
 export const sidecarConfigKeys = {
@@ -306,6 +321,12 @@ function translatorContainer(workload: MeshWorkload, settings: InjectionSettings
       // The translator writes the SVID and the SDS files Envoy watches (docs/envoy.md).
       { name: sdsVolumeName, mountPath: sdsMountPath },
       { name: trustBundlesVolumeName, mountPath: trustBundlesMountPath, readOnly: true },
+      { name: pkiTokenVolumeName, mountPath: pkiTokenMountPath, readOnly: true },
+      ...workloadSecretFiles(workload).map((file) => ({
+        name: file.volumeName,
+        mountPath: file.mountPath,
+        readOnly: true,
+      })),
     ],
     securityContext: sidecarSecurityContext,
     ...(settings.translator.resources === undefined ? {} : { resources: settings.translator.resources }),
@@ -342,5 +363,24 @@ function sidecarVolumes(workload: MeshWorkload, settings: InjectionSettings): Vo
         ],
       },
     },
+    {
+      name: pkiTokenVolumeName,
+      projected: {
+        sources: [
+          {
+            serviceAccountToken: {
+              audience: pkiToken.audience,
+              expirationSeconds: pkiToken.expirationSeconds,
+              path: pkiToken.fileName,
+            },
+          },
+        ],
+      },
+    },
+    // Not optional, like the sidecar ConfigMap: without its credentials the translator cannot work.
+    ...workloadSecretFiles(workload).map((file) => ({
+      name: file.volumeName,
+      secret: { secretName: file.secretName, items: [{ key: file.key, path: file.key }] },
+    })),
   ];
 }

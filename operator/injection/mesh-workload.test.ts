@@ -15,6 +15,31 @@ describe('parseMeshWorkload', () => {
     expect(parseMeshWorkload(example(file))).toMatchObject({ name, namespace, port });
   });
 
+  it('reads the credential settings of the examples', () => {
+    expect(parseMeshWorkload(example('meshworkload-identity-only.yaml'))).toMatchObject({
+      inbound: { type: 'none' },
+      outbound: { type: 'none' },
+    });
+    expect(parseMeshWorkload(example('meshworkload-basic.yaml'))).toMatchObject({
+      inbound: { type: 'basic', usersSecretName: 'orders-api-inbound-users' },
+      outbound: { type: 'basic', usersSecretName: 'orders-api-outbound-users' },
+    });
+    expect(parseMeshWorkload(example('meshworkload-oidc.yaml'))).toMatchObject({
+      inbound: {
+        type: 'oidc',
+        issuer: 'https://login.finance.example/realms/internal',
+        audience: 'billing',
+        signingKeySecretName: 'billing-token-signing-key',
+        keyId: 'accord-2026',
+        mappingsSecretName: 'billing-inbound-subjects',
+      },
+      outbound: {
+        type: 'oidc',
+        jwksUri: 'https://login.finance.example/realms/internal/protocol/openid-connect/certs',
+      },
+    });
+  });
+
   it.each([
     ['an empty selector', { selector: {}, port: 8080 }, /selects nothing/],
     ['a port out of range', { selector: { matchLabels: { app: 'a' } }, port: 70000 }, /spec\.port/],
@@ -22,6 +47,20 @@ describe('parseMeshWorkload', () => {
       'an unknown operator',
       { selector: { matchExpressions: [{ key: 'a', operator: 'Gt' }] }, port: 1 },
       /operator/,
+    ],
+    [
+      'basic without its settings',
+      { selector: { matchLabels: { app: 'a' } }, port: 1, inbound: { type: 'basic' } },
+      /spec\.inbound\.basic/,
+    ],
+    [
+      'an http issuer',
+      {
+        selector: { matchLabels: { app: 'a' } },
+        port: 1,
+        outbound: { type: 'oidc', oidc: { issuer: 'http://x', audience: 'a', jwksUri: 'https://x/j' } },
+      },
+      /spec\.outbound\.oidc\.issuer/,
     ],
   ])('refuses %s', (_name, spec, message) => {
     expect(() => parseMeshWorkload({ metadata: { name: 'w', namespace: 'n' }, spec })).toThrow(message);

@@ -2,16 +2,43 @@ import { z } from 'zod';
 import { InvalidArgumentError } from '../../lib/errors/accord-error.js';
 
 /**
- * The parts of a MeshWorkload (crds/accord.dev_meshworkloads.yaml) that injection needs: its name,
- * which pods it selects and the application port. One parser, shared by the webhook and the
- * MeshWorkload reconcile, so both always agree on which pods belong to the mesh.
+ * A MeshWorkload (crds/accord.dev_meshworkloads.yaml): its name, which pods it selects, the
+ * application port and how credentials are translated. One parser, shared by the webhook and the
+ * MeshWorkload reconcile, so both always agree on which pods belong to the mesh and which Secrets
+ * the translator reads.
  */
 export interface MeshWorkload {
   name: string;
   namespace: string;
   selector: LabelSelector;
   port: number;
+  inbound: InboundCredentials;
+  outbound: OutboundCredentials;
 }
+
+/** What the application gets for a verified call from another zone (`spec.inbound`). */
+export type InboundCredentials =
+  | { type: 'none' }
+  /** `usersSecretName`: Secret with the translator's mapping file (key `credentials.yaml`). */
+  | { type: 'basic'; usersSecretName: string }
+  | {
+      type: 'oidc';
+      issuer: string;
+      audience: string;
+      /** Secret with the local issuer's PKCS#8 signing key (key `signing-key.pem`). */
+      signingKeySecretName: string;
+      keyId: string;
+      ttlSeconds?: number;
+      /** Secret with the translator's mapping file naming subjects (key `credentials.yaml`). */
+      mappingsSecretName: string;
+    };
+
+/** How the application's own calls are authenticated before they leave (`spec.outbound`). */
+export type OutboundCredentials =
+  | { type: 'none' }
+  /** `usersSecretName`: Secret with the translator's scrypt user file (key `users.yaml`). */
+  | { type: 'basic'; usersSecretName: string }
+  | { type: 'oidc'; issuer: string; audience: string; jwksUri: string; userClaim?: string };
 
 /** A Kubernetes label selector, as in a Deployment's `spec.selector`. */
 export interface LabelSelector {
@@ -32,6 +59,39 @@ const requirementSchema = z.object({
   values: z.array(z.string()).exactOptional(),
 });
 
+const secretName = z.string().min(1).max(253);
+const httpsUrl = z.url({ protocol: /^https$/ });
+
+const inboundSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }),
+  z.object({ type: z.literal('basic'), basic: z.object({ usersSecretName: secretName }) }),
+  z.object({
+    type: z.literal('oidc'),
+    oidc: z.object({
+      issuer: httpsUrl,
+      audience: z.string().min(1),
+      signingKeySecretName: secretName,
+      keyId: z.string().min(1),
+      ttlSeconds: z.number().int().min(1).max(3600).exactOptional(),
+      mappingsSecretName: secretName,
+    }),
+  }),
+]);
+
+const outboundSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }),
+  z.object({ type: z.literal('basic'), basic: z.object({ usersSecretName: secretName }) }),
+  z.object({
+    type: z.literal('oidc'),
+    oidc: z.object({
+      issuer: httpsUrl,
+      audience: z.string().min(1),
+      jwksUri: httpsUrl,
+      userClaim: z.string().min(1).exactOptional(),
+    }),
+  }),
+]);
+
 const meshWorkloadSchema = z.object({
   metadata: z.object({ name: z.string().min(1), namespace: z.string().min(1) }),
   spec: z.object({
@@ -40,6 +100,8 @@ const meshWorkloadSchema = z.object({
       matchExpressions: z.array(requirementSchema).exactOptional(),
     }),
     port: z.number().int().min(1).max(65535),
+    inbound: inboundSchema.default({ type: 'none' }),
+    outbound: outboundSchema.default({ type: 'none' }),
   }),
 });
 
@@ -71,7 +133,24 @@ export function parseMeshWorkload(object: unknown): MeshWorkload {
       `MeshWorkload ${metadata.namespace}/${metadata.name}: spec.selector selects nothing`,
     );
   }
-  return { name: metadata.name, namespace: metadata.namespace, selector, port: spec.port };
+  return {
+    name: metadata.name,
+    namespace: metadata.namespace,
+    selector,
+    port: spec.port,
+    inbound:
+      spec.inbound.type === 'basic'
+        ? { type: 'basic', ...spec.inbound.basic }
+        : spec.inbound.type === 'oidc'
+          ? { type: 'oidc', ...spec.inbound.oidc }
+          : { type: 'none' },
+    outbound:
+      spec.outbound.type === 'basic'
+        ? { type: 'basic', ...spec.outbound.basic }
+        : spec.outbound.type === 'oidc'
+          ? { type: 'oidc', ...spec.outbound.oidc }
+          : { type: 'none' },
+  };
 }
 
 /**

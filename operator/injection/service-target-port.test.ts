@@ -12,6 +12,8 @@ const ordersApi: MeshWorkload = {
   namespace: 'shop',
   selector: { matchLabels: { app: 'orders-api' } },
   port: 8080,
+  inbound: { type: 'none' },
+  outbound: { type: 'none' },
 };
 
 function service(

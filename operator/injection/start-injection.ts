@@ -22,7 +22,7 @@ import { injectionWebhookName } from './webhook-configuration.js';
  * injected containers or volumes change shape, so that pods injected by an older template can be
  * found (`kubectl get pods -l …` by annotation) and restarted.
  */
-export const injectionTemplateVersion = '1';
+export const injectionTemplateVersion = '2';
 
 /**
  * The MeshWorkload list of one admission must leave time for the rest of the call inside the
