@@ -1,0 +1,173 @@
+import { parse as parseYaml } from 'yaml';
+import { configFileFields, parseConfig } from '../../lib/config/load-config.js';
+import { translatorConfigKind, translatorConfigSchema } from '../../translator/translator-config.js';
+import type { Bootstrap } from '../envoy/envoy-config-types.js';
+import { injectPod, type InjectionSettings, type PodJson } from '../injection/inject-pod.js';
+import type { MeshWorkload } from '../injection/mesh-workload.js';
+import {
+  noBasicUsersKey,
+  type PartnerZone,
+  renderSidecarConfig,
+  type SidecarConfigSettings,
+} from './sidecar-config.js';
+
+const settings: SidecarConfigSettings = {
+  zoneTrustDomain: 'zone-a.example',
+  pkiAddress: 'accord-pki.accord-system.svc:8443',
+  envoy: { inboundPort: 15006, outboundPort: 15001 },
+};
+
+const zoneB: PartnerZone = {
+  trustDomain: 'zone-b.example',
+  hostSuffix: 'zone-b',
+  endpoint: { host: 'ingress.zone-b.example', port: 443 },
+};
+const zoneC: PartnerZone = {
+  trustDomain: 'zone-c.example',
+  hostSuffix: 'zone-c',
+  endpoint: { host: 'ingress.zone-c.example', port: 443 },
+};
+
+const base: MeshWorkload = {
+  name: 'orders-api',
+  namespace: 'shop',
+  selector: { matchLabels: { app: 'orders-api' } },
+  port: 8080,
+  inbound: { type: 'none' },
+  outbound: { type: 'none' },
+};
+const basic: MeshWorkload = {
+  ...base,
+  inbound: { type: 'basic', usersSecretName: 'orders-in' },
+  outbound: { type: 'basic', usersSecretName: 'orders-out' },
+};
+const oidc: MeshWorkload = {
+  ...base,
+  inbound: {
+    type: 'oidc',
+    issuer: 'https://login.shop.example/realms/internal',
+    audience: 'orders',
+    signingKeySecretName: 'issuer-key',
+    keyId: 'k1',
+    ttlSeconds: 120,
+    mappingsSecretName: 'orders-subjects',
+  },
+  outbound: {
+    type: 'oidc',
+    issuer: 'https://login.shop.example/realms/internal',
+    audience: 'accord-outbound',
+    jwksUri: 'https://login.shop.example/realms/internal/certs',
+  },
+};
+
+/** The translator's own loader: apiVersion/kind check, then its schema with defaults. */
+function loadTranslatorConfig(yaml: string) {
+  return parseConfig(translatorConfigSchema, configFileFields(yaml, 'translator.yaml', translatorConfigKind));
+}
+
+function envoyBootstrap(yaml: string): Bootstrap {
+  return parseYaml(yaml) as Bootstrap;
+}
+
+describe('renderSidecarConfig', () => {
+  it('renders identity-only: no outbound side, no credential files, the workload identity from the PKI', () => {
+    const data = renderSidecarConfig(base, [zoneB], settings);
+    expect(Object.keys(data).sort()).toEqual(['envoy.yaml', 'translator.yaml']);
+    const config = loadTranslatorConfig(data['translator.yaml'] ?? '');
+    expect(config).toMatchObject({
+      trustDomain: 'zone-a.example',
+      listen: { host: '127.0.0.1', port: 15081 },
+      bundleDirectory: '/var/run/accord/bundles',
+      envoySecretsDirectory: '/var/run/accord/sds',
+      workloadIdentity: {
+        pkiAddress: 'accord-pki.accord-system.svc:8443',
+        pkiCaFile: '/var/run/accord/bundles/zone-a.example.pem',
+        serviceAccountTokenFile: '/var/run/accord/pki-token/token',
+        witTtlSeconds: 0,
+      },
+    });
+    expect(config.outbound).toBeUndefined();
+    expect(config.inbound.credentialsFile).toBeUndefined();
+    const bootstrap = envoyBootstrap(data['envoy.yaml'] ?? '');
+    expect(bootstrap.static_resources.listeners.map((listener) => listener.name)).toEqual(['inbound']);
+  });
+
+  it('renders basic both ways with the files the injected pod mounts', () => {
+    const data = renderSidecarConfig(basic, [zoneC, zoneB], settings);
+    const config = loadTranslatorConfig(data['translator.yaml'] ?? '');
+    expect(config.inbound.credentialsFile).toBe('/var/run/accord/inbound-credentials/credentials.yaml');
+    expect(config.outbound).toMatchObject({
+      basicUsersFile: '/var/run/accord/outbound-users/users.yaml',
+      zones: [
+        { hostSuffix: 'zone-b', audience: 'spiffe://zone-b.example' },
+        { hostSuffix: 'zone-c', audience: 'spiffe://zone-c.example' },
+      ],
+    });
+    // Every file the translator is pointed at is mounted into its container.
+    const injectionSettings: InjectionSettings = {
+      version: '2',
+      accordNamespace: 'accord-system',
+      zoneTrustDomain: 'zone-a.example',
+      envoy: { image: 'envoy', inboundPort: 15006, outboundPort: 15001 },
+      translator: { image: 'accord' },
+    };
+    const pod: PodJson = {
+      metadata: { labels: { app: 'orders-api' } },
+      spec: { containers: [{ name: 'app' }] },
+    };
+    const patch = injectPod(pod, 'shop', [basic], injectionSettings).patch;
+    const translator = patch.find(
+      (operation) => (operation.value as { name?: string }).name === 'accord-translator',
+    )?.value as { volumeMounts: { mountPath: string }[] };
+    const mounted = translator.volumeMounts.map((mount) => mount.mountPath);
+    for (const file of [config.inbound.credentialsFile, config.outbound?.basicUsersFile]) {
+      expect(mounted.some((path) => file?.startsWith(`${path}/`))).toBe(true);
+    }
+
+    const bootstrap = envoyBootstrap(data['envoy.yaml'] ?? '');
+    expect(bootstrap.static_resources.listeners.map((listener) => listener.name)).toEqual([
+      'inbound',
+      'outbound',
+    ]);
+    const clusters = bootstrap.static_resources.clusters.map((cluster) => cluster.name);
+    expect(clusters).toEqual(
+      expect.arrayContaining(['local_app', 'zone_zone-b', 'zone_zone-c', 'accord_translator']),
+    );
+    expect(JSON.stringify(bootstrap)).toContain('"port_value":8080');
+  });
+
+  it('renders oidc: the token issuer with the signing key file, bearer tokens outbound and an empty Basic user file', () => {
+    const data = renderSidecarConfig(oidc, [zoneB], settings);
+    const config = loadTranslatorConfig(data['translator.yaml'] ?? '');
+    expect(config.inbound).toMatchObject({
+      credentialsFile: '/var/run/accord/inbound-credentials/credentials.yaml',
+      tokenIssuer: {
+        issuer: 'https://login.shop.example/realms/internal',
+        audience: 'orders',
+        signingKeyFile: '/var/run/accord/inbound-signing-key/signing-key.pem',
+        keyId: 'k1',
+        ttlSeconds: 120,
+      },
+    });
+    expect(config.outbound).toMatchObject({
+      basicUsersFile: `/etc/accord/sidecar/${noBasicUsersKey}`,
+      oidc: { jwksUri: 'https://login.shop.example/realms/internal/certs', userClaim: 'sub' },
+    });
+    expect(parseYaml(data[noBasicUsersKey] ?? '')).toEqual({ users: {} });
+  });
+
+  it('leaves the outbound side out while there is no partner zone to call', () => {
+    const data = renderSidecarConfig(basic, [], settings);
+    expect(loadTranslatorConfig(data['translator.yaml'] ?? '').outbound).toBeUndefined();
+    expect(envoyBootstrap(data['envoy.yaml'] ?? '').static_resources.listeners).toHaveLength(1);
+  });
+
+  it('is deterministic whatever the order of the partner zones, and follows the port', () => {
+    expect(renderSidecarConfig(basic, [zoneB, zoneC], settings)).toEqual(
+      renderSidecarConfig(basic, [zoneC, zoneB], settings),
+    );
+    const moved = renderSidecarConfig({ ...basic, port: 9090 }, [zoneB], settings);
+    expect(moved['envoy.yaml']).toContain('port_value: 9090');
+    expect(moved['envoy.yaml']).not.toContain('port_value: 8080');
+  });
+});

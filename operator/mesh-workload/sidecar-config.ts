@@ -1,0 +1,178 @@
+import { stringify as stringifyYaml } from 'yaml';
+import { configApiVersion } from '../../lib/config/load-config.js';
+import { trustBundlePemFileName } from '../../lib/bundle/bundle-file-names.js';
+import { renderEnvoyYaml } from '../envoy/render-envoy-yaml.js';
+import { type OutboundZone, sidecarBootstrap } from '../envoy/sidecar-bootstrap.js';
+import {
+  pkiToken,
+  sdsMountPath,
+  sidecarConfigKeys,
+  sidecarConfigMountPath,
+  trustBundlesMountPath,
+} from '../injection/inject-pod.js';
+import type { MeshWorkload } from '../injection/mesh-workload.js';
+import { type WorkloadSecretFile, workloadSecretFiles } from '../injection/workload-secret-files.js';
+
+/**
+ * Ports inside every meshed pod besides Envoy's two listeners (which come from the injection
+ * settings). High and fixed, so they do not collide with the application's own ports.
+ */
+export const sidecarLocalPorts = {
+  /** Envoy's admin interface, on 127.0.0.1 only. */
+  envoyAdmin: 15000,
+  /** The translator's ext_authz gRPC server, on 127.0.0.1 only (Envoy's `accord_translator` cluster). */
+  translator: 15081,
+  /** The translator's metrics and health, on 127.0.0.1. */
+  translatorOps: 15082,
+} as const;
+
+/**
+ * Envoy's ext_authz deadline: an outbound Basic check pays one scrypt (~50 ms) when the credential
+ * is not remembered; a second leaves room for a loaded node. The translator is on loopback.
+ */
+const extAuthzTimeoutMs = 1000;
+/** Largest body Envoy buffers for the translator (the content digest covers the whole body). */
+const extAuthzMaxRequestBytes = 1024 * 1024;
+
+/**
+ * The ConfigMap key of an empty scrypt user file: the translator's outbound side needs a user file
+ * even when only bearer tokens are accepted (`outbound.type: oidc`); an empty one accepts no Basic
+ * credential.
+ */
+export const noBasicUsersKey = 'no-basic-users.yaml';
+
+/** A remote zone this zone has an Active TrustContract with, and where its inbound side answers. */
+export interface PartnerZone {
+  trustDomain: string;
+  /** The DNS suffix the app uses for the zone's services (`http://orders.<hostSuffix>/`). */
+  hostSuffix: string;
+  /** The zone's ingress (or a sidecar's inbound listener) that outbound calls go to. */
+  endpoint: { host: string; port: number };
+}
+
+/** What the sidecar config depends on besides the workload: the zone and the injection settings. */
+export interface SidecarConfigSettings {
+  zoneTrustDomain: string;
+  /** The zone PKI, host:port as pods reach it; the translator gets its SVID and WIT there. */
+  pkiAddress: string;
+  envoy: { inboundPort: number; outboundPort: number };
+}
+
+/** The data of ConfigMap `accord-sidecar-<workload>`, key by key. */
+export type SidecarConfigData = Record<string, string>;
+
+/**
+ * Renders the sidecar ConfigMap's data of a MeshWorkload: Envoy's bootstrap (operator/envoy's
+ * typed builders) and the translator's `TranslatorConfig`, whose file paths are the ones the
+ * injected pod mounts (inject-pod.ts, workload-secret-files.ts). Pure and deterministic: equal input
+ * gives byte-equal output, which is what lets the reconcile write only on change.
+ *
+ * The outbound side (Envoy's outbound listener and the translator's `outbound`) exists only when
+ * the workload calls out (`spec.outbound.type` not `none`) and there is at least one partner zone
+ * to call.
+ */
+export function renderSidecarConfig(
+  workload: MeshWorkload,
+  partners: readonly PartnerZone[],
+  settings: SidecarConfigSettings,
+): SidecarConfigData {
+  const callsOut = workload.outbound.type !== 'none' && partners.length > 0;
+  const zones: OutboundZone[] = [...partners]
+    .sort((a, b) => (a.hostSuffix < b.hostSuffix ? -1 : a.hostSuffix > b.hostSuffix ? 1 : 0))
+    .map((partner) => ({
+      hostSuffix: partner.hostSuffix,
+      trustDomain: partner.trustDomain,
+      endpoint: partner.endpoint,
+    }));
+  const bootstrap = sidecarBootstrap({
+    // Overridden per pod by --service-node (inject-pod.ts).
+    node: { id: `${workload.name}.${workload.namespace}`, cluster: workload.name },
+    adminPort: sidecarLocalPorts.envoyAdmin,
+    secretsDirectory: sdsMountPath,
+    inbound: { address: '0.0.0.0', port: settings.envoy.inboundPort, appPort: workload.port },
+    ...(callsOut ? { outbound: { address: '127.0.0.1', port: settings.envoy.outboundPort, zones } } : {}),
+    extAuthz: {
+      translatorPort: sidecarLocalPorts.translator,
+      timeoutMs: extAuthzTimeoutMs,
+      maxRequestBytes: extAuthzMaxRequestBytes,
+    },
+  });
+  const data: SidecarConfigData = {
+    [sidecarConfigKeys.envoyBootstrap]: renderEnvoyYaml(bootstrap),
+    [sidecarConfigKeys.translatorConfig]: stringifyYaml(
+      translatorConfig(workload, callsOut ? zones : [], settings),
+      { lineWidth: 0 },
+    ),
+  };
+  if (callsOut && workload.outbound.type === 'oidc') data[noBasicUsersKey] = stringifyYaml({ users: {} });
+  return data;
+}
+
+function translatorConfig(
+  workload: MeshWorkload,
+  zones: readonly OutboundZone[],
+  settings: SidecarConfigSettings,
+): Record<string, unknown> {
+  const files = workloadSecretFiles(workload);
+  const pathOf = (purpose: WorkloadSecretFile['purpose']): string => {
+    const file = files.find((candidate) => candidate.purpose === purpose);
+    if (file === undefined) throw new Error(`no ${purpose} Secret for ${workload.name}`);
+    return file.path;
+  };
+  const { inbound, outbound } = workload;
+  return {
+    apiVersion: configApiVersion,
+    kind: 'TranslatorConfig',
+    trustDomain: settings.zoneTrustDomain,
+    listen: { host: '127.0.0.1', port: sidecarLocalPorts.translator },
+    ops: { host: '127.0.0.1', port: sidecarLocalPorts.translatorOps },
+    bundleDirectory: trustBundlesMountPath,
+    envoySecretsDirectory: sdsMountPath,
+    inbound: {
+      ...(inbound.type === 'none' ? {} : { credentialsFile: pathOf('inboundCredentials') }),
+      ...(inbound.type === 'oidc'
+        ? {
+            tokenIssuer: {
+              issuer: inbound.issuer,
+              audience: inbound.audience,
+              signingKeyFile: pathOf('signingKey'),
+              keyId: inbound.keyId,
+              ...(inbound.ttlSeconds === undefined ? {} : { ttlSeconds: inbound.ttlSeconds }),
+            },
+          }
+        : {}),
+    },
+    ...(zones.length === 0 || outbound.type === 'none'
+      ? {}
+      : {
+          outbound: {
+            basicUsersFile:
+              outbound.type === 'basic'
+                ? pathOf('outboundUsers')
+                : `${sidecarConfigMountPath}/${noBasicUsersKey}`,
+            // A remote translator accepts its zone's SPIFFE ID as audience by default.
+            zones: zones.map((zone) => ({
+              hostSuffix: zone.hostSuffix,
+              audience: `spiffe://${zone.trustDomain}`,
+            })),
+            ...(outbound.type === 'oidc'
+              ? {
+                  oidc: {
+                    issuer: outbound.issuer,
+                    audience: outbound.audience,
+                    jwksUri: outbound.jwksUri,
+                    ...(outbound.userClaim === undefined ? {} : { userClaim: outbound.userClaim }),
+                  },
+                }
+              : {}),
+          },
+        }),
+    workloadIdentity: {
+      pkiAddress: settings.pkiAddress,
+      // The zone's own bundle, mounted from its bundle Secret: the PKI's server certificate chains to it.
+      pkiCaFile: `${trustBundlesMountPath}/${trustBundlePemFileName(settings.zoneTrustDomain)}`,
+      serviceAccountTokenFile: pkiToken.path,
+      witTtlSeconds: 0,
+    },
+  };
+}
