@@ -48,13 +48,22 @@ export class LocalAuthenticator implements Authenticator {
     if (bearerToken === undefined || bearerToken.length === 0) {
       throw new UnauthenticatedError('present a client SVID or a bootstrap token');
     }
+    const granted = this.bootstrapGrant(bearerToken);
+    if (granted === undefined) throw new UnauthenticatedError('unknown bootstrap token');
+    return granted;
+  }
+
+  /**
+   * The SPIFFE ID a bootstrap token grants, or undefined when it matches no grant (so cluster
+   * mode can try it as a ServiceAccount token).
+   */
+  bootstrapGrant(bearerToken: string): SpiffeId | undefined {
     const digest = createHash('sha256').update(bearerToken, 'utf8').digest();
     let granted: SpiffeId | undefined;
     for (const grant of this.#grants) {
       if (grant.digest.length === digest.length && timingSafeEqual(grant.digest, digest))
         granted ??= grant.spiffeId;
     }
-    if (granted === undefined) throw new UnauthenticatedError('unknown bootstrap token');
     return granted;
   }
 }

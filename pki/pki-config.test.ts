@@ -20,6 +20,13 @@ describe('pkiConfigSchema', () => {
     expect(config.storeDir).toBeUndefined();
   });
 
+  it('turns TokenReview on with the accord-pki audience and the in-cluster API server by default', () => {
+    expect(parseConfig(pkiConfigSchema, minimal).kubernetesTokenReview).toBeUndefined();
+    expect(
+      parseConfig(pkiConfigSchema, { ...minimal, kubernetesTokenReview: {} }).kubernetesTokenReview,
+    ).toEqual({ audience: 'accord-pki' });
+  });
+
   it.each([
     ['an invalid trust domain', { ...minimal, trustDomain: 'Zone-A' }, 'trustDomain'],
     [

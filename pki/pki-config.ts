@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isDnsLabel } from '../lib/contract/dns-label.js';
 import { isValidTrustDomain, spiffeIdOf } from '../lib/spiffe/spiffe-id.js';
+import { defaultPkiTokenAudience } from './kube-token-authenticator.js';
 
 /** The config file kind of the zone PKI. */
 export const pkiConfigKind = 'PkiConfig';
@@ -32,6 +33,19 @@ const caSecretSchema = z
       .string()
       .refine(isDnsLabel, { message: 'must be a DNS label (a Kubernetes namespace name)' }),
     name: dnsSubdomain,
+    /** Kubeconfig file for out-of-cluster runs and tests; in a pod the ServiceAccount is used. */
+    kubeconfig: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * Cluster mode: bearer tokens that match no bootstrap grant are Kubernetes ServiceAccount tokens,
+ * checked by TokenReview (RBAC: `create tokenreviews`) and mapped to `/ns/<ns>/sa/<sa>`.
+ */
+const kubernetesTokenReviewSchema = z
+  .object({
+    /** The audience the tokens must be minted for (the projected volume's `audience`). */
+    audience: z.string().min(1).default(defaultPkiTokenAudience),
     /** Kubeconfig file for out-of-cluster runs and tests; in a pod the ServiceAccount is used. */
     kubeconfig: z.string().min(1).optional(),
   })
@@ -108,6 +122,8 @@ export const pkiConfigSchema = z
         }),
       )
       .default([]),
+    /** Also accept ServiceAccount tokens (cluster mode); off unless set. */
+    kubernetesTokenReview: kubernetesTokenReviewSchema.optional(),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
   .strict()

@@ -9,6 +9,9 @@ import { renewalDelayMs } from '../lib/identity/renewal-schedule.js';
 import type { Logger } from '../lib/log/logger.js';
 import { verifyX509Svid } from '../lib/spiffe/x509-svid.js';
 import type { Clock } from '../lib/time/clock.js';
+import { reviewToken, tokenReviewApiClient } from '../lib/kube/token-review.js';
+import type { Authenticator } from './authenticator.js';
+import { KubeTokenAuthenticator } from './kube-token-authenticator.js';
 import { LocalAuthenticator } from './local-authenticator.js';
 import { openCaStore } from './open-ca-store.js';
 import { PkiAuthority } from './pki-authority.js';
@@ -20,6 +23,23 @@ import { createPkiService } from './pki-service.js';
  * contact. Written whenever `storeDir` is configured, also when the CA state lives in a Secret.
  */
 export const rootsFileName = 'roots.pem';
+
+/**
+ * Bootstrap tokens and SVID renewals always; ServiceAccount tokens by TokenReview too when
+ * `kubernetesTokenReview` is configured.
+ */
+function createAuthenticator(config: PkiConfig): Authenticator {
+  const local = new LocalAuthenticator(config.trustDomain, config.bootstrapTokens);
+  const tokenReview = config.kubernetesTokenReview;
+  if (tokenReview === undefined) return local;
+  const api = tokenReviewApiClient(tokenReview.kubeconfig);
+  return new KubeTokenAuthenticator({
+    trustDomain: config.trustDomain,
+    audience: tokenReview.audience,
+    local,
+    review: (token, audiences) => reviewToken(api, token, audiences),
+  });
+}
 
 /** A running zone PKI. */
 export interface RunningPki {
@@ -75,9 +95,7 @@ export async function startPkiServer(
     identity: ownSvid,
     clientCaPems: authority.getCa().rootCertificatePems,
     verifyPeer: (leaf) => verifyX509Svid(leaf, authority.trustBundles(), clock.now()),
-    services: [
-      createPkiService(authority, new LocalAuthenticator(config.trustDomain, config.bootstrapTokens)),
-    ],
+    services: [createPkiService(authority, createAuthenticator(config))],
     logger,
     metrics: dependencies.registry,
   });

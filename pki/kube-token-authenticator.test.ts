@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { UnauthenticatedError, UnavailableError } from '../lib/errors/accord-error.js';
+import type { TokenReviewResult } from '../lib/kube/token-review.js';
+import { KubeTokenAuthenticator } from './kube-token-authenticator.js';
+import { LocalAuthenticator } from './local-authenticator.js';
+
+// The mapping from what TokenReview answered to a SPIFFE ID; the API server side (signatures,
+// audiences, deleted ServiceAccounts, an unreachable API server) is tested against a real one in
+// test/pki-kube/kube-token-authentication.test.ts.
+
+const local = new LocalAuthenticator('zone-a.example', [
+  { tokenSha256: createHash('sha256').update('bootstrap').digest('hex'), spiffePath: '/accord/operator' },
+]);
+
+function authenticatorAnswering(answer: TokenReviewResult | Error) {
+  const reviewed: string[] = [];
+  const authenticator = new KubeTokenAuthenticator({
+    trustDomain: 'zone-a.example',
+    audience: 'accord-pki',
+    local,
+    review: (token) => {
+      reviewed.push(token);
+      return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+    },
+  });
+  return { authenticator, reviewed };
+}
+
+const authenticated = (username: string, audiences = ['accord-pki']): TokenReviewResult => ({
+  kind: 'authenticated',
+  username,
+  audiences,
+});
+
+describe('KubeTokenAuthenticator', () => {
+  it('maps system:serviceaccount:<ns>:<sa> to /ns/<ns>/sa/<sa>', async () => {
+    const { authenticator } = authenticatorAnswering(authenticated('system:serviceaccount:shop:front.end'));
+    const id = await authenticator.authenticate({ peer: undefined, bearerToken: 'sa-token' });
+    expect(id.uri).toBe('spiffe://zone-a.example/ns/shop/sa/front.end');
+  });
+
+  it('grants bootstrap tokens locally without asking the API server', async () => {
+    const { authenticator, reviewed } = authenticatorAnswering(new Error('must not be called'));
+    const id = await authenticator.authenticate({ peer: undefined, bearerToken: 'bootstrap' });
+    expect(id.uri).toBe('spiffe://zone-a.example/accord/operator');
+    expect(reviewed).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a user that is not a ServiceAccount',
+      authenticated('alice'),
+      'authenticates alice, not a ServiceAccount',
+    ],
+    [
+      'a username with extra colons',
+      authenticated('system:serviceaccount:shop:web:x'),
+      'not a ServiceAccount',
+    ],
+    [
+      'audiences without the PKI',
+      authenticated('system:serviceaccount:shop:web', ['https://kubernetes.default.svc']),
+      'not valid for audience accord-pki',
+    ],
+    [
+      'a refusal',
+      { kind: 'refused', reason: 'token has expired' } as const,
+      'refused by the API server: token has expired',
+    ],
+  ])('refuses %s as unauthenticated', async (_name, answer, message) => {
+    const { authenticator } = authenticatorAnswering(answer);
+    const attempt = authenticator.authenticate({ peer: undefined, bearerToken: 'sa-token' });
+    await expect(attempt).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(attempt).rejects.toThrow(message);
+  });
+
+  it('reports a failed TokenReview call as unavailable', async () => {
+    const { authenticator } = authenticatorAnswering(new Error('connect ECONNREFUSED'));
+    const attempt = authenticator.authenticate({ peer: undefined, bearerToken: 'sa-token' });
+    await expect(attempt).rejects.toBeInstanceOf(UnavailableError);
+    await expect(attempt).rejects.toThrow('ECONNREFUSED');
+  });
+});

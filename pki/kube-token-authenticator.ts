@@ -1,0 +1,81 @@
+import { errorMessage, UnauthenticatedError, UnavailableError } from '../lib/errors/accord-error.js';
+import { kubeErrorReason } from '../lib/kube/kube-errors.js';
+import type { TokenReviewResult } from '../lib/kube/token-review.js';
+import { spiffeIdOf, type SpiffeId } from '../lib/spiffe/spiffe-id.js';
+import type { Authenticator, CallerCredentials } from './authenticator.js';
+import type { LocalAuthenticator } from './local-authenticator.js';
+
+/** The audience ServiceAccount tokens for the PKI are minted for, unless configured otherwise. */
+export const defaultPkiTokenAudience = 'accord-pki';
+
+/** What cluster-mode authentication needs besides the local grants. */
+export interface KubeTokenAuthenticatorOptions {
+  trustDomain: string;
+  /** The audience a token must be valid for (`spec.audiences` of the TokenReview). */
+  audience: string;
+  /** Bootstrap tokens and SVID renewals, exactly as in local mode. */
+  local: LocalAuthenticator;
+  /** One TokenReview (`reviewToken` bound to an API client with a deadline); throws when the call fails. */
+  review: (token: string, audiences: readonly string[]) => Promise<TokenReviewResult>;
+}
+
+const serviceAccountUserPrefix = 'system:serviceaccount:';
+
+/**
+ * Cluster-mode authentication: SVID renewals and bootstrap tokens go to the `LocalAuthenticator`
+ * unchanged (Accord's own components use them); any other bearer token must be a Kubernetes
+ * ServiceAccount token valid for the PKI's audience, which the API server confirms by TokenReview,
+ * and it obtains `spiffe://<td>/ns/<namespace>/sa/<name>` (the SPIFFE/Istio convention). Every
+ * such ID lies under `/ns/`, so a ServiceAccount can never obtain an Accord component's ID. When
+ * the API server cannot be asked, the caller is told the PKI is unavailable, not that its token is
+ * bad: it should retry, not give up.
+ */
+export class KubeTokenAuthenticator implements Authenticator {
+  readonly #options: KubeTokenAuthenticatorOptions;
+
+  constructor(options: KubeTokenAuthenticatorOptions) {
+    this.#options = options;
+  }
+
+  async authenticate(credentials: CallerCredentials): Promise<SpiffeId> {
+    const { peer, bearerToken } = credentials;
+    if (peer !== undefined) return this.#options.local.authenticate(credentials);
+    if (bearerToken === undefined || bearerToken === '')
+      throw new UnauthenticatedError('present a client SVID, a bootstrap token or a ServiceAccount token');
+    return this.#options.local.bootstrapGrant(bearerToken) ?? this.#serviceAccountId(bearerToken);
+  }
+
+  async #serviceAccountId(token: string): Promise<SpiffeId> {
+    const { audience, trustDomain } = this.#options;
+    let result: TokenReviewResult;
+    try {
+      result = await this.#options.review(token, [audience]);
+    } catch (error) {
+      throw new UnavailableError(`cannot review the ServiceAccount token: ${kubeErrorReason(error)}`);
+    }
+    if (result.kind === 'refused')
+      throw new UnauthenticatedError(`ServiceAccount token refused by the API server: ${result.reason}`);
+    if (!result.audiences.includes(audience))
+      throw new UnauthenticatedError(`the token is not valid for audience ${audience}`);
+    const { username } = result;
+    const parts = username.startsWith(serviceAccountUserPrefix)
+      ? username.slice(serviceAccountUserPrefix.length).split(':')
+      : [];
+    const [namespace, name] = parts;
+    if (
+      parts.length !== 2 ||
+      namespace === undefined ||
+      name === undefined ||
+      namespace === '' ||
+      name === ''
+    )
+      throw new UnauthenticatedError(`the token authenticates ${username}, not a ServiceAccount`);
+    try {
+      return spiffeIdOf(trustDomain, `/ns/${namespace}/sa/${name}`);
+    } catch (error) {
+      throw new UnauthenticatedError(
+        `ServiceAccount ${namespace}/${name} has no SPIFFE ID: ${errorMessage(error)}`,
+      );
+    }
+  }
+}
