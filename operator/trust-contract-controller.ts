@@ -10,7 +10,7 @@ import type { Clock } from '../lib/time/clock.js';
 import type { TimerHandle, Timers } from '../lib/time/timers.js';
 import type { OperatorMetrics, ReconcileOutcome } from './operator-metrics.js';
 import type { ReconcileResult } from './reconcile-trust-contract.js';
-import { TrustContractInformer } from './trust-contract-informer.js';
+import { ResourceInformer } from './resource-informer.js';
 import { revokeOnDeleteFinalizer } from './trust-contract-spec.js';
 import { WorkQueue, type WorkResult } from './work-queue.js';
 
@@ -44,7 +44,7 @@ export interface TrustContractControllerOptions {
  */
 export class TrustContractController {
   readonly #options: TrustContractControllerOptions;
-  readonly #informer: TrustContractInformer;
+  readonly #informer: ResourceInformer<TrustContractResource>;
   readonly #queue: WorkQueue;
   readonly #logger: Logger;
   #resync: TimerHandle | undefined;
@@ -63,8 +63,9 @@ export class TrustContractController {
       ...(options.random === undefined ? {} : { random: options.random }),
       onDepthChange: (depth) => options.metrics.queueDepth(depth),
     });
-    this.#informer = new TrustContractInformer({
+    this.#informer = new ResourceInformer({
       api: options.api,
+      kind: 'TrustContract',
       onChange: (name) => this.#queue.add(name),
       backoff: options.backoff,
       timers: options.timers,
@@ -100,7 +101,7 @@ export class TrustContractController {
   #scheduleResync(): void {
     if (this.#isStopped) return;
     this.#resync = this.#options.timers.setTimeout(() => {
-      for (const name of this.#informer.names()) this.#queue.add(name);
+      for (const name of this.#informer.keys()) this.#queue.add(name);
       this.#scheduleResync();
     }, this.#options.resyncIntervalMs);
   }

@@ -1,17 +1,42 @@
 import { errorMessage } from '../lib/errors/accord-error.js';
-import type {
-  TrustContractApi,
-  TrustContractResource,
-  TrustContractWatch,
-} from '../lib/kube/trust-contract-api.js';
+import type { TrustContractChange, WatchEnd } from '../lib/kube/trust-contract-api.js';
 import type { Logger } from '../lib/log/logger.js';
 import { backoffDelayMs, type BackoffPolicy } from '../lib/time/backoff.js';
 import type { TimerHandle, Timers } from '../lib/time/timers.js';
 
-export interface TrustContractInformerOptions {
-  readonly api: TrustContractApi;
-  /** Called with the name of every object that was listed, changed or deleted. */
-  readonly onChange: (name: string) => void;
+/** The metadata an informer keys and resumes by. */
+export interface InformedResource {
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+}
+
+/**
+ * List and watch of one resource type, cluster-wide (lib/kube's adapters implement it, e.g.
+ * `TrustContractApi`): a consistent snapshot, then changes from its resourceVersion.
+ */
+export interface ListWatchApi<T extends InformedResource> {
+  list(): Promise<{ readonly items: T[]; readonly resourceVersion: string }>;
+  watch(
+    resourceVersion: string,
+    handlers: {
+      onChange(change: TrustContractChange, object: T): void;
+      /** A bookmark: nothing changed up to `resourceVersion`, resume from there. */
+      onBookmark(resourceVersion: string): void;
+    },
+  ): { readonly ended: Promise<WatchEnd>; stop(): void };
+}
+
+/** The cache key of an object: `name` for cluster-scoped ones, `namespace/name` for namespaced ones. */
+export function resourceKey(object: InformedResource): string {
+  const { namespace, name } = object.metadata;
+  return namespace === undefined ? name : `${namespace}/${name}`;
+}
+
+export interface ResourceInformerOptions<T extends InformedResource> {
+  readonly api: ListWatchApi<T>;
+  /** The resource's kind, for logs. */
+  readonly kind: string;
+  /** Called with the key (`resourceKey`) of every object that was listed, changed or deleted. */
+  readonly onChange: (key: string) => void;
   /** Delays between failed list/watch attempts. */
   readonly backoff: BackoffPolicy;
   readonly timers: Timers;
@@ -20,21 +45,21 @@ export interface TrustContractInformerOptions {
 }
 
 /**
- * A client-go style informer for TrustContracts: lists them (the cache's snapshot), then watches
- * from the list's resourceVersion, resuming after every watch the server ends and relisting when
- * the resourceVersion expired (410 Gone). The reconciler reads only this cache.
+ * A client-go style informer (TrustContracts, MeshWorkloads): lists the objects (the cache's
+ * snapshot), then watches from the list's resourceVersion, resuming after every watch the server
+ * ends and relisting when the resourceVersion expired (410 Gone). Reconcilers read only this cache.
  */
-export class TrustContractInformer {
-  readonly #options: TrustContractInformerOptions;
-  readonly #cache = new Map<string, TrustContractResource>();
+export class ResourceInformer<T extends InformedResource> {
+  readonly #options: ResourceInformerOptions<T>;
+  readonly #cache = new Map<string, T>();
   #resourceVersion: string | undefined;
   #hasSynced = false;
   #isStopped = false;
-  #watch: TrustContractWatch | undefined;
+  #watch: { stop(): void } | undefined;
   #sleep: { handle: TimerHandle; wake: () => void } | undefined;
   #running: Promise<void> | undefined;
 
-  constructor(options: TrustContractInformerOptions) {
+  constructor(options: ResourceInformerOptions<T>) {
     this.#options = options;
   }
 
@@ -48,12 +73,18 @@ export class TrustContractInformer {
     return this.#hasSynced;
   }
 
-  get(name: string): TrustContractResource | undefined {
-    return this.#cache.get(name);
+  get(key: string): T | undefined {
+    return this.#cache.get(key);
   }
 
-  names(): string[] {
+  /** The keys of every cached object. */
+  keys(): string[] {
     return [...this.#cache.keys()];
+  }
+
+  /** Every cached object. */
+  values(): T[] {
+    return [...this.#cache.values()];
   }
 
   /** Ends the watch and the loop. */
@@ -95,7 +126,7 @@ export class TrustContractInformer {
         if (this.#hasStopped()) return;
         const delayMs = backoffDelayMs(failures, this.#options.backoff, this.#options.random ?? Math.random);
         failures += 1;
-        logger.warn('TrustContract list/watch failed, retrying', {
+        logger.warn(`${this.#options.kind} list/watch failed, retrying`, {
           error: errorMessage(error),
           retryInMs: delayMs,
         });
@@ -111,25 +142,25 @@ export class TrustContractInformer {
 
   async #relist(): Promise<void> {
     const { items, resourceVersion } = await this.#options.api.list();
-    const listed = new Set(items.map((item) => item.metadata.name));
-    const gone = this.names().filter((name) => !listed.has(name));
-    for (const name of gone) this.#cache.delete(name);
-    for (const item of items) this.#cache.set(item.metadata.name, item);
+    const listed = new Set(items.map(resourceKey));
+    const gone = this.keys().filter((key) => !listed.has(key));
+    for (const key of gone) this.#cache.delete(key);
+    for (const item of items) this.#cache.set(resourceKey(item), item);
     this.#resourceVersion = resourceVersion;
     this.#hasSynced = true;
-    for (const name of [...gone, ...listed]) this.#options.onChange(name);
+    for (const key of [...gone, ...listed]) this.#options.onChange(key);
   }
 
   #watchOnce(resourceVersion: string) {
     const watch = this.#options.api.watch(resourceVersion, {
       onChange: (change, object) => {
-        const { name } = object.metadata;
-        if (change === 'DELETED') this.#cache.delete(name);
-        else this.#cache.set(name, object);
+        const key = resourceKey(object);
+        if (change === 'DELETED') this.#cache.delete(key);
+        else this.#cache.set(key, object);
         if (object.metadata.resourceVersion !== undefined) {
           this.#resourceVersion = object.metadata.resourceVersion;
         }
-        this.#options.onChange(name);
+        this.#options.onChange(key);
       },
       onBookmark: (bookmarked) => {
         this.#resourceVersion = bookmarked;
