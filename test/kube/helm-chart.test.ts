@@ -442,17 +442,34 @@ describe('the rendered manifests', () => {
   });
 
   it.each(renderings)(
-    "grants no wildcard, and cluster-wide only the operator's TrustContract rules (%s)",
+    "grants cluster-wide only the operator's TrustContract rules and the PKI's TokenReviews (%s)",
     async (rendering) => {
       const objects = objectsOf(await render(rendering));
       const clusterWide = objects.filter((object) => /^Cluster(Role|RoleBinding)$/.test(object.kind));
       const isZone = rendering !== 'examples/hub.yaml';
-      expect(clusterWide.map((object) => `${object.kind}/${object.metadata.name}`)).toEqual(
-        isZone ? ['ClusterRole/accord-operator', 'ClusterRoleBinding/accord-operator'] : [],
+      expect(clusterWide.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(
+        isZone
+          ? [
+              'ClusterRole/accord-operator',
+              'ClusterRole/accord-pki-tokenreview',
+              'ClusterRoleBinding/accord-operator',
+              'ClusterRoleBinding/accord-pki-tokenreview',
+            ]
+          : [],
       );
-      for (const rule of clusterWide.flatMap((object) => object.rules ?? [])) {
-        expect(rule.apiGroups).toEqual(['accord.dev']);
-        expect(rule.resources?.every((resource) => resource.startsWith('trustcontracts'))).toBe(true);
+      for (const role of clusterWide.filter((object) => object.kind === 'ClusterRole')) {
+        for (const rule of role.rules ?? []) {
+          if (role.metadata.name === 'accord-pki-tokenreview') {
+            expect(rule).toEqual({
+              apiGroups: ['authentication.k8s.io'],
+              resources: ['tokenreviews'],
+              verbs: ['create'],
+            });
+          } else {
+            expect(rule.apiGroups).toEqual(['accord.dev']);
+            expect(rule.resources?.every((resource) => resource.startsWith('trustcontracts'))).toBe(true);
+          }
+        }
       }
     },
   );
@@ -517,6 +534,7 @@ describe('least privilege on a real API server', () => {
     ['the PKI', pki, ['create', 'secrets', '-n', releaseNamespace]],
     ['the PKI', pki, ['get', 'secrets/zone-a-pki-ca', '-n', releaseNamespace]],
     ['the PKI', pki, ['update', 'secrets/zone-a-pki-ca', '-n', releaseNamespace]],
+    ['the PKI', pki, ['create', 'tokenreviews.authentication.k8s.io']],
     ['the provider', provider, ['create', 'secrets', '-n', 'shop']],
     ['the provider', provider, ['list', 'secrets', '-n', 'shop']],
     ['the provider', provider, ['update', 'secrets', '-n', 'finance']],
@@ -551,6 +569,9 @@ describe('least privilege on a real API server', () => {
     ['the PKI', pki, ['delete', 'secrets/zone-a-pki-ca', '-n', releaseNamespace]],
     ['the PKI', pki, ['patch', 'secrets/zone-a-pki-ca', '-n', releaseNamespace]],
     ['the PKI', pki, ['create', 'secrets', '-n', 'shop']],
+    ['the PKI', pki, ['create', 'serviceaccounts/token', '-n', 'shop']],
+    ['the PKI', pki, ['create', 'subjectaccessreviews.authorization.k8s.io']],
+    ['the PKI', pki, ['get', 'serviceaccounts', '-n', 'shop']],
     ['the provider', provider, ['get', 'secrets', '-n', 'kube-system']],
     ['the provider', provider, ['list', 'secrets', '-n', releaseNamespace]],
     ['the provider', provider, ['create', 'secrets', '-n', 'payments']],
@@ -564,6 +585,8 @@ describe('least privilege on a real API server', () => {
     ['the repository', repo, ['get', 'secrets', '-n', hubNamespace]],
     ['the repository', repo, ['create', 'secrets', '-n', hubNamespace]],
     ['the repository', repo, ['create', 'configmaps', '-n', releaseNamespace]],
+    ['the provider', provider, ['create', 'tokenreviews.authentication.k8s.io']],
+    ['the operator', operator, ['create', 'tokenreviews.authentication.k8s.io']],
     ['the operator', operator, ['create', trustContracts]],
     ['the operator', operator, ['delete', trustContracts]],
     ['the operator', operator, ['deletecollection', trustContracts]],
