@@ -45,6 +45,21 @@ describe('TranslatorFiles', () => {
     expect(files.isReady()).toBe(true);
   });
 
+  it('keeps an unchanged bundle as the same object across reloads and replaces a changed one', async () => {
+    // The verified-WIT cache belongs to the bundle object: kept while the file is the same, gone with a change.
+    await writeBundle(zoneA);
+    await writeBundle(zoneB);
+    const files = new TranslatorFiles({ bundleDirectory }, silentLogger);
+    await files.reload();
+    const [firstA, firstB] = [files.witKeys('zone-a.example'), files.witKeys('zone-b.example')];
+    const rotatedB = await testZone('zone-b.example');
+    await writeFile(join(bundleDirectory, 'zone-b.example.spiffe.json'), JSON.stringify(rotatedB.bundle));
+    await files.reload();
+    expect(files.witKeys('zone-a.example')).toBe(firstA);
+    expect(files.witKeys('zone-b.example')).not.toBe(firstB);
+    expect(files.witKeys('zone-b.example')).toEqual(rotatedB.bundle);
+  });
+
   it('stops trusting a zone as soon as its bundle file is removed', async () => {
     await writeBundle(zoneA);
     const files = new TranslatorFiles({ bundleDirectory }, silentLogger);

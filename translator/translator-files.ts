@@ -168,9 +168,14 @@ export class TranslatorFiles {
     try {
       const { bundles, unreadable } = await readWitBundles(this.#paths.bundleDirectory);
       for (const problem of unreadable) this.#logger.warn('bundle unreadable', { problem });
-      const changed =
-        bundles.size !== this.#bundles.size ||
-        [...bundles].some(([td, keys]) => JSON.stringify(this.#bundles.get(td)) !== JSON.stringify(keys));
+      // An unchanged bundle keeps its object: the verified-WIT cache belongs to it (see verifyWit).
+      let changed = bundles.size !== this.#bundles.size;
+      for (const [trustDomain, keys] of bundles) {
+        const previous = this.#bundles.get(trustDomain);
+        if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(keys))
+          bundles.set(trustDomain, previous);
+        else changed = true;
+      }
       this.#bundles = bundles;
       if (changed) this.#logger.info('wit bundles loaded', { trustDomains: [...bundles.keys()] });
     } catch (error) {

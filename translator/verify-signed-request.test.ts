@@ -203,6 +203,28 @@ describe('verifySignedRequest', () => {
     await expect(verifySignedRequest(request, verification)).resolves.toMatchObject({ audience });
   });
 
+  it('checks audience, time window, signature and nonce per request when the WIT was verified before', async () => {
+    const clock = new ManualClock(now);
+    const verification = receiver({ clock, nonceCache: new NonceCache({ maxEntries: 100, clock }) });
+    const first = signed();
+    await expect(verifySignedRequest(first, verification)).resolves.toMatchObject({ audience });
+    // The same WIT (now cached) on requests that must still fail on their own merits.
+    expect(
+      await rejectionOf(signed(outgoing(), {}, { audience: 'https://other.example' }), verification),
+    ).toBe('audience_mismatch');
+    const stolenWit = signed(outgoing(), {
+      privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+    });
+    expect(await rejectionOf(stolenWit, verification)).toBe('signature_mismatch');
+    expect(await rejectionOf(first, verification)).toBe('nonce_replayed');
+    const late = signed();
+    clock.advance(70_000);
+    expect(await rejectionOf(late, verification)).toBe('signature_expired');
+    await expect(verifySignedRequest(signed(outgoing(), { clock }), verification)).resolves.toMatchObject({
+      audience,
+    });
+  });
+
   const attacks: [
     string,
     () => Promise<HttpRequestMessage> | HttpRequestMessage,

@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
-import type { JWK } from 'jose';
+import type { JSONWebKeySet, JWK } from 'jose';
 import { ManualClock } from '../lib/time/clock.js';
 import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
 import { verifyWit, type WitVerification } from './verify-wit.js';
@@ -228,5 +228,72 @@ describe('verifyWit', () => {
 
   it.each(attacks)('rejects %s', async (_name, token, reason) => {
     expect(await rejectionOf(await token())).toBe(reason);
+  });
+});
+
+describe('verifyWit, verified-WIT cache', () => {
+  /** A receiver whose trusted bundles can change between calls, as TranslatorFiles' do. */
+  const changingReceiver = (clock = new ManualClock(now)) => {
+    const bundles = new Map<string, JSONWebKeySet>([[zoneA.trustDomain, structuredClone(zoneA.bundle)]]);
+    const receiving: WitVerification = {
+      witKeys: (trustDomain) => bundles.get(trustDomain),
+      clock,
+      clockSkewSeconds: 5,
+    };
+    return { bundles, receiving, clock };
+  };
+
+  it('answers a WIT it verified before from the cache, for the same bundle', async () => {
+    const { receiving } = changingReceiver();
+    const token = await testWit(zoneA, workload, { issuedAt: now });
+    const first = await verifyWit(token, receiving);
+    await expect(verifyWit(token, receiving)).resolves.toBe(first);
+  });
+
+  it("refuses a cached WIT as soon as its zone's bundle is removed", async () => {
+    const { bundles, receiving } = changingReceiver();
+    const token = await testWit(zoneA, workload, { issuedAt: now });
+    await verifyWit(token, receiving);
+    bundles.delete(zoneA.trustDomain);
+    expect(await rejectionOf(token, receiving)).toBe('wit_untrusted_domain');
+  });
+
+  it('refuses a cached WIT once the bundle no longer holds its signing key (rotation)', async () => {
+    const { bundles, receiving } = changingReceiver();
+    const token = await testWit(zoneA, workload, { issuedAt: now });
+    await verifyWit(token, receiving);
+    const rotated = await testZone(zoneA.trustDomain);
+    bundles.set(zoneA.trustDomain, rotated.bundle);
+    expect(await rejectionOf(token, receiving)).toBe('wit_bad_signature');
+    // The same change made in place (not the way bundles are meant to change) is caught too.
+    const inPlace = changingReceiver();
+    await verifyWit(token, inPlace.receiving);
+    const bundle = inPlace.bundles.get(zoneA.trustDomain);
+    if (bundle === undefined) throw new Error('no bundle');
+    bundle.keys = rotated.bundle.keys;
+    expect(await rejectionOf(token, inPlace.receiving)).toBe('wit_bad_signature');
+  });
+
+  it('still checks expiry on every call', async () => {
+    const { receiving, clock } = changingReceiver();
+    const token = await testWit(zoneA, workload, { issuedAt: now, ttlSeconds: 30 });
+    await verifyWit(token, receiving);
+    clock.advance(20_000);
+    await expect(verifyWit(token, receiving)).resolves.toMatchObject({ workload: { uri: subjectA } });
+    clock.advance(16_000);
+    expect(await rejectionOf(token, receiving)).toBe('wit_expired');
+  });
+
+  it('does not let a copy of a cached WIT with another signature through', async () => {
+    const { receiving } = changingReceiver();
+    const token = await testWit(zoneA, workload, { issuedAt: now });
+    await verifyWit(token, receiving);
+    const [header, payload, signature = ''] = token.split('.');
+    const flipped = Buffer.from(signature, 'base64url');
+    flipped[0] = (flipped[0] ?? 0) ^ 1;
+    const tampered = `${header}.${payload}.${flipped.toString('base64url')}`;
+    expect(await rejectionOf(tampered, receiving)).toBe('wit_bad_signature');
+    // Nor does it become acceptable by being tried twice.
+    expect(await rejectionOf(tampered, receiving)).toBe('wit_bad_signature');
   });
 });

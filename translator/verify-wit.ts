@@ -19,7 +19,8 @@ import { reject, TranslatorRejection } from './translator-rejection.js';
  * The `wit-svid` keys of ONE trust domain, or `undefined` when the local zone trusts no bundle
  * for it. The translator answers from the zone's own bundle and from each partner's bundle
  * installed by the provider, per trust domain: never a merged pool, so a partner's key can never
- * vouch for a workload of another zone.
+ * vouch for a workload of another zone. A returned set is treated as immutable: a changed bundle
+ * must be a new object, because the verified-WIT cache belongs to the set object it verified with.
  */
 export type WitKeysByTrustDomain = (trustDomain: string) => JSONWebKeySet | undefined;
 
@@ -58,13 +59,47 @@ const keyShapeByAlgorithm: Readonly<Record<string, { kty: string; crv: string }>
 
 const witType = 'wit+jwt';
 
+/** How long a verified WIT is served from the cache at most, whatever its `exp`. */
+export const verifiedWitCacheSeconds = 60;
+
+/** Most verified WITs remembered per bundle; the oldest is forgotten first. */
+const verifiedWitCacheEntries = 1024;
+
+interface CachedWit {
+  readonly verified: VerifiedWit;
+  /** The bundle key that verified the signature: the hit is only good while the bundle still selects it. */
+  readonly signingJwk: JWK;
+  readonly notBeforeSeconds: number | undefined;
+  readonly issuedAtSeconds: number;
+  readonly expiresSeconds: number;
+  /** `verifiedWitCacheSeconds` after the signature was checked. */
+  readonly cachedUntilMs: number;
+}
+
+/**
+ * WITs whose signature and claims verified, per bundle object and by the exact token string. A
+ * workload presents the same WIT on every request until it is renewed, so the receiving side
+ * would otherwise import a bundle key, verify the same ECDSA signature and import the same
+ * `cnf.jwk` on every request. The cache never widens acceptance: only successes enter it; a hit
+ * still needs the token to pass the header, type and subject checks, the trust domain's CURRENT
+ * bundle to be the very object that verified it and to still select the same key, and `exp`,
+ * `nbf` and `iat` to hold at the current time; anything else goes the full way (and gets its
+ * precise reason). A bundle that changes is a new object with an empty cache; one that goes
+ * makes `witKeys` answer `undefined`, refused before the cache is looked at.
+ */
+const verifiedWitsByBundle = new WeakMap<JSONWebKeySet, Map<string, CachedWit>>();
+
+/** Imported bundle keys per JWK object and algorithm, so a new WIT does not re-import the same key. */
+const importedKeysByJwk = new WeakMap<JWK, Map<string, Promise<Awaited<ReturnType<typeof importJWK>>>>>();
+
 /**
  * Verifies a Workload Identity Token (draft-ietf-wimse-workload-creds) as the receiving
  * translator must: the signing key comes ONLY from the bundle of the trust domain named by the
  * token's own `sub` (`kid` chooses within that bundle; `jwk`, `jku`, `x5u` and `x5c` in the
  * header are never used), the algorithm is on the asymmetric allow-list and matches the key, the
  * type is `wit+jwt`, `exp`/`nbf`/`iat` hold within the skew, and `cnf.jwk` carries a usable
- * public key. Every refusal is a `TranslatorRejection` with a stable reason.
+ * public key. Every refusal is a `TranslatorRejection` with a stable reason. A token verified
+ * before with the same bundle is answered from `verifiedWitsByBundle` (see there for why that is safe).
  */
 export async function verifyWit(token: string, verification: WitVerification): Promise<VerifiedWit> {
   const header = readHeader(token);
@@ -79,11 +114,18 @@ export async function verifyWit(token: string, verification: WitVerification): P
   if (bundle === undefined)
     reject('wit_untrusted_domain', `no bundle is trusted for trust domain ${workload.trustDomain}`);
   const signingJwk = selectKey(bundle, header.kid, algorithm, workload.trustDomain);
-  const signingKey = await importJWK(signingJwk, algorithm).catch((error: unknown) =>
+  const now = verification.clock.now();
+  let cache = verifiedWitsByBundle.get(bundle);
+  const cached = cache?.get(token);
+  if (cached !== undefined) {
+    if (cached.signingJwk === signingJwk && isStillValid(cached, now, verification.clockSkewSeconds))
+      return cached.verified;
+    cache?.delete(token);
+  }
+  const signingKey = await importBundleKey(signingJwk, algorithm).catch((error: unknown) =>
     reject('wit_unknown_key', `the bundle key for ${workload.trustDomain} cannot be used`, error),
   );
 
-  const now = verification.clock.now();
   const payload = await jwtVerify(token, signingKey, {
     algorithms: [algorithm],
     typ: witType,
@@ -99,14 +141,59 @@ export async function verifyWit(token: string, verification: WitVerification): P
   if (issuedAtSeconds > now.getTime() / 1000 + verification.clockSkewSeconds)
     reject('wit_not_yet_valid', 'WIT is issued in the future');
   const { key, algorithm: confirmationAlgorithm } = confirmationKeyOf(payload);
-  return {
+  const verified: VerifiedWit = Object.freeze({
     workload,
     issuer: payload.iss ?? '',
     issuedAt: new Date(issuedAtSeconds * 1000),
     expiresAt: new Date((payload.exp ?? 0) * 1000),
     confirmationKey: key,
     confirmationAlgorithm,
-  };
+  });
+  if (cache === undefined) {
+    cache = new Map();
+    verifiedWitsByBundle.set(bundle, cache);
+  }
+  const oldest = cache.keys().next();
+  if (cache.size >= verifiedWitCacheEntries && oldest.done !== true) cache.delete(oldest.value);
+  cache.set(token, {
+    verified,
+    signingJwk,
+    notBeforeSeconds: payload.nbf,
+    issuedAtSeconds,
+    expiresSeconds: payload.exp ?? 0,
+    cachedUntilMs: now.getTime() + verifiedWitCacheSeconds * 1000,
+  });
+  return verified;
+}
+
+/**
+ * Whether a cached WIT's time claims still hold now, exactly as `jwtVerify` and the `iat` check
+ * judge them (whole seconds, the same skew), and its cache time has not run out.
+ */
+function isStillValid(cached: CachedWit, now: Date, skewSeconds: number): boolean {
+  const nowMs = now.getTime();
+  const nowSeconds = Math.floor(nowMs / 1000);
+  return (
+    nowMs < cached.cachedUntilMs &&
+    cached.expiresSeconds > nowSeconds - skewSeconds &&
+    (cached.notBeforeSeconds === undefined || cached.notBeforeSeconds <= nowSeconds + skewSeconds) &&
+    cached.issuedAtSeconds <= nowMs / 1000 + skewSeconds
+  );
+}
+
+/** `importJWK`, once per bundle key object and algorithm (a failed import is not remembered). */
+function importBundleKey(jwk: JWK, algorithm: string): Promise<Awaited<ReturnType<typeof importJWK>>> {
+  let byAlgorithm = importedKeysByJwk.get(jwk);
+  if (byAlgorithm === undefined) {
+    byAlgorithm = new Map();
+    importedKeysByJwk.set(jwk, byAlgorithm);
+  }
+  const known = byAlgorithm.get(algorithm);
+  if (known !== undefined) return known;
+  const imported = importJWK(jwk, algorithm);
+  byAlgorithm.set(algorithm, imported);
+  imported.catch(() => byAlgorithm.delete(algorithm));
+  return imported;
 }
 
 function readHeader(token: string): ProtectedHeaderParameters {
