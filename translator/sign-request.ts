@@ -3,7 +3,11 @@ import { serializeDictionary, type BareItem } from 'structured-headers';
 import type { Clock } from '../lib/time/clock.js';
 import { contentDigest } from './content-digest.js';
 import { hasBody, type HttpRequestMessage } from './http-message.js';
-import { httpSignatureAlgorithmForKey, signSignatureBase } from './http-signature-algorithm.js';
+import {
+  httpSignatureAlgorithmForKey,
+  signSignatureBase,
+  type HttpSignatureAlgorithm,
+} from './http-signature-algorithm.js';
 import { buildSignatureBase, serializeSignatureParams } from './signature-base.js';
 import {
   requiredComponents,
@@ -52,7 +56,7 @@ export function signRequest(
   signer: RequestSigner,
   options: SignRequestOptions,
 ): SignedRequestHeaders {
-  const algorithm = httpSignatureAlgorithmForKey(createPublicKey(signer.privateKey));
+  const algorithm = signingAlgorithmOf(signer.privateKey);
   if (algorithm === undefined) throw new Error('the workload key is not an ES256, ES384 or EdDSA key');
   const digest = hasBody(request) ? contentDigest(request.body ?? new Uint8Array()) : undefined;
   const headers: Record<string, string> = { ...request.headers, [workloadIdentityTokenHeader]: signer.wit };
@@ -82,6 +86,15 @@ export function signRequest(
     ),
     ...(digest === undefined ? {} : { 'content-digest': digest }),
   };
+}
+
+/** The algorithm of each workload key, derived once: deriving the public half costs as much as signing. */
+const algorithmByPrivateKey = new WeakMap<KeyObject, HttpSignatureAlgorithm | undefined>();
+
+function signingAlgorithmOf(privateKey: KeyObject): HttpSignatureAlgorithm | undefined {
+  if (!algorithmByPrivateKey.has(privateKey))
+    algorithmByPrivateKey.set(privateKey, httpSignatureAlgorithmForKey(createPublicKey(privateKey)));
+  return algorithmByPrivateKey.get(privateKey);
 }
 
 function defaultNonce(): string {
