@@ -290,8 +290,11 @@ export function createCheckHandler(
     const extension = check.attributes?.contextExtensions[directionContextKey];
     const direction: MetricDirection =
       extension === 'inbound' || extension === 'outbound' ? extension : 'unknown';
-    const requestId = check.attributes?.request?.http?.id;
-    const log = dependencies.logger.child({ direction, ...(requestId ? { requestId } : {}) });
+    // Plain fields, not a child logger per request: an allowed request only logs at debug.
+    const context = () => {
+      const requestId = check.attributes?.request?.http?.id;
+      return { direction, ...(requestId ? { requestId } : {}) };
+    };
     let decision: Decision;
     try {
       const request = httpRequestOfCheck(check);
@@ -307,16 +310,17 @@ export function createCheckHandler(
       else decision = deny(403, 'direction_unknown', `direction ${extension ?? '(none)'} is not served`);
     } catch (error) {
       dependencies.metrics.observe(direction, 'error', 'internal', (performance.now() - started) / 1000);
-      log.error('check failed', { error: errorMessage(error) });
+      dependencies.logger.error('check failed', { ...context(), error: errorMessage(error) });
       throw error;
     }
     const seconds = (performance.now() - started) / 1000;
     if (decision.outcome === 'allow') {
       dependencies.metrics.observe(direction, 'allow', 'ok', seconds);
-      log.debug('request allowed', { caller: decision.caller });
+      dependencies.logger.debug('request allowed', { ...context(), caller: decision.caller });
     } else {
       dependencies.metrics.observe(direction, 'deny', decision.reason, seconds);
-      log.info('request denied', {
+      dependencies.logger.info('request denied', {
+        ...context(),
         status: decision.status,
         reason: decision.reason,
         detail: decision.detail,
