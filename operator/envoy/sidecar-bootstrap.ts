@@ -230,8 +230,10 @@ function connectionManager(
           // The digest is over the exact bytes: as a UTF-8 string, a binary body would arrive altered.
           pack_as_bytes: true,
         },
-        // Inbound, the translator checks the mTLS peer against the WIT's zone.
-        include_peer_certificate: true,
+        // Inbound, the translator checks the mTLS peer against the WIT's zone by `source.principal`
+        // (the peer's URI SAN), which Envoy always sends; the PEM itself (`include_peer_certificate`)
+        // would only add a URL-encoded certificate to every CheckRequest.
+        include_peer_certificate: false,
       },
     });
   }
