@@ -8,14 +8,14 @@ export interface BenchSizes {
   readonly propagation: Pick<PropagationOptions, 'zoneCount' | 'changeCount' | 'maxDurationMs'>;
   readonly getCertificates: Omit<GetCertificatesOptions, 'progress'>;
   readonly kubePropagation: Omit<KubePropagationOptions, 'progress'>;
-  readonly translatorPath: Omit<TranslatorPathOptions, 'progress'>;
+  readonly translatorPath: Omit<TranslatorPathOptions, 'progress' | 'cpuTimes'>;
 }
 
 /**
  * Issue #2's sizes: 20 zones and at least 100 changes; 10,000 stored contracts against 100. Issue
  * #3's: 30 runs across two clusters, operator memory with 1,000 TrustContracts. Issue #4's: 5,000
- * requests per setup of the translator path (30 s cap each: the translated path is bounded by the
- * scrypt Basic check), three repetitions, 2,000 in-process decisions per direction.
+ * requests per setup of the translator path with 8 in flight and 2,000 with one in flight (30 s
+ * cap each), three repetitions, 2,000 in-process decisions per direction.
  */
 export const fullSizes: BenchSizes = {
   propagation: { zoneCount: 20, changeCount: 100, maxDurationMs: 300_000 },
@@ -38,6 +38,7 @@ export const fullSizes: BenchSizes = {
   translatorPath: {
     requests: 5000,
     concurrency: 8,
+    unloadedRequests: 2000,
     warmupRequests: 50,
     maxDurationMs: 30_000,
     repetitions: 3,
@@ -71,6 +72,7 @@ export const quickSizes: BenchSizes = {
   translatorPath: {
     requests: 500,
     concurrency: 8,
+    unloadedRequests: 200,
     warmupRequests: 20,
     maxDurationMs: 10_000,
     repetitions: 1,

@@ -12,6 +12,7 @@ import { fullSizes, quickSizes } from './bench-sizes.js';
 import { runGetCertificatesBenchmark } from './get-certificates.js';
 import { runKubePropagationBenchmark } from './kube-propagation.js';
 import { formatMachineFacts, readMachineFacts } from './machine-facts.js';
+import { readCpuTimes } from './process-cpu.js';
 import { runPropagationBenchmark } from './propagation.js';
 import { runTranslatorPathBenchmark } from './translator-path.js';
 
@@ -38,7 +39,11 @@ function run(name: BenchmarkName, options: BenchOptions): Promise<BenchFigure[]>
     case 'kube-propagation':
       return runKubePropagationBenchmark({ ...sizes.kubePropagation, progress });
     case 'translator-path':
-      return runTranslatorPathBenchmark({ ...sizes.translatorPath, progress });
+      return runTranslatorPathBenchmark({
+        ...sizes.translatorPath,
+        progress,
+        cpuTimes: () => readCpuTimes(process.pid, process.cpuUsage()),
+      });
   }
 }
 

@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
+import { loadavg } from 'node:os';
 import { create } from '@bufbuild/protobuf';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../lib/log/logger.js';
@@ -23,13 +24,16 @@ import { testWit, testWorkloadKey, testZone, witKeysOf } from '../translator/wit
 import type { BenchFigure } from './bench-figure.js';
 import { runBoundedLoad } from './bounded-load.js';
 import { percentile } from './percentiles.js';
+import type { CpuTimes } from './process-cpu.js';
 
 /** Sizes and bounds of the translator-path runs. */
 export interface TranslatorPathOptions {
   /** Measured requests per setup and repetition (fewer if `maxDurationMs` runs out first). */
   readonly requests: number;
-  /** Requests in flight at once: the closed loop's fixed number of clients. */
+  /** Requests in flight at once: the closed loop's fixed number of clients (the throughput run). */
   readonly concurrency: number;
+  /** Measured requests per setup and repetition with ONE in flight (the unloaded latency run). */
+  readonly unloadedRequests: number;
   /** Unmeasured requests first on each setup (connections, JIT), also checking the answer. */
   readonly warmupRequests: number;
   /** Per setup and repetition, bounds the measured requests' wall time. */
@@ -40,16 +44,27 @@ export interface TranslatorPathOptions {
   readonly decisionIterations: number;
   readonly decisionMaxDurationMs: number;
   readonly progress: (message: string) => void;
+  /** CPU time so far of the benchmark process and of its children (the Envoys); main.ts reads it. */
+  readonly cpuTimes: () => CpuTimes;
 }
 
 /** The three setups: the app alone, the Envoys without ext_authz, and the Envoys with translation. */
 type Setup = 'direct' | 'envoys' | 'translated';
 
 interface LoadFigures {
+  /** The throughput run (`concurrency` in flight). */
   readonly requests: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly throughputPerSecond: number;
+  /** CPU per request during the throughput run: this process (load generator, app, translators) and the Envoys. */
+  readonly nodeCpuPerRequestUs: number;
+  readonly envoyCpuPerRequestUs: number;
+  /** The unloaded run: one request in flight, so no request waits for another's CPU. */
+  readonly unloadedP50Ms: number;
+  readonly unloadedP99Ms: number;
+  /** The 1-minute load average right after the runs: how busy the shared machine was. */
+  readonly loadAverage: number;
 }
 
 const requestUrl = 'http://orders.zone-b:8080/orders?id=1';
@@ -61,8 +76,12 @@ const aliceBasic = basicAuthorization('alice', 'wonderland');
  * concurrency, bounded in count and time) goes (a) straight to zone B's app, (b) through Envoy A's
  * outbound listener (HTTP_PROXY) and Envoy B's mTLS inbound listener without ext_authz, and (c) the
  * same with ext_authz translation on both hops (Basic -> WIT + WIMSE signature -> zone B's Basic).
- * Per-hop added latency is (p50 of b or c − p50 of a) / 2 hops. Separately, the translator's own
- * cost per decision: `Check` called in-process, outbound and inbound, without any network.
+ * Each setup is run twice: with `concurrency` requests in flight (throughput, and the p50/p99 under
+ * that load, which includes queueing for the two cores) and with one in flight (unloaded latency,
+ * the conventional basis of "added latency per hop"). Per-hop added latency is (p50 of b or c −
+ * p50 of a) / 2 hops, for both runs. CPU per request (this process and the Envoys) is reported
+ * for the throughput run. Separately, the translator's own cost per decision: `Check` called
+ * in-process, outbound and inbound, without any network.
  */
 export async function runTranslatorPathBenchmark(options: TranslatorPathOptions): Promise<BenchFigure[]> {
   const runs: Record<Setup, LoadFigures[]> = { direct: [], envoys: [], translated: [] };
@@ -96,6 +115,11 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
       p50Ms: median((run) => run.p50Ms),
       p99Ms: median((run) => run.p99Ms),
       throughputPerSecond: median((run) => run.throughputPerSecond),
+      nodeCpuPerRequestUs: median((run) => run.nodeCpuPerRequestUs),
+      envoyCpuPerRequestUs: median((run) => run.envoyCpuPerRequestUs),
+      unloadedP50Ms: median((run) => run.unloadedP50Ms),
+      unloadedP99Ms: median((run) => run.unloadedP99Ms),
+      loadAverage: median((run) => run.loadAverage),
     };
     const name = `translator-path-${setup}`;
     figures.push(
@@ -103,19 +127,38 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
       { name, metric: 'throughput', value: medians[setup].throughputPerSecond, unit: '/s' },
       { name, metric: 'p50', value: medians[setup].p50Ms, unit: 'ms' },
       { name, metric: 'p99', value: medians[setup].p99Ms, unit: 'ms' },
+      { name, metric: 'node-cpu-per-request', value: medians[setup].nodeCpuPerRequestUs, unit: 'us' },
+      { name, metric: 'envoy-cpu-per-request', value: medians[setup].envoyCpuPerRequestUs, unit: 'us' },
+      { name, metric: 'unloaded-p50', value: medians[setup].unloadedP50Ms, unit: 'ms' },
+      { name, metric: 'unloaded-p99', value: medians[setup].unloadedP99Ms, unit: 'ms' },
+      { name, metric: 'load-average-1m', value: medians[setup].loadAverage, unit: '' },
     );
   }
+  const perHop = (pick: (figures: LoadFigures) => number, setup: 'envoys' | 'translated') =>
+    (pick(medians[setup]) - pick(medians.direct)) / 2;
   figures.push(
     {
       name: 'translator-path-added',
       metric: 'envoys-p50-per-hop',
-      value: (medians.envoys.p50Ms - medians.direct.p50Ms) / 2,
+      value: perHop((run) => run.p50Ms, 'envoys'),
       unit: 'ms',
     },
     {
       name: 'translator-path-added',
       metric: 'translated-p50-per-hop',
-      value: (medians.translated.p50Ms - medians.direct.p50Ms) / 2,
+      value: perHop((run) => run.p50Ms, 'translated'),
+      unit: 'ms',
+    },
+    {
+      name: 'translator-path-added',
+      metric: 'envoys-unloaded-p50-per-hop',
+      value: perHop((run) => run.unloadedP50Ms, 'envoys'),
+      unit: 'ms',
+    },
+    {
+      name: 'translator-path-added',
+      metric: 'translated-unloaded-p50-per-hop',
+      value: perHop((run) => run.unloadedP50Ms, 'translated'),
       unit: 'ms',
     },
     {
@@ -130,7 +173,10 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
   return figures;
 }
 
-/** Warm-up, then the bounded closed loop against one setup; any non-200 answer fails the run. */
+/**
+ * Warm-up, then the bounded closed loop against one setup with `concurrency` in flight (CPU time
+ * read around it), then with one in flight; any non-200 answer fails the run.
+ */
 async function measure(
   options: TranslatorPathOptions,
   chain: TwoZoneChain,
@@ -140,17 +186,31 @@ async function measure(
   try {
     const call = () => post(agent, target);
     for (let index = 0; index < options.warmupRequests; index += 1) await call();
-    const result = await runBoundedLoad({
+    const cpuBefore = options.cpuTimes();
+    const loaded = await runBoundedLoad({
       calls: options.requests,
       concurrency: options.concurrency,
       maxDurationMs: options.maxDurationMs,
       call,
     });
+    const cpuAfter = options.cpuTimes();
+    const unloaded = await runBoundedLoad({
+      calls: options.unloadedRequests,
+      concurrency: 1,
+      maxDurationMs: options.maxDurationMs,
+      call,
+    });
+    const requests = loaded.latenciesMs.length;
     return {
-      requests: result.latenciesMs.length,
-      p50Ms: percentile(result.latenciesMs, 0.5),
-      p99Ms: percentile(result.latenciesMs, 0.99),
-      throughputPerSecond: (result.latenciesMs.length / result.elapsedMs) * 1000,
+      requests,
+      p50Ms: percentile(loaded.latenciesMs, 0.5),
+      p99Ms: percentile(loaded.latenciesMs, 0.99),
+      throughputPerSecond: (requests / loaded.elapsedMs) * 1000,
+      nodeCpuPerRequestUs: ((cpuAfter.selfMs - cpuBefore.selfMs) / requests) * 1000,
+      envoyCpuPerRequestUs: ((cpuAfter.childrenMs - cpuBefore.childrenMs) / requests) * 1000,
+      unloadedP50Ms: percentile(unloaded.latenciesMs, 0.5),
+      unloadedP99Ms: percentile(unloaded.latenciesMs, 0.99),
+      loadAverage: loadavg()[0] ?? Number.NaN,
     };
   } finally {
     agent.destroy();

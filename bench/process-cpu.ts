@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** CPU time (user + system) used so far, in milliseconds. */
+export interface CpuTimes {
+  /** The benchmark process itself: on the translator path, the load generator, the app and both translators. */
+  readonly selfMs: number;
+  /** Its live direct children (on the translator path, the two Envoys), summed. */
+  readonly childrenMs: number;
+}
+
+/** Kernel clock ticks per second of `/proc/<pid>/stat` (USER_HZ, 100 on Linux everywhere Accord runs). */
+const ticksPerSecond = 100;
+
+/**
+ * The CPU time of the process `pid` (from `selfMicroseconds`, i.e. `process.cpuUsage()`) and of
+ * its live direct children, read from Linux `/proc`. CPU per request is the figure a shared
+ * machine does not distort much: other people's load stretches wall time, not our CPU time.
+ */
+export function readCpuTimes(pid: number, selfMicroseconds: { user: number; system: number }): CpuTimes {
+  let childTicks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the parenthesised command name: state ppid ... utime(14) stime(15).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) === pid) childTicks += Number(fields[11]) + Number(fields[12]);
+  }
+  return {
+    selfMs: (selfMicroseconds.user + selfMicroseconds.system) / 1000,
+    childrenMs: (childTicks * 1000) / ticksPerSecond,
+  };
+}
