@@ -1,13 +1,18 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { PkiService } from '../proto/gen/accord/pki/v1/pki_pb.js';
 import { errorMessage } from '../lib/errors/accord-error.js';
+import { writeFileAtomic } from '../lib/fs/atomic-write.js';
 import { createGrpcClient, type GrpcClient } from '../lib/grpc/grpc-client.js';
 import { renewalDelayMs } from '../lib/identity/renewal-schedule.js';
 import { SvidSource, type SvidSnapshot } from '../lib/identity/svid-source.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { Clock } from '../lib/time/clock.js';
 import { systemTimers, type TimerHandle, type Timers } from '../lib/time/timers.js';
+import { renderEnvoyYaml } from '../operator/envoy/render-envoy-yaml.js';
+import { svidSecretFile, type SvidFiles } from '../operator/envoy/sds-secret-files.js';
+import { secretFileName, svidSecretName } from '../operator/envoy/sidecar-bootstrap.js';
 import type { WorkloadCredential } from './translator-files.js';
 
 /**
@@ -20,18 +25,38 @@ export type PkiWitSourceOptions = {
   pkiCaFile: string;
   /** Requested WIT lifetime; 0 takes the PKI's default. */
   witTtlSeconds: number;
+  /**
+   * Envoy's SDS directory: when set, the SVID is kept in `envoySvidFiles(dir)` (renamed into place
+   * on every renewal, which Envoy's watched directory picks up) and `accord-svid.yaml` names them.
+   */
+  envoySecretsDirectory?: string | undefined;
   clock: Clock;
   timers?: Timers;
   logger: Logger;
 } & ({ bootstrapTokenFile: string } | { serviceAccountTokenFile: string });
 
+/** Where Envoy's SVID files are in its SDS directory: a subdirectory of their own, which the SDS secret watches. */
+export function envoySvidFiles(secretsDirectory: string): SvidFiles {
+  const directory = join(secretsDirectory, 'svid');
+  return { certificateChainPath: join(directory, 'cert.pem'), privateKeyPath: join(directory, 'key.pem') };
+}
+
+/** Replaces the SVID files by renames, key first (Envoy retries a mismatched pair on the next rename). */
+async function writeEnvoySvid(files: SvidFiles, svid: SvidSnapshot): Promise<void> {
+  await mkdir(dirname(files.privateKeyPath), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(files.privateKeyPath, svid.privateKeyPem, { mode: 0o600 });
+  await writeFileAtomic(files.certificateChainPath, svid.certificatePem);
+}
+
 const retryDelayMs = 5_000;
 
 /**
- * The workload's WIT straight from the zone PKI: an X509-SVID first (bootstrap token, then
+ * The workload's identity straight from the zone PKI: an X509-SVID first (bearer token, then
  * renewed by `SvidSource`), then `IssueWIT` over mTLS with it, which binds the WIT's `cnf` to the
  * SVID's key. The WIT is renewed at 2/3 of its life and whenever the SVID (so the key) changes;
  * the WIT and its key are always swapped together, so the pair handed out is always consistent.
+ * With an Envoy SDS directory the SVID also goes to the files Envoy serves mTLS with, so the pod
+ * never restarts for a renewal.
  */
 export class PkiWitSource {
   readonly #options: PkiWitSourceOptions;
@@ -41,6 +66,7 @@ export class PkiWitSource {
   #current: WorkloadCredential | undefined;
   #handle: TimerHandle | undefined;
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeEnvoy: (() => void) | undefined;
   #isStopped = false;
 
   constructor(options: PkiWitSourceOptions) {
@@ -63,7 +89,21 @@ export class PkiWitSource {
       logger: options.logger.child({ subsystem: 'svid' }),
     });
     this.#svids = svids;
-    await svids.start();
+    const first = await svids.start();
+    const secretsDirectory = options.envoySecretsDirectory;
+    if (secretsDirectory !== undefined) {
+      const files = envoySvidFiles(secretsDirectory);
+      await writeEnvoySvid(files, first);
+      await writeFileAtomic(
+        join(secretsDirectory, secretFileName(svidSecretName)),
+        renderEnvoyYaml(svidSecretFile(files)),
+      );
+      this.#unsubscribeEnvoy = svids.onUpdate((svid) => {
+        writeEnvoySvid(files, svid).catch((error: unknown) => {
+          options.logger.error('renewed SVID not written for Envoy', { error: errorMessage(error) });
+        });
+      });
+    }
     this.#client = createGrpcClient(PkiService, options.pkiAddress, () => {
       const svid = svids.current();
       return {
@@ -85,6 +125,7 @@ export class PkiWitSource {
     this.#isStopped = true;
     if (this.#handle !== undefined) this.#timers.clearTimeout(this.#handle);
     this.#unsubscribe?.();
+    this.#unsubscribeEnvoy?.();
     this.#svids?.stop();
     this.#client?.close();
   }

@@ -63,7 +63,12 @@ export async function startTranslator(
   await files.start(config.reloadIntervalMs);
   const pkiIdentity =
     config.workloadIdentity !== undefined && 'pkiAddress' in config.workloadIdentity
-      ? new PkiWitSource({ ...config.workloadIdentity, clock, logger: logger.child({ subsystem: 'wit' }) })
+      ? new PkiWitSource({
+          ...config.workloadIdentity,
+          envoySecretsDirectory: config.envoySecretsDirectory,
+          clock,
+          logger: logger.child({ subsystem: 'wit' }),
+        })
       : undefined;
   try {
     await pkiIdentity?.start();
