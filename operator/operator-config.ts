@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
 import {
   backoffSchema,
+  hostPort,
   logSchema,
   namespaceName,
   opsSchema,
@@ -114,6 +116,32 @@ const injection = z
       .default(90 * 24 * 3_600_000),
     /** How often the certificate and caBundle are checked and repaired. */
     certificateCheckIntervalMs: z.number().int().min(1000).default(3_600_000),
+    /**
+     * The zone PKI as meshed pods reach it (host:port), for the translator's SVID and WIT.
+     * Defaults to the operator's own `pkiAddress`.
+     */
+    pkiAddress: hostPort.optional(),
+    /**
+     * Where the other zones' inbound sides answer. A zone this zone has an Active TrustContract
+     * with is routed from the sidecars' outbound listener only when it is listed here (contracts
+     * carry trust, not addresses).
+     */
+    remoteZones: z
+      .array(
+        z
+          .object({
+            trustDomain: z.string().refine(isValidTrustDomain, 'must be a SPIFFE trust domain'),
+            /** The DNS suffix apps use for this zone: `http://orders.<hostSuffix>/` goes there. */
+            hostSuffix: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/),
+            /** The zone's ingress (mTLS, presenting an SVID of that trust domain). */
+            endpoint: z.object({ host: z.string().min(1), port: portNumber }).strict(),
+          })
+          .strict(),
+      )
+      .default([])
+      .refine((zones) => new Set(zones.map((zone) => zone.hostSuffix)).size === zones.length, {
+        message: 'hostSuffix must be unique',
+      }),
   })
   .strict()
   .refine((value) => value.envoy.inboundPort !== value.envoy.outboundPort, {

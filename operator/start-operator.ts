@@ -12,6 +12,8 @@ import { systemTimers, type Timers } from '../lib/time/timers.js';
 import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { startInjectionFromConfig } from './injection/start-injection.js';
 import { kubeRootReader } from './kube-root-reader.js';
+import type { MeshWorkloadController } from './mesh-workload/mesh-workload-controller.js';
+import { meshWorkloadControllerFromConfig } from './mesh-workload/start-mesh-workloads.js';
 import type { OperatorConfig } from './operator-config.js';
 import { OperatorMetrics } from './operator-metrics.js';
 import { reconcileTrustContract, type TrustContractReconcilerDeps } from './reconcile-trust-contract.js';
@@ -43,7 +45,8 @@ export interface OperatorDependencies {
  * Wires the operator from its config: an SVID from the zone PKI (bootstrap token, renewed at 2/3
  * of its life) that both authenticates to the repository and signs this zone's approvals, the
  * Kubernetes clients (every call with a deadline), leader election over a Lease, and the
- * TrustContract controller, which runs only while this replica leads. Readiness: an SVID, and
+ * TrustContract controller and (with injection on) the MeshWorkload controller, which run only
+ * while this replica leads. Readiness: an SVID, and
  * either following or leading with the TrustContracts listed once. Used by `main.ts` and tests.
  */
 export async function startOperator(
@@ -87,7 +90,16 @@ export async function startOperator(
     };
 
     let controller: TrustContractController | undefined;
+    let meshWorkloads: MeshWorkloadController | undefined;
     const runController = (): TrustContractController => {
+      // Injection on: the sidecar configs, workload status and Service target ports, leader only.
+      meshWorkloads = meshWorkloadControllerFromConfig(config, {
+        trustContracts: api,
+        clock,
+        timers,
+        logger,
+      });
+      meshWorkloads?.start();
       const started = new TrustContractController({
         api,
         reconcile: (raw, failedAttempts) => reconcileTrustContract(raw, reconcilerDeps, failedAttempts),
@@ -104,8 +116,10 @@ export async function startOperator(
     };
     const stopController = async () => {
       const running = controller;
+      const runningMeshWorkloads = meshWorkloads;
       controller = undefined;
-      await running?.stop();
+      meshWorkloads = undefined;
+      await Promise.all([running?.stop(), runningMeshWorkloads?.stop()]);
     };
 
     let elector: LeaseLeaderElector | undefined;
@@ -129,10 +143,13 @@ export async function startOperator(
         onStartedLeading: (leadership) => {
           metrics.isLeader(true);
           const leading = runController();
+          const leadingMeshWorkloads = meshWorkloads;
           leadership.addEventListener('abort', () => {
             metrics.isLeader(false);
             if (controller === leading) controller = undefined;
+            if (meshWorkloads === leadingMeshWorkloads) meshWorkloads = undefined;
             void leading.stop();
+            void leadingMeshWorkloads?.stop();
           });
         },
         onStoppedLeading: () => {
@@ -166,7 +183,7 @@ export async function startOperator(
           return false;
         }
         if (!isLeader()) return true;
-        return controller?.hasSynced() === true;
+        return controller?.hasSynced() === true && (meshWorkloads?.hasSynced() ?? true);
       },
       logger,
     });

@@ -65,6 +65,9 @@ function app(labels: Record<string, string>, name = `pod-${String((podCount += 1
   return {
     metadata: { name, labels },
     spec: {
+      // Set by the ServiceAccount admission plugin in a real cluster (disabled in this one); the
+      // injected PKI token volume (a projected serviceAccountToken) needs it.
+      serviceAccountName: 'orders',
       containers: [
         { name: 'app', image: 'orders:1', env: [{ name: 'LOG_LEVEL', value: 'info' }] },
         { name: 'worker', image: 'orders-worker:1' },
@@ -213,6 +216,7 @@ describe('the injection webhook behind a real API server', () => {
       'accord-sidecar-config',
       'accord-sds',
       'accord-trust-bundles',
+      'accord-pki-token',
     ]);
     for (const name of ['app', 'worker']) {
       const env = stored.spec?.containers.find((container) => container.name === name)?.env ?? [];
