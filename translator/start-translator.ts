@@ -1,6 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createRemoteJWKSet } from 'jose';
 import type { Registry } from 'prom-client';
 import { startOpsServer } from '../lib/http/ops-server.js';
 import type { Logger } from '../lib/log/logger.js';
@@ -8,7 +7,7 @@ import type { Clock } from '../lib/time/clock.js';
 import { startAuthorizationServer } from './authorization-server.js';
 import { createCheckHandler, type OutboundPolicy } from './check-handler.js';
 import { NonceCache } from './nonce-cache.js';
-import { verifyBearerUser, type LocalTokenIssuer } from './oidc-tokens.js';
+import { issuerKeys, verifyBearerUser, type LocalTokenIssuer } from './oidc-tokens.js';
 import { PkiWitSource } from './pki-wit-source.js';
 import { audienceResolver, inboundAudiences, type TranslatorConfig } from './translator-config.js';
 import { TranslatorFiles } from './translator-files.js';
@@ -47,6 +46,8 @@ export async function startTranslator(
           signingKey: createPrivateKey(await readFile(tokenConfig.signingKeyFile, 'utf8')),
           clock,
         };
+  const oidcCaFile = config.outbound?.oidc?.caFile;
+  const oidcCaPem = oidcCaFile === undefined ? undefined : await readFile(oidcCaFile, 'utf8');
   const files = new TranslatorFiles(
     {
       bundleDirectory: config.bundleDirectory,
@@ -78,7 +79,7 @@ export async function startTranslator(
     throw error;
   }
   const bearerValidator = (oidc: NonNullable<NonNullable<TranslatorConfig['outbound']>['oidc']>) => {
-    const keys = createRemoteJWKSet(new URL(oidc.jwksUri), { timeoutDuration: 2_000 });
+    const keys = issuerKeys({ issuer: oidc.issuer, jwksUri: oidc.jwksUri, caPem: oidcCaPem });
     return (token: string) =>
       verifyBearerUser(token, {
         issuer: oidc.issuer,

@@ -82,6 +82,24 @@ describe('translatorConfigSchema', () => {
     expect(config.inbound.tokenIssuer?.ttlSeconds).toBe(300);
   });
 
+  it('discovers the OIDC jwks_uri when none is configured, optionally trusting a private CA', () => {
+    const config = parseConfig(translatorConfigSchema, {
+      ...minimal,
+      outbound: {
+        basicUsersFile: '/u',
+        zones: [{ hostSuffix: 'zone-a', audience: 'spiffe://zone-a.example' }],
+        oidc: { issuer: 'https://kubernetes.default.svc', audience: 'accord', caFile: '/ca.pem' },
+      },
+      workloadIdentity: { witFile: '/wit', privateKeyFile: '/key' },
+    });
+    expect(config.outbound?.oidc).toEqual({
+      issuer: 'https://kubernetes.default.svc',
+      audience: 'accord',
+      caFile: '/ca.pem',
+      userClaim: 'sub',
+    });
+  });
+
   it.each([
     ['a non-loopback listener', { ...minimal, listen: { host: '0.0.0.0' } }, 'listen.host'],
     [

@@ -84,12 +84,17 @@ export const translatorConfigSchema = z
           .array(z.object({ hostSuffix: z.string().min(1), audience: z.string().min(1) }).strict())
           .min(1),
         signatureLifetimeSeconds: z.number().int().min(1).max(3600).default(60),
-        /** Also accept bearer tokens of the local OIDC issuer (validated against its `jwks_uri`). */
+        /**
+         * Also accept bearer tokens of the local OIDC issuer, validated against its `jwks_uri`:
+         * configured, or discovered from `<issuer>/.well-known/openid-configuration`.
+         */
         oidc: z
           .object({
             issuer: z.url(),
             audience: z.string().min(1),
-            jwksUri: z.url(),
+            jwksUri: z.url().optional(),
+            /** PEM CA of an issuer with a private CA (e.g. the cluster's API server); default: system roots. */
+            caFile: z.string().min(1).optional(),
             /** The claim naming the user that goes into Accord's user header. */
             userClaim: z.string().min(1).default('sub'),
           })
