@@ -11,6 +11,7 @@ import {
   contractRepoConfigSchema,
 } from '../../contract-repo/contract-repo-config.js';
 import { providerConfigKind, providerConfigSchema } from '../../contract-provider/provider-config.js';
+import { injectionWebhookConfiguration } from '../../operator/injection/webhook-configuration.js';
 import { operatorConfigKind, operatorConfigSchema } from '../../operator/operator-config.js';
 import { pkiConfigKind, pkiConfigSchema } from '../../pki/pki-config.js';
 import { testTool } from '../support/test-tools.js';
@@ -442,15 +443,18 @@ describe('the rendered manifests', () => {
   });
 
   it.each(renderings)(
-    "grants cluster-wide only the operator's TrustContract rules and the PKI's TokenReviews (%s)",
+    "grants cluster-wide only the operator's TrustContract (and with injection MeshWorkload and webhook) rules and the PKI's TokenReviews (%s)",
     async (rendering) => {
       const objects = objectsOf(await render(rendering));
       const clusterWide = objects.filter((object) => /^Cluster(Role|RoleBinding)$/.test(object.kind));
       const isZone = rendering !== 'examples/hub.yaml';
+      const hasInjection = rendering === 'examples/zone-a.yaml';
       expect(clusterWide.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(
         isZone
           ? [
               'ClusterRole/accord-operator',
+              // Bound only by RoleBindings in the mesh namespaces (below), never cluster-wide.
+              ...(hasInjection ? ['ClusterRole/accord-operator-mesh'] : []),
               'ClusterRole/accord-pki-tokenreview',
               'ClusterRoleBinding/accord-operator',
               'ClusterRoleBinding/accord-pki-tokenreview',
@@ -465,14 +469,84 @@ describe('the rendered manifests', () => {
               resources: ['tokenreviews'],
               verbs: ['create'],
             });
+          } else if (role.metadata.name === 'accord-operator-mesh') {
+            expect(rule.apiGroups).toEqual(['']);
+          } else if (rule.apiGroups?.[0] === 'admissionregistration.k8s.io') {
+            expect(hasInjection).toBe(true);
+            expect(rule).toEqual({
+              apiGroups: ['admissionregistration.k8s.io'],
+              resources: ['mutatingwebhookconfigurations'],
+              resourceNames: ['accord-injection'],
+              verbs: ['get', 'update'],
+            });
           } else {
             expect(rule.apiGroups).toEqual(['accord.dev']);
-            expect(rule.resources?.every((resource) => resource.startsWith('trustcontracts'))).toBe(true);
+            const prefixes = hasInjection ? ['trustcontracts', 'meshworkloads'] : ['trustcontracts'];
+            expect(
+              rule.resources?.every((resource) => prefixes.some((prefix) => resource.startsWith(prefix))),
+            ).toBe(true);
           }
         }
       }
+      const meshBindings = objects.filter(
+        (object) => object.kind === 'RoleBinding' && object.metadata.name === 'accord-operator-mesh',
+      );
+      expect(meshBindings.map((binding) => binding.metadata.namespace).sort()).toEqual(
+        hasInjection ? ['finance', 'shop'] : [],
+      );
     },
   );
+
+  it('registers the webhook exactly as injectionWebhookConfiguration() builds it, caBundle left to the operator', async () => {
+    const objects = objectsOf(await render('examples/zone-a.yaml'));
+    const rendered = findObject(objects, 'MutatingWebhookConfiguration', 'accord-injection') as unknown as {
+      metadata: { labels: Record<string, string> };
+      webhooks: Record<string, unknown>[];
+    };
+    const built = injectionWebhookConfiguration({
+      name: 'accord-injection',
+      clientConfig: { service: { namespace: releaseNamespace, name: 'accord-operator-webhook', port: 443 } },
+      caBundlePem: '',
+      accordNamespace: releaseNamespace,
+    }) as { metadata: { name: string; labels: Record<string, string> }; webhooks: Record<string, unknown>[] };
+    const withoutCaBundle = built.webhooks.map((webhook) => {
+      const clientConfig = { ...(webhook.clientConfig as Record<string, unknown>) };
+      delete clientConfig.caBundle;
+      return { ...webhook, clientConfig };
+    });
+    expect(rendered.webhooks).toEqual(withoutCaBundle);
+    expect(rendered.metadata.labels).toMatchObject(built.metadata.labels);
+    // The Service it names maps 443 to the operator's webhook port, and the operator config agrees.
+    const service = findObject(objects, 'Service', 'accord-operator-webhook') as unknown as {
+      spec: { ports: { port: number; targetPort: string }[] };
+    };
+    expect(service.spec.ports).toEqual([
+      { name: 'https', port: 443, targetPort: 'webhook', protocol: 'TCP' },
+    ]);
+    const operatorConfig = configFileFields(
+      findObject(objects, 'ConfigMap', 'accord-operator-config').data?.['config.yaml'] ?? '',
+      'config.yaml',
+      operatorConfigKind,
+    ) as { injection?: Record<string, unknown> };
+    expect(operatorConfig.injection).toMatchObject({
+      namespace: releaseNamespace,
+      serviceName: 'accord-operator-webhook',
+      webhookConfigurationName: 'accord-injection',
+      secretName: 'accord-injection-webhook-tls',
+    });
+    const webhookPort = podSpecOf(
+      findObject(objects, 'Deployment', 'accord-operator'),
+    ).containers[0]?.ports.find((port) => port.name === 'webhook');
+    expect(webhookPort?.containerPort).toBe(operatorConfig.injection?.port);
+  });
+
+  it('installs nothing of injection by default', async () => {
+    const objects = objectsOf(await render('default values'));
+    expect(objects.filter((object) => object.kind === 'MutatingWebhookConfiguration')).toEqual([]);
+    const operatorConfig =
+      findObject(objects, 'ConfigMap', 'accord-operator-config').data?.['config.yaml'] ?? '';
+    expect(operatorConfig).not.toContain('injection');
+  });
 
   it.each(renderings)('grants no wildcard (%s)', async (rendering) => {
     const objects = objectsOf(await render(rendering));
@@ -506,6 +580,8 @@ describe('least privilege on a real API server', () => {
   const trustContracts = 'trustcontracts.accord.dev';
   const leases = 'leases.coordination.k8s.io';
   const repo = `system:serviceaccount:${hubNamespace}:accord-hub-contract-repo`;
+  const meshWorkloads = 'meshworkloads.accord.dev';
+  const webhookConfigurations = 'mutatingwebhookconfigurations.admissionregistration.k8s.io';
 
   /** Applies only the rendered ServiceAccounts, (Cluster)Roles and (Cluster)RoleBindings, for real. */
   async function applyRbac(manifest: string): Promise<void> {
@@ -557,6 +633,23 @@ describe('least privilege on a real API server', () => {
     ['the operator', operator, ['get', 'configmaps/partner-root', '-n', releaseNamespace]],
     ['the operator', operator, ['create', 'events', '-n', 'default']],
     ['the operator', operator, ['patch', 'events', '-n', 'default']],
+    // Injection (on in examples/zone-a.yaml).
+    ['the operator', operator, ['list', meshWorkloads, '--all-namespaces']],
+    ['the operator', operator, ['watch', meshWorkloads, '--all-namespaces']],
+    ['the operator', operator, ['patch', meshWorkloads, '-n', 'payments']],
+    ['the operator', operator, ['patch', meshWorkloads, '--subresource=status', '-n', 'shop']],
+    ['the operator', operator, ['update', meshWorkloads, '--subresource=finalizers', '-n', 'shop']],
+    ['the operator', operator, ['get', `${webhookConfigurations}/accord-injection`]],
+    ['the operator', operator, ['update', `${webhookConfigurations}/accord-injection`]],
+    ['the operator', operator, ['create', 'secrets', '-n', releaseNamespace]],
+    ['the operator', operator, ['update', 'secrets/accord-injection-webhook-tls', '-n', releaseNamespace]],
+    ['the operator', operator, ['get', 'secrets/orders-users', '-n', 'shop']],
+    ['the operator', operator, ['create', 'configmaps', '-n', 'shop']],
+    ['the operator', operator, ['update', 'configmaps/accord-sidecar-orders', '-n', 'finance']],
+    ['the operator', operator, ['delete', 'configmaps/accord-sidecar-orders', '-n', 'finance']],
+    ['the operator', operator, ['list', 'services', '-n', 'shop']],
+    ['the operator', operator, ['update', 'services/orders', '-n', 'shop']],
+    ['the operator', operator, ['list', 'pods', '-n', 'shop']],
   ])('lets %s (%s) do its job: %j', async (_who, user, args) => {
     expect(await canI(user, ...args)).toBe(true);
   });
@@ -592,7 +685,26 @@ describe('least privilege on a real API server', () => {
     ['the operator', operator, ['deletecollection', trustContracts]],
     ['the operator', operator, ['create', trustContracts, '--subresource=status']],
     ['the operator', operator, ['patch', trustContracts, '--subresource=finalizers']],
-    ['the operator', operator, ['list', 'meshworkloads.accord.dev', '--all-namespaces']],
+    ['the operator', operator, ['create', meshWorkloads, '-n', 'shop']],
+    ['the operator', operator, ['delete', meshWorkloads, '-n', 'shop']],
+    ['the operator', operator, ['update', meshWorkloads, '-n', 'shop']],
+    ['the operator', operator, ['update', meshWorkloads, '--subresource=status', '-n', 'shop']],
+    ['the operator', operator, ['update', `${webhookConfigurations}/another-webhook`]],
+    ['the operator', operator, ['create', webhookConfigurations]],
+    ['the operator', operator, ['delete', `${webhookConfigurations}/accord-injection`]],
+    ['the operator', operator, ['create', 'validatingwebhookconfigurations.admissionregistration.k8s.io']],
+    ['the operator', operator, ['update', 'secrets/another-secret', '-n', releaseNamespace]],
+    ['the operator', operator, ['list', 'secrets', '-n', 'shop']],
+    ['the operator', operator, ['watch', 'secrets', '-n', 'shop']],
+    ['the operator', operator, ['update', 'secrets/orders-users', '-n', 'shop']],
+    ['the operator', operator, ['create', 'configmaps', '-n', 'payments']],
+    ['the operator', operator, ['update', 'services/orders', '-n', 'payments']],
+    ['the operator', operator, ['patch', 'services/orders', '-n', 'shop']],
+    ['the operator', operator, ['delete', 'services/orders', '-n', 'shop']],
+    ['the operator', operator, ['create', 'services', '-n', 'shop']],
+    ['the operator', operator, ['list', 'pods', '-n', 'payments']],
+    ['the operator', operator, ['create', 'pods', '-n', 'shop']],
+    ['the operator', operator, ['delete', 'pods', '-n', 'shop']],
     ['the operator', operator, ['update', 'customresourcedefinitions.apiextensions.k8s.io']],
     ['the operator', operator, ['patch', 'customresourcedefinitions.apiextensions.k8s.io']],
     ['the operator', operator, ['update', `${leases}/another-lease`, '-n', releaseNamespace]],
@@ -600,14 +712,13 @@ describe('least privilege on a real API server', () => {
     ['the operator', operator, ['list', leases, '-n', releaseNamespace]],
     ['the operator', operator, ['delete', `${leases}/accord-operator`, '-n', releaseNamespace]],
     ['the operator', operator, ['create', leases, '-n', 'kube-system']],
-    ['the operator', operator, ['get', 'secrets/partner-root', '-n', 'shop']],
+    ['the operator', operator, ['get', 'secrets/partner-root', '-n', 'payments']],
     ['the operator', operator, ['get', 'secrets', '-n', 'kube-system']],
-    ['the operator', operator, ['get', 'configmaps', '-n', 'finance']],
+    ['the operator', operator, ['get', 'configmaps', '-n', 'payments']],
     ['the operator', operator, ['list', 'secrets', '-n', releaseNamespace]],
     ['the operator', operator, ['watch', 'secrets', '-n', releaseNamespace]],
     ['the operator', operator, ['delete', 'secrets/partner-root', '-n', releaseNamespace]],
     ['the operator', operator, ['update', 'secrets/partner-root', '-n', releaseNamespace]],
-    ['the operator', operator, ['create', 'secrets', '-n', releaseNamespace]],
     ['the operator', operator, ['create', 'events', '-n', releaseNamespace]],
     ['the operator', operator, ['create', 'events', '-n', 'shop']],
     ['the operator', operator, ['create', 'events.events.k8s.io', '-n', 'default']],
