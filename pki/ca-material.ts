@@ -1,11 +1,5 @@
-import {
-  X509Certificate,
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-  type webcrypto,
-} from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
+import { X509Certificate, createPrivateKey, type KeyObject, type webcrypto } from 'node:crypto';
+import { witSvidBundleKey } from '../lib/spiffe/spiffe-bundle.js';
 import { keyPairFromPrivateKeyPem } from '../lib/x509/private-key-pem.js';
 import type { CaState } from './ca-state.js';
 
@@ -21,9 +15,9 @@ export interface LoadedRoot {
 export interface CaMaterial {
   state: CaState;
   roots: LoadedRoot[];
+  /** The signing root's key, as WITs are signed (docs/pki.md, "WIT signing"). */
   witSigningKey: KeyObject;
-  witPublicJwk: JWK;
-  /** RFC 7638 thumbprint of the WIT public key: stable, and changes exactly when the key does. */
+  /** The `kid` of the signing root's `wit-svid` bundle key (its RFC 7638 thumbprint). */
   witKeyId: string;
 }
 
@@ -38,7 +32,12 @@ export async function loadCaMaterial(state: CaState): Promise<CaMaterial> {
         root.removeFromBundleAfter === undefined ? undefined : new Date(root.removeFromBundleAfter),
     })),
   );
-  const witSigningKey = createPrivateKey(state.witSigningKeyPem);
-  const witPublicJwk = await exportJWK(createPublicKey(witSigningKey));
-  return { state, roots, witSigningKey, witPublicJwk, witKeyId: await calculateJwkThumbprint(witPublicJwk) };
+  const [signingRoot] = state.roots;
+  if (signingRoot === undefined) throw new Error('the CA state has no root');
+  return {
+    state,
+    roots,
+    witSigningKey: createPrivateKey(signingRoot.privateKeyPem),
+    witKeyId: witSvidBundleKey(signingRoot.certificatePem).kid,
+  };
 }

@@ -19,8 +19,6 @@ export interface CaState {
   version: number;
   /** The bundle's `spiffe_sequence` as of the last write (see `bundleSequence`). */
   sequence: number;
-  /** Signing root first. */
+  /** Signing root first; it also signs the zone's WITs. */
   roots: StoredRoot[];
-  /** PKCS#8 PEM of the WIT signing key, separate from every root key. */
-  witSigningKeyPem: string;
 }

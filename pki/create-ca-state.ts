@@ -21,13 +21,7 @@ export async function createRoot(trustDomain: string, now: Date, policy: RootPol
   return { certificatePem, privateKeyPem: await privateKeyToPem(keys.privateKey) };
 }
 
-/** The state of a brand-new zone: one root, a separate WIT signing key, sequence 1. */
+/** The state of a brand-new zone: one root, sequence 1. */
 export async function createCaState(trustDomain: string, now: Date, policy: RootPolicy): Promise<CaState> {
-  const [root, witKeys] = await Promise.all([createRoot(trustDomain, now, policy), generateEcKeyPair()]);
-  return {
-    version: 1,
-    sequence: 1,
-    roots: [root],
-    witSigningKeyPem: await privateKeyToPem(witKeys.privateKey),
-  };
+  return { version: 1, sequence: 1, roots: [await createRoot(trustDomain, now, policy)] };
 }

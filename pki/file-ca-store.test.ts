@@ -9,7 +9,6 @@ const state = (name: string, version = 1): CaState => ({
   version,
   sequence: 1,
   roots: [{ certificatePem: name, privateKeyPem: `${name}-key` }],
-  witSigningKeyPem: 'wit',
 });
 
 let directory: string;

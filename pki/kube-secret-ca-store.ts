@@ -118,9 +118,14 @@ const caStateSchema = z
     version: z.number().int().positive(),
     sequence: z.number().int().nonnegative(),
     roots: z.array(storedRootSchema).min(1),
-    witSigningKeyPem: z.string().min(1),
+    /**
+     * Written by versions that signed WITs with a key of their own; ignored and dropped at the next
+     * write, so a zone upgraded in place keeps its roots (WITs are now signed by the signing root).
+     */
+    witSigningKeyPem: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .transform(({ witSigningKeyPem: _ignored, ...state }) => state);
 
 /**
  * Reads the CA state out of its Secret, or says precisely what is wrong with the Secret. The

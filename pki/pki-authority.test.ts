@@ -201,6 +201,14 @@ describe('PkiAuthority', () => {
       expect(() => verifyX509Svid(svid.certificate, authority.trustBundles(), clock.now())).not.toThrow();
     }
     expect(after.certificate.checkIssued(before.certificate)).toBe(false);
+    // WITs follow the signing root; the retired root's wit-svid key stays with it in the bundle.
+    const witKeyIds = (JSON.parse((await authority.getBundle()).bundleJson) as { keys: JWK[] }).keys
+      .filter((key) => key.use === 'wit-svid')
+      .map((key) => key.kid);
+    const caller = verifyX509Svid(after.certificate, authority.trustBundles(), clock.now());
+    const witKeyId = decodeProtectedHeader((await authority.issueWit(caller, 0)).token).kid;
+    expect(witKeyIds).toHaveLength(2);
+    expect(witKeyIds[0]).toBe(witKeyId);
     clock.advance(7 * dayMs + 1);
     expect(authority.getCa().rootCertificatePems).toHaveLength(1);
     expect((await authority.getBundle()).sequence).toBe(3);

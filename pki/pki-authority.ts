@@ -126,8 +126,6 @@ export class PkiAuthority {
     const sequence = bundleSequence(this.#material.state, this.#options.clock.now());
     const document = buildSpiffeBundle({
       rootCertificatePems: this.#bundleRoots().map((root) => root.certificatePem),
-      witPublicJwk: this.#material.witPublicJwk,
-      witKeyId: this.#material.witKeyId,
       sequence,
       refreshHintSeconds: this.#options.bundleRefreshHintSeconds,
     });

@@ -11,7 +11,6 @@ const state = (...roots: StoredRoot[]): CaState => ({
   version: 4,
   sequence: 7,
   roots,
-  witSigningKeyPem: 'wit',
 });
 
 describe('rootsInBundle and bundleSequence', () => {

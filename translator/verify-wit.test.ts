@@ -264,13 +264,16 @@ describe('verifyWit, verified-WIT cache', () => {
     await verifyWit(token, receiving);
     const rotated = await testZone(zoneA.trustDomain);
     bundles.set(zoneA.trustDomain, rotated.bundle);
-    expect(await rejectionOf(token, receiving)).toBe('wit_bad_signature');
-    // The same change made in place (not the way bundles are meant to change) is caught too.
+    expect(await rejectionOf(token, receiving)).toBe('wit_unknown_key');
+    // The same change made in place (not the way bundles are meant to change), even keeping the
+    // old `kid` on the new key, is caught too.
     const inPlace = changingReceiver();
     await verifyWit(token, inPlace.receiving);
     const bundle = inPlace.bundles.get(zoneA.trustDomain);
     if (bundle === undefined) throw new Error('no bundle');
-    bundle.keys = rotated.bundle.keys;
+    bundle.keys = rotated.bundle.keys.map((key) =>
+      key.use === 'wit-svid' ? { ...key, kid: zoneA.keyId } : key,
+    );
     expect(await rejectionOf(token, inPlace.receiving)).toBe('wit_bad_signature');
   });
 

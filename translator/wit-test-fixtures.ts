@@ -1,5 +1,9 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { exportJWK, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
+import { witSvidBundleKey } from '../lib/spiffe/spiffe-bundle.js';
+import { createSelfSignedCa } from '../lib/x509/create-self-signed-ca.js';
+import { generateEcKeyPair } from '../lib/x509/generate-ec-key-pair.js';
+import { privateKeyToPem } from '../lib/x509/private-key-pem.js';
 import { issueWit } from '../pki/issue-wit.js';
 import { buildSpiffeBundle } from '../pki/spiffe-bundle.js';
 import type { WitKeysByTrustDomain } from './verify-wit.js';
@@ -9,26 +13,37 @@ import type { WitKeysByTrustDomain } from './verify-wit.js';
  * (as the PKI serves them), workloads with real keys, WITs issued by the PKI's own `issueWit`.
  */
 
-/** A zone: its WIT signing key and the bundle other zones install for it. */
+/** A zone: its root (which signs its WITs, as a zone PKI's signing root does) and its bundle. */
 export interface TestZone {
   trustDomain: string;
+  rootPem: string;
   signingKey: KeyObject;
   keyId: string;
   bundle: JSONWebKeySet;
 }
 
-/** A zone with a fresh P-256 WIT key (`<td>-wit-1`) and its bundle built by the PKI's `buildSpiffeBundle`. */
+/** A zone with a fresh P-256 root and its bundle built by the PKI's `buildSpiffeBundle`. */
 export async function testZone(trustDomain: string): Promise<TestZone> {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const keyId = `${trustDomain}-wit-1`;
+  const keys = await generateEcKeyPair();
+  const now = Date.now();
+  const rootPem = await createSelfSignedCa({
+    keys,
+    trustDomain,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 24 * 3600_000),
+  });
   const document = buildSpiffeBundle({
-    rootCertificatePems: [],
-    witPublicJwk: await exportJWK(publicKey),
-    witKeyId: keyId,
+    rootCertificatePems: [rootPem],
     sequence: 1,
     refreshHintSeconds: 300,
   });
-  return { trustDomain, signingKey: privateKey, keyId, bundle: document };
+  return {
+    trustDomain,
+    rootPem,
+    signingKey: createPrivateKey(await privateKeyToPem(keys.privateKey)),
+    keyId: witSvidBundleKey(rootPem).kid,
+    bundle: document,
+  };
 }
 
 /** The per-trust-domain lookup over the zones the receiver trusts (one bundle each, never merged). */

@@ -1,9 +1,11 @@
 import { X509Certificate } from 'node:crypto';
+import { calculateJwkThumbprint } from 'jose';
 import { createTestZone, type TestZone } from '../../test/support/test-zone.js';
 import {
   parseSpiffeBundle,
   renderSpiffeBundle,
   spiffeBundleRoots,
+  witSvidBundleKey,
   x509SvidBundleKey,
 } from './spiffe-bundle.js';
 
@@ -24,7 +26,34 @@ describe('x509SvidBundleKey', () => {
   });
 });
 
+describe('witSvidBundleKey', () => {
+  it("renders a root's public key as an ES256 wit-svid key whose kid is its RFC 7638 thumbprint", async () => {
+    const key = witSvidBundleKey(zoneA.rootPem);
+    const { x, y } = zoneA.root.publicKey.export({ format: 'jwk' });
+    expect(key).toEqual({
+      kty: 'EC',
+      crv: 'P-256',
+      x,
+      y,
+      use: 'wit-svid',
+      alg: 'ES256',
+      kid: expect.any(String) as string,
+    });
+    expect(key.kid).toBe(await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: x ?? '', y: y ?? '' }));
+    expect(witSvidBundleKey(zoneB.rootPem).kid).not.toBe(key.kid);
+  });
+});
+
 describe('renderSpiffeBundle and parseSpiffeBundle', () => {
+  it('carries an x509-svid and a wit-svid key per root', () => {
+    const document = renderSpiffeBundle([zoneA.rootPem, zoneB.rootPem], 1);
+    expect(document.keys.map((key) => key.use)).toEqual(['x509-svid', 'x509-svid', 'wit-svid', 'wit-svid']);
+    expect(document.keys.slice(2)).toEqual([
+      witSvidBundleKey(zoneA.rootPem),
+      witSvidBundleKey(zoneB.rootPem),
+    ]);
+  });
+
   it('reads back the roots and sequence it rendered, in order', () => {
     const document = renderSpiffeBundle([zoneA.rootPem, zoneB.rootPem], 7);
     const parsed = parseSpiffeBundle(JSON.stringify(document));
@@ -43,7 +72,11 @@ describe('renderSpiffeBundle and parseSpiffeBundle', () => {
     ['a fractional sequence', '{"keys": [], "spiffe_sequence": 1.5}'],
     [
       'a key of another use',
-      '{"keys": [{"kty": "EC", "use": "wit-svid", "x5c": ["AA=="]}], "spiffe_sequence": 1}',
+      '{"keys": [{"kty": "EC", "use": "jwt-svid", "kid": "k"}], "spiffe_sequence": 1}',
+    ],
+    [
+      'a wit-svid key without kid',
+      '{"keys": [{"kty": "EC", "use": "wit-svid", "alg": "ES256"}], "spiffe_sequence": 1}',
     ],
     ['a key without x5c', '{"keys": [{"kty": "EC", "use": "x509-svid"}], "spiffe_sequence": 1}'],
     [

@@ -13,7 +13,6 @@ const state = (name: string, version = 1): CaState => ({
   version,
   sequence: 1,
   roots: [{ certificatePem: name, privateKeyPem: `${name}-key` }],
-  witSigningKeyPem: 'wit',
 });
 
 const encoded = (text: string) => Buffer.from(text).toString('base64');
@@ -146,6 +145,27 @@ describe('KubeSecretCaStore against a real API server', () => {
     const after = await readSecret(name);
     expect(after.data).toEqual(data);
     expect(after.metadata?.resourceVersion).toBe(metadata?.resourceVersion);
+  });
+
+  it('reads a state written with a separate WIT key (before WITs were signed by the root) and drops that key', async () => {
+    const name = freshName();
+    const legacy = { ...state('legacy'), witSigningKeyPem: 'legacy-wit-key' };
+    await admin.createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name, namespace },
+        type: 'Opaque',
+        data: { [caStateSecretKey]: encoded(JSON.stringify(legacy)) },
+      },
+    });
+    const store = storeFor(name);
+
+    await expect(store.load()).resolves.toEqual(state('legacy'));
+    await store.replace(state('legacy', 2), 1);
+    const stored = JSON.parse(
+      Buffer.from((await readSecret(name)).data?.[caStateSecretKey] ?? '', 'base64').toString(),
+    ) as Record<string, unknown>;
+    expect(stored).toEqual(state('legacy', 2));
   });
 
   it('works with only create on Secrets and get and update on its own Secret, as documented', async () => {

@@ -2,7 +2,11 @@ import { X509Certificate } from 'node:crypto';
 import { ApiException, CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import { coreApiClient } from '../../lib/kube/kube-client.js';
 import { silentLogger } from '../../lib/log/logger.js';
-import type { SpiffeBundleDocument } from '../../lib/spiffe/spiffe-bundle.js';
+import {
+  spiffeBundleRoots,
+  witSvidBundleKey,
+  type SpiffeBundleDocument,
+} from '../../lib/spiffe/spiffe-bundle.js';
 import type { DesiredBundles } from '../../contract-provider/bundle-writer.js';
 import { bundleMapSecretName, bundleSecretName } from '../../contract-provider/bundle-secret-layout.js';
 import {
@@ -124,7 +128,8 @@ describe('SecretBundleWriter against a real API server', () => {
       expect(new X509Certificate(text(zoneB, 'ca.pem')).fingerprint256).toBe(b.root.fingerprint256);
       const bundle = JSON.parse(text(zoneB, 'bundle.spiffe.json')) as SpiffeBundleDocument;
       expect(bundle.spiffe_sequence).toBe(1);
-      expect(bundle.keys.map((key) => key.x5c[0])).toEqual([b.root.raw.toString('base64')]);
+      expect(spiffeBundleRoots(bundle)).toEqual([b.root.raw.toString('base64')]);
+      expect(bundle.keys.filter((key) => key.use === 'wit-svid')).toEqual([witSvidBundleKey(b.rootPem)]);
       const map = await secret(namespace, bundleMapSecretName);
       expect(map.metadata?.labels).toEqual(bundleLabels);
       const bundleMap = JSON.parse(text(map, 'bundle-map.json')) as Record<string, SpiffeBundleDocument>;
