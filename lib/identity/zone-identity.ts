@@ -15,7 +15,7 @@ export interface ZoneIdentity {
 
 /**
  * Gets a zone component's first SVID from its zone PKI (bootstrap token; renewed at 2/3 of its
- * life from then on) and prepares its repository TLS. The caller stops `svids` when it closes.
+ * life from then on, by token again only once it expired) and prepares its repository TLS. The caller stops `svids` when it closes.
  */
 export async function startZoneIdentity(
   config: ZoneClientConfig,
@@ -23,11 +23,11 @@ export async function startZoneIdentity(
 ): Promise<ZoneIdentity> {
   const pkiRootsPem = [await readFile(config.pkiCaFile, 'utf8')];
   const repositoryCaPem = await readFile(config.repositoryCaFile, 'utf8');
-  const bootstrapToken = (await readFile(config.bootstrapTokenFile, 'utf8')).trim();
   const svids = new SvidSource({
     pkiAddress: config.pkiAddress,
     pkiRootsPem,
-    bootstrapToken,
+    // Read when needed (the first SVID, or after it expired), so a rotated token file applies.
+    bootstrapToken: async () => (await readFile(config.bootstrapTokenFile, 'utf8')).trim(),
     clock: dependencies.clock,
     ...(dependencies.timers === undefined ? {} : { timers: dependencies.timers }),
     logger: dependencies.logger.child({ subsystem: 'svid' }),
