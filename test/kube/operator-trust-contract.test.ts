@@ -87,6 +87,25 @@ async function startZoneOperator(zone: Zone): Promise<RunningOperator> {
     resyncIntervalMs: 1000,
     backoff: { initialDelayMs: 100, maxDelayMs: 2000 },
     ops: { port: 0 },
+    // Zone A runs injection too: its MeshWorkload controller renders the zones these contracts make Active.
+    ...(zone.name === 'zone-a'
+      ? {
+          injection: {
+            namespace: rootNamespace,
+            host: '127.0.0.1',
+            port: 0,
+            envoy: { image: 'envoyproxy/envoy:v1.40.0' },
+            translator: { image: 'ghcr.io/accord/accord:0.1.0' },
+            remoteZones: [
+              {
+                trustDomain: 'zone-b.example',
+                hostSuffix: 'zone-b',
+                endpoint: { host: '127.0.0.1', port: 15443 },
+              },
+            ],
+          },
+        }
+      : {}),
   });
   return startOperator(config, { logger: silentLogger, registry: zone.registry, clock: systemClock });
 }
@@ -199,6 +218,27 @@ async function untilCondition(
   );
 }
 
+const meshNamespace = 'shop';
+const meshWorkloadPath = { group: 'accord.dev', version: 'v1alpha1', plural: 'meshworkloads' };
+
+/** Zone A's MeshWorkload `orders` once its Ready condition has `reason`. */
+async function untilWorkloadReady(reason: string): Promise<Condition> {
+  return pollUntil(
+    `orders Ready ${reason}`,
+    async () => {
+      const workload = (await a.customObjects.getNamespacedCustomObject({
+        ...meshWorkloadPath,
+        namespace: meshNamespace,
+        name: 'orders',
+      })) as { status?: { conditions?: Condition[] } };
+      const ready = workload.status?.conditions?.[0];
+      return ready?.reason === reason ? ready : undefined;
+    },
+    waitMs,
+    200,
+  );
+}
+
 async function events(zone: Zone, name: string) {
   const list = await zone.core.listNamespacedEvent({
     namespace: 'default',
@@ -301,6 +341,35 @@ describe('accord-operator against real API servers and a real contract repositor
     expect(hub.repository.repository.head.sequence).toBe(head);
   });
 
+  it("routes the Active partner in zone A's sidecar config (the MeshWorkload controller runs on the leader)", async () => {
+    await a.core.createNamespace({ body: { metadata: { name: meshNamespace } } });
+    await a.core.createNamespacedSecret({
+      namespace: meshNamespace,
+      body: { metadata: { name: 'orders-users' }, stringData: { 'users.yaml': 'users: {}\n' } },
+    });
+    await a.customObjects.createNamespacedCustomObject({
+      ...meshWorkloadPath,
+      namespace: meshNamespace,
+      body: {
+        apiVersion: 'accord.dev/v1alpha1',
+        kind: 'MeshWorkload',
+        metadata: { name: 'orders' },
+        spec: {
+          selector: { matchLabels: { app: 'orders' } },
+          port: 8080,
+          outbound: { type: 'basic', basic: { usersSecretName: 'orders-users' } },
+        },
+      },
+    });
+    const ready = await untilWorkloadReady('ConfigRendered');
+    expect(ready).toMatchObject({ status: 'True', message: 'sidecar config rendered for zone-b.example' });
+    const configMap = await a.core.readNamespacedConfigMap({
+      namespace: meshNamespace,
+      name: 'accord-sidecar-orders',
+    });
+    expect(configMap.data?.['envoy.yaml']).toContain('zone_zone-b');
+  });
+
   it('revokes the contract when its TrustContract is deleted, then lets it go; zone B reports it Revoked', async () => {
     await a.customObjects.deleteClusterCustomObject({ ...apiPath, name: 'ab' });
     await pollUntil(
@@ -314,6 +383,15 @@ describe('accord-operator against real API servers and a real contract repositor
     expect(await events(b, 'ab')).toContainEqual(
       expect.objectContaining({ type: 'Warning', reason: 'RevokedByParticipant' }),
     );
+  });
+
+  it("drops zone B from zone A's sidecar config once the contract is gone", async () => {
+    await untilWorkloadReady('NoActiveContracts');
+    const configMap = await a.core.readNamespacedConfigMap({
+      namespace: meshNamespace,
+      name: 'accord-sidecar-orders',
+    });
+    expect(configMap.data?.['envoy.yaml']).not.toContain('zone_zone-b');
   });
 
   it('refuses a spec with a bad PEM as InvalidSpec with a Warning Event, writing nothing to the repository', async () => {
