@@ -38,7 +38,8 @@ export type OutboundCredentials =
   | { type: 'none' }
   /** `usersSecretName`: Secret with the translator's scrypt user file (key `users.yaml`). */
   | { type: 'basic'; usersSecretName: string }
-  | { type: 'oidc'; issuer: string; audience: string; jwksUri: string; userClaim?: string };
+  /** `jwksUri` absent: the translator discovers it from the issuer. */
+  | { type: 'oidc'; issuer: string; audience: string; jwksUri?: string; userClaim?: string };
 
 /** A Kubernetes label selector, as in a Deployment's `spec.selector`. */
 export interface LabelSelector {
@@ -86,7 +87,7 @@ const outboundSchema = z.discriminatedUnion('type', [
     oidc: z.object({
       issuer: httpsUrl,
       audience: z.string().min(1),
-      jwksUri: httpsUrl,
+      jwksUri: httpsUrl.exactOptional(),
       userClaim: z.string().min(1).exactOptional(),
     }),
   }),

@@ -156,6 +156,21 @@ describe('renderSidecarConfig', () => {
     expect(parseYaml(data[noBasicUsersKey] ?? '')).toEqual({ users: {} });
   });
 
+  it('leaves jwksUri to discovery when the spec names none', () => {
+    const discovered: MeshWorkload['outbound'] = {
+      type: 'oidc',
+      issuer: 'https://login.shop.example/realms/internal',
+      audience: 'accord-outbound',
+    };
+    const data = renderSidecarConfig({ ...oidc, outbound: discovered }, [zoneB], settings);
+    const config = loadTranslatorConfig(data['translator.yaml'] ?? '');
+    expect(config.outbound?.oidc).toEqual({
+      issuer: 'https://login.shop.example/realms/internal',
+      audience: 'accord-outbound',
+      userClaim: 'sub',
+    });
+  });
+
   it('leaves the outbound side out while there is no partner zone to call', () => {
     const data = renderSidecarConfig(basic, [], settings);
     expect(loadTranslatorConfig(data['translator.yaml'] ?? '').outbound).toBeUndefined();

@@ -160,7 +160,7 @@ function translatorConfig(
                   oidc: {
                     issuer: outbound.issuer,
                     audience: outbound.audience,
-                    jwksUri: outbound.jwksUri,
+                    ...(outbound.jwksUri === undefined ? {} : { jwksUri: outbound.jwksUri }),
                     ...(outbound.userClaim === undefined ? {} : { userClaim: outbound.userClaim }),
                   },
                 }
