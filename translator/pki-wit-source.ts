@@ -121,6 +121,11 @@ export class PkiWitSource {
     return this.#current;
   }
 
+  /** The own zone's roots (PEM) as the PKI last reported them with the SVID; empty before the first. */
+  zoneRootsPem(): readonly string[] {
+    return this.#svids?.current().rootsPem ?? [];
+  }
+
   stop(): void {
     this.#isStopped = true;
     if (this.#handle !== undefined) this.#timers.clearTimeout(this.#handle);

@@ -48,20 +48,8 @@ export async function startTranslator(
         };
   const oidcCaFile = config.outbound?.oidc?.caFile;
   const oidcCaPem = oidcCaFile === undefined ? undefined : await readFile(oidcCaFile, 'utf8');
-  const files = new TranslatorFiles(
-    {
-      bundleDirectory: config.bundleDirectory,
-      envoySecretsDirectory: config.envoySecretsDirectory,
-      basicUsersFile: config.outbound?.basicUsersFile,
-      inboundCredentialsFile: config.inbound.credentialsFile,
-      workloadIdentity:
-        config.workloadIdentity !== undefined && 'witFile' in config.workloadIdentity
-          ? config.workloadIdentity
-          : undefined,
-    },
-    logger.child({ subsystem: 'files' }),
-  );
-  await files.start(config.reloadIntervalMs);
+  // The zone PKI first: its SVID reports the own zone's roots, which the files trust next to the
+  // provider's partner bundles from the first reload on.
   const pkiIdentity =
     config.workloadIdentity !== undefined && 'pkiAddress' in config.workloadIdentity
       ? new PkiWitSource({
@@ -75,7 +63,29 @@ export async function startTranslator(
     await pkiIdentity?.start();
   } catch (error) {
     pkiIdentity?.stop();
-    await files.close();
+    throw error;
+  }
+  const files = new TranslatorFiles(
+    {
+      bundleDirectory: config.bundleDirectory,
+      ownZone:
+        pkiIdentity === undefined
+          ? undefined
+          : () => ({ trustDomain: config.trustDomain, rootsPem: pkiIdentity.zoneRootsPem() }),
+      envoySecretsDirectory: config.envoySecretsDirectory,
+      basicUsersFile: config.outbound?.basicUsersFile,
+      inboundCredentialsFile: config.inbound.credentialsFile,
+      workloadIdentity:
+        config.workloadIdentity !== undefined && 'witFile' in config.workloadIdentity
+          ? config.workloadIdentity
+          : undefined,
+    },
+    logger.child({ subsystem: 'files' }),
+  );
+  try {
+    await files.start(config.reloadIntervalMs);
+  } catch (error) {
+    pkiIdentity?.stop();
     throw error;
   }
   const bearerValidator = (oidc: NonNullable<NonNullable<TranslatorConfig['outbound']>['oidc']>) => {

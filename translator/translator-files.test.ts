@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../lib/log/logger.js';
+import { renderSpiffeBundle } from '../lib/spiffe/spiffe-bundle.js';
 import { createTestZoneCa } from '../test/envoy/envoy-harness.js';
 import { hashBasicPassword } from './basic-credentials.js';
 import { TranslatorFiles } from './translator-files.js';
@@ -92,6 +93,37 @@ describe('TranslatorFiles', () => {
     await writeFile(join(bundleDirectory, 'zone-c.example.pem'), caC.rootPem);
     await files.reload();
     expect(await readFile(secretPath, 'utf8')).toContain('zone-c.example');
+  });
+
+  it("trusts the own zone's roots from the PKI next to the partners, for Envoy and for WITs", async () => {
+    const [caA, caB] = await Promise.all([
+      createTestZoneCa('zone-a.example'),
+      createTestZoneCa('zone-b.example'),
+    ]);
+    let ownRootsPem: string[] = [];
+    const files = new TranslatorFiles(
+      {
+        bundleDirectory,
+        envoySecretsDirectory: secretsDirectory,
+        ownZone: () => ({ trustDomain: 'zone-b.example', rootsPem: ownRootsPem }),
+      },
+      silentLogger,
+    );
+    const secretPath = join(secretsDirectory, 'accord-trust-bundles.yaml');
+    // No partner and no own roots yet: nothing to validate with, so nothing is written or trusted.
+    await files.reload();
+    await expect(readFile(secretPath, 'utf8')).rejects.toThrow('ENOENT');
+    expect(files.witKeys('zone-b.example')).toBeUndefined();
+
+    ownRootsPem = [caB.rootPem];
+    await files.reload();
+    expect(await readFile(secretPath, 'utf8')).toContain('zone-b.example');
+    expect(files.witKeys('zone-b.example')?.keys).toEqual(renderSpiffeBundle([caB.rootPem], 0).keys);
+    await writeFile(join(bundleDirectory, 'zone-a.example.pem'), caA.rootPem);
+    await files.reload();
+    const secret = await readFile(secretPath, 'utf8');
+    expect(secret).toContain('zone-a.example');
+    expect(secret).toContain('zone-b.example');
   });
 
   it('keeps the last good user file when a new one is invalid, and is not ready before a first good one', async () => {

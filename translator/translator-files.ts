@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 import { errorMessage } from '../lib/errors/accord-error.js';
 import type { Logger } from '../lib/log/logger.js';
+import { renderSpiffeBundle } from '../lib/spiffe/spiffe-bundle.js';
 import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
 import { writeTrustBundlesSecret } from '../operator/envoy/trust-bundles-secret-writer.js';
 import { BasicUserStore, InboundCredentialMap } from './basic-credentials.js';
@@ -55,9 +56,21 @@ export interface WorkloadCredential {
   privateKey: KeyObject;
 }
 
+/** The local zone's trust domain and its roots (PEM), from the zone PKI. */
+export interface OwnZoneRoots {
+  trustDomain: string;
+  rootsPem: readonly string[];
+}
+
 /** Where the translator's run-time inputs live; every one is optional except the bundles. */
 export interface TranslatorFilePaths {
   bundleDirectory: string;
+  /**
+   * The local zone, trusted next to the provider's partner bundles (the provider writes partners
+   * only): its roots for Envoy's mTLS and its `wit-svid` keys for WITs of the own zone. Read on every
+   * reload, so a rotated root arrives with the SVID that reports it. Absent without a zone PKI.
+   */
+  ownZone?: (() => OwnZoneRoots) | undefined;
   envoySecretsDirectory?: string | undefined;
   basicUsersFile?: string | undefined;
   inboundCredentialsFile?: string | undefined;
@@ -168,6 +181,8 @@ export class TranslatorFiles {
     try {
       const { bundles, unreadable } = await readWitBundles(this.#paths.bundleDirectory);
       for (const problem of unreadable) this.#logger.warn('bundle unreadable', { problem });
+      const ownZone = this.#ownZone();
+      if (ownZone !== undefined) bundles.set(ownZone.trustDomain, renderSpiffeBundle(ownZone.rootsPem, 0));
       // An unchanged bundle keeps its object: the verified-WIT cache belongs to it (see verifyWit).
       let changed = bundles.size !== this.#bundles.size;
       for (const [trustDomain, keys] of bundles) {
@@ -184,8 +199,15 @@ export class TranslatorFiles {
     }
     if (this.#paths.envoySecretsDirectory !== undefined) {
       try {
-        if (await writeTrustBundlesSecret(this.#paths.bundleDirectory, this.#paths.envoySecretsDirectory))
-          this.#logger.info('envoy trust bundles written');
+        const ownZone = this.#ownZone();
+        const written = await writeTrustBundlesSecret(
+          this.#paths.bundleDirectory,
+          this.#paths.envoySecretsDirectory,
+          ownZone === undefined
+            ? undefined
+            : { trustDomain: ownZone.trustDomain, rootsPem: ownZone.rootsPem.join('') },
+        );
+        if (written) this.#logger.info('envoy trust bundles written');
       } catch (error) {
         this.#logger.warn('envoy trust bundles not written', { error: errorMessage(error) });
       }
@@ -194,6 +216,12 @@ export class TranslatorFiles {
     await this.#readCredentials();
     await this.#readWorkload();
     this.#hasLoaded = true;
+  }
+
+  /** The own zone, or undefined while its roots are not known. */
+  #ownZone(): OwnZoneRoots | undefined {
+    const ownZone = this.#paths.ownZone?.();
+    return ownZone === undefined || ownZone.rootsPem.length === 0 ? undefined : ownZone;
   }
 
   async #readUsers(): Promise<void> {

@@ -24,12 +24,18 @@ export async function readTrustBundlePems(bundleDirectory: string): Promise<Map<
  * Turns the provider's bundle directory into Envoy's trust-bundles SDS file in `secretsDirectory`,
  * replacing it atomically (a rename, which is the move event Envoy's watched directory reacts to)
  * and only when its content changes, so a steady state causes no reload. Returns whether it wrote.
+ *
+ * @param ownZone the local zone's roots, trusted whatever the directory holds (the provider writes
+ *   partner zones only); it also keeps the validator valid while no contract is active
  */
 export async function writeTrustBundlesSecret(
   bundleDirectory: string,
   secretsDirectory: string,
+  ownZone?: { trustDomain: string; rootsPem: string },
 ): Promise<boolean> {
-  const content = renderEnvoyYaml(trustBundlesSecretFile(await readTrustBundlePems(bundleDirectory)));
+  const bundles = await readTrustBundlePems(bundleDirectory);
+  if (ownZone !== undefined) bundles.set(ownZone.trustDomain, ownZone.rootsPem);
+  const content = renderEnvoyYaml(trustBundlesSecretFile(bundles));
   const path = join(secretsDirectory, secretFileName(trustBundlesSecretName));
   const installed = await readFile(path, 'utf8').catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
