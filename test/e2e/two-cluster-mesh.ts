@@ -1,17 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeAuditRecord } from '../../lib/contract/audit-chain.js';
-import {
-  contractRepositoryOverGrpc,
-  type ContractRepositoryClient,
-} from '../../lib/contract/contract-repository-client.js';
-import { createGrpcClient } from '../../lib/grpc/grpc-client.js';
+import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
 import { coreApiClient } from '../../lib/kube/kube-client.js';
 import type { Logger } from '../../lib/log/logger.js';
 import { spiffeIdOf } from '../../lib/spiffe/spiffe-id.js';
-import { pemToDerList } from '../../lib/x509/pem.js';
-import { keyPairFromPrivateKeyPem } from '../../lib/x509/private-key-pem.js';
-import { ContractService } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { installAccordCrds } from '../kube/accord-crds.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube/kube-api-server.js';
 import {
@@ -19,9 +12,10 @@ import {
   type LoopbackHub,
   repositoryServerId,
   startLoopbackHub,
+  startZoneAdmin,
   startZoneProvider,
 } from '../support/loopback-hub.js';
-import { keepSvidInFiles, startZonePki, type StartedZonePki } from '../support/loopback-zone-pki.js';
+import { startZonePki, type StartedZonePki } from '../support/loopback-zone-pki.js';
 import { accordNamespace, MeshZone, meshNamespace, operatorLeaseName } from './mesh-zone.js';
 import { startOperatorReplica, writeOperatorConfig, type OperatorReplica } from './operator-replica.js';
 import {
@@ -148,17 +142,12 @@ export async function startTwoClusterMesh(options: TwoClusterMeshOptions): Promi
         logger,
       );
       closers.push(() => provider.close());
-      const admin = await keepSvidInFiles(pki, adminPath, join(zoneDirectory, 'admin'), logger);
-      closers.push(() => admin.stop());
-      const hubRootsPem = await readFile(hub.rootsFile, 'utf8');
-      const repository = contractRepositoryOverGrpc(
-        createGrpcClient(ContractService, hub.repositoryAddress, () => ({
-          caPems: [hubRootsPem],
-          ...admin.current(),
-          expectedServerId: repositoryServerId,
-        })),
-      );
-      closers.push(() => repository.close());
+      const admin = await startZoneAdmin(hub, pki, {
+        spiffePath: adminPath,
+        directory: join(zoneDirectory, 'admin'),
+        logger,
+      });
+      closers.push(() => admin.close());
       zones.push(
         new MeshZone({
           name: pki.name,
@@ -168,12 +157,8 @@ export async function startTwoClusterMesh(options: TwoClusterMeshOptions): Promi
           pki,
           rootPem: await readFile(pki.rootsFile, 'utf8'),
           provider,
-          repository,
-          adminSigner: async () => {
-            const { certificatePem, privateKeyPem } = admin.current();
-            const { privateKey } = await keyPairFromPrivateKeyPem(privateKeyPem);
-            return { privateKey, certificateChainDer: pemToDerList(certificatePem) };
-          },
+          repository: admin.repository,
+          adminSigner: () => admin.signer(),
           directory: zoneDirectory,
         }),
       );

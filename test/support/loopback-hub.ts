@@ -1,8 +1,18 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { parseConfig } from '../../lib/config/load-config.js';
+import type { ApprovalSigner } from '../../lib/contract/approval-signature.js';
+import {
+  contractRepositoryOverGrpc,
+  type ContractRepositoryClient,
+} from '../../lib/contract/contract-repository-client.js';
+import { createGrpcClient } from '../../lib/grpc/grpc-client.js';
 import type { Logger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
+import { pemToDerList } from '../../lib/x509/pem.js';
+import { keyPairFromPrivateKeyPem } from '../../lib/x509/private-key-pem.js';
+import { ContractService } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { contractRepoConfigSchema } from '../../contract-repo/contract-repo-config.js';
 import { startContractRepo, type RunningContractRepo } from '../../contract-repo/start-contract-repo.js';
 import { providerConfigSchema } from '../../contract-provider/provider-config.js';
@@ -131,4 +141,44 @@ export async function startZoneProvider(
       clock: systemClock,
     },
   );
+}
+
+/** A zone's admin at the loopback hub: the repository as that identity, and its approval signer. */
+export interface LoopbackZoneAdmin {
+  readonly repository: ContractRepositoryClient;
+  /** The admin's current SVID as an approval signer. */
+  signer(): Promise<ApprovalSigner>;
+  close(): void;
+}
+
+/**
+ * Keeps an SVID of `zone` for `spiffePath` (bootstrap token, renewed) in `directory` and opens the
+ * hub's repository as that identity, the way `accordctl` would with those files.
+ */
+export async function startZoneAdmin(
+  hub: LoopbackHub,
+  zone: StartedZonePki,
+  options: { spiffePath: string; directory: string; logger: Logger },
+): Promise<LoopbackZoneAdmin> {
+  const svid = await keepSvidInFiles(zone, options.spiffePath, options.directory, options.logger);
+  const hubRootsPem = await readFile(hub.rootsFile, 'utf8');
+  const repository = contractRepositoryOverGrpc(
+    createGrpcClient(ContractService, hub.repositoryAddress, () => ({
+      caPems: [hubRootsPem],
+      ...svid.current(),
+      expectedServerId: repositoryServerId,
+    })),
+  );
+  return {
+    repository,
+    signer: async () => {
+      const { certificatePem, privateKeyPem } = svid.current();
+      const { privateKey } = await keyPairFromPrivateKeyPem(privateKeyPem);
+      return { privateKey, certificateChainDer: pemToDerList(certificatePem) };
+    },
+    close: () => {
+      repository.close();
+      svid.stop();
+    },
+  };
 }

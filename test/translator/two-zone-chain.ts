@@ -163,25 +163,7 @@ async function start(
   );
 
   const appCalls: AppCall[] = [];
-  const appPortB = await listen(
-    createHttpServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const user = request.headers['accord-user'];
-        const bodyBytes = Buffer.concat(chunks);
-        appCalls.push({
-          method: request.method ?? '',
-          path: request.url ?? '',
-          authorization: request.headers.authorization,
-          user: typeof user === 'string' ? user : undefined,
-          body: bodyBytes.toString('utf8'),
-          bodyBytes,
-        });
-        response.end('ok');
-      });
-    }),
-  );
+  const appPortB = await listen(recordingApp(appCalls));
   const unusedAppPort = await listen(createHttpServer((_, response) => response.end()));
 
   const startOne = async (config: Record<string, unknown>) => {
@@ -276,7 +258,32 @@ async function start(
   };
 }
 
-function callThroughProxy(
+/** Zone B's app: answers 200 `ok` to everything, after recording the request into `calls`. */
+export function recordingApp(calls: AppCall[]): Server {
+  return createHttpServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const user = request.headers['accord-user'];
+      const bodyBytes = Buffer.concat(chunks);
+      calls.push({
+        method: request.method ?? '',
+        path: request.url ?? '',
+        authorization: request.headers.authorization,
+        user: typeof user === 'string' ? user : undefined,
+        body: bodyBytes.toString('utf8'),
+        bodyBytes,
+      });
+      response.end('ok');
+    });
+  });
+}
+
+/**
+ * Zone A's legacy client: `POST http://orders.zone-b:8080/orders?id=1` through the HTTP proxy
+ * (Envoy A's outbound listener) at `proxyPort`, with the given Authorization and body.
+ */
+export function callThroughProxy(
   proxyPort: number,
   authorization: string | undefined,
   body: string | Uint8Array,

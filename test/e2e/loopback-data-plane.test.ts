@@ -1,0 +1,84 @@
+import { silentLogger } from '../../lib/log/logger.js';
+import { basicAuthorization } from '../../translator/basic-credentials.js';
+import { TemporaryDirectories } from '../support/temporary-directories.js';
+import { startLoopbackDataPlane, type LoopbackDataPlane } from './loopback-data-plane.js';
+import { pollUntil } from './poll-until.js';
+
+// Issue 4, "End to end on loopback": real Envoys, translators, PKIs, providers and the repository;
+// the only thing the test does by hand is what admins do (propose, approve, revoke).
+jest.setTimeout(120_000);
+
+const alice = basicAuthorization('alice', 'wonderland');
+/** A contract is active, revoked or propagated within seconds; this bounds each wait. */
+const propagationTimeoutMs = 30_000;
+const contractId = 'zone-a-zone-b';
+
+const directories = new TemporaryDirectories('accord-data-plane');
+let plane: LoopbackDataPlane;
+
+beforeAll(async () => {
+  plane = await startLoopbackDataPlane(await directories.make(), silentLogger);
+}, 120_000);
+
+afterAll(async () => {
+  await plane.close();
+  await directories.removeAll();
+}, 60_000);
+
+async function handshakeFailures(): Promise<number> {
+  return (await plane.handshakeFailures(plane.zoneA)) + (await plane.handshakeFailures(plane.zoneB));
+}
+
+/** Calls zone B until the status is `expected` (Envoy picks up a new trust bundle within a moment). */
+async function untilStatus(expected: number): Promise<void> {
+  await pollUntil(
+    `a call to zone B answered ${String(expected)}`,
+    async () => ((await plane.callZoneB(alice)).status === expected ? true : undefined),
+    propagationTimeoutMs,
+    200,
+  );
+}
+
+describe('the data plane between two zones on loopback', () => {
+  it('fails the mTLS handshake between the Envoys while no contract is active', async () => {
+    const before = await handshakeFailures();
+    expect((await plane.callZoneB(alice)).status).toBe(503);
+    expect(await handshakeFailures()).toBeGreaterThan(before);
+    expect(plane.appCalls).toEqual([]);
+  });
+
+  it("with an active contract, zone A's Basic client reaches zone B's API, which sees zone B's credentials", async () => {
+    await plane.activateContract(contractId);
+    await pollUntil(
+      'both providers trust the other zone',
+      async () => (await plane.hasMutualTrust()) || undefined,
+      propagationTimeoutMs,
+    );
+    await untilStatus(200);
+
+    const call = plane.appCalls.at(-1);
+    expect(call?.authorization).toBe(basicAuthorization('orders-alice', 'b-secret'));
+    expect(call?.user).toBe('alice');
+    expect(call?.path).toBe('/orders?id=1');
+    // The legitimate path works; a wrong local password never leaves zone A.
+    const received = plane.appCalls.length;
+    expect((await plane.callZoneB(basicAuthorization('alice', 'guess'))).status).toBe(401);
+    expect(plane.appCalls).toHaveLength(received);
+  });
+
+  it('fails the handshake again once the contract is revoked', async () => {
+    await plane.revokeContract(contractId);
+    await pollUntil(
+      'both providers dropped the other zone',
+      async () => (!(await plane.hasMutualTrust()) ? true : undefined),
+      propagationTimeoutMs,
+    );
+    const before = await handshakeFailures();
+    // Connections made before the revocation live at most a second (maxConnectionDurationMs).
+    await untilStatus(503);
+    expect(await handshakeFailures()).toBeGreaterThan(before);
+    const received = plane.appCalls.length;
+    expect((await plane.callZoneB(alice)).status).toBe(503);
+    expect(plane.appCalls).toHaveLength(received);
+  });
+});
