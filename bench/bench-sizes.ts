@@ -15,7 +15,8 @@ export interface BenchSizes {
  * Issue #2's sizes: 20 zones and at least 100 changes; 10,000 stored contracts against 100. Issue
  * #3's: 30 runs across two clusters, operator memory with 1,000 TrustContracts. Issue #4's: 5,000
  * requests per setup of the translator path with 8 in flight and 2,000 with one in flight (30 s
- * cap each), three repetitions, 2,000 in-process decisions per direction.
+ * cap each), three repetitions, 2,000 in-process decisions per direction, 5,000 no-op Checks
+ * per concurrency for the ext_authz transport.
  */
 export const fullSizes: BenchSizes = {
   propagation: { zoneCount: 20, changeCount: 100, maxDurationMs: 300_000 },
@@ -44,6 +45,7 @@ export const fullSizes: BenchSizes = {
     repetitions: 3,
     decisionIterations: 2000,
     decisionMaxDurationMs: 30_000,
+    transportCalls: 5000,
   },
 };
 
@@ -78,5 +80,6 @@ export const quickSizes: BenchSizes = {
     repetitions: 1,
     decisionIterations: 200,
     decisionMaxDurationMs: 5_000,
+    transportCalls: 1000,
   },
 };

@@ -23,6 +23,7 @@ import { TranslatorMetrics } from '../translator/translator-metrics.js';
 import { testWit, testWorkloadKey, testZone, witKeysOf } from '../translator/wit-test-fixtures.js';
 import type { BenchFigure } from './bench-figure.js';
 import { runBoundedLoad } from './bounded-load.js';
+import { runExtAuthzTransportBenchmark } from './ext-authz-transport.js';
 import { percentile } from './percentiles.js';
 import type { CpuTimes } from './process-cpu.js';
 
@@ -43,6 +44,8 @@ export interface TranslatorPathOptions {
   /** In-process Check calls per direction (fewer if `decisionMaxDurationMs` runs out first). */
   readonly decisionIterations: number;
   readonly decisionMaxDurationMs: number;
+  /** Check calls per concurrency against the ext_authz server with a no-op decision. */
+  readonly transportCalls: number;
   readonly progress: (message: string) => void;
   /** CPU time so far of the benchmark process and of its children (the Envoys); main.ts reads it. */
   readonly cpuTimes: () => CpuTimes;
@@ -81,7 +84,8 @@ const aliceBasic = basicAuthorization('alice', 'wonderland');
  * the conventional basis of "added latency per hop"). Per-hop added latency is (p50 of b or c −
  * p50 of a) / 2 hops, for both runs. CPU per request (this process and the Envoys) is reported
  * for the throughput run. Separately, the translator's own cost per decision: `Check` called
- * in-process, outbound and inbound, without any network.
+ * in-process, outbound and inbound, without any network; and what the ext_authz transport
+ * alone costs the translator per Check (`runExtAuthzTransportBenchmark`).
  */
 export async function runTranslatorPathBenchmark(options: TranslatorPathOptions): Promise<BenchFigure[]> {
   const runs: Record<Setup, LoadFigures[]> = { direct: [], envoys: [], translated: [] };
@@ -170,6 +174,15 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
   );
   options.progress('translator-path: in-process decisions');
   figures.push(...(await measureDecisions(options)));
+  options.progress('translator-path: ext_authz transport (no-op decision)');
+  figures.push(
+    ...(await runExtAuthzTransportBenchmark({
+      calls: options.transportCalls,
+      warmupCalls: options.warmupRequests,
+      concurrencies: [1, options.concurrency],
+      cpuTimes: options.cpuTimes,
+    })),
+  );
   return figures;
 }
 
