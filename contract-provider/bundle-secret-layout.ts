@@ -2,7 +2,11 @@
 // once so that the writer and anything reading the Secrets agree on names, keys and labels.
 import { sha256Hex } from '../lib/x509/fingerprint.js';
 
-/** The Secret holding the SPIFFE bundle map of every trusted zone, for SPIFFE libraries that load one. */
+/**
+ * The Secret holding the SPIFFE bundle map of every trusted zone (for SPIFFE libraries that load
+ * one) and, under their file names, every zone's `<trust-domain>.pem` and `<trust-domain>.spiffe.json`:
+ * mounted as a whole it is local mode's bundle directory, which injected translators read.
+ */
 export const bundleMapSecretName = 'accord-bundle-map';
 
 /** Data keys of the bundle Secrets. */
@@ -11,7 +15,7 @@ export const bundleSecretKeys = {
   rootsPem: 'ca.pem',
   /** A zone's SPIFFE bundle (the content of `<trust-domain>.spiffe.json`). */
   spiffeBundle: 'bundle.spiffe.json',
-  /** The SPIFFE bundle map, in `accord-bundle-map` only (the content of `bundle-map.json`). */
+  /** The SPIFFE bundle map, in `accord-bundle-map` only (the content of `bundle-map.json`, also its key). */
   bundleMap: 'bundle-map.json',
 } as const;
 

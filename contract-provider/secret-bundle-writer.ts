@@ -58,8 +58,8 @@ interface ExpectedSecret {
 
 /**
  * Cluster mode's bundle writer: in every mesh namespace, one Opaque Secret per trusted zone (its
- * PEM roots and SPIFFE bundle) plus `accord-bundle-map`, with the same content as local mode's
- * files (layout in docs/provider.md). The Secrets labelled `accord.dev/trust-bundle=true` are the
+ * PEM roots and SPIFFE bundle) plus `accord-bundle-map`, which holds local mode's whole directory
+ * (every zone's files and `bundle-map.json`; layout in docs/provider.md). The Secrets labelled `accord.dev/trust-bundle=true` are the
  * provider's: it creates the missing ones, replaces (under their resourceVersion) only those whose
  * data differs, and deletes those of zones no longer trusted. Unlabelled Secrets are never
  * touched; a name taken by one makes the create fail instead. Any API error aborts the sync before
@@ -156,10 +156,10 @@ function expectedSecrets(
       [bundleSecretKeys.spiffeBundle]: file(spiffeBundleFileName(trustDomain)),
     },
   }));
-  return [
-    ...zones,
-    { name: bundleMapSecretName, data: { [bundleSecretKeys.bundleMap]: file(bundleMapFileName) } },
-  ];
+  // The map Secret holds every file of local mode's directory, so mounted whole it IS that
+  // directory: what an injected translator reads, whichever zones come and go.
+  const directory = Object.fromEntries([...files.keys()].sort().map((name) => [name, file(name)]));
+  return [...zones, { name: bundleMapSecretName, data: directory }];
 }
 
 /** Whether `current` already has the expected data, labels, annotation and owner. */

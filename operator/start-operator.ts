@@ -95,6 +95,7 @@ export async function startOperator(
       // Injection on: the sidecar configs, workload status and Service target ports, leader only.
       meshWorkloads = meshWorkloadControllerFromConfig(config, {
         trustContracts: api,
+        zoneRootsPem: () => svids.current().rootsPem.join(''),
         clock,
         timers,
         logger,

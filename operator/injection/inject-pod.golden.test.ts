@@ -20,7 +20,6 @@ function expectGolden(name: string, rendered: string): void {
 const settings: InjectionSettings = {
   version: '1',
   accordNamespace: 'accord-system',
-  zoneTrustDomain: 'zone-a.example',
   envoy: {
     image: 'envoyproxy/envoy:v1.40.0',
     inboundPort: 15006,

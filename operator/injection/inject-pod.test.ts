@@ -1,4 +1,4 @@
-import { bundleMapSecretName, bundleSecretName } from '../../contract-provider/bundle-secret-layout.js';
+import { bundleMapSecretName } from '../../contract-provider/bundle-secret-layout.js';
 import {
   type ContainerJson,
   envoyContainerName,
@@ -17,7 +17,6 @@ import type { LabelSelector, MeshWorkload } from './mesh-workload.js';
 const settings: InjectionSettings = {
   version: '0.1.0',
   accordNamespace: 'accord-system',
-  zoneTrustDomain: 'zone-a.example',
   envoy: { image: 'envoyproxy/envoy:v1.40.0', inboundPort: 15006, outboundPort: 15001 },
   translator: { image: 'ghcr.io/accord/accord:0.1.0', resources: { requests: { cpu: '10m' } } },
 };
@@ -250,8 +249,11 @@ describe('injectPod', () => {
       configMap: { name: sidecarConfigMapName('orders-api') },
     });
     expect(volumes[1]).toEqual({ name: 'accord-sds', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
-    expect(JSON.stringify(volumes[2])).toContain(bundleSecretName('zone-a.example'));
-    expect(JSON.stringify(volumes[2])).toContain(bundleMapSecretName);
+    // The provider's map Secret, whole: every partner zone's files (the own zone comes from the PKI).
+    expect(volumes[2]).toEqual({
+      name: 'accord-trust-bundles',
+      secret: { secretName: bundleMapSecretName, optional: true },
+    });
     expect(volumes[3]).toEqual({
       name: 'accord-pki-token',
       projected: {
@@ -312,7 +314,9 @@ describe('injectPod', () => {
     (_name, inbound: MeshWorkload['inbound'], outbound: MeshWorkload['outbound'], expected) => {
       const workloadWithSecrets: MeshWorkload = { ...ordersApi, inbound, outbound };
       const injected = applyPatch(pod(), injectPod(pod(), 'shop', [workloadWithSecrets], settings).patch);
-      const secretVolumes = (injected.spec?.volumes ?? []).filter((v) => 'secret' in v);
+      const secretVolumes = (injected.spec?.volumes ?? []).filter(
+        (v) => 'secret' in v && v.name !== 'accord-trust-bundles',
+      );
       expect(secretVolumes).toEqual(
         expected.map(([volume, secretName, key]) => ({
           name: volume,

@@ -1,13 +1,4 @@
-import {
-  bundleMapSecretName,
-  bundleSecretKeys,
-  bundleSecretName,
-} from '../../contract-provider/bundle-secret-layout.js';
-import {
-  bundleMapFileName,
-  spiffeBundleFileName,
-  trustBundlePemFileName,
-} from '../../lib/bundle/bundle-file-names.js';
+import { bundleMapSecretName } from '../../contract-provider/bundle-secret-layout.js';
 import { type MeshWorkload, selectorMatches } from './mesh-workload.js';
 import { workloadSecretFiles } from './workload-secret-files.js';
 
@@ -50,6 +41,8 @@ export const pkiToken = {
 export const sidecarConfigKeys = {
   envoyBootstrap: 'envoy.yaml',
   translatorConfig: 'translator.yaml',
+  /** The zone's roots (public): what the translator authenticates the zone PKI with on first contact. */
+  zoneRoots: 'zone-roots.pem',
 } as const;
 
 /**
@@ -74,8 +67,6 @@ export interface InjectionSettings {
   version: string;
   /** Accord's own namespace: its pods are never injected (nor are kube-system's). */
   accordNamespace: string;
-  /** The local zone's SPIFFE trust domain: its bundle Secret is mounted into every injected pod. */
-  zoneTrustDomain: string;
   envoy: {
     image: string;
     /** The mTLS listener remote zones connect to (the Service's target port once redirected). */
@@ -217,7 +208,7 @@ export function injectPod(
       ...containers.flatMap((container, index) => proxyEnvPatch(container, index, settings)),
       { op: 'add', path: '/spec/containers/-', value: envoyContainer(workload, settings) },
       { op: 'add', path: '/spec/containers/-', value: translatorContainer(workload, settings) },
-      ...volumesPatch(pod, sidecarVolumes(workload, settings)),
+      ...volumesPatch(pod, sidecarVolumes(workload)),
     ],
     meshWorkload: workload.name,
     warnings,
@@ -333,36 +324,15 @@ function translatorContainer(workload: MeshWorkload, settings: InjectionSettings
   };
 }
 
-function sidecarVolumes(workload: MeshWorkload, settings: InjectionSettings): VolumeJson[] {
-  const zone = settings.zoneTrustDomain;
+function sidecarVolumes(workload: MeshWorkload): VolumeJson[] {
   return [
     { name: sidecarConfigVolumeName, configMap: { name: sidecarConfigMapName(workload.name) } },
     // Memory-backed: the workload's private key never touches the node's disk.
     { name: sdsVolumeName, emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
-    {
-      name: trustBundlesVolumeName,
-      projected: {
-        sources: [
-          {
-            secret: {
-              name: bundleSecretName(zone),
-              items: [
-                { key: bundleSecretKeys.rootsPem, path: trustBundlePemFileName(zone) },
-                { key: bundleSecretKeys.spiffeBundle, path: spiffeBundleFileName(zone) },
-              ],
-              optional: true,
-            },
-          },
-          {
-            secret: {
-              name: bundleMapSecretName,
-              items: [{ key: bundleSecretKeys.bundleMap, path: bundleMapFileName }],
-              optional: true,
-            },
-          },
-        ],
-      },
-    },
+    // The provider's map Secret holds every partner zone's files under their local-mode names, so
+    // mounted whole it is the bundle directory the translator reads (the own zone comes from the
+    // PKI). Optional: before the first contract there is nothing to trust, and the pod still starts.
+    { name: trustBundlesVolumeName, secret: { secretName: bundleMapSecretName, optional: true } },
     {
       name: pkiTokenVolumeName,
       projected: {

@@ -28,10 +28,9 @@ describe('the injection field of the operator config', () => {
       certificateCheckIntervalMs: 3_600_000,
     });
     if (config.injection === undefined) throw new Error('no injection config');
-    expect(injectionSettings(config.injection, config.zone.trustDomain)).toEqual({
+    expect(injectionSettings(config.injection)).toEqual({
       version: injectionTemplateVersion,
       accordNamespace: 'accord-system',
-      zoneTrustDomain: 'zone-a.example',
       envoy: { image: 'envoy:1', inboundPort: 15006, outboundPort: 15001 },
       translator: { image: 'accord:1', resources: { limits: { memory: '64Mi' } } },
     });

@@ -22,7 +22,7 @@ import { injectionWebhookName } from './webhook-configuration.js';
  * injected containers or volumes change shape, so that pods injected by an older template can be
  * found (`kubectl get pods -l …` by annotation) and restarted.
  */
-export const injectionTemplateVersion = '2';
+export const injectionTemplateVersion = '3';
 
 /**
  * The MeshWorkload list of one admission must leave time for the rest of the call inside the
@@ -31,15 +31,11 @@ export const injectionTemplateVersion = '2';
 const listTimeoutMs = 5000;
 
 /** Builds the injection settings of the operator config. */
-export function injectionSettings(
-  injection: NonNullable<OperatorConfig['injection']>,
-  zoneTrustDomain: string,
-): InjectionSettings {
+export function injectionSettings(injection: NonNullable<OperatorConfig['injection']>): InjectionSettings {
   const { envoy, translator } = injection;
   return {
     version: injectionTemplateVersion,
     accordNamespace: injection.namespace,
-    zoneTrustDomain,
     envoy: {
       image: envoy.image,
       inboundPort: envoy.inboundPort,
@@ -98,7 +94,7 @@ export async function startInjectionFromConfig(
       makeKubeApiClient(loadKubeConfig(config.kubeconfig), CustomObjectsApi, listTimeoutMs),
       logger,
     ),
-    settings: injectionSettings(injection, config.zone.trustDomain),
+    settings: injectionSettings(injection),
     metrics: new InjectionMetrics(dependencies.registry),
     timers: dependencies.timers,
     logger,

@@ -12,7 +12,6 @@ import { startWebhookServer, type WebhookServer } from './webhook-server.js';
 const settings: InjectionSettings = {
   version: '0.1.0',
   accordNamespace: 'accord-system',
-  zoneTrustDomain: 'zone-a.example',
   envoy: { image: 'envoy:1', inboundPort: 15006, outboundPort: 15001 },
   translator: { image: 'accord:1' },
 };

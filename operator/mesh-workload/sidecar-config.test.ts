@@ -11,9 +11,13 @@ import {
   type SidecarConfigSettings,
 } from './sidecar-config.js';
 
+/** Stands for the zone's roots: the renderer copies them verbatim. */
+const zoneRootsPem = '-----BEGIN CERTIFICATE-----\nzone-a\n-----END CERTIFICATE-----\n';
+
 const settings: SidecarConfigSettings = {
   zoneTrustDomain: 'zone-a.example',
   pkiAddress: 'accord-pki.accord-system.svc:8443',
+  zoneRootsPem: () => zoneRootsPem,
   envoy: { inboundPort: 15006, outboundPort: 15001 },
 };
 
@@ -72,7 +76,8 @@ function envoyBootstrap(yaml: string): Bootstrap {
 describe('renderSidecarConfig', () => {
   it('renders identity-only: no outbound side, no credential files, the workload identity from the PKI', () => {
     const data = renderSidecarConfig(base, [zoneB], settings);
-    expect(Object.keys(data).sort()).toEqual(['envoy.yaml', 'translator.yaml']);
+    expect(Object.keys(data).sort()).toEqual(['envoy.yaml', 'translator.yaml', 'zone-roots.pem']);
+    expect(data['zone-roots.pem']).toBe(zoneRootsPem);
     const config = loadTranslatorConfig(data['translator.yaml'] ?? '');
     expect(config).toMatchObject({
       trustDomain: 'zone-a.example',
@@ -81,7 +86,7 @@ describe('renderSidecarConfig', () => {
       envoySecretsDirectory: '/var/run/accord/sds',
       workloadIdentity: {
         pkiAddress: 'accord-pki.accord-system.svc:8443',
-        pkiCaFile: '/var/run/accord/bundles/zone-a.example.pem',
+        pkiCaFile: '/etc/accord/sidecar/zone-roots.pem',
         serviceAccountTokenFile: '/var/run/accord/pki-token/token',
         witTtlSeconds: 0,
       },
@@ -107,7 +112,6 @@ describe('renderSidecarConfig', () => {
     const injectionSettings: InjectionSettings = {
       version: '2',
       accordNamespace: 'accord-system',
-      zoneTrustDomain: 'zone-a.example',
       envoy: { image: 'envoy', inboundPort: 15006, outboundPort: 15001 },
       translator: { image: 'accord' },
     };

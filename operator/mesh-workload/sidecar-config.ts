@@ -1,6 +1,5 @@
 import { stringify as stringifyYaml } from 'yaml';
 import { configApiVersion } from '../../lib/config/load-config.js';
-import { trustBundlePemFileName } from '../../lib/bundle/bundle-file-names.js';
 import { renderEnvoyYaml } from '../envoy/render-envoy-yaml.js';
 import { type OutboundZone, sidecarBootstrap } from '../envoy/sidecar-bootstrap.js';
 import {
@@ -55,6 +54,11 @@ export interface SidecarConfigSettings {
   zoneTrustDomain: string;
   /** The zone PKI, host:port as pods reach it; the translator gets its SVID and WIT there. */
   pkiAddress: string;
+  /**
+   * The zone's current roots (PEM), read at every render: the operator's own SVID reports them, so
+   * a rotated root reaches the ConfigMap at the next reconcile.
+   */
+  zoneRootsPem: () => string;
   envoy: { inboundPort: number; outboundPort: number };
 }
 
@@ -103,6 +107,7 @@ export function renderSidecarConfig(
       translatorConfig(workload, callsOut ? zones : [], settings),
       { lineWidth: 0 },
     ),
+    [sidecarConfigKeys.zoneRoots]: settings.zoneRootsPem(),
   };
   if (callsOut && workload.outbound.type === 'oidc') data[noBasicUsersKey] = stringifyYaml({ users: {} });
   return data;
@@ -169,8 +174,8 @@ function translatorConfig(
         }),
     workloadIdentity: {
       pkiAddress: settings.pkiAddress,
-      // The zone's own bundle, mounted from its bundle Secret: the PKI's server certificate chains to it.
-      pkiCaFile: `${trustBundlesMountPath}/${trustBundlePemFileName(settings.zoneTrustDomain)}`,
+      // The zone's roots, rendered into this ConfigMap: the PKI's server certificate chains to them.
+      pkiCaFile: `${sidecarConfigMountPath}/${sidecarConfigKeys.zoneRoots}`,
       serviceAccountTokenFile: pkiToken.path,
       witTtlSeconds: 0,
     },

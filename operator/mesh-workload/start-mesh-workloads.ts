@@ -12,7 +12,14 @@ import { MeshWorkloadController } from './mesh-workload-controller.js';
  */
 export function meshWorkloadControllerFromConfig(
   config: OperatorConfig,
-  dependencies: { trustContracts: TrustContractApi; clock: Clock; timers: Timers; logger: Logger },
+  dependencies: {
+    trustContracts: TrustContractApi;
+    /** The zone's current roots (PEM), from the operator's SVID. */
+    zoneRootsPem: () => string;
+    clock: Clock;
+    timers: Timers;
+    logger: Logger;
+  },
 ): MeshWorkloadController | undefined {
   const injection = config.injection;
   if (injection === undefined) return undefined;
@@ -22,6 +29,7 @@ export function meshWorkloadControllerFromConfig(
     settings: {
       zoneTrustDomain: config.zone.trustDomain,
       pkiAddress: injection.pkiAddress ?? config.pkiAddress,
+      zoneRootsPem: dependencies.zoneRootsPem,
       envoy: { inboundPort: injection.envoy.inboundPort, outboundPort: injection.envoy.outboundPort },
     },
     remoteZones: injection.remoteZones,

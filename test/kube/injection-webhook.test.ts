@@ -45,7 +45,6 @@ const configurationName = 'accord-injection';
 const settings: InjectionSettings = {
   version: '0.1.0-test',
   accordNamespace,
-  zoneTrustDomain: 'zone-a.example',
   envoy: { image: 'envoyproxy/envoy:v1.40.0', inboundPort: 15006, outboundPort: 15001 },
   translator: {
     image: 'ghcr.io/accord/accord:0.1.0',

@@ -54,10 +54,11 @@ jest.setTimeout(120_000);
 const accordNamespace = 'accord-system';
 const namespace = 'shop';
 const zone = 'zone-a.example';
+/** Stands for the zone's roots, which the controller copies verbatim into every sidecar ConfigMap. */
+const zoneRootsPem = '-----BEGIN CERTIFICATE-----\nzone-a\n-----END CERTIFICATE-----\n';
 const settings: InjectionSettings = {
   version: '2',
   accordNamespace,
-  zoneTrustDomain: zone,
   envoy: { image: 'envoyproxy/envoy:v1.40.0', inboundPort: 15006, outboundPort: 15001 },
   translator: { image: 'ghcr.io/accord/accord:0.1.0' },
 };
@@ -261,6 +262,7 @@ beforeAll(async () => {
     settings: {
       zoneTrustDomain: zone,
       pkiAddress: 'accord-pki.accord-system.svc:8443',
+      zoneRootsPem: () => zoneRootsPem,
       envoy: { inboundPort: 15006, outboundPort: 15001 },
     },
     remoteZones: [
@@ -307,6 +309,7 @@ describe('MeshWorkload controller', () => {
     expect(envoyYaml).toContain('zone_zone-b');
 
     const translator = loadTranslatorConfig(configMap.data?.['translator.yaml'] ?? '');
+    expect(configMap.data?.['zone-roots.pem']).toBe(zoneRootsPem);
     expect(translator.outbound?.zones).toEqual([
       { hostSuffix: 'zone-b', audience: 'spiffe://zone-b.example' },
     ]);

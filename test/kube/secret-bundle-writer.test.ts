@@ -135,6 +135,16 @@ describe('SecretBundleWriter against a real API server', () => {
       const bundleMap = JSON.parse(text(map, 'bundle-map.json')) as Record<string, SpiffeBundleDocument>;
       expect(Object.keys(bundleMap)).toEqual([b.trustDomain, c.trustDomain]);
       expect(bundleMap[b.trustDomain]).toEqual(bundle);
+      // Mounted whole, the map Secret is local mode's bundle directory.
+      expect(Object.keys(map.data ?? {}).sort()).toEqual([
+        'bundle-map.json',
+        `${b.trustDomain}.pem`,
+        `${b.trustDomain}.spiffe.json`,
+        `${c.trustDomain}.pem`,
+        `${c.trustDomain}.spiffe.json`,
+      ]);
+      expect(text(map, `${b.trustDomain}.pem`)).toBe(text(zoneB, 'ca.pem'));
+      expect(text(map, `${b.trustDomain}.spiffe.json`)).toBe(text(zoneB, 'bundle.spiffe.json'));
     }
   });
 
@@ -181,6 +191,7 @@ describe('SecretBundleWriter against a real API server', () => {
       expect(names.sort()).toEqual([bundleMapSecretName, bundleSecretName(c.trustDomain)].sort());
       const map = await secret(namespace, bundleMapSecretName);
       expect(Object.keys(JSON.parse(text(map, 'bundle-map.json')) as object)).toEqual([c.trustDomain]);
+      expect(Object.keys(map.data ?? {}).filter((key) => key.startsWith(b.trustDomain))).toEqual([]);
     }
   });
 
