@@ -151,8 +151,8 @@ interface Call {
   body: string | Uint8Array;
 }
 
-/** What zone A's outbound translator would send: alice's request, signed for zone B. */
-function signedCall(overrides: Partial<Call> = {}): Call {
+/** What zone A's outbound translator would send: alice's request, signed for zone B (with `witToken`). */
+function signedCall(overrides: Partial<Call> = {}, witToken = wit): Call {
   const call: Call = {
     method: 'POST',
     path: '/orders?id=1',
@@ -170,7 +170,7 @@ function signedCall(overrides: Partial<Call> = {}): Call {
   };
   const signed = signRequest(
     message,
-    { wit, privateKey: workloadKey.privateKey, clock: systemClock, signatureLifetimeSeconds: 60 },
+    { wit: witToken, privateKey: workloadKey.privateKey, clock: systemClock, signatureLifetimeSeconds: 60 },
     { audience: 'spiffe://zone-b.example', identityHeaders: ['accord-user'] },
   );
   return { ...call, headers: { ...call.headers, ...signed } };
@@ -250,6 +250,45 @@ describe('accord-translator behind a real Envoy (inbound)', () => {
     const response = await send(signedCall(), await caB.issue('/ns/other/sa/relay'));
     expect(response.status).toBe(403);
     expect(appCalls).toHaveLength(0);
+  });
+
+  it.each<[string, () => Promise<string>, string]>([
+    [
+      'a WIT of zone C, which zone B has no contract with',
+      async () =>
+        testWit(await testZone('zone-c.example'), workloadKey, { path: frontendPath, issuedAt: new Date() }),
+      'wit_untrusted_domain',
+    ],
+    [
+      'an expired WIT',
+      () =>
+        testWit(witZoneA, workloadKey, {
+          path: frontendPath,
+          issuedAt: new Date(Date.now() - 7_200_000),
+          ttlSeconds: 60,
+        }),
+      'wit_expired',
+    ],
+    [
+      "a WIT of zone A's trust domain signed by a key not in zone A's bundle",
+      async () =>
+        testWit(await testZone('zone-a.example'), workloadKey, { path: frontendPath, issuedAt: new Date() }),
+      'wit_unknown_key',
+    ],
+  ])('refuses %s, with its own reason in the metrics', async (_case, makeWit, reason) => {
+    const metricLine = `reason="${reason}"`;
+    const count = (metrics: string) =>
+      metrics
+        .split('\n')
+        .filter((line) => line.startsWith('accord_translator_decisions_total{') && line.includes(metricLine))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    const before = count(await translatorMetrics());
+    const response = await send(signedCall({}, await makeWit()));
+    expect(response.status).toBe(403);
+    expect(appCalls).toHaveLength(0);
+    expect(count(await translatorMetrics())).toBe(before + 1);
+    // The legitimate request right after it still passes.
+    expect((await send(signedCall())).status).toBe(200);
   });
 
   it('counts every decision by reason in its metrics', async () => {
