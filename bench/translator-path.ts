@@ -285,6 +285,7 @@ async function measureDecisions(options: TranslatorPathOptions): Promise<BenchFi
   const audience = 'spiffe://zone-b.example';
   const check = createCheckHandler({
     inbound: {
+      identityOnly: false,
       verification: {
         witKeys: witKeysOf(zoneA),
         clock: systemClock,

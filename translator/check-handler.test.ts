@@ -62,6 +62,7 @@ function translator(
     bearerUser?: (token: string) => Promise<string>;
     tokenIssuer?: LocalTokenIssuer;
     credentials?: InboundCredentialMap;
+    identityOnly?: boolean;
   } = {},
 ) {
   const clock = new ManualClock(now);
@@ -78,6 +79,7 @@ function translator(
       },
       trustedIntermediaries: new Set(options.trustedIntermediaries ?? []),
       credentials: () => options.credentials ?? credentials,
+      identityOnly: options.identityOnly ?? false,
       ...(options.tokenIssuer === undefined ? {} : { tokenIssuer: options.tokenIssuer }),
     },
     outbound: {
@@ -218,11 +220,38 @@ describe('inbound', () => {
     expect(response.status?.code).toBe(0);
     const toApp = forwarded(arriving, response);
     expect(toApp.headers?.authorization).toBe(basicAuthorization('orders-alice', 'b-secret'));
+    expect(toApp.headers?.['accord-workload']).toBe(frontend);
     expect(toApp.headers?.['workload-identity-token']).toBeUndefined();
     expect(toApp.headers?.signature).toBeUndefined();
     expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
       'direction="inbound",outcome="allow",reason="ok"',
     );
+  });
+
+  it('identity only: passes the verified caller and user, replacing a caller header the caller sent', async () => {
+    const { check } = translator({
+      identityOnly: true,
+      credentials: InboundCredentialMap.parse('mappings: []'),
+    });
+    const arriving = await signedByA({
+      headers: { 'accord-workload': 'spiffe://zone-b.example/ns/admin/sa/root' },
+    });
+    const response = await decide(check, checkRequest('inbound', arriving, frontend));
+    expect(response.status?.code).toBe(0);
+    const toApp = forwarded(arriving, response);
+    expect(toApp.headers?.authorization).toBeUndefined();
+    expect(toApp.headers?.['accord-workload']).toBe(frontend);
+    expect(toApp.headers?.['accord-user']).toBe('alice');
+    expect(toApp.headers?.['workload-identity-token']).toBeUndefined();
+    // A credential added on the way is not covered by the signature: refused, never passed on.
+    const withCredential = {
+      ...arriving,
+      headers: { ...arriving.headers, authorization: basicAuthorization('admin', 'x') },
+    };
+    expect(deniedStatus(await decide(check, checkRequest('inbound', withCredential, frontend)))).toBe(403);
+    // Identity only never waives the verification: an unsigned request is still refused.
+    const unsigned = await decide(check, checkRequest('inbound', { headers: {} }, frontend));
+    expect(deniedStatus(unsigned)).toBe(403);
   });
 
   it('accepts a request relayed by a trusted intermediary of the local zone', async () => {

@@ -24,6 +24,8 @@ import { workloadIdentityTokenHeader } from './wimse-profile.js';
 
 /** The header carrying the user a workload acts for; signed outbound, so nobody on the way can change it. */
 export const userIdentityHeader = 'accord-user';
+/** Set on every allowed inbound request: the verified caller's SPIFFE ID (whatever the caller sent is replaced). */
+export const callerWorkloadHeader = 'accord-workload';
 
 /** Why a request was denied: the security core's reasons plus the translator's own. Stable strings. */
 export type DecisionReason =
@@ -96,6 +98,8 @@ export interface InboundPolicy {
   trustedIntermediaries: ReadonlySet<string>;
   /** The mapping to the local API's credentials (reloaded when its file changes). */
   credentials: () => InboundCredentialMap | undefined;
+  /** Allow verified calls without a local credential (identity headers only); no mapping is consulted. */
+  identityOnly: boolean;
   /** Mints tokens for mappings that name a local OIDC subject; absent when the API takes Basic only. */
   tokenIssuer?: LocalTokenIssuer;
 }
@@ -176,6 +180,16 @@ export async function decideInbound(
     peerTrustDomain(peerPrincipal) !== workload.trustDomain
   )
     return deny(403, 'peer_not_allowed', `peer ${peerPrincipal} may not relay ${workload.uri}`);
+  const proof = [workloadIdentityTokenHeader, 'signature', 'signature-input'];
+  if (policy.identityOnly) {
+    // Nothing the caller sent may pass for a credential of this API.
+    return {
+      outcome: 'allow',
+      setHeaders: { [callerWorkloadHeader]: workload.uri },
+      removeHeaders: [...proof, 'authorization'],
+      caller: workload.uri,
+    };
+  }
   const user = request.headers[userIdentityHeader];
   const credential = policy.credentials()?.credentialFor(workload.uri, user);
   if (credential === undefined)
@@ -191,8 +205,8 @@ export async function decideInbound(
   else authorization = `Bearer ${await mintLocalToken(policy.tokenIssuer, credential.subject, workload.uri)}`;
   return {
     outcome: 'allow',
-    setHeaders: { authorization },
-    removeHeaders: [workloadIdentityTokenHeader, 'signature', 'signature-input'],
+    setHeaders: { authorization, [callerWorkloadHeader]: workload.uri },
+    removeHeaders: proof,
     caller: workload.uri,
   };
 }

@@ -129,6 +129,7 @@ export async function startTranslator(
       },
       trustedIntermediaries: new Set(config.inbound.trustedIntermediaries),
       credentials: () => files.credentials(),
+      identityOnly: config.inbound.identityOnly,
       ...(tokenIssuer === undefined ? {} : { tokenIssuer }),
     },
     outbound,

@@ -82,6 +82,20 @@ describe('translatorConfigSchema', () => {
     expect(config.inbound.tokenIssuer?.ttlSeconds).toBe(300);
   });
 
+  it('takes bearer tokens only outbound (no user file) and identity only inbound', () => {
+    const config = parseConfig(translatorConfigSchema, {
+      ...minimal,
+      inbound: { identityOnly: true },
+      outbound: {
+        zones: [{ hostSuffix: 'zone-a', audience: 'spiffe://zone-a.example' }],
+        oidc: { issuer: 'https://login.example', audience: 'accord' },
+      },
+      workloadIdentity: { witFile: '/wit', privateKeyFile: '/key' },
+    });
+    expect(config.inbound.identityOnly).toBe(true);
+    expect(config.outbound?.basicUsersFile).toBeUndefined();
+  });
+
   it('discovers the OIDC jwks_uri when none is configured, optionally trusting a private CA', () => {
     const config = parseConfig(translatorConfigSchema, {
       ...minimal,
@@ -113,6 +127,20 @@ describe('translatorConfigSchema', () => {
       'inbound',
     ],
     ['an unknown field', { ...minimal, extra: true }, '(root)'],
+    [
+      'identity only together with a credentials file',
+      { ...minimal, inbound: { identityOnly: true, credentialsFile: '/c' } },
+      'inbound.identityOnly',
+    ],
+    [
+      'outbound with neither a user file nor OIDC',
+      {
+        ...minimal,
+        outbound: { zones: [{ hostSuffix: 'zone-a', audience: 'x' }] },
+        workloadIdentity: { witFile: '/wit', privateKeyFile: '/key' },
+      },
+      'outbound',
+    ],
   ])('refuses %s, naming the field', (_, value, field) => {
     expect(() => parseConfig(translatorConfigSchema, value)).toThrow(field);
   });

@@ -54,6 +54,12 @@ export const translatorConfigSchema = z
         trustedIntermediaries: z.array(spiffeIdText).default([]),
         /** YAML/JSON file `mappings: [{workload, user?, username, password}]`: the local API's Basic credentials. */
         credentialsFile: z.string().min(1).optional(),
+        /**
+         * Verified calls reach the application without a local credential, only with the verified
+         * caller (`accord-workload`) and user (`accord-user`) headers: for APIs that take the
+         * identity from the mesh (MeshWorkload `inbound.type: none`). Excludes `credentialsFile`.
+         */
+        identityOnly: z.boolean().default(false),
         /** Longest signature lifetime accepted (`expires - created`). */
         maxSignatureLifetimeSeconds: z.number().int().min(1).max(3600).default(300),
         clockSkewSeconds: z.number().int().min(0).max(300).default(30),
@@ -77,8 +83,11 @@ export const translatorConfigSchema = z
     /** The outbound side; absent when the workload calls no other zone. */
     outbound: z
       .object({
-        /** YAML/JSON file `users: {name: scrypt$N$r$p$salt$hash}` of the local clients. */
-        basicUsersFile: z.string().min(1),
+        /**
+         * YAML/JSON file `users: {name: scrypt$N$r$p$salt$hash}` of the local clients; absent when
+         * they authenticate with bearer tokens only (`oidc`).
+         */
+        basicUsersFile: z.string().min(1).optional(),
         /** Remote zones by the host suffix the app uses (as in the Envoy bootstrap) and their audience. */
         zones: z
           .array(z.object({ hostSuffix: z.string().min(1), audience: z.string().min(1) }).strict())
@@ -133,6 +142,22 @@ export const translatorConfigSchema = z
   })
   .strict()
   .superRefine((config, context) => {
+    if (
+      config.outbound !== undefined &&
+      config.outbound.basicUsersFile === undefined &&
+      config.outbound.oidc === undefined
+    )
+      context.addIssue({
+        code: 'custom',
+        path: ['outbound'],
+        message: 'outbound needs a way to authenticate local clients: basicUsersFile, oidc or both',
+      });
+    if (config.inbound.identityOnly && config.inbound.credentialsFile !== undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['inbound', 'identityOnly'],
+        message: 'identityOnly passes no local credential: leave out inbound.credentialsFile',
+      });
     if (config.outbound !== undefined && config.workloadIdentity === undefined)
       context.addIssue({
         code: 'custom',

@@ -4,12 +4,7 @@ import { translatorConfigKind, translatorConfigSchema } from '../../translator/t
 import type { Bootstrap } from '../envoy/envoy-config-types.js';
 import { injectPod, type InjectionSettings, type PodJson } from '../injection/inject-pod.js';
 import type { MeshWorkload } from '../injection/mesh-workload.js';
-import {
-  noBasicUsersKey,
-  type PartnerZone,
-  renderSidecarConfig,
-  type SidecarConfigSettings,
-} from './sidecar-config.js';
+import { type PartnerZone, renderSidecarConfig, type SidecarConfigSettings } from './sidecar-config.js';
 
 /** Stands for the zone's roots: the renderer copies them verbatim. */
 const zoneRootsPem = '-----BEGIN CERTIFICATE-----\nzone-a\n-----END CERTIFICATE-----\n';
@@ -93,6 +88,7 @@ describe('renderSidecarConfig', () => {
     });
     expect(config.outbound).toBeUndefined();
     expect(config.inbound.credentialsFile).toBeUndefined();
+    expect(config.inbound.identityOnly).toBe(true);
     const bootstrap = envoyBootstrap(data['envoy.yaml'] ?? '');
     expect(bootstrap.static_resources.listeners.map((listener) => listener.name)).toEqual(['inbound']);
   });
@@ -140,7 +136,7 @@ describe('renderSidecarConfig', () => {
     expect(JSON.stringify(bootstrap)).toContain('"port_value":8080');
   });
 
-  it('renders oidc: the token issuer with the signing key file, bearer tokens outbound and an empty Basic user file', () => {
+  it('renders oidc: the token issuer with the signing key file, and bearer tokens only outbound', () => {
     const data = renderSidecarConfig(oidc, [zoneB], settings);
     const config = loadTranslatorConfig(data['translator.yaml'] ?? '');
     expect(config.inbound).toMatchObject({
@@ -154,10 +150,10 @@ describe('renderSidecarConfig', () => {
       },
     });
     expect(config.outbound).toMatchObject({
-      basicUsersFile: `/etc/accord/sidecar/${noBasicUsersKey}`,
       oidc: { jwksUri: 'https://login.shop.example/realms/internal/certs', userClaim: 'sub' },
     });
-    expect(parseYaml(data[noBasicUsersKey] ?? '')).toEqual({ users: {} });
+    expect(config.outbound?.basicUsersFile).toBeUndefined();
+    expect(Object.keys(data).sort()).toEqual(['envoy.yaml', 'translator.yaml', 'zone-roots.pem']);
   });
 
   it('leaves jwksUri to discovery when the spec names none', () => {

@@ -33,13 +33,6 @@ const extAuthzTimeoutMs = 1000;
 /** Largest body Envoy buffers for the translator (the content digest covers the whole body). */
 const extAuthzMaxRequestBytes = 1024 * 1024;
 
-/**
- * The ConfigMap key of an empty scrypt user file: the translator's outbound side needs a user file
- * even when only bearer tokens are accepted (`outbound.type: oidc`); an empty one accepts no Basic
- * credential.
- */
-export const noBasicUsersKey = 'no-basic-users.yaml';
-
 /** A remote zone this zone has an Active TrustContract with, and where its inbound side answers. */
 export interface PartnerZone {
   trustDomain: string;
@@ -101,7 +94,7 @@ export function renderSidecarConfig(
       maxRequestBytes: extAuthzMaxRequestBytes,
     },
   });
-  const data: SidecarConfigData = {
+  return {
     [sidecarConfigKeys.envoyBootstrap]: renderEnvoyYaml(bootstrap),
     [sidecarConfigKeys.translatorConfig]: stringifyYaml(
       translatorConfig(workload, callsOut ? zones : [], settings),
@@ -109,8 +102,6 @@ export function renderSidecarConfig(
     ),
     [sidecarConfigKeys.zoneRoots]: settings.zoneRootsPem(),
   };
-  if (callsOut && workload.outbound.type === 'oidc') data[noBasicUsersKey] = stringifyYaml({ users: {} });
-  return data;
 }
 
 function translatorConfig(
@@ -134,7 +125,9 @@ function translatorConfig(
     bundleDirectory: trustBundlesMountPath,
     envoySecretsDirectory: sdsMountPath,
     inbound: {
-      ...(inbound.type === 'none' ? {} : { credentialsFile: pathOf('inboundCredentials') }),
+      ...(inbound.type === 'none'
+        ? { identityOnly: true }
+        : { credentialsFile: pathOf('inboundCredentials') }),
       ...(inbound.type === 'oidc'
         ? {
             tokenIssuer: {
@@ -151,10 +144,7 @@ function translatorConfig(
       ? {}
       : {
           outbound: {
-            basicUsersFile:
-              outbound.type === 'basic'
-                ? pathOf('outboundUsers')
-                : `${sidecarConfigMountPath}/${noBasicUsersKey}`,
+            ...(outbound.type === 'basic' ? { basicUsersFile: pathOf('outboundUsers') } : {}),
             // A remote translator accepts its zone's SPIFFE ID as audience by default.
             zones: zones.map((zone) => ({
               hostSuffix: zone.hostSuffix,
