@@ -1,5 +1,5 @@
 import { errorMessage } from '../lib/errors/accord-error.js';
-import type { TrustContractChange, WatchEnd } from '../lib/kube/trust-contract-api.js';
+import type { ResourceChange, WatchEnd } from '../lib/kube/custom-resource-api.js';
 import type { Logger } from '../lib/log/logger.js';
 import { backoffDelayMs, type BackoffPolicy } from '../lib/time/backoff.js';
 import type { TimerHandle, Timers } from '../lib/time/timers.js';
@@ -18,7 +18,7 @@ export interface ListWatchApi<T extends InformedResource> {
   watch(
     resourceVersion: string,
     handlers: {
-      onChange(change: TrustContractChange, object: T): void;
+      onChange(change: ResourceChange, object: T): void;
       /** A bookmark: nothing changed up to `resourceVersion`, resume from there. */
       onBookmark(resourceVersion: string): void;
     },

@@ -1,9 +1,6 @@
 import { errorMessage } from '../lib/errors/accord-error.js';
-import {
-  KubeConflictError,
-  type TrustContractApi,
-  type TrustContractResource,
-} from '../lib/kube/trust-contract-api.js';
+import { KubeConflictError } from '../lib/kube/custom-resource-api.js';
+import type { TrustContractApi, TrustContractResource } from '../lib/kube/trust-contract-api.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { BackoffPolicy } from '../lib/time/backoff.js';
 import type { Clock } from '../lib/time/clock.js';

@@ -1,6 +1,7 @@
 import { errorMessage } from '../../lib/errors/accord-error.js';
 import { isKubeStatus, KubeStatus } from '../../lib/kube/kube-errors.js';
-import { KubeConflictError, type TrustContractResource } from '../../lib/kube/trust-contract-api.js';
+import { KubeConflictError } from '../../lib/kube/custom-resource-api.js';
+import type { TrustContractResource } from '../../lib/kube/trust-contract-api.js';
 import type { Logger } from '../../lib/log/logger.js';
 import type { BackoffPolicy } from '../../lib/time/backoff.js';
 import type { Clock } from '../../lib/time/clock.js';

@@ -1,7 +1,7 @@
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import { loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
+import { KubeConflictError } from '../../lib/kube/custom-resource-api.js';
 import {
-  KubeConflictError,
   KubeTrustContractApi,
   trustContractResource,
   type TrustContractChange,
