@@ -52,6 +52,17 @@ describe('envoy --mode validate', () => {
     return sidecarBootstrap(variant.options);
   }
 
+  it('accepts workload and pod names that YAML 1.1 would read as booleans (no, y)', async () => {
+    const variant = bootstrapVariants(secretsDirectory, 0).find(
+      (candidate) => candidate.options.extAuthz !== undefined,
+    );
+    if (variant === undefined) throw new Error('no ext_authz variant');
+    const bootstrap = sidecarBootstrap({ ...variant.options, node: { id: 'y', cluster: 'no' } });
+    const result = await validate('boolean-like-names', renderEnvoyYaml(bootstrap));
+    expect(result.output).toContain('OK');
+    expect(result.isValid).toBe(true);
+  });
+
   it('rejects a bootstrap with a misspelt field', async () => {
     const yaml = renderEnvoyYaml(fullVariant()).replace(
       'require_client_certificate:',
