@@ -50,6 +50,11 @@ const withContainers =
   (p: PodJson): void => {
     p.spec = { ...p.spec, containers };
   };
+const withInitContainers =
+  (...initContainers: ContainerJson[]) =>
+  (p: PodJson): void => {
+    p.spec = { ...p.spec, initContainers };
+  };
 const withVolumes =
   (...names: string[]) =>
   (p: PodJson): void => {
@@ -90,8 +95,17 @@ function containerNames(p: PodJson): string[] {
   return (p.spec?.containers ?? []).map((c) => c.name);
 }
 
+function initContainerNames(p: PodJson): string[] {
+  return (p.spec?.initContainers ?? []).map((c) => c.name);
+}
+
+/** A container or init container (the sidecars are native sidecars) by name. */
+function containerNamed(p: PodJson, name: string): ContainerJson | undefined {
+  return [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].find((c) => c.name === name);
+}
+
 function envOf(p: PodJson, container: string): Record<string, string | undefined> {
-  const found = (p.spec?.containers ?? []).find((c) => c.name === container);
+  const found = containerNamed(p, container);
   return Object.fromEntries((found?.env ?? []).map((e) => [e.name, e.value]));
 }
 
@@ -167,6 +181,12 @@ describe('injectPod', () => {
         outcome: 'AlreadyInjected',
       },
       {
+        name: 'leaves a pod that already has accord-envoy as a (native sidecar) init container',
+        pod: pod(withInitContainers({ name: envoyContainerName, restartPolicy: 'Always' })),
+        workloads: [ordersApi],
+        outcome: 'AlreadyInjected',
+      },
+      {
         name: 'leaves a pod that already has an accord-translator container',
         pod: pod(withContainers({ name: translatorContainerName }, { name: 'app' })),
         workloads: [ordersApi],
@@ -225,7 +245,19 @@ describe('injectPod', () => {
 
   it('adds both sidecars, the volumes, the annotations and the proxy environment', () => {
     const injected = applyPatch(pod(), injectPod(pod(), 'shop', [ordersApi], settings).patch);
-    expect(containerNames(injected)).toEqual(['app', envoyContainerName, translatorContainerName]);
+    // Native sidecars: init containers that keep running, the translator first (Envoy needs its files).
+    expect(containerNames(injected)).toEqual(['app']);
+    expect(initContainerNames(injected)).toEqual([translatorContainerName, envoyContainerName]);
+    for (const name of [translatorContainerName, envoyContainerName])
+      expect(containerNamed(injected, name)?.restartPolicy).toBe('Always');
+    expect(containerNamed(injected, translatorContainerName)?.startupProbe).toEqual({
+      httpGet: { path: '/readyz', port: 15082 },
+      periodSeconds: 1,
+      failureThreshold: 120,
+    });
+    expect(containerNamed(injected, envoyContainerName)?.startupProbe).toMatchObject({
+      tcpSocket: { port: 15006 },
+    });
     expect(injected.metadata?.annotations).toEqual({
       [injectedAnnotation]: '0.1.0',
       [meshWorkloadAnnotation]: 'orders-api',
@@ -262,13 +294,13 @@ describe('injectPod', () => {
         ],
       },
     });
-    const translator = injected.spec?.containers?.find((c) => c.name === translatorContainerName);
+    const translator = containerNamed(injected, translatorContainerName);
     expect(translator?.volumeMounts).toContainEqual({
       name: 'accord-pki-token',
       mountPath: '/var/run/accord/pki-token',
       readOnly: true,
     });
-    const envoy = injected.spec?.containers?.find((c) => c.name === envoyContainerName);
+    const envoy = containerNamed(injected, envoyContainerName);
     expect(JSON.stringify(envoy?.volumeMounts)).not.toContain('accord-pki-token');
   });
 
@@ -323,8 +355,8 @@ describe('injectPod', () => {
           secret: { secretName, items: [{ key, path: key }] },
         })),
       );
-      const translator = injected.spec?.containers?.find((c) => c.name === translatorContainerName);
-      const envoy = injected.spec?.containers?.find((c) => c.name === envoyContainerName);
+      const translator = containerNamed(injected, translatorContainerName);
+      const envoy = containerNamed(injected, envoyContainerName);
       for (const [volume, , , mountPath] of expected) {
         expect(translator?.volumeMounts).toContainEqual({ name: volume, mountPath, readOnly: true });
         expect(JSON.stringify(envoy?.volumeMounts)).not.toContain(volume);
@@ -334,7 +366,7 @@ describe('injectPod', () => {
 
   it('runs both sidecars with the hardened securityContext and the configured images and resources', () => {
     const injected = applyPatch(pod(), injectPod(pod(), 'shop', [ordersApi], settings).patch);
-    const [, envoy, translator] = injected.spec?.containers ?? [];
+    const [translator, envoy] = injected.spec?.initContainers ?? [];
     for (const sidecar of [envoy, translator]) {
       expect(sidecar?.securityContext).toMatchObject({
         runAsNonRoot: true,
@@ -349,6 +381,18 @@ describe('injectPod', () => {
     expect(envoy?.resources).toBeUndefined();
     expect(translator?.image).toBe('ghcr.io/accord/accord:0.1.0');
     expect(translator?.resources).toEqual({ requests: { cpu: '10m' } });
+  });
+
+  it("puts the sidecars before the pod's own init containers, which get no proxy", () => {
+    const input = pod(withInitContainers({ name: 'migrate' }, { name: 'seed' }));
+    const injected = applyPatch(input, injectPod(input, 'shop', [ordersApi], settings).patch);
+    expect(initContainerNames(injected)).toEqual([
+      translatorContainerName,
+      envoyContainerName,
+      'migrate',
+      'seed',
+    ]);
+    expect(envOf(injected, 'migrate').HTTP_PROXY).toBeUndefined();
   });
 
   it('is idempotent: deciding again on the patched pod gives an empty patch', () => {

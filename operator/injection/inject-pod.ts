@@ -13,6 +13,31 @@ export const meshWorkloadAnnotation = 'accord.dev/mesh-workload';
 export const envoyContainerName = 'accord-envoy';
 export const translatorContainerName = 'accord-translator';
 
+/**
+ * Whether the pod has a container named `name` among its containers or its init containers (the
+ * sidecars are native sidecars: init containers with `restartPolicy: Always`).
+ */
+export function hasContainerNamed(pod: PodJson, name: string): boolean {
+  const spec = pod.spec;
+  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].some((c) => c.name === name);
+}
+
+/**
+ * Ports inside every meshed pod besides Envoy's two listeners (which come from the injection
+ * settings). High and fixed, so they do not collide with the application's own ports.
+ */
+export const sidecarLocalPorts = {
+  /** Envoy's admin interface, on 127.0.0.1 only. */
+  envoyAdmin: 15000,
+  /** The translator's ext_authz gRPC server, on 127.0.0.1 only (Envoy's `accord_translator` cluster). */
+  translator: 15081,
+  /**
+   * The translator's metrics and health, on the pod's address: the kubelet probes `/readyz` there
+   * (it cannot reach 127.0.0.1) and Prometheus scrapes `/metrics`.
+   */
+  translatorOps: 15082,
+} as const;
+
 /** The injected volumes' names. */
 export const sidecarConfigVolumeName = 'accord-sidecar-config';
 export const sdsVolumeName = 'accord-sds';
@@ -180,7 +205,8 @@ export function injectPod(
   const containers = pod.spec?.containers ?? [];
   if (
     annotations[injectedAnnotation] !== undefined ||
-    containers.some((c) => c.name === envoyContainerName || c.name === translatorContainerName)
+    hasContainerNamed(pod, envoyContainerName) ||
+    hasContainerNamed(pod, translatorContainerName)
   ) {
     return skip('AlreadyInjected');
   }
@@ -206,8 +232,7 @@ export function injectPod(
         [meshWorkloadAnnotation]: workload.name,
       }),
       ...containers.flatMap((container, index) => proxyEnvPatch(container, index, settings)),
-      { op: 'add', path: '/spec/containers/-', value: envoyContainer(workload, settings) },
-      { op: 'add', path: '/spec/containers/-', value: translatorContainer(workload, settings) },
+      ...sidecarsPatch(pod, [translatorContainer(workload, settings), envoyContainer(workload, settings)]),
       ...volumesPatch(pod, sidecarVolumes(workload)),
     ],
     meshWorkload: workload.name,
@@ -259,6 +284,21 @@ function proxyEnvPatch(
   });
 }
 
+/**
+ * Puts the sidecars first among the init containers, in order, as native sidecars: the kubelet
+ * starts each and waits for its startup probe before the next init container and before the app,
+ * keeps them running beside the app, and stops them after it, so a Job's pod still completes.
+ * First, so the pod's own init containers already run in the mesh.
+ */
+function sidecarsPatch(pod: PodJson, sidecars: ContainerJson[]): JsonPatchOperation[] {
+  if (pod.spec?.initContainers === undefined)
+    return [{ op: 'add', path: '/spec/initContainers', value: sidecars }];
+  // Each `add` at index 0 goes in front of the previous one, so add them last to first.
+  return [...sidecars]
+    .reverse()
+    .map((sidecar): JsonPatchOperation => ({ op: 'add', path: '/spec/initContainers/0', value: sidecar }));
+}
+
 function volumesPatch(pod: PodJson, volumes: VolumeJson[]): JsonPatchOperation[] {
   if (pod.spec?.volumes === undefined) return [{ op: 'add', path: '/spec/volumes', value: volumes }];
   return volumes.map((volume) => ({ op: 'add', path: '/spec/volumes/-', value: volume }));
@@ -287,6 +327,9 @@ function envoyContainer(workload: MeshWorkload, settings: InjectionSettings): Co
     ],
     env: podIdentityEnv,
     ports: [{ name: 'accord-inbound', containerPort: settings.envoy.inboundPort, protocol: 'TCP' }],
+    restartPolicy: 'Always',
+    // The app starts once Envoy listens: its first call out never meets a proxy that is not there.
+    startupProbe: { tcpSocket: { port: settings.envoy.inboundPort }, periodSeconds: 1, failureThreshold: 60 },
     volumeMounts: [
       { name: sidecarConfigVolumeName, mountPath: sidecarConfigMountPath, readOnly: true },
       { name: sdsVolumeName, mountPath: sdsMountPath, readOnly: true },
@@ -301,6 +344,15 @@ function translatorContainer(workload: MeshWorkload, settings: InjectionSettings
     name: translatorContainerName,
     image: settings.translator.image,
     args: ['--config', `${sidecarConfigMountPath}/${sidecarConfigKeys.translatorConfig}`],
+    restartPolicy: 'Always',
+    ports: [{ name: 'accord-ops', containerPort: sidecarLocalPorts.translatorOps, protocol: 'TCP' }],
+    // Ready once the SVID and Envoy's SDS files are written: Envoy (next) refuses to start while
+    // a secret file it names is missing, so it waits for this. Up to two minutes for the PKI.
+    startupProbe: {
+      httpGet: { path: '/readyz', port: sidecarLocalPorts.translatorOps },
+      periodSeconds: 1,
+      failureThreshold: 120,
+    },
     env: [
       ...podIdentityEnv,
       { name: 'ACCORD_MESH_WORKLOAD', value: workload.name },

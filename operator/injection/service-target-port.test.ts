@@ -30,7 +30,11 @@ function service(
 function pod(isInjected: boolean, labels: Record<string, string> = { app: 'orders-api' }): PodJson {
   return {
     metadata: { labels, ...(isInjected ? { annotations: { [injectedAnnotation]: '1' } } : {}) },
-    spec: { containers: [{ name: 'app' }, ...(isInjected ? [{ name: envoyContainerName }] : [])] },
+    spec: {
+      containers: [{ name: 'app' }],
+      // Injected pods carry Envoy as a native sidecar (an init container that keeps running).
+      ...(isInjected ? { initContainers: [{ name: envoyContainerName, restartPolicy: 'Always' }] } : {}),
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { envoyContainerName, injectedAnnotation, type PodJson } from './inject-pod.js';
+import { envoyContainerName, hasContainerNamed, injectedAnnotation, type PodJson } from './inject-pod.js';
 import { type MeshWorkload, selectorMatches } from './mesh-workload.js';
 
 /**
@@ -73,7 +73,7 @@ export function serviceTargetPortChange(
     selectedPods.every(
       (pod) =>
         pod.metadata?.annotations?.[injectedAnnotation] !== undefined &&
-        (pod.spec?.containers ?? []).some((container) => container.name === envoyContainerName),
+        hasContainerNamed(pod, envoyContainerName),
     );
 
   if (isMeshed && !isRedirected) {

@@ -120,7 +120,7 @@ describe('startWebhookServer', () => {
     const patch = JSON.parse(Buffer.from(response.patch as string, 'base64').toString('utf8')) as {
       path: string;
     }[];
-    expect(patch.map((operation) => operation.path)).toContain('/spec/containers/-');
+    expect(patch.map((operation) => operation.path)).toContain('/spec/initContainers');
     expect(await admissions('Injected')).toBe(1);
   });
 

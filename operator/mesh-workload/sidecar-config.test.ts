@@ -2,7 +2,12 @@ import { parse as parseYaml } from 'yaml';
 import { configFileFields, parseConfig } from '../../lib/config/load-config.js';
 import { translatorConfigKind, translatorConfigSchema } from '../../translator/translator-config.js';
 import type { Bootstrap } from '../envoy/envoy-config-types.js';
-import { injectPod, type InjectionSettings, type PodJson } from '../injection/inject-pod.js';
+import {
+  injectPod,
+  sidecarLocalPorts,
+  type InjectionSettings,
+  type PodJson,
+} from '../injection/inject-pod.js';
 import type { MeshWorkload } from '../injection/mesh-workload.js';
 import { type PartnerZone, renderSidecarConfig, type SidecarConfigSettings } from './sidecar-config.js';
 
@@ -77,6 +82,8 @@ describe('renderSidecarConfig', () => {
     expect(config).toMatchObject({
       trustDomain: 'zone-a.example',
       listen: { host: '127.0.0.1', port: 15081 },
+      // The port of the translator's startup probe, on the pod address the kubelet reaches.
+      ops: { host: '0.0.0.0', port: sidecarLocalPorts.translatorOps },
       bundleDirectory: '/var/run/accord/bundles',
       envoySecretsDirectory: '/var/run/accord/sds',
       workloadIdentity: {
@@ -116,9 +123,12 @@ describe('renderSidecarConfig', () => {
       spec: { containers: [{ name: 'app' }] },
     };
     const patch = injectPod(pod, 'shop', [basic], injectionSettings).patch;
-    const translator = patch.find(
-      (operation) => (operation.value as { name?: string }).name === 'accord-translator',
-    )?.value as { volumeMounts: { mountPath: string }[] };
+    const sidecars = patch.find((operation) => operation.path === '/spec/initContainers')?.value as {
+      name: string;
+      volumeMounts: { mountPath: string }[];
+    }[];
+    const translator = sidecars.find((container) => container.name === 'accord-translator');
+    if (translator === undefined) throw new Error('no translator sidecar');
     const mounted = translator.volumeMounts.map((mount) => mount.mountPath);
     for (const file of [config.inbound.credentialsFile, config.outbound?.basicUsersFile]) {
       expect(mounted.some((path) => file?.startsWith(`${path}/`))).toBe(true);

@@ -5,25 +5,13 @@ import { type OutboundZone, sidecarBootstrap } from '../envoy/sidecar-bootstrap.
 import {
   pkiToken,
   sdsMountPath,
+  sidecarLocalPorts,
   sidecarConfigKeys,
   sidecarConfigMountPath,
   trustBundlesMountPath,
 } from '../injection/inject-pod.js';
 import type { MeshWorkload } from '../injection/mesh-workload.js';
 import { type WorkloadSecretFile, workloadSecretFiles } from '../injection/workload-secret-files.js';
-
-/**
- * Ports inside every meshed pod besides Envoy's two listeners (which come from the injection
- * settings). High and fixed, so they do not collide with the application's own ports.
- */
-export const sidecarLocalPorts = {
-  /** Envoy's admin interface, on 127.0.0.1 only. */
-  envoyAdmin: 15000,
-  /** The translator's ext_authz gRPC server, on 127.0.0.1 only (Envoy's `accord_translator` cluster). */
-  translator: 15081,
-  /** The translator's metrics and health, on 127.0.0.1. */
-  translatorOps: 15082,
-} as const;
 
 /**
  * Envoy's ext_authz deadline: an outbound Basic check pays one scrypt (~50 ms) when the credential
@@ -121,7 +109,7 @@ function translatorConfig(
     kind: 'TranslatorConfig',
     trustDomain: settings.zoneTrustDomain,
     listen: { host: '127.0.0.1', port: sidecarLocalPorts.translator },
-    ops: { host: '127.0.0.1', port: sidecarLocalPorts.translatorOps },
+    ops: { host: '0.0.0.0', port: sidecarLocalPorts.translatorOps },
     bundleDirectory: trustBundlesMountPath,
     envoySecretsDirectory: sdsMountPath,
     inbound: {

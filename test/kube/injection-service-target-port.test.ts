@@ -12,7 +12,7 @@ import { installAccordCrds } from './accord-crds.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 
 // A real etcd + kube-apiserver. No kubelet: the "injected" pods are stored as the webhook would
-// have stored them (annotation + accord-envoy container) and never run.
+// have stored them (annotation + accord-envoy native sidecar) and never run.
 
 const namespace = 'shop';
 let cluster: KubeApiServer;
@@ -28,10 +28,11 @@ function pod(name: string, isInjected: boolean): V1Pod {
       ...(isInjected ? { annotations: { [injectedAnnotation]: '1' } } : {}),
     },
     spec: {
-      containers: [
-        { name: 'app', image: 'orders:1' },
-        ...(isInjected ? [{ name: envoyContainerName, image: 'envoy:1' }] : []),
-      ],
+      containers: [{ name: 'app', image: 'orders:1' }],
+      // As the webhook stores them: Envoy as a native sidecar.
+      ...(isInjected
+        ? { initContainers: [{ name: envoyContainerName, image: 'envoy:1', restartPolicy: 'Always' }] }
+        : {}),
     },
   };
 }

@@ -79,8 +79,11 @@ async function createPod(namespace: string, pod: V1Pod, isDryRun = false): Promi
   return core.createNamespacedPod({ namespace, body: pod, ...(isDryRun ? { dryRun: 'All' } : {}) });
 }
 
+/** Init containers (where the native sidecars go), then containers. */
 function containerNames(pod: V1Pod): string[] {
-  return (pod.spec?.containers ?? []).map((container) => container.name);
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map(
+    (container) => container.name,
+  );
 }
 
 function isInjected(pod: V1Pod): boolean {
@@ -206,7 +209,15 @@ describe('the injection webhook behind a real API server', () => {
   it('stores a selected pod in a mesh namespace with both sidecars, the volumes and HTTP_PROXY', async () => {
     await createPod(meshNamespace, app({ app: 'orders-api' }, 'orders-api-0'));
     const stored = await core.readNamespacedPod({ namespace: meshNamespace, name: 'orders-api-0' });
-    expect(containerNames(stored)).toEqual(['app', 'worker', envoyContainerName, translatorContainerName]);
+    expect(containerNames(stored)).toEqual([translatorContainerName, envoyContainerName, 'app', 'worker']);
+    // Native sidecars: the API server keeps them as init containers with restartPolicy Always.
+    const sidecars = stored.spec?.initContainers ?? [];
+    expect(sidecars.map((container) => [container.name, container.restartPolicy])).toEqual([
+      [translatorContainerName, 'Always'],
+      [envoyContainerName, 'Always'],
+    ]);
+    expect(sidecars[0]?.startupProbe?.httpGet?.path).toBe('/readyz');
+    expect(sidecars[1]?.startupProbe?.tcpSocket?.port).toBe(15006);
     expect(stored.metadata?.annotations).toMatchObject({
       [injectedAnnotation]: '0.1.0-test',
       'accord.dev/mesh-workload': 'orders-api',
@@ -228,7 +239,7 @@ describe('the injection webhook behind a real API server', () => {
     }
     const app0 = stored.spec?.containers[0]?.env?.map((variable) => variable.name);
     expect(app0?.[0]).toBe('LOG_LEVEL');
-    const envoy = stored.spec?.containers.find((container) => container.name === envoyContainerName);
+    const envoy = sidecars.find((container) => container.name === envoyContainerName);
     expect(envoy?.securityContext).toMatchObject({
       runAsNonRoot: true,
       readOnlyRootFilesystem: true,
