@@ -1,9 +1,5 @@
 import type { CoreV1Api, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
-import {
-  bundleMapFileName,
-  spiffeBundleFileName,
-  trustBundlePemFileName,
-} from '../lib/bundle/bundle-file-names.js';
+import { spiffeBundleFileName, trustBundlePemFileName } from '../lib/bundle/bundle-file-names.js';
 import { isKubeStatus, KubeStatus } from '../lib/kube/kube-errors.js';
 import type { Logger } from '../lib/log/logger.js';
 import { renderBundleFiles } from './bundle-files.js';
