@@ -55,27 +55,39 @@ afterEach(async () => {
   running = undefined;
 });
 
+/**
+ * Starts the webhook on loopback with a certificate manager that answers `results` in turn (an
+ * Error fails that check), then `last` forever; checks every second.
+ */
+function startWith(
+  results: (WebhookCertificate | Error)[],
+  last: WebhookCertificate,
+  timers: ManualTimers,
+  options: { caBundlePropagationMs?: number } = {},
+) {
+  return startInjectionWebhook({
+    host: '127.0.0.1',
+    port: 0,
+    certificates: {
+      ensure: () => {
+        const next = results.shift() ?? last;
+        return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+      },
+    },
+    listMeshWorkloads: () => Promise.resolve([]),
+    settings,
+    metrics: new InjectionMetrics(new Registry()),
+    timers,
+    logger: silentLogger,
+    checkIntervalMs: 1000,
+    ...options,
+  });
+}
+
 describe('startInjectionWebhook', () => {
   it('serves a renewed certificate only after the caBundle propagation delay, then keeps checking', async () => {
-    const results: (WebhookCertificate | Error)[] = [first, first, second];
     const timers = new ManualTimers();
-    running = await startInjectionWebhook({
-      host: '127.0.0.1',
-      port: 0,
-      certificates: {
-        ensure: () => {
-          const next = results.shift() ?? second;
-          return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
-        },
-      },
-      listMeshWorkloads: () => Promise.resolve([]),
-      settings,
-      metrics: new InjectionMetrics(new Registry()),
-      timers,
-      logger: silentLogger,
-      checkIntervalMs: 1000,
-      caBundlePropagationMs: 50,
-    });
+    running = await startWith([first, first, second], second, timers, { caBundlePropagationMs: 50 });
     expect(running.servingCertificatePem()).toBe(first.certificatePem);
     expect(timers.fire()).toBe(1000); // unchanged: check again later
     await settle();
@@ -89,24 +101,8 @@ describe('startInjectionWebhook', () => {
   });
 
   it('keeps serving and checks again at the next interval when a check fails', async () => {
-    const results: (WebhookCertificate | Error)[] = [first, new Error('API server down')];
     const timers = new ManualTimers();
-    running = await startInjectionWebhook({
-      host: '127.0.0.1',
-      port: 0,
-      certificates: {
-        ensure: () => {
-          const next = results.shift() ?? first;
-          return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
-        },
-      },
-      listMeshWorkloads: () => Promise.resolve([]),
-      settings,
-      metrics: new InjectionMetrics(new Registry()),
-      timers,
-      logger: silentLogger,
-      checkIntervalMs: 1000,
-    });
+    running = await startWith([first, new Error('API server down')], first, timers);
     timers.fire();
     await settle();
     expect(running.servingCertificatePem()).toBe(first.certificatePem);

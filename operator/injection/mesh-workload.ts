@@ -63,9 +63,16 @@ const requirementSchema = z.object({
 const secretName = z.string().min(1).max(253);
 const httpsUrl = z.url({ protocol: /^https$/ });
 
+/** The `none` and `basic` settings have the same shape on both sides (the Secrets hold different files). */
+const noCredentialSchema = z.object({ type: z.literal('none') });
+const basicCredentialSchema = z.object({
+  type: z.literal('basic'),
+  basic: z.object({ usersSecretName: secretName }),
+});
+
 const inboundSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('none') }),
-  z.object({ type: z.literal('basic'), basic: z.object({ usersSecretName: secretName }) }),
+  noCredentialSchema,
+  basicCredentialSchema,
   z.object({
     type: z.literal('oidc'),
     oidc: z.object({
@@ -80,8 +87,8 @@ const inboundSchema = z.discriminatedUnion('type', [
 ]);
 
 const outboundSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('none') }),
-  z.object({ type: z.literal('basic'), basic: z.object({ usersSecretName: secretName }) }),
+  noCredentialSchema,
+  basicCredentialSchema,
   z.object({
     type: z.literal('oidc'),
     oidc: z.object({
