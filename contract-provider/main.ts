@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
 import { daemonContext } from '../lib/cli/daemon-context.js';
 import { runDaemon } from '../lib/cli/entrypoint.js';
+import { opsLogFlags, opsLogOverrides } from '../lib/cli/ops-log-flags.js';
 import { zoneClientFlags, zoneClientOverrides } from '../lib/cli/zone-client-flags.js';
 import { loadConfig } from '../lib/config/load-config.js';
 import { providerConfigKind, providerConfigSchema } from './provider-config.js';
@@ -40,12 +41,7 @@ const spec: CommandSpec = {
       valueName: 'MS',
       description: 'Full resync period (default 300000).',
     },
-    'ops-port': {
-      type: 'string',
-      valueName: 'PORT',
-      description: 'Port of /healthz, /readyz, /metrics (default 9092).',
-    },
-    'log-level': { type: 'string', valueName: 'LEVEL', description: 'debug, info, warn or error.' },
+    ...opsLogFlags(9092),
   },
 };
 
@@ -58,8 +54,7 @@ function overrides(values: FlagValues): Record<string, unknown> {
       kubeconfig: stringFlag(values, 'kubeconfig'),
     },
     resyncIntervalMs: integerFlag(values, 'resync-interval-ms'),
-    ops: { port: integerFlag(values, 'ops-port') },
-    log: { level: stringFlag(values, 'log-level') },
+    ...opsLogOverrides(values),
   };
 }
 

@@ -2,6 +2,7 @@
 import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
 import { daemonContext } from '../lib/cli/daemon-context.js';
 import { runDaemon } from '../lib/cli/entrypoint.js';
+import { opsLogFlags, opsLogOverrides } from '../lib/cli/ops-log-flags.js';
 import { loadConfig } from '../lib/config/load-config.js';
 import { translatorConfigKind, translatorConfigSchema } from './translator-config.js';
 import { startTranslator } from './start-translator.js';
@@ -32,12 +33,7 @@ const spec: CommandSpec = {
       valueName: 'PORT',
       description: 'ext_authz gRPC port on 127.0.0.1 (default 9191).',
     },
-    'ops-port': {
-      type: 'string',
-      valueName: 'PORT',
-      description: 'Port of /healthz, /readyz, /metrics (default 9093).',
-    },
-    'log-level': { type: 'string', valueName: 'LEVEL', description: 'debug, info, warn or error.' },
+    ...opsLogFlags(9093),
   },
 };
 
@@ -47,8 +43,7 @@ function overrides(values: FlagValues): Record<string, unknown> {
     bundleDirectory: stringFlag(values, 'bundle-dir'),
     envoySecretsDirectory: stringFlag(values, 'envoy-secrets-dir'),
     listen: { port: integerFlag(values, 'port') },
-    ops: { port: integerFlag(values, 'ops-port') },
-    log: { level: stringFlag(values, 'log-level') },
+    ...opsLogOverrides(values),
   };
 }
 
