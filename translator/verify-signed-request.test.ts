@@ -3,10 +3,11 @@ import { ManualClock } from '../lib/time/clock.js';
 import type { HttpRequestMessage } from './http-message.js';
 import { NonceCache } from './nonce-cache.js';
 import { signRequest, type RequestSigner, type SignRequestOptions } from './sign-request.js';
-import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
+import type { RejectionReason } from './translator-rejection.js';
 import { verifySignedRequest, type SignedRequestVerification } from './verify-signed-request.js';
 import {
   forgedToken,
+  rejectionReason,
   testWit,
   testWorkloadKey,
   testZone,
@@ -87,13 +88,8 @@ function receiver(
   };
 }
 
-async function rejectionOf(request: HttpRequestMessage, verification = receiver()): Promise<RejectionReason> {
-  const error: unknown = await verifySignedRequest(request, verification).then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof TranslatorRejection)) throw new Error(`expected a rejection, got ${String(error)}`);
-  return error.reason;
+function rejectionOf(request: HttpRequestMessage, verification = receiver()): Promise<RejectionReason> {
+  return rejectionReason(verifySignedRequest(request, verification));
 }
 
 function withHeaders(

@@ -1,10 +1,11 @@
 import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import type { JSONWebKeySet, JWK } from 'jose';
 import { ManualClock } from '../lib/time/clock.js';
-import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
+import type { RejectionReason } from './translator-rejection.js';
 import { verifyWit, type WitVerification } from './verify-wit.js';
 import {
   forgedToken,
+  rejectionReason,
   testWit,
   testWorkloadKey,
   testZone,
@@ -40,13 +41,8 @@ const zonePublicKeyPem = (zone: TestZone) => {
   return createPublicKey({ format: 'jwk', key: jwk }).export({ type: 'spki', format: 'pem' }).toString();
 };
 
-async function rejectionOf(token: string, options: Partial<WitVerification> = {}): Promise<RejectionReason> {
-  const error: unknown = await verifyWit(token, { ...verification, ...options }).then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof TranslatorRejection)) throw new Error(`expected a rejection, got ${String(error)}`);
-  return error.reason;
+function rejectionOf(token: string, options: Partial<WitVerification> = {}): Promise<RejectionReason> {
+  return rejectionReason(verifyWit(token, { ...verification, ...options }));
 }
 
 describe('verifyWit', () => {

@@ -6,6 +6,7 @@ import { generateEcKeyPair } from '../lib/x509/generate-ec-key-pair.js';
 import { privateKeyToPem } from '../lib/x509/private-key-pem.js';
 import { issueWit } from '../pki/issue-wit.js';
 import { buildSpiffeBundle } from '../pki/spiffe-bundle.js';
+import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
 import type { WitKeysByTrustDomain } from './verify-wit.js';
 
 /**
@@ -106,4 +107,14 @@ export function witClaims(subject: string, confirmationJwk: JWK, now: Date): JWT
     jti: 'test',
     cnf: { jwk: confirmationJwk },
   };
+}
+
+/** The reason `attempt` was refused with; throws if it succeeded or failed any other way. */
+export async function rejectionReason(attempt: Promise<unknown>): Promise<RejectionReason> {
+  const error: unknown = await attempt.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (!(error instanceof TranslatorRejection)) throw new Error(`expected a rejection, got ${String(error)}`);
+  return error.reason;
 }

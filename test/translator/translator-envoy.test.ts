@@ -31,6 +31,7 @@ import {
   type SidecarFiles,
   type TestZoneCa,
 } from '../envoy/envoy-harness.js';
+import { inboundDecisions } from './translator-decisions.js';
 
 // Zone B's sidecar for real: Envoy (inbound listener, mTLS, ext_authz) -> accord-translator ->
 // an app on 127.0.0.1 that only knows its own Basic credentials. Zone A is played by this test: an
@@ -276,17 +277,11 @@ describe('accord-translator behind a real Envoy (inbound)', () => {
       'wit_unknown_key',
     ],
   ])('refuses %s, with its own reason in the metrics', async (_case, makeWit, reason) => {
-    const metricLine = `reason="${reason}"`;
-    const count = (metrics: string) =>
-      metrics
-        .split('\n')
-        .filter((line) => line.startsWith('accord_translator_decisions_total{') && line.includes(metricLine))
-        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-    const before = count(await translatorMetrics());
+    const before = await inboundDecisions(translator.opsPort, reason);
     const response = await send(signedCall({}, await makeWit()));
     expect(response.status).toBe(403);
     expect(appCalls).toHaveLength(0);
-    expect(count(await translatorMetrics())).toBe(before + 1);
+    expect(await inboundDecisions(translator.opsPort, reason)).toBe(before + 1);
     // The legitimate request right after it still passes.
     expect((await send(signedCall())).status).toBe(200);
   });

@@ -21,6 +21,7 @@ import {
   type RunningEnvoy,
   type TestZoneCa,
 } from '../envoy/envoy-harness.js';
+import { inboundDecisions } from './translator-decisions.js';
 
 // The whole data path on loopback with two real Envoys and two real translators, shared by the
 // end-to-end tests: a legacy client in zone A that only knows Basic credentials of zone A ->
@@ -241,19 +242,7 @@ async function start(
     caB,
     appCalls,
     callZoneB: (authorization, body = '{"qty":1}') => callThroughProxy(outboundPortA, authorization, body),
-    inboundDecisionsB: async (reason) => {
-      const response = await fetch(`http://127.0.0.1:${translatorB.opsPort}/metrics`);
-      const metrics = await response.text();
-      const line = metrics
-        .split('\n')
-        .find(
-          (candidate) =>
-            candidate.startsWith('accord_translator_decisions_total{') &&
-            candidate.includes('direction="inbound"') &&
-            candidate.includes(`reason="${reason}"`),
-        );
-      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
-    },
+    inboundDecisionsB: (reason) => inboundDecisions(translatorB.opsPort, reason),
     close,
   };
 }
