@@ -178,10 +178,10 @@ export class TranslatorFiles {
   }
 
   async #readAll(): Promise<void> {
+    const ownZone = this.#ownZone();
     try {
       const { bundles, unreadable } = await readWitBundles(this.#paths.bundleDirectory);
       for (const problem of unreadable) this.#logger.warn('bundle unreadable', { problem });
-      const ownZone = this.#ownZone();
       if (ownZone !== undefined) bundles.set(ownZone.trustDomain, renderSpiffeBundle(ownZone.rootsPem, 0));
       // An unchanged bundle keeps its object: the verified-WIT cache belongs to it (see verifyWit).
       let changed = bundles.size !== this.#bundles.size;
@@ -199,7 +199,6 @@ export class TranslatorFiles {
     }
     if (this.#paths.envoySecretsDirectory !== undefined) {
       try {
-        const ownZone = this.#ownZone();
         const written = await writeTrustBundlesSecret(
           this.#paths.bundleDirectory,
           this.#paths.envoySecretsDirectory,
