@@ -6,17 +6,18 @@ import {
   type sendUnaryData,
   type ServerUnaryCall,
 } from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
 import {
   Authorization,
   CheckRequestSchema,
   CheckResponseSchema,
   type CheckRequest,
 } from '../proto/gen/envoy/service/auth/v3/external_auth_pb.js';
-import { Health } from '../proto/gen/grpc/health/v1/health_pb.js';
 import { errorMessage } from '../lib/errors/accord-error.js';
-import { reflectionPackageDefinition } from '../lib/grpc/reflection-descriptors.js';
+import {
+  bindGrpcServer,
+  serveHealthAndReflection,
+  shutDownGrpcServer,
+} from '../lib/grpc/server-lifecycle.js';
 import { serverServiceDefinition } from '../lib/grpc/service-definition.js';
 import type { Logger } from '../lib/log/logger.js';
 
@@ -38,8 +39,6 @@ export interface AuthorizationServer {
   readonly port: number;
   close(): Promise<void>;
 }
-
-const gracefulShutdownMs = 2000;
 
 /**
  * Serves Envoy's `envoy.service.auth.v3.Authorization` plus gRPC health and reflection. Unlike
@@ -72,35 +71,11 @@ export async function startAuthorizationServer(
       );
     },
   });
-  const health = new HealthImplementation({ '': 'SERVING', [Authorization.typeName]: 'SERVING' });
-  health.addToServer(server);
-  new ReflectionService(reflectionPackageDefinition([Health, Authorization])).addToServer(server);
-
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
-      `${options.host}:${options.port}`,
-      ServerCredentials.createInsecure(),
-      (error, bound) => {
-        if (error) reject(error);
-        else resolve(bound);
-      },
-    );
-  });
+  const health = serveHealthAndReflection(server, [Authorization]);
+  const port = await bindGrpcServer(server, options.host, options.port, ServerCredentials.createInsecure());
   options.logger.info('ext_authz server listening', { address: `${options.host}:${port}` });
   return {
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        health.setStatus('', 'NOT_SERVING');
-        health.setStatus(Authorization.typeName, 'NOT_SERVING');
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, gracefulShutdownMs);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }),
+    close: () => shutDownGrpcServer(server, health, [Authorization]),
   };
 }

@@ -7,9 +7,6 @@ import {
   type sendUnaryData,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
-import { Health } from '../../proto/gen/grpc/health/v1/health_pb.js';
 import {
   create,
   fromBinary,
@@ -26,7 +23,7 @@ import { errorMessage, InvalidArgumentError, UnauthenticatedError } from '../err
 import { serverServiceDefinition } from './service-definition.js';
 import { statusName, toWireStatus } from './grpc-status.js';
 import { GrpcServerMetrics } from './grpc-metrics.js';
-import { reflectionPackageDefinition } from './reflection-descriptors.js';
+import { bindGrpcServer, serveHealthAndReflection, shutDownGrpcServer } from './server-lifecycle.js';
 import { ServerTlsSource, type ServerIdentity } from './server-tls.js';
 
 export type { ServerIdentity } from './server-tls.js';
@@ -116,7 +113,6 @@ export interface GrpcServer {
 }
 
 const defaultMaxReceiveMessageBytes = 1024 * 1024;
-const gracefulShutdownMs = 2000;
 
 /**
  * Starts a TLS gRPC server for the given services plus gRPC health checking (every service
@@ -154,20 +150,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     server.addService(serverServiceDefinition(service), handlers);
   }
 
-  const health = new HealthImplementation({ '': 'SERVING' });
-  for (const { service } of options.services) health.setStatus(service.typeName, 'SERVING');
-  health.addToServer(server);
-  new ReflectionService(
-    reflectionPackageDefinition([Health, ...options.services.map((s) => s.service)]),
-  ).addToServer(server);
+  const services = options.services.map(({ service }) => service);
+  const health = serveHealthAndReflection(server, services);
 
   const tls = new ServerTlsSource(options.identity, options.clientCaPems);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, tls.credentials(), (error, boundPort) => {
-      if (error) reject(error);
-      else resolve(boundPort);
-    });
-  });
+  const port = await bindGrpcServer(server, options.host, options.port, tls.credentials());
   options.logger.info('grpc server listening', {
     address: `${options.host}:${port}`,
     services: options.services.map((s) => s.service.typeName),
@@ -178,18 +165,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     updateIdentity: (identity) => tls.updateIdentity(identity),
     updateClientCas: (pems) => tls.updateClientCas(pems),
     close: () =>
-      new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          for (const stream of streams) stream.end();
-          server.forceShutdown();
-          resolve();
-        }, gracefulShutdownMs);
-        for (const { service } of options.services) health.setStatus(service.typeName, 'NOT_SERVING');
+      shutDownGrpcServer(server, health, services, () => {
         for (const stream of streams) stream.end();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
       }),
   };
 }
