@@ -24,7 +24,7 @@ export const translatorConfigSchema = z
   .object({
     /** The zone's SPIFFE trust domain. */
     trustDomain: z.string().refine(isValidTrustDomain, 'must be a SPIFFE trust domain'),
-    /** The ext_authz gRPC listener; loopback only (Envoy's `accord_translator` cluster). */
+    /** The ext_authz listener; loopback only (Envoy's `accord_translator` cluster). */
     listen: z
       .object({
         host: z
@@ -32,6 +32,12 @@ export const translatorConfigSchema = z
           .default('127.0.0.1')
           .refine((host) => loopbackHosts.includes(host), 'must be a loopback address'),
         port: z.number().int().min(0).max(65_535).default(9191),
+        /**
+         * How Envoy asks: `grpc`, Envoy's `envoy.service.auth.v3.Authorization/Check`, or `http`,
+         * Envoy's HTTP ext_authz service (lib/ext-authz/http-ext-authz-contract.ts), which costs a
+         * fraction of the gRPC transport per request and is what the operator's sidecars use.
+         */
+        protocol: z.enum(['grpc', 'http']).default('grpc'),
       })
       .strict()
       .prefault({}),
