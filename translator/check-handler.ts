@@ -283,7 +283,7 @@ export function checkResponseOf(decision: Decision): CheckResponseInit {
   };
 }
 
-/** What the Check handler needs; the policies read reloadable state through their functions. */
+/** What the decider needs; the policies read reloadable state through their functions. */
 export interface CheckHandlerDependencies {
   inbound: InboundPolicy;
   outbound: OutboundPolicy | undefined;
@@ -291,37 +291,38 @@ export interface CheckHandlerDependencies {
   logger: Logger;
 }
 
+/** One authorization question, whichever ext_authz transport (gRPC or HTTP) carried it. */
+export interface AuthorizationQuestion {
+  direction: MetricDirection;
+  /** The request as it crosses the sidecar, or undefined when the transport carried none. */
+  request: HttpRequestMessage | undefined;
+  /** The verified mTLS peer's SPIFFE ID as Envoy reports it ('' when there is none). */
+  peerPrincipal: string;
+  /** Envoy's request id, for the log. */
+  requestId?: string;
+}
+
+/** Decides one question; rejects only on a failure that is not a decision (the caller fails closed). */
+export type Decider = (question: AuthorizationQuestion) => Promise<Decision>;
+
 /**
- * Envoy's `Authorization/Check`: reads the direction from the context extensions, decides, logs
- * and counts. A failure that is not a decision (a bug, a crypto error) is rethrown, so the gRPC
- * call fails and Envoy answers 503 (fail closed).
+ * The translator's decision point behind both transports: dispatches on the direction, decides,
+ * logs and counts. A failure that is not a decision (a bug, a crypto error) is counted, logged and
+ * rethrown, so the transport fails the call and Envoy answers 503 (fail closed).
  */
-export function createCheckHandler(
-  dependencies: CheckHandlerDependencies,
-): (check: CheckRequest) => Promise<CheckResponseInit> {
-  return async (check) => {
+export function createDecider(dependencies: CheckHandlerDependencies): Decider {
+  return async ({ direction, request, peerPrincipal, requestId }) => {
     const started = performance.now();
-    const extension = check.attributes?.contextExtensions[directionContextKey];
-    const direction: MetricDirection =
-      extension === 'inbound' || extension === 'outbound' ? extension : 'unknown';
     // Plain fields, not a child logger per request: an allowed request only logs at debug.
-    const context = () => {
-      const requestId = check.attributes?.request?.http?.id;
-      return { direction, ...(requestId ? { requestId } : {}) };
-    };
+    const context = () => ({ direction, ...(requestId ? { requestId } : {}) });
     let decision: Decision;
     try {
-      const request = httpRequestOfCheck(check);
       if (request === undefined) decision = deny(403, 'request_malformed', 'no HTTP request attributes');
       else if (direction === 'inbound')
-        decision = await decideInbound(
-          request,
-          check.attributes?.source?.principal ?? '',
-          dependencies.inbound,
-        );
+        decision = await decideInbound(request, peerPrincipal, dependencies.inbound);
       else if (direction === 'outbound' && dependencies.outbound !== undefined)
         decision = await decideOutbound(request, dependencies.outbound);
-      else decision = deny(403, 'direction_unknown', `direction ${extension ?? '(none)'} is not served`);
+      else decision = deny(403, 'direction_unknown', `direction ${direction} is not served`);
     } catch (error) {
       dependencies.metrics.observe(direction, 'error', 'internal', (performance.now() - started) / 1000);
       dependencies.logger.error('check failed', { ...context(), error: errorMessage(error) });
@@ -340,6 +341,27 @@ export function createCheckHandler(
         detail: decision.detail,
       });
     }
+    return decision;
+  };
+}
+
+/**
+ * Envoy's gRPC `Authorization/Check`: the direction from the context extensions, the peer from
+ * `source.principal`, the request from the HTTP attributes; the decision as a CheckResponse.
+ */
+export function createCheckHandler(
+  dependencies: CheckHandlerDependencies,
+): (check: CheckRequest) => Promise<CheckResponseInit> {
+  const decide = createDecider(dependencies);
+  return async (check) => {
+    const extension = check.attributes?.contextExtensions[directionContextKey];
+    const requestId = check.attributes?.request?.http?.id;
+    const decision = await decide({
+      direction: extension === 'inbound' || extension === 'outbound' ? extension : 'unknown',
+      request: httpRequestOfCheck(check),
+      peerPrincipal: check.attributes?.source?.principal ?? '',
+      ...(requestId ? { requestId } : {}),
+    });
     return checkResponseOf(decision);
   };
 }

@@ -5,7 +5,13 @@ import { startOpsServer } from '../lib/http/ops-server.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { Clock } from '../lib/time/clock.js';
 import { startAuthorizationServer } from './authorization-server.js';
-import { createCheckHandler, type OutboundPolicy } from './check-handler.js';
+import {
+  createCheckHandler,
+  createDecider,
+  type CheckHandlerDependencies,
+  type OutboundPolicy,
+} from './check-handler.js';
+import { startHttpAuthorizationServer } from './http-authorization-server.js';
 import { NonceCache } from './nonce-cache.js';
 import { issuerKeys, verifyBearerUser, type LocalTokenIssuer } from './oidc-tokens.js';
 import { PkiWitSource } from './pki-wit-source.js';
@@ -15,7 +21,7 @@ import { TranslatorMetrics } from './translator-metrics.js';
 
 /** A running translator. */
 export interface RunningTranslator {
-  /** The ext_authz gRPC port (the bootstrap's `translatorPort`). */
+  /** The ext_authz port (the bootstrap's `translatorPort`), speaking `listen.protocol`. */
   readonly port: number;
   readonly opsPort: number;
   /** Re-reads every file now (the watch and the resync do it on their own). */
@@ -117,7 +123,7 @@ export async function startTranslator(
           audienceForHost: audienceResolver(outboundConfig.zones),
           ...(outboundConfig.oidc === undefined ? {} : { bearerUser: bearerValidator(outboundConfig.oidc) }),
         };
-  const check = createCheckHandler({
+  const decisionDependencies: CheckHandlerDependencies = {
     inbound: {
       verification: {
         witKeys: files.witKeys,
@@ -135,18 +141,18 @@ export async function startTranslator(
     outbound,
     metrics: new TranslatorMetrics(dependencies.registry),
     logger: logger.child({ subsystem: 'ext_authz' }),
-  });
+  };
 
   const stopSources = async () => {
     pkiIdentity?.stop();
     await files.close();
   };
-  const server = await startAuthorizationServer({
-    host: config.listen.host,
-    port: config.listen.port,
-    check,
-    logger,
-  }).catch(async (error: unknown) => {
+  const listen = { host: config.listen.host, port: config.listen.port, logger };
+  const server = await (
+    config.listen.protocol === 'http'
+      ? startHttpAuthorizationServer({ ...listen, decide: createDecider(decisionDependencies) })
+      : startAuthorizationServer({ ...listen, check: createCheckHandler(decisionDependencies) })
+  ).catch(async (error: unknown) => {
     await stopSources();
     throw error;
   });

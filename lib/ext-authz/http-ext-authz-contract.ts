@@ -37,8 +37,9 @@ export const peerHeaderValue = '%DOWNSTREAM_PEER_URI_SAN%';
 
 /**
  * The request headers Envoy forwards to the translator (`allowed_headers`; Envoy always adds Host,
- * Method, Path and Content-Length): the local credential (outbound), the proof (inbound), and the
- * request id for the log. Anything else a client sends never reaches the translator.
+ * Method, Path and Content-Length): the local credential (outbound), the proof (inbound), every
+ * header the WIMSE profile signs when present (translator/wimse-profile.ts), the user header, and
+ * the request id for the log. Anything else a client sends never reaches the translator.
  */
 export const headersToTranslator: readonly string[] = [
   'authorization',
@@ -47,6 +48,7 @@ export const headersToTranslator: readonly string[] = [
   'signature-input',
   'content-digest',
   'content-type',
+  'txn-token',
   'accord-user',
   'x-request-id',
 ];
