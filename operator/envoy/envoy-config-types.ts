@@ -127,17 +127,56 @@ export interface VirtualHost {
   typed_per_filter_config?: { 'envoy.filters.http.ext_authz': ExtAuthzPerRoute };
 }
 
-/** `envoy.extensions.filters.http.ext_authz.v3.ExtAuthz` inside its Any (gRPC variant). */
-export interface ExtAuthz {
+/** `envoy.type.matcher.v3.ListStringMatcher`: a header allow-list. */
+export interface ListStringMatcher {
+  patterns: StringMatcher[];
+}
+
+/** `envoy.config.core.v3.HeaderValue`; `value` may hold Envoy substitutions such as `%DOWNSTREAM_PEER_URI_SAN%`. */
+export interface HeaderValue {
+  key: string;
+  value: string;
+}
+
+/** `envoy.extensions.filters.http.ext_authz.v3.HttpService`: the plain-HTTP authorization server. */
+export interface ExtAuthzHttpService {
+  server_uri: { uri: string; cluster: string; timeout: Duration };
+  /** Prepended to the original path of the request sent to the authorization server. */
+  path_prefix: string;
+  authorization_request: { headers_to_add: HeaderValue[] };
+  authorization_response: {
+    /** Headers of an allow answer that replace the forwarded request's own. */
+    allowed_upstream_headers: ListStringMatcher;
+    /** Headers of a deny answer that reach the client. */
+    allowed_client_headers: ListStringMatcher;
+  };
+}
+
+/** The fields of `envoy.extensions.filters.http.ext_authz.v3.ExtAuthz` both transports share. */
+interface ExtAuthzCommon {
   '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz';
   transport_api_version: 'V3';
-  grpc_service: { envoy_grpc: { cluster_name: string }; timeout: Duration };
   failure_mode_allow: boolean;
+  status_on_error: { code: number };
   /** `pack_as_bytes` puts the body in `raw_body` unaltered; without it, non-UTF-8 bytes are replaced. */
   with_request_body: { max_request_bytes: number; allow_partial_message: boolean; pack_as_bytes: boolean };
-  include_peer_certificate: boolean;
-  status_on_error: { code: number };
 }
+
+/** `envoy.extensions.filters.http.ext_authz.v3.ExtAuthz` inside its Any, gRPC variant. */
+export interface ExtAuthzGrpc extends ExtAuthzCommon {
+  grpc_service: { envoy_grpc: { cluster_name: string }; timeout: Duration };
+  include_peer_certificate: boolean;
+}
+
+/** `envoy.extensions.filters.http.ext_authz.v3.ExtAuthz` inside its Any, HTTP variant. */
+export interface ExtAuthzHttp extends ExtAuthzCommon {
+  http_service: ExtAuthzHttpService;
+  /** The request headers sent to the authorization server (besides the ones Envoy always sends). */
+  allowed_headers: ListStringMatcher;
+}
+
+/** `envoy.extensions.filters.http.ext_authz.v3.ExtAuthz` inside its Any. */
+export type ExtAuthz = ExtAuthzGrpc | ExtAuthzHttp;
 
 /** `envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter`. */
 export type HttpFilter =
@@ -179,7 +218,9 @@ export interface Listener {
 
 /** `envoy.config.core.v3.HttpProtocolOptions` (the connection lifetime part). */
 export interface CommonHttpProtocolOptions {
-  max_connection_duration: Duration;
+  max_connection_duration?: Duration;
+  /** How long an upstream connection may sit idle in the pool before Envoy closes it. */
+  idle_timeout?: Duration;
 }
 
 /** `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` keyed as a cluster's extension option. */

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootstrapVariants } from '../../test/envoy/sidecar-variants.js';
 import { InvalidArgumentError } from '../../lib/errors/accord-error.js';
+import { directionPathPrefix } from '../../lib/ext-authz/http-ext-authz-contract.js';
 import { renderEnvoyYaml } from './render-envoy-yaml.js';
 import { svidSecretFile, trustBundlesSecretFile } from './sds-secret-files.js';
 import { sidecarBootstrap, type SidecarBootstrapOptions } from './sidecar-bootstrap.js';
@@ -52,14 +53,49 @@ describe('sidecarBootstrap', () => {
     }
   });
 
-  it('fails closed and tells the translator the direction whenever ext_authz is on', () => {
-    const variant = bootstrapVariants('/secrets').find(
+  it('fails closed whenever ext_authz is on, over either transport', () => {
+    const variants = bootstrapVariants('/secrets').filter(
       (candidate) => candidate.options.extAuthz !== undefined,
     );
-    if (variant === undefined) throw new Error('no ext_authz variant');
-    const yaml = renderEnvoyYaml(sidecarBootstrap(variant.options));
-    expect(yaml).toContain('failure_mode_allow: false');
-    expect(yaml).not.toContain('failure_mode_allow: true');
+    expect(new Set(variants.map((variant) => variant.options.extAuthz?.transport ?? 'grpc'))).toEqual(
+      new Set(['grpc', 'http']),
+    );
+    for (const variant of variants) {
+      const yaml = renderEnvoyYaml(sidecarBootstrap(variant.options));
+      expect(yaml).toContain('failure_mode_allow: false');
+      expect(yaml).not.toContain('failure_mode_allow: true');
+      expect(yaml).toContain('code: 503');
+    }
+  });
+
+  it('tells the HTTP translator the direction by the listener, never by context_extensions', () => {
+    const variant = bootstrapVariants('/secrets').find(
+      (candidate) =>
+        candidate.options.extAuthz?.transport === 'http' && candidate.options.outbound !== undefined,
+    );
+    if (variant === undefined) throw new Error('no HTTP ext_authz variant with outbound');
+    const bootstrap = sidecarBootstrap(variant.options);
+    const prefixes = bootstrap.static_resources.listeners.map((listener) => {
+      const manager = listener.filter_chains[0].filters[0].typed_config;
+      const filter = manager.http_filters.find(
+        (candidate) => candidate.name === 'envoy.filters.http.ext_authz',
+      );
+      const config = filter?.typed_config;
+      return [
+        listener.name,
+        config !== undefined && 'http_service' in config ? config.http_service.path_prefix : '',
+      ];
+    });
+    expect(prefixes).toEqual([
+      ['inbound', directionPathPrefix.inbound],
+      ['outbound', directionPathPrefix.outbound],
+    ]);
+    const yaml = renderEnvoyYaml(bootstrap);
+    expect(yaml).not.toContain('context_extensions');
+    expect(yaml).not.toContain('grpc_service');
+    expect(yaml).not.toContain('http2_protocol_options');
+    // The catch-all for unknown hosts still answers without asking the translator.
+    expect(yaml).toContain('disabled: true');
   });
 
   const valid: SidecarBootstrapOptions = {

@@ -1,6 +1,16 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../../lib/errors/accord-error.js';
+import {
+  clientHeadersOnDeny,
+  directionPathPrefix,
+  envoyIdleTimeoutSeconds,
+  type ExtAuthzDirection,
+  headersFromTranslator,
+  headersToTranslator,
+  peerHeader,
+  peerHeaderValue,
+} from '../../lib/ext-authz/http-ext-authz-contract.js';
 import { isValidTrustDomain } from '../../lib/spiffe/spiffe-id.js';
 import type {
   Bootstrap,
@@ -8,10 +18,12 @@ import type {
   Cluster,
   CommonTlsContext,
   Duration,
+  ExtAuthz,
   ExtAuthzPerRoute,
   HttpConnectionManager,
   HttpFilter,
   Listener,
+  ListStringMatcher,
   PathConfigSource,
   SdsSecretConfig,
   SocketAddress,
@@ -35,8 +47,12 @@ export function secretFileName(name: string): string {
 /** The ext_authz context extension that tells the translator which way a request goes. */
 export const directionContextKey = 'accord.direction';
 
-/** The direction a request crosses the sidecar, as the translator sees it in `context_extensions`. */
-export type Direction = 'inbound' | 'outbound';
+/**
+ * How Envoy asks the translator: gRPC `envoy.service.auth.v3.Authorization/Check`, or Envoy's HTTP
+ * authorization service, which costs far less per call on both ends (lib/ext-authz/
+ * http-ext-authz-contract.ts has the why and the names both sides share).
+ */
+export type ExtAuthzTransport = 'grpc' | 'http';
 
 /** A remote zone the local app may call through the outbound listener. */
 export interface OutboundZone {
@@ -73,8 +89,17 @@ export interface SidecarBootstrapOptions {
    * revocation keeps working. Defaults to 60 s.
    */
   maxConnectionDurationMs?: number;
-  /** The local translator (Envoy ext_authz gRPC server) asked about every request, or absent for none. */
-  extAuthz?: { translatorPort: number; timeoutMs: number; maxRequestBytes: number };
+  /** The local translator (Envoy's ext_authz server) asked about every request, or absent for none. */
+  extAuthz?: ExtAuthzOptions;
+}
+
+/** Where and how Envoy asks the translator. */
+export interface ExtAuthzOptions {
+  /** Defaults to `grpc`; must match the translator's `listen.protocol`. */
+  transport?: ExtAuthzTransport;
+  translatorPort: number;
+  timeoutMs: number;
+  maxRequestBytes: number;
 }
 
 const translatorClusterName = 'accord_translator';
@@ -98,21 +123,33 @@ export function sidecarBootstrap(options: SidecarBootstrapOptions): Bootstrap {
     listeners.push(outboundListener(options, options.outbound.zones));
     clusters.push(...options.outbound.zones.map((zone) => zoneCluster(options, zone)));
   }
-  if (options.extAuthz !== undefined) {
-    clusters.push({
-      ...staticCluster(translatorClusterName, '127.0.0.1', options.extAuthz.translatorPort),
-      typed_extension_protocol_options: {
-        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-          '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-          explicit_http_config: { http2_protocol_options: {} },
-        },
-      },
-    });
-  }
+  if (options.extAuthz !== undefined) clusters.push(translatorCluster(options.extAuthz));
   return {
     node: { id: options.node.id, cluster: options.node.cluster },
     admin: { address: socketAddress('127.0.0.1', options.adminPort) },
     static_resources: { listeners, clusters },
+  };
+}
+
+/**
+ * The loopback cluster to the translator: HTTP/2 for gRPC; HTTP/1.1 for the HTTP service, whose
+ * idle connections Envoy closes before the translator's keep-alive would (see
+ * `envoyIdleTimeoutSeconds`), so no request races a server-side close.
+ */
+function translatorCluster(extAuthz: ExtAuthzOptions): Cluster {
+  const optionsType = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+  return {
+    ...staticCluster(translatorClusterName, '127.0.0.1', extAuthz.translatorPort),
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions':
+        transportOf(extAuthz) === 'grpc'
+          ? { '@type': optionsType, explicit_http_config: { http2_protocol_options: {} } }
+          : {
+              '@type': optionsType,
+              common_http_protocol_options: { idle_timeout: `${envoyIdleTimeoutSeconds}s` },
+              explicit_http_config: { http_protocol_options: {} },
+            },
+    },
   };
 }
 
@@ -205,7 +242,7 @@ function outboundListener(options: SidecarBootstrapOptions, zones: readonly Outb
 }
 
 function connectionManager(
-  direction: Direction,
+  direction: ExtAuthzDirection,
   options: SidecarBootstrapOptions,
   virtualHosts: VirtualHost[],
 ): HttpConnectionManager {
@@ -213,28 +250,7 @@ function connectionManager(
   if (options.extAuthz !== undefined) {
     httpFilters.push({
       name: 'envoy.filters.http.ext_authz',
-      typed_config: {
-        '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz',
-        transport_api_version: 'V3',
-        grpc_service: {
-          envoy_grpc: { cluster_name: translatorClusterName },
-          timeout: durationOfMs(options.extAuthz.timeoutMs),
-        },
-        // Fail closed: no translator answer means no request, in both directions.
-        failure_mode_allow: false,
-        status_on_error: { code: 503 },
-        // The translator signs (outbound) and verifies (inbound) a content digest of the body.
-        with_request_body: {
-          max_request_bytes: options.extAuthz.maxRequestBytes,
-          allow_partial_message: false,
-          // The digest is over the exact bytes: as a UTF-8 string, a binary body would arrive altered.
-          pack_as_bytes: true,
-        },
-        // Inbound, the translator checks the mTLS peer against the WIT's zone by `source.principal`
-        // (the peer's URI SAN), which Envoy always sends; the PEM itself (`include_peer_certificate`)
-        // would only add a URL-encoded certificate to every CheckRequest.
-        include_peer_certificate: false,
-      },
+      typed_config: extAuthzFilter(direction, options.extAuthz),
     });
   }
   httpFilters.push({
@@ -256,12 +272,75 @@ function connectionManager(
   };
 }
 
-/** The per-virtual-host ext_authz settings that tell the translator the direction. */
+/** The ext_authz filter of one listener: the same facts and the same fail-closed rules on either transport. */
+function extAuthzFilter(direction: ExtAuthzDirection, extAuthz: ExtAuthzOptions): ExtAuthz {
+  const header = {
+    '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz',
+    transport_api_version: 'V3',
+  } as const;
+  const failClosed = {
+    // Fail closed: no translator answer means no request, in both directions.
+    failure_mode_allow: false,
+    status_on_error: { code: 503 },
+    // The translator signs (outbound) and verifies (inbound) a content digest of the body.
+    with_request_body: {
+      max_request_bytes: extAuthz.maxRequestBytes,
+      allow_partial_message: false,
+      // The digest is over the exact bytes: as a UTF-8 string, a binary body would arrive altered.
+      pack_as_bytes: true,
+    },
+  };
+  const timeout = durationOfMs(extAuthz.timeoutMs);
+  if (transportOf(extAuthz) === 'grpc') {
+    return {
+      ...header,
+      grpc_service: { envoy_grpc: { cluster_name: translatorClusterName }, timeout },
+      ...failClosed,
+      // Inbound, the translator checks the mTLS peer against the WIT's zone by `source.principal`
+      // (the peer's URI SAN), which Envoy always sends; the PEM itself (`include_peer_certificate`)
+      // would only add a URL-encoded certificate to every CheckRequest.
+      include_peer_certificate: false,
+    };
+  }
+  return {
+    ...header,
+    http_service: {
+      server_uri: {
+        uri: `http://127.0.0.1:${extAuthz.translatorPort}`,
+        cluster: translatorClusterName,
+        timeout,
+      },
+      // The direction is this listener's, fixed here: a client only controls what follows it.
+      path_prefix: directionPathPrefix[direction],
+      // The verified mTLS peer, substituted by Envoy; it replaces any client-sent header of that name.
+      authorization_request: { headers_to_add: [{ key: peerHeader, value: peerHeaderValue }] },
+      authorization_response: {
+        allowed_upstream_headers: exactHeaders(headersFromTranslator),
+        allowed_client_headers: exactHeaders(clientHeadersOnDeny),
+      },
+    },
+    allowed_headers: exactHeaders(headersToTranslator),
+    ...failClosed,
+  };
+}
+
+function exactHeaders(names: readonly string[]): ListStringMatcher {
+  return { patterns: names.map((name) => ({ exact: name })) };
+}
+
+function transportOf(extAuthz: ExtAuthzOptions): ExtAuthzTransport {
+  return extAuthz.transport ?? 'grpc';
+}
+
+/**
+ * The per-virtual-host ext_authz settings that tell the gRPC translator the direction. The HTTP
+ * transport carries it in the path prefix instead, so it needs none.
+ */
 function directionConfig(
   options: SidecarBootstrapOptions,
-  direction: Direction,
+  direction: ExtAuthzDirection,
 ): { typed_per_filter_config?: { 'envoy.filters.http.ext_authz': ExtAuthzPerRoute } } {
-  if (options.extAuthz === undefined) return {};
+  if (options.extAuthz === undefined || transportOf(options.extAuthz) === 'http') return {};
   return {
     typed_per_filter_config: {
       'envoy.filters.http.ext_authz': {

@@ -73,6 +73,20 @@ describe('envoy --mode validate', () => {
     expect(result.output).toContain('require_client_certificates');
   });
 
+  it('rejects a misspelt field inside the HTTP ext_authz service, so its fields are checked too', async () => {
+    const variant = bootstrapVariants(secretsDirectory, 0).find(
+      (candidate) => candidate.options.extAuthz?.transport === 'http',
+    );
+    if (variant === undefined) throw new Error('no HTTP ext_authz variant');
+    const yaml = renderEnvoyYaml(sidecarBootstrap(variant.options)).replace(
+      'allowed_upstream_headers:',
+      'allowed_upstream_header:',
+    );
+    const result = await validate('broken-http-service', yaml);
+    expect(result.isValid).toBe(false);
+    expect(result.output).toContain('allowed_upstream_header');
+  });
+
   it('rejects a bootstrap whose route names a cluster that does not exist', async () => {
     const bootstrap = fullVariant();
     bootstrap.static_resources.clusters = bootstrap.static_resources.clusters.filter(

@@ -7,6 +7,7 @@ export interface BootstrapVariant {
 }
 
 const extAuthz = { translatorPort: 15010, timeoutMs: 500, maxRequestBytes: 65536 };
+const httpExtAuthz = { ...extAuthz, transport: 'http' } as const;
 const zoneB = {
   hostSuffix: 'zone-b',
   trustDomain: 'zone-b.example',
@@ -20,7 +21,7 @@ const zoneC = {
 
 /**
  * Every bootstrap shape the operator can render: inbound only or inbound plus outbound, with and
- * without ext_authz, one or several remote zones (one reached by DNS name). The golden tests and
+ * without ext_authz (over gRPC or HTTP), one or several remote zones (one reached by DNS name). The golden tests and
  * `envoy --mode validate` run over the same list, so a new variant is covered by both.
  *
  * @param secretsDirectory where the SDS files are (a fixed path for goldens, a temporary one for Envoy)
@@ -45,6 +46,15 @@ export function bootstrapVariants(secretsDirectory: string, adminPort = 15000): 
       options: {
         ...base,
         extAuthz,
+        outbound: { address: '127.0.0.1', port: 15001, zones: [zoneB, zoneC] },
+      },
+    },
+    { name: 'inbound-http-ext-authz', options: { ...base, extAuthz: httpExtAuthz } },
+    {
+      name: 'inbound-outbound-http-ext-authz-two-zones',
+      options: {
+        ...base,
+        extAuthz: httpExtAuthz,
         outbound: { address: '127.0.0.1', port: 15001, zones: [zoneB, zoneC] },
       },
     },
