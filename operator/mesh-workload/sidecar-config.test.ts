@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { configFileFields, parseConfig } from '../../lib/config/load-config.js';
+import { directionPathPrefix, type ExtAuthzDirection } from '../../lib/ext-authz/http-ext-authz-contract.js';
 import { translatorConfigKind, translatorConfigSchema } from '../../translator/translator-config.js';
 import type { Bootstrap } from '../envoy/envoy-config-types.js';
 import {
@@ -81,7 +82,7 @@ describe('renderSidecarConfig', () => {
     const config = loadTranslatorConfig(data['translator.yaml'] ?? '');
     expect(config).toMatchObject({
       trustDomain: 'zone-a.example',
-      listen: { host: '127.0.0.1', port: 15081 },
+      listen: { host: '127.0.0.1', port: 15081, protocol: 'http' },
       // The port of the translator's startup probe, on the pod address the kubelet reaches.
       ops: { host: '0.0.0.0', port: sidecarLocalPorts.translatorOps },
       bundleDirectory: '/var/run/accord/bundles',
@@ -179,6 +180,31 @@ describe('renderSidecarConfig', () => {
       audience: 'accord-outbound',
       userClaim: 'sub',
     });
+  });
+
+  it('points Envoy at the translator over the HTTP ext_authz transport the translator serves', () => {
+    for (const workload of [base, basic]) {
+      const data = renderSidecarConfig(workload, [zoneB], settings);
+      const { listen } = loadTranslatorConfig(data['translator.yaml'] ?? '');
+      expect(listen.protocol).toBe('http');
+      const bootstrap = envoyBootstrap(data['envoy.yaml'] ?? '');
+      for (const listener of bootstrap.static_resources.listeners) {
+        const filter = listener.filter_chains[0].filters[0].typed_config.http_filters.find(
+          (candidate) => candidate.name === 'envoy.filters.http.ext_authz',
+        );
+        const config = filter?.typed_config;
+        if (config === undefined || !('http_service' in config))
+          throw new Error(`no HTTP ext_authz on ${listener.name}`);
+        expect(config.http_service.server_uri.uri).toBe(`http://127.0.0.1:${listen.port}`);
+        expect(config.http_service.path_prefix).toBe(directionPathPrefix[listener.name as ExtAuthzDirection]);
+      }
+      const translator = bootstrap.static_resources.clusters.find(
+        (cluster) => cluster.name === 'accord_translator',
+      );
+      expect(
+        translator?.load_assignment.endpoints[0].lb_endpoints[0]?.endpoint.address.socket_address.port_value,
+      ).toBe(listen.port);
+    }
   });
 
   it('leaves the outbound side out while there is no partner zone to call', () => {

@@ -1,7 +1,7 @@
 import { stringify as stringifyYaml } from 'yaml';
 import { configApiVersion } from '../../lib/config/load-config.js';
 import { renderEnvoyYaml } from '../envoy/render-envoy-yaml.js';
-import { type OutboundZone, sidecarBootstrap } from '../envoy/sidecar-bootstrap.js';
+import { type ExtAuthzTransport, type OutboundZone, sidecarBootstrap } from '../envoy/sidecar-bootstrap.js';
 import {
   pkiToken,
   sdsMountPath,
@@ -20,6 +20,13 @@ import { type WorkloadSecretFile, workloadSecretFiles } from '../injection/workl
 const extAuthzTimeoutMs = 1000;
 /** Largest body Envoy buffers for the translator (the content digest covers the whole body). */
 const extAuthzMaxRequestBytes = 1024 * 1024;
+/**
+ * How the injected Envoy asks its translator, rendered into both configs so they always agree:
+ * Envoy's HTTP ext_authz service, because every proxied request pays two ext_authz calls and the
+ * gRPC transport costs several times the decision itself in CPU per call (the header comment of
+ * lib/ext-authz/http-ext-authz-contract.ts; measurements in docs/translator.md).
+ */
+const extAuthzTransport: ExtAuthzTransport = 'http';
 
 /** A remote zone this zone has an Active TrustContract with, and where its inbound side answers. */
 export interface PartnerZone {
@@ -77,6 +84,7 @@ export function renderSidecarConfig(
     inbound: { address: '0.0.0.0', port: settings.envoy.inboundPort, appPort: workload.port },
     ...(callsOut ? { outbound: { address: '127.0.0.1', port: settings.envoy.outboundPort, zones } } : {}),
     extAuthz: {
+      transport: extAuthzTransport,
       translatorPort: sidecarLocalPorts.translator,
       timeoutMs: extAuthzTimeoutMs,
       maxRequestBytes: extAuthzMaxRequestBytes,
@@ -108,7 +116,7 @@ function translatorConfig(
     apiVersion: configApiVersion,
     kind: 'TranslatorConfig',
     trustDomain: settings.zoneTrustDomain,
-    listen: { host: '127.0.0.1', port: sidecarLocalPorts.translator },
+    listen: { host: '127.0.0.1', port: sidecarLocalPorts.translator, protocol: extAuthzTransport },
     ops: { host: '0.0.0.0', port: sidecarLocalPorts.translatorOps },
     bundleDirectory: trustBundlesMountPath,
     envoySecretsDirectory: sdsMountPath,
