@@ -70,7 +70,12 @@ export interface TwoZoneChainOptions {
    * bootstraps: the same Envoys and mTLS without translation, the translator-path benchmark's baseline.
    */
   hasExtAuthz?: boolean;
+  /** How the Envoys ask their translators (default `http`, what injected sidecars use). */
+  transport?: ExtAuthzTransport;
 }
+
+/** Envoy's ext_authz transport to the translator: gRPC `Authorization/Check` or the HTTP service. */
+export type ExtAuthzTransport = 'grpc' | 'http';
 
 export interface TwoZoneChain {
   /** Envoy A's outbound listener (zone A's HTTP_PROXY), for clients of their own (the benchmark's). */
@@ -167,9 +172,10 @@ async function start(
   const appPortB = await listen(recordingApp(appCalls));
   const unusedAppPort = await listen(createHttpServer((_, response) => response.end()));
 
+  const transport = options.transport ?? 'http';
   const startOne = async (config: Record<string, unknown>) => {
     const translator = await startTranslator(
-      translatorConfigSchema.parse({ listen: { port: 0 }, ops: { port: 0 }, ...config }),
+      translatorConfigSchema.parse({ listen: { port: 0, protocol: transport }, ops: { port: 0 }, ...config }),
       { logger: silentLogger, registry: new Registry(), clock: systemClock },
     );
     owned.translators.push(translator);
@@ -195,6 +201,7 @@ async function start(
     return envoy;
   };
   const extAuthz = (translator: RunningTranslator) => ({
+    transport,
     translatorPort: translator.port,
     timeoutMs: 2_000,
     maxRequestBytes: 65_536,
