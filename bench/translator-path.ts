@@ -10,7 +10,12 @@ import {
   type CheckRequest,
   type CheckResponse,
 } from '../proto/gen/envoy/service/auth/v3/external_auth_pb.js';
-import { frontendPath, startTwoZoneChain, type TwoZoneChain } from '../test/translator/two-zone-chain.js';
+import {
+  frontendPath,
+  startTwoZoneChain,
+  type ExtAuthzTransport,
+  type TwoZoneChain,
+} from '../test/translator/two-zone-chain.js';
 import {
   basicAuthorization,
   BasicUserStore,
@@ -51,8 +56,17 @@ export interface TranslatorPathOptions {
   readonly cpuTimes: () => CpuTimes;
 }
 
-/** The three setups: the app alone, the Envoys without ext_authz, and the Envoys with translation. */
-type Setup = 'direct' | 'envoys' | 'translated';
+/**
+ * The setups: the app alone, the Envoys without ext_authz, and the Envoys with translation over
+ * each ext_authz transport (`translated`: the HTTP service injected sidecars use; `translated-grpc`:
+ * gRPC `Authorization/Check`).
+ */
+type Setup = 'direct' | 'envoys' | 'translated' | 'translated-grpc';
+type TranslatedSetup = Extract<Setup, `translated${string}`>;
+const transportOf: Record<TranslatedSetup, ExtAuthzTransport> = {
+  translated: 'http',
+  'translated-grpc': 'grpc',
+};
 
 interface LoadFigures {
   /** The throughput run (`concurrency` in flight). */
@@ -78,7 +92,8 @@ const aliceBasic = basicAuthorization('alice', 'wonderland');
  * Issue #4: what the translator path adds. The same closed-loop load (keep-alive clients, fixed
  * concurrency, bounded in count and time) goes (a) straight to zone B's app, (b) through Envoy A's
  * outbound listener (HTTP_PROXY) and Envoy B's mTLS inbound listener without ext_authz, and (c) the
- * same with ext_authz translation on both hops (Basic -> WIT + WIMSE signature -> zone B's Basic).
+ * same with ext_authz translation on both hops (Basic -> WIT + WIMSE signature -> zone B's Basic),
+ * once over Envoy's HTTP ext_authz service (what injected sidecars use) and once over gRPC.
  * Each setup is run twice: with `concurrency` requests in flight (throughput, and the p50/p99 under
  * that load, which includes queueing for the two cores) and with one in flight (unloaded latency,
  * the conventional basis of "added latency per hop"). Per-hop added latency is (p50 of b or c −
@@ -88,7 +103,12 @@ const aliceBasic = basicAuthorization('alice', 'wonderland');
  * alone costs the translator per Check (`runExtAuthzTransportBenchmark`).
  */
 export async function runTranslatorPathBenchmark(options: TranslatorPathOptions): Promise<BenchFigure[]> {
-  const runs: Record<Setup, LoadFigures[]> = { direct: [], envoys: [], translated: [] };
+  const runs: Record<Setup, LoadFigures[]> = {
+    direct: [],
+    envoys: [],
+    translated: [],
+    'translated-grpc': [],
+  };
   for (let repetition = 1; repetition <= options.repetitions; repetition += 1) {
     const plain = await startTwoZoneChain({ name: 'bench-translator-path', hasExtAuthz: false });
     try {
@@ -99,19 +119,24 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
     } finally {
       await plain.close();
     }
-    const translated = await startTwoZoneChain({ name: 'bench-translator-path' });
-    try {
-      options.progress(`translator-path ${repetition}: envoys with translation`);
-      runs.translated.push(
-        await measure(options, translated, { port: translated.outboundPortA, path: requestUrl }),
-      );
-    } finally {
-      await translated.close();
+    for (const setup of ['translated', 'translated-grpc'] as const) {
+      const transport = transportOf[setup];
+      const translated = await startTwoZoneChain({ name: 'bench-translator-path', transport });
+      try {
+        options.progress(
+          `translator-path ${repetition}: envoys with translation, ext_authz over ${transport}`,
+        );
+        runs[setup].push(
+          await measure(options, translated, { port: translated.outboundPortA, path: requestUrl }),
+        );
+      } finally {
+        await translated.close();
+      }
     }
   }
   const figures: BenchFigure[] = [];
   const medians = {} as Record<Setup, LoadFigures>;
-  for (const setup of ['direct', 'envoys', 'translated'] as const) {
+  for (const setup of ['direct', 'envoys', 'translated', 'translated-grpc'] as const) {
     const samples = runs[setup];
     const median = (pick: (figures: LoadFigures) => number) => percentile(samples.map(pick), 0.5);
     medians[setup] = {
@@ -138,40 +163,32 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
       { name, metric: 'load-average-1m', value: medians[setup].loadAverage, unit: '' },
     );
   }
-  const perHop = (pick: (figures: LoadFigures) => number, setup: 'envoys' | 'translated') =>
+  const perHop = (pick: (figures: LoadFigures) => number, setup: Exclude<Setup, 'direct'>) =>
     (pick(medians[setup]) - pick(medians.direct)) / 2;
-  figures.push(
-    {
+  for (const setup of ['envoys', 'translated', 'translated-grpc'] as const) {
+    figures.push(
+      {
+        name: 'translator-path-added',
+        metric: `${setup}-p50-per-hop`,
+        value: perHop((run) => run.p50Ms, setup),
+        unit: 'ms',
+      },
+      {
+        name: 'translator-path-added',
+        metric: `${setup}-unloaded-p50-per-hop`,
+        value: perHop((run) => run.unloadedP50Ms, setup),
+        unit: 'ms',
+      },
+    );
+  }
+  for (const setup of ['translated', 'translated-grpc'] as const) {
+    figures.push({
       name: 'translator-path-added',
-      metric: 'envoys-p50-per-hop',
-      value: perHop((run) => run.p50Ms, 'envoys'),
-      unit: 'ms',
-    },
-    {
-      name: 'translator-path-added',
-      metric: 'translated-p50-per-hop',
-      value: perHop((run) => run.p50Ms, 'translated'),
-      unit: 'ms',
-    },
-    {
-      name: 'translator-path-added',
-      metric: 'envoys-unloaded-p50-per-hop',
-      value: perHop((run) => run.unloadedP50Ms, 'envoys'),
-      unit: 'ms',
-    },
-    {
-      name: 'translator-path-added',
-      metric: 'translated-unloaded-p50-per-hop',
-      value: perHop((run) => run.unloadedP50Ms, 'translated'),
-      unit: 'ms',
-    },
-    {
-      name: 'translator-path-added',
-      metric: 'throughput-ratio',
-      value: medians.translated.throughputPerSecond / medians.envoys.throughputPerSecond,
+      metric: `${setup}-throughput-ratio`,
+      value: medians[setup].throughputPerSecond / medians.envoys.throughputPerSecond,
       unit: '',
-    },
-  );
+    });
+  }
   options.progress('translator-path: in-process decisions');
   figures.push(...(await measureDecisions(options)));
   options.progress('translator-path: ext_authz transport (no-op decision)');

@@ -5,14 +5,22 @@ import {
   type NodeIngressGateway,
   type RelayedRequest,
 } from './node-ingress-gateway.js';
-import { startTwoZoneChain, type TwoZoneChain, type ZoneHopContext } from './two-zone-chain.js';
+import {
+  frontendPath,
+  startTwoZoneChain,
+  type ExtAuthzTransport,
+  type TwoZoneChain,
+  type ZoneHopContext,
+} from './two-zone-chain.js';
+import { peerHeader } from '../../lib/ext-authz/http-ext-authz-contract.js';
 
 // Issue 4, through a TLS-terminating proxy between the zones: zone A's Basic client -> Envoy A
 // (outbound, translator A) -> zone B's ingress gateway (terminates zone A's mTLS, re-originates
 // mTLS as spiffe://zone-b.example/ingress, passes headers through) -> Envoy B (inbound,
 // translator B) -> zone B's app. Zone B accepts the relayed request only from a trusted
 // intermediary, and only as zone A signed it: a gateway that changes the method, path, body or
-// identity header, or replays the request, is refused with 403.
+// identity header, or replays the request, is refused with 403. The tampering cases run over both
+// ext_authz transports (HTTP, what sidecars use, and gRPC); the rest over HTTP.
 jest.setTimeout(60_000);
 
 const ingressPath = '/ingress';
@@ -33,81 +41,90 @@ function nodeGateway(onStart: (gateway: NodeIngressGateway) => void) {
   };
 }
 
-describe('through a Node ingress gateway that zone B trusts', () => {
+describe.each<ExtAuthzTransport>(['http', 'grpc'])(
+  'through a Node ingress gateway that zone B trusts, ext_authz over %s',
+  (transport) => {
+    let chain: TwoZoneChain;
+    let gateway: NodeIngressGateway;
+
+    beforeAll(async () => {
+      chain = await startTwoZoneChain({
+        name: 'translator-intermediary-trusted',
+        transport,
+        trustedIntermediaries: [ingressId],
+        startHop: nodeGateway((started) => (gateway = started)),
+      });
+    });
+
+    afterAll(async () => {
+      await chain.close();
+    });
+
+    beforeEach(() => {
+      chain.appCalls.length = 0;
+      gateway.captured.length = 0;
+      gateway.relay = (request) => request;
+    });
+
+    it("delivers alice's relayed request, and zone B's app sees its own Basic credentials for her", async () => {
+      expect((await chain.callZoneB(alice)).status).toBe(200);
+      expect(gateway.captured).toHaveLength(1);
+      expect(chain.appCalls).toMatchObject([
+        {
+          method: 'POST',
+          path: '/orders?id=1',
+          authorization: basicAuthorization('orders-alice', 'b-secret'),
+          user: 'alice',
+          body: '{"qty":1}',
+        },
+      ]);
+    });
+
+    const tampering: [string, string, (request: RelayedRequest) => RelayedRequest][] = [
+      ['changes the method', 'signature_mismatch', (request) => ({ ...request, method: 'PUT' })],
+      ['rewrites the path', 'signature_mismatch', (request) => ({ ...request, path: '/orders?id=2' })],
+      [
+        'overwrites the accord-user identity header',
+        'signature_mismatch',
+        (request) => ({ ...request, headers: { ...request.headers, 'accord-user': 'mallory' } }),
+      ],
+      [
+        'modifies the body',
+        'digest_mismatch',
+        (request) => ({ ...request, body: Buffer.from('{"qty":100}') }),
+      ],
+    ];
+    it.each(tampering)(
+      'refuses the request with 403 when the gateway %s, counted as %s',
+      async (_, reason, relay) => {
+        gateway.relay = relay;
+        const before = await chain.inboundDecisionsB(reason);
+        expect((await chain.callZoneB(alice)).status).toBe(403);
+        expect(chain.appCalls).toHaveLength(0);
+        expect(await chain.inboundDecisionsB(reason)).toBe(before + 1);
+      },
+    );
+
+    it('refuses with 403 a request the gateway captured and replays, counted as nonce_replayed', async () => {
+      expect((await chain.callZoneB(alice)).status).toBe(200);
+      const [captured] = gateway.captured;
+      if (captured === undefined) throw new Error('the gateway captured nothing');
+      const before = await chain.inboundDecisionsB('nonce_replayed');
+      expect(await gateway.resend(captured)).toBe(403);
+      expect(chain.appCalls).toHaveLength(1);
+      expect(await chain.inboundDecisionsB('nonce_replayed')).toBe(before + 1);
+    });
+  },
+);
+
+describe('through the same Node ingress gateway when zone B does not trust it', () => {
   let chain: TwoZoneChain;
   let gateway: NodeIngressGateway;
 
   beforeAll(async () => {
     chain = await startTwoZoneChain({
-      name: 'translator-intermediary-trusted',
-      trustedIntermediaries: [ingressId],
-      startHop: nodeGateway((started) => (gateway = started)),
-    });
-  });
-
-  afterAll(async () => {
-    await chain.close();
-  });
-
-  beforeEach(() => {
-    chain.appCalls.length = 0;
-    gateway.captured.length = 0;
-    gateway.relay = (request) => request;
-  });
-
-  it("delivers alice's relayed request, and zone B's app sees its own Basic credentials for her", async () => {
-    expect((await chain.callZoneB(alice)).status).toBe(200);
-    expect(gateway.captured).toHaveLength(1);
-    expect(chain.appCalls).toMatchObject([
-      {
-        method: 'POST',
-        path: '/orders?id=1',
-        authorization: basicAuthorization('orders-alice', 'b-secret'),
-        user: 'alice',
-        body: '{"qty":1}',
-      },
-    ]);
-  });
-
-  const tampering: [string, string, (request: RelayedRequest) => RelayedRequest][] = [
-    ['changes the method', 'signature_mismatch', (request) => ({ ...request, method: 'PUT' })],
-    ['rewrites the path', 'signature_mismatch', (request) => ({ ...request, path: '/orders?id=2' })],
-    [
-      'overwrites the accord-user identity header',
-      'signature_mismatch',
-      (request) => ({ ...request, headers: { ...request.headers, 'accord-user': 'mallory' } }),
-    ],
-    ['modifies the body', 'digest_mismatch', (request) => ({ ...request, body: Buffer.from('{"qty":100}') })],
-  ];
-  it.each(tampering)(
-    'refuses the request with 403 when the gateway %s, counted as %s',
-    async (_, reason, relay) => {
-      gateway.relay = relay;
-      const before = await chain.inboundDecisionsB(reason);
-      expect((await chain.callZoneB(alice)).status).toBe(403);
-      expect(chain.appCalls).toHaveLength(0);
-      expect(await chain.inboundDecisionsB(reason)).toBe(before + 1);
-    },
-  );
-
-  it('refuses with 403 a request the gateway captured and replays, counted as nonce_replayed', async () => {
-    expect((await chain.callZoneB(alice)).status).toBe(200);
-    const [captured] = gateway.captured;
-    if (captured === undefined) throw new Error('the gateway captured nothing');
-    const before = await chain.inboundDecisionsB('nonce_replayed');
-    expect(await gateway.resend(captured)).toBe(403);
-    expect(chain.appCalls).toHaveLength(1);
-    expect(await chain.inboundDecisionsB('nonce_replayed')).toBe(before + 1);
-  });
-});
-
-describe('through the same Node ingress gateway when zone B does not trust it', () => {
-  let chain: TwoZoneChain;
-
-  beforeAll(async () => {
-    chain = await startTwoZoneChain({
       name: 'translator-intermediary-untrusted',
-      startHop: nodeGateway(() => undefined),
+      startHop: nodeGateway((started) => (gateway = started)),
     });
   });
 
@@ -119,6 +136,20 @@ describe('through the same Node ingress gateway when zone B does not trust it', 
     expect((await chain.callZoneB(alice)).status).toBe(403);
     expect(chain.appCalls).toHaveLength(0);
     expect(await chain.inboundDecisionsB('peer_not_allowed')).toBe(1);
+  });
+
+  it(`refuses with 403 a relayed request whose gateway claims to be zone A's caller in ${peerHeader}`, async () => {
+    // Over the HTTP ext_authz transport, Envoy B tells the translator the mTLS peer in this header;
+    // Envoy's own value (the gateway's verified SVID) replaces the forged one.
+    gateway.relay = (request) => ({
+      ...request,
+      headers: { ...request.headers, [peerHeader]: `spiffe://zone-a.example${frontendPath}` },
+    });
+    const before = await chain.inboundDecisionsB('peer_not_allowed');
+    expect((await chain.callZoneB(alice)).status).toBe(403);
+    expect(chain.appCalls).toHaveLength(0);
+    expect(await chain.inboundDecisionsB('peer_not_allowed')).toBe(before + 1);
+    expect(await chain.inboundDecisionsB('ok')).toBe(0);
   });
 });
 
