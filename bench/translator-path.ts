@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
+import type { ExtAuthzTransport } from '../operator/envoy/sidecar-bootstrap.js';
 import { loadavg } from 'node:os';
 import { create } from '@bufbuild/protobuf';
 import { Registry } from 'prom-client';
@@ -10,12 +11,7 @@ import {
   type CheckRequest,
   type CheckResponse,
 } from '../proto/gen/envoy/service/auth/v3/external_auth_pb.js';
-import {
-  frontendPath,
-  startTwoZoneChain,
-  type ExtAuthzTransport,
-  type TwoZoneChain,
-} from '../test/translator/two-zone-chain.js';
+import { frontendPath, startTwoZoneChain, type TwoZoneChain } from '../test/translator/two-zone-chain.js';
 import {
   basicAuthorization,
   BasicUserStore,

@@ -133,7 +133,8 @@ export async function startLoopbackDataPlane(directory: string, logger: Logger):
       await mkdir(secretsDirectory, { recursive: true });
       const translator = await startTranslator(
         translatorConfigSchema.parse({
-          listen: { port: 0 },
+          // The HTTP ext_authz transport, as the operator's injected sidecars use it.
+          listen: { port: 0, protocol: 'http' },
           ops: { port: 0 },
           trustDomain: pki.trustDomain,
           bundleDirectory: bundleDirectory(pki),
@@ -162,7 +163,12 @@ export async function startLoopbackDataPlane(directory: string, logger: Logger):
             secretsDirectory,
             // Short, so a revoked contract also ends the connections made before it.
             maxConnectionDurationMs: 1_000,
-            extAuthz: { translatorPort: translator.port, timeoutMs: 2_000, maxRequestBytes: 65_536 },
+            extAuthz: {
+              transport: 'http',
+              translatorPort: translator.port,
+              timeoutMs: 2_000,
+              maxRequestBytes: 65_536,
+            },
           }),
         ),
       );

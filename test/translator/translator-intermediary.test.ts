@@ -1,17 +1,12 @@
 import { basicAuthorization } from '../../translator/basic-credentials.js';
+import type { ExtAuthzTransport } from '../../operator/envoy/sidecar-bootstrap.js';
 import { startEnvoyIngressGateway, type EnvoyGatewayTampering } from './envoy-ingress-gateway.js';
 import {
   startNodeIngressGateway,
   type NodeIngressGateway,
   type RelayedRequest,
 } from './node-ingress-gateway.js';
-import {
-  frontendPath,
-  startTwoZoneChain,
-  type ExtAuthzTransport,
-  type TwoZoneChain,
-  type ZoneHopContext,
-} from './two-zone-chain.js';
+import { frontendPath, startTwoZoneChain, type TwoZoneChain, type ZoneHopContext } from './two-zone-chain.js';
 import { peerHeader } from '../../lib/ext-authz/http-ext-authz-contract.js';
 
 // Issue 4, through a TLS-terminating proxy between the zones: zone A's Basic client -> Envoy A

@@ -1,5 +1,6 @@
 import { basicAuthorization } from '../../translator/basic-credentials.js';
-import { startTwoZoneChain, type ExtAuthzTransport, type TwoZoneChain } from './two-zone-chain.js';
+import type { ExtAuthzTransport } from '../../operator/envoy/sidecar-bootstrap.js';
+import { startTwoZoneChain, type TwoZoneChain } from './two-zone-chain.js';
 
 // The whole data path on loopback with two real Envoys: a legacy client in zone A that only knows
 // Basic credentials of zone A -> Envoy A (outbound, ext_authz: Basic -> WIT + WIMSE signature) ->

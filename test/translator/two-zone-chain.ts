@@ -9,7 +9,11 @@ import { spiffeBundleFileName } from '../../lib/bundle/bundle-file-names.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { renderEnvoyYaml } from '../../operator/envoy/render-envoy-yaml.js';
-import { sidecarBootstrap, type SidecarBootstrapOptions } from '../../operator/envoy/sidecar-bootstrap.js';
+import {
+  sidecarBootstrap,
+  type ExtAuthzTransport,
+  type SidecarBootstrapOptions,
+} from '../../operator/envoy/sidecar-bootstrap.js';
 import { hashBasicPassword } from '../../translator/basic-credentials.js';
 import { startTranslator, type RunningTranslator } from '../../translator/start-translator.js';
 import { translatorConfigSchema } from '../../translator/translator-config.js';
@@ -73,9 +77,6 @@ export interface TwoZoneChainOptions {
   /** How the Envoys ask their translators (default `http`, what injected sidecars use). */
   transport?: ExtAuthzTransport;
 }
-
-/** Envoy's ext_authz transport to the translator: gRPC `Authorization/Check` or the HTTP service. */
-export type ExtAuthzTransport = 'grpc' | 'http';
 
 export interface TwoZoneChain {
   /** Envoy A's outbound listener (zone A's HTTP_PROXY), for clients of their own (the benchmark's). */
