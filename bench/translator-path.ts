@@ -1,5 +1,4 @@
 import { Agent, request as httpRequest } from 'node:http';
-import type { ExtAuthzTransport } from '../operator/envoy/sidecar-bootstrap.js';
 import { loadavg } from 'node:os';
 import { create } from '@bufbuild/protobuf';
 import { Registry } from 'prom-client';
@@ -11,7 +10,12 @@ import {
   type CheckRequest,
   type CheckResponse,
 } from '../proto/gen/envoy/service/auth/v3/external_auth_pb.js';
-import { frontendPath, startTwoZoneChain, type TwoZoneChain } from '../test/translator/two-zone-chain.js';
+import {
+  frontendPath,
+  startTwoZoneChain,
+  type TwoZoneChain,
+  type TwoZoneChainOptions,
+} from '../test/translator/two-zone-chain.js';
 import {
   basicAuthorization,
   BasicUserStore,
@@ -53,15 +57,25 @@ export interface TranslatorPathOptions {
 }
 
 /**
- * The setups: the app alone, the Envoys without ext_authz, and the Envoys with translation over
- * each ext_authz transport (`translated`: the HTTP service injected sidecars use; `translated-grpc`:
- * gRPC `Authorization/Check`).
+ * The setups: the app alone; the Envoys without ext_authz; the Envoys asking a no-op HTTP
+ * authorizer (allows at once without looking: the ceiling of ANY ext_authz authorizer on this
+ * path, only Envoy's side of the call and the loopback round trip); and the Envoys with
+ * translation over each ext_authz transport (`translated`: the HTTP service injected sidecars use;
+ * `translated-grpc`: gRPC `Authorization/Check`).
  */
-type Setup = 'direct' | 'envoys' | 'translated' | 'translated-grpc';
-type TranslatedSetup = Extract<Setup, `translated${string}`>;
-const transportOf: Record<TranslatedSetup, ExtAuthzTransport> = {
-  translated: 'http',
-  'translated-grpc': 'grpc',
+const setups = ['direct', 'envoys', 'no-op-ext-authz', 'translated', 'translated-grpc'] as const;
+type Setup = (typeof setups)[number];
+/** The setups through the Envoys, compared against `direct` per hop and against `envoys` in throughput. */
+const proxiedSetups = ['envoys', 'no-op-ext-authz', 'translated', 'translated-grpc'] as const;
+const authorizedSetups = ['no-op-ext-authz', 'translated', 'translated-grpc'] as const;
+/** How each setup with ext_authz starts its chain. */
+const chainOf: Record<
+  (typeof authorizedSetups)[number],
+  Pick<TwoZoneChainOptions, 'authorizer' | 'transport'>
+> = {
+  'no-op-ext-authz': { authorizer: 'no-op' },
+  translated: { transport: 'http' },
+  'translated-grpc': { transport: 'grpc' },
 };
 
 interface LoadFigures {
@@ -87,26 +101,25 @@ const aliceBasic = basicAuthorization('alice', 'wonderland');
 /**
  * Issue #4: what the translator path adds. The same closed-loop load (keep-alive clients, fixed
  * concurrency, bounded in count and time) goes (a) straight to zone B's app, (b) through Envoy A's
- * outbound listener (HTTP_PROXY) and Envoy B's mTLS inbound listener without ext_authz, and (c) the
- * same with ext_authz translation on both hops (Basic -> WIT + WIMSE signature -> zone B's Basic),
- * once over Envoy's HTTP ext_authz service (what injected sidecars use) and once over gRPC.
- * Each setup is run twice: with `concurrency` requests in flight (throughput, and the p50/p99 under
+ * outbound listener (HTTP_PROXY) and Envoy B's mTLS inbound listener without ext_authz, (c) the
+ * same with both Envoys asking a no-op HTTP authorizer (the ceiling of any ext_authz translator),
+ * and (d) the same with ext_authz translation on both hops (Basic -> WIT + WIMSE signature -> zone
+ * B's Basic), once over Envoy's HTTP ext_authz service (what injected sidecars use) and once over
+ * gRPC. Each setup is run twice: with `concurrency` requests in flight (throughput, and the p50/p99 under
  * that load, which includes queueing for the two cores) and with one in flight (unloaded latency,
- * the conventional basis of "added latency per hop"). Per-hop added latency is (p50 of b or c −
- * p50 of a) / 2 hops, for both runs. CPU per request (this process and the Envoys) is reported
+ * the conventional basis of "added latency per hop"). Per-hop added latency is (p50 of b, c or d
+ * − p50 of a) / 2 hops, for both runs. CPU per request (this process and the Envoys) is reported
  * for the throughput run. Separately, the translator's own cost per decision: `Check` called
  * in-process, outbound and inbound, without any network; and what the ext_authz transport
  * alone costs the translator per Check (`runExtAuthzTransportBenchmark`).
  */
 export async function runTranslatorPathBenchmark(options: TranslatorPathOptions): Promise<BenchFigure[]> {
-  const runs: Record<Setup, LoadFigures[]> = {
-    direct: [],
-    envoys: [],
-    translated: [],
-    'translated-grpc': [],
-  };
+  const runs = Object.fromEntries(setups.map((setup) => [setup, []])) as unknown as Record<
+    Setup,
+    LoadFigures[]
+  >;
   for (let repetition = 1; repetition <= options.repetitions; repetition += 1) {
-    const plain = await startTwoZoneChain({ name: 'bench-translator-path', hasExtAuthz: false });
+    const plain = await startTwoZoneChain({ name: 'bench-translator-path', authorizer: 'none' });
     try {
       options.progress(`translator-path ${repetition}: direct`);
       runs.direct.push(await measure(options, plain, { port: plain.appPortB, path: '/orders?id=1' }));
@@ -115,24 +128,19 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
     } finally {
       await plain.close();
     }
-    for (const setup of ['translated', 'translated-grpc'] as const) {
-      const transport = transportOf[setup];
-      const translated = await startTwoZoneChain({ name: 'bench-translator-path', transport });
+    for (const setup of authorizedSetups) {
+      const chain = await startTwoZoneChain({ name: 'bench-translator-path', ...chainOf[setup] });
       try {
-        options.progress(
-          `translator-path ${repetition}: envoys with translation, ext_authz over ${transport}`,
-        );
-        runs[setup].push(
-          await measure(options, translated, { port: translated.outboundPortA, path: requestUrl }),
-        );
+        options.progress(`translator-path ${repetition}: ${setup}`);
+        runs[setup].push(await measure(options, chain, { port: chain.outboundPortA, path: requestUrl }));
       } finally {
-        await translated.close();
+        await chain.close();
       }
     }
   }
   const figures: BenchFigure[] = [];
   const medians = {} as Record<Setup, LoadFigures>;
-  for (const setup of ['direct', 'envoys', 'translated', 'translated-grpc'] as const) {
+  for (const setup of setups) {
     const samples = runs[setup];
     const median = (pick: (figures: LoadFigures) => number) => percentile(samples.map(pick), 0.5);
     medians[setup] = {
@@ -161,7 +169,7 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
   }
   const perHop = (pick: (figures: LoadFigures) => number, setup: Exclude<Setup, 'direct'>) =>
     (pick(medians[setup]) - pick(medians.direct)) / 2;
-  for (const setup of ['envoys', 'translated', 'translated-grpc'] as const) {
+  for (const setup of proxiedSetups) {
     figures.push(
       {
         name: 'translator-path-added',
@@ -177,7 +185,7 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
       },
     );
   }
-  for (const setup of ['translated', 'translated-grpc'] as const) {
+  for (const setup of authorizedSetups) {
     figures.push({
       name: 'translator-path-added',
       metric: `${setup}-throughput-ratio`,

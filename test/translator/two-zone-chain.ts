@@ -70,10 +70,12 @@ export interface TwoZoneChainOptions {
   /** Starts a hop between the zones; absent, Envoy A connects to Envoy B directly. */
   startHop?: (context: ZoneHopContext) => Promise<ZoneHop>;
   /**
-   * Whether the Envoys ask their translators (default true). False leaves ext_authz out of both
-   * bootstraps: the same Envoys and mTLS without translation, the translator-path benchmark's baseline.
+   * Whom the Envoys ask (default `translators`). The translator-path benchmark's references:
+   * `none` leaves ext_authz out of both bootstraps (the same Envoys and mTLS without translation);
+   * `no-op` points both at an HTTP ext_authz server that allows everything at once without looking,
+   * the ceiling of any authorizer Envoy asks (only Envoy's side of the call and the round trip).
    */
-  hasExtAuthz?: boolean;
+  authorizer?: 'translators' | 'no-op' | 'none';
   /** How the Envoys ask their translators (default `http`, what injected sidecars use). */
   transport?: ExtAuthzTransport;
 }
@@ -201,18 +203,25 @@ async function start(
     owned.envoys.push(envoy);
     return envoy;
   };
-  const extAuthz = (translator: RunningTranslator) => ({
-    transport,
-    translatorPort: translator.port,
-    timeoutMs: 2_000,
-    maxRequestBytes: 65_536,
-  });
+  const authorizer = options.authorizer ?? 'translators';
+  const noOpPort = authorizer === 'no-op' ? await listen(noOpAuthorizer()) : undefined;
+  const extAuthz = (translator: RunningTranslator): Pick<SidecarBootstrapOptions, 'extAuthz'> =>
+    authorizer === 'none'
+      ? {}
+      : {
+          extAuthz: {
+            transport: noOpPort === undefined ? transport : 'http',
+            translatorPort: noOpPort ?? translator.port,
+            timeoutMs: 2_000,
+            maxRequestBytes: 65_536,
+          },
+        };
   const envoyB = await launch('b', {
     node: { id: 'orders-0', cluster: 'orders' },
     adminPort: 0,
     secretsDirectory: filesB.secretsDirectory,
     inbound: { address: '127.0.0.1', port: 0, appPort: appPortB },
-    ...(options.hasExtAuthz === false ? {} : { extAuthz: extAuthz(translatorB) }),
+    ...extAuthz(translatorB),
   });
   const envoyBPort = await envoyB.listenerPort('inbound');
   let zoneBPort = envoyBPort;
@@ -239,7 +248,7 @@ async function start(
         },
       ],
     },
-    ...(options.hasExtAuthz === false ? {} : { extAuthz: extAuthz(translatorA) }),
+    ...extAuthz(translatorA),
   });
   const outboundPortA = await envoyA.listenerPort('outbound');
 
@@ -253,6 +262,14 @@ async function start(
     inboundDecisionsB: (reason) => inboundDecisions(translatorB.opsPort, reason),
     close,
   };
+}
+
+/** An HTTP ext_authz server that allows every request as soon as it has read it, changing nothing. */
+function noOpAuthorizer(): Server {
+  return createHttpServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.end());
+  });
 }
 
 /** Zone B's app: answers 200 `ok` to everything, after recording the request into `calls`. */
