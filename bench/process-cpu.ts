@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU time (user + system) used so far, in milliseconds. */
 export interface CpuTimes {
-  /** The benchmark process itself: on the translator path, the load generator, the app and both translators. */
+  /** The benchmark process itself: on the translator path, the load generator, the app and (in process) the translators. */
   readonly selfMs: number;
-  /** Its live direct children (on the translator path, the two Envoys), summed. */
+  /** Its live direct children (on the translator path, the two Envoys and any translator processes), summed. */
   readonly childrenMs: number;
 }
 

@@ -52,7 +52,7 @@ export interface TranslatorPathOptions {
   /** Check calls per concurrency against the ext_authz server with a no-op decision. */
   readonly transportCalls: number;
   readonly progress: (message: string) => void;
-  /** CPU time so far of the benchmark process and of its children (the Envoys); main.ts reads it. */
+  /** CPU time so far of the benchmark process and of its children (Envoys, translator processes); main.ts reads it. */
   readonly cpuTimes: () => CpuTimes;
 }
 
@@ -61,21 +61,36 @@ export interface TranslatorPathOptions {
  * authorizer (allows at once without looking: the ceiling of ANY ext_authz authorizer on this
  * path, only Envoy's side of the call and the loopback round trip); and the Envoys with
  * translation over each ext_authz transport (`translated`: the HTTP service injected sidecars use;
- * `translated-grpc`: gRPC `Authorization/Check`).
+ * `translated-grpc`: gRPC `Authorization/Check`), the translators inside the benchmark process;
+ * and `translated-processes`: HTTP with each translator its own `accord-translator` process, as in
+ * a pod (more process switches per request than in one process).
  */
-const setups = ['direct', 'envoys', 'no-op-ext-authz', 'translated', 'translated-grpc'] as const;
+const setups = [
+  'direct',
+  'envoys',
+  'no-op-ext-authz',
+  'translated',
+  'translated-grpc',
+  'translated-processes',
+] as const;
 type Setup = (typeof setups)[number];
 /** The setups through the Envoys, compared against `direct` per hop and against `envoys` in throughput. */
-const proxiedSetups = ['envoys', 'no-op-ext-authz', 'translated', 'translated-grpc'] as const;
-const authorizedSetups = ['no-op-ext-authz', 'translated', 'translated-grpc'] as const;
+const proxiedSetups = setups.filter((setup) => setup !== 'direct');
+const authorizedSetups = [
+  'no-op-ext-authz',
+  'translated',
+  'translated-grpc',
+  'translated-processes',
+] as const;
 /** How each setup with ext_authz starts its chain. */
 const chainOf: Record<
   (typeof authorizedSetups)[number],
-  Pick<TwoZoneChainOptions, 'authorizer' | 'transport'>
+  Pick<TwoZoneChainOptions, 'authorizer' | 'transport' | 'translatorProcesses'>
 > = {
   'no-op-ext-authz': { authorizer: 'no-op' },
   translated: { transport: 'http' },
   'translated-grpc': { transport: 'grpc' },
+  'translated-processes': { transport: 'http', translatorProcesses: true },
 };
 
 interface LoadFigures {
@@ -84,9 +99,13 @@ interface LoadFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly throughputPerSecond: number;
-  /** CPU per request during the throughput run: this process (load generator, app, translators) and the Envoys. */
+  /**
+   * CPU per request during the throughput run: this process (load generator, app, and the
+   * translators unless they run as processes) and its child processes (the Envoys, and the
+   * translators when they run as processes).
+   */
   readonly nodeCpuPerRequestUs: number;
-  readonly envoyCpuPerRequestUs: number;
+  readonly childrenCpuPerRequestUs: number;
   /** The unloaded run: one request in flight, so no request waits for another's CPU. */
   readonly unloadedP50Ms: number;
   readonly unloadedP99Ms: number;
@@ -108,7 +127,7 @@ const aliceBasic = basicAuthorization('alice', 'wonderland');
  * gRPC. Each setup is run twice: with `concurrency` requests in flight (throughput, and the p50/p99 under
  * that load, which includes queueing for the two cores) and with one in flight (unloaded latency,
  * the conventional basis of "added latency per hop"). Per-hop added latency is (p50 of b, c or d
- * − p50 of a) / 2 hops, for both runs. CPU per request (this process and the Envoys) is reported
+ * − p50 of a) / 2 hops, for both runs. CPU per request (this process and its children) is reported
  * for the throughput run. Separately, the translator's own cost per decision: `Check` called
  * in-process, outbound and inbound, without any network; and what the ext_authz transport
  * alone costs the translator per Check (`runExtAuthzTransportBenchmark`).
@@ -149,7 +168,7 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
       p99Ms: median((run) => run.p99Ms),
       throughputPerSecond: median((run) => run.throughputPerSecond),
       nodeCpuPerRequestUs: median((run) => run.nodeCpuPerRequestUs),
-      envoyCpuPerRequestUs: median((run) => run.envoyCpuPerRequestUs),
+      childrenCpuPerRequestUs: median((run) => run.childrenCpuPerRequestUs),
       unloadedP50Ms: median((run) => run.unloadedP50Ms),
       unloadedP99Ms: median((run) => run.unloadedP99Ms),
       loadAverage: median((run) => run.loadAverage),
@@ -161,7 +180,7 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
       { name, metric: 'p50', value: medians[setup].p50Ms, unit: 'ms' },
       { name, metric: 'p99', value: medians[setup].p99Ms, unit: 'ms' },
       { name, metric: 'node-cpu-per-request', value: medians[setup].nodeCpuPerRequestUs, unit: 'us' },
-      { name, metric: 'envoy-cpu-per-request', value: medians[setup].envoyCpuPerRequestUs, unit: 'us' },
+      { name, metric: 'children-cpu-per-request', value: medians[setup].childrenCpuPerRequestUs, unit: 'us' },
       { name, metric: 'unloaded-p50', value: medians[setup].unloadedP50Ms, unit: 'ms' },
       { name, metric: 'unloaded-p99', value: medians[setup].unloadedP99Ms, unit: 'ms' },
       { name, metric: 'load-average-1m', value: medians[setup].loadAverage, unit: '' },
@@ -241,7 +260,7 @@ async function measure(
       p99Ms: percentile(loaded.latenciesMs, 0.99),
       throughputPerSecond: (requests / loaded.elapsedMs) * 1000,
       nodeCpuPerRequestUs: ((cpuAfter.selfMs - cpuBefore.selfMs) / requests) * 1000,
-      envoyCpuPerRequestUs: ((cpuAfter.childrenMs - cpuBefore.childrenMs) / requests) * 1000,
+      childrenCpuPerRequestUs: ((cpuAfter.childrenMs - cpuBefore.childrenMs) / requests) * 1000,
       unloadedP50Ms: percentile(unloaded.latenciesMs, 0.5),
       unloadedP99Ms: percentile(unloaded.latenciesMs, 0.99),
       loadAverage: loadavg()[0] ?? Number.NaN,

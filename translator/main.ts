@@ -31,7 +31,8 @@ const spec: CommandSpec = {
     port: {
       type: 'string',
       valueName: 'PORT',
-      description: 'ext_authz gRPC port on 127.0.0.1 (default 9191).',
+      description:
+        'ext_authz port on 127.0.0.1 (default 9191), speaking listen.protocol of the config (grpc or http).',
     },
     ...opsLogFlags(9093),
   },

@@ -15,7 +15,7 @@ import {
   type SidecarBootstrapOptions,
 } from '../../operator/envoy/sidecar-bootstrap.js';
 import { hashBasicPassword } from '../../translator/basic-credentials.js';
-import { startTranslator, type RunningTranslator } from '../../translator/start-translator.js';
+import { startTranslator } from '../../translator/start-translator.js';
 import { translatorConfigSchema } from '../../translator/translator-config.js';
 import { testWit, testWorkloadKey, testZone } from '../../translator/wit-test-fixtures.js';
 import {
@@ -26,6 +26,7 @@ import {
   type TestZoneCa,
 } from '../envoy/envoy-harness.js';
 import { inboundDecisions } from './translator-decisions.js';
+import { startTranslatorProcess, type ChainTranslator } from './translator-process.js';
 
 // The whole data path on loopback with two real Envoys and two real translators, shared by the
 // end-to-end tests: a legacy client in zone A that only knows Basic credentials of zone A ->
@@ -76,6 +77,11 @@ export interface TwoZoneChainOptions {
    * the ceiling of any authorizer Envoy asks (only Envoy's side of the call and the round trip).
    */
   authorizer?: 'translators' | 'no-op' | 'none';
+  /**
+   * Runs each translator as its own `accord-translator` process, as in a pod, instead of inside
+   * this process (default false). Needs the built tree: the benchmark only.
+   */
+  translatorProcesses?: boolean;
   /** How the Envoys ask their translators (default `http`, what injected sidecars use). */
   transport?: ExtAuthzTransport;
 }
@@ -103,7 +109,7 @@ export interface TwoZoneChain {
 export async function startTwoZoneChain(options: TwoZoneChainOptions): Promise<TwoZoneChain> {
   const directory = await mkdtemp(join(tmpdir(), `accord-${options.name}-`));
   const envoys: RunningEnvoy[] = [];
-  const translators: RunningTranslator[] = [];
+  const translators: ChainTranslator[] = [];
   const servers: Server[] = [];
   const hops: ZoneHop[] = [];
   const close = async () => {
@@ -124,7 +130,7 @@ export async function startTwoZoneChain(options: TwoZoneChainOptions): Promise<T
 async function start(
   options: TwoZoneChainOptions,
   directory: string,
-  owned: { envoys: RunningEnvoy[]; translators: RunningTranslator[]; servers: Server[]; hops: ZoneHop[] },
+  owned: { envoys: RunningEnvoy[]; translators: ChainTranslator[]; servers: Server[]; hops: ZoneHop[] },
   close: () => Promise<void>,
 ): Promise<TwoZoneChain> {
   const listen = async (server: Server): Promise<number> => {
@@ -176,20 +182,24 @@ async function start(
   const unusedAppPort = await listen(createHttpServer((_, response) => response.end()));
 
   const transport = options.transport ?? 'http';
-  const startOne = async (config: Record<string, unknown>) => {
-    const translator = await startTranslator(
-      translatorConfigSchema.parse({ listen: { port: 0, protocol: transport }, ops: { port: 0 }, ...config }),
-      { logger: silentLogger, registry: new Registry(), clock: systemClock },
-    );
+  const startOne = async (zoneDirectory: string, zoneConfig: Record<string, unknown>) => {
+    const config = { listen: { port: 0, protocol: transport }, ops: { port: 0 }, ...zoneConfig };
+    const translator: ChainTranslator = options.translatorProcesses
+      ? await startTranslatorProcess(config, zoneDirectory)
+      : await startTranslator(translatorConfigSchema.parse(config), {
+          logger: silentLogger,
+          registry: new Registry(),
+          clock: systemClock,
+        });
     owned.translators.push(translator);
     return translator;
   };
-  const translatorB = await startOne({
+  const translatorB = await startOne(dirB, {
     trustDomain: 'zone-b.example',
     bundleDirectory: filesB.bundleDirectory,
     inbound: { credentialsFile, trustedIntermediaries: options.trustedIntermediaries ?? [] },
   });
-  const translatorA = await startOne({
+  const translatorA = await startOne(dirA, {
     trustDomain: 'zone-a.example',
     bundleDirectory: filesA.bundleDirectory,
     outbound: { basicUsersFile, zones: [{ hostSuffix: 'zone-b', audience: 'spiffe://zone-b.example' }] },
@@ -205,7 +215,7 @@ async function start(
   };
   const authorizer = options.authorizer ?? 'translators';
   const noOpPort = authorizer === 'no-op' ? await listen(noOpAuthorizer()) : undefined;
-  const extAuthz = (translator: RunningTranslator): Pick<SidecarBootstrapOptions, 'extAuthz'> =>
+  const extAuthz = (translator: ChainTranslator): Pick<SidecarBootstrapOptions, 'extAuthz'> =>
     authorizer === 'none'
       ? {}
       : {
