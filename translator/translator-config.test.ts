@@ -4,11 +4,20 @@ import { audienceResolver, inboundAudiences, translatorConfigSchema } from './tr
 const minimal = { trustDomain: 'zone-b.example', bundleDirectory: '/bundles' };
 
 describe('translatorConfigSchema', () => {
-  it('defaults to a loopback listener and the zone as inbound audience', () => {
+  it('defaults to a loopback gRPC listener and the zone as inbound audience', () => {
     const config = parseConfig(translatorConfigSchema, minimal);
-    expect(config.listen).toEqual({ host: '127.0.0.1', port: 9191 });
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 9191, protocol: 'grpc' });
     expect(inboundAudiences(config)).toEqual(['spiffe://zone-b.example']);
     expect(config.outbound).toBeUndefined();
+  });
+
+  it('serves the HTTP ext_authz service when asked, and nothing but grpc or http', () => {
+    expect(
+      parseConfig(translatorConfigSchema, { ...minimal, listen: { protocol: 'http' } }).listen.protocol,
+    ).toBe('http');
+    expect(() => parseConfig(translatorConfigSchema, { ...minimal, listen: { protocol: 'http2' } })).toThrow(
+      /listen\.protocol/,
+    );
   });
 
   it('takes the workload WIT either from the zone PKI or from files', () => {
