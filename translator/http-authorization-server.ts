@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   directionPathPrefix,
   headersToRemoveHeader,
@@ -9,6 +8,7 @@ import {
   type ExtAuthzDirection,
 } from '../lib/ext-authz/http-ext-authz-contract.js';
 import { errorMessage } from '../lib/errors/accord-error.js';
+import { listenHttpServer, readBodyUpTo } from '../lib/http/http-server-lifecycle.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { AuthorizationQuestion, Decider, Decision } from './check-handler.js';
 import type { HttpRequestMessage } from './http-message.js';
@@ -43,7 +43,7 @@ export async function startHttpAuthorizationServer(
 ): Promise<HttpAuthorizationServer> {
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const server: Server = createServer({ requestTimeout: requestTimeoutMs }, (request, response) => {
-    readBody(request, maxBodyBytes).then(
+    readBodyUpTo(request, maxBodyBytes).then(
       (body) => {
         if (body === undefined) {
           options.logger.warn('authorization request body too large', { limit: maxBodyBytes });
@@ -63,11 +63,7 @@ export async function startHttpAuthorizationServer(
   });
   // Envoy closes idle connections first (see translatorKeepAliveSeconds).
   server.keepAliveTimeout = translatorKeepAliveSeconds * 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenHttpServer(server, options.host, options.port);
   options.logger.info('ext_authz HTTP server listening', { address: `${options.host}:${port}` });
   return {
     port,
@@ -79,26 +75,6 @@ export async function startHttpAuthorizationServer(
         setTimeout(() => server.closeAllConnections(), 2_000).unref();
       }),
   };
-}
-
-/** The body, or undefined once it exceeds `limit` bytes (the rest is not read). */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    request.on('data', (chunk: Buffer) => {
-      length += chunk.byteLength;
-      if (length > limit) {
-        request.removeAllListeners('data');
-        request.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks, length)));
-    request.on('error', reject);
-  });
 }
 
 const forwardedHeaders = new Set(headersToTranslator);

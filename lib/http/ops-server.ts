@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../errors/accord-error.js';
+import { closeHttpServer, listenHttpServer } from './http-server-lifecycle.js';
 
 export interface OpsServerOptions {
   host: string;
@@ -54,18 +54,10 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenHttpServer(server, options.host, options.port);
   options.logger.info('ops server listening', { address: `${options.host}:${port}` });
   return {
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeHttpServer(server),
   };
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { errorMessage, InvalidArgumentError } from '../../lib/errors/accord-error.js';
+import { closeHttpServer, listenHttpServer, readBodyUpTo } from '../../lib/http/http-server-lifecycle.js';
 import type { Logger } from '../../lib/log/logger.js';
 import { admissionResponse, parseAdmissionReview } from './admission-review.js';
 import { injectPod, type InjectionSettings } from './inject-pod.js';
@@ -119,37 +119,20 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenHttpServer(server, options.host, options.port);
   log.info('injection webhook listening', { address: `${options.host}:${String(port)}` });
   return {
     port,
     setCertificate: (certificate) => {
       server.setSecureContext({ cert: certificate.certificatePem, key: certificate.privateKeyPem });
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
+    close: () => closeHttpServer(server),
   };
 }
 
 /** Reads a request body as UTF-8, refusing (413) as soon as it grows past `maxBytes`. */
 async function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
-  const declared = Number(request.headers['content-length'] ?? '0');
-  if (declared > maxBytes) throw new RequestFailure(413, 'TooLarge', 'request body too large');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new RequestFailure(413, 'TooLarge', 'request body too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = await readBodyUpTo(request, maxBytes);
+  if (body === undefined) throw new RequestFailure(413, 'TooLarge', 'request body too large');
+  return body.toString('utf8');
 }

@@ -1,0 +1,40 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+/** Binds `server` to `host:port` (0 picks a free port) and returns the port it got. */
+export async function listenHttpServer(
+  server: Server | HttpsServer,
+  host: string,
+  port: number,
+): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** Stops accepting, cuts every open connection (keep-alive ones too) and resolves once closed. */
+export function closeHttpServer(server: Server | HttpsServer): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+/**
+ * The request body, or undefined as soon as it is (or declares to be) larger than `maxBytes`: the
+ * rest is not read, so an oversized request costs no more memory than the limit.
+ */
+export async function readBodyUpTo(request: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  if (Number(request.headers['content-length'] ?? '0') > maxBytes) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
