@@ -86,7 +86,7 @@ const directions = Object.entries(directionPathPrefix) as [ExtAuthzDirection, st
  * contract's headers are read; a header sent more than once is joined with `, `, as Envoy joins
  * repeated headers for gRPC, so a second copy cannot hide behind a verified first one.
  */
-export function questionOf(request: IncomingMessage, body: Buffer): AuthorizationQuestion {
+function questionOf(request: IncomingMessage, body: Buffer): AuthorizationQuestion {
   const path = request.url ?? '';
   const match = directions.find(([, prefix]) => path.startsWith(`${prefix}/`));
   const direction = match?.[0] ?? 'unknown';
