@@ -2,6 +2,7 @@ import { bundleMapSecretName } from '../../contract-provider/bundle-secret-layou
 import {
   type ContainerJson,
   envoyContainerName,
+  sidecarEnvoyWorkers,
   injectedAnnotation,
   injectPod,
   type InjectionSettings,
@@ -258,6 +259,10 @@ describe('injectPod', () => {
     expect(containerNamed(injected, envoyContainerName)?.startupProbe).toMatchObject({
       tcpSocket: { port: 15006 },
     });
+    // A fixed number of workers, not one per CPU of the node.
+    expect(containerNamed(injected, envoyContainerName)?.args).toEqual(
+      expect.arrayContaining(['--concurrency', String(sidecarEnvoyWorkers)]),
+    );
     expect(injected.metadata?.annotations).toEqual({
       [injectedAnnotation]: '0.1.0',
       [meshWorkloadAnnotation]: 'orders-api',

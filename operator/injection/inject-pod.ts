@@ -309,6 +309,9 @@ const podIdentityEnv: EnvVarJson[] = [
   { name: 'ACCORD_POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
 ];
 
+/** Envoy worker threads per injected sidecar (`--concurrency`). */
+export const sidecarEnvoyWorkers = 2;
+
 function envoyContainer(workload: MeshWorkload, settings: InjectionSettings): ContainerJson {
   return {
     name: envoyContainerName,
@@ -322,6 +325,10 @@ function envoyContainer(workload: MeshWorkload, settings: InjectionSettings): Co
       '--service-cluster',
       workload.name,
       '--disable-hot-restart',
+      // Two workers, as Istio's sidecars have: by default Envoy starts one per CPU the node has
+      // (dozens on a large node), each with its own connections and pools, for one workload's traffic.
+      '--concurrency',
+      String(sidecarEnvoyWorkers),
       '--log-level',
       'warn',
     ],
