@@ -114,12 +114,16 @@ function questionOf(request: IncomingMessage, body: Buffer): AuthorizationQuesti
   return { direction, request: httpRequest, peerPrincipal, ...(requestId ? { requestId } : {}) };
 }
 
-/** Envoy's reading of the answer: 200 allows with header changes; any other status is the client's. */
+/**
+ * Envoy's reading of the answer: 200 allows with header changes; any other status is the client's.
+ * Every answer is empty and says so (`content-length: 0`), so it goes out as one write, not chunked.
+ */
 function answer(response: ServerResponse, decision: Decision): void {
   if (decision.outcome === 'allow') {
     response
       .writeHead(200, {
         ...decision.setHeaders,
+        'content-length': '0',
         ...(decision.removeHeaders.length > 0
           ? { [headersToRemoveHeader]: decision.removeHeaders.join(',') }
           : {}),
@@ -127,5 +131,5 @@ function answer(response: ServerResponse, decision: Decision): void {
       .end();
     return;
   }
-  response.writeHead(decision.status, { ...decision.responseHeaders }).end();
+  response.writeHead(decision.status, { ...decision.responseHeaders, 'content-length': '0' }).end();
 }

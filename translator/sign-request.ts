@@ -1,5 +1,4 @@
-import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
-import { serializeDictionary, type BareItem } from 'structured-headers';
+import { createPublicKey, randomFillSync, type KeyObject } from 'node:crypto';
 import type { Clock } from '../lib/time/clock.js';
 import { contentDigest } from './content-digest.js';
 import { hasBody, type HttpRequestMessage } from './http-message.js';
@@ -81,9 +80,8 @@ export function signRequest(
   return {
     [workloadIdentityTokenHeader]: signer.wit,
     'signature-input': `${wimseSignatureLabel}=${signatureParams}`,
-    signature: serializeDictionary(
-      new Map([[wimseSignatureLabel, [signature, new Map<string, BareItem>()]]]),
-    ),
+    // A dictionary of one byte sequence without parameters (RFC 9651 §4.1.8): `label=:base64:`.
+    signature: `${wimseSignatureLabel}=:${Buffer.from(signature).toString('base64')}:`,
     ...(digest === undefined ? {} : { 'content-digest': digest }),
   };
 }
@@ -97,6 +95,21 @@ function signingAlgorithmOf(privateKey: KeyObject): HttpSignatureAlgorithm | und
   return algorithmByPrivateKey.get(privateKey);
 }
 
+/**
+ * 128-bit nonces cut from a pool of CSPRNG bytes filled 256 nonces at a time, as Node's
+ * `randomUUID` does: one call into the generator per 256 requests instead of one per request.
+ * Every byte is used once; nonces are public (they travel in `Signature-Input`), so pooling
+ * them ahead of use reveals nothing.
+ */
+const noncePool = Buffer.alloc(16 * 256);
+let noncePoolOffset = noncePool.length;
+
 function defaultNonce(): string {
-  return randomBytes(16).toString('base64url');
+  if (noncePoolOffset === noncePool.length) {
+    randomFillSync(noncePool);
+    noncePoolOffset = 0;
+  }
+  const nonce = noncePool.toString('base64url', noncePoolOffset, noncePoolOffset + 16);
+  noncePoolOffset += 16;
+  return nonce;
 }
