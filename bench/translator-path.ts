@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { loadavg } from 'node:os';
 import { create } from '@bufbuild/protobuf';
@@ -23,6 +24,7 @@ import {
   InboundCredentialMap,
 } from '../translator/basic-credentials.js';
 import { createCheckHandler } from '../translator/check-handler.js';
+import { signSignatureBase, verifySignatureBase } from '../translator/http-signature-algorithm.js';
 import { NonceCache } from '../translator/nonce-cache.js';
 import { TranslatorMetrics } from '../translator/translator-metrics.js';
 import { testWit, testWorkloadKey, testZone, witKeysOf } from '../translator/wit-test-fixtures.js';
@@ -319,6 +321,7 @@ function post(agent: Agent, target: { port: number; path: string }): Promise<voi
  * WIT and signature, map credentials), one after another. Basic verification alone is timed twice:
  * a first check (scrypt at the default cost of `hashBasicPassword`, the store's cache off) and a
  * remembered one (what the outbound decision pays per request once a credential was verified).
+ * The two ECDSA operations alone are timed too: the floor of any translator on this path.
  */
 async function measureDecisions(options: TranslatorPathOptions): Promise<BenchFigure[]> {
   const [zoneA, workloadKey] = await Promise.all([testZone('zone-a.example'), testWorkloadKey()]);
@@ -390,6 +393,19 @@ async function measureDecisions(options: TranslatorPathOptions): Promise<BenchFi
   };
   const basicUs = await timeBasicVerify(uncachedUsers);
   const cachedBasicUs = await timeBasicVerify(users);
+  // The least any translated request costs: one ECDSA P-256 signature outbound and one
+  // verification inbound, over a signature base of this path's size (about 1 KB).
+  const base = 'x'.repeat(1024);
+  const publicKey = createPublicKey(workloadKey.privateKey);
+  const signature = signSignatureBase('ecdsa-p256-sha256', workloadKey.privateKey, base);
+  const timeSync = (operation: () => unknown): number[] =>
+    Array.from({ length: options.decisionIterations }, () => {
+      const started = performance.now();
+      operation();
+      return (performance.now() - started) * 1000;
+    });
+  const signUs = timeSync(() => signSignatureBase('ecdsa-p256-sha256', workloadKey.privateKey, base));
+  const verifyUs = timeSync(() => verifySignatureBase('ecdsa-p256-sha256', publicKey, base, signature));
   const figures = (name: string, samples: readonly number[]): BenchFigure[] => [
     { name, metric: 'count', value: samples.length, unit: '' },
     { name, metric: 'p50', value: percentile(samples, 0.5), unit: 'us' },
@@ -400,6 +416,8 @@ async function measureDecisions(options: TranslatorPathOptions): Promise<BenchFi
     ...figures('translator-decision-inbound', inboundUs),
     ...figures('translator-decision-basic-verify', basicUs),
     ...figures('translator-decision-basic-verify-remembered', cachedBasicUs),
+    ...figures('translator-decision-ecdsa-p256-sign', signUs),
+    ...figures('translator-decision-ecdsa-p256-verify', verifyUs),
   ];
 }
 
