@@ -26,6 +26,7 @@ export function closeHttpServer(server: Server | HttpsServer): Promise<void> {
 /**
  * The request body, or undefined as soon as it is (or declares to be) larger than `maxBytes`: the
  * rest is drained without being kept, so an oversized request costs no more memory than the limit.
+ * Rejects when the request fails, also when its client leaves before the body ended.
  */
 export function readBodyUpTo(request: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
   if (Number(request.headers['content-length'] ?? '0') > maxBytes) return Promise.resolve(undefined);
@@ -46,6 +47,7 @@ export function readBodyUpTo(request: IncomingMessage, maxBytes: number): Promis
     request.once('end', () => {
       if (size <= maxBytes) resolve(Buffer.concat(chunks, size));
     });
+    // Also a client that goes away mid-body: Node destroys the request with an `aborted` error.
     request.once('error', reject);
   });
 }
