@@ -114,6 +114,15 @@ describe('signRequest', () => {
     expect(headers.signature).toMatch(/^wimse=:[A-Za-z0-9+/]+=*:$/);
   });
 
+  it('gives every request its own 128-bit nonce, also across refills of the nonce pool', () => {
+    const nonces = Array.from({ length: 600 }, () => {
+      const input = signed(outgoing()).headers['signature-input'] ?? '';
+      return /;nonce="([^"]*)"/.exec(input)?.[1];
+    });
+    for (const nonce of nonces) expect(nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(new Set(nonces).size).toBe(nonces.length);
+  });
+
   it('sends no Content-Digest for a request without a body', () => {
     const { headers } = signed(outgoing({ method: 'GET', body: new Uint8Array() }));
     expect(headers['content-digest']).toBeUndefined();
