@@ -1,5 +1,5 @@
 import { errorMessage } from '../lib/errors/accord-error.js';
-import type { ResourceChange, WatchEnd } from '../lib/kube/custom-resource-api.js';
+import type { ResourceChange, WatchEnd } from '../lib/kube/kube-list-watch.js';
 import type { Logger } from '../lib/log/logger.js';
 import { backoffDelayMs, type BackoffPolicy } from '../lib/time/backoff.js';
 import type { TimerHandle, Timers } from '../lib/time/timers.js';
@@ -11,7 +11,8 @@ export interface InformedResource {
 
 /**
  * List and watch of one resource type, cluster-wide (lib/kube's adapters implement it, e.g.
- * `TrustContractApi`): a consistent snapshot, then changes from its resourceVersion.
+ * `TrustContractApi`, and `KubeListWatch` for any resource): a consistent snapshot, then changes
+ * from its resourceVersion.
  */
 export interface ListWatchApi<T extends InformedResource> {
   list(): Promise<{ readonly items: T[]; readonly resourceVersion: string }>;
@@ -45,7 +46,7 @@ export interface ResourceInformerOptions<T extends InformedResource> {
 }
 
 /**
- * A client-go style informer (TrustContracts, MeshWorkloads): lists the objects (the cache's
+ * A client-go style informer (TrustContracts, MeshWorkloads, Services): lists the objects (the cache's
  * snapshot), then watches from the list's resourceVersion, resuming after every watch the server
  * ends and relisting when the resourceVersion expired (410 Gone). Reconcilers read only this cache.
  */

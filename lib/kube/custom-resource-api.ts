@@ -1,6 +1,13 @@
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi, type Watch } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import type { Timers } from '../time/timers.js';
 import { isKubeStatus, KubeStatus } from './kube-errors.js';
+import {
+  isKubeObject,
+  KubeListWatch,
+  type ResourceWatch,
+  type ResourceWatchHandlers,
+  type WatchStarter,
+} from './kube-list-watch.js';
 
 /** Where a custom resource is served, and whether its objects live in namespaces. */
 export interface CustomResourceDefinition {
@@ -40,33 +47,6 @@ export interface CustomResourceList<R extends CustomResource> {
   readonly resourceVersion: string;
 }
 
-/** A change the watch reported. */
-export type ResourceChange = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-export interface ResourceWatchHandlers<R extends CustomResource> {
-  onChange(change: ResourceChange, object: R): void;
-  /** A bookmark: nothing changed up to `resourceVersion`, resume from there. */
-  onBookmark(resourceVersion: string): void;
-}
-
-/**
- * Why a watch ended: the server closed it (its `timeoutSeconds` ran out; resume from the last
- * resourceVersion), the resourceVersion expired (410 Gone: relist), it failed (retry with
- * backoff), or `stop()` was called.
- */
-export type WatchEnd =
-  | { readonly kind: 'closed' }
-  | { readonly kind: 'expired' }
-  | { readonly kind: 'failed'; readonly error: unknown }
-  | { readonly kind: 'stopped' };
-
-/** A running watch. */
-export interface ResourceWatch {
-  readonly ended: Promise<WatchEnd>;
-  /** Ends the watch; `ended` then resolves with `stopped`. */
-  stop(): void;
-}
-
 /**
  * The object changed since it was read (409 Conflict, or 422 from a failed JSON patch `test`):
  * the caller reconciles the newer version instead.
@@ -85,9 +65,6 @@ export type CustomObjectCalls = Pick<
   | 'patchNamespacedCustomObjectStatus'
 >;
 
-/** A watch starter: client-node's `Watch`, or a stand-in that fails it on purpose. */
-export type WatchStarter = Pick<Watch, 'watch'>;
-
 export interface KubeCustomResourceApiOptions {
   readonly resource: CustomResourceDefinition;
   /** Made with `makeKubeApiClient`, so every call has a deadline. */
@@ -99,9 +76,6 @@ export interface KubeCustomResourceApiOptions {
   /** Items per list page; default 500. */
   readonly pageSize?: number;
 }
-
-/** How long past `timeoutSeconds` a watch may stay open before the client gives up on the server. */
-const watchGraceMs = 30_000;
 
 /** What the API server answers a JSON patch whose `test` failed. */
 const unprocessable = 422;
@@ -115,87 +89,39 @@ const unprocessable = 422;
  */
 export class KubeCustomResourceApi<R extends CustomResource> {
   readonly #options: KubeCustomResourceApiOptions;
-  readonly #watchTimeoutSeconds: number;
-  readonly #pageSize: number;
+  readonly #listWatch: KubeListWatch<R>;
 
   constructor(options: KubeCustomResourceApiOptions) {
     this.#options = options;
-    this.#watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300;
-    this.#pageSize = options.pageSize ?? 500;
+    const { group, version, plural } = options.resource;
+    this.#listWatch = new KubeListWatch<R>({
+      path: `/apis/${group}/${version}/${plural}`,
+      listPage: async (page) => {
+        const list = (await options.customObjects.listClusterCustomObject({
+          group,
+          version,
+          plural,
+          ...page,
+        })) as { items?: R[]; metadata?: { resourceVersion?: string; continue?: string } };
+        return {
+          items: list.items ?? [],
+          resourceVersion: list.metadata?.resourceVersion,
+          continueToken: list.metadata?.continue,
+        };
+      },
+      watcher: options.watcher,
+      timers: options.timers,
+      watchTimeoutSeconds: options.watchTimeoutSeconds,
+      pageSize: options.pageSize,
+    });
   }
 
-  async list(): Promise<CustomResourceList<R>> {
-    const items: R[] = [];
-    let continueToken: string | undefined;
-    let resourceVersion = '';
-    do {
-      const page = (await this.#options.customObjects.listClusterCustomObject({
-        ...this.#path(),
-        limit: this.#pageSize,
-        ...(continueToken === undefined ? {} : { _continue: continueToken }),
-      })) as { items?: R[]; metadata?: { resourceVersion?: string; continue?: string } };
-      items.push(...(page.items ?? []));
-      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
-      continueToken = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
-    } while (continueToken !== undefined);
-    return { items, resourceVersion };
+  list(): Promise<CustomResourceList<R>> {
+    return this.#listWatch.list();
   }
 
   watch(resourceVersion: string, handlers: ResourceWatchHandlers<R>): ResourceWatch {
-    const { timers, resource } = this.#options;
-    let controller: AbortController | undefined;
-    let isStopped = false;
-    let finish: (end: WatchEnd) => void = () => undefined;
-    const ended = new Promise<WatchEnd>((resolve) => {
-      finish = (end) => {
-        timers.clearTimeout(watchdog);
-        finish = () => undefined;
-        controller?.abort();
-        resolve(isStopped ? { kind: 'stopped' } : end);
-      };
-    });
-    const path = `/apis/${resource.group}/${resource.version}/${resource.plural}`;
-    const query = {
-      resourceVersion,
-      allowWatchBookmarks: true,
-      timeoutSeconds: this.#watchTimeoutSeconds,
-    };
-    const onLine = (type: string, object: unknown): void => {
-      if (type === 'ERROR') {
-        finish(isGone(object) ? { kind: 'expired' } : { kind: 'failed', error: statusError(object) });
-        return;
-      }
-      if (!isResource(object)) return;
-      if (type === 'BOOKMARK') {
-        const bookmarked = object.metadata.resourceVersion;
-        if (bookmarked !== undefined) handlers.onBookmark(bookmarked);
-        return;
-      }
-      if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') handlers.onChange(type, object as R);
-    };
-    const onDone = (error: unknown): void => {
-      if (error === null || error === undefined) finish({ kind: 'closed' });
-      else finish(isGone(error) ? { kind: 'expired' } : { kind: 'failed', error });
-    };
-    // A server that stops sending without closing would otherwise hold the watch forever.
-    const watchdog = timers.setTimeout(
-      () => finish({ kind: 'failed', error: new Error('watch outlived its timeoutSeconds') }),
-      this.#watchTimeoutSeconds * 1000 + watchGraceMs,
-    );
-    this.#options.watcher.watch(path, query, onLine, onDone).then(
-      (started) => {
-        controller = started;
-        if (isStopped) started.abort();
-      },
-      (error: unknown) => finish({ kind: 'failed', error }),
-    );
-    return {
-      ended,
-      stop: () => {
-        isStopped = true;
-        finish({ kind: 'stopped' });
-      },
-    };
+    return this.#listWatch.watch(resourceVersion, handlers);
   }
 
   /** Replaces `status` (status subresource) if `object` is still current; returns the updated object. */
@@ -278,7 +204,7 @@ export class KubeCustomResourceApi<R extends CustomResource> {
             ? await customObjects.patchClusterCustomObjectStatus(request, options)
             : await customObjects.patchClusterCustomObject(request, options);
       }
-      if (!isResource(updated))
+      if (!isKubeObject(updated))
         throw new Error(`the API server answered a ${target} patch without an object`);
       return updated as R;
     } catch (error) {
@@ -291,13 +217,6 @@ export class KubeCustomResourceApi<R extends CustomResource> {
       throw error;
     }
   }
-}
-
-/** Whether the API server's answer is an object (of the resource asked for: its typing is this module's trust). */
-function isResource(value: unknown): value is CustomResource {
-  if (typeof value !== 'object' || value === null || !('metadata' in value)) return false;
-  const { metadata } = value;
-  return typeof metadata === 'object' && metadata !== null && 'name' in metadata;
 }
 
 /**
@@ -319,19 +238,4 @@ function hasFieldCauses(body: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-/** 410 Gone, as an HTTP status (client-node's watch error) or as the watch's ERROR Status object. */
-function isGone(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const { code, statusCode } = value as { code?: unknown; statusCode?: unknown };
-  return code === 410 || statusCode === 410;
-}
-
-function statusError(object: unknown): Error {
-  const message =
-    typeof object === 'object' && object !== null && 'message' in object
-      ? String(object.message)
-      : 'unknown watch error';
-  return new Error(`watch error: ${message}`);
 }

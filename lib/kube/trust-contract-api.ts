@@ -12,11 +12,9 @@ import {
   type CustomResourceDefinition,
   type CustomResourceList,
   type KubeCustomResourceApiOptions,
-  type ResourceChange,
-  type ResourceWatch,
-  type ResourceWatchHandlers,
 } from './custom-resource-api.js';
 import { loadKubeConfig, makeKubeApiClient } from './kube-client.js';
+import type { ResourceChange, ResourceWatch, ResourceWatchHandlers } from './kube-list-watch.js';
 
 /** Where TrustContracts are served (crds/accord.dev_trustcontracts.yaml). */
 export const trustContractResource = {
