@@ -443,7 +443,7 @@ describe('the rendered manifests', () => {
   });
 
   it.each(renderings)(
-    "grants cluster-wide only the operator's TrustContract (and with injection MeshWorkload and webhook) rules and the PKI's TokenReviews (%s)",
+    "grants cluster-wide only the operator's TrustContract (and with injection MeshWorkload, webhook and Service-read) rules and the PKI's TokenReviews (%s)",
     async (rendering) => {
       const objects = objectsOf(await render(rendering));
       const clusterWide = objects.filter((object) => /^Cluster(Role|RoleBinding)$/.test(object.kind));
@@ -479,6 +479,10 @@ describe('the rendered manifests', () => {
               resourceNames: ['accord-injection'],
               verbs: ['get', 'update'],
             });
+          } else if (rule.apiGroups?.[0] === '') {
+            // The MeshWorkload controller's Service informer: read only; writes stay in the mesh Role.
+            expect(hasInjection).toBe(true);
+            expect(rule).toEqual({ apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] });
           } else {
             expect(rule.apiGroups).toEqual(['accord.dev']);
             const prefixes = hasInjection ? ['trustcontracts', 'meshworkloads'] : ['trustcontracts'];
@@ -648,6 +652,8 @@ describe('least privilege on a real API server', () => {
     ['the operator', operator, ['update', 'configmaps/accord-sidecar-orders', '-n', 'finance']],
     ['the operator', operator, ['delete', 'configmaps/accord-sidecar-orders', '-n', 'finance']],
     ['the operator', operator, ['list', 'services', '-n', 'shop']],
+    ['the operator', operator, ['list', 'services', '--all-namespaces']],
+    ['the operator', operator, ['watch', 'services', '--all-namespaces']],
     ['the operator', operator, ['update', 'services/orders', '-n', 'shop']],
     ['the operator', operator, ['list', 'pods', '-n', 'shop']],
   ])('lets %s (%s) do its job: %j', async (_who, user, args) => {
@@ -702,7 +708,10 @@ describe('least privilege on a real API server', () => {
     ['the operator', operator, ['patch', 'services/orders', '-n', 'shop']],
     ['the operator', operator, ['delete', 'services/orders', '-n', 'shop']],
     ['the operator', operator, ['create', 'services', '-n', 'shop']],
+    ['the operator', operator, ['get', 'services/orders', '-n', 'shop']],
     ['the operator', operator, ['list', 'pods', '-n', 'payments']],
+    ['the operator', operator, ['list', 'pods', '--all-namespaces']],
+    ['the operator', operator, ['watch', 'pods', '-n', 'shop']],
     ['the operator', operator, ['create', 'pods', '-n', 'shop']],
     ['the operator', operator, ['delete', 'pods', '-n', 'shop']],
     ['the operator', operator, ['update', 'customresourcedefinitions.apiextensions.k8s.io']],
