@@ -12,6 +12,7 @@ import {
 } from '../../lib/kube/custom-resource-api.js';
 import { loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
 import { isKubeStatus, KubeStatus } from '../../lib/kube/kube-errors.js';
+import { KubeListWatch, type WatchStarter } from '../../lib/kube/kube-list-watch.js';
 import type { Timers } from '../../lib/time/timers.js';
 import type { PodJson } from '../injection/inject-pod.js';
 import type { ServiceTargetPortDeps } from '../injection/reconcile-service-target-ports.js';
@@ -29,6 +30,15 @@ const meshWorkloadResource = {
 /** A MeshWorkload as the API server returns it; spec and status stay plain JSON for the parsers. */
 export interface MeshWorkloadResource extends CustomResource {
   metadata: CustomResource['metadata'] & { namespace: string };
+}
+
+/**
+ * A Service as the controller's informer keeps it: which one, and its version. A change only
+ * requeues the namespace's MeshWorkloads (the target-port reconcile lists the Services itself),
+ * and a cache of whole Services would hold every Service of the cluster.
+ */
+export interface ServiceMetadata {
+  metadata: { name: string; namespace: string; resourceVersion?: string };
 }
 
 /** A ConfigMap as the reconcile reads and writes it. */
@@ -50,6 +60,8 @@ export interface MeshWorkloadKubeApi extends ListWatchApi<MeshWorkloadResource> 
   /** The keys a Secret holds, or `undefined` when there is no such Secret. Values are never returned. */
   secretKeys(namespace: string, name: string): Promise<string[] | undefined>;
   listPods(namespace: string): Promise<PodJson[]>;
+  /** Services of every namespace, as `ServiceMetadata`: the controller's trigger, never written through. */
+  readonly services: ListWatchApi<ServiceMetadata>;
   /** The clients the Service target-port reconcile takes. */
   readonly core: ServiceTargetPortDeps['core'];
 }
@@ -59,8 +71,9 @@ const fieldManager = 'accord-operator';
 /**
  * The MeshWorkload controller's Kubernetes calls for the cluster of `kubeconfigPath`, every call
  * with a deadline (lib/kube's `makeKubeApiClient`): the MeshWorkloads themselves through lib/kube's
- * `KubeCustomResourceApi` (its watch bounded by `timeoutSeconds` and a watchdog instead), and the
- * ConfigMaps, Secrets, Services and pods of the mesh namespaces.
+ * `KubeCustomResourceApi` (its watch bounded by `timeoutSeconds` and a watchdog instead), the
+ * Services of every namespace through lib/kube's `KubeListWatch` (likewise), and the ConfigMaps,
+ * Secrets, Services and pods of the mesh namespaces.
  */
 export function kubeMeshWorkloadApi(
   kubeconfigPath: string | undefined,
@@ -68,16 +81,18 @@ export function kubeMeshWorkloadApi(
   kubeConfig: KubeConfig = loadKubeConfig(kubeconfigPath),
 ): MeshWorkloadKubeApi {
   const core = makeKubeApiClient(kubeConfig, CoreV1Api);
+  const watcher = new Watch(kubeConfig);
   const meshWorkloads = new KubeCustomResourceApi<MeshWorkloadResource>({
     resource: meshWorkloadResource,
     customObjects: makeKubeApiClient(kubeConfig, CustomObjectsApi),
-    watcher: new Watch(kubeConfig),
+    watcher,
     timers,
   });
   return {
     core,
     list: () => meshWorkloads.list(),
     watch: (resourceVersion, handlers) => meshWorkloads.watch(resourceVersion, handlers),
+    services: kubeServiceListWatch(core, watcher, timers),
     replaceStatus: (object, status) => meshWorkloads.replaceStatus(object, status),
     addFinalizer: (object, finalizer) => meshWorkloads.addFinalizer(object, finalizer),
     async removeFinalizer(object, finalizer) {
@@ -124,4 +139,47 @@ export function kubeMeshWorkloadApi(
       return pods.items as unknown as PodJson[];
     },
   };
+}
+
+/**
+ * Services of every namespace as `ServiceMetadata`: lib/kube's `KubeListWatch` on `/api/v1/services`
+ * (paged list, watch bounded by `timeoutSeconds` and a watchdog), trimmed before anything caches it.
+ */
+export function kubeServiceListWatch(
+  core: Pick<CoreV1Api, 'listServiceForAllNamespaces'>,
+  watcher: WatchStarter,
+  timers: Timers,
+  limits: { readonly watchTimeoutSeconds?: number; readonly pageSize?: number } = {},
+): ListWatchApi<ServiceMetadata> {
+  const services = new KubeListWatch<ServiceMetadata>({
+    path: '/api/v1/services',
+    listPage: async (page) => {
+      const list = await core.listServiceForAllNamespaces(page);
+      return {
+        items: list.items.map(serviceMetadata),
+        resourceVersion: list.metadata?.resourceVersion,
+        continueToken: list.metadata?._continue,
+      };
+    },
+    watcher,
+    timers,
+    watchTimeoutSeconds: limits.watchTimeoutSeconds,
+    pageSize: limits.pageSize,
+  });
+  return {
+    list: () => services.list(),
+    watch: (resourceVersion, handlers) =>
+      services.watch(resourceVersion, {
+        onChange: (change, service) => handlers.onChange(change, serviceMetadata(service)),
+        onBookmark: (bookmarked) => handlers.onBookmark(bookmarked),
+      }),
+  };
+}
+
+/** The metadata the informer keeps of a listed or watched Service (the watch hands over whole objects). */
+function serviceMetadata(service: {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+}): ServiceMetadata {
+  const { name = '', namespace = '', resourceVersion } = service.metadata ?? {};
+  return { metadata: { name, namespace, ...(resourceVersion === undefined ? {} : { resourceVersion }) } };
 }

@@ -9,7 +9,7 @@ import type { TimerHandle, Timers } from '../../lib/time/timers.js';
 import { type MeshWorkload, parseMeshWorkload } from '../injection/mesh-workload.js';
 import { type ListWatchApi, ResourceInformer } from '../resource-informer.js';
 import { WorkQueue, type WorkResult } from '../work-queue.js';
-import type { MeshWorkloadKubeApi, MeshWorkloadResource } from './kube-mesh-workload-api.js';
+import type { MeshWorkloadKubeApi, MeshWorkloadResource, ServiceMetadata } from './kube-mesh-workload-api.js';
 import type { RemoteZoneAddress } from './partner-zones.js';
 import { reconcileMeshWorkload } from './reconcile-mesh-workload.js';
 import type { SidecarConfigSettings } from './sidecar-config.js';
@@ -24,8 +24,9 @@ export interface MeshWorkloadControllerOptions {
   readonly timers: Timers;
   readonly logger: Logger;
   /**
-   * How often every MeshWorkload is reconciled again: pods and Services are not watched, so the
-   * injected-pod count and the Service target ports follow them at this pace.
+   * How often every MeshWorkload is reconciled again: pods are not watched (a cluster-wide pod
+   * watch is costly), so the injected-pod count, and the target ports while pods turn injected,
+   * follow them at this pace.
    */
   readonly resyncIntervalMs: number;
   readonly backoff: BackoffPolicy;
@@ -36,12 +37,16 @@ export interface MeshWorkloadControllerOptions {
  * The MeshWorkload controller's runtime: an informer over MeshWorkloads (every namespace) feeds a
  * work queue keyed `namespace/name`; a second informer over TrustContracts requeues every workload
  * when a contract changes, so a partner zone turning Active (or leaving) re-renders the sidecar
- * configs. Runs only while the replica leads (start-operator.ts), since it writes.
+ * configs; a third over Services (every namespace, metadata only) requeues the workloads of a
+ * Service's namespace when it is created, changed or deleted, so its target ports follow at once
+ * (the controller's own Service writes come back this way too, and find nothing left to change).
+ * Runs only while the replica leads (start-operator.ts), since it writes.
  */
 export class MeshWorkloadController {
   readonly #options: MeshWorkloadControllerOptions;
   readonly #workloads: ResourceInformer<MeshWorkloadResource>;
   readonly #contracts: ResourceInformer<TrustContractResource>;
+  readonly #services: ResourceInformer<ServiceMetadata>;
   readonly #queue: WorkQueue;
   #resync: TimerHandle | undefined;
   #isStopped = false;
@@ -71,21 +76,28 @@ export class MeshWorkloadController {
       kind: 'TrustContract',
       onChange: () => this.#requeueAll(),
     });
+    this.#services = new ResourceInformer({
+      ...shared,
+      api: options.api.services,
+      kind: 'Service',
+      onChange: (key) => this.#requeueNamespace(key),
+    });
   }
 
-  /** Starts both informers and the periodic resync. */
+  /** Starts the informers and the periodic resync. */
   start(): void {
     this.#options.logger.info('MeshWorkload controller started', {
       resyncIntervalMs: this.#options.resyncIntervalMs,
     });
     this.#contracts.start();
     this.#workloads.start();
+    this.#services.start();
     this.#scheduleResync();
   }
 
-  /** True once both informers listed once. */
+  /** True once every informer listed once. */
   hasSynced(): boolean {
-    return this.#workloads.hasSynced() && this.#contracts.hasSynced();
+    return this.#workloads.hasSynced() && this.#contracts.hasSynced() && this.#services.hasSynced();
   }
 
   /** Stops the watches, the resync and the queue, waiting for reconciles in flight. */
@@ -93,7 +105,12 @@ export class MeshWorkloadController {
     if (this.#isStopped) return;
     this.#isStopped = true;
     if (this.#resync !== undefined) this.#options.timers.clearTimeout(this.#resync);
-    await Promise.all([this.#workloads.stop(), this.#contracts.stop(), this.#queue.stop()]);
+    await Promise.all([
+      this.#workloads.stop(),
+      this.#contracts.stop(),
+      this.#services.stop(),
+      this.#queue.stop(),
+    ]);
     this.#options.logger.info('MeshWorkload controller stopped', {});
   }
 
@@ -101,6 +118,12 @@ export class MeshWorkloadController {
     // Before the TrustContracts are listed, every workload would render without its partners.
     if (!this.#contracts.hasSynced()) return;
     for (const key of this.#workloads.keys()) this.#queue.add(key);
+  }
+
+  /** Queues the MeshWorkloads of the namespace of `serviceKey` (`namespace/name`). */
+  #requeueNamespace(serviceKey: string): void {
+    const prefix = `${serviceKey.slice(0, serviceKey.indexOf('/'))}/`;
+    for (const key of this.#workloads.keys()) if (key.startsWith(prefix)) this.#queue.add(key);
   }
 
   #scheduleResync(): void {

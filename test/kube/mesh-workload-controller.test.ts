@@ -271,7 +271,7 @@ beforeAll(async () => {
     clock: systemClock,
     timers: systemTimers,
     logger: silentLogger,
-    // Pods and Services are not watched: the resync is what notices them.
+    // Pods are not watched: the resync is what notices the injected pod.
     resyncIntervalMs: 1000,
     backoff: { initialDelayMs: 100, maxDelayMs: 1000 },
   });
