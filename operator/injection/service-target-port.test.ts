@@ -129,6 +129,45 @@ describe('serviceTargetPortChange', () => {
     });
   });
 
+  it('redirects again a port set back to the workload port while the record stayed (kubectl apply of the original)', () => {
+    const reapplied = service(
+      [
+        { name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 },
+        { name: 'grpc', port: 81, protocol: 'TCP', targetPort: 15006 },
+      ],
+      { [originalTargetPortsAnnotation]: '{"81/TCP":8080}' },
+    );
+    const change = serviceTargetPortChange(reapplied, [ordersApi], [pod(true)], 15006);
+    expect(change).toEqual({
+      action: 'redirect',
+      meshWorkload: 'orders-api',
+      ports: [
+        { name: 'http', port: 80, protocol: 'TCP', targetPort: 15006 },
+        { name: 'grpc', port: 81, protocol: 'TCP', targetPort: 15006 },
+      ],
+      annotations: { [originalTargetPortsAnnotation]: '{"81/TCP":8080,"80/TCP":8080}' },
+    });
+    if (change.action === 'none') throw new Error('no change');
+    const again = service(change.ports, change.annotations);
+    expect(serviceTargetPortChange(again, [ordersApi], [pod(true)], 15006).action).toBe('none');
+    // Leaving the mesh then restores both ports from the merged record.
+    const restore = serviceTargetPortChange(again, [], [pod(true)], 15006);
+    expect(restore.action === 'restore' && restore.ports.map((port) => port.targetPort)).toEqual([
+      8080, 8080,
+    ]);
+  });
+
+  it('never rewrites a workload port that already is the inbound port', () => {
+    const sameAsInbound = { ...ordersApi, port: 15006 };
+    const change = serviceTargetPortChange(
+      service([{ name: 'http', port: 80, protocol: 'TCP', targetPort: 15006 }]),
+      [sameAsInbound],
+      [pod(true)],
+      15006,
+    );
+    expect(change.action).toBe('none');
+  });
+
   it('restores the recorded target ports and removes only its annotation; restoring twice is a no-op', () => {
     const input = service(redirectedPorts, { ...redirectedAnnotations, team: 'shop' });
     const change = serviceTargetPortChange(input, [], [], 15006);

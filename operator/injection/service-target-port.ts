@@ -42,7 +42,8 @@ function portKey(port: ServicePortJson): string {
  * Service's selector, read as labels, satisfies the MeshWorkload's), at least one such pod exists
  * and every one of them is injected; then each port whose `targetPort` is the MeshWorkload's
  * `spec.port` (numeric only: a named port is left alone) goes to `inboundPort`, and the originals
- * are recorded in `accord.dev/original-target-ports`. Otherwise, a redirected Service is restored
+ * are recorded in `accord.dev/original-target-ports`; a port set back to the workload port on a
+ * Service redirected before is redirected again. Otherwise, a redirected Service is restored
  * from that annotation: pointing a Service at a port nothing listens on would drop its traffic,
  * while the application port stays reachable on injected pods too, so restoring is always safe.
  * A Service without a selector (manual Endpoints) is never touched.
@@ -76,23 +77,26 @@ export function serviceTargetPortChange(
         hasContainerNamed(pod, envoyContainerName),
     );
 
-  if (isMeshed && !isRedirected) {
-    const originals: Record<string, number | string> = {};
-    const redirected = ports.map((port) => {
+  if (isMeshed) {
+    // Also on a Service redirected before: `kubectl apply` of its original manifest puts the
+    // application's target port back and leaves the record, which must not hide the bypass.
+    const onWorkloadPort = ports.filter((port) => {
       const target = port.targetPort ?? port.port;
-      if (target !== workload.port) return port;
-      originals[portKey(port)] = target;
-      return { ...port, targetPort: inboundPort };
+      return target === workload.port && target !== inboundPort;
     });
-    if (Object.keys(originals).length === 0) return { action: 'none' };
+    if (onWorkloadPort.length === 0) return { action: 'none' };
+    const originals = isRedirected ? parseOriginals(recorded) : {};
+    for (const port of onWorkloadPort) originals[portKey(port)] = workload.port;
     return {
       action: 'redirect',
-      ports: redirected,
+      ports: ports.map((port) =>
+        onWorkloadPort.includes(port) ? { ...port, targetPort: inboundPort } : port,
+      ),
       annotations: { ...annotations, [originalTargetPortsAnnotation]: JSON.stringify(originals) },
       meshWorkload: workload.name,
     };
   }
-  if (!isMeshed && isRedirected) {
+  if (isRedirected) {
     const originals = parseOriginals(recorded);
     const restored = ports.map((port) => {
       const original = originals[portKey(port)];

@@ -251,6 +251,27 @@ describe('the MeshWorkload controller watching Services (resync ten minutes away
     expect((await readService('orders-external')).spec?.ports?.[0]?.targetPort).toBe(8080);
   });
 
+  it('points a Service at Envoy again when its target port is set back under the record (kubectl apply of the original)', async () => {
+    await core.patchNamespacedService(
+      {
+        namespace,
+        name: 'orders-api',
+        body: [{ op: 'replace', path: '/spec/ports/0/targetPort', value: 8080 }],
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    const service = await pollUntil(
+      'the Service redirected again',
+      async () => {
+        const read = await readService('orders-api');
+        return read.spec?.ports?.[0]?.targetPort === 15006 ? read : undefined;
+      },
+      promptlyMs,
+      200,
+    );
+    expect(service.metadata?.annotations?.[originalTargetPortsAnnotation]).toBe('{"80/TCP":8080}');
+  });
+
   it('restores a Service within seconds when its selector changes to pods that are not all injected', async () => {
     expect((await readService('orders-api')).spec?.ports?.[0]?.targetPort).toBe(15006);
     await core.patchNamespacedService(
