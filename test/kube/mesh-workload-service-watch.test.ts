@@ -76,6 +76,27 @@ async function createService(name: string, selector?: Record<string, string>): P
   });
 }
 
+/** Patches orders-api with one JSON Patch operation, as a user's kubectl would. */
+async function patchOrdersService(operation: { op: 'add' | 'replace'; path: string; value: unknown }) {
+  await core.patchNamespacedService(
+    { namespace, name: 'orders-api', body: [operation] },
+    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+  );
+}
+
+/** orders-api once its first port targets `targetPort` (within `promptlyMs`, far below the resync). */
+function ordersServiceTargeting(targetPort: number, what: string) {
+  return pollUntil(
+    what,
+    async () => {
+      const read = await readService('orders-api');
+      return read.spec?.ports?.[0]?.targetPort === targetPort ? read : undefined;
+    },
+    promptlyMs,
+    200,
+  );
+}
+
 async function resourceVersions() {
   const workload = (await custom.getNamespacedCustomObject({
     ...meshWorkloads,
@@ -222,15 +243,7 @@ describe('the Service list/watch of the MeshWorkload controller', () => {
 describe('the MeshWorkload controller watching Services (resync ten minutes away)', () => {
   it('points a Service created after its MeshWorkload at Envoy within seconds', async () => {
     await createService('orders-api', { app: 'orders-api' });
-    const service = await pollUntil(
-      'the Service redirect',
-      async () => {
-        const read = await readService('orders-api');
-        return read.spec?.ports?.[0]?.targetPort === 15006 ? read : undefined;
-      },
-      promptlyMs,
-      200,
-    );
+    const service = await ordersServiceTargeting(15006, 'the Service redirect');
     expect(service.metadata?.annotations?.[originalTargetPortsAnnotation]).toBe('{"80/TCP":8080}');
   });
 
@@ -252,45 +265,15 @@ describe('the MeshWorkload controller watching Services (resync ten minutes away
   });
 
   it('points a Service at Envoy again when its target port is set back under the record (kubectl apply of the original)', async () => {
-    await core.patchNamespacedService(
-      {
-        namespace,
-        name: 'orders-api',
-        body: [{ op: 'replace', path: '/spec/ports/0/targetPort', value: 8080 }],
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-    );
-    const service = await pollUntil(
-      'the Service redirected again',
-      async () => {
-        const read = await readService('orders-api');
-        return read.spec?.ports?.[0]?.targetPort === 15006 ? read : undefined;
-      },
-      promptlyMs,
-      200,
-    );
+    await patchOrdersService({ op: 'replace', path: '/spec/ports/0/targetPort', value: 8080 });
+    const service = await ordersServiceTargeting(15006, 'the Service redirected again');
     expect(service.metadata?.annotations?.[originalTargetPortsAnnotation]).toBe('{"80/TCP":8080}');
   });
 
   it('restores a Service within seconds when its selector changes to pods that are not all injected', async () => {
     expect((await readService('orders-api')).spec?.ports?.[0]?.targetPort).toBe(15006);
-    await core.patchNamespacedService(
-      {
-        namespace,
-        name: 'orders-api',
-        body: [{ op: 'add', path: '/spec/selector/track', value: 'canary' }],
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-    );
-    const service = await pollUntil(
-      'the Service restore',
-      async () => {
-        const read = await readService('orders-api');
-        return read.spec?.ports?.[0]?.targetPort === 8080 ? read : undefined;
-      },
-      promptlyMs,
-      200,
-    );
+    await patchOrdersService({ op: 'add', path: '/spec/selector/track', value: 'canary' });
+    const service = await ordersServiceTargeting(8080, 'the Service restore');
     expect(service.metadata?.annotations?.[originalTargetPortsAnnotation]).toBeUndefined();
   });
 });
