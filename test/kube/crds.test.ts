@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { accordCrdDirectory, installAccordCrds, yamlFiles } from './accord-crds.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 import { kubectl as runKubectl } from './kubectl.js';
@@ -10,6 +10,7 @@ const examplesDirectory = join(accordCrdDirectory, 'examples');
 const invalidDirectory = join(examplesDirectory, 'invalid');
 
 let cluster: KubeApiServer;
+const temporary = new TemporaryDirectories('accord-crds');
 
 /** kubectl as the test cluster's admin. */
 const kubectl = (...args: string[]) => runKubectl(cluster.adminKubeconfig, ...args);
@@ -32,6 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster.stop();
+  await temporary.removeAll();
 }, 60_000);
 
 describe('the CRDs on a real kube-apiserver', () => {
@@ -57,7 +59,7 @@ describe('the CRDs on a real kube-apiserver', () => {
 
   it('keeps the participants of an applied TrustContract immutable', async () => {
     const original = readFileSync(join(examplesDirectory, 'trustcontract-three-zones.yaml'), 'utf8');
-    const changed = join(await mkdtemp(join(tmpdir(), 'accord-crds-')), 'three-zones-changed.yaml');
+    const changed = join(await temporary.make(), 'three-zones-changed.yaml');
     await writeFile(changed, original.replace('trustDomain: zone-c.example', 'trustDomain: zone-x.example'));
     expect(
       await kubectl(
@@ -96,7 +98,7 @@ describe('the CRDs on a real kube-apiserver', () => {
       metadata: { name: 'defaults', namespace: 'default' },
       spec: { selector: { matchLabels: { app: 'defaults' } }, port: 9000, inbound: {}, outbound: {} },
     };
-    const file = join(await mkdtemp(join(tmpdir(), 'accord-crds-')), 'defaults.json');
+    const file = join(await temporary.make(), 'defaults.json');
     await writeFile(file, JSON.stringify(workload));
     expect(await kubectl('apply', '--server-side', '-f', file)).toMatchObject({ code: 0 });
     const stored = await kubectl(

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
@@ -15,6 +14,7 @@ import { injectionWebhookConfiguration } from '../../operator/injection/webhook-
 import { operatorConfigKind, operatorConfigSchema } from '../../operator/operator-config.js';
 import { pkiConfigKind, pkiConfigSchema } from '../../pki/pki-config.js';
 import { testTool } from '../support/test-tools.js';
+import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { accordCrdDirectory, installAccordCrds, yamlFiles } from './accord-crds.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 import { type KubectlResult, kubectl as runKubectl } from './kubectl.js';
@@ -133,12 +133,13 @@ const configSchemas: Record<string, { kind: string; schema: z.ZodType; binary: s
 };
 
 let cluster: KubeApiServer;
+const temporary = new TemporaryDirectories('accord-helm');
 
 /** kubectl as the test cluster's admin. */
 const kubectl = (...args: string[]) => runKubectl(cluster.adminKubeconfig, ...args);
 
 async function writeTemporary(name: string, text: string): Promise<string> {
-  const file = join(await mkdtemp(join(tmpdir(), 'accord-helm-')), name);
+  const file = join(await temporary.make(), name);
   await writeFile(file, text);
   return file;
 }
@@ -153,6 +154,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster.stop();
+  await temporary.removeAll();
 }, 60_000);
 
 describe('the chart CRDs', () => {
