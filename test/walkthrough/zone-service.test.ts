@@ -1,12 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { createTestZone, type TestSvid, type TestZone } from '../support/test-zone.js';
 import { trustBundlePemFileName } from '../../lib/bundle/bundle-file-names.js';
 import { startZoneService, type ZoneService } from './zone-service.js';
 import { callZoneService } from './zone-client.js';
 
 describe('the walkthrough zone service and client', () => {
+  const temporary = new TemporaryDirectories('accord-walkthrough-zone');
   let zoneA: TestZone;
   let zoneB: TestZone;
   let zoneC: TestZone;
@@ -23,8 +24,7 @@ describe('the walkthrough zone service and client', () => {
     ]);
     caller = await zoneA.issue('/workload/client');
     const serverSvid = await zoneB.issue('/workload/api');
-    bundlesOfA = await mkdtemp(join(tmpdir(), 'accord-a-'));
-    bundlesOfB = await mkdtemp(join(tmpdir(), 'accord-b-'));
+    [bundlesOfA, bundlesOfB] = await Promise.all([temporary.make(), temporary.make()]);
     service = await startZoneService(
       () => ({
         trustDomain: zoneB.trustDomain,
@@ -36,7 +36,10 @@ describe('the walkthrough zone service and client', () => {
     );
   });
 
-  afterAll(() => service.close());
+  afterAll(async () => {
+    await service.close();
+    await temporary.removeAll();
+  });
 
   const trust = (bundleDirectory: string, zone: TestZone) =>
     writeFile(join(bundleDirectory, trustBundlePemFileName(zone.trustDomain)), zone.rootPem);
