@@ -11,7 +11,7 @@ import {
   bundleSecretName,
   bundleSecretSelector,
   trustDomainAnnotation,
-} from './bundle-secret-layout.js';
+} from '../lib/bundle/bundle-secret-layout.js';
 
 /**
  * The object whose deletion garbage-collects the bundle Secrets. Kubernetes ignores (and garbage

@@ -5,7 +5,7 @@ import type {
   CheckResponseSchema,
 } from '../proto/gen/envoy/service/auth/v3/external_auth_pb.js';
 import { StatusCode } from '../proto/gen/envoy/type/v3/http_status_pb.js';
-import { directionContextKey } from '../operator/envoy/sidecar-bootstrap.js';
+import { directionContextKey } from '../lib/sidecar/sidecar-secret-names.js';
 import { errorMessage } from '../lib/errors/accord-error.js';
 import type { Logger } from '../lib/log/logger.js';
 import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';

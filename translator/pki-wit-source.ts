@@ -10,9 +10,9 @@ import { SvidSource, type SvidSnapshot } from '../lib/identity/svid-source.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { Clock } from '../lib/time/clock.js';
 import { systemTimers, type TimerHandle, type Timers } from '../lib/time/timers.js';
-import { renderEnvoyYaml } from '../operator/envoy/render-envoy-yaml.js';
-import { svidSecretFile, type SvidFiles } from '../operator/envoy/sds-secret-files.js';
-import { secretFileName, svidSecretName } from '../operator/envoy/sidecar-bootstrap.js';
+import { renderEnvoyYaml } from '../lib/sidecar/render-envoy-yaml.js';
+import { svidSecretFile, type SvidFiles } from '../lib/sidecar/sds-secret-files.js';
+import { secretFileName, svidSecretName } from '../lib/sidecar/sidecar-secret-names.js';
 import type { WorkloadCredential } from './translator-files.js';
 
 /**

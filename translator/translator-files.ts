@@ -7,7 +7,7 @@ import { errorMessage } from '../lib/errors/accord-error.js';
 import type { Logger } from '../lib/log/logger.js';
 import { renderSpiffeBundle } from '../lib/spiffe/spiffe-bundle.js';
 import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
-import { writeTrustBundlesSecret } from '../operator/envoy/trust-bundles-secret-writer.js';
+import { writeTrustBundlesSecret } from '../lib/sidecar/trust-bundles-secret-writer.js';
 import { BasicUserStore, InboundCredentialMap } from './basic-credentials.js';
 import type { WitKeysByTrustDomain } from './verify-wit.js';
 

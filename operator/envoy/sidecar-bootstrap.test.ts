@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { bootstrapVariants } from '../../test/envoy/sidecar-variants.js';
 import { InvalidArgumentError } from '../../lib/errors/accord-error.js';
 import { directionPathPrefix } from '../../lib/ext-authz/http-ext-authz-contract.js';
-import { renderEnvoyYaml } from './render-envoy-yaml.js';
-import { svidSecretFile, trustBundlesSecretFile } from './sds-secret-files.js';
+import { renderEnvoyYaml } from '../../lib/sidecar/render-envoy-yaml.js';
+import { svidSecretFile, trustBundlesSecretFile } from '../../lib/sidecar/sds-secret-files.js';
 import { sidecarBootstrap, type SidecarBootstrapOptions } from './sidecar-bootstrap.js';
 
 // Golden files: `UPDATE_GOLDEN=1 npx jest operator/envoy` rewrites them; review the diff.

@@ -28,24 +28,13 @@ import type {
   SdsSecretConfig,
   SocketAddress,
   VirtualHost,
-} from './envoy-config-types.js';
-
-/** The SDS secret holding the sidecar's own X509-SVID (certificate chain and key). */
-export const svidSecretName = 'accord-svid';
-
-/** The SDS secret holding the validation context: one SPIFFE trust bundle per trusted zone. */
-export const trustBundlesSecretName = 'accord-trust-bundles';
-
-/**
- * The file in the secrets directory that holds secret `name`. Envoy's file-based SDS wants exactly
- * one resource per file, named as the config names it, so the file is named after the secret.
- */
-export function secretFileName(name: string): string {
-  return `${name}.yaml`;
-}
-
-/** The ext_authz context extension that tells the translator which way a request goes. */
-export const directionContextKey = 'accord.direction';
+} from '../../lib/sidecar/envoy-config-types.js';
+import {
+  directionContextKey,
+  secretFileName,
+  svidSecretName,
+  trustBundlesSecretName,
+} from '../../lib/sidecar/sidecar-secret-names.js';
 
 /**
  * How Envoy asks the translator: gRPC `envoy.service.auth.v3.Authorization/Check`, or Envoy's HTTP

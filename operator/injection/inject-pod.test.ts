@@ -1,4 +1,4 @@
-import { bundleMapSecretName } from '../../contract-provider/bundle-secret-layout.js';
+import { bundleMapSecretName } from '../../lib/bundle/bundle-secret-layout.js';
 import {
   type ContainerJson,
   envoyContainerName,

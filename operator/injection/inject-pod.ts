@@ -1,4 +1,4 @@
-import { bundleMapSecretName } from '../../contract-provider/bundle-secret-layout.js';
+import { bundleMapSecretName } from '../../lib/bundle/bundle-secret-layout.js';
 import { type MeshWorkload, selectorMatches } from './mesh-workload.js';
 import { workloadSecretFiles } from './workload-secret-files.js';
 

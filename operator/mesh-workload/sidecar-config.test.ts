@@ -2,7 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import { configFileFields, parseConfig } from '../../lib/config/load-config.js';
 import { directionPathPrefix, type ExtAuthzDirection } from '../../lib/ext-authz/http-ext-authz-contract.js';
 import { translatorConfigKind, translatorConfigSchema } from '../../translator/translator-config.js';
-import type { Bootstrap } from '../envoy/envoy-config-types.js';
+import type { Bootstrap } from '../../lib/sidecar/envoy-config-types.js';
 import {
   injectPod,
   sidecarLocalPorts,

@@ -1,6 +1,6 @@
 import { stringify as stringifyYaml } from 'yaml';
 import { configApiVersion } from '../../lib/config/load-config.js';
-import { renderEnvoyYaml } from '../envoy/render-envoy-yaml.js';
+import { renderEnvoyYaml } from '../../lib/sidecar/render-envoy-yaml.js';
 import { type ExtAuthzTransport, type OutboundZone, sidecarBootstrap } from '../envoy/sidecar-bootstrap.js';
 import {
   pkiToken,

@@ -9,7 +9,7 @@ import type { ParticipantProposal } from '../../lib/contract/validate-proposal.j
 import type { Logger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { sha256Hex } from '../../lib/x509/fingerprint.js';
-import { renderEnvoyYaml } from '../../operator/envoy/render-envoy-yaml.js';
+import { renderEnvoyYaml } from '../../lib/sidecar/render-envoy-yaml.js';
 import { sidecarBootstrap, type SidecarBootstrapOptions } from '../../operator/envoy/sidecar-bootstrap.js';
 import { hashBasicPassword } from '../../translator/basic-credentials.js';
 import { startTranslator, type RunningTranslator } from '../../translator/start-translator.js';

@@ -15,7 +15,7 @@ import {
   bundleSecretName,
   bundleSecretKeys,
   bundleSecretSelector,
-} from '../../contract-provider/bundle-secret-layout.js';
+} from '../../lib/bundle/bundle-secret-layout.js';
 import type { RunningProvider } from '../../contract-provider/start-contract-provider.js';
 import type { KubeApiServer } from '../kube/kube-api-server.js';
 import { kubectl } from '../kube/kubectl.js';

@@ -9,10 +9,10 @@ import { createSelfSignedCa } from '../../lib/x509/create-self-signed-ca.js';
 import { generateEcKeyPair } from '../../lib/x509/generate-ec-key-pair.js';
 import { issueX509Svid } from '../../lib/x509/issue-x509-svid.js';
 import { privateKeyToPem } from '../../lib/x509/private-key-pem.js';
-import { renderEnvoyYaml } from '../../operator/envoy/render-envoy-yaml.js';
-import { svidSecretFile } from '../../operator/envoy/sds-secret-files.js';
-import { secretFileName, svidSecretName } from '../../operator/envoy/sidecar-bootstrap.js';
-import { writeTrustBundlesSecret } from '../../operator/envoy/trust-bundles-secret-writer.js';
+import { renderEnvoyYaml } from '../../lib/sidecar/render-envoy-yaml.js';
+import { svidSecretFile } from '../../lib/sidecar/sds-secret-files.js';
+import { secretFileName, svidSecretName } from '../../lib/sidecar/sidecar-secret-names.js';
+import { writeTrustBundlesSecret } from '../../lib/sidecar/trust-bundles-secret-writer.js';
 import { startManagedProcess, type ManagedProcess } from '../support/managed-process.js';
 import { testTool } from '../support/test-tools.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from '@peculiar/x509';
 import { httpCall, type HttpCallResult } from '../support/http-call.js';
-import { renderEnvoyYaml } from '../../operator/envoy/render-envoy-yaml.js';
+import { renderEnvoyYaml } from '../../lib/sidecar/render-envoy-yaml.js';
 import { sidecarBootstrap, type SidecarBootstrapOptions } from '../../operator/envoy/sidecar-bootstrap.js';
 import {
   createSidecarFiles,

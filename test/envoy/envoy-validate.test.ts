@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bootstrap } from '../../operator/envoy/envoy-config-types.js';
-import { renderEnvoyYaml } from '../../operator/envoy/render-envoy-yaml.js';
+import type { Bootstrap } from '../../lib/sidecar/envoy-config-types.js';
+import { renderEnvoyYaml } from '../../lib/sidecar/render-envoy-yaml.js';
 import { sidecarBootstrap } from '../../operator/envoy/sidecar-bootstrap.js';
 import { createSidecarFiles, createTestZoneCa, validateEnvoyConfig } from './envoy-harness.js';
 import { bootstrapVariants } from './sidecar-variants.js';

@@ -8,7 +8,7 @@ import {
   type SpiffeBundleDocument,
 } from '../../lib/spiffe/spiffe-bundle.js';
 import type { DesiredBundles } from '../../contract-provider/bundle-writer.js';
-import { bundleMapSecretName, bundleSecretName } from '../../contract-provider/bundle-secret-layout.js';
+import { bundleMapSecretName, bundleSecretName } from '../../lib/bundle/bundle-secret-layout.js';
 import {
   type SecretApi,
   type SecretBundleWriterOptions,

@@ -9,7 +9,7 @@ import { spiffeBundleFileName } from '../../lib/bundle/bundle-file-names.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { httpCall, type HttpCallResult } from '../support/http-call.js';
-import { renderEnvoyYaml } from '../../operator/envoy/render-envoy-yaml.js';
+import { renderEnvoyYaml } from '../../lib/sidecar/render-envoy-yaml.js';
 import { sidecarBootstrap } from '../../operator/envoy/sidecar-bootstrap.js';
 import { basicAuthorization } from '../../translator/basic-credentials.js';
 import type { HttpRequestMessage } from '../../translator/http-message.js';

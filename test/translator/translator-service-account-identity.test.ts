@@ -10,7 +10,7 @@ import { SvidSource } from '../../lib/identity/svid-source.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { spiffeIdOfCertificate } from '../../lib/spiffe/x509-svid.js';
 import { systemClock, type Clock } from '../../lib/time/clock.js';
-import { secretFileName, svidSecretName } from '../../operator/envoy/sidecar-bootstrap.js';
+import { secretFileName, svidSecretName } from '../../lib/sidecar/sidecar-secret-names.js';
 import { basicAuthorization, hashBasicPassword } from '../../translator/basic-credentials.js';
 import { userIdentityHeader } from '../../translator/check-handler.js';
 import { envoySvidFiles } from '../../translator/pki-wit-source.js';

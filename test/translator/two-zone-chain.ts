@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { spiffeBundleFileName } from '../../lib/bundle/bundle-file-names.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
-import { renderEnvoyYaml } from '../../operator/envoy/render-envoy-yaml.js';
+import { renderEnvoyYaml } from '../../lib/sidecar/render-envoy-yaml.js';
 import {
   sidecarBootstrap,
   type ExtAuthzTransport,

@@ -1,10 +1,10 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { trustDomainOfPemFile } from '../../lib/bundle/bundle-file-names.js';
-import { writeFileAtomic } from '../../lib/fs/atomic-write.js';
+import { trustDomainOfPemFile } from '../bundle/bundle-file-names.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { renderEnvoyYaml } from './render-envoy-yaml.js';
 import { trustBundlesSecretFile } from './sds-secret-files.js';
-import { secretFileName, trustBundlesSecretName } from './sidecar-bootstrap.js';
+import { secretFileName, trustBundlesSecretName } from './sidecar-secret-names.js';
 
 /**
  * Reads the provider's per-zone PEM files (`<trust-domain>.pem`, lib/bundle/bundle-file-names.ts)

@@ -1,8 +1,8 @@
 import { dirname } from 'node:path';
-import { InvalidArgumentError } from '../../lib/errors/accord-error.js';
-import { isValidTrustDomain } from '../../lib/spiffe/spiffe-id.js';
+import { InvalidArgumentError } from '../errors/accord-error.js';
+import { isValidTrustDomain } from '../spiffe/spiffe-id.js';
 import type { SecretFile } from './envoy-config-types.js';
-import { svidSecretName, trustBundlesSecretName } from './sidecar-bootstrap.js';
+import { svidSecretName, trustBundlesSecretName } from './sidecar-secret-names.js';
 
 const secretType = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
 

@@ -1,6 +1,6 @@
 // The layout of the bundle Secrets (docs/provider.md, "Output layout (Kubernetes Secrets)"), defined
 // once so that the writer and anything reading the Secrets agree on names, keys and labels.
-import { sha256Hex } from '../lib/x509/fingerprint.js';
+import { sha256Hex } from '../x509/fingerprint.js';
 
 /**
  * The Secret holding the SPIFFE bundle map of every trusted zone (for SPIFFE libraries that load

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { SecretFile } from './envoy-config-types.js';
-import { secretFileName, trustBundlesSecretName } from './sidecar-bootstrap.js';
+import { secretFileName, trustBundlesSecretName } from './sidecar-secret-names.js';
 import { writeTrustBundlesSecret } from './trust-bundles-secret-writer.js';
 
 function pem(label: string): string {
