@@ -11,14 +11,17 @@ import type { Clock } from '../lib/time/clock.js';
 import { systemTimers, type Timers } from '../lib/time/timers.js';
 import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { startInjectionFromConfig } from './injection/start-injection.js';
-import { kubeRootReader } from './kube-root-reader.js';
+import { kubeRootReader } from './trust-contract/kube-root-reader.js';
 import type { MeshWorkloadController } from './mesh-workload/mesh-workload-controller.js';
 import { meshWorkloadControllerFromConfig } from './mesh-workload/start-mesh-workloads.js';
 import type { OperatorConfig } from './operator-config.js';
 import { OperatorMetrics } from './operator-metrics.js';
-import { reconcileTrustContract, type TrustContractReconcilerDeps } from './reconcile-trust-contract.js';
-import { svidApprovalSigner } from './svid-approval-signer.js';
-import { TrustContractController } from './trust-contract-controller.js';
+import {
+  reconcileTrustContract,
+  type TrustContractReconcilerDeps,
+} from './trust-contract/reconcile-trust-contract.js';
+import { svidApprovalSigner } from './trust-contract/svid-approval-signer.js';
+import { TrustContractController } from './trust-contract/trust-contract-controller.js';
 
 /** The component name on Events and in logs. */
 export const operatorComponent = 'accord-operator';

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { injectPod, type InjectionSettings, type PodJson } from './inject-pod.js';
-import type { MeshWorkload } from './mesh-workload.js';
+import type { MeshWorkload } from '../mesh-workload/mesh-workload.js';
 
 // Golden files: `UPDATE_GOLDEN=1 npx jest operator/injection` rewrites them; review the diff.
 const goldenDirectory = join(dirname(fileURLToPath(import.meta.url)), '__golden__');

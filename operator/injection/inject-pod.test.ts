@@ -13,7 +13,7 @@ import {
   sidecarConfigMapName,
   translatorContainerName,
 } from './inject-pod.js';
-import type { LabelSelector, MeshWorkload } from './mesh-workload.js';
+import type { LabelSelector, MeshWorkload } from '../mesh-workload/mesh-workload.js';
 
 const settings: InjectionSettings = {
   version: '0.1.0',

@@ -1,5 +1,5 @@
 import { bundleMapSecretName } from '../../lib/bundle/bundle-secret-layout.js';
-import { type MeshWorkload, selectorMatches } from './mesh-workload.js';
+import { type MeshWorkload, selectorMatches } from '../mesh-workload/mesh-workload.js';
 import { workloadSecretFiles } from './workload-secret-files.js';
 
 /** Set on every injected pod; its value is the injector's version. Its presence makes injection a no-op. */

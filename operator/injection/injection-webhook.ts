@@ -3,7 +3,7 @@ import type { Logger } from '../../lib/log/logger.js';
 import type { TimerHandle, Timers } from '../../lib/time/timers.js';
 import type { InjectionSettings } from './inject-pod.js';
 import type { InjectionMetrics } from './injection-metrics.js';
-import type { MeshWorkload } from './mesh-workload.js';
+import type { MeshWorkload } from '../mesh-workload/mesh-workload.js';
 import type { WebhookCertificate, WebhookCertificateManager } from './webhook-certificate.js';
 import { startWebhookServer, type WebhookServer } from './webhook-server.js';
 

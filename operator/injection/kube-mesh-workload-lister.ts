@@ -2,7 +2,7 @@ import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { errorMessage, UnavailableError } from '../../lib/errors/accord-error.js';
 import { kubeErrorReason } from '../../lib/kube/kube-errors.js';
 import type { Logger } from '../../lib/log/logger.js';
-import { type MeshWorkload, parseMeshWorkload } from './mesh-workload.js';
+import { type MeshWorkload, parseMeshWorkload } from '../mesh-workload/mesh-workload.js';
 
 /**
  * Lists the MeshWorkloads of a namespace from the API server (the client comes from

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../lib/log/logger.js';
 import type { InjectionSettings } from './inject-pod.js';
 import { InjectionMetrics } from './injection-metrics.js';
-import type { MeshWorkload } from './mesh-workload.js';
+import type { MeshWorkload } from '../mesh-workload/mesh-workload.js';
 import { issueWebhookCertificate, needsRenewal, type WebhookCertificate } from './webhook-certificate.js';
 import { startWebhookServer, type WebhookServer } from './webhook-server.js';
 

@@ -6,7 +6,7 @@ import type { Logger } from '../../lib/log/logger.js';
 import { admissionResponse, parseAdmissionReview } from './admission-review.js';
 import { injectPod, type InjectionSettings } from './inject-pod.js';
 import type { AdmissionOutcome, InjectionMetrics } from './injection-metrics.js';
-import type { MeshWorkload } from './mesh-workload.js';
+import type { MeshWorkload } from '../mesh-workload/mesh-workload.js';
 
 /** The path the MutatingWebhookConfiguration calls. */
 export const mutatePodsPath = '/mutate-pods';

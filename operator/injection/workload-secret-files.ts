@@ -1,4 +1,4 @@
-import type { MeshWorkload } from './mesh-workload.js';
+import type { MeshWorkload } from '../mesh-workload/mesh-workload.js';
 
 /** The key each kind of Secret a MeshWorkload names must hold (the CRD's descriptions say the same). */
 export const workloadSecretKeys = {

@@ -15,8 +15,8 @@ import { isKubeStatus, KubeStatus } from '../../lib/kube/kube-errors.js';
 import { KubeListWatch, type WatchStarter } from '../../lib/kube/kube-list-watch.js';
 import type { Timers } from '../../lib/time/timers.js';
 import type { PodJson } from '../injection/inject-pod.js';
-import type { ServiceTargetPortDeps } from '../injection/reconcile-service-target-ports.js';
-import type { ListWatchApi } from '../resource-informer.js';
+import type { ServiceTargetPortDeps } from './reconcile-service-target-ports.js';
+import type { ListWatchApi } from '../../lib/kube/resource-informer.js';
 
 /** Where MeshWorkloads are served (crds/accord.dev_meshworkloads.yaml). */
 const meshWorkloadResource = {

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
+import { conditionSchema, type DesiredCondition, withTransitions } from '../../lib/kube/conditions.js';
 
 /** Reasons of the `Ready` condition: one vocabulary for `kubectl describe`, logs and tests. */
 export const meshWorkloadReasons = {
@@ -15,19 +16,10 @@ export const meshWorkloadReasons = {
 
 export type MeshWorkloadReason = (typeof meshWorkloadReasons)[keyof typeof meshWorkloadReasons];
 
-const conditionSchema = z.object({
-  type: z.literal('Ready'),
-  status: z.enum(['True', 'False', 'Unknown']),
-  observedGeneration: z.number(),
-  lastTransitionTime: z.string(),
-  reason: z.string(),
-  message: z.string(),
-});
-
 const statusSchema = z.object({
   observedGeneration: z.number(),
   injectedPods: z.number(),
-  conditions: z.array(conditionSchema),
+  conditions: z.array(conditionSchema(['Ready'])),
 });
 
 /** `status` of a MeshWorkload, as the CRD describes it. */
@@ -57,23 +49,16 @@ export function desiredMeshWorkloadStatus(
   previous: MeshWorkloadStatus | undefined,
   now: Date,
 ): MeshWorkloadStatus {
-  const status = observation.ready ? 'True' : 'False';
-  const before = previous?.conditions[0];
-  const lastTransitionTime =
-    before?.status === status ? before.lastTransitionTime : `${now.toISOString().slice(0, 19)}Z`;
+  const ready: DesiredCondition<'Ready'> = {
+    type: 'Ready',
+    status: observation.ready ? 'True' : 'False',
+    reason: observation.reason,
+    message: observation.message,
+  };
   return {
     observedGeneration: observation.generation,
     injectedPods: observation.injectedPods,
-    conditions: [
-      {
-        type: 'Ready',
-        status,
-        observedGeneration: observation.generation,
-        lastTransitionTime,
-        reason: observation.reason,
-        message: observation.message,
-      },
-    ],
+    conditions: withTransitions([ready], previous?.conditions, observation.generation, now),
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readTrustContractStatus } from '../trust-contract-status.js';
+import { readTrustContractStatus } from '../trust-contract/trust-contract-status.js';
 import type { PartnerZone } from './sidecar-config.js';
 
 /** Where a remote zone's inbound side answers, from the operator config (`injection.remoteZones`). */

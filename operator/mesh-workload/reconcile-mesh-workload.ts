@@ -3,8 +3,8 @@ import { errorMessage } from '../../lib/errors/accord-error.js';
 import type { Logger } from '../../lib/log/logger.js';
 import type { Clock } from '../../lib/time/clock.js';
 import { injectedAnnotation, meshWorkloadAnnotation, sidecarConfigMapName } from '../injection/inject-pod.js';
-import { type MeshWorkload, parseMeshWorkload, selectorMatches } from '../injection/mesh-workload.js';
-import { reconcileServiceTargetPorts } from '../injection/reconcile-service-target-ports.js';
+import { type MeshWorkload, parseMeshWorkload, selectorMatches } from './mesh-workload.js';
+import { reconcileServiceTargetPorts } from './reconcile-service-target-ports.js';
 import { workloadSecretFiles } from '../injection/workload-secret-files.js';
 import type { ConfigMapJson, MeshWorkloadKubeApi, MeshWorkloadResource } from './kube-mesh-workload-api.js';
 import {

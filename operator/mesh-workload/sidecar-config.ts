@@ -10,7 +10,7 @@ import {
   sidecarConfigMountPath,
   trustBundlesMountPath,
 } from '../injection/inject-pod.js';
-import type { MeshWorkload } from '../injection/mesh-workload.js';
+import type { MeshWorkload } from './mesh-workload.js';
 import { type WorkloadSecretFile, workloadSecretFiles } from '../injection/workload-secret-files.js';
 
 /**

@@ -4,7 +4,7 @@ import { silentLogger } from '../../lib/log/logger.js';
 import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { caStateSecretKey } from '../../pki/kube-secret-ca-store.js';
 import { auditLogLabel } from '../../contract-repo/audit-entry-config-map.js';
-import { parseTrustContractSpec } from '../../operator/trust-contract-spec.js';
+import { parseTrustContractSpec } from '../../operator/trust-contract/trust-contract-spec.js';
 import type { MeshZone } from './mesh-zone.js';
 import { accordNamespace } from './mesh-zone.js';
 import {

@@ -6,8 +6,8 @@ import { kubeMeshWorkloadLister } from '../../operator/injection/kube-mesh-workl
 import {
   reconcileServiceTargetPorts,
   type ServiceTargetPortDeps,
-} from '../../operator/injection/reconcile-service-target-ports.js';
-import { originalTargetPortsAnnotation } from '../../operator/injection/service-target-port.js';
+} from '../../operator/mesh-workload/reconcile-service-target-ports.js';
+import { originalTargetPortsAnnotation } from '../../operator/mesh-workload/service-target-port.js';
 import { installAccordCrds } from './accord-crds.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 

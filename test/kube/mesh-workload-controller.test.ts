@@ -27,7 +27,7 @@ import { systemTimers } from '../../lib/time/timers.js';
 import { sdsMountPath, type InjectionSettings } from '../../operator/injection/inject-pod.js';
 import { InjectionMetrics } from '../../operator/injection/injection-metrics.js';
 import { kubeMeshWorkloadLister } from '../../operator/injection/kube-mesh-workload-lister.js';
-import { originalTargetPortsAnnotation } from '../../operator/injection/service-target-port.js';
+import { originalTargetPortsAnnotation } from '../../operator/mesh-workload/service-target-port.js';
 import { WebhookCertificateManager } from '../../operator/injection/webhook-certificate.js';
 import {
   injectionWebhookConfiguration,

@@ -17,7 +17,7 @@ import {
   injectedAnnotation,
   meshWorkloadAnnotation,
 } from '../../operator/injection/inject-pod.js';
-import { originalTargetPortsAnnotation } from '../../operator/injection/service-target-port.js';
+import { originalTargetPortsAnnotation } from '../../operator/mesh-workload/service-target-port.js';
 import {
   kubeMeshWorkloadApi,
   kubeServiceListWatch,

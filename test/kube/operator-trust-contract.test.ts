@@ -11,7 +11,7 @@ import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { operatorConfigSchema } from '../../operator/operator-config.js';
 import { startOperator, type RunningOperator } from '../../operator/start-operator.js';
-import { revokeOnDeleteFinalizer } from '../../operator/trust-contract-spec.js';
+import { revokeOnDeleteFinalizer } from '../../operator/trust-contract/trust-contract-spec.js';
 import { pollUntil } from '../e2e/poll-until.js';
 import { startTcpRelay, type TcpRelay } from '../operator/tcp-relay.js';
 import { repositoryServerId, startLoopbackHub, type LoopbackHub } from '../support/loopback-hub.js';

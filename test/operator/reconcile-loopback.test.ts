@@ -5,7 +5,10 @@ import {
 import { silentLogger } from '../../lib/log/logger.js';
 import { ManualClock } from '../../lib/time/clock.js';
 import { startContractRepo, type RunningContractRepo } from '../../contract-repo/start-contract-repo.js';
-import { reconcileTrustContract, type ReconcileResult } from '../../operator/reconcile-trust-contract.js';
+import {
+  reconcileTrustContract,
+  type ReconcileResult,
+} from '../../operator/trust-contract/reconcile-trust-contract.js';
 import {
   createContractRepoFixture,
   type ContractRepoFixture,

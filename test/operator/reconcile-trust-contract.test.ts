@@ -1,8 +1,11 @@
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import { UnavailableError, PermissionDeniedError } from '../../lib/errors/accord-error.js';
 import { ManualClock } from '../../lib/time/clock.js';
-import { reconcileTrustContract, type ReconcileResult } from '../../operator/reconcile-trust-contract.js';
-import type { TrustContractStatus } from '../../operator/trust-contract-status.js';
+import {
+  reconcileTrustContract,
+  type ReconcileResult,
+} from '../../operator/trust-contract/reconcile-trust-contract.js';
+import type { TrustContractStatus } from '../../operator/trust-contract/trust-contract-status.js';
 import { InMemoryRepository } from '../cli/in-memory-repository.js';
 import { approvedContract } from '../support/test-contracts.js';
 import { createTestZone, type TestZone } from '../support/test-zone.js';

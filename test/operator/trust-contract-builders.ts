@@ -4,8 +4,8 @@ import type { ContractApproval, ContractTerms } from '../../lib/contract/trust-c
 import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import type { ManualClock } from '../../lib/time/clock.js';
-import type { TrustContractReconcilerDeps } from '../../operator/reconcile-trust-contract.js';
-import { revokeOnDeleteFinalizer, type ReadRoot } from '../../operator/trust-contract-spec.js';
+import type { TrustContractReconcilerDeps } from '../../operator/trust-contract/reconcile-trust-contract.js';
+import { revokeOnDeleteFinalizer, type ReadRoot } from '../../operator/trust-contract/trust-contract-spec.js';
 import type { TestSvid, TestZone } from '../support/test-zone.js';
 
 /** A participant entry of a TrustContract spec; the root is the zone's inline PEM unless given. */

@@ -2,7 +2,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { UnavailableError } from '../../lib/errors/accord-error.js';
 import { isKubeStatus, kubeErrorReason, KubeStatus } from '../../lib/kube/kube-errors.js';
 import type { Logger } from '../../lib/log/logger.js';
-import type { PodJson } from './inject-pod.js';
+import type { PodJson } from '../injection/inject-pod.js';
 import type { MeshWorkload } from './mesh-workload.js';
 import { type ServiceJson, serviceTargetPortChange } from './service-target-port.js';
 

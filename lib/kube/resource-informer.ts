@@ -1,8 +1,8 @@
-import { errorMessage } from '../lib/errors/accord-error.js';
-import type { ResourceChange, WatchEnd } from '../lib/kube/kube-list-watch.js';
-import type { Logger } from '../lib/log/logger.js';
-import { backoffDelayMs, type BackoffPolicy } from '../lib/time/backoff.js';
-import type { TimerHandle, Timers } from '../lib/time/timers.js';
+import { errorMessage } from '../errors/accord-error.js';
+import type { ResourceChange, WatchEnd } from './kube-list-watch.js';
+import type { Logger } from '../log/logger.js';
+import { backoffDelayMs, type BackoffPolicy } from '../time/backoff.js';
+import type { TimerHandle, Timers } from '../time/timers.js';
 
 /** The metadata an informer keys and resumes by. */
 export interface InformedResource {

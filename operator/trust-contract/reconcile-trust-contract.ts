@@ -1,12 +1,12 @@
-import { signApproval, type ApprovalSigner } from '../lib/contract/approval-signature.js';
-import { approvalReport } from '../lib/contract/contract-approvals.js';
-import type { ContractRepositoryClient } from '../lib/contract/contract-repository-client.js';
-import { participantOfTrustDomain, type TrustContract } from '../lib/contract/trust-contract.js';
-import type { ParticipantProposal } from '../lib/contract/validate-proposal.js';
-import { PermissionDeniedError, errorMessage } from '../lib/errors/accord-error.js';
-import type { Logger } from '../lib/log/logger.js';
-import { backoffDelayMs, type BackoffPolicy } from '../lib/time/backoff.js';
-import type { Clock } from '../lib/time/clock.js';
+import { signApproval, type ApprovalSigner } from '../../lib/contract/approval-signature.js';
+import { approvalReport } from '../../lib/contract/contract-approvals.js';
+import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
+import { participantOfTrustDomain, type TrustContract } from '../../lib/contract/trust-contract.js';
+import type { ParticipantProposal } from '../../lib/contract/validate-proposal.js';
+import { PermissionDeniedError, errorMessage } from '../../lib/errors/accord-error.js';
+import type { Logger } from '../../lib/log/logger.js';
+import { backoffDelayMs, type BackoffPolicy } from '../../lib/time/backoff.js';
+import type { Clock } from '../../lib/time/clock.js';
 import { repositoryFailure } from './repository-error.js';
 import {
   InvalidSpecError,

@@ -1,4 +1,9 @@
-import { envoyContainerName, hasContainerNamed, injectedAnnotation, type PodJson } from './inject-pod.js';
+import {
+  envoyContainerName,
+  hasContainerNamed,
+  injectedAnnotation,
+  type PodJson,
+} from '../injection/inject-pod.js';
 import { type MeshWorkload, selectorMatches } from './mesh-workload.js';
 
 /**

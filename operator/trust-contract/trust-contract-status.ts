@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { approvalReport, isTrustEstablished } from '../lib/contract/contract-approvals.js';
-import type { TrustContract } from '../lib/contract/trust-contract.js';
+import { approvalReport, isTrustEstablished } from '../../lib/contract/contract-approvals.js';
+import type { TrustContract } from '../../lib/contract/trust-contract.js';
+import { conditionSchema, type DesiredCondition, withTransitions } from '../../lib/kube/conditions.js';
 
 /**
  * Condition and event reasons: one vocabulary, so a reason in `kubectl describe` is the same word
@@ -21,14 +22,8 @@ export const reasons = {
   repositoryUnavailable: 'RepositoryUnavailable',
 } as const;
 
-const conditionSchema = z.object({
-  type: z.enum(['Proposed', 'Approved', 'Active', 'Revoked']),
-  status: z.enum(['True', 'False', 'Unknown']),
-  observedGeneration: z.number(),
-  lastTransitionTime: z.string(),
-  reason: z.string(),
-  message: z.string(),
-});
+const conditionTypes = ['Proposed', 'Approved', 'Active', 'Revoked'] as const;
+const trustContractConditionSchema = conditionSchema(conditionTypes);
 
 const statusSchema = z.object({
   observedGeneration: z.number(),
@@ -36,11 +31,11 @@ const statusSchema = z.object({
   state: z.enum(['Proposed', 'Active', 'Revoked']).optional(),
   approvedBy: z.array(z.string()).optional(),
   approvalSummary: z.string().optional(),
-  conditions: z.array(conditionSchema),
+  conditions: z.array(trustContractConditionSchema),
 });
 
 /** A metav1.Condition of a TrustContract. */
-export type TrustContractCondition = z.infer<typeof conditionSchema>;
+export type TrustContractCondition = z.infer<typeof trustContractConditionSchema>;
 
 /** `status` of a TrustContract, exactly as the CRD's schema describes it. */
 export type TrustContractStatus = z.infer<typeof statusSchema>;
@@ -65,7 +60,6 @@ export interface StatusContext {
 }
 
 type ConditionType = TrustContractCondition['type'];
-type DesiredCondition = Pick<TrustContractCondition, 'type' | 'status' | 'reason' | 'message'>;
 
 /**
  * Reads the status the object carries; one this operator did not write (or an older shape) reads
@@ -90,13 +84,13 @@ export function desiredStatus(observation: ContractObservation, context: StatusC
       return { ...base, ...contractFacts(observation.contract, observation.localParticipant, context) };
     case 'repositoryUnavailable': {
       const message = `the contract repository is unreachable (${observation.message}); showing what it last reported`;
-      const conditions = conditionTypes.map((type): DesiredCondition => ({
+      const conditions = conditionTypes.map((type): DesiredCondition<ConditionType> => ({
         type,
         status: previous?.conditions.find((condition) => condition.type === type)?.status ?? 'Unknown',
         reason: reasons.repositoryUnavailable,
         message,
       }));
-      return { ...base, ...lastFacts(previous), conditions: withTransitions(conditions, context) };
+      return { ...base, ...lastFacts(previous), conditions: completeConditions(conditions, context) };
     }
     case 'invalidSpec':
       return { ...base, conditions: allFalse(reasons.invalidSpec, observation.message, context) };
@@ -152,8 +146,6 @@ export function isContractRevoked(contract: TrustContract): boolean {
   return contract.state === 'revoked' || contract.revocation !== undefined;
 }
 
-const conditionTypes: readonly ConditionType[] = ['Proposed', 'Approved', 'Active', 'Revoked'];
-
 function contractFacts(
   contract: TrustContract,
   localParticipant: string,
@@ -167,7 +159,7 @@ function contractFacts(
     report.invalid.length === 0
       ? ''
       : `; not counted: ${report.invalid.map(({ participant, reason }) => `${participant} (${reason})`).join(', ')}`;
-  const conditions: DesiredCondition[] = [
+  const conditions: DesiredCondition<ConditionType>[] = [
     {
       type: 'Proposed',
       status: 'True',
@@ -223,7 +215,7 @@ function contractFacts(
     state: isRevoked ? 'Revoked' : isActive ? 'Active' : 'Proposed',
     approvedBy: [...report.approved],
     approvalSummary: `${report.approved.length}/${contract.participants.length}`,
-    conditions: withTransitions(conditions, context),
+    conditions: completeConditions(conditions, context),
   };
 }
 
@@ -239,22 +231,15 @@ function lastFacts(previous: TrustContractStatus | undefined): Partial<TrustCont
 }
 
 function allFalse(reason: string, message: string, context: StatusContext): TrustContractCondition[] {
-  return withTransitions(
+  return completeConditions(
     conditionTypes.map((type) => ({ type, status: 'False', reason, message })),
     context,
   );
 }
 
-/** Completes conditions, keeping a previous `lastTransitionTime` unless the status flipped. */
-function withTransitions(
-  conditions: readonly DesiredCondition[],
+function completeConditions(
+  conditions: readonly DesiredCondition<ConditionType>[],
   { previous, generation, now }: StatusContext,
 ): TrustContractCondition[] {
-  // metav1.Time has whole seconds; writing milliseconds would differ from what is read back.
-  const nowTime = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return conditions.map((condition) => {
-    const before = previous?.conditions.find((candidate) => candidate.type === condition.type);
-    const lastTransitionTime = before?.status === condition.status ? before.lastTransitionTime : nowTime;
-    return { ...condition, observedGeneration: generation, lastTransitionTime };
-  });
+  return withTransitions(conditions, previous?.conditions, generation, now);
 }

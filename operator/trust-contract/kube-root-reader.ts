@@ -1,4 +1,4 @@
-import { readObjectKey, type ObjectKeyApi } from '../lib/kube/object-key-reader.js';
+import { readObjectKey, type ObjectKeyApi } from '../../lib/kube/object-key-reader.js';
 import { InvalidSpecError, type ReadRoot } from './trust-contract-spec.js';
 
 /**

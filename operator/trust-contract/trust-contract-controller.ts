@@ -1,15 +1,15 @@
-import { errorMessage } from '../lib/errors/accord-error.js';
-import { KubeConflictError } from '../lib/kube/custom-resource-api.js';
-import type { TrustContractApi, TrustContractResource } from '../lib/kube/trust-contract-api.js';
-import type { Logger } from '../lib/log/logger.js';
-import type { BackoffPolicy } from '../lib/time/backoff.js';
-import type { Clock } from '../lib/time/clock.js';
-import type { TimerHandle, Timers } from '../lib/time/timers.js';
-import type { OperatorMetrics, ReconcileOutcome } from './operator-metrics.js';
+import { errorMessage } from '../../lib/errors/accord-error.js';
+import { KubeConflictError } from '../../lib/kube/custom-resource-api.js';
+import type { TrustContractApi, TrustContractResource } from '../../lib/kube/trust-contract-api.js';
+import type { Logger } from '../../lib/log/logger.js';
+import type { BackoffPolicy } from '../../lib/time/backoff.js';
+import type { Clock } from '../../lib/time/clock.js';
+import type { TimerHandle, Timers } from '../../lib/time/timers.js';
+import type { OperatorMetrics, ReconcileOutcome } from '../operator-metrics.js';
 import type { ReconcileResult } from './reconcile-trust-contract.js';
-import { ResourceInformer } from './resource-informer.js';
+import { ResourceInformer } from '../../lib/kube/resource-informer.js';
 import { revokeOnDeleteFinalizer } from './trust-contract-spec.js';
-import { WorkQueue, type WorkResult } from './work-queue.js';
+import { WorkQueue, type WorkResult } from '../../lib/kube/work-queue.js';
 
 /** The decision core with its ports bound: `reconcileTrustContract(raw, deps, failedAttempts)`. */
 export type ReconcileFunction = (raw: unknown, failedAttempts: number) => Promise<ReconcileResult>;

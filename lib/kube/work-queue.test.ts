@@ -1,6 +1,6 @@
-import { silentLogger } from '../lib/log/logger.js';
-import { ManualClock } from '../lib/time/clock.js';
-import { ManualTimers } from '../test/support/manual-timers.js';
+import { silentLogger } from '../log/logger.js';
+import { ManualClock } from '../time/clock.js';
+import { ManualTimers } from '../../test/support/manual-timers.js';
 import { WorkQueue, type WorkHandler, type WorkResult } from './work-queue.js';
 
 /** A handler whose runs the test finishes by hand, recording what each run saw. */

@@ -1,5 +1,9 @@
-import { createTestZone, type TestZone } from '../test/support/test-zone.js';
-import { participantSpec, rootsFrom, trustContractObject } from '../test/operator/trust-contract-builders.js';
+import { createTestZone, type TestZone } from '../../test/support/test-zone.js';
+import {
+  participantSpec,
+  rootsFrom,
+  trustContractObject,
+} from '../../test/operator/trust-contract-builders.js';
 import {
   InvalidSpecError,
   parseTrustContractSpec,

@@ -8,9 +8,13 @@ import {
   sidecarLocalPorts,
   type InjectionSettings,
   type PodJson,
-} from '../injection/inject-pod.js';
-import type { MeshWorkload } from '../injection/mesh-workload.js';
-import { type PartnerZone, renderSidecarConfig, type SidecarConfigSettings } from './sidecar-config.js';
+} from '../../operator/injection/inject-pod.js';
+import type { MeshWorkload } from '../../operator/mesh-workload/mesh-workload.js';
+import {
+  type PartnerZone,
+  renderSidecarConfig,
+  type SidecarConfigSettings,
+} from '../../operator/mesh-workload/sidecar-config.js';
 
 /** Stands for the zone's roots: the renderer copies them verbatim. */
 const zoneRootsPem = '-----BEGIN CERTIFICATE-----\nzone-a\n-----END CERTIFICATE-----\n';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { validateProposal, type ParticipantProposal } from '../lib/contract/validate-proposal.js';
-import { AccordError, errorMessage } from '../lib/errors/accord-error.js';
-import { sha256Hex } from '../lib/x509/fingerprint.js';
-import { pemToDerList } from '../lib/x509/pem.js';
+import { validateProposal, type ParticipantProposal } from '../../lib/contract/validate-proposal.js';
+import { AccordError, errorMessage } from '../../lib/errors/accord-error.js';
+import { sha256Hex } from '../../lib/x509/fingerprint.js';
+import { pemToDerList } from '../../lib/x509/pem.js';
 
 /**
  * A mistake in a TrustContract the user has to fix (bad PEM, a missing Secret key, a zone that is

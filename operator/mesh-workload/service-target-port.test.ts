@@ -1,4 +1,4 @@
-import { envoyContainerName, injectedAnnotation, type PodJson } from './inject-pod.js';
+import { envoyContainerName, injectedAnnotation, type PodJson } from '../injection/inject-pod.js';
 import type { MeshWorkload } from './mesh-workload.js';
 import {
   originalTargetPortsAnnotation,

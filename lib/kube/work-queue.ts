@@ -1,8 +1,8 @@
-import { errorMessage } from '../lib/errors/accord-error.js';
-import type { Logger } from '../lib/log/logger.js';
-import { backoffDelayMs, type BackoffPolicy } from '../lib/time/backoff.js';
-import type { Clock } from '../lib/time/clock.js';
-import type { TimerHandle, Timers } from '../lib/time/timers.js';
+import { errorMessage } from '../errors/accord-error.js';
+import type { Logger } from '../log/logger.js';
+import { backoffDelayMs, type BackoffPolicy } from '../time/backoff.js';
+import type { Clock } from '../time/clock.js';
+import type { TimerHandle, Timers } from '../time/timers.js';
 
 /**
  * What processing a key asks for next: nothing (done: its failure count resets), or another run

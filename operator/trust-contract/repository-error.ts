@@ -1,6 +1,6 @@
-import { AccordError, type ErrorKind } from '../lib/errors/accord-error.js';
-import { GrpcCallError } from '../lib/grpc/grpc-client.js';
-import { errorKindOfStatus } from '../lib/grpc/grpc-status.js';
+import { AccordError, type ErrorKind } from '../../lib/errors/accord-error.js';
+import { GrpcCallError } from '../../lib/grpc/grpc-client.js';
+import { errorKindOfStatus } from '../../lib/grpc/grpc-status.js';
 
 /** The repository answers the reconciler decides on; anything else is retried by the work queue. */
 export type RepositoryFailure = Extract<ErrorKind, 'NotFound' | 'PermissionDenied' | 'Unavailable'>;

@@ -1,10 +1,10 @@
 import type { webcrypto } from 'node:crypto';
-import type { ApprovalSigner } from '../lib/contract/approval-signature.js';
-import { errorMessage } from '../lib/errors/accord-error.js';
-import type { SvidSnapshot, SvidSource } from '../lib/identity/svid-source.js';
-import type { Logger } from '../lib/log/logger.js';
-import { pemToDerList } from '../lib/x509/pem.js';
-import { keyPairFromPrivateKeyPem } from '../lib/x509/private-key-pem.js';
+import type { ApprovalSigner } from '../../lib/contract/approval-signature.js';
+import { errorMessage } from '../../lib/errors/accord-error.js';
+import type { SvidSnapshot, SvidSource } from '../../lib/identity/svid-source.js';
+import type { Logger } from '../../lib/log/logger.js';
+import { pemToDerList } from '../../lib/x509/pem.js';
+import { keyPairFromPrivateKeyPem } from '../../lib/x509/private-key-pem.js';
 
 interface SignerMaterial {
   readonly privateKey: webcrypto.CryptoKey;

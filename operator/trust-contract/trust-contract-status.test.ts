@@ -1,7 +1,7 @@
-import type { TrustContract } from '../lib/contract/trust-contract.js';
-import { forgedApproval } from '../test/operator/trust-contract-builders.js';
-import { approvedContract, proposedContract } from '../test/support/test-contracts.js';
-import { createTestZone, type TestZone } from '../test/support/test-zone.js';
+import type { TrustContract } from '../../lib/contract/trust-contract.js';
+import { forgedApproval } from '../../test/operator/trust-contract-builders.js';
+import { approvedContract, proposedContract } from '../../test/support/test-contracts.js';
+import { createTestZone, type TestZone } from '../../test/support/test-zone.js';
 import {
   desiredStatus,
   readTrustContractStatus,
