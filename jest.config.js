@@ -8,8 +8,8 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.cache/'],
-  modulePathIgnorePatterns: ['<rootDir>/.cache/', '<rootDir>/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/dist-bench/', '/.cache/'],
+  modulePathIgnorePatterns: ['<rootDir>/.cache/', '<rootDir>/dist/', '<rootDir>/dist-bench/'],
   transform: {
     '^.+\\.(t|j)s$': [
       '@swc/jest',

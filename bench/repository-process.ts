@@ -17,7 +17,7 @@ const repositoryPath = '/accord/contract-repo';
 const readyTimeoutMs = 30_000;
 const stopTimeoutMs = 10_000;
 
-/** The built repository binary, relative to this compiled file (`dist/bench/`). */
+/** The built repository binary, relative to this compiled file (`dist-bench/bench/`). */
 export const repositoryMainScript = new URL('../contract-repo/main.js', import.meta.url);
 
 /** What a benchmark repository needs: where to keep its files and who may call it. */

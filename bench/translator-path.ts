@@ -27,7 +27,7 @@ import { createCheckHandler } from '../translator/check-handler.js';
 import { signSignatureBase, verifySignatureBase } from '../translator/http-signature-algorithm.js';
 import { NonceCache } from '../translator/nonce-cache.js';
 import { TranslatorMetrics } from '../translator/translator-metrics.js';
-import { testWit, testWorkloadKey, testZone, witKeysOf } from '../translator/wit-test-fixtures.js';
+import { testWit, testWorkloadKey, testZone, witKeysOf } from '../test/support/wit-test-fixtures.js';
 import type { BenchFigure } from './bench-figure.js';
 import { runBoundedLoad } from './bounded-load.js';
 import { runExtAuthzTransportBenchmark } from './ext-authz-transport.js';

@@ -1,6 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { GrpcCallError } from '../lib/grpc/grpc-client.js';
-import { ManualClock } from '../lib/time/clock.js';
+import { ManualClock } from '../test/support/manual-clock.js';
 import { InMemoryRepository } from '../test/cli/in-memory-repository.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
 import type { CliEnvironment } from './cli-environment.js';

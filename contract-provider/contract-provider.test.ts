@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import type { TrustContract } from '../lib/contract/trust-contract.js';
 import { silentLogger, type Logger } from '../lib/log/logger.js';
-import { ManualClock } from '../lib/time/clock.js';
+import { ManualClock } from '../test/support/manual-clock.js';
 import { ManualTimers } from '../test/support/manual-timers.js';
 import { ScriptedContractSource } from '../test/contract-provider/scripted-contract-source.js';
 import { approvedContract } from '../test/support/test-contracts.js';

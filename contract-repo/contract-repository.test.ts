@@ -18,7 +18,7 @@ import {
   UnauthenticatedError,
 } from '../lib/errors/accord-error.js';
 import { silentLogger } from '../lib/log/logger.js';
-import { ManualClock } from '../lib/time/clock.js';
+import { ManualClock } from '../test/support/manual-clock.js';
 import { callerOf, type Caller } from './contract-authorization.js';
 import { ContractRepository } from './contract-repository.js';
 import type { WatchEvent } from './contract-watcher.js';

@@ -14,7 +14,7 @@ import {
   UnavailableError,
 } from '../lib/errors/accord-error.js';
 import { silentLogger } from '../lib/log/logger.js';
-import { ManualClock } from '../lib/time/clock.js';
+import { ManualClock } from '../test/support/manual-clock.js';
 import { ManualTimers } from '../test/support/manual-timers.js';
 import { createTestZone, type TestSvid, type TestZone } from '../test/support/test-zone.js';
 import { ContractRepository, maxCommitAttempts } from './contract-repository.js';

@@ -13,7 +13,7 @@ import {
 import { silentLogger } from '../lib/log/logger.js';
 import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
 import { verifyX509Svid } from '../lib/spiffe/x509-svid.js';
-import { ManualClock } from '../lib/time/clock.js';
+import { ManualClock } from '../test/support/manual-clock.js';
 import { createCsr } from '../lib/x509/create-csr.js';
 import { ecdsaP256, generateEcKeyPair } from '../lib/x509/generate-ec-key-pair.js';
 import { FileCaStore } from './file-ca-store.js';

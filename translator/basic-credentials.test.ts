@@ -1,5 +1,5 @@
 import { scrypt as nodeScrypt } from 'node:crypto';
-import { ManualClock } from '../lib/time/clock.js';
+import { ManualClock } from '../test/support/manual-clock.js';
 import {
   basicAuthorization,
   BasicUserStore,

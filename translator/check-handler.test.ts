@@ -8,7 +8,7 @@ import {
   type CheckResponse,
 } from '../proto/gen/envoy/service/auth/v3/external_auth_pb.js';
 import { silentLogger } from '../lib/log/logger.js';
-import { ManualClock } from '../lib/time/clock.js';
+import { ManualClock } from '../test/support/manual-clock.js';
 import {
   basicAuthorization,
   BasicUserStore,
@@ -19,7 +19,13 @@ import { createCheckHandler, userIdentityHeader, type CheckHandlerDependencies }
 import { NonceCache } from './nonce-cache.js';
 import { mintLocalToken, verifyBearerUser, type LocalTokenIssuer } from './oidc-tokens.js';
 import { TranslatorMetrics } from './translator-metrics.js';
-import { testWit, testWorkloadKey, testZone, witKeysOf, type TestZone } from './wit-test-fixtures.js';
+import {
+  testWit,
+  testWorkloadKey,
+  testZone,
+  witKeysOf,
+  type TestZone,
+} from '../test/support/wit-test-fixtures.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const frontend = 'spiffe://zone-a.example/ns/shop/sa/frontend';

@@ -1,4 +1,4 @@
-import { ManualClock } from '../lib/time/clock.js';
+import { ManualClock } from '../test/support/manual-clock.js';
 import { NonceCache } from './nonce-cache.js';
 
 const start = new Date('2026-11-23T12:00:00Z');

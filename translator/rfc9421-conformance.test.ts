@@ -23,7 +23,7 @@ import {
   wimseCallerJwk,
   wimseSignedRequest,
   type SignatureVector,
-} from './rfc-test-vectors.js';
+} from '../test/support/rfc9421-test-vectors.js';
 import { buildSignatureBase, serializeSignatureParams } from './signature-base.js';
 
 const created = 1618884473;

@@ -7,7 +7,7 @@ import { renderSpiffeBundle } from '../lib/spiffe/spiffe-bundle.js';
 import { createTestZoneCa } from '../test/envoy/envoy-harness.js';
 import { hashBasicPassword } from './basic-credentials.js';
 import { TranslatorFiles } from './translator-files.js';
-import { testZone, type TestZone } from './wit-test-fixtures.js';
+import { testZone, type TestZone } from '../test/support/wit-test-fixtures.js';
 
 let directory: string;
 let bundleDirectory: string;

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ManualClock } from '../lib/time/clock.js';
+import { ManualClock } from '../test/support/manual-clock.js';
 import type { HttpRequestMessage } from './http-message.js';
 import { NonceCache } from './nonce-cache.js';
 import { signRequest, type RequestSigner, type SignRequestOptions } from './sign-request.js';
@@ -15,7 +15,7 @@ import {
   witKeysOf,
   type TestWorkloadKey,
   type TestZone,
-} from './wit-test-fixtures.js';
+} from '../test/support/wit-test-fixtures.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const audience = 'https://api.zone-b.example/orders';

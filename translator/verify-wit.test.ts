@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import type { JSONWebKeySet, JWK } from 'jose';
-import { ManualClock } from '../lib/time/clock.js';
+import { ManualClock } from '../test/support/manual-clock.js';
 import type { RejectionReason } from './translator-rejection.js';
 import { verifyWit, type WitVerification } from './verify-wit.js';
 import {
@@ -13,7 +13,7 @@ import {
   witKeysOf,
   type TestWorkloadKey,
   type TestZone,
-} from './wit-test-fixtures.js';
+} from '../test/support/wit-test-fixtures.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const subjectA = 'spiffe://zone-a.example/ns/shop/sa/frontend';

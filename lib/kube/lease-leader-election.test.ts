@@ -6,7 +6,7 @@ import {
 } from '@kubernetes/client-node';
 import { ManualTimers } from '../../test/support/manual-timers.js';
 import { silentLogger } from '../log/logger.js';
-import { ManualClock } from '../time/clock.js';
+import { ManualClock } from '../../test/support/manual-clock.js';
 import {
   claimedLeaseSpec,
   defaultLeaderElectionTimings,

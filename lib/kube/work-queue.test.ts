@@ -1,5 +1,5 @@
 import { silentLogger } from '../log/logger.js';
-import { ManualClock } from '../time/clock.js';
+import { ManualClock } from '../../test/support/manual-clock.js';
 import { ManualTimers } from '../../test/support/manual-timers.js';
 import { WorkQueue, type WorkHandler, type WorkResult } from './work-queue.js';
 

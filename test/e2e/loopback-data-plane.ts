@@ -20,8 +20,8 @@ import {
   startZoneAdmin,
   startZoneProvider,
   type LoopbackZoneAdmin,
-} from '../support/loopback-hub.js';
-import { startZonePki, type StartedZonePki } from '../support/loopback-zone-pki.js';
+} from '../../demo/loopback-hub.js';
+import { startZonePki, type StartedZonePki } from '../../demo/loopback-zone-pki.js';
 import { callThroughProxy, recordingApp, type AppCall } from '../translator/two-zone-chain.js';
 
 // Issue 4's data plane on loopback with every control-plane part real: a hub PKI and the contract

@@ -19,7 +19,7 @@ import {
 import type { RunningProvider } from '../../contract-provider/start-contract-provider.js';
 import type { KubeApiServer } from '../kube/kube-api-server.js';
 import { kubectl } from '../kube/kubectl.js';
-import type { StartedZonePki } from '../support/loopback-zone-pki.js';
+import type { StartedZonePki } from '../../demo/loopback-zone-pki.js';
 import type { OperatorReplica } from './operator-replica.js';
 import type { TrustContractManifest } from './trust-contract-manifest.js';
 

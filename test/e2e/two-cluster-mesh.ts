@@ -14,8 +14,8 @@ import {
   startLoopbackHub,
   startZoneAdmin,
   startZoneProvider,
-} from '../support/loopback-hub.js';
-import { startZonePki, type StartedZonePki } from '../support/loopback-zone-pki.js';
+} from '../../demo/loopback-hub.js';
+import { startZonePki, type StartedZonePki } from '../../demo/loopback-zone-pki.js';
 import { accordNamespace, MeshZone, meshNamespace, operatorLeaseName } from './mesh-zone.js';
 import { startOperatorReplica, writeOperatorConfig, type OperatorReplica } from './operator-replica.js';
 import {

@@ -14,8 +14,8 @@ import { startOperator, type RunningOperator } from '../../operator/start-operat
 import { revokeOnDeleteFinalizer } from '../../operator/trust-contract/trust-contract-spec.js';
 import { pollUntil } from '../e2e/poll-until.js';
 import { startTcpRelay, type TcpRelay } from '../operator/tcp-relay.js';
-import { repositoryServerId, startLoopbackHub, type LoopbackHub } from '../support/loopback-hub.js';
-import { startZonePki, type StartedZonePki } from '../support/loopback-zone-pki.js';
+import { repositoryServerId, startLoopbackHub, type LoopbackHub } from '../../demo/loopback-hub.js';
+import { startZonePki, type StartedZonePki } from '../../demo/loopback-zone-pki.js';
 import { installAccordCrds } from './accord-crds.js';
 import { startKubeApiServer, type KubeApiServer } from './kube-api-server.js';
 

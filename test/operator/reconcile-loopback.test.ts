@@ -3,7 +3,7 @@ import {
   type ContractRepositoryClient,
 } from '../../lib/contract/contract-repository-client.js';
 import { silentLogger } from '../../lib/log/logger.js';
-import { ManualClock } from '../../lib/time/clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { startContractRepo, type RunningContractRepo } from '../../contract-repo/start-contract-repo.js';
 import {
   reconcileTrustContract,

@@ -1,6 +1,6 @@
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import { UnavailableError, PermissionDeniedError } from '../../lib/errors/accord-error.js';
-import { ManualClock } from '../../lib/time/clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import {
   reconcileTrustContract,
   type ReconcileResult,

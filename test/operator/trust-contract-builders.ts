@@ -3,7 +3,7 @@ import { canonicalApprovalBytes } from '../../lib/contract/canonical-approval.js
 import type { ContractApproval, ContractTerms } from '../../lib/contract/trust-contract.js';
 import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
 import { silentLogger } from '../../lib/log/logger.js';
-import type { ManualClock } from '../../lib/time/clock.js';
+import type { ManualClock } from '../support/manual-clock.js';
 import type { TrustContractReconcilerDeps } from '../../operator/trust-contract/reconcile-trust-contract.js';
 import { revokeOnDeleteFinalizer, type ReadRoot } from '../../operator/trust-contract/trust-contract-spec.js';
 import type { TestSvid, TestZone } from '../support/test-zone.js';

@@ -4,14 +4,14 @@ import { spiffeBundleFileName } from '../../lib/bundle/bundle-file-names.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { verifyX509Svid } from '../../lib/spiffe/x509-svid.js';
 import { parseSpiffeId } from '../../lib/spiffe/spiffe-id.js';
-import { ManualClock } from '../../lib/time/clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { createCsr } from '../../lib/x509/create-csr.js';
 import { generateEcKeyPair } from '../../lib/x509/generate-ec-key-pair.js';
 import { renderBundleFiles } from '../../contract-provider/bundle-files.js';
 import { FileCaStore } from '../../pki/file-ca-store.js';
 import { PkiAuthority } from '../../pki/pki-authority.js';
 import { verifyWit, type WitKeysByTrustDomain } from '../../translator/verify-wit.js';
-import { rejectionReason } from '../../translator/wit-test-fixtures.js';
+import { rejectionReason } from '../support/wit-test-fixtures.js';
 import { TemporaryDirectories } from '../support/temporary-directories.js';
 
 // A WIT crosses zones with nothing but the trust contract: zone A's PKI signs it, zone B's

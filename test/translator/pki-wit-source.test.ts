@@ -12,7 +12,7 @@ import { NonceCache } from '../../translator/nonce-cache.js';
 import { PkiWitSource } from '../../translator/pki-wit-source.js';
 import { signRequest } from '../../translator/sign-request.js';
 import { verifySignedRequest } from '../../translator/verify-signed-request.js';
-import { startZonePki, type StartedZonePki } from '../support/loopback-zone-pki.js';
+import { startZonePki, type StartedZonePki } from '../../demo/loopback-zone-pki.js';
 
 // The translator's workload identity from a real zone PKI on loopback: SVID by bootstrap token,
 // then IssueWIT over mTLS, and the resulting pair signs requests that zone B verifies with zone

@@ -22,7 +22,7 @@ import {
   testZone,
   type TestWorkloadKey,
   type TestZone,
-} from '../../translator/wit-test-fixtures.js';
+} from '../support/wit-test-fixtures.js';
 import {
   createSidecarFiles,
   createTestZoneCa,

@@ -10,7 +10,7 @@ import type { Clock } from '../../lib/time/clock.js';
 import { userIdentityHeader } from '../../translator/check-handler.js';
 import { startTranslator, type RunningTranslator } from '../../translator/start-translator.js';
 import { translatorConfigSchema } from '../../translator/translator-config.js';
-import { testWit, testWorkloadKey, testZone } from '../../translator/wit-test-fixtures.js';
+import { testWit, testWorkloadKey, testZone } from '../support/wit-test-fixtures.js';
 import { workloadIdentityTokenHeader } from '../../translator/wimse-profile.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube/kube-api-server.js';
 import { kubectlAdmin, mintServiceAccountToken } from '../pki-kube/service-account-cluster.js';

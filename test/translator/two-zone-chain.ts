@@ -17,7 +17,7 @@ import {
 import { hashBasicPassword } from '../../translator/basic-credentials.js';
 import { startTranslator } from '../../translator/start-translator.js';
 import { translatorConfigSchema } from '../../translator/translator-config.js';
-import { testWit, testWorkloadKey, testZone } from '../../translator/wit-test-fixtures.js';
+import { testWit, testWorkloadKey, testZone } from '../support/wit-test-fixtures.js';
 import {
   createSidecarFiles,
   createTestZoneCa,

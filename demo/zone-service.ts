@@ -2,9 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { readTrustBundleDirectory } from '../../lib/bundle/trust-bundle-directory.js';
-import { verifyX509Svid, type TrustBundleSet } from '../../lib/spiffe/x509-svid.js';
-import { errorMessage } from '../../lib/errors/accord-error.js';
+import { readTrustBundleDirectory } from './trust-bundle-directory.js';
+import { verifyX509Svid, type TrustBundleSet } from '../lib/spiffe/x509-svid.js';
+import { errorMessage } from '../lib/errors/accord-error.js';
 
 /** The service's own X509-SVID and its zone's roots. */
 export interface ZoneServiceIdentity {

@@ -1,12 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
-import { accordctlConfigKind } from '../../cli/accordctl-config.js';
-import { configApiVersion } from '../../lib/config/load-config.js';
-import type { Logger } from '../../lib/log/logger.js';
-import type { RunningProvider } from '../../contract-provider/start-contract-provider.js';
-import { startLoopbackHub, startZoneProvider } from '../support/loopback-hub.js';
-import { keepSvidInFiles, startZonePki } from '../support/loopback-zone-pki.js';
+import { accordctlConfigKind } from '../cli/accordctl-config.js';
+import { configApiVersion } from '../lib/config/load-config.js';
+import type { Logger } from '../lib/log/logger.js';
+import type { RunningProvider } from '../contract-provider/start-contract-provider.js';
+import { startLoopbackHub, startZoneProvider } from './loopback-hub.js';
+import { keepSvidInFiles, startZonePki } from './loopback-zone-pki.js';
 import { startZoneService, type ZoneService } from './zone-service.js';
 import type { CallerIdentity } from './zone-client.js';
 

@@ -1,13 +1,13 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { exportJWK, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
-import { witSvidBundleKey } from '../lib/spiffe/spiffe-bundle.js';
-import { createSelfSignedCa } from '../lib/x509/create-self-signed-ca.js';
-import { generateEcKeyPair } from '../lib/x509/generate-ec-key-pair.js';
-import { privateKeyToPem } from '../lib/x509/private-key-pem.js';
-import { issueWit } from '../pki/issue-wit.js';
-import { buildSpiffeBundle } from '../pki/spiffe-bundle.js';
-import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
-import type { WitKeysByTrustDomain } from './verify-wit.js';
+import { witSvidBundleKey } from '../../lib/spiffe/spiffe-bundle.js';
+import { createSelfSignedCa } from '../../lib/x509/create-self-signed-ca.js';
+import { generateEcKeyPair } from '../../lib/x509/generate-ec-key-pair.js';
+import { privateKeyToPem } from '../../lib/x509/private-key-pem.js';
+import { issueWit } from '../../pki/issue-wit.js';
+import { buildSpiffeBundle } from '../../pki/spiffe-bundle.js';
+import { TranslatorRejection, type RejectionReason } from '../../translator/translator-rejection.js';
+import type { WitKeysByTrustDomain } from '../../translator/verify-wit.js';
 
 /**
  * Builders for the translator's tests: zones with real WIT signing keys and real SPIFFE bundles

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TemporaryDirectories } from '../../test/support/temporary-directories.js';
-import { createTestZone } from '../../test/support/test-zone.js';
-import { trustBundlePemFileName } from './bundle-file-names.js';
+import { TemporaryDirectories } from '../test/support/temporary-directories.js';
+import { createTestZone } from '../test/support/test-zone.js';
+import { trustBundlePemFileName } from '../lib/bundle/bundle-file-names.js';
 import { readTrustBundleDirectory } from './trust-bundle-directory.js';
 
 describe('readTrustBundleDirectory', () => {

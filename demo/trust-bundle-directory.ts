@@ -1,10 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorMessage } from '../errors/accord-error.js';
-import type { TrustBundleSet } from '../spiffe/x509-svid.js';
-import { pemToDerList } from '../x509/pem.js';
-import { trustDomainOfPemFile } from './bundle-file-names.js';
+import { errorMessage } from '../lib/errors/accord-error.js';
+import type { TrustBundleSet } from '../lib/spiffe/x509-svid.js';
+import { pemToDerList } from '../lib/x509/pem.js';
+import { trustDomainOfPemFile } from '../lib/bundle/bundle-file-names.js';
 
 /** A bundle file that could not be read; its zone is left out rather than half-trusted. */
 export interface UnreadableBundle {

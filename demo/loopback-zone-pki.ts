@@ -2,14 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { parseConfig } from '../../lib/config/load-config.js';
-import { errorMessage } from '../../lib/errors/accord-error.js';
-import { writeFileAtomic } from '../../lib/fs/atomic-write.js';
-import { SvidSource, type SvidSnapshot } from '../../lib/identity/svid-source.js';
-import type { Logger } from '../../lib/log/logger.js';
-import { systemClock } from '../../lib/time/clock.js';
-import { type CaSecretConfig, pkiConfigSchema } from '../../pki/pki-config.js';
-import { rootsFileName, startPkiServer, type RunningPki } from '../../pki/pki-server.js';
+import { parseConfig } from '../lib/config/load-config.js';
+import { errorMessage } from '../lib/errors/accord-error.js';
+import { writeFileAtomic } from '../lib/fs/atomic-write.js';
+import { SvidSource, type SvidSnapshot } from '../lib/identity/svid-source.js';
+import type { Logger } from '../lib/log/logger.js';
+import { systemClock } from '../lib/time/clock.js';
+import { type CaSecretConfig, pkiConfigSchema } from '../pki/pki-config.js';
+import { rootsFileName, startPkiServer, type RunningPki } from '../pki/pki-server.js';
 
 /** A zone PKI running in this process, with the bootstrap tokens it accepts. */
 export interface StartedZonePki {

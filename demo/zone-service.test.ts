@@ -1,8 +1,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TemporaryDirectories } from '../support/temporary-directories.js';
-import { createTestZone, type TestSvid, type TestZone } from '../support/test-zone.js';
-import { trustBundlePemFileName } from '../../lib/bundle/bundle-file-names.js';
+import { TemporaryDirectories } from '../test/support/temporary-directories.js';
+import { createTestZone, type TestSvid, type TestZone } from '../test/support/test-zone.js';
+import { trustBundlePemFileName } from '../lib/bundle/bundle-file-names.js';
 import { startZoneService, type ZoneService } from './zone-service.js';
 import { callZoneService } from './zone-client.js';
 

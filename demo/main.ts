@@ -5,9 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatHelp, parseCommandLine, stringFlag, type CommandSpec } from '../../lib/cli/command-line.js';
-import { createLogger } from '../../lib/log/logger.js';
-import { errorMessage } from '../../lib/errors/accord-error.js';
+import { formatHelp, parseCommandLine, stringFlag, type CommandSpec } from '../lib/cli/command-line.js';
+import { createLogger } from '../lib/log/logger.js';
+import { errorMessage } from '../lib/errors/accord-error.js';
 import { startLocalMesh, type LocalMesh } from './local-mesh.js';
 import { runWalkthrough } from './walkthrough.js';
 
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   const mesh = await startLocalMesh(directory, logger);
   out.write(describeMesh(mesh));
 
-  const accordctlPath = resolve(fileURLToPath(import.meta.url), '../../../cli/main.js');
+  const accordctlPath = resolve(fileURLToPath(import.meta.url), '../../cli/main.js');
   let results;
   try {
     results = await runWalkthrough({ mesh, accordctlPath, out });

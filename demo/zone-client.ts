@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
-import { readTrustBundleDirectory } from '../../lib/bundle/trust-bundle-directory.js';
-import { verifyX509Svid } from '../../lib/spiffe/x509-svid.js';
-import { errorMessage } from '../../lib/errors/accord-error.js';
+import { readTrustBundleDirectory } from './trust-bundle-directory.js';
+import { verifyX509Svid } from '../lib/spiffe/x509-svid.js';
+import { errorMessage } from '../lib/errors/accord-error.js';
 
 export interface CallerIdentity {
   certificatePem: string;

@@ -1,25 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { parseConfig } from '../../lib/config/load-config.js';
-import type { ApprovalSigner } from '../../lib/contract/approval-signature.js';
+import { parseConfig } from '../lib/config/load-config.js';
+import type { ApprovalSigner } from '../lib/contract/approval-signature.js';
 import {
   contractRepositoryOverGrpc,
   type ContractRepositoryClient,
-} from '../../lib/contract/contract-repository-client.js';
-import { createGrpcClient } from '../../lib/grpc/grpc-client.js';
-import type { Logger } from '../../lib/log/logger.js';
-import { systemClock } from '../../lib/time/clock.js';
-import { pemToDerList } from '../../lib/x509/pem.js';
-import { keyPairFromPrivateKeyPem } from '../../lib/x509/private-key-pem.js';
-import { ContractService } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
-import { contractRepoConfigSchema } from '../../contract-repo/contract-repo-config.js';
-import { startContractRepo, type RunningContractRepo } from '../../contract-repo/start-contract-repo.js';
-import { providerConfigSchema } from '../../contract-provider/provider-config.js';
-import {
-  startContractProvider,
-  type RunningProvider,
-} from '../../contract-provider/start-contract-provider.js';
+} from '../lib/contract/contract-repository-client.js';
+import { createGrpcClient } from '../lib/grpc/grpc-client.js';
+import type { Logger } from '../lib/log/logger.js';
+import { systemClock } from '../lib/time/clock.js';
+import { pemToDerList } from '../lib/x509/pem.js';
+import { keyPairFromPrivateKeyPem } from '../lib/x509/private-key-pem.js';
+import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
+import { contractRepoConfigSchema } from '../contract-repo/contract-repo-config.js';
+import { startContractRepo, type RunningContractRepo } from '../contract-repo/start-contract-repo.js';
+import { providerConfigSchema } from '../contract-provider/provider-config.js';
+import { startContractProvider, type RunningProvider } from '../contract-provider/start-contract-provider.js';
 import { keepSvidInFiles, startZonePki, type StartedZonePki } from './loopback-zone-pki.js';
 
 /** The trust domain of the hub zone, whose PKI certifies the contract repository. */

@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { silentLogger } from '../../lib/log/logger.js';
 import { TemporaryDirectories } from '../support/temporary-directories.js';
-import { startLocalMesh, type LocalMesh } from './local-mesh.js';
-import { runWalkthrough, type StepResult } from './walkthrough.js';
+import { startLocalMesh, type LocalMesh } from '../../demo/local-mesh.js';
+import { runWalkthrough, type StepResult } from '../../demo/walkthrough.js';
 
 const accordctlPath = resolve(__dirname, '../../dist/cli/main.js');
 
