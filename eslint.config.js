@@ -1,8 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { componentBoundaries } from './eslint-component-boundaries.js';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'proto/gen/', 'coverage/', '.cache/'] },
+  { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'proto/gen/', 'coverage/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,
@@ -18,5 +19,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
     },
   },
+  ...componentBoundaries,
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
 );
