@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { GrpcCallError } from '../lib/grpc/grpc-client.js';
+import { errorOfStatus } from '../lib/grpc/grpc-status.js';
 import { ManualClock } from '../test/support/manual-clock.js';
 import { InMemoryRepository } from '../test/cli/in-memory-repository.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
@@ -128,13 +128,13 @@ describe('runCli', () => {
   });
 
   it.each([
-    ['UNAVAILABLE', GrpcStatus.UNAVAILABLE, ExitCode.unreachable],
-    ['DEADLINE_EXCEEDED', GrpcStatus.DEADLINE_EXCEEDED, ExitCode.unreachable],
-    ['PERMISSION_DENIED', GrpcStatus.PERMISSION_DENIED, ExitCode.failure],
-  ])('prints %s with its message and no stack trace', async (name, code, exitCode) => {
-    const h = harness(new GrpcCallError(code, 'the details'));
+    [GrpcStatus.UNAVAILABLE, 'UNAVAILABLE: the details', ExitCode.unreachable],
+    [GrpcStatus.DEADLINE_EXCEEDED, 'UNAVAILABLE: deadline exceeded (the details)', ExitCode.unreachable],
+    [GrpcStatus.PERMISSION_DENIED, 'PERMISSION_DENIED: the details', ExitCode.failure],
+  ])('prints status %s with its message and no stack trace', async (code, printed, exitCode) => {
+    const h = harness(errorOfStatus(code, 'the details'));
     expect(await runCli(['contracts', 'list', ...global], h.env)).toBe(exitCode);
-    expect(h.stderr()).toBe(`accordctl: ${name}: the details\n`);
+    expect(h.stderr()).toBe(`accordctl: ${printed}\n`);
   });
 
   it('exits 2 on a usage error and on a root file that cannot be read', async () => {

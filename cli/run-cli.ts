@@ -1,9 +1,7 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { UsageError } from '../lib/cli/command-line.js';
 import { AuditChainError } from '../lib/contract/audit-chain.js';
 import { AccordError, errorMessage } from '../lib/errors/accord-error.js';
-import { GrpcCallError } from '../lib/grpc/grpc-client.js';
-import { statusName, toWireStatus } from '../lib/grpc/grpc-status.js';
+import { statusName, statusOfKind } from '../lib/grpc/grpc-status.js';
 import { InvalidConfigError } from '../lib/config/load-config.js';
 import { withConfigFile } from './accordctl-config.js';
 import { approveContract } from './approve-contract.js';
@@ -182,16 +180,9 @@ function reportError(error: unknown, env: CliEnvironment): ExitCode {
     );
     return ExitCode.auditVerificationFailed;
   }
-  if (error instanceof GrpcCallError) {
-    env.stderr.write(`accordctl: ${statusName(error.code)}: ${error.details}\n`);
-    const isUnreachable =
-      error.code === GrpcStatus.UNAVAILABLE || error.code === GrpcStatus.DEADLINE_EXCEEDED;
-    return isUnreachable ? ExitCode.unreachable : ExitCode.failure;
-  }
   if (error instanceof AccordError) {
-    const status = toWireStatus(error);
-    env.stderr.write(`accordctl: ${statusName(status.code)}: ${status.details}\n`);
-    return ExitCode.failure;
+    env.stderr.write(`accordctl: ${statusName(statusOfKind(error.kind))}: ${error.message}\n`);
+    return error.kind === 'Unavailable' ? ExitCode.unreachable : ExitCode.failure;
   }
   env.stderr.write(`accordctl: ${errorMessage(error)}\n`);
   return ExitCode.failure;

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { parseConfig } from '../lib/config/load-config.js';
-import { createGrpcClient, GrpcCallError } from '../lib/grpc/grpc-client.js';
+import { createGrpcClient } from '../lib/grpc/grpc-client.js';
+import { AccordError } from '../lib/errors/accord-error.js';
 import { SvidSource } from '../lib/identity/svid-source.js';
 import { ManualTimers } from '../test/support/manual-timers.js';
 import { silentLogger } from '../lib/log/logger.js';
@@ -19,7 +20,6 @@ import { pkiConfigSchema } from './pki-config.js';
 import { rootsFileName, startPkiServer, type RunningPki } from './pki-server.js';
 
 const run = promisify(execFile);
-const grpcUnauthenticated = 16;
 const token = 'bootstrap-secret-for-tests';
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -113,7 +113,7 @@ describe('the zone PKI on loopback', () => {
 
   it('answers a bad bootstrap token with UNAUTHENTICATED and no certificate', async () => {
     const svids = source(zoneA, rootsA, 'wrong-token');
-    await expect(svids.start()).rejects.toMatchObject({ code: grpcUnauthenticated });
+    await expect(svids.start()).rejects.toMatchObject({ kind: 'Unauthenticated' });
   });
 
   it('refuses a renewal presented with another zone SVID, while that zone renews fine at home', async () => {
@@ -129,8 +129,8 @@ describe('the zone PKI on loopback', () => {
     const csr = await createCsr(await generateEcKeyPair());
     try {
       const attempt = client.signCSR({ csr });
-      await expect(attempt).rejects.toBeInstanceOf(GrpcCallError);
-      await expect(attempt).rejects.toMatchObject({ code: grpcUnauthenticated });
+      await expect(attempt).rejects.toBeInstanceOf(AccordError);
+      await expect(attempt).rejects.toMatchObject({ kind: 'Unauthenticated' });
     } finally {
       client.close();
     }
@@ -165,7 +165,7 @@ describe('the zone PKI on loopback', () => {
       const { token: wit } = await client.issueWIT({});
       expect(decodeProtectedHeader(wit)).toMatchObject({ typ: 'wit+jwt', alg: 'ES256' });
       expect(decodeJwt(wit)).toMatchObject({ sub: svid.spiffeId, iss: 'spiffe://zone-a.example' });
-      await expect(anonymous.issueWIT({})).rejects.toMatchObject({ code: grpcUnauthenticated });
+      await expect(anonymous.issueWIT({})).rejects.toMatchObject({ kind: 'Unauthenticated' });
       const bundle = await anonymous.getBundle({});
       expect(bundle.trustDomain).toBe('zone-a.example');
       expect((await anonymous.getCA({})).rootCertificates).toEqual([rootsA]);

@@ -11,7 +11,9 @@ export type ErrorKind =
   | 'PermissionDenied'
   | 'Unauthenticated'
   | 'ResourceExhausted'
-  | 'Unavailable';
+  | 'Unavailable'
+  | 'Cancelled'
+  | 'Internal';
 
 export abstract class AccordError extends Error {
   abstract readonly kind: ErrorKind;
@@ -60,6 +62,26 @@ export class ResourceExhaustedError extends AccordError {
 export class UnavailableError extends AccordError {
   readonly kind = 'Unavailable';
   override readonly name = 'UnavailableError';
+}
+
+/** The caller gave up (cancelled the call or its signal) before an answer arrived. */
+export class CancelledError extends AccordError {
+  readonly kind = 'Cancelled';
+  override readonly name = 'CancelledError';
+}
+
+/**
+ * Something failed that neither the caller nor a retry can fix: a remote server's bug (gRPC
+ * INTERNAL, UNKNOWN, DATA_LOSS) or a method it does not implement. Sent on as a generic INTERNAL.
+ */
+export class InternalError extends AccordError {
+  readonly kind = 'Internal';
+  override readonly name = 'InternalError';
+}
+
+/** Whether `error` is a domain error of `kind`, whichever side (this process or a server) raised it. */
+export function isErrorOfKind(error: unknown, kind: ErrorKind): boolean {
+  return error instanceof AccordError && error.kind === kind;
 }
 
 /** Narrows an unknown thrown value to a message fit for a log field. */

@@ -19,7 +19,8 @@ import {
   type MessageShape,
 } from '@bufbuild/protobuf';
 import { methodPath } from './service-definition.js';
-import { statusName } from './grpc-status.js';
+import { errorOfStatus } from './grpc-status.js';
+import { CancelledError, InternalError } from '../errors/accord-error.js';
 
 /** How a client authenticates the server and, optionally, itself. */
 export interface ClientTls {
@@ -77,18 +78,6 @@ type ClientMethod<M> = M extends {
 export type GrpcClient<S extends DescService> = { [K in keyof S['method']]: ClientMethod<S['method'][K]> } & {
   close(): void;
 };
-
-/** A failed call, with the gRPC status the server (or the channel) reported. */
-export class GrpcCallError extends Error {
-  override readonly name = 'GrpcCallError';
-
-  constructor(
-    readonly code: GrpcStatus,
-    readonly details: string,
-  ) {
-    super(`${statusName(code)}: ${details}`);
-  }
-}
 
 const defaultDeadlineMs = 10_000;
 
@@ -150,7 +139,7 @@ function unary(
 ): Promise<MessageShape<DescMessage>> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(new GrpcCallError(GrpcStatus.CANCELLED, 'cancelled before start'));
+      reject(new CancelledError('cancelled before start'));
       return;
     }
     const call = client.makeUnaryRequest(
@@ -162,9 +151,9 @@ function unary(
       { deadline: callDeadline },
       (error: ServiceError | null, response?: MessageShape<DescMessage>) => {
         signal?.removeEventListener('abort', cancel);
-        if (error) reject(new GrpcCallError(error.code, error.details));
+        if (error) reject(errorOfStatus(error.code, error.details));
         else if (response) resolve(response);
-        else reject(new GrpcCallError(GrpcStatus.INTERNAL, 'empty response'));
+        else reject(new InternalError('empty response'));
       },
     );
     const cancel = () => call.cancel();
@@ -202,7 +191,7 @@ async function* serverStreaming(
     for await (const message of call) yield message as MessageShape<DescMessage>;
   } catch (error) {
     const serviceError = error as Partial<ServiceError>;
-    throw new GrpcCallError(serviceError.code ?? GrpcStatus.UNKNOWN, serviceError.details ?? String(error));
+    throw errorOfStatus(serviceError.code ?? GrpcStatus.UNKNOWN, serviceError.details ?? String(error));
   } finally {
     signal?.removeEventListener('abort', cancel);
     call.cancel();

@@ -5,12 +5,12 @@ import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-
 import { Registry } from 'prom-client';
 import { PkiService } from '../../proto/gen/accord/pki/v1/pki_pb.js';
 import { silentLogger } from '../log/logger.js';
-import { PermissionDeniedError } from '../errors/accord-error.js';
+import { PermissionDeniedError, UnavailableError } from '../errors/accord-error.js';
 import { verifyX509Svid } from '../spiffe/x509-svid.js';
 import { createTestZone, type TestSvid, type TestZone } from '../../test/support/test-zone.js';
 import { testTool } from '../../test/support/test-tools.js';
 import { registerService, startGrpcServer, type CallContext, type GrpcServer } from './grpc-server.js';
-import { createGrpcClient, GrpcCallError } from './grpc-client.js';
+import { createGrpcClient } from './grpc-client.js';
 
 const run = promisify(execFile);
 
@@ -107,18 +107,18 @@ describe('startGrpcServer and createGrpcClient', () => {
       certificatePem: stranger.certificatePem,
       privateKeyPem: stranger.privateKeyPem,
     });
-    await expect(client.getCA({})).rejects.toMatchObject({ code: GrpcStatus.UNAUTHENTICATED });
+    await expect(client.getCA({})).rejects.toMatchObject({ kind: 'Unauthenticated' });
     client.close();
   });
 
   it('maps domain errors to their status and hides internal errors behind INTERNAL', async () => {
     const client = mtlsClient();
     await expect(client.getBundle({})).rejects.toMatchObject({
-      code: GrpcStatus.PERMISSION_DENIED,
-      details: 'not for you',
+      kind: 'PermissionDenied',
+      message: 'not for you',
     });
     const internal = client.signCSR({ csr: 'boom' });
-    await expect(internal).rejects.toMatchObject({ code: GrpcStatus.INTERNAL, details: 'internal error' });
+    await expect(internal).rejects.toMatchObject({ kind: 'Internal', message: 'internal error' });
     client.close();
   });
 
@@ -144,7 +144,7 @@ describe('startGrpcServer and createGrpcClient', () => {
   it('refuses a request over the size limit with RESOURCE_EXHAUSTED before the handler runs', async () => {
     const client = mtlsClient();
     await expect(client.signCSR({ csr: 'x'.repeat(100 * 1024) })).rejects.toMatchObject({
-      code: GrpcStatus.RESOURCE_EXHAUSTED,
+      kind: 'ResourceExhausted',
     });
     await expect(client.signCSR({ csr: 'x'.repeat(1024) })).resolves.toMatchObject({ spiffeId: 'echo:1024' });
     client.close();
@@ -158,8 +158,7 @@ describe('startGrpcServer and createGrpcClient', () => {
       { deadlineMs: 3000 },
     );
     const call = client.getCA({});
-    await expect(call).rejects.toBeInstanceOf(GrpcCallError);
-    await expect(call).rejects.toMatchObject({ code: GrpcStatus.UNAVAILABLE });
+    await expect(call).rejects.toBeInstanceOf(UnavailableError);
     client.close();
   });
 
@@ -169,7 +168,7 @@ describe('startGrpcServer and createGrpcClient', () => {
     const call = client.issueWIT({ ttlSeconds: 5 }, { signal: abort.signal });
     await handlerStarted;
     abort.abort();
-    await expect(call).rejects.toMatchObject({ code: GrpcStatus.CANCELLED });
+    await expect(call).rejects.toMatchObject({ kind: 'Cancelled' });
     await handlerCancelled;
     client.close();
   });

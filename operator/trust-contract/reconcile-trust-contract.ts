@@ -3,11 +3,10 @@ import { approvalReport } from '../../lib/contract/contract-approvals.js';
 import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
 import { participantOfTrustDomain, type TrustContract } from '../../lib/contract/trust-contract.js';
 import type { ParticipantProposal } from '../../lib/contract/validate-proposal.js';
-import { PermissionDeniedError, errorMessage } from '../../lib/errors/accord-error.js';
+import { PermissionDeniedError, errorMessage, isErrorOfKind } from '../../lib/errors/accord-error.js';
 import type { Logger } from '../../lib/log/logger.js';
 import { backoffDelayMs, type BackoffPolicy } from '../../lib/time/backoff.js';
 import type { Clock } from '../../lib/time/clock.js';
-import { repositoryFailure } from './repository-error.js';
 import {
   InvalidSpecError,
   parseTrustContractSpec,
@@ -92,7 +91,7 @@ export async function reconcileTrustContract(
       ? await finalize(object, hasFinalizer, deps, logger)
       : await converge(object, deps, logger);
   } catch (error) {
-    if (repositoryFailure(error) !== 'Unavailable') throw error;
+    if (!isErrorOfKind(error, 'Unavailable')) throw error;
     logger.warn('contract repository unavailable', { error: errorMessage(error) });
     outcome = {
       finalizer: hasFinalizer || object.isDeleting ? 'keep' : 'add',
@@ -144,7 +143,7 @@ async function converge(
     try {
       contract = await deps.repository.create({ id, participants });
     } catch (error) {
-      if (repositoryFailure(error) !== 'PermissionDenied') throw error;
+      if (!isErrorOfKind(error, 'PermissionDenied')) throw error;
       logger.debug('contract proposal denied', { error: errorMessage(error) });
       const message = `contract ${id} is not in the repository and this zone may not propose it (${errorMessage(error)}); waiting for an admin or another zone to propose it`;
       return { finalizer, observation: { kind: 'proposeDenied', message } };
@@ -203,7 +202,7 @@ async function getContract(
   try {
     return await repository.get(id);
   } catch (error) {
-    if (repositoryFailure(error) === 'NotFound') return undefined;
+    if (isErrorOfKind(error, 'NotFound')) return undefined;
     throw error;
   }
 }

@@ -10,7 +10,9 @@ import {
 } from '../../lib/contract/contract-codec.js';
 import type { TestSvid } from '../support/test-zone.js';
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
-import { GrpcCallError, type GrpcClient } from '../../lib/grpc/grpc-client.js';
+import type { GrpcClient } from '../../lib/grpc/grpc-client.js';
+import { AccordError } from '../../lib/errors/accord-error.js';
+import { errorKindOfStatus } from '../../lib/grpc/grpc-status.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import {
@@ -53,9 +55,9 @@ async function expectStatus(call: Promise<unknown>, code: GrpcStatus, details?: 
     () => undefined,
     (thrown: unknown) => thrown,
   );
-  expect(error).toBeInstanceOf(GrpcCallError);
-  expect((error as GrpcCallError).code).toBe(code);
-  if (details !== undefined) expect((error as GrpcCallError).details).toMatch(details);
+  expect(error).toBeInstanceOf(AccordError);
+  expect((error as AccordError).kind).toBe(errorKindOfStatus(code));
+  if (details !== undefined) expect((error as AccordError).message).toMatch(details);
 }
 
 async function proposeAB(): Promise<TrustContract> {

@@ -164,7 +164,9 @@ describe('TrustContract reconcile against a real contract repository', () => {
     const stored = await repositoryA.get('ab-forged');
     const intruder = await createTestZone('intruder');
     const forged = await forgedApproval(stored, 'zone-b', intruder.admin, clock.now());
-    await expect(repositoryB.approve('ab-forged', forged)).rejects.toThrow(/PERMISSION_DENIED/);
+    await expect(repositoryB.approve('ab-forged', forged)).rejects.toMatchObject({
+      kind: 'PermissionDenied',
+    });
     // The real repository refuses it, so a compromised one is simulated by altering its answers.
     const compromised: typeof repositoryA = {
       ...repositoryA,

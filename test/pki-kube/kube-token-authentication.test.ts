@@ -2,7 +2,6 @@ import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { SignJWT } from 'jose';
 import { createGrpcClient } from '../../lib/grpc/grpc-client.js';
 import { SvidSource } from '../../lib/identity/svid-source.js';
@@ -101,8 +100,8 @@ describe('the zone PKI with Kubernetes TokenReview', () => {
     expect(await signWith(await frontendToken())).toBe(frontendId);
     const apiServerToken = await kubectlAdmin(cluster, 'create', 'token', 'frontend', '-n', 'shop');
     await expect(signWith(apiServerToken)).rejects.toMatchObject({
-      code: GrpcStatus.UNAUTHENTICATED,
-      details: expect.stringMatching(/ServiceAccount token refused by the API server: .*audience/) as unknown,
+      kind: 'Unauthenticated',
+      message: expect.stringMatching(/ServiceAccount token refused by the API server: .*audience/) as unknown,
     });
   });
 
@@ -117,8 +116,8 @@ describe('the zone PKI with Kubernetes TokenReview', () => {
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
       .sign(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
     await expect(signWith(forged)).rejects.toMatchObject({
-      code: GrpcStatus.UNAUTHENTICATED,
-      details: expect.stringContaining('ServiceAccount token refused by the API server') as unknown,
+      kind: 'Unauthenticated',
+      message: expect.stringContaining('ServiceAccount token refused by the API server') as unknown,
     });
   });
 
@@ -140,8 +139,8 @@ describe('the zone PKI with Kubernetes TokenReview', () => {
       return undefined;
     };
     expect(await refusal()).toMatchObject({
-      code: GrpcStatus.UNAUTHENTICATED,
-      details: expect.stringContaining('ServiceAccount token refused by the API server') as unknown,
+      kind: 'Unauthenticated',
+      message: expect.stringContaining('ServiceAccount token refused by the API server') as unknown,
     });
   });
 
@@ -150,8 +149,8 @@ describe('the zone PKI with Kubernetes TokenReview', () => {
     ['an empty token', '', 'present a client SVID, a bootstrap token or a ServiceAccount token'],
   ])('refuses %s', async (_name, token, message) => {
     await expect(signWith(token)).rejects.toMatchObject({
-      code: GrpcStatus.UNAUTHENTICATED,
-      details: expect.stringContaining(message) as unknown,
+      kind: 'Unauthenticated',
+      message: expect.stringContaining(message) as unknown,
     });
   });
 
@@ -173,8 +172,8 @@ describe('the zone PKI with Kubernetes TokenReview', () => {
     expect(await signWith(token)).toBe(frontendId);
     await cluster.stop();
     await expect(signWith(token)).rejects.toMatchObject({
-      code: GrpcStatus.UNAVAILABLE,
-      details: expect.stringContaining('cannot review the ServiceAccount token') as unknown,
+      kind: 'Unavailable',
+      message: expect.stringContaining('cannot review the ServiceAccount token') as unknown,
     });
     // Bootstrap tokens need no API server.
     expect(await signWith(componentToken)).toBe(`spiffe://${trustDomain}${componentPath}`);
