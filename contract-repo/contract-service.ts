@@ -6,8 +6,10 @@ import {
   proposalFromProto,
   stateFromProto,
 } from '../lib/contract/contract-codec.js';
+import { isDnsLabel } from '../lib/contract/dns-label.js';
 import { validateProposal } from '../lib/contract/validate-proposal.js';
 import { InvalidArgumentError } from '../lib/errors/accord-error.js';
+import { quoteUntrusted } from '../lib/errors/quote-untrusted.js';
 import { registerService, type CallContext, type RegisteredService } from '../lib/grpc/grpc-server.js';
 import {
   ContractService,
@@ -61,6 +63,10 @@ export function createContractService(repository: ContractRepository): Registere
       const caller = callerFor(context);
       const id = requiredId(request.id);
       const approval = approvalFromProto(request.approval);
+      if (!isDnsLabel(approval.participant))
+        throw new InvalidArgumentError(
+          `approval.participant: ${quoteUntrusted(approval.participant)} is not a participant name`,
+        );
       return { contract: contractToProto(await repository.approve(caller, id, approval)) };
     },
     revoke: async (request, context) => {
@@ -104,7 +110,13 @@ export function createContractService(repository: ContractRepository): Registere
   });
 }
 
+/**
+ * A contract id from a request: every stored id is a DNS label (proposals are validated, generated
+ * ids are UUIDs), so anything else is refused here, quoted and cut, before it reaches a lookup or
+ * a message that would echo it.
+ */
 function requiredId(id: string): string {
   if (id === '') throw new InvalidArgumentError('id: required');
+  if (!isDnsLabel(id)) throw new InvalidArgumentError(`id: ${quoteUntrusted(id)} is not a contract id`);
   return id;
 }

@@ -7,6 +7,7 @@ import type {
 import { StatusCode } from '../proto/gen/envoy/type/v3/http_status_pb.js';
 import { directionContextKey } from '../lib/sidecar/sidecar-secret-names.js';
 import { errorMessage } from '../lib/errors/accord-error.js';
+import { boundMessage, quoteUntrusted } from '../lib/errors/quote-untrusted.js';
 import type { Logger } from '../lib/log/logger.js';
 import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
 import {
@@ -114,7 +115,8 @@ export async function decideOutbound(request: HttpRequestMessage, policy: Outbou
   if ('outcome' in authenticated) return authenticated;
   const { user } = authenticated;
   const audience = policy.audienceForHost(hostWithoutPort(request.authority));
-  if (audience === undefined) return deny(403, 'destination_unknown', `no zone serves ${request.authority}`);
+  if (audience === undefined)
+    return deny(403, 'destination_unknown', `no zone serves ${quoteUntrusted(request.authority)}`);
   const signer = policy.signer();
   if (signer === undefined) return deny(403, 'wit_unavailable', 'the workload has no WIT yet');
 
@@ -149,7 +151,11 @@ async function authenticateLocal(
   if (credentials === undefined) return deny(401, 'basic_missing', 'no Basic credentials');
   const users = policy.users();
   if (users === undefined || !(await users.verify(credentials.user, credentials.password)))
-    return deny(401, 'basic_invalid', `unknown user or wrong password for ${credentials.user}`);
+    return deny(
+      401,
+      'basic_invalid',
+      `unknown user or wrong password for ${quoteUntrusted(credentials.user)}`,
+    );
   return { user: credentials.user };
 }
 
@@ -179,7 +185,11 @@ export async function decideInbound(
     !policy.trustedIntermediaries.has(peerPrincipal) &&
     peerTrustDomain(peerPrincipal) !== workload.trustDomain
   )
-    return deny(403, 'peer_not_allowed', `peer ${peerPrincipal} may not relay ${workload.uri}`);
+    return deny(
+      403,
+      'peer_not_allowed',
+      `peer ${quoteUntrusted(peerPrincipal)} may not relay ${workload.uri}`,
+    );
   const proof = [workloadIdentityTokenHeader, 'signature', 'signature-input'];
   if (policy.identityOnly) {
     // Nothing the caller sent may pass for a credential of this API.
@@ -196,7 +206,7 @@ export async function decideInbound(
     return deny(
       403,
       'credential_unmapped',
-      `no local credentials for ${workload.uri} ${user ?? '(no user)'}`,
+      `no local credentials for ${workload.uri} ${user === undefined ? '(no user)' : quoteUntrusted(user)}`,
     );
   let authorization: string;
   if (credential.scheme === 'basic') authorization = credential.authorization;
@@ -338,7 +348,7 @@ export function createDecider(dependencies: CheckHandlerDependencies): Decider {
         ...context(),
         status: decision.status,
         reason: decision.reason,
-        detail: decision.detail,
+        detail: boundMessage(decision.detail),
       });
     }
     return decision;

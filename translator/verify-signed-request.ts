@@ -6,6 +6,7 @@ import {
   type InnerList,
 } from 'structured-headers';
 import { checkContentDigest } from './content-digest.js';
+import { quoteUntrusted } from '../lib/errors/quote-untrusted.js';
 import { hasBody, type HttpRequestMessage } from './http-message.js';
 import { verifySignatureBase } from './http-signature-algorithm.js';
 import type { NonceCache } from './nonce-cache.js';
@@ -69,7 +70,10 @@ export async function verifySignedRequest(
   const parameters = profileParameters(member);
   checkTimeWindow(parameters, verification);
   if (!verification.expectedAudiences.includes(parameters.audience))
-    reject('audience_mismatch', `wimse-aud ${parameters.audience} does not name this service`);
+    reject(
+      'audience_mismatch',
+      `wimse-aud ${quoteUntrusted(parameters.audience)} does not name this service`,
+    );
 
   checkBodyDigest(request);
   const required = requiredComponents(request, verification.identityHeaders ?? []);

@@ -11,6 +11,7 @@ import {
   type ProtectedHeaderParameters,
 } from 'jose';
 import { parseSpiffeId, type SpiffeId } from '../lib/spiffe/spiffe-id.js';
+import { quoteUntrusted } from '../lib/errors/quote-untrusted.js';
 import type { Clock } from '../lib/time/clock.js';
 import { httpSignatureAlgorithmForKey, type HttpSignatureAlgorithm } from './http-signature-algorithm.js';
 import { reject, TranslatorRejection } from './translator-rejection.js';
@@ -105,9 +106,16 @@ export async function verifyWit(token: string, verification: WitVerification): P
   const header = readHeader(token);
   const algorithm = header.alg ?? '';
   if (!allowedWitAlgorithms.includes(algorithm))
-    reject('wit_alg_not_allowed', `WIT algorithm ${algorithm || '(none)'} is not allowed`);
+    reject(
+      'wit_alg_not_allowed',
+      `WIT algorithm ${algorithm ? quoteUntrusted(algorithm) : '(none)'} is not allowed`,
+    );
   const type = (header.typ ?? '').toLowerCase().replace(/^application\//, '');
-  if (type !== witType) reject('wit_bad_type', `WIT type ${header.typ ?? '(none)'} is not ${witType}`);
+  if (type !== witType)
+    reject(
+      'wit_bad_type',
+      `WIT type ${header.typ === undefined ? '(none)' : quoteUntrusted(header.typ)} is not ${witType}`,
+    );
 
   const workload = readSubject(token);
   const bundle = verification.witKeys(workload.trustDomain);
@@ -246,7 +254,7 @@ function selectKey(
   if (only === undefined || candidates.length !== 1)
     return reject(
       'wit_unknown_key',
-      `no single ${algorithm} wit-svid key ${keyId ?? ''} in the bundle of ${trustDomain}`,
+      `no single ${algorithm} wit-svid key ${keyId === undefined ? '' : quoteUntrusted(keyId)} in the bundle of ${trustDomain}`,
     );
   return only;
 }

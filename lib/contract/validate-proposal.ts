@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { InvalidArgumentError } from '../errors/accord-error.js';
+import { quoteUntrusted } from '../errors/quote-untrusted.js';
 import { isValidTrustDomain } from '../spiffe/spiffe-id.js';
 import { sha256Hex } from '../x509/fingerprint.js';
 import { pemToDerList } from '../x509/pem.js';
@@ -39,7 +40,7 @@ export interface ValidatedProposal {
 export function validateProposal(proposal: ContractProposal): ValidatedProposal {
   if (proposal.id !== '' && !isDnsLabel(proposal.id)) {
     throw new InvalidArgumentError(
-      `id: "${truncate(proposal.id)}" is not a DNS label (lower-case letters, digits and "-", at most ${contractLimits.maxDnsLabelLength} characters)`,
+      `id: ${quoteUntrusted(proposal.id)} is not a DNS label (lower-case letters, digits and "-", at most ${contractLimits.maxDnsLabelLength} characters)`,
     );
   }
   const count = proposal.participants.length;
@@ -66,12 +67,12 @@ export function validateProposal(proposal: ContractProposal): ValidatedProposal 
 export function validateParticipant(participant: ParticipantProposal, field: string): ContractParticipant {
   if (!isDnsLabel(participant.name)) {
     throw new InvalidArgumentError(
-      `${field}.name: "${truncate(participant.name)}" is not a DNS label (lower-case letters, digits and "-", at most ${contractLimits.maxDnsLabelLength} characters)`,
+      `${field}.name: ${quoteUntrusted(participant.name)} is not a DNS label (lower-case letters, digits and "-", at most ${contractLimits.maxDnsLabelLength} characters)`,
     );
   }
   if (!isValidTrustDomain(participant.trustDomain)) {
     throw new InvalidArgumentError(
-      `${field}.trust_domain: "${truncate(participant.trustDomain)}" is not a valid SPIFFE trust domain`,
+      `${field}.trust_domain: ${quoteUntrusted(participant.trustDomain)} is not a valid SPIFFE trust domain`,
     );
   }
   const root = parseRoot(participant.publicKey, `${field}.public_key`);
@@ -142,8 +143,4 @@ function rejectDuplicates(
     }
     seen.set(value, index);
   }
-}
-
-function truncate(value: string): string {
-  return value.length > 80 ? `${value.slice(0, 80)}…` : value;
 }

@@ -5,7 +5,8 @@ import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-
 import { Registry } from 'prom-client';
 import { PkiService } from '../../proto/gen/accord/pki/v1/pki_pb.js';
 import { silentLogger } from '../log/logger.js';
-import { PermissionDeniedError, UnavailableError } from '../errors/accord-error.js';
+import { InvalidArgumentError, PermissionDeniedError, UnavailableError } from '../errors/accord-error.js';
+import { maxMessageChars } from '../errors/quote-untrusted.js';
 import { verifyX509Svid } from '../spiffe/x509-svid.js';
 import { createTestZone, type TestSvid, type TestZone } from '../../test/support/test-zone.js';
 import { testTool } from '../../test/support/test-tools.js';
@@ -46,7 +47,7 @@ describe('startGrpcServer and createGrpcClient', () => {
         verifyX509Svid(leaf, new Map([[zoneA.trustDomain, [zoneA.root]]]), new Date()),
       logger: silentLogger,
       metrics: registry,
-      maxReceiveMessageBytes: 64 * 1024,
+      maxReceiveMessageBytes: 256 * 1024,
       services: [
         registerService(PkiService, {
           getCA: (_request, context) => {
@@ -56,6 +57,9 @@ describe('startGrpcServer and createGrpcClient', () => {
           getBundle: () => Promise.reject(new PermissionDeniedError('not for you')),
           signCSR: (request) => {
             if (request.csr === 'boom') return Promise.reject(new Error('secret internal detail'));
+            // A handler that echoes its input without quoting it: the server must still bound it.
+            if (request.csr.startsWith('echo-error'))
+              return Promise.reject(new InvalidArgumentError(`unreadable CSR ${request.csr}`));
             return Promise.resolve({ spiffeId: `echo:${request.csr.length}` });
           },
           issueWIT: async (request, context) => {
@@ -143,10 +147,36 @@ describe('startGrpcServer and createGrpcClient', () => {
 
   it('refuses a request over the size limit with RESOURCE_EXHAUSTED before the handler runs', async () => {
     const client = mtlsClient();
-    await expect(client.signCSR({ csr: 'x'.repeat(100 * 1024) })).rejects.toMatchObject({
+    await expect(client.signCSR({ csr: 'x'.repeat(300 * 1024) })).rejects.toMatchObject({
       kind: 'ResourceExhausted',
     });
     await expect(client.signCSR({ csr: 'x'.repeat(1024) })).resolves.toMatchObject({ spiffeId: 'echo:1024' });
+    client.close();
+  });
+
+  it('bounds an error message that echoes 200 KB of input, and the connection keeps serving', async () => {
+    const client = createGrpcClient(
+      PkiService,
+      address(),
+      {
+        caPems: [zoneA.rootPem],
+        certificatePem: clientSvid.certificatePem,
+        privateKeyPem: clientSvid.privateKeyPem,
+      },
+      { deadlineMs: 5000 },
+    );
+    const started = performance.now();
+    const error: unknown = await client
+      .signCSR({ csr: `echo-error\n${'x'.repeat(200 * 1024)}` })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'InvalidArgument' });
+    const message = (error as Error).message;
+    expect(message.startsWith('unreadable CSR echo-error\\nxxx')).toBe(true);
+    expect(message.endsWith('… (message cut)')).toBe(true);
+    expect(message.length).toBe(maxMessageChars);
+    // Unbounded, the status trailer outgrew the client's header limit and the call hung until its deadline.
+    expect(performance.now() - started).toBeLessThan(4000);
+    await expect(client.signCSR({ csr: 'x'.repeat(16) })).resolves.toMatchObject({ spiffeId: 'echo:16' });
     client.close();
   });
 

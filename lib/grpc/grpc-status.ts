@@ -13,6 +13,7 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from '../errors/accord-error.js';
+import { boundMessage } from '../errors/quote-untrusted.js';
 
 /** The one mapping from domain error kinds to gRPC status codes. */
 const codeOfKind: Record<ErrorKind, GrpcStatus> = {
@@ -100,12 +101,15 @@ export interface WireStatus {
 
 /**
  * Turns anything a handler threw into the status sent to the caller. Domain errors keep their
- * message (written to be shown); anything else, an `InternalError` included, becomes INTERNAL with a generic message, and the
- * details go to the log only.
+ * message (written to be shown), bounded and with unsafe characters escaped (`boundMessage`): a
+ * message that echoes a caller's value must not grow with it, or the `grpc-message` trailer
+ * outgrows the client's header limit and the client stalls the connection. Anything else, an
+ * `InternalError` included, becomes INTERNAL with a generic message, and the details go to the
+ * log only.
  */
 export function toWireStatus(error: unknown): WireStatus {
   if (error instanceof AccordError && error.kind !== 'Internal') {
-    return { code: codeOfKind[error.kind], details: error.message, isInternal: false };
+    return { code: codeOfKind[error.kind], details: boundMessage(error.message), isInternal: false };
   }
   return { code: GrpcStatus.INTERNAL, details: 'internal error', isInternal: true };
 }

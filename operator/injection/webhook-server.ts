@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage, InvalidArgumentError } from '../../lib/errors/accord-error.js';
+import { boundMessage } from '../../lib/errors/quote-untrusted.js';
 import { closeHttpServer, listenHttpServer, readBodyUpTo } from '../../lib/http/http-server-lifecycle.js';
 import type { Logger } from '../../lib/log/logger.js';
 import { admissionResponse, parseAdmissionReview } from './admission-review.js';
@@ -75,12 +76,16 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         const failure =
           error instanceof RequestFailure ? error : new RequestFailure(500, 'Error', 'injection failed');
         if (failure.outcome === 'Error') log.error('admission failed', { error: errorMessage(error) });
-        else log.warn('admission request refused', { status: failure.status, reason: failure.message });
+        else
+          log.warn('admission request refused', {
+            status: failure.status,
+            reason: boundMessage(failure.message),
+          });
         options.metrics.admission(failure.outcome);
         if (!response.headersSent) {
           response
             .writeHead(failure.status, { 'content-type': 'text/plain', connection: 'close' })
-            .end(`${failure.message}\n`);
+            .end(`${boundMessage(failure.message)}\n`);
         }
         if (failure.status === 413) request.destroy();
       });

@@ -269,6 +269,66 @@ describe('accord.contracts.v1.ContractService over mTLS', () => {
     await expectStatus(call(), code, details);
   });
 
+  describe('untrusted input in error messages', () => {
+    const hugeId = 'x'.repeat(900 * 1024);
+
+    /** Calls with a short deadline; the call must fail with `kind` well before it. */
+    async function refusedQuickly(call: Promise<unknown>, kind: string): Promise<string> {
+      const started = performance.now();
+      const error: unknown = await call.then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toMatchObject({ kind });
+      // Before the bound, a 900 KB id came back whole and the call hung until its 5 s deadline.
+      expect(performance.now() - started).toBeLessThan(4000);
+      return (error as Error).message;
+    }
+
+    it('answers a 900 KB contract id with a short quoted INVALID_ARGUMENT, and the connection keeps serving', async () => {
+      const client = fixture.client(running.grpcPort, fixture.svidA);
+      try {
+        for (const call of [
+          client.get({ id: hugeId }, { deadlineMs: 5000 }),
+          client.revoke({ id: hugeId }, { deadlineMs: 5000 }),
+        ]) {
+          const message = await refusedQuickly(call, 'InvalidArgument');
+          expect(message).toBe(`id: "${'x'.repeat(64)}…" (921600 characters) is not a contract id`);
+        }
+        const contract = await proposeAB();
+        await expect(client.get({ id: contract.id }, { deadlineMs: 5000 })).resolves.toMatchObject({
+          contract: { id: contract.id },
+        });
+      } finally {
+        client.close();
+      }
+    });
+
+    it('answers a 900 KB participant name in an approval with a short quoted INVALID_ARGUMENT', async () => {
+      const contract = await proposeAB();
+      const approval = await signApproval(contract, 'zone-a', fixture.svidA.signer, new Date());
+      const message = await refusedQuickly(
+        zoneA.approve(
+          { id: contract.id, approval: { ...approvalToProto(approval), participant: hugeId } },
+          { deadlineMs: 5000 },
+        ),
+        'InvalidArgument',
+      );
+      expect(message).toBe(
+        `approval.participant: "${'x'.repeat(64)}…" (921600 characters) is not a participant name`,
+      );
+      await expect(approve(zoneA, contract, 'zone-a', fixture.svidA)).resolves.toBeDefined();
+    });
+
+    it('escapes control characters of an id instead of echoing them', async () => {
+      const message = await refusedQuickly(
+        admin.get({ id: 'ab\r\nforged: line\u001b[2J' }),
+        'InvalidArgument',
+      );
+      expect(message).toBe('id: "ab\\r\\nforged: line\\u001b[2J" is not a contract id');
+    });
+  });
+
   it('streams a snapshot, then a change when a contract the zone is part of becomes active', async () => {
     const contract = await proposeAB();
     await approve(zoneA, contract, 'zone-a', fixture.svidA);
