@@ -153,6 +153,13 @@ describe('startWebhookServer', () => {
     expect(await admissions('Malformed')).toBe(1);
   });
 
+  it("names fields, never the caller's values, in a 400", async () => {
+    const hostile = `${'\u001b[2J'.repeat(1000)}\n${'x'.repeat(10_000)}`;
+    const answer = await post(JSON.stringify({ ...review(), apiVersion: hostile, kind: hostile }));
+    expect(answer.status).toBe(400);
+    expect(answer.body).toBe('not an admission.k8s.io/v1 AdmissionReview (apiVersion, kind)\n');
+  });
+
   it('refuses a body over the limit with 413', async () => {
     const answer = await post(Buffer.alloc(65 * 1024, 'a'));
     expect(answer.status).toBe(413);
