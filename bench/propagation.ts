@@ -7,10 +7,10 @@ import { trustBundlePemFileName } from '../lib/bundle/bundle-file-names.js';
 import { ContractProvider } from '../contract-provider/contract-provider.js';
 import { DirectoryBundleWriter } from '../contract-provider/directory-bundle-writer.js';
 import { ProviderMetrics } from '../contract-provider/provider-metrics.js';
-import { RepositoryContractSource } from '../contract-provider/repository-contract-source.js';
 import { systemTimers } from '../lib/time/timers.js';
 import { signApproval } from '../lib/contract/approval-signature.js';
 import { approvalToProto, contractFromProto } from '../lib/contract/contract-codec.js';
+import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-client.js';
 import type { TrustContract } from '../lib/contract/trust-contract.js';
 import type { GrpcClient } from '../lib/grpc/grpc-client.js';
 import { silentLogger } from '../lib/log/logger.js';
@@ -141,7 +141,7 @@ async function startZone(repository: RepositoryProcess, zone: TestZone, bundleDi
   const providerClient = repository.client(svid);
   await mkdir(bundleDirectory, { recursive: true });
   const provider = new ContractProvider({
-    source: new RepositoryContractSource(providerClient),
+    source: contractRepositoryOverGrpc(providerClient),
     loadOwnZone: () =>
       Promise.resolve({ trustDomain: zone.trustDomain, rootSha256s: new Set([zone.rootSha256]) }),
     writer: new DirectoryBundleWriter(bundleDirectory, silentLogger),

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { InvalidConfigError } from '../lib/config/load-config.js';
+import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-client.js';
 import { createGrpcClient } from '../lib/grpc/grpc-client.js';
 import { startOpsServer } from '../lib/http/ops-server.js';
 import { startZoneIdentity } from '../lib/identity/zone-identity.js';
@@ -14,7 +15,6 @@ import { DirectoryBundleWriter } from './directory-bundle-writer.js';
 import { loadOwnZoneFromPki } from './pki-own-zone.js';
 import type { ProviderConfig } from './provider-config.js';
 import { ProviderMetrics } from './provider-metrics.js';
-import { RepositoryContractSource } from './repository-contract-source.js';
 import { SecretBundleWriter } from './secret-bundle-writer.js';
 import { systemTimers } from '../lib/time/timers.js';
 
@@ -39,7 +39,7 @@ export async function startContractProvider(
   const repository = createGrpcClient(ContractService, config.repositoryAddress, repositoryTls);
   const pki = createGrpcClient(PkiService, config.pkiAddress, () => ({ caPems: svids.current().rootsPem }));
   const provider = new ContractProvider({
-    source: new RepositoryContractSource(repository),
+    source: contractRepositoryOverGrpc(repository),
     loadOwnZone: () => loadOwnZoneFromPki(pki),
     writer: createBundleWriter(config, logger),
     metrics: new ProviderMetrics(registry),

@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { approvalToProto, auditEntryFromProto, contractFromProto, stateToProto } from './contract-codec.js';
 import type { AuditEntry } from './audit-chain.js';
+import { decodeContractStream, type ContractStreamItem } from './contract-stream.js';
 import type { ContractApproval, ContractState, TrustContract } from './trust-contract.js';
 import type { ParticipantProposal } from './validate-proposal.js';
 import { InvalidArgumentError } from '../errors/accord-error.js';
@@ -32,6 +33,11 @@ export interface ContractRepositoryClient {
   approve(id: string, approval: ContractApproval): Promise<TrustContract>;
   revoke(id: string, reason: string): Promise<TrustContract>;
   auditLog(startSequence: number, pageSize: number): Promise<AuditLogPage>;
+  /**
+   * Opens the Watch stream: a snapshot of the caller's contracts (unless `resumeToken` is
+   * honoured), then every change, until `signal` aborts or the stream breaks (it then throws).
+   */
+  watch(resumeToken: string | undefined, signal: AbortSignal): AsyncIterable<ContractStreamItem>;
   close(): void;
 }
 
@@ -73,6 +79,8 @@ export function contractRepositoryOverGrpc(
         headHash: response.headHash,
       };
     },
+    watch: (resumeToken, signal) =>
+      decodeContractStream(client.watch({ resumeToken: resumeToken ?? '' }, { signal })),
     close: () => {
       client.close();
     },

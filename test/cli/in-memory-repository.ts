@@ -9,16 +9,19 @@ import type {
   AuditLogPage,
   ContractRepositoryClient,
 } from '../../lib/contract/contract-repository-client.js';
+import type { ContractEvent, ContractStreamItem } from '../../lib/contract/contract-stream.js';
 
 /**
  * A `ContractRepositoryClient` double for accordctl's command tests (named as a fake: the real
  * repository is exercised by the loopback tests). It applies the same validation and approval
- * verification as the repository and keeps a genuine hash-chained audit log.
+ * verification as the repository, keeps a genuine hash-chained audit log, and streams a snapshot
+ * and then every change to each open watch.
  */
 export class InMemoryRepository implements ContractRepositoryClient {
   readonly contracts = new Map<string, TrustContract>();
   audit: AuditEntry[] = [];
   isClosed = false;
+  readonly #watchers = new Set<(event: ContractEvent) => void>();
 
   list(): Promise<TrustContract[]> {
     return Promise.resolve([...this.contracts.values()]);
@@ -43,13 +46,14 @@ export class InMemoryRepository implements ContractRepositoryClient {
       revocation: undefined,
       revision: this.#record('propose', validated.id ?? 'generated'),
     };
-    this.contracts.set(contract.id, contract);
+    this.#store(contract);
     return Promise.resolve(contract);
   }
 
   delete(id: string): Promise<void> {
     this.contracts.delete(id);
     this.#record('delete', id);
+    this.#publish({ kind: 'deleted', id });
     return Promise.resolve();
   }
 
@@ -62,7 +66,7 @@ export class InMemoryRepository implements ContractRepositoryClient {
     const approvals = [...contract.approvals.filter((a) => a.participant !== approval.participant), approval];
     const next: TrustContract = { ...contract, approvals, revision: this.#record('approve', id) };
     const updated: TrustContract = { ...next, state: isFullyApproved(next) ? 'active' : 'proposed' };
-    this.contracts.set(id, updated);
+    this.#store(updated);
     return updated;
   }
 
@@ -74,7 +78,7 @@ export class InMemoryRepository implements ContractRepositoryClient {
       revocation: { revokedBy: 'spiffe://zone-a.example/admin', revokedAt: new Date(), reason },
       revision: this.#record('revoke', id),
     };
-    this.contracts.set(id, revoked);
+    this.#store(revoked);
     return revoked;
   }
 
@@ -87,8 +91,49 @@ export class InMemoryRepository implements ContractRepositoryClient {
     });
   }
 
+  async *watch(_resumeToken: string | undefined, signal: AbortSignal): AsyncGenerator<ContractStreamItem> {
+    const pending: ContractEvent[] = [
+      {
+        kind: 'snapshot',
+        contracts: [...this.contracts.values()].map((contract) => ({ id: contract.id, contract })),
+      },
+    ];
+    let wake: (() => void) | undefined;
+    const listener = (event: ContractEvent) => {
+      pending.push(event);
+      wake?.();
+    };
+    const abort = () => wake?.();
+    this.#watchers.add(listener);
+    signal.addEventListener('abort', abort);
+    try {
+      while (!signal.aborted) {
+        const event = pending.shift();
+        if (event === undefined) await new Promise<void>((resolve) => (wake = resolve));
+        else yield { event, resumeToken: String(this.audit.length) };
+      }
+    } finally {
+      this.#watchers.delete(listener);
+      signal.removeEventListener('abort', abort);
+    }
+  }
+
+  /** How many watch streams are open (a command must close its stream when it returns). */
+  get openWatches(): number {
+    return this.#watchers.size;
+  }
+
   close(): void {
     this.isClosed = true;
+  }
+
+  #store(contract: TrustContract): void {
+    this.contracts.set(contract.id, contract);
+    this.#publish({ kind: 'change', contract: { id: contract.id, contract } });
+  }
+
+  #publish(event: ContractEvent): void {
+    for (const watcher of this.#watchers) watcher(event);
   }
 
   #record(action: 'propose' | 'approve' | 'revoke' | 'delete', contractId: string): number {

@@ -6,8 +6,8 @@ import { runCli } from '../../cli/run-cli.js';
 import { ContractProvider } from '../../contract-provider/contract-provider.js';
 import { DirectoryBundleWriter } from '../../contract-provider/directory-bundle-writer.js';
 import { ProviderMetrics } from '../../contract-provider/provider-metrics.js';
-import { RepositoryContractSource } from '../../contract-provider/repository-contract-source.js';
 import { systemTimers } from '../../lib/time/timers.js';
+import { contractRepositoryOverGrpc } from '../../lib/contract/contract-repository-client.js';
 import { createGrpcClient } from '../../lib/grpc/grpc-client.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
@@ -63,7 +63,7 @@ beforeAll(async () => {
     privateKeyPem: a.admin.privateKeyPem,
   });
   provider = new ContractProvider({
-    source: new RepositoryContractSource(client),
+    source: contractRepositoryOverGrpc(client),
     loadOwnZone: () => Promise.resolve({ trustDomain: a.trustDomain, rootSha256s: new Set([a.rootSha256]) }),
     writer: new DirectoryBundleWriter(outputDirectory, silentLogger),
     metrics: new ProviderMetrics(registry),

@@ -1,8 +1,5 @@
-import type {
-  ContractEvent,
-  ContractSource,
-  ContractStreamItem,
-} from '../../contract-provider/contract-source.js';
+import type { ContractSource } from '../../contract-provider/contract-source.js';
+import type { ContractEvent, ContractStreamItem } from '../../lib/contract/contract-stream.js';
 
 /** One Watch stream opened by the provider, driven by the test. */
 export class ScriptedStream {

@@ -1,0 +1,66 @@
+import { contractFromProto } from './contract-codec.js';
+import type { TrustContract } from './trust-contract.js';
+import { errorMessage } from '../errors/accord-error.js';
+import type { Contract, WatchResponse } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
+
+/**
+ * A contract as received: decoded, or the reason it could not be. A malformed contract is kept as
+ * such (not dropped silently) so a reader can report it and never trust it.
+ */
+export type ReceivedContract =
+  | { readonly id: string; readonly contract: TrustContract }
+  | { readonly id: string; readonly malformed: string };
+
+/** One event of the repository's Watch stream, decoded into domain types. */
+export type ContractEvent =
+  | { readonly kind: 'snapshot'; readonly contracts: readonly ReceivedContract[] }
+  | { readonly kind: 'change'; readonly contract: ReceivedContract }
+  | { readonly kind: 'deleted'; readonly id: string };
+
+export interface ContractStreamItem {
+  readonly event: ContractEvent;
+  /** Pass back to `watch` to resume after this event. */
+  readonly resumeToken: string;
+}
+
+/**
+ * Decodes the repository's Watch responses, the one decoding the provider and accordctl share. A
+ * contract that does not decode becomes a `malformed` entry instead of breaking the stream for
+ * every other contract; a response without an event is skipped.
+ */
+export async function* decodeContractStream(
+  responses: AsyncIterable<WatchResponse>,
+): AsyncGenerator<ContractStreamItem> {
+  for await (const response of responses) {
+    const event = response.event;
+    switch (event.case) {
+      case 'snapshot':
+        yield {
+          event: { kind: 'snapshot', contracts: event.value.contracts.map(receive) },
+          resumeToken: response.resumeToken,
+        };
+        break;
+      case 'change': {
+        const contract = event.value.contract;
+        if (contract === undefined) break;
+        yield {
+          event: event.value.deleted
+            ? { kind: 'deleted', id: contract.id }
+            : { kind: 'change', contract: receive(contract) },
+          resumeToken: response.resumeToken,
+        };
+        break;
+      }
+      case undefined:
+        break;
+    }
+  }
+}
+
+function receive(message: Contract): ReceivedContract {
+  try {
+    return { id: message.id, contract: contractFromProto(message) };
+  } catch (error) {
+    return { id: message.id, malformed: errorMessage(error) };
+  }
+}
