@@ -144,40 +144,79 @@ export class SvidSource {
   }
 
   async #fetch(): Promise<SvidSnapshot> {
-    const keys = await generateEcKeyPair();
-    const csr = await createCsr(keys);
     const held = this.#current;
     // An expired SVID no longer authenticates: go back to the bearer token.
     const live = held !== undefined && held.notAfter > this.#options.clock.now() ? held : undefined;
-    const tls: ClientTls = {
-      caPems: held?.rootsPem ?? this.#options.pkiRootsPem,
-      ...(live === undefined
-        ? {}
-        : { certificatePem: live.certificatePem, privateKeyPem: live.privateKeyPem }),
-      ...(this.#options.expectedPkiId === undefined ? {} : { expectedServerId: this.#options.expectedPkiId }),
-    };
     const bootstrapToken = live === undefined ? await this.#bearerToken() : undefined;
-    const client = createGrpcClient(PkiService, this.#options.pkiAddress, tls, {
-      deadlineMs: this.#options.deadlineMs ?? 10_000,
-      ...(bootstrapToken === undefined ? {} : { bearerToken: bootstrapToken }),
+    return requestSvid({
+      pkiAddress: this.#options.pkiAddress,
+      pkiRootsPem: held?.rootsPem ?? this.#options.pkiRootsPem,
+      ...(this.#options.expectedPkiId === undefined ? {} : { expectedPkiId: this.#options.expectedPkiId }),
+      credential: live ?? { bootstrapToken },
+      ...(this.#options.ttlSeconds === undefined ? {} : { ttlSeconds: this.#options.ttlSeconds }),
+      ...(this.#options.deadlineMs === undefined ? {} : { deadlineMs: this.#options.deadlineMs }),
     });
-    try {
-      const response = await client.signCSR({ csr, ttlSeconds: this.#options.ttlSeconds ?? 0 });
-      const certificate = new X509Certificate(response.certificate);
-      const privateKeyPem = await privateKeyToPem(keys.privateKey);
-      const privateKey = createPrivateKey(privateKeyPem);
-      if (!certificate.checkPrivateKey(privateKey))
-        throw new Error('the PKI returned a certificate for another key');
-      return {
-        spiffeId: spiffeIdOfCertificate(certificate).uri,
-        certificatePem: response.certificate,
-        privateKeyPem,
-        privateKey,
-        rootsPem: response.rootCertificates,
-        notAfter: new Date(certificate.validTo),
-      };
-    } finally {
-      client.close();
-    }
+  }
+}
+
+/** One SignCSR call: where the PKI is, how to trust it, and how the caller authenticates. */
+export interface SvidRequest {
+  /** `host:port` of the zone PKI. */
+  pkiAddress: string;
+  /** Roots the PKI's server certificate chains to. */
+  pkiRootsPem: readonly string[];
+  /** SPIFFE ID the PKI must present; defaults to any server of the roots' trust domain. */
+  expectedPkiId?: string;
+  /**
+   * An SVID the caller still holds (mTLS; the PKI issues the same SPIFFE ID again), or the
+   * bootstrap token the PKI maps to a SPIFFE ID (none: the PKI decides whether to answer).
+   */
+  credential: { certificatePem: string; privateKeyPem: string } | { bootstrapToken: string | undefined };
+  /** Requested SVID lifetime; 0 or absent takes the PKI's default. */
+  ttlSeconds?: number;
+  /** Deadline of the call. Default 10 s. */
+  deadlineMs?: number;
+}
+
+/**
+ * Gets one X509-SVID from the zone PKI: a fresh P-256 key that never leaves this process, a CSR
+ * proving possession of it, SignCSR authenticated as `request.credential` says, and a check that
+ * the certificate returned is for that key. The one SVID request of every component, kept renewed
+ * by `SvidSource` and run once by accordctl's enrolment.
+ */
+export async function requestSvid(request: SvidRequest): Promise<SvidSnapshot> {
+  const keys = await generateEcKeyPair();
+  const csr = await createCsr(keys);
+  const { credential } = request;
+  const tls: ClientTls = {
+    caPems: request.pkiRootsPem,
+    ...('certificatePem' in credential
+      ? { certificatePem: credential.certificatePem, privateKeyPem: credential.privateKeyPem }
+      : {}),
+    ...(request.expectedPkiId === undefined ? {} : { expectedServerId: request.expectedPkiId }),
+  };
+  const client = createGrpcClient(PkiService, request.pkiAddress, tls, {
+    deadlineMs: request.deadlineMs ?? 10_000,
+    ...('bootstrapToken' in credential && credential.bootstrapToken !== undefined
+      ? { bearerToken: credential.bootstrapToken }
+      : {}),
+  });
+  try {
+    const response = await client.signCSR({ csr, ttlSeconds: request.ttlSeconds ?? 0 });
+    const certificate = new X509Certificate(response.certificate);
+    const privateKeyPem = await privateKeyToPem(keys.privateKey);
+    const privateKey = createPrivateKey(privateKeyPem);
+    if (!certificate.checkPrivateKey(privateKey))
+      throw new Error('the PKI returned a certificate for another key');
+    return {
+      spiffeId: spiffeIdOfCertificate(certificate).uri,
+      certificatePem: response.certificate,
+      privateKeyPem,
+      privateKey,
+      rootsPem: response.rootCertificates,
+      notAfter: new Date(certificate.validTo),
+    };
+  } finally {
+    client.close();
   }
 }
