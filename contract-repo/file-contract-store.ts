@@ -8,12 +8,16 @@ import {
   errorMessage,
 } from '../lib/errors/accord-error.js';
 import { syncDirectory } from '../lib/fs/atomic-write.js';
+import { DirectoryLock } from '../lib/fs/directory-lock.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { ContractStore } from './contract-store.js';
 import { CorruptStoreError, parseStoredAuditEntry, toStoredAuditEntry } from './stored-audit-entry.js';
 
 /** Name of the log file inside the data directory. */
 export const auditLogFileName = 'audit-log.jsonl';
+
+/** Name of the lock file inside the data directory (`DirectoryLock`: one process per directory). */
+export const lockFileName = 'repository.lock';
 
 /** One line of the file: `record` is the canonical record JSON as a string, hashes are hex. */
 
@@ -23,13 +27,17 @@ export const auditLogFileName = 'audit-log.jsonl';
  * survives `kill -9` and power loss. On load, a last line without its newline is the one write
  * that was never acknowledged: it is cut off. Anything else that does not parse or verify stops
  * the load, because silently dropping acknowledged history would be worse than not starting.
- * One process owns the directory.
+ * One process owns the directory: `load` takes an exclusive OS lock on it first (`DirectoryLock`),
+ * so a second repository on the same directory refuses to start, naming the holder, instead of
+ * interleaving its appends with the first one's (both would acknowledge writes, and the next
+ * start would refuse the broken chain). The kernel drops the lock when the holder dies.
  */
 export class FileContractStore implements ContractStore {
   readonly #path: string;
   readonly #directory: string;
   readonly #logger: Logger;
   #handle: FileHandle | undefined;
+  #lock: DirectoryLock | undefined;
   #headSequence: number | undefined;
   #failure: Error | undefined;
 
@@ -41,14 +49,20 @@ export class FileContractStore implements ContractStore {
 
   async load(): Promise<AuditEntry[]> {
     await mkdir(this.#directory, { recursive: true, mode: 0o700 });
-    const handle = await open(this.#path, 'a+', 0o600);
+    const lock = await DirectoryLock.acquire(this.#directory, { fileName: lockFileName });
+    const handle = await open(this.#path, 'a+', 0o600).catch(async (error: unknown) => {
+      await lock.release();
+      throw error;
+    });
     try {
       const entries = await this.#readVerifiedEntries(handle);
       this.#handle = handle;
+      this.#lock = lock;
       this.#headSequence = entries.at(-1)?.sequence ?? 0;
       return entries;
     } catch (error) {
       await handle.close();
+      await lock.release();
       throw error;
     }
   }
@@ -112,8 +126,11 @@ export class FileContractStore implements ContractStore {
 
   async close(): Promise<void> {
     const handle = this.#handle;
+    const lock = this.#lock;
     this.#handle = undefined;
+    this.#lock = undefined;
     await handle?.close();
+    await lock?.release();
   }
 }
 

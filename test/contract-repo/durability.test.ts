@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { signApproval } from '../../lib/contract/approval-signature.js';
 import { AuditChainVerifier } from '../../lib/contract/audit-chain.js';
 import {
@@ -14,14 +11,13 @@ import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import type { GrpcClient } from '../../lib/grpc/grpc-client.js';
 import type { ContractService } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { createContractRepoFixture, type ContractRepoFixture } from './contract-repo-fixture.js';
+import { startRepositoryChild } from './repository-child.js';
 
 /**
  * Runs the built repository (`npm run build` first; `npm test` does) as a child process, kills it
  * with SIGKILL in the middle of a burst of concurrent proposals and approvals, restarts it on the
  * same data directory, and checks that every change it acknowledged is there and the chain verifies.
  */
-const mainScript = join(process.cwd(), 'dist', 'contract-repo', 'main.js');
-const readyTimeoutMs = 20_000;
 const preparedContracts = 12;
 const newProposals = 12;
 const killAfterAcknowledged = 14;
@@ -42,33 +38,8 @@ afterAll(async () => {
 });
 
 /** Starts the repository and resolves with its gRPC port once it printed its ready line. */
-async function startRepository(): Promise<{ child: ChildProcess; port: number; exited: Promise<void> }> {
-  const child = spawn(process.execPath, [mainScript, '--config', fixture.configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`repository not ready within ${readyTimeoutMs} ms: ${stderr}`)),
-      readyTimeoutMs,
-    );
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`repository exited with ${String(code)} before ready: ${stderr}`));
-    });
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      const parsed = JSON.parse(line) as { event?: string; grpcPort?: number };
-      if (parsed.event === 'ready' && typeof parsed.grpcPort === 'number') {
-        clearTimeout(timer);
-        resolve(parsed.grpcPort);
-      }
-    });
-  });
-  return { child, port, exited };
+function startRepository() {
+  return startRepositoryChild(fixture.configFile, (child) => children.push(child));
 }
 
 function participants() {
@@ -82,8 +53,6 @@ async function approvalRequest(contract: TrustContract, participant: string, sig
 
 describe('contract repository durability', () => {
   it('keeps every acknowledged change and a verifying audit chain across kill -9 during a burst', async () => {
-    if (!existsSync(mainScript))
-      throw new Error(`${mainScript} is missing: run \`npm run build\` first (npm test does)`);
     const first = await startRepository();
     const clients: Client[] = [];
     const client = (port: number, identity: TestSvid): Client => {
