@@ -16,7 +16,7 @@ import type { GrpcClient } from '../lib/grpc/grpc-client.js';
 import { silentLogger } from '../lib/log/logger.js';
 import { systemClock } from '../lib/time/clock.js';
 import type { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
-import { createTestZone, type TestSvid, type TestZone } from '../test/support/test-zone.js';
+import { createTestZone, type TestZone } from '../test/support/test-zone.js';
 import type { BenchFigure } from './bench-figure.js';
 import { DirectoryObserver } from './directory-observer.js';
 import { latencyFigures } from './latency-figures.js';
@@ -40,7 +40,6 @@ export interface PropagationOptions {
 /** One zone of the run: its identity, its provider's output and the client its admin uses. */
 interface BenchZone {
   readonly zone: TestZone;
-  readonly svid: TestSvid;
   readonly bundleDirectory: string;
   readonly observer: DirectoryObserver;
   readonly provider: ContractProvider;
@@ -110,7 +109,12 @@ export async function runPropagationBenchmark(options: PropagationOptions): Prom
       if (first === undefined || second === undefined) throw new Error('zone pair out of range');
       const contract = await propose(adminClient, `change-${index}`, [first.zone, second.zone]);
       await approve(first, contract);
-      const lastApproval = await signApproval(contract, second.zone.name, second.svid.signer, new Date());
+      const lastApproval = await signApproval(
+        contract,
+        second.zone.name,
+        second.zone.admin.signer,
+        new Date(),
+      );
       const installed = bothObserved(first, second, true, options.propagationTimeoutMs);
       await second.adminClient.approve({ id: contract.id, approval: approvalToProto(lastApproval) });
       const approvedAtMs = performance.now();
@@ -156,12 +160,11 @@ async function startZone(repository: RepositoryProcess, zone: TestZone, bundleDi
   provider.start();
   return {
     zone,
-    svid,
     bundleDirectory,
     observer: new DirectoryObserver(bundleDirectory),
     provider,
     providerClient,
-    adminClient: repository.client(svid),
+    adminClient: repository.client(zone.admin),
   } satisfies BenchZone;
 }
 
@@ -178,7 +181,7 @@ async function propose(
 }
 
 async function approve(zone: BenchZone, contract: TrustContract): Promise<void> {
-  const approval = await signApproval(contract, zone.zone.name, zone.svid.signer, new Date());
+  const approval = await signApproval(contract, zone.zone.name, zone.zone.admin.signer, new Date());
   await zone.adminClient.approve({ id: contract.id, approval: approvalToProto(approval) });
 }
 

@@ -48,9 +48,9 @@ export async function seedContractStore(seed: ContractSeed): Promise<void> {
         admin,
         proposalOf(`caller-${index}`, [seed.caller.zone, partner.zone]),
       );
-      for (const { zone, svid } of [seed.caller, partner]) {
-        const approval = await signApproval(contract, zone.name, svid.signer, new Date());
-        await repository.approve(asCaller(svid), contract.id, approval);
+      for (const { zone } of [seed.caller, partner]) {
+        const approval = await signApproval(contract, zone.name, zone.admin.signer, new Date());
+        await repository.approve(asCaller(zone.admin), contract.id, approval);
       }
     }
     const pairs = pairsOf(seed.otherZones);

@@ -1,5 +1,10 @@
 import type { TrustContract } from '../lib/contract/trust-contract.js';
-import { approvedContract, participantOf, proposedContract } from '../test/support/test-contracts.js';
+import {
+  approvedContract,
+  forgeApproval,
+  participantOf,
+  proposedContract,
+} from '../test/support/test-contracts.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
 import { desiredBundles, type OwnZone, type RejectionReason } from './desired-bundles.js';
 
@@ -70,6 +75,21 @@ const cases: Case[] = [
       const approvalOfA = forged.approvals[0];
       if (approvalOfA === undefined) throw new Error('fixture has no approval');
       return [{ ...genuine, approvals: [...genuine.approvals, { ...approvalOfA, participant: 'zone-b' }] }];
+    },
+    trusted: () => ({}),
+    rejected: ['ApprovalInvalid'],
+  },
+  {
+    name: 'rejects an active contract whose partner approval a workload of the partner zone signed',
+    contracts: async () => {
+      const contract = await approvedContract('ab', [a, b], [a]);
+      const workload = await b.issue('/ns/shop/sa/some-app');
+      return [
+        {
+          ...contract,
+          approvals: [...contract.approvals, await forgeApproval(contract, 'zone-b', workload)],
+        },
+      ];
     },
     trusted: () => ({}),
     rejected: ['ApprovalInvalid'],

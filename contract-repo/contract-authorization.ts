@@ -1,6 +1,7 @@
 import { NotFoundError, PermissionDeniedError, UnauthenticatedError } from '../lib/errors/accord-error.js';
 import type { SpiffeId } from '../lib/spiffe/spiffe-id.js';
 import { participantOfTrustDomain, type TrustContract } from '../lib/contract/trust-contract.js';
+import { isZoneApprover, zoneApproverIds } from '../lib/contract/zone-approvers.js';
 
 /**
  * The authenticated caller as the repository sees it. Identity comes only from the verified peer
@@ -55,18 +56,31 @@ export function authorizeRead(
   return contract;
 }
 
-/** Revoking: any participant zone (withdrawing its own consent) or an admin. */
+/**
+ * Revoking: a designated approver of a participant zone (withdrawing its zone's consent), or an
+ * admin. Any other identity of a participant zone (a workload) may read the contract but not
+ * revoke it.
+ */
 export function authorizeRevoke(
   caller: Caller,
   contractId: string,
   contract: TrustContract | undefined,
 ): TrustContract {
-  return authorizeRead(caller, contractId, contract);
+  const visible = authorizeRead(caller, contractId, contract);
+  if (caller.isAdmin) return visible;
+  const own = participantOfTrustDomain(visible, caller.trustDomain);
+  if (own === undefined || !isZoneApprover(caller.spiffeId, own.trustDomain)) {
+    throw new PermissionDeniedError(
+      `${caller.spiffeId} may not revoke contract ${contractId}: only a participant's designated approvers (${zoneApproverIds(caller.trustDomain).join(', ')}) may`,
+    );
+  }
+  return visible;
 }
 
 /**
- * Approving on behalf of `participantName`: only a caller from that participant's own trust
- * domain. Admins get no exception: consent is the zone's, not the repository operator's.
+ * Approving on behalf of `participantName`: only a designated approver of that participant's own
+ * trust domain (`zoneApproverPaths`). Admins get no exception, nor does any other identity of the
+ * zone: consent is the zone's, not the repository operator's or a workload's.
  */
 export function authorizeApprove(
   caller: Caller,
@@ -79,6 +93,11 @@ export function authorizeApprove(
   if (own?.name !== participantName) {
     throw new PermissionDeniedError(
       `${caller.spiffeId} may not approve for participant ${participantName}: approvals must come from the participant's own trust domain`,
+    );
+  }
+  if (!isZoneApprover(caller.spiffeId, own.trustDomain)) {
+    throw new PermissionDeniedError(
+      `${caller.spiffeId} may not approve for participant ${participantName}: only its designated approvers (${zoneApproverIds(own.trustDomain).join(', ')}) may`,
     );
   }
   return visible;

@@ -1,11 +1,10 @@
-import { webcrypto } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyAuditChain } from '../lib/contract/audit-chain.js';
-import { canonicalApprovalBytes } from '../lib/contract/canonical-approval.js';
 import { contractToProto } from '../lib/contract/contract-codec.js';
 import { signApproval } from '../lib/contract/approval-signature.js';
+import { forgeApproval } from '../test/support/test-contracts.js';
 import { createTestZone, type TestSvid, type TestZone } from '../test/support/test-zone.js';
 import type { ContractApproval, TrustContract } from '../lib/contract/trust-contract.js';
 import { validateProposal } from '../lib/contract/validate-proposal.js';
@@ -25,7 +24,13 @@ import type { WatchEvent } from './contract-watcher.js';
 import { FileContractStore } from './file-contract-store.js';
 import { testAdminId as adminId, testAdmins as admins, testCallers } from '../test/support/test-callers.js';
 
-const { admin, zoneA: zoneACaller, zoneB: zoneBCaller, zoneC: zoneCCaller } = testCallers;
+const {
+  admin,
+  zoneA: zoneACaller,
+  zoneB: zoneBCaller,
+  zoneC: zoneCCaller,
+  workloadB: workloadBCaller,
+} = testCallers;
 
 let zoneA: TestZone;
 let zoneB: TestZone;
@@ -43,11 +48,7 @@ beforeAll(async () => {
     createTestZone('zone-b'),
     createTestZone('zone-c'),
   ]);
-  [signerA, signerB, signerC] = await Promise.all([
-    zoneA.issue('/ops'),
-    zoneB.issue('/ops'),
-    zoneC.issue('/ops'),
-  ]);
+  [signerA, signerB, signerC] = [zoneA.operator, zoneB.operator, zoneC.operator];
 });
 
 beforeEach(async () => {
@@ -75,20 +76,6 @@ function proposeAB(id = 'ab'): Promise<TrustContract> {
     admin,
     validateProposal({ id, participants: [zoneA.participant, zoneB.participant] }),
   );
-}
-
-/** Signs like an attacker's own tooling would: no self-check. */
-async function forge(
-  contract: TrustContract,
-  participant: string,
-  signer: TestSvid,
-): Promise<ContractApproval> {
-  const signedAt = clock.now();
-  const bytes = canonicalApprovalBytes(contract, participant, signedAt);
-  const signature = new Uint8Array(
-    await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, signer.privateKey, bytes),
-  );
-  return { participant, signature, certificateChainDer: [signer.certificateDer], signedAt };
 }
 
 function approvalOf(
@@ -120,7 +107,7 @@ describe('ContractRepository consent state machine', () => {
     const revoked = await repository.revoke(zoneBCaller, 'ab', 'rotating partners');
     expect(revoked.state).toBe('revoked');
     expect(revoked.revocation).toMatchObject({
-      revokedBy: 'spiffe://zone-b.example/ops',
+      revokedBy: 'spiffe://zone-b.example/accord/operator',
       reason: 'rotating partners',
     });
     expect(repository.partners(zoneACaller)).toEqual([]);
@@ -318,7 +305,8 @@ describe('ContractRepository authorization', () => {
       who: 'a participant zone with a non-participant key',
       caller: () => zoneBCaller,
       operation: 'approve for zone-b',
-      run: async (who, contract) => repository.approve(who, 'ab', await forge(contract, 'zone-b', signerC)),
+      run: async (who, contract) =>
+        repository.approve(who, 'ab', await forgeApproval(contract, 'zone-b', signerC, clock.now())),
       outcome: PermissionDeniedError,
     },
   ];
@@ -328,6 +316,59 @@ describe('ContractRepository authorization', () => {
     const result = Promise.resolve().then(() => run(who(), contract));
     if (outcome === 'ok') await expect(result).resolves.not.toThrow();
     else await expect(result).rejects.toThrow(outcome);
+  });
+
+  describe('consent from a workload of a participant zone (any pod can get such an SVID)', () => {
+    const approvers = 'spiffe://zone-b.example/accord/admin, spiffe://zone-b.example/accord/operator';
+    let workloadB: TestSvid;
+    beforeAll(async () => {
+      workloadB = await zoneB.issue('/ns/shop/sa/some-app');
+    });
+
+    it.each([
+      {
+        attack: 'approving for its zone with its own signature',
+        run: async (contract: TrustContract) =>
+          repository.approve(
+            workloadBCaller,
+            'ab',
+            await forgeApproval(contract, 'zone-b', workloadB, clock.now()),
+          ),
+        message: `spiffe://zone-b.example/ns/shop/sa/some-app may not approve for participant zone-b: only its designated approvers (${approvers}) may`,
+      },
+      {
+        attack: "submitting its own signature through the zone's operator",
+        run: async (contract: TrustContract) =>
+          repository.approve(
+            zoneBCaller,
+            'ab',
+            await forgeApproval(contract, 'zone-b', workloadB, clock.now()),
+          ),
+        message: `approval rejected: the signer spiffe://zone-b.example/ns/shop/sa/some-app is not a designated approver of participant zone-b (only ${approvers})`,
+      },
+      {
+        attack: 'revoking the contract',
+        run: () => repository.revoke(workloadBCaller, 'ab', 'not mine to revoke'),
+        message: `spiffe://zone-b.example/ns/shop/sa/some-app may not revoke contract ab: only a participant's designated approvers (${approvers}) may`,
+      },
+    ])('refuses $attack with PERMISSION_DENIED and stores nothing', async ({ run, message }) => {
+      const contract = await proposeAB();
+      const attempt = run(contract);
+      await expect(attempt).rejects.toThrow(PermissionDeniedError);
+      await expect(attempt).rejects.toThrow(message);
+      expect(repository.get(admin, 'ab')).toMatchObject({ state: 'proposed', approvals: [], revision: 1 });
+    });
+
+    it('lets the same zone approve through its designated approver, and the workload still read it', async () => {
+      const contract = await proposeAB();
+      const approved = await repository.approve(
+        zoneBCaller,
+        'ab',
+        await approvalOf(contract, 'zone-b', signerB),
+      );
+      expect(approved.approvals.map((approval) => approval.participant)).toEqual(['zone-b']);
+      expect(repository.get(workloadBCaller, 'ab').revision).toBe(approved.revision);
+    });
   });
 
   it('lists only the caller zone’s contracts, and all of them for an admin', async () => {

@@ -72,7 +72,7 @@ let replicas: ContractRepository[];
 
 beforeAll(async () => {
   [zoneA, zoneB] = await Promise.all([createTestZone('zone-a'), createTestZone('zone-b')]);
-  signerB = await zoneB.issue('/ops');
+  signerB = zoneB.operator;
 });
 
 beforeEach(() => {

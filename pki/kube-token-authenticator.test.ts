@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { UnauthenticatedError, UnavailableError } from '../lib/errors/accord-error.js';
 import type { TokenReviewResult } from '../lib/kube/token-review.js';
+import { isZoneApprover } from '../lib/contract/zone-approvers.js';
 import { KubeTokenAuthenticator } from './kube-token-authenticator.js';
 import { LocalAuthenticator } from './local-authenticator.js';
 
@@ -37,6 +38,36 @@ describe('KubeTokenAuthenticator', () => {
     const { authenticator } = authenticatorAnswering(authenticated('system:serviceaccount:shop:front.end'));
     const id = await authenticator.authenticate({ peer: undefined, bearerToken: 'sa-token' });
     expect(id.uri).toBe('spiffe://zone-a.example/ns/shop/sa/front.end');
+  });
+
+  it.each([
+    ['a ServiceAccount named like an approver', 'system:serviceaccount:accord:admin', '/ns/accord/sa/admin'],
+    [
+      "the operator's own ServiceAccount",
+      'system:serviceaccount:accord-system:accord-operator',
+      '/ns/accord-system/sa/accord-operator',
+    ],
+  ])('never maps %s to a designated approver', async (_name, username, path) => {
+    const { authenticator } = authenticatorAnswering(authenticated(username));
+    const id = await authenticator.authenticate({ peer: undefined, bearerToken: 'sa-token' });
+    expect(id.uri).toBe(`spiffe://zone-a.example${path}`);
+    expect(isZoneApprover(id.uri, 'zone-a.example')).toBe(false);
+  });
+
+  it.each([
+    ['a namespace holding a path', 'system:serviceaccount:x/../../accord:admin'],
+    ['a namespace that is a path into the reserved namespace', 'system:serviceaccount:accord/admin/ns:x'],
+    ['a name holding a slash', 'system:serviceaccount:shop:web/x'],
+    ['an upper-case name', 'system:serviceaccount:shop:Web'],
+    ['an empty namespace', 'system:serviceaccount::web'],
+    ['an empty name', 'system:serviceaccount:shop:'],
+  ])('refuses %s as not a Kubernetes name', async (_name, username) => {
+    const { authenticator } = authenticatorAnswering(authenticated(username));
+    const attempt = authenticator.authenticate({ peer: undefined, bearerToken: 'sa-token' });
+    await expect(attempt).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(attempt).rejects.toThrow(
+      `the token authenticates ${username}, whose namespace or name is not a Kubernetes name`,
+    );
   });
 
   it('grants bootstrap tokens locally without asking the API server', async () => {

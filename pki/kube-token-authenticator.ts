@@ -1,4 +1,4 @@
-import { errorMessage, UnauthenticatedError, UnavailableError } from '../lib/errors/accord-error.js';
+import { UnauthenticatedError, UnavailableError } from '../lib/errors/accord-error.js';
 import { kubeErrorReason } from '../lib/kube/kube-errors.js';
 import type { TokenReviewResult } from '../lib/kube/token-review.js';
 import { spiffeIdOf, type SpiffeId } from '../lib/spiffe/spiffe-id.js';
@@ -20,6 +20,34 @@ export interface KubeTokenAuthenticatorOptions {
 }
 
 const serviceAccountUserPrefix = 'system:serviceaccount:';
+/** RFC 1123 label: a namespace name. */
+const namespacePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** RFC 1123 subdomain: a ServiceAccount name. */
+const serviceAccountNamePattern =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+/**
+ * The SPIFFE ID a ServiceAccount obtains: `spiffe://<td>/ns/<namespace>/sa/<name>` for the
+ * TokenReview username `system:serviceaccount:<namespace>:<name>`. The namespace and name must
+ * follow Kubernetes' own grammar (a label and a subdomain), so nothing an API server or an
+ * authentication webhook answers can smuggle `/`, `..` or another path into the ID: every such ID
+ * lies under `/ns/`, never in Accord's reserved `/accord` namespace where the zone's designated
+ * approvers live (lib/contract/zone-approvers.ts). Throws `UnauthenticatedError`.
+ */
+export function serviceAccountSpiffeId(trustDomain: string, username: string): SpiffeId {
+  const parts = username.startsWith(serviceAccountUserPrefix)
+    ? username.slice(serviceAccountUserPrefix.length).split(':')
+    : [];
+  const [namespace, name] = parts;
+  if (parts.length !== 2 || namespace === undefined || name === undefined)
+    throw new UnauthenticatedError(`the token authenticates ${username}, not a ServiceAccount`);
+  if (!namespacePattern.test(namespace) || !serviceAccountNamePattern.test(name)) {
+    throw new UnauthenticatedError(
+      `the token authenticates ${username}, whose namespace or name is not a Kubernetes name`,
+    );
+  }
+  return spiffeIdOf(trustDomain, `/ns/${namespace}/sa/${name}`);
+}
 
 /**
  * Cluster-mode authentication: SVID renewals and bootstrap tokens go to the `LocalAuthenticator`
@@ -57,25 +85,6 @@ export class KubeTokenAuthenticator implements Authenticator {
       throw new UnauthenticatedError(`ServiceAccount token refused by the API server: ${result.reason}`);
     if (!result.audiences.includes(audience))
       throw new UnauthenticatedError(`the token is not valid for audience ${audience}`);
-    const { username } = result;
-    const parts = username.startsWith(serviceAccountUserPrefix)
-      ? username.slice(serviceAccountUserPrefix.length).split(':')
-      : [];
-    const [namespace, name] = parts;
-    if (
-      parts.length !== 2 ||
-      namespace === undefined ||
-      name === undefined ||
-      namespace === '' ||
-      name === ''
-    )
-      throw new UnauthenticatedError(`the token authenticates ${username}, not a ServiceAccount`);
-    try {
-      return spiffeIdOf(trustDomain, `/ns/${namespace}/sa/${name}`);
-    } catch (error) {
-      throw new UnauthenticatedError(
-        `ServiceAccount ${namespace}/${name} has no SPIFFE ID: ${errorMessage(error)}`,
-      );
-    }
+    return serviceAccountSpiffeId(trustDomain, result.username);
   }
 }

@@ -1,8 +1,7 @@
-import { webcrypto } from 'node:crypto';
 import { InvalidArgumentError, PermissionDeniedError } from '../errors/accord-error.js';
 import { signApproval, verifyApproval } from './approval-signature.js';
-import { canonicalApprovalBytes } from './canonical-approval.js';
 import { approvalReport, isFullyApproved, isTrustEstablished } from './contract-approvals.js';
+import { forgeApproval } from '../../test/support/test-contracts.js';
 import { createTestZone, type TestSvid, type TestZone } from '../../test/support/test-zone.js';
 import type { ContractApproval, ContractTerms, TrustContract } from './trust-contract.js';
 import { validateProposal } from './validate-proposal.js';
@@ -23,11 +22,7 @@ beforeAll(async () => {
     createTestZone('zone-b'),
     createTestZone('zone-c'),
   ]);
-  [svidA, svidB, svidC] = await Promise.all([
-    zoneA.issue('/admin'),
-    zoneB.issue('/admin'),
-    zoneC.issue('/admin'),
-  ]);
+  [svidA, svidB, svidC] = [zoneA.admin, zoneB.admin, zoneC.operator];
 });
 
 function terms(id: string, ...zones: TestZone[]): ContractTerms {
@@ -48,31 +43,14 @@ function contract(base: ContractTerms, approvals: ContractApproval[], revoked = 
   };
 }
 
-/** Signs without the self-check of signApproval, as an attacker's own tooling would. */
-async function forge(
-  base: ContractTerms,
-  participant: string,
-  svid: TestSvid,
-  at = signedAt,
-): Promise<ContractApproval> {
-  const signature = await webcrypto.subtle.sign(
-    { name: 'ECDSA', hash: 'SHA-256' },
-    svid.privateKey,
-    canonicalApprovalBytes(base, participant, at),
-  );
-  return {
-    participant,
-    signature: new Uint8Array(signature),
-    certificateChainDer: [svid.certificateDer],
-    signedAt: at,
-  };
-}
-
 describe('verifyApproval', () => {
-  it('accepts an approval signed by an SVID of the participant zone', async () => {
+  it.each([
+    ['admin', '/accord/admin'],
+    ['operator', '/accord/operator'],
+  ] as const)("accepts an approval signed by the participant zone's %s", async (approver, path) => {
     const base = terms('ab', zoneA, zoneB);
-    const approval = await signApproval(base, 'zone-a', svidA.signer, signedAt);
-    expect(verifyApproval(base, approval).spiffeId.uri).toBe('spiffe://zone-a.example/admin');
+    const approval = await signApproval(base, 'zone-a', zoneA[approver].signer, signedAt);
+    expect(verifyApproval(base, approval).spiffeId.uri).toBe(`spiffe://zone-a.example${path}`);
   });
 
   it('accepts a chain that ends with the participant root itself', async () => {
@@ -114,7 +92,7 @@ describe('verifyApproval', () => {
       name: 'an approval signed by a non-participant zone key',
       build: async () => {
         const base = terms('ab', zoneA, zoneB);
-        return { verifyAgainst: base, approval: await forge(base, 'zone-a', svidC) };
+        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-a', svidC, signedAt) };
       },
       error: PermissionDeniedError,
       message: /not an identity of participant zone-a/,
@@ -123,7 +101,7 @@ describe('verifyApproval', () => {
       name: "zone A's key claiming to approve for zone B",
       build: async () => {
         const base = terms('ab', zoneA, zoneB);
-        return { verifyAgainst: base, approval: await forge(base, 'zone-b', svidA) };
+        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-b', svidA, signedAt) };
       },
       error: PermissionDeniedError,
       message: /not an identity of participant zone-b/,
@@ -132,12 +110,30 @@ describe('verifyApproval', () => {
       name: "a certificate from zone B's root carrying zone A's SPIFFE ID",
       build: async () => {
         const base = terms('ab', zoneA, zoneB);
-        const impostor = await zoneB.issueWithUri('spiffe://zone-a.example/admin');
-        return { verifyAgainst: base, approval: await forge(base, 'zone-a', impostor) };
+        const impostor = await zoneB.issueWithUri('spiffe://zone-a.example/accord/admin');
+        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-a', impostor, signedAt) };
       },
       error: PermissionDeniedError,
       message: /not signed by a root of trust domain zone-a.example/,
     },
+    ...[
+      '/ns/shop/sa/some-app',
+      '/accord/contract-provider',
+      '/accord/admin/extra',
+      '/accord',
+      '/Accord/admin',
+    ].map((path): Attack => ({
+      name: `an approval signed by ${path}, an identity of the participant zone that is not a designated approver`,
+      build: async () => {
+        const base = terms('ab', zoneA, zoneB);
+        const workload = await zoneA.issue(path);
+        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-a', workload, signedAt) };
+      },
+      error: PermissionDeniedError,
+      message: new RegExp(
+        `the signer spiffe://zone-a.example${path} is not a designated approver of participant zone-a \\(only spiffe://zone-a.example/accord/admin, spiffe://zone-a.example/accord/operator\\)`,
+      ),
+    })),
     {
       name: 'an approval made for a different contract id',
       build: async () => ({
@@ -181,11 +177,11 @@ describe('verifyApproval', () => {
       name: 'a signer certificate that had expired at signing time',
       build: async () => {
         const base = terms('ab', zoneA, zoneB);
-        const expired = await zoneA.issue('/admin', {
+        const expired = await zoneA.issue('/accord/admin', {
           notBefore: new Date(signedAt.getTime() - 3_600_000),
           notAfter: new Date(signedAt.getTime() - 1_000),
         });
-        return { verifyAgainst: base, approval: await forge(base, 'zone-a', expired) };
+        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-a', expired, signedAt) };
       },
       error: PermissionDeniedError,
       message: /not within its validity period/,
@@ -217,7 +213,7 @@ describe('verifyApproval', () => {
       name: 'an approval naming a participant that is not in the contract',
       build: async () => {
         const base = terms('ab', zoneA, zoneB);
-        return { verifyAgainst: base, approval: await forge(base, 'zone-c', svidC) };
+        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-c', svidC, signedAt) };
       },
       error: InvalidArgumentError,
       message: /"zone-c" is not a participant of contract ab/,

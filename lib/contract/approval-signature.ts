@@ -1,12 +1,11 @@
-import { X509Certificate, verify as verifySignature, webcrypto } from 'node:crypto';
-import { InvalidArgumentError, PermissionDeniedError, errorMessage } from '../errors/accord-error.js';
-import { verifyX509Svid, type VerifiedSvid } from '../spiffe/x509-svid.js';
-import { sha256Hex } from '../x509/fingerprint.js';
+import { verify as verifySignature, webcrypto } from 'node:crypto';
+import { InvalidArgumentError, PermissionDeniedError } from '../errors/accord-error.js';
+import type { VerifiedSvid } from '../spiffe/x509-svid.js';
 import { canonicalApprovalBytes } from './canonical-approval.js';
-import { contractLimits } from './contract-limits.js';
 import { participantNamed, type ContractApproval, type ContractTerms } from './trust-contract.js';
+import { verifyApproverCertificate } from './zone-approvers.js';
 
-/** The key and certificates a zone signs approvals with: a P-256 key its zone root certifies. */
+/** The key and certificates a zone signs approvals with: a designated approver's P-256 key and SVID. */
 export interface ApprovalSigner {
   /** ECDSA P-256 private key (WebCrypto), usable for `sign`. */
   readonly privateKey: webcrypto.CryptoKey;
@@ -41,15 +40,12 @@ export async function signApproval(
 
 /**
  * Verifies one approval of `contract`; returns the signer's verified SVID or throws. An approval
- * counts only if all of these hold:
- * - it names a participant of the contract;
- * - its chain is the signer's certificate, optionally followed by exactly that participant's root
- *   (zone PKIs sign leaves with the root; intermediates are not accepted);
- * - the signer is an X509-SVID of *that participant's* trust domain, issued by *that participant's*
- *   root in the contract, not a CA, and valid (as is the root) at `signedAt`;
- * - the signer key is ECDSA P-256 and the P1363 signature verifies over the canonical bytes.
- * Malformed input throws `InvalidArgumentError`; an approval that is well formed but does not prove
- * the participant's consent throws `PermissionDeniedError`. Both messages say why.
+ * counts only if it names a participant of the contract, its signer passes
+ * `verifyApproverCertificate` (a designated approver of *that* participant, certified by *that*
+ * participant's root in the contract, valid at `signedAt`) and its P1363 signature verifies over
+ * the canonical bytes. Malformed input throws `InvalidArgumentError`; an approval that is well
+ * formed but does not prove the participant's consent throws `PermissionDeniedError`. Both
+ * messages say why.
  */
 export function verifyApproval(contract: ContractTerms, approval: ContractApproval): VerifiedSvid {
   const participant = participantNamed(contract, approval.participant);
@@ -58,36 +54,6 @@ export function verifyApproval(contract: ContractTerms, approval: ContractApprov
       `approval.participant: "${approval.participant}" is not a participant of contract ${contract.id}`,
     );
   }
-  const chain = approval.certificateChainDer;
-  if (chain.length === 0)
-    throw new InvalidArgumentError('approval.certificate_chain: empty; the signer certificate comes first');
-  if (chain.length > contractLimits.maxChainCertificates) {
-    throw new InvalidArgumentError(
-      'approval.certificate_chain: at most the signer certificate and the participant root (intermediates are not accepted)',
-    );
-  }
-  const [signerDer, rootDer] = chain;
-  if (signerDer === undefined) throw new InvalidArgumentError('approval.certificate_chain: empty');
-  for (const [index, der] of chain.entries()) {
-    if (der.byteLength > contractLimits.maxCertificateDerBytes) {
-      throw new InvalidArgumentError(
-        `approval.certificate_chain[${index}]: larger than ${contractLimits.maxCertificateDerBytes} bytes`,
-      );
-    }
-  }
-  if (rootDer !== undefined && sha256Hex(rootDer) !== participant.rootSha256) {
-    throw new PermissionDeniedError(
-      `approval rejected: certificate_chain[1] is not the root of participant ${participant.name} in the contract`,
-    );
-  }
-  let signerCertificate: X509Certificate;
-  try {
-    signerCertificate = new X509Certificate(signerDer);
-  } catch (error) {
-    throw new InvalidArgumentError('approval.certificate_chain[0]: not a valid DER X.509 certificate', {
-      cause: error,
-    });
-  }
   if (approval.signature.byteLength !== p1363SignatureBytes) {
     throw new InvalidArgumentError(
       `approval.signature: must be a ${p1363SignatureBytes}-byte IEEE P1363 ECDSA P-256 signature, got ${approval.signature.byteLength} bytes`,
@@ -95,27 +61,17 @@ export function verifyApproval(contract: ContractTerms, approval: ContractApprov
   }
   if (Number.isNaN(approval.signedAt.getTime()))
     throw new InvalidArgumentError('approval.signed_at: required');
-  let svid: VerifiedSvid;
-  try {
-    svid = verifyX509Svid(
-      signerCertificate,
-      new Map([[participant.trustDomain, [participant.root]]]),
-      approval.signedAt,
-    );
-  } catch (error) {
-    throw new PermissionDeniedError(
-      `approval rejected: the signer is not an identity of participant ${participant.name} (${participant.trustDomain}) at signed_at: ${errorMessage(error)}`,
-    );
-  }
-  const keyDetails = signerCertificate.publicKey.asymmetricKeyDetails;
-  if (signerCertificate.publicKey.asymmetricKeyType !== 'ec' || keyDetails?.namedCurve !== 'prime256v1') {
-    throw new PermissionDeniedError('approval rejected: the signer key is not ECDSA P-256');
-  }
+  const svid = verifyApproverCertificate(
+    participant,
+    approval.certificateChainDer,
+    approval.signedAt,
+    'approval',
+  );
   const bytes = canonicalApprovalBytes(contract, participant.name, approval.signedAt);
   const isValid = verifySignature(
     'sha256',
     bytes,
-    { key: signerCertificate.publicKey, dsaEncoding: 'ieee-p1363' },
+    { key: svid.certificate.publicKey, dsaEncoding: 'ieee-p1363' },
     approval.signature,
   );
   if (!isValid) {

@@ -33,8 +33,8 @@ describe('contract codec', () => {
     const base = { id: 'ab', participants, createdAt: new Date('2026-03-01T10:00:00.123Z') };
     const signedAt = new Date();
     const approvals = await Promise.all([
-      signApproval(base, 'zone-a', (await zoneA.issue('/admin')).signer, signedAt),
-      signApproval(base, 'zone-b', (await zoneB.issue('/admin')).signer, signedAt),
+      signApproval(base, 'zone-a', zoneA.admin.signer, signedAt),
+      signApproval(base, 'zone-b', zoneB.admin.signer, signedAt),
     ]);
     const contract: TrustContract = {
       ...base,

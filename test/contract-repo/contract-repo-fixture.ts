@@ -15,7 +15,8 @@ export const adminSpiffeId = 'spiffe://ops.example/accord/admin';
 
 /**
  * Real certificates and files for a repository under test: a hub zone for the server identity,
- * an ops zone for the admin, and zones A, B, C; plus mTLS clients for each identity.
+ * an ops zone for the admin, and zones A, B, C with their operators; plus mTLS clients for each
+ * identity.
  */
 export interface ContractRepoFixture {
   readonly directory: string;
@@ -25,6 +26,7 @@ export interface ContractRepoFixture {
   readonly zoneB: TestZone;
   readonly zoneC: TestZone;
   readonly admin: TestSvid;
+  /** Each zone's operator SVID: a designated approver of its zone. */
   readonly svidA: TestSvid;
   readonly svidB: TestSvid;
   readonly svidC: TestSvid;
@@ -44,9 +46,9 @@ export async function createContractRepoFixture(): Promise<ContractRepoFixture> 
   const [server, admin, svidA, svidB, svidC] = await Promise.all([
     hub.issue('/accord/contract-repo'),
     ops.issue('/accord/admin'),
-    zoneA.issue('/accord/contract-provider'),
-    zoneB.issue('/accord/contract-provider'),
-    zoneC.issue('/accord/contract-provider'),
+    zoneA.issue('/accord/operator'),
+    zoneB.issue('/accord/operator'),
+    zoneC.issue('/accord/operator'),
   ]);
   const file = async (name: string, content: string): Promise<string> => {
     const path = join(directory, name);

@@ -1,13 +1,12 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { webcrypto } from 'node:crypto';
 import { signApproval } from '../../lib/contract/approval-signature.js';
 import { AuditChainVerifier } from '../../lib/contract/audit-chain.js';
-import { canonicalApprovalBytes } from '../../lib/contract/canonical-approval.js';
 import {
   approvalToProto,
   auditEntryFromProto,
   contractFromProto,
 } from '../../lib/contract/contract-codec.js';
+import { forgeApproval } from '../support/test-contracts.js';
 import type { TestSvid } from '../support/test-zone.js';
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import type { GrpcClient } from '../../lib/grpc/grpc-client.js';
@@ -108,24 +107,48 @@ describe('accord.contracts.v1.ContractService over mTLS', () => {
 
   it('rejects an approval signed by a non-participant key and stores nothing', async () => {
     const contract = await proposeAB();
-    const signedAt = new Date();
-    const signature = await webcrypto.subtle.sign(
-      { name: 'ECDSA', hash: 'SHA-256' },
-      fixture.svidC.privateKey,
-      canonicalApprovalBytes(contract, 'zone-b', signedAt),
-    );
-    const forged = approvalToProto({
-      participant: 'zone-b',
-      signature: new Uint8Array(signature),
-      certificateChainDer: [fixture.svidC.certificateDer],
-      signedAt,
-    });
+    const forged = approvalToProto(await forgeApproval(contract, 'zone-b', fixture.svidC));
     await expectStatus(
       zoneB.approve({ id: contract.id, approval: forged }),
       GrpcStatus.PERMISSION_DENIED,
       /not an identity of participant zone-b/,
     );
     expect((await zoneB.get({ id: contract.id })).contract?.approvals).toEqual([]);
+  });
+
+  it("refuses a zone-b workload's approval and revocation over mTLS, and takes its operator's", async () => {
+    const workload = await fixture.zoneB.issue('/ns/shop/sa/some-app');
+    const workloadClient = fixture.client(running.grpcPort, workload);
+    try {
+      const contract = await proposeAB();
+      const ownApproval = approvalToProto(await forgeApproval(contract, 'zone-b', workload));
+      const approvers = 'spiffe://zone-b.example/accord/admin, spiffe://zone-b.example/accord/operator';
+      await expectStatus(
+        workloadClient.approve({ id: contract.id, approval: ownApproval }),
+        GrpcStatus.PERMISSION_DENIED,
+        new RegExp(
+          `^spiffe://zone-b.example/ns/shop/sa/some-app may not approve for participant zone-b: only its designated approvers \\(${approvers}\\) may$`,
+        ),
+      );
+      await expectStatus(
+        zoneB.approve({ id: contract.id, approval: ownApproval }),
+        GrpcStatus.PERMISSION_DENIED,
+        /the signer spiffe:\/\/zone-b.example\/ns\/shop\/sa\/some-app is not a designated approver of participant zone-b/,
+      );
+      await expectStatus(
+        workloadClient.revoke({ id: contract.id, reason: 'not mine' }),
+        GrpcStatus.PERMISSION_DENIED,
+        /some-app may not revoke contract ab-\d+: only a participant's designated approvers/,
+      );
+      expect((await workloadClient.get({ id: contract.id })).contract).toMatchObject({
+        state: ContractState.PROPOSED,
+        approvals: [],
+      });
+      const approved = await approve(zoneB, contract, 'zone-b', fixture.svidB);
+      expect(approved.contract?.approvals.map((approval) => approval.participant)).toEqual(['zone-b']);
+    } finally {
+      workloadClient.close();
+    }
   });
 
   it('lets zone C neither read nor approve an A–B contract', async () => {
@@ -159,7 +182,7 @@ describe('accord.contracts.v1.ContractService over mTLS', () => {
     await approve(zoneB, contract, 'zone-b', fixture.svidB);
     const revoked = await zoneB.revoke({ id: contract.id, reason: 'test' });
     expect(revoked.contract?.state).toBe(ContractState.REVOKED);
-    expect(revoked.contract?.revocation?.revokedBy).toBe('spiffe://zone-b.example/accord/contract-provider');
+    expect(revoked.contract?.revocation?.revokedBy).toBe('spiffe://zone-b.example/accord/operator');
     const forA = await zoneA.getCertificates({});
     expect(forA.partners.flatMap((partner) => partner.contractIds)).not.toContain(contract.id);
   });

@@ -47,7 +47,7 @@ beforeAll(async () => {
   core = coreApiClient(cluster.adminKubeconfig);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   [zoneA, zoneB] = await Promise.all([createTestZone('zone-a'), createTestZone('zone-b')]);
-  [signerA, signerB] = await Promise.all([zoneA.issue('/ops'), zoneB.issue('/ops')]);
+  [signerA, signerB] = [zoneA.operator, zoneB.operator];
 }, 180_000);
 
 afterAll(async () => {

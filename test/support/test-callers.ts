@@ -12,10 +12,14 @@ export function testCaller(uri: string): Caller {
   return callerOf({ spiffeId: parseSpiffeId(uri) }, testAdmins);
 }
 
-/** The admin and a plain workload of each test zone, for repository calls without gRPC. */
+/**
+ * The admin, each test zone's operator (a designated approver) and a plain workload of zone-b,
+ * for repository calls without gRPC.
+ */
 export const testCallers = {
   admin: testCaller(testAdminId),
-  zoneA: testCaller('spiffe://zone-a.example/ops'),
-  zoneB: testCaller('spiffe://zone-b.example/ops'),
-  zoneC: testCaller('spiffe://zone-c.example/ops'),
+  zoneA: testCaller('spiffe://zone-a.example/accord/operator'),
+  zoneB: testCaller('spiffe://zone-b.example/accord/operator'),
+  zoneC: testCaller('spiffe://zone-c.example/accord/operator'),
+  workloadB: testCaller('spiffe://zone-b.example/ns/shop/sa/some-app'),
 };

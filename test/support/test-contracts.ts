@@ -1,6 +1,13 @@
+import { webcrypto } from 'node:crypto';
 import { signApproval } from '../../lib/contract/approval-signature.js';
-import type { ContractParticipant, TrustContract } from '../../lib/contract/trust-contract.js';
-import type { TestZone } from './test-zone.js';
+import { canonicalApprovalBytes } from '../../lib/contract/canonical-approval.js';
+import type {
+  ContractApproval,
+  ContractParticipant,
+  ContractTerms,
+  TrustContract,
+} from '../../lib/contract/trust-contract.js';
+import type { TestSvid, TestZone } from './test-zone.js';
 
 /** The zone as a contract participant. */
 export function participantOf(zone: TestZone): ContractParticipant {
@@ -42,4 +49,27 @@ export async function approvedContract(
     approvers.map((zone) => signApproval(proposed, zone.name, zone.admin.signer, new Date())),
   );
   return { ...proposed, state: 'active', approvals, revision: 1 + approvals.length };
+}
+
+/**
+ * An approval of `participant` signed with `svid`'s key over the genuine canonical bytes, as an
+ * attacker's own tooling would make it: without `signApproval`'s self-check, so any key can sign.
+ */
+export async function forgeApproval(
+  contract: ContractTerms,
+  participant: string,
+  svid: TestSvid,
+  signedAt = new Date(),
+): Promise<ContractApproval> {
+  const signature = await webcrypto.subtle.sign(
+    { name: 'ECDSA', hash: 'SHA-256' },
+    svid.privateKey,
+    canonicalApprovalBytes(contract, participant, signedAt),
+  );
+  return {
+    participant,
+    signature: new Uint8Array(signature),
+    certificateChainDer: [svid.certificateDer],
+    signedAt,
+  };
 }

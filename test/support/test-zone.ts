@@ -45,6 +45,8 @@ export interface TestZone {
   readonly participant: ParticipantProposal;
   /** The zone's admin SVID (`/accord/admin`): what accordctl reads with --cert/--key and signs approvals with. */
   readonly admin: TestSvid;
+  /** The zone's operator SVID (`/accord/operator`), the zone's other designated approver. */
+  readonly operator: TestSvid;
   /** Mints an X509-SVID for `spiffe://<trustDomain><path>`. */
   issue(path: string, validity?: TestValidity): Promise<TestSvid>;
   /** Mints a leaf with an arbitrary SPIFFE ID (e.g. another zone's), signed by this zone's root. */
@@ -104,6 +106,7 @@ export async function createTestZone(
     root,
     participant: { name, trustDomain, publicKey: root.toString(), hash: rootSha256 },
     admin: await issue('/accord/admin'),
+    operator: await issue('/accord/operator'),
     issue,
     issueWithUri,
   };
