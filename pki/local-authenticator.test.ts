@@ -12,6 +12,8 @@ const authenticator = new LocalAuthenticator('zone-a.example', [
 const peer = (uri: string): VerifiedSvid => ({
   spiffeId: parseSpiffeId(uri),
   certificate: undefined as unknown as X509Certificate,
+  validFromMs: 0,
+  validUntilMs: 0,
 });
 
 describe('LocalAuthenticator', () => {

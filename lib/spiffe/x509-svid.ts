@@ -17,6 +17,13 @@ export type TrustBundleSet = ReadonlyMap<string /* trust domain */, readonly X50
 export interface VerifiedSvid {
   spiffeId: SpiffeId;
   certificate: X509Certificate;
+  /**
+   * The window (epoch ms, inclusive) in which both the leaf and the root that issued it are valid:
+   * the same leaf against the same bundles verifies for any `now` inside it and for none outside,
+   * which is what lets `X509SvidVerifier` reuse a verdict without weakening the time check.
+   */
+  validFromMs: number;
+  validUntilMs: number;
 }
 
 /**
@@ -60,10 +67,16 @@ export function verifyX509Svid(leaf: X509Certificate, bundles: TrustBundleSet, n
     reject(`no trust bundle for trust domain ${spiffeId.trustDomain}`);
   const issuer = roots.find((root) => leaf.checkIssued(root) && leaf.verify(root.publicKey));
   if (issuer === undefined) reject(`not signed by a root of trust domain ${spiffeId.trustDomain}`);
-  if (!isWithinValidity(factsOf(issuer), now)) {
+  const issuerFacts = factsOf(issuer);
+  if (!isWithinValidity(issuerFacts, now)) {
     reject('the issuing root is not within its validity period');
   }
-  return { spiffeId, certificate: leaf };
+  return {
+    spiffeId,
+    certificate: leaf,
+    validFromMs: Math.max(facts.notBeforeMs, issuerFacts.notBeforeMs),
+    validUntilMs: Math.min(facts.notAfterMs, issuerFacts.notAfterMs),
+  };
 }
 
 /** What verification reads from a certificate's DER; `spiffeId` is the reason it has none. */
