@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
@@ -94,7 +95,8 @@ export async function startPkiServer(
     port: config.listen.port,
     identity: ownSvid,
     clientCaPems: authority.getCa().rootCertificatePems,
-    verifyPeer: (leaf) => verifyX509Svid(leaf, authority.trustBundles(), clock.now()),
+    verifyPeer: (leafDer) =>
+      verifyX509Svid(new X509Certificate(leafDer), authority.trustBundles(), clock.now()),
     services: [createPkiService(authority, createAuthenticator(config))],
     logger,
     metrics: dependencies.registry,

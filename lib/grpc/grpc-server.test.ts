@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
@@ -7,7 +6,8 @@ import { PkiService } from '../../proto/gen/accord/pki/v1/pki_pb.js';
 import { silentLogger } from '../log/logger.js';
 import { InvalidArgumentError, PermissionDeniedError, UnavailableError } from '../errors/accord-error.js';
 import { maxMessageChars } from '../errors/quote-untrusted.js';
-import { verifyX509Svid } from '../spiffe/x509-svid.js';
+import type { TrustBundleSet } from '../spiffe/x509-svid.js';
+import { X509SvidVerifier } from '../spiffe/x509-svid-verifier.js';
 import { createTestZone, type TestSvid, type TestZone } from '../../test/support/test-zone.js';
 import { testTool } from '../../test/support/test-tools.js';
 import { registerService, startGrpcServer, type CallContext, type GrpcServer } from './grpc-server.js';
@@ -23,6 +23,8 @@ describe('startGrpcServer and createGrpcClient', () => {
   let server: GrpcServer;
   const registry = new Registry();
   const seen: { peer: string | undefined; token: string | undefined }[] = [];
+  const verifier = new X509SvidVerifier();
+  let trustedRoots: TrustBundleSet;
   let handlerStarted: Promise<void>;
   let handlerCancelled: Promise<void>;
 
@@ -34,6 +36,7 @@ describe('startGrpcServer and createGrpcClient', () => {
     zoneB = await createTestZone('zone-b');
     serverSvid = await zoneA.issue('/accord/test-server');
     clientSvid = await zoneA.issue('/workload/client');
+    trustedRoots = new Map([[zoneA.trustDomain, [zoneA.root]]]);
     let onHandlerStarted = (): void => undefined;
     let onHandlerCancelled = (): void => undefined;
     handlerStarted = new Promise((resolve) => (onHandlerStarted = resolve));
@@ -43,8 +46,7 @@ describe('startGrpcServer and createGrpcClient', () => {
       port: 0,
       identity: { certificatePem: serverSvid.certificatePem, privateKeyPem: serverSvid.privateKeyPem },
       clientCaPems: [zoneA.rootPem, zoneB.rootPem],
-      verifyPeer: (leaf: X509Certificate) =>
-        verifyX509Svid(leaf, new Map([[zoneA.trustDomain, [zoneA.root]]]), new Date()),
+      verifyPeer: (leafDer) => verifier.verify(leafDer, trustedRoots, new Date()),
       logger: silentLogger,
       metrics: registry,
       maxReceiveMessageBytes: 256 * 1024,
@@ -112,6 +114,23 @@ describe('startGrpcServer and createGrpcClient', () => {
       privateKeyPem: stranger.privateKeyPem,
     });
     await expect(client.getCA({})).rejects.toMatchObject({ kind: 'Unauthenticated' });
+    client.close();
+  });
+
+  it('refuses a caller it verified before once its zone is no longer trusted, on the same connection', async () => {
+    const client = mtlsClient();
+    await expect(client.getCA({})).resolves.toMatchObject({ trustDomain: 'zone-a.example' });
+    const before = trustedRoots;
+    trustedRoots = new Map([[zoneB.trustDomain, [zoneB.root]]]);
+    try {
+      await expect(client.getCA({})).rejects.toMatchObject({
+        kind: 'Unauthenticated',
+        message: 'X509-SVID rejected: no trust bundle for trust domain zone-a.example',
+      });
+    } finally {
+      trustedRoots = before;
+    }
+    await expect(client.getCA({})).resolves.toMatchObject({ trustDomain: 'zone-a.example' });
     client.close();
   });
 

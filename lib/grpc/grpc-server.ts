@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import {
   Server,
   status as GrpcStatus,
@@ -18,11 +17,12 @@ import {
 } from '@bufbuild/protobuf';
 import { Registry } from 'prom-client';
 import type { VerifiedSvid } from '../spiffe/x509-svid.js';
-import type { Logger } from '../log/logger.js';
+import type { LogFields, Logger } from '../log/logger.js';
 import { errorMessage, InvalidArgumentError, UnauthenticatedError } from '../errors/accord-error.js';
 import { serverServiceDefinition } from './service-definition.js';
 import { statusName, toWireStatus } from './grpc-status.js';
-import { GrpcServerMetrics } from './grpc-metrics.js';
+import { GrpcServerMetrics, type MethodMetrics } from './grpc-metrics.js';
+import { EncodedMessage } from './encoded-message.js';
 import { bindGrpcServer, serveHealthAndReflection, shutDownGrpcServer } from './server-lifecycle.js';
 import { ServerTlsSource, type ServerIdentity } from './server-tls.js';
 
@@ -31,8 +31,11 @@ export type { ServerIdentity } from './server-tls.js';
 /** The authenticated caller: a client certificate that passed per-trust-domain SVID verification. */
 export type PeerIdentity = VerifiedSvid;
 
-/** Verifies a presented client certificate; throws `UnauthenticatedError` to refuse it. */
-export type PeerVerifier = (leaf: X509Certificate) => PeerIdentity;
+/**
+ * Verifies a presented client certificate (its DER, as TLS received it); throws
+ * `UnauthenticatedError` to refuse it. Runs on every call: `X509SvidVerifier` keeps it cheap.
+ */
+export type PeerVerifier = (leafDer: Uint8Array) => PeerIdentity;
 
 /** What a handler knows about its call besides the request. */
 export interface CallContext {
@@ -48,7 +51,7 @@ export interface CallContext {
 type UnaryImpl<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,
   context: CallContext,
-) => Promise<MessageInitShape<O>>;
+) => Promise<MessageInitShape<O> | EncodedMessage<O>>;
 
 type ServerStreamingImpl<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,
@@ -123,6 +126,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   const maxReceiveMessageBytes = options.maxReceiveMessageBytes ?? defaultMaxReceiveMessageBytes;
   const server = new Server({
     'grpc.max_receive_message_length': maxReceiveMessageBytes,
+    // Channelz is not served (no admin service), but collecting it costs every call.
+    'grpc.enable_channelz': 0,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_permit_without_calls': 1,
   });
@@ -171,18 +176,45 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   };
 }
 
+/** Aborts a controller when the call is cancelled or its deadline passes, until disposed. */
+function watchCancellation(call: ServerUnaryCall<Buffer, unknown> | ServerWritableStream<Buffer, unknown>): {
+  abort: AbortController;
+  dispose: () => void;
+} {
+  const abort = new AbortController();
+  const onCancelled = () => abort.abort();
+  if (call.cancelled) abort.abort();
+  call.on('cancelled', onCancelled);
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  const timer = Number.isFinite(deadlineMs)
+    ? setTimeout(onCancelled, Math.max(0, deadlineMs - Date.now()))
+    : undefined;
+  return {
+    abort,
+    dispose: () => {
+      clearTimeout(timer);
+      call.off('cancelled', onCancelled);
+    },
+  };
+}
+
 /** The cross-cutting part of every call: decode, authenticate, run, map errors, log, count. */
 class CallRunner {
   readonly #method: DescMethod;
   readonly #options: GrpcServerOptions;
-  readonly #metrics: GrpcServerMetrics;
-  readonly #labels: { service: string; method: string; type: string };
+  readonly #metrics: MethodMetrics;
+  readonly #rpcName: string;
 
   constructor(method: DescMethod, options: GrpcServerOptions, metrics: GrpcServerMetrics) {
     this.#method = method;
     this.#options = options;
-    this.#metrics = metrics;
-    this.#labels = { service: method.parent.typeName, method: method.name, type: method.methodKind };
+    this.#metrics = metrics.forMethod({
+      service: method.parent.typeName,
+      method: method.name,
+      type: method.methodKind,
+    });
+    this.#rpcName = `${method.parent.typeName}/${method.name}`;
   }
 
   async unary(
@@ -196,7 +228,12 @@ class CallRunner {
       if (peerError) throw peerError;
       const request = this.#decode(call.request);
       const response = await impl(request, context);
-      callback(null, create(this.#method.output, response));
+      callback(
+        null,
+        response instanceof EncodedMessage
+          ? response.forSchema(this.#method.output)
+          : create(this.#method.output, response),
+      );
       this.#finish(context, GrpcStatus.OK, started);
     } catch (error) {
       const code = this.#fail(context, error, (status) => callback(status));
@@ -252,27 +289,23 @@ class CallRunner {
 
   /**
    * Builds the call's context. A client certificate that fails verification fails the call: it is
-   * never downgraded to an anonymous caller.
+   * never downgraded to an anonymous caller. The cancellation signal and the call's child logger
+   * are made when a handler first asks for them: a cheap read served thousands of times a second
+   * uses neither.
    */
   #context(call: ServerUnaryCall<Buffer, unknown> | ServerWritableStream<Buffer, unknown>): {
     context: CallContext;
     peerError: UnauthenticatedError | undefined;
     dispose: () => void;
   } {
-    const abort = new AbortController();
-    const onCancelled = () => abort.abort();
-    call.on('cancelled', onCancelled);
-    const deadline = call.getDeadline();
-    const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
-    const timer = Number.isFinite(deadlineMs)
-      ? setTimeout(onCancelled, Math.max(0, deadlineMs - Date.now()))
-      : undefined;
+    let cancellation: { abort: AbortController; dispose: () => void } | undefined;
+    let log: Logger | undefined;
     let peer: PeerIdentity | undefined;
     let peerError: UnauthenticatedError | undefined;
     const raw = call.getAuthContext().sslPeerCertificate?.raw;
     if (raw) {
       try {
-        peer = this.#options.verifyPeer(new X509Certificate(raw));
+        peer = this.#options.verifyPeer(raw);
       } catch (error) {
         peerError =
           error instanceof UnauthenticatedError ? error : new UnauthenticatedError(errorMessage(error));
@@ -281,18 +314,28 @@ class CallRunner {
     const authorization = call.metadata.get('authorization')[0];
     const bearerToken =
       typeof authorization === 'string' ? /^Bearer\s+(\S+)$/i.exec(authorization)?.[1] : undefined;
-    const log = this.#options.logger.child({
-      rpc: `${this.#labels.service}/${this.#labels.method}`,
-      ...(peer ? { peer: peer.spiffeId.uri } : {}),
-    });
+    const logFields = this.#logFields(peer);
+    const logger = this.#options.logger;
     return {
-      context: { peer, bearerToken, signal: abort.signal, log },
-      peerError,
-      dispose: () => {
-        clearTimeout(timer);
-        call.off('cancelled', onCancelled);
+      context: {
+        peer,
+        bearerToken,
+        get signal() {
+          cancellation ??= watchCancellation(call);
+          return cancellation.abort.signal;
+        },
+        get log() {
+          log ??= logger.child(logFields);
+          return log;
+        },
       },
+      peerError,
+      dispose: () => cancellation?.dispose(),
     };
+  }
+
+  #logFields(peer: PeerIdentity | undefined): LogFields {
+    return { rpc: this.#rpcName, ...(peer ? { peer: peer.spiffeId.uri } : {}) };
   }
 
   #fail(
@@ -315,7 +358,12 @@ class CallRunner {
 
   #finish(context: CallContext, code: GrpcStatus, startedMs: number): void {
     const seconds = (performance.now() - startedMs) / 1000;
-    this.#metrics.observe(this.#labels, statusName(code), seconds);
-    context.log.debug('rpc handled', { code: statusName(code), durationMs: Math.round(seconds * 1e4) / 10 });
+    this.#metrics.observe(statusName(code), seconds);
+    // Through the server's logger with the call's fields, so a dropped debug line makes no child logger.
+    this.#options.logger.debug('rpc handled', {
+      ...this.#logFields(context.peer),
+      code: statusName(code),
+      durationMs: Math.round(seconds * 1e4) / 10,
+    });
   }
 }

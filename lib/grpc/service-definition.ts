@@ -1,15 +1,20 @@
 import { toBinary, type DescMethod, type DescService } from '@bufbuild/protobuf';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { EncodedMessage } from './encoded-message.js';
 
 /**
  * Request bytes are handed to the handler undecoded, so that a malformed message becomes a
  * precise INVALID_ARGUMENT from our own error mapping instead of grpc-js' generic INTERNAL.
+ * Responses are encoded here, unless a handler returned them already encoded (`EncodedMessage`).
  */
 export function serverServiceDefinition(service: DescService): ServiceDefinition {
   const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
   for (const method of service.methods) {
     definition[method.localName] = methodDefinition(method, {
-      serializeResponse: (message) => Buffer.from(toBinary(method.output, message)),
+      serializeResponse: (message: object) =>
+        message instanceof EncodedMessage
+          ? message.bytes
+          : Buffer.from(toBinary(method.output, message as never)),
       deserializeRequest: (bytes) => bytes,
     });
   }
