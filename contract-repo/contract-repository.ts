@@ -129,6 +129,11 @@ export class ContractRepository {
   readonly #book = new ContractBook();
   readonly #entries: AuditEntry[] = [];
   readonly #watchers = new Set<ContractWatcher>();
+  /** `partners()` per trust domain, valid while the head has not moved. */
+  readonly #partnersByTrustDomain = new Map<
+    string,
+    { readonly headSequence: number; readonly partners: readonly TrustedPartner[] }
+  >();
   readonly #timers: Timers;
   readonly #followIntervalMs: number;
   #head: AuditCheckpoint = auditGenesis;
@@ -269,14 +274,24 @@ export class ContractRepository {
 
   /**
    * The thesis' GetCertificates: the partners of the caller's zone in active contracts, one entry
-   * per distinct (trust domain, root). Costs what the caller's own contracts cost.
+   * per distinct (trust domain, root). Costs what the caller's own contracts cost, once per zone
+   * and change: until the head moves, every caller of a zone gets the same (frozen) array, which
+   * also lets the service keep its encoding.
    */
-  partners(caller: Caller): TrustedPartner[] {
+  partners(caller: Caller): readonly TrustedPartner[] {
+    const cached = this.#partnersByTrustDomain.get(caller.trustDomain);
+    if (cached?.headSequence === this.#head.sequence) return cached.partners;
+    const partners = Object.freeze(this.#computePartners(caller.trustDomain));
+    this.#partnersByTrustDomain.set(caller.trustDomain, { headSequence: this.#head.sequence, partners });
+    return partners;
+  }
+
+  #computePartners(trustDomain: string): TrustedPartner[] {
     const partners = new Map<string, { participant: ContractParticipant; contractIds: string[] }>();
-    for (const contract of this.#book.ofTrustDomain(caller.trustDomain)) {
+    for (const contract of this.#book.ofTrustDomain(trustDomain)) {
       if (contract.state !== 'active') continue;
       for (const participant of contract.participants) {
-        if (participant.trustDomain === caller.trustDomain) continue;
+        if (participant.trustDomain === trustDomain) continue;
         const key = `${participant.trustDomain}\n${participant.rootSha256}`;
         const partner = partners.get(key) ?? { participant, contractIds: [] };
         partner.contractIds.push(contract.id);

@@ -14,9 +14,11 @@ import { registerService, type CallContext, type RegisteredService } from '../li
 import {
   ContractService,
   ContractState as ProtoContractState,
+  GetCertificatesResponseSchema,
 } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
+import { EncodedMessage } from '../lib/grpc/encoded-message.js';
 import { callerOf, type Caller } from './contract-authorization.js';
-import type { ContractRepository } from './contract-repository.js';
+import type { ContractRepository, TrustedPartner } from './contract-repository.js';
 
 /**
  * The `accord.contracts.v1.ContractService` adapter: authenticates the caller from the verified
@@ -25,6 +27,12 @@ import type { ContractRepository } from './contract-repository.js';
  */
 export function createContractService(repository: ContractRepository): RegisteredService {
   const callerFor = (context: CallContext): Caller => callerOf(context.peer, repository.admins);
+  // The repository answers a zone with the same partners array until the next change; its
+  // encoding is kept beside it and goes with it.
+  const encodedCertificates = new WeakMap<
+    readonly TrustedPartner[],
+    EncodedMessage<typeof GetCertificatesResponseSchema>
+  >();
   return registerService(ContractService, {
     list: (request, context) => {
       const caller = callerFor(context);
@@ -48,16 +56,21 @@ export function createContractService(repository: ContractRepository): Registere
     },
     getCertificates: (_request, context) => {
       const partners = repository.partners(callerFor(context));
-      return Promise.resolve({
-        certificates: [...new Set(partners.map((partner) => partner.rootPem))],
-        partners: partners.map((partner) => ({
-          name: partner.name,
-          trustDomain: partner.trustDomain,
-          certificate: partner.rootPem,
-          hash: partner.rootSha256,
-          contractIds: [...partner.contractIds],
-        })),
-      });
+      let encoded = encodedCertificates.get(partners);
+      if (encoded === undefined) {
+        encoded = EncodedMessage.encode(GetCertificatesResponseSchema, {
+          certificates: [...new Set(partners.map((partner) => partner.rootPem))],
+          partners: partners.map((partner) => ({
+            name: partner.name,
+            trustDomain: partner.trustDomain,
+            certificate: partner.rootPem,
+            hash: partner.rootSha256,
+            contractIds: [...partner.contractIds],
+          })),
+        });
+        encodedCertificates.set(partners, encoded);
+      }
+      return Promise.resolve(encoded);
     },
     approve: async (request, context) => {
       const caller = callerFor(context);

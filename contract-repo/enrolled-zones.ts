@@ -2,7 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { PeerVerifier } from '../lib/grpc/grpc-server.js';
 import type { Clock } from '../lib/time/clock.js';
-import { verifyX509Svid, type TrustBundleSet } from '../lib/spiffe/x509-svid.js';
+import type { TrustBundleSet } from '../lib/spiffe/x509-svid.js';
+import { X509SvidVerifier } from '../lib/spiffe/x509-svid-verifier.js';
 import { pemToDerList } from '../lib/x509/pem.js';
 import { errorMessage } from '../lib/errors/accord-error.js';
 
@@ -43,7 +44,10 @@ export async function loadEnrolledRoots(zones: readonly EnrolledZone[]): Promise
 /**
  * Verifies client certificates per trust domain against the enrolled roots (read through
  * `current`, so reloaded roots apply to new calls); zones that are not enrolled cannot call.
+ * Verdicts are remembered per certificate for the current roots object only (a reload drops them)
+ * and the validity period is checked on every call.
  */
 export function enrolledZonesVerifier(current: () => TrustBundleSet, clock: Clock): PeerVerifier {
-  return (leaf) => verifyX509Svid(leaf, current(), clock.now());
+  const verifier = new X509SvidVerifier();
+  return (leafDer) => verifier.verify(leafDer, current(), clock.now());
 }
