@@ -16,8 +16,8 @@ describe('parseBenchOptions', () => {
     ],
     [
       'repeated --only keeps the run order',
-      ['--only', 'get-certificates', '--only', 'propagation', '--quick'],
-      { isQuick: true, benchmarks: ['propagation', 'get-certificates'] },
+      ['--only', 'repository', '--only', 'propagation', '--quick'],
+      { isQuick: true, benchmarks: ['propagation', 'repository'] },
     ],
   ])('%s', (_name, argv, expected) => {
     expect(parseBenchOptions(argv)).toEqual({ ...expected, isHelpRequested: false });

@@ -1,18 +1,19 @@
-import type { GetCertificatesOptions } from './get-certificates.js';
 import type { KubePropagationOptions } from './kube-propagation.js';
 import type { PropagationOptions } from './propagation.js';
+import type { RepositoryScaleOptions } from './repository-scale.js';
 import type { TranslatorPathOptions } from './translator-path.js';
 
 /** How big each benchmark runs; `--quick` picks the reduced set. */
 export interface BenchSizes {
   readonly propagation: Pick<PropagationOptions, 'zoneCount' | 'changeCount' | 'maxDurationMs'>;
-  readonly getCertificates: Omit<GetCertificatesOptions, 'progress'>;
+  readonly repository: Omit<RepositoryScaleOptions, 'progress'>;
   readonly kubePropagation: Omit<KubePropagationOptions, 'progress'>;
   readonly translatorPath: Omit<TranslatorPathOptions, 'progress' | 'cpuTimes'>;
 }
 
 /**
- * Issue #2's sizes: 20 zones and at least 100 changes; 10,000 stored contracts against 100. Issue
+ * Issue #2's sizes: 20 zones and at least 100 changes. Issue #13's: the repository with 10,000 and
+ * 100,000 active contracts among 100 zones, 50,000 GetCertificates calls from a zone in 10. Issue
  * #3's: 30 runs across two clusters, operator memory with 1,000 TrustContracts. Issue #4's: 5,000
  * requests per setup of the translator path with 8 in flight and 2,000 with one in flight (30 s
  * cap each), three repetitions, 2,000 in-process decisions per direction, 5,000 no-op Checks
@@ -20,12 +21,15 @@ export interface BenchSizes {
  */
 export const fullSizes: BenchSizes = {
   propagation: { zoneCount: 20, changeCount: 100, maxDurationMs: 300_000 },
-  getCertificates: {
-    totals: [100, 10_000],
+  repository: {
+    totals: [10_000, 100_000],
+    zoneCount: 100,
     callerContracts: 10,
-    calls: 2000,
-    concurrency: 8,
-    warmupCalls: 50,
+    startups: 3,
+    calls: 50_000,
+    warmupCalls: 2000,
+    concurrency: 16,
+    connections: 2,
     maxDurationMs: 120_000,
   },
   kubePropagation: {
@@ -55,13 +59,16 @@ export const fullSizes: BenchSizes = {
  */
 export const quickSizes: BenchSizes = {
   propagation: { zoneCount: 6, changeCount: 20, maxDurationMs: 20_000 },
-  getCertificates: {
-    totals: [100, 1000],
+  repository: {
+    totals: [10_000],
+    zoneCount: 100,
     callerContracts: 10,
-    calls: 500,
-    concurrency: 8,
-    warmupCalls: 20,
-    maxDurationMs: 10_000,
+    startups: 3,
+    calls: 10_000,
+    warmupCalls: 1000,
+    concurrency: 16,
+    connections: 2,
+    maxDurationMs: 30_000,
   },
   kubePropagation: {
     runs: 10,

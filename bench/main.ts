@@ -9,11 +9,11 @@ import {
   type BenchOptions,
 } from './bench-options.js';
 import { fullSizes, quickSizes } from './bench-sizes.js';
-import { runGetCertificatesBenchmark } from './get-certificates.js';
 import { runKubePropagationBenchmark } from './kube-propagation.js';
 import { formatMachineFacts, readMachineFacts } from './machine-facts.js';
 import { readCpuTimes } from './process-cpu.js';
 import { runPropagationBenchmark } from './propagation.js';
+import { runRepositoryScaleBenchmark } from './repository-scale.js';
 import { runTranslatorPathBenchmark } from './translator-path.js';
 
 const propagationTimeoutMs = 10_000;
@@ -34,8 +34,8 @@ function run(name: BenchmarkName, options: BenchOptions): Promise<BenchFigure[]>
         seed: pairSeed,
         progress,
       });
-    case 'get-certificates':
-      return runGetCertificatesBenchmark({ ...sizes.getCertificates, progress });
+    case 'repository':
+      return runRepositoryScaleBenchmark({ ...sizes.repository, progress });
     case 'kube-propagation':
       return runKubePropagationBenchmark({ ...sizes.kubePropagation, progress });
     case 'translator-path':

@@ -17,21 +17,41 @@ const ticksPerSecond = 100;
  * machine does not distort much: other people's load stretches wall time, not our CPU time.
  */
 export function readCpuTimes(pid: number, selfMicroseconds: { user: number; system: number }): CpuTimes {
-  let childTicks = 0;
+  let childrenMs = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // Fields after the parenthesised command name: state ppid ... utime(14) stime(15).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) === pid) childTicks += Number(fields[11]) + Number(fields[12]);
+    const stat = readProcStat(entry);
+    if (stat?.parentPid === pid) childrenMs += stat.cpuMs;
   }
   return {
     selfMs: (selfMicroseconds.user + selfMicroseconds.system) / 1000,
-    childrenMs: (childTicks * 1000) / ticksPerSecond,
+    childrenMs,
+  };
+}
+
+/**
+ * The CPU time (user + system) the process `pid` has used so far, in milliseconds, from
+ * `/proc/<pid>/stat`: how a benchmark charges a server process (the repository) for its calls.
+ * Throws when the process is gone.
+ */
+export function readProcessCpuMs(pid: number): number {
+  const stat = readProcStat(String(pid));
+  if (stat === undefined) throw new Error(`process ${pid} is gone`);
+  return stat.cpuMs;
+}
+
+/** Parent and CPU time of `/proc/<pid>/stat`, or `undefined` when the process exited meanwhile. */
+function readProcStat(pid: string): { parentPid: number; cpuMs: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the parenthesised command name: state ppid ... utime(14) stime(15).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    parentPid: Number(fields[1]),
+    cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond,
   };
 }

@@ -17,7 +17,7 @@ const repositoryPath = '/accord/contract-repo';
 const readyTimeoutMs = 30_000;
 const stopTimeoutMs = 10_000;
 
-/** The built repository binary, relative to this compiled file (`dist-bench/bench/`). */
+/** The built repository entry point, relative to this compiled file (`dist-bench/bench/`). */
 export const repositoryMainScript = new URL('../contract-repo/main.js', import.meta.url);
 
 /** What a benchmark repository needs: where to keep its files and who may call it. */
@@ -36,9 +36,21 @@ export interface RepositoryProcessOptions {
 export interface RepositoryProcess {
   readonly address: string;
   readonly dataDir: string;
+  /** The process id, to read its CPU time and memory from `/proc`. */
+  readonly pid: number;
   /** An mTLS client presenting `identity` that accepts only the repository's own SVID. */
   client(identity: TestSvid): GrpcClient<typeof ContractService>;
+  /** Stops it cleanly (SIGTERM, SIGKILL after a grace period). */
   close(): Promise<void>;
+  /** Kills it at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+}
+
+/** A repository's config file and what its clients need to know, written once, started many times. */
+export interface RepositorySetup {
+  readonly configFile: string;
+  readonly dataDir: string;
+  readonly hub: TestZone;
 }
 
 /**
@@ -48,6 +60,11 @@ export interface RepositoryProcess {
  * for the same thread, which an in-process server would hide.
  */
 export async function startRepositoryProcess(options: RepositoryProcessOptions): Promise<RepositoryProcess> {
+  return launchRepository(await writeRepositorySetup(options));
+}
+
+/** Writes the config file, the repository's certificate and the enrolled roots into `directory`. */
+export async function writeRepositorySetup(options: RepositoryProcessOptions): Promise<RepositorySetup> {
   const { directory, hub } = options;
   const file = async (name: string, content: string): Promise<string> => {
     const path = join(directory, name);
@@ -77,7 +94,12 @@ export async function startRepositoryProcess(options: RepositoryProcessOptions):
     'contract-repo.json',
     JSON.stringify({ apiVersion: configApiVersion, kind: contractRepoConfigKind, ...config }),
   );
+  return { configFile, dataDir, hub };
+}
 
+/** Starts a repository from a setup, resolving once it printed its ready line. */
+export async function launchRepository(setup: RepositorySetup): Promise<RepositoryProcess> {
+  const { configFile, dataDir, hub } = setup;
   const child = spawn(process.execPath, [repositoryMainScript.pathname, '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -107,9 +129,12 @@ export async function startRepositoryProcess(options: RepositoryProcessOptions):
     throw error;
   });
   const address = `127.0.0.1:${grpcPort}`;
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('the repository process has no pid');
   return {
     address,
     dataDir,
+    pid,
     client: (identity) =>
       createGrpcClient(ContractService, address, {
         caPems: [hub.rootPem],
@@ -123,6 +148,11 @@ export async function startRepositoryProcess(options: RepositoryProcessOptions):
       child.kill('SIGTERM');
       await exited;
       clearTimeout(killer);
+    },
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

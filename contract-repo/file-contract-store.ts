@@ -19,7 +19,14 @@ export const auditLogFileName = 'audit-log.jsonl';
 /** Name of the lock file inside the data directory (`DirectoryLock`: one process per directory). */
 export const lockFileName = 'repository.lock';
 
-/** One line of the file: `record` is the canonical record JSON as a string, hashes are hex. */
+/**
+ * One line of the file, newline included: the stored entry as JSON (`record` is the canonical
+ * record JSON as a string, hashes are hex). Whatever writes a log file (the store's appends, a
+ * benchmark seeding a large store) writes exactly these bytes.
+ */
+export function auditLogLine(entry: AuditEntry): string {
+  return `${JSON.stringify(toStoredAuditEntry(entry))}\n`;
+}
 
 /**
  * The audit log as an append-only JSON-lines file (`<dataDir>/audit-log.jsonl`), one entry per
@@ -108,9 +115,8 @@ export class FileContractStore implements ContractStore {
         `audit sequence ${entry.sequence} conflicts with stored head ${this.#headSequence}`,
       );
     }
-    const line = toStoredAuditEntry(entry);
     try {
-      await handle.appendFile(`${JSON.stringify(line)}\n`);
+      await handle.appendFile(auditLogLine(entry));
       await handle.datasync();
     } catch (error) {
       this.#failure = error instanceof Error ? error : new Error(String(error));
