@@ -140,6 +140,42 @@ describe('RFC 9421 Appendix B conformance', () => {
   });
 });
 
+describe('RFC 9421 §2.1 HTTP field examples', () => {
+  // The §2.1 message (its Cache-Control lines aside: the model receives repeated fields joined),
+  // with the whitespace before the fold that RFC 9112 §5.2's obs-fold (OWS CRLF RWS) allows.
+  const message: HttpMessage = {
+    method: 'GET',
+    scheme: 'https',
+    authority: 'www.example.com',
+    target: '/xyz',
+    headers: {
+      host: 'www.example.com',
+      date: 'Sat, 07 Jun 2014 20:51:35 GMT',
+      'x-ows-header': '   Leading and trailing whitespace.   ',
+      'x-obs-fold-header': 'Obsolete \r\n    line folding.',
+      'example-dict': ' a=1,    b=2;x=1;y=2,   c=(a   b   c)',
+      'x-empty-header': '',
+    },
+  };
+
+  it('gives the component values of the §2.1 example', () => {
+    const base = buildSignatureBase(
+      message,
+      ['host', 'date', 'x-ows-header', 'x-obs-fold-header', 'example-dict', 'x-empty-header'],
+      '()',
+    );
+    expect(base.split('\n')).toEqual([
+      '"host": www.example.com',
+      '"date": Sat, 07 Jun 2014 20:51:35 GMT',
+      '"x-ows-header": Leading and trailing whitespace.',
+      '"x-obs-fold-header": Obsolete line folding.',
+      '"example-dict": a=1,    b=2;x=1;y=2,   c=(a   b   c)',
+      '"x-empty-header": ',
+      '"@signature-params": ()',
+    ]);
+  });
+});
+
 describe('RFC 9530 Content-Digest examples', () => {
   it.each(contentDigestExamples.map((example) => [JSON.stringify(example.body), example] as const))(
     'computes the published sha-256 digest of %s',

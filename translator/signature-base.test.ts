@@ -69,6 +69,19 @@ describe('componentValue', () => {
       'x-a',
       'a b',
     ],
+    // RFC 9112 §5.2: obs-fold = OWS CRLF RWS, so whitespace before the line break belongs to the fold.
+    [
+      'a fold with whitespace before the line break is one space (RFC 9421 §2.1 example, spaces before CRLF)',
+      request({ headers: { 'x-obs-fold-header': 'Obsolete  \t\r\n    line folding.' } }),
+      'x-obs-fold-header',
+      'Obsolete line folding.',
+    ],
+    [
+      'several folds with tabs and a bare LF are one space each',
+      request({ headers: { 'x-a': 'a \n\tb\t\r\n c' } }),
+      'x-a',
+      'a b c',
+    ],
   ])('%s', (_name, message, name, expected) => {
     expect(componentValue(message, name)).toBe(expected);
   });

@@ -131,11 +131,14 @@ function normalizedAuthority(request: HttpRequestMessage): string {
 
 /**
  * §2.1: the field's value with leading and trailing whitespace removed and obsolete line folding
- * replaced by a single space (repeated fields are already combined with `, ` in the model).
+ * replaced by a single space (repeated fields are already combined with `, ` in the model). A fold
+ * is `OWS CRLF RWS` (RFC 9112 §5.2): the whitespace before the line break belongs to it too, so
+ * `Obsolete \r\n  line folding.` is `Obsolete line folding.`, as other RFC 9421 implementations
+ * compute it.
  */
 function fieldValue(message: HttpMessage, name: string): string {
   if (name !== name.toLowerCase()) reject('signature_malformed', `component ${name} is not lower-case`);
   const raw = message.headers[name];
   if (raw === undefined) return reject('signature_component_missing', `header ${name} is not in the message`);
-  return raw.replace(/\r?\n[ \t]+/g, ' ').trim();
+  return raw.replace(/[ \t]*\r?\n[ \t]+/g, ' ').trim();
 }
