@@ -15,18 +15,27 @@ export interface WitIssuance {
   expiresAt: Date;
 }
 
+/** `cnf.jwk.alg` per curve: WIT-SVID §3.2 makes it mandatory and lists the ECDSA algorithms. */
+const confirmationAlgorithmByCurve: Readonly<Record<string, string>> = { 'P-256': 'ES256', 'P-384': 'ES384' };
+
 /**
- * Signs a WIMSE Workload Identity Token (draft-ietf-wimse-workload-creds, which replaced the WIT
- * part of draft-ietf-wimse-s2s-protocol): a JWS with `typ: wit+jwt`, ES256 and `kid`; claims
- * `iss`, `sub`, `iat`, `exp`, a random `jti`, and `cnf.jwk` carrying the workload's public key
- * with its `alg`, so the token is useless without the matching private key.
+ * Signs a WIMSE Workload Identity Token (draft-ietf-wimse-workload-creds) in the SPIFFE WIT-SVID
+ * profile: a JWS with `typ: wit+jwt`, ES256 and `kid` (all three mandatory in WIT-SVID §2); claims
+ * `iss`, `sub`, `iat`, `nbf` (= `iat`: validators bound the earliest validity by `nbf`, never by
+ * `iat`, §3.5 and §3.6), `exp`, a random `jti`, and `cnf.jwk` carrying the workload's public key
+ * with its `alg` (§3.2), so the token is useless without the matching private key.
  */
 export async function issueWit(issuance: WitIssuance): Promise<string> {
-  return new SignJWT({ cnf: { jwk: { ...issuance.confirmationJwk, alg: 'ES256' } } })
+  const confirmationAlgorithm = confirmationAlgorithmByCurve[issuance.confirmationJwk.crv ?? ''];
+  if (issuance.confirmationJwk.kty !== 'EC' || confirmationAlgorithm === undefined)
+    throw new Error('a WIT binds an EC P-256 or P-384 workload key');
+  const issuedAtSeconds = Math.floor(issuance.issuedAt.getTime() / 1000);
+  return new SignJWT({ cnf: { jwk: { ...issuance.confirmationJwk, alg: confirmationAlgorithm } } })
     .setProtectedHeader({ alg: 'ES256', typ: 'wit+jwt', kid: issuance.keyId })
     .setIssuer(issuance.issuer)
     .setSubject(issuance.subject)
-    .setIssuedAt(Math.floor(issuance.issuedAt.getTime() / 1000))
+    .setIssuedAt(issuedAtSeconds)
+    .setNotBefore(issuedAtSeconds)
     .setExpirationTime(Math.floor(issuance.expiresAt.getTime() / 1000))
     .setJti(randomUUID())
     .sign(issuance.signingKey);

@@ -152,7 +152,7 @@ describe('PkiAuthority', () => {
     expect(witKey?.d).toBeUndefined();
   });
 
-  it('issues a WIT bound to the caller certificate key, verifiable with the bundle key', async () => {
+  it('issues a WIT-SVID (kid, nbf, cnf.jwk.alg) bound to the caller certificate key, verifiable with the bundle key', async () => {
     const authority = await PkiAuthority.open(options());
     const { certificate } = await issuedFor(authority);
     const caller = verifyX509Svid(certificate, authority.trustBundles(), clock.now());
@@ -166,6 +166,9 @@ describe('PkiAuthority', () => {
       currentDate: clock.now(),
     });
     expect(payload).toMatchObject({ iss: 'spiffe://zone-a.example', sub: workload.uri });
+    // WIT-SVID §3.5: validators bound the start of validity by nbf, never by iat.
+    expect(payload.nbf).toBe(Math.floor(clock.now().getTime() / 1000));
+    expect(payload.iat).toBe(payload.nbf);
     expect(payload.exp).toBe(Math.floor(clock.now().getTime() / 1000) + 300);
     expect(payload.jti).toEqual(expect.any(String));
     const cnf = payload.cnf as { jwk: JWK };

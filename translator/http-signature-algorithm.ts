@@ -2,9 +2,10 @@ import { constants, sign, verify, type KeyObject } from 'node:crypto';
 
 /**
  * The RFC 9421 §3.3 algorithms this implementation speaks. The WIMSE profile never names one on
- * the wire (`alg` is forbidden): it follows from the WIT's `cnf.jwk`, so only the three
- * asymmetric algorithms a WIT key can have are used there; `rsa-pss-sha512` exists for the RFC's
- * own test vectors. HMAC is deliberately absent: a shared secret cannot prove a workload identity.
+ * the wire (`alg` is forbidden): it follows from the WIT's `cnf.jwk`, which `verifyWit` limits to
+ * the ECDSA keys WIT-SVID allows (`ecdsa-p256-sha256`, `ecdsa-p384-sha384`); `ed25519` and
+ * `rsa-pss-sha512` exist for the RFC's own test vectors. HMAC is deliberately absent: a shared
+ * secret cannot prove a workload identity.
  */
 export type HttpSignatureAlgorithm = 'ecdsa-p256-sha256' | 'ecdsa-p384-sha384' | 'ed25519' | 'rsa-pss-sha512';
 

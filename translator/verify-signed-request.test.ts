@@ -172,18 +172,29 @@ describe('verifySignedRequest', () => {
     await expect(verifySignedRequest(signed(), receiver({}, 64_000))).resolves.toMatchObject({ audience });
   });
 
-  it.each(['Ed25519', 'P-384'] as const)('accepts a request signed with a %s workload key', async (type) => {
+  /** A WIT of zone A binding `key`, and a request signed with it (the signer does not refuse Ed25519 keys). */
+  async function signedWithWorkloadKey(type: 'P-384' | 'Ed25519'): Promise<HttpRequestMessage> {
     const key = await testWorkloadKey(type);
-    const jwk = { ...key.publicJwk, alg: type === 'Ed25519' ? 'EdDSA' : 'ES384' };
     const token = await forgedToken(
       zoneA.signingKey,
       { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-      witClaims('spiffe://zone-a.example/ns/shop/sa/batch', jwk, now),
+      witClaims('spiffe://zone-a.example/ns/shop/sa/batch', key.publicJwk, now),
     );
-    const request = signed(outgoing(), { wit: token, privateKey: key.privateKey });
-    await expect(verifySignedRequest(request, receiver())).resolves.toMatchObject({
+    return signed(outgoing(), { wit: token, privateKey: key.privateKey });
+  }
+
+  it('accepts a request signed with a P-384 workload key', async () => {
+    await expect(
+      verifySignedRequest(await signedWithWorkloadKey('P-384'), receiver()),
+    ).resolves.toMatchObject({
       wit: { workload: { uri: 'spiffe://zone-a.example/ns/shop/sa/batch' } },
     });
+  });
+
+  it('refuses a request signed with an Ed25519 workload key: WIT-SVID allows no EdDSA cnf.jwk', async () => {
+    expect(await rejectionOf(await signedWithWorkloadKey('Ed25519'), receiver())).toBe(
+      'wit_bad_confirmation_key',
+    );
   });
 
   it('rejects the same request the second time (nonce replay)', async () => {

@@ -68,18 +68,22 @@ describe('verifyWit', () => {
     await expect(verifyWit(token, verification)).resolves.toMatchObject({ workload: { uri: subjectA } });
   });
 
-  it.each([
-    ['an Ed25519', 'Ed25519', 'ed25519'],
-    ['a P-384', 'P-384', 'ecdsa-p384-sha384'],
-  ] as const)('takes %s confirmation key with its algorithm', async (_name, type, algorithm) => {
-    const key = await testWorkloadKey(type);
-    const jwk = { ...key.publicJwk, alg: type === 'Ed25519' ? 'EdDSA' : 'ES384' };
+  it('takes a P-384 confirmation key with its algorithm', async () => {
+    const key = await testWorkloadKey('P-384');
+    const token = await testWit(zoneA, key, { issuedAt: now });
+    await expect(verifyWit(token, verification)).resolves.toMatchObject({
+      confirmationAlgorithm: 'ecdsa-p384-sha384',
+    });
+  });
+
+  it('does not bound validity by iat (WIT-SVID §3.6): a later iat with a current nbf is accepted', async () => {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
     const token = await forgedToken(
       zoneA.signingKey,
       { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-      witClaims(subjectA, jwk, now),
+      { ...witClaims(subjectA, workload.publicJwk, now), iat: nowSeconds + 600, nbf: nowSeconds },
     );
-    await expect(verifyWit(token, verification)).resolves.toMatchObject({ confirmationAlgorithm: algorithm });
+    await expect(verifyWit(token, verification)).resolves.toMatchObject({ workload: { uri: subjectA } });
   });
 
   const attacks: [string, () => Promise<string>, RejectionReason][] = [
@@ -220,6 +224,60 @@ describe('verifyWit', () => {
       'wit_bad_subject',
     ],
     ['a value that is not a JWS', () => Promise.resolve('not-a-token'), 'wit_malformed'],
+    // SPIFFE WIT-SVID conformance (§2.1 kid, §2.3 alg, §3.2 cnf.jwk.alg).
+    [
+      'a WIT signed with EdDSA, which WIT-SVID does not allow, even with an Ed25519 key in the bundle',
+      () => {
+        const signer = generateKeyPairSync('ed25519');
+        return forgedToken(
+          signer.privateKey,
+          { alg: 'EdDSA', typ: 'wit+jwt', kid: 'ed-key' },
+          witClaims('spiffe://zone-e.example/ns/shop/sa/frontend', workload.publicJwk, now),
+        );
+      },
+      'wit_alg_not_allowed',
+    ],
+    [
+      'a WIT without kid',
+      () =>
+        forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', typ: 'wit+jwt' },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_unknown_key',
+    ],
+    [
+      'a WIT binding an Ed25519 key (cnf.jwk.alg EdDSA is not a WIT-SVID algorithm)',
+      async () => {
+        const key = await testWorkloadKey('Ed25519');
+        return forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+          witClaims(subjectA, { ...key.publicJwk, alg: 'EdDSA' }, now),
+        );
+      },
+      'wit_bad_confirmation_key',
+    ],
+    [
+      'a WIT whose cnf.jwk has no alg',
+      () => {
+        const claims = witClaims(subjectA, workload.publicJwk, now);
+        delete (claims.cnf as { jwk: JWK }).jwk.alg;
+        return forgedToken(zoneA.signingKey, { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId }, claims);
+      },
+      'wit_bad_confirmation_key',
+    ],
+    [
+      'a WIT whose cnf.jwk.alg does not fit its key (ES384 on a P-256 key)',
+      () =>
+        forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+          witClaims(subjectA, { ...workload.publicJwk, alg: 'ES384' }, now),
+        ),
+      'wit_bad_confirmation_key',
+    ],
   ];
 
   it.each(attacks)('rejects %s', async (_name, token, reason) => {

@@ -29,7 +29,7 @@ export type WitKeysByTrustDomain = (trustDomain: string) => JSONWebKeySet | unde
 export interface WitVerification {
   witKeys: WitKeysByTrustDomain;
   clock: Clock;
-  /** Tolerated clock difference for `exp`, `nbf` and `iat`; a few seconds. */
+  /** Tolerated clock difference for `exp` and `nbf`; a few seconds. */
   clockSkewSeconds: number;
 }
 
@@ -45,17 +45,27 @@ export interface VerifiedWit {
 }
 
 /**
- * The JWS algorithms a WIT may be signed with: asymmetric only. `none`, every HMAC (`HS*`, which
- * would let an attacker "sign" with the public key as the secret) and RSA are refused before any
- * key is looked at.
+ * The JWS algorithms a WIT may be signed with. The SPIFFE WIT-SVID specification (§2.3) allows
+ * only RS256/384/512, ES256/384/512 and PS256/384/512 and tells validators to reject any other;
+ * Accord accepts the ECDSA ones its zones can sign with (P-256 roots sign ES256) and, to leave
+ * room for P-384 roots, ES384. EdDSA (not in the specification's list), `none`, every HMAC (`HS*`,
+ * which would let an attacker "sign" with the public key as the secret) and RSA (allowed by the
+ * specification, produced by no Accord zone, and a larger key-handling surface) are refused before
+ * any key is looked at.
  */
-export const allowedWitAlgorithms: readonly string[] = ['ES256', 'ES384', 'EdDSA'];
+export const allowedWitAlgorithms: readonly string[] = ['ES256', 'ES384'];
+
+/**
+ * The `cnf.jwk.alg` values a WIT may bind (WIT-SVID §3.2 lists the same algorithms as §2.3 and
+ * makes `alg` mandatory): the ECDSA ones that are also RFC 9421 algorithms, since the workload
+ * proves possession with an HTTP message signature (`ecdsa-p256-sha256`, `ecdsa-p384-sha384`).
+ */
+export const allowedConfirmationAlgorithms: readonly string[] = ['ES256', 'ES384'];
 
 /** The key type and curve each allowed algorithm requires, so a key is never used with a foreign one. */
 const keyShapeByAlgorithm: Readonly<Record<string, { kty: string; crv: string }>> = {
   ES256: { kty: 'EC', crv: 'P-256' },
   ES384: { kty: 'EC', crv: 'P-384' },
-  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
 };
 
 const witType = 'wit+jwt';
@@ -71,7 +81,6 @@ interface CachedWit {
   /** The bundle key that verified the signature: the hit is only good while the bundle still selects it. */
   readonly signingJwk: JWK;
   readonly notBeforeSeconds: number | undefined;
-  readonly issuedAtSeconds: number;
   readonly expiresSeconds: number;
   /** `verifiedWitCacheSeconds` after the signature was checked. */
   readonly cachedUntilMs: number;
@@ -84,7 +93,7 @@ interface CachedWit {
  * `cnf.jwk` on every request. The cache never widens acceptance: only successes enter it; a hit
  * still needs the token to pass the header, type and subject checks, the trust domain's CURRENT
  * bundle to be the very object that verified it and to still select the same key, and `exp`,
- * `nbf` and `iat` to hold at the current time; anything else goes the full way (and gets its
+ * `nbf` to hold at the current time; anything else goes the full way (and gets its
  * precise reason). A bundle that changes is a new object with an empty cache; one that goes
  * makes `witKeys` answer `undefined`, refused before the cache is looked at.
  */
@@ -98,8 +107,8 @@ const importedKeysByJwk = new WeakMap<JWK, Map<string, Promise<Awaited<ReturnTyp
  * translator must: the signing key comes ONLY from the bundle of the trust domain named by the
  * token's own `sub` (`kid` chooses within that bundle; `jwk`, `jku`, `x5u` and `x5c` in the
  * header are never used), the algorithm is on the asymmetric allow-list and matches the key, the
- * type is `wit+jwt`, `exp`/`nbf`/`iat` hold within the skew, and `cnf.jwk` carries a usable
- * public key. Every refusal is a `TranslatorRejection` with a stable reason. A token verified
+ * type is `wit+jwt`, `kid` is present, `exp` and `nbf` hold within the skew (`iat` is not a
+ * validity bound: WIT-SVID §3.6), and `cnf.jwk` carries a public key of an allowed `alg`. Every refusal is a `TranslatorRejection` with a stable reason. A token verified
  * before with the same bundle is answered from `verifiedWitsByBundle` (see there for why that is safe).
  */
 export async function verifyWit(token: string, verification: WitVerification): Promise<VerifiedWit> {
@@ -116,6 +125,9 @@ export async function verifyWit(token: string, verification: WitVerification): P
       'wit_bad_type',
       `WIT type ${header.typ === undefined ? '(none)' : quoteUntrusted(header.typ)} is not ${witType}`,
     );
+
+  // WIT-SVID §2.1: `kid` MUST be present; a verifier never guesses which key signed.
+  if (typeof header.kid !== 'string' || header.kid === '') reject('wit_unknown_key', 'WIT has no kid');
 
   const workload = readSubject(token);
   const bundle = verification.witKeys(workload.trustDomain);
@@ -145,9 +157,9 @@ export async function verifyWit(token: string, verification: WitVerification): P
     (result) => result.payload,
     (error: unknown) => reject(reasonOfJoseError(error), 'WIT verification failed', error),
   );
+  // WIT-SVID §3.6: `iat` is for audit only and MUST NOT limit the earliest validity: `nbf` does
+  // (jose checks it above, with the skew), and Accord's PKI sets it.
   const issuedAtSeconds = payload.iat ?? 0;
-  if (issuedAtSeconds > now.getTime() / 1000 + verification.clockSkewSeconds)
-    reject('wit_not_yet_valid', 'WIT is issued in the future');
   const { key, algorithm: confirmationAlgorithm } = confirmationKeyOf(payload);
   const verified: VerifiedWit = Object.freeze({
     workload,
@@ -167,7 +179,6 @@ export async function verifyWit(token: string, verification: WitVerification): P
     verified,
     signingJwk,
     notBeforeSeconds: payload.nbf,
-    issuedAtSeconds,
     expiresSeconds: payload.exp ?? 0,
     cachedUntilMs: now.getTime() + verifiedWitCacheSeconds * 1000,
   });
@@ -175,8 +186,8 @@ export async function verifyWit(token: string, verification: WitVerification): P
 }
 
 /**
- * Whether a cached WIT's time claims still hold now, exactly as `jwtVerify` and the `iat` check
- * judge them (whole seconds, the same skew), and its cache time has not run out.
+ * Whether a cached WIT's time claims still hold now, exactly as `jwtVerify` judges them (whole
+ * seconds, the same skew), and its cache time has not run out.
  */
 function isStillValid(cached: CachedWit, now: Date, skewSeconds: number): boolean {
   const nowMs = now.getTime();
@@ -184,8 +195,7 @@ function isStillValid(cached: CachedWit, now: Date, skewSeconds: number): boolea
   return (
     nowMs < cached.cachedUntilMs &&
     cached.expiresSeconds > nowSeconds - skewSeconds &&
-    (cached.notBeforeSeconds === undefined || cached.notBeforeSeconds <= nowSeconds + skewSeconds) &&
-    cached.issuedAtSeconds <= nowMs / 1000 + skewSeconds
+    (cached.notBeforeSeconds === undefined || cached.notBeforeSeconds <= nowSeconds + skewSeconds)
   );
 }
 
@@ -229,22 +239,17 @@ function readSubject(token: string): SpiffeId {
 }
 
 /**
- * The one `wit-svid` key of the bundle that may have signed: by `kid` when the header names one,
- * otherwise the bundle's only WIT key. Keys of another use (`x509-svid`), of another algorithm
- * or of a shape the algorithm cannot use are never candidates.
+ * The one `wit-svid` key of the bundle that may have signed: the one the header's `kid` names.
+ * Keys of another use (`x509-svid`), of another algorithm or of a shape the algorithm cannot use
+ * are never candidates.
  */
-function selectKey(
-  bundle: JSONWebKeySet,
-  keyId: string | undefined,
-  algorithm: string,
-  trustDomain: string,
-): JWK {
+function selectKey(bundle: JSONWebKeySet, keyId: string, algorithm: string, trustDomain: string): JWK {
   const shape = keyShapeByAlgorithm[algorithm];
   if (shape === undefined) return reject('wit_alg_not_allowed', `WIT algorithm ${algorithm} is not allowed`);
   const candidates = bundle.keys.filter(
     (key) =>
       key.use === 'wit-svid' &&
-      (keyId === undefined || key.kid === keyId) &&
+      key.kid === keyId &&
       (key.alg === undefined || key.alg === algorithm) &&
       key.kty === shape.kty &&
       key.crv === shape.crv &&
@@ -254,7 +259,7 @@ function selectKey(
   if (only === undefined || candidates.length !== 1)
     return reject(
       'wit_unknown_key',
-      `no single ${algorithm} wit-svid key ${keyId === undefined ? '' : quoteUntrusted(keyId)} in the bundle of ${trustDomain}`,
+      `no single ${algorithm} wit-svid key ${quoteUntrusted(keyId)} in the bundle of ${trustDomain}`,
     );
   return only;
 }
@@ -268,6 +273,11 @@ function confirmationKeyOf(payload: JWTPayload): { key: KeyObject; algorithm: Ht
   const fields = jwk as JWK;
   if (fields.d !== undefined || fields.k !== undefined)
     return reject('wit_bad_confirmation_key', 'WIT cnf.jwk is not a public key');
+  if (fields.alg === undefined || !allowedConfirmationAlgorithms.includes(fields.alg))
+    return reject(
+      'wit_bad_confirmation_key',
+      `WIT cnf.jwk.alg ${fields.alg === undefined ? '(none)' : quoteUntrusted(fields.alg)} is not ES256 or ES384`,
+    );
   let key: KeyObject;
   try {
     key = createPublicKey({ format: 'jwk', key: fields as JsonWebKey });
@@ -276,7 +286,7 @@ function confirmationKeyOf(payload: JWTPayload): { key: KeyObject; algorithm: Ht
   }
   const algorithm = httpSignatureAlgorithmForKey(key, fields.alg);
   if (algorithm === undefined)
-    return reject('wit_bad_confirmation_key', 'WIT cnf.jwk is not an ES256, ES384 or EdDSA key');
+    return reject('wit_bad_confirmation_key', 'WIT cnf.jwk is not a key of its alg');
   return { key, algorithm };
 }
 

@@ -96,7 +96,14 @@ export function forgedToken(
   return new SignJWT(claims).setProtectedHeader(header).sign(key);
 }
 
-/** Standard WIT claims for `subject`, with `cnf.jwk`, around `now`. */
+/** The `cnf.jwk.alg` WIT-SVID requires for a workload key, as the PKI sets it (a JWK with its own `alg` keeps it). */
+function withConfirmationAlgorithm(jwk: JWK): JWK {
+  const byCurve: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384', Ed25519: 'EdDSA' };
+  const alg = byCurve[jwk.crv ?? ''];
+  return alg === undefined || jwk.alg !== undefined ? jwk : { ...jwk, alg };
+}
+
+/** Standard WIT claims for `subject`, with `cnf.jwk` (and its `alg`), around `now`. */
 export function witClaims(subject: string, confirmationJwk: JWK, now: Date): JWTPayload {
   const nowSeconds = Math.floor(now.getTime() / 1000);
   return {
@@ -105,7 +112,7 @@ export function witClaims(subject: string, confirmationJwk: JWK, now: Date): JWT
     iat: nowSeconds,
     exp: nowSeconds + 3600,
     jti: 'test',
-    cnf: { jwk: confirmationJwk },
+    cnf: { jwk: withConfirmationAlgorithm(confirmationJwk) },
   };
 }
 
