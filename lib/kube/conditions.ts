@@ -1,17 +1,52 @@
 // metav1.Condition as Accord's controllers write it: one schema and one transition rule, so every
 // resource's conditions read the same in `kubectl describe` and a steady state writes nothing.
 import { z } from 'zod';
+import { asListMap, int64 } from './crd-schema.js';
 
-/** The schema of a metav1.Condition whose `type` is one of `types`. */
+/**
+ * metav1.Condition as a CRD declares it, with apimachinery's own limits and patterns, so the API
+ * server holds every controller's conditions to the shape `kubectl describe` and other tools expect.
+ */
+export const kubeConditionSchema = z
+  .object({
+    type: z
+      .string()
+      .min(1)
+      .max(316)
+      // A qualified name (an optional DNS-subdomain prefix and "/", then a name), apimachinery's own.
+      .regex(
+        /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$/,
+      )
+      .describe('The condition type, e.g. Ready or Active.'),
+    status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
+    observedGeneration: int64()
+      .min(0)
+      .optional()
+      .describe('The metadata.generation the condition was set for.'),
+    lastTransitionTime: z
+      .string()
+      .meta({ format: 'date-time', description: 'When the status last changed.' }),
+    reason: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
+      .describe('A CamelCase reason, e.g. WaitingForApprovals.'),
+    message: z.string().max(32768).describe('A human-readable explanation.'),
+  })
+  .describe('A metav1.Condition.');
+
+/** `status.conditions` of a CRD: at most one condition per type, merged by type on apply. */
+export function conditionList(description: string) {
+  return asListMap(z.array(kubeConditionSchema).max(8), ['type']).describe(description);
+}
+
+/**
+ * A metav1.Condition whose `type` is one of `types`, every field present: how a controller reads
+ * back the conditions it wrote (anything else reads as no status and is rewritten).
+ */
 export function conditionSchema<const Type extends string>(types: readonly [Type, ...Type[]]) {
-  return z.object({
-    type: z.enum(types),
-    status: z.enum(['True', 'False', 'Unknown']),
-    observedGeneration: z.number(),
-    lastTransitionTime: z.string(),
-    reason: z.string(),
-    message: z.string(),
-  });
+  return kubeConditionSchema.required().extend({ type: z.enum(types) });
 }
 
 /** A metav1.Condition of type `Type`. */
