@@ -5,11 +5,7 @@ import {
   type KubeConfig,
   type V1ConfigMap,
 } from '@kubernetes/client-node';
-import {
-  KubeCustomResourceApi,
-  type CustomResource,
-  type CustomResourceDefinition,
-} from '../../lib/kube/custom-resource-api.js';
+import { KubeCustomResourceApi, type CustomResource } from '../../lib/kube/custom-resource-api.js';
 import { loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
 import { isKubeStatus, KubeStatus } from '../../lib/kube/kube-errors.js';
 import { KubeListWatch, type WatchStarter } from '../../lib/kube/kube-list-watch.js';
@@ -17,15 +13,7 @@ import type { Timers } from '../../lib/time/timers.js';
 import type { PodJson } from '../injection/inject-pod.js';
 import type { ServiceTargetPortDeps } from './reconcile-service-target-ports.js';
 import type { ListWatchApi } from '../../lib/kube/resource-informer.js';
-
-/** Where MeshWorkloads are served (crds/accord.dev_meshworkloads.yaml). */
-const meshWorkloadResource = {
-  group: 'accord.dev',
-  version: 'v1alpha1',
-  plural: 'meshworkloads',
-  kind: 'MeshWorkload',
-  isNamespaced: true,
-} as const satisfies CustomResourceDefinition;
+import { meshWorkloadResource } from './mesh-workload-crd.js';
 
 /** A MeshWorkload as the API server returns it; spec and status stay plain JSON for the parsers. */
 export interface MeshWorkloadResource extends CustomResource {

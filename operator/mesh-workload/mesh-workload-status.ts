@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { conditionSchema, type DesiredCondition, withTransitions } from '../../lib/kube/conditions.js';
+import { meshWorkloadStatusSchema } from './mesh-workload-crd.js';
 
 /** Reasons of the `Ready` condition: one vocabulary for `kubectl describe`, logs and tests. */
 export const meshWorkloadReasons = {
@@ -16,11 +17,10 @@ export const meshWorkloadReasons = {
 
 export type MeshWorkloadReason = (typeof meshWorkloadReasons)[keyof typeof meshWorkloadReasons];
 
-const statusSchema = z.object({
-  observedGeneration: z.number(),
-  injectedPods: z.number(),
-  conditions: z.array(conditionSchema(['Ready'])),
-});
+/** The CRD's status schema, with what this operator always writes required. */
+const statusSchema = meshWorkloadStatusSchema
+  .required({ observedGeneration: true, injectedPods: true })
+  .extend({ conditions: z.array(conditionSchema(['Ready'])) });
 
 /** `status` of a MeshWorkload, as the CRD describes it. */
 export type MeshWorkloadStatus = z.infer<typeof statusSchema>;

@@ -41,7 +41,11 @@ describe('parseMeshWorkload', () => {
   });
 
   it.each([
-    ['an empty selector', { selector: {}, port: 8080 }, /selects nothing/],
+    [
+      'an empty selector',
+      { selector: {}, port: 8080 },
+      /^MeshWorkload n\/w: spec\.selector: Invalid value: "object": selector must have matchLabels or matchExpressions/,
+    ],
     ['a port out of range', { selector: { matchLabels: { app: 'a' } }, port: 70000 }, /spec\.port/],
     [
       'an unknown operator',
@@ -51,7 +55,7 @@ describe('parseMeshWorkload', () => {
     [
       'basic without its settings',
       { selector: { matchLabels: { app: 'a' } }, port: 1, inbound: { type: 'basic' } },
-      /spec\.inbound\.basic/,
+      /spec\.inbound: Invalid value: "object": set exactly the settings of the chosen type/,
     ],
     [
       'an http issuer',

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../lib/errors/accord-error.js';
+import { schemaIssueMessages } from '../../lib/kube/crd-schema.js';
+import { meshWorkloadSpecSchema } from './mesh-workload-crd.js';
 
 /**
- * A MeshWorkload (crds/accord.dev_meshworkloads.yaml): its name, which pods it selects, the
+ * A MeshWorkload (`mesh-workload-crd.ts`): its name, which pods it selects, the
  * application port and how credentials are translated. One parser, shared by the webhook and the
  * MeshWorkload reconcile, so both always agree on which pods belong to the mesh and which Secrets
  * the translator reads.
@@ -54,111 +56,57 @@ export interface LabelSelectorRequirement {
   values?: readonly string[];
 }
 
-const requirementSchema = z.object({
-  key: z.string().min(1),
-  operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-  values: z.array(z.string()).exactOptional(),
-});
-
-const secretName = z.string().min(1).max(253);
-const httpsUrl = z.url({ protocol: /^https$/ });
-
-/** The `none` and `basic` settings have the same shape on both sides (the Secrets hold different files). */
-const noCredentialSchema = z.object({ type: z.literal('none') });
-const basicCredentialSchema = z.object({
-  type: z.literal('basic'),
-  basic: z.object({ usersSecretName: secretName }),
-});
-
-const inboundSchema = z.discriminatedUnion('type', [
-  noCredentialSchema,
-  basicCredentialSchema,
-  z.object({
-    type: z.literal('oidc'),
-    oidc: z.object({
-      issuer: httpsUrl,
-      audience: z.string().min(1),
-      signingKeySecretName: secretName,
-      keyId: z.string().min(1),
-      ttlSeconds: z.number().int().min(1).max(3600).exactOptional(),
-      mappingsSecretName: secretName,
-    }),
-  }),
-]);
-
-const outboundSchema = z.discriminatedUnion('type', [
-  noCredentialSchema,
-  basicCredentialSchema,
-  z.object({
-    type: z.literal('oidc'),
-    oidc: z.object({
-      issuer: httpsUrl,
-      audience: z.string().min(1),
-      jwksUri: httpsUrl.exactOptional(),
-      userClaim: z.string().min(1).exactOptional(),
-    }),
-  }),
-]);
-
 const meshWorkloadSchema = z.object({
   metadata: z.object({ name: z.string().min(1), namespace: z.string().min(1) }),
-  spec: z.object({
-    selector: z.object({
-      matchLabels: z.record(z.string(), z.string()).exactOptional(),
-      matchExpressions: z.array(requirementSchema).exactOptional(),
-    }),
-    port: z.number().int().min(1).max(65535),
-    inbound: inboundSchema.default({ type: 'none' }),
-    outbound: outboundSchema.default({ type: 'none' }),
-  }),
+  spec: meshWorkloadSpecSchema,
 });
 
 /**
- * Reads a MeshWorkload object (plain JSON from the API server). The API server's structural schema
- * already validated it; this re-checks what injection relies on and refuses an empty selector,
- * which would otherwise select every pod of the namespace.
+ * Reads a MeshWorkload object (plain JSON from the API server) with the schema its CRD is generated
+ * from, so the parser refuses what the API server refuses, in the same words: an empty selector
+ * (it would select every pod of the namespace), settings that do not match the chosen type, an
+ * http issuer. It ignores unknown fields, as Kubernetes clients do.
  */
 export function parseMeshWorkload(object: unknown): MeshWorkload {
-  const result = meshWorkloadSchema.safeParse(object);
+  const result = meshWorkloadSchema.safeParse(object, { reportInput: true });
   if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-    );
-    throw new InvalidArgumentError(`not a MeshWorkload: ${problems.join('; ')}`);
+    throw new InvalidArgumentError(`${objectLabel(object)}: ${schemaIssueMessages(result.error).join('; ')}`);
   }
   const { metadata, spec } = result.data;
-  const selector: LabelSelector = {
-    ...(spec.selector.matchLabels === undefined ? {} : { matchLabels: spec.selector.matchLabels }),
-    ...(spec.selector.matchExpressions === undefined
-      ? {}
-      : { matchExpressions: spec.selector.matchExpressions }),
-  };
-  if (
-    Object.keys(selector.matchLabels ?? {}).length === 0 &&
-    (selector.matchExpressions ?? []).length === 0
-  ) {
-    throw new InvalidArgumentError(
-      `MeshWorkload ${metadata.namespace}/${metadata.name}: spec.selector selects nothing`,
-    );
-  }
+  const { matchLabels, matchExpressions } = spec.selector;
   return {
     name: metadata.name,
     namespace: metadata.namespace,
-    selector,
+    selector: {
+      ...(matchLabels === undefined ? {} : { matchLabels }),
+      ...(matchExpressions === undefined ? {} : { matchExpressions }),
+    },
     port: spec.port,
-    inbound:
-      spec.inbound.type === 'basic'
-        ? { type: 'basic', ...spec.inbound.basic }
-        : spec.inbound.type === 'oidc'
-          ? { type: 'oidc', ...spec.inbound.oidc }
-          : { type: 'none' },
-    outbound:
-      spec.outbound.type === 'basic'
-        ? { type: 'basic', ...spec.outbound.basic }
-        : spec.outbound.type === 'oidc'
-          ? { type: 'oidc', ...spec.outbound.oidc }
-          : { type: 'none' },
+    inbound: chosenSettings(spec.inbound),
+    outbound: chosenSettings(spec.outbound),
   };
+}
+
+/** `MeshWorkload <namespace>/<name>` when the metadata says so, for the log and the status. */
+function objectLabel(object: unknown): string {
+  const metadata = meshWorkloadSchema.shape.metadata.safeParse(
+    (object as { metadata?: unknown } | null)?.metadata,
+  );
+  return metadata.success
+    ? `MeshWorkload ${metadata.data.namespace}/${metadata.data.name}`
+    : 'not a MeshWorkload';
+}
+
+/**
+ * The settings block `type` chose, as one value of the union. The schema's rule guarantees that the
+ * chosen block is present; an absent block (no `inbound` at all) means `none`.
+ */
+function chosenSettings<Basic extends object, Oidc extends object>(
+  settings: { type: 'none' | 'basic' | 'oidc'; basic?: Basic; oidc?: Oidc } | undefined,
+): { type: 'none' } | ({ type: 'basic' } & Basic) | ({ type: 'oidc' } & Oidc) {
+  if (settings?.type === 'basic' && settings.basic !== undefined) return { type: 'basic', ...settings.basic };
+  if (settings?.type === 'oidc' && settings.oidc !== undefined) return { type: 'oidc', ...settings.oidc };
+  return { type: 'none' };
 }
 
 /**

@@ -76,7 +76,7 @@ describe('parseTrustContractSpec', () => {
       () => ({
         spec: { participants: [participantSpec(a), participantSpec(b, { pem: b.rootPem, ...secretRef })] },
       }),
-      /^spec\.participants\[1\]\.root: needs exactly one of pem, secretKeyRef or configMapKeyRef$/,
+      /^spec\.participants\[1\]\.root: Invalid value: "object": root needs exactly one of pem, secretKeyRef or configMapKeyRef$/,
     ],
     [
       'a missing Secret key',
@@ -86,6 +86,18 @@ describe('parseTrustContractSpec', () => {
     [
       'a root that is not PEM',
       () => ({ spec: { participants: [participantSpec(a), participantSpec(b, { pem: 'not pem' })] } }),
+      /^spec\.participants\[1\]\.root\.pem: Invalid value: "string": pem must start with -----BEGIN CERTIFICATE-----$/,
+    ],
+    [
+      'a root whose PEM block does not decode',
+      () => ({
+        spec: {
+          participants: [
+            participantSpec(a),
+            participantSpec(b, { pem: '-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n' }),
+          ],
+        },
+      }),
       /^spec\.participants\[1\]\.root: invalid PEM/,
     ],
     [
@@ -96,7 +108,7 @@ describe('parseTrustContractSpec', () => {
     [
       'a single participant',
       () => ({ spec: { participants: [participantSpec(a)] } }),
-      /^spec\.participants: a contract needs at least 2 participants, got 1$/,
+      /^spec\.participants: Invalid value: 1: spec\.participants in body should have at least 2 items$/,
     ],
     [
       'two participants with one root',
@@ -110,7 +122,7 @@ describe('parseTrustContractSpec', () => {
       () => ({
         spec: { participants: [participantSpec(a), { ...participantSpec(b), trustDomain: 'Zone B' }] },
       }),
-      /^spec\.participants\[1\]\.trustDomain: "Zone B" is not a valid SPIFFE trust domain$/,
+      /^spec\.participants\[1\]\.trustDomain: Invalid value: "Zone B": spec\.participants\[1\]\.trustDomain in body should match '\^\[a-z0-9\._-\]\+\$'$/,
     ],
     [
       'a name that cannot be a contract id',

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { validateProposal, type ParticipantProposal } from '../../lib/contract/validate-proposal.js';
 import { AccordError, errorMessage } from '../../lib/errors/accord-error.js';
+import { schemaIssueMessages } from '../../lib/kube/crd-schema.js';
 import { sha256Hex } from '../../lib/x509/fingerprint.js';
 import { pemToDerList } from '../../lib/x509/pem.js';
+import { type TrustContractSpec, trustContractSpecSchema } from './trust-contract-crd.js';
 
 /**
  * A mistake in a TrustContract the user has to fix (bad PEM, a missing Secret key, a zone that is
@@ -42,22 +44,6 @@ export interface TrustContractObject {
   readonly status: unknown;
 }
 
-const keyReference = z.object({ namespace: z.string(), name: z.string(), key: z.string() });
-
-const specSchema = z.object({
-  participants: z.array(
-    z.object({
-      name: z.string(),
-      trustDomain: z.string(),
-      root: z.object({
-        pem: z.string().optional(),
-        secretKeyRef: keyReference.optional(),
-        configMapKeyRef: keyReference.optional(),
-      }),
-    }),
-  ),
-});
-
 const objectSchema = z.object({
   metadata: z.object({
     name: z.string().min(1),
@@ -71,8 +57,8 @@ const objectSchema = z.object({
 
 /** Reads the metadata of a TrustContract as the API server returns it (plain JSON). */
 export function readTrustContractObject(raw: unknown): TrustContractObject {
-  const parsed = objectSchema.safeParse(raw);
-  if (!parsed.success) throw new InvalidSpecError(firstIssue(parsed.error, ''));
+  const parsed = objectSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new InvalidSpecError(schemaIssueMessages(parsed.error).join('; '));
   const { metadata, spec, status } = parsed.data;
   return {
     name: metadata.name,
@@ -82,6 +68,16 @@ export function readTrustContractObject(raw: unknown): TrustContractObject {
     spec,
     status,
   };
+}
+
+/**
+ * Reads a spec with the schema its CRD is generated from (`trust-contract-crd.ts`): what the API
+ * server refuses, this refuses in the same words, for clients that skip the API server's checks.
+ */
+export function readTrustContractSpec(spec: unknown): TrustContractSpec {
+  const parsed = trustContractSpecSchema.safeParse(spec, { reportInput: true });
+  if (!parsed.success) throw new InvalidSpecError(schemaIssueMessages(parsed.error, 'spec').join('; '));
+  return parsed.data;
 }
 
 /**
@@ -95,10 +91,9 @@ export async function parseTrustContractSpec(
   spec: unknown,
   readRoot: ReadRoot,
 ): Promise<ParticipantProposal[]> {
-  const parsed = specSchema.safeParse(spec);
-  if (!parsed.success) throw new InvalidSpecError(firstIssue(parsed.error, 'spec'));
+  const { participants: specParticipants } = readTrustContractSpec(spec);
   const participants = await Promise.all(
-    parsed.data.participants.map(async (participant, index): Promise<ParticipantProposal> => {
+    specParticipants.map(async (participant, index): Promise<ParticipantProposal> => {
       const field = `spec.participants[${index}].root`;
       const rootPem = await resolveRoot(participant.root, readRoot, field);
       return {
@@ -119,15 +114,11 @@ export async function parseTrustContractSpec(
   return participants;
 }
 
-type RootSource = z.infer<typeof specSchema>['participants'][number]['root'];
+type RootSource = TrustContractSpec['participants'][number]['root'];
 
-/** The root PEM from exactly one source; the API server checks this too, but not for every client. */
+/** The root PEM from its one source (the schema's rule admits exactly one). */
 async function resolveRoot(root: RootSource, readRoot: ReadRoot, field: string): Promise<string> {
   const { pem, secretKeyRef, configMapKeyRef } = root;
-  const sources = [pem, secretKeyRef, configMapKeyRef].filter((source) => source !== undefined);
-  if (sources.length !== 1) {
-    throw new InvalidSpecError(`${field}: needs exactly one of pem, secretKeyRef or configMapKeyRef`);
-  }
   if (secretKeyRef !== undefined) {
     return readReference(readRoot, { kind: 'Secret', ...secretKeyRef }, `${field}.secretKeyRef`);
   }
@@ -165,14 +156,4 @@ function inSpecTerms(message: string): string {
     .replace(/\.public_key\b/g, '.root')
     .replace(/\.trust_domain\b/g, '.trustDomain')
     .replace(/\.hash\b/g, '.root');
-}
-
-/** The first problem zod found, as `<field path>: <message>` in the object's own terms. */
-function firstIssue(error: z.ZodError, prefix: string): string {
-  const issue = error.issues[0];
-  const path = (issue?.path ?? [])
-    .map((segment) => (typeof segment === 'number' ? `[${segment}]` : `.${String(segment)}`))
-    .join('');
-  const field = `${prefix}${path}`.replace(/^\./, '');
-  return `${field === '' ? 'TrustContract' : field}: ${issue?.message ?? 'invalid'}`;
 }

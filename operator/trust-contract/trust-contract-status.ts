@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { approvalReport, isTrustEstablished } from '../../lib/contract/contract-approvals.js';
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import { conditionSchema, type DesiredCondition, withTransitions } from '../../lib/kube/conditions.js';
+import { trustContractStatusSchema } from './trust-contract-crd.js';
 
 /**
  * Condition and event reasons: one vocabulary, so a reason in `kubectl describe` is the same word
@@ -25,14 +26,10 @@ export const reasons = {
 const conditionTypes = ['Proposed', 'Approved', 'Active', 'Revoked'] as const;
 const trustContractConditionSchema = conditionSchema(conditionTypes);
 
-const statusSchema = z.object({
-  observedGeneration: z.number(),
-  contractId: z.string().optional(),
-  state: z.enum(['Proposed', 'Active', 'Revoked']).optional(),
-  approvedBy: z.array(z.string()).optional(),
-  approvalSummary: z.string().optional(),
-  conditions: z.array(trustContractConditionSchema),
-});
+/** The CRD's status schema, with what this operator always writes required. */
+const statusSchema = trustContractStatusSchema
+  .required({ observedGeneration: true })
+  .extend({ conditions: z.array(trustContractConditionSchema) });
 
 /** A metav1.Condition of a TrustContract. */
 export type TrustContractCondition = z.infer<typeof trustContractConditionSchema>;

@@ -124,7 +124,9 @@ describe('reconcileTrustContract', () => {
       {
         type: 'Warning',
         reason: 'InvalidSpec',
-        message: expect.stringMatching(/^spec\.participants\[1\]\.root: /) as unknown,
+        message: expect.stringMatching(
+          /^spec\.participants\[1\]\.root\.pem: .*: pem must start with/,
+        ) as unknown,
       },
     ]);
   });
