@@ -3,3 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 (cd proto && rm -rf gen && ../node_modules/.bin/buf lint && ../node_modules/.bin/buf generate)
+
+# CRDs (crds/*.yaml and the chart's copies) from their typed definitions (docs/crds.md). The
+# generator is TypeScript: compile it and what it imports into .cache/ (inside the repository, so
+# that node_modules and package.json's "type": "module" apply), without type checking, which
+# `npm run typecheck` does for the whole tree.
+out=.cache/crd-gen
+rm -rf "$out"
+node_modules/.bin/tsc -p scripts/crd-gen/tsconfig.json --noCheck
+node "$out/scripts/crd-gen/generate-crds.js" "$PWD"

@@ -2,13 +2,14 @@
 # Fails when a committed generated artefact differs from what its generator produces now.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+generated=(proto/gen ':(glob)crds/*.yaml' charts/accord/crds)
 bash scripts/generate.sh
-if ! git diff --exit-code --stat -- proto/gen; then
+if ! git diff --exit-code --stat -- "${generated[@]}"; then
   echo "generated files are stale: run 'npm run generate' and commit the result" >&2
   exit 1
 fi
-if [ -n "$(git status --porcelain -- proto/gen)" ]; then
-  git status --porcelain -- proto/gen >&2
+if [ -n "$(git status --porcelain -- "${generated[@]}")" ]; then
+  git status --porcelain -- "${generated[@]}" >&2
   echo "generated files are not committed: run 'npm run generate' and commit the result" >&2
   exit 1
 fi
