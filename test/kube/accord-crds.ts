@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { repositoryRoot } from '../support/test-tools.js';
 import { kubectl } from './kubectl.js';
 
-/** crds/: the source of truth of Accord's CustomResourceDefinitions. */
+/** crds/: Accord's CustomResourceDefinitions, generated from their typed definitions (docs/crds.md). */
 export const accordCrdDirectory = join(repositoryRoot, 'crds');
 
 /** The `.yaml` files of `directory`, sorted: one test case or manifest each. */
