@@ -1,7 +1,13 @@
 import { parseCommandLine, UsageError, type CommandSpec } from '../lib/cli/command-line.js';
 
 /** The benchmarks `npm run bench` knows, in the order it runs them. */
-export const benchmarkNames = ['propagation', 'repository', 'kube-propagation', 'translator-path'] as const;
+export const benchmarkNames = [
+  'propagation',
+  'repository',
+  'kube-propagation',
+  'translator-path',
+  'hub-durability',
+] as const;
 export type BenchmarkName = (typeof benchmarkNames)[number];
 
 /** What to run and at which size. */

@@ -1,3 +1,4 @@
+import type { HubDurabilityOptions } from './hub-durability.js';
 import type { KubePropagationOptions } from './kube-propagation.js';
 import type { PropagationOptions } from './propagation.js';
 import type { RepositoryScaleOptions } from './repository-scale.js';
@@ -9,6 +10,7 @@ export interface BenchSizes {
   readonly repository: Omit<RepositoryScaleOptions, 'progress'>;
   readonly kubePropagation: Omit<KubePropagationOptions, 'progress'>;
   readonly translatorPath: Omit<TranslatorPathOptions, 'progress' | 'cpuTimes'>;
+  readonly hubDurability: Omit<HubDurabilityOptions, 'progress'>;
 }
 
 /**
@@ -17,7 +19,9 @@ export interface BenchSizes {
  * #3's: 30 runs across two clusters, operator memory with 1,000 TrustContracts. Issue #4's: 5,000
  * requests per setup of the translator path with 8 in flight and 2,000 with one in flight (30 s
  * cap each), three repetitions, 2,000 in-process decisions per direction, 5,000 no-op Checks
- * per concurrency for the ext_authz transport.
+ * per concurrency for the ext_authz transport. Issue 11 item 9's: three repository replicas on
+ * the Kubernetes store at the production follow interval, one killed with SIGKILL during a burst
+ * of 300 operations (60 in quick mode).
  */
 export const fullSizes: BenchSizes = {
   propagation: { zoneCount: 20, changeCount: 100, maxDurationMs: 300_000 },
@@ -50,6 +54,13 @@ export const fullSizes: BenchSizes = {
     decisionIterations: 2000,
     decisionMaxDurationMs: 30_000,
     transportCalls: 5000,
+  },
+  hubDurability: {
+    replicas: 3,
+    preparedContracts: 100,
+    newProposals: 100,
+    killAfterAcknowledged: 100,
+    followIntervalMs: 500,
   },
 };
 
@@ -88,5 +99,12 @@ export const quickSizes: BenchSizes = {
     decisionIterations: 200,
     decisionMaxDurationMs: 5_000,
     transportCalls: 1000,
+  },
+  hubDurability: {
+    replicas: 3,
+    preparedContracts: 20,
+    newProposals: 20,
+    killAfterAcknowledged: 20,
+    followIntervalMs: 500,
   },
 };

@@ -9,6 +9,7 @@ import {
   type BenchOptions,
 } from './bench-options.js';
 import { fullSizes, quickSizes } from './bench-sizes.js';
+import { runHubDurabilityBenchmark } from './hub-durability.js';
 import { runKubePropagationBenchmark } from './kube-propagation.js';
 import { formatMachineFacts, readMachineFacts } from './machine-facts.js';
 import { readCpuTimes } from './process-cpu.js';
@@ -38,6 +39,8 @@ function run(name: BenchmarkName, options: BenchOptions): Promise<BenchFigure[]>
       return runRepositoryScaleBenchmark({ ...sizes.repository, progress });
     case 'kube-propagation':
       return runKubePropagationBenchmark({ ...sizes.kubePropagation, progress });
+    case 'hub-durability':
+      return runHubDurabilityBenchmark({ ...sizes.hubDurability, progress });
     case 'translator-path':
       return runTranslatorPathBenchmark({
         ...sizes.translatorPath,

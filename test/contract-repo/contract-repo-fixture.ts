@@ -34,6 +34,11 @@ export interface ContractRepoFixture {
   readonly config: ContractRepoConfig;
   /** Paths the config refers to, for a child process. */
   readonly configFile: string;
+  /**
+   * Writes another config file for a child process: the same identity, zones and admins with
+   * `overrides` applied (e.g. `kubernetesStore` instead of `dataDir`); returns its path.
+   */
+  writeConfigFile(name: string, overrides: Record<string, unknown>): Promise<string>;
   client(port: number, identity: TestSvid | undefined): GrpcClient<typeof ContractService>;
   cleanup(): Promise<void>;
 }
@@ -74,10 +79,17 @@ export async function createContractRepoFixture(): Promise<ContractRepoFixture> 
     },
     logLevel: 'warn',
   };
-  const configFile = await file(
-    'contract-repo.json',
-    JSON.stringify({ apiVersion: 'accord.dev/v1alpha1', kind: 'ContractRepoConfig', ...rawConfig }),
-  );
+  const writeConfigFile = (name: string, overrides: Record<string, unknown>): Promise<string> =>
+    file(
+      name,
+      JSON.stringify({
+        apiVersion: 'accord.dev/v1alpha1',
+        kind: 'ContractRepoConfig',
+        ...rawConfig,
+        ...overrides,
+      }),
+    );
+  const configFile = await writeConfigFile('contract-repo.json', {});
   return {
     directory,
     hub,
@@ -91,6 +103,7 @@ export async function createContractRepoFixture(): Promise<ContractRepoFixture> 
     svidC,
     config: parseConfig(contractRepoConfigSchema, rawConfig),
     configFile,
+    writeConfigFile,
     client: (port, identity) =>
       createGrpcClient(ContractService, `127.0.0.1:${port}`, {
         caPems: [hub.rootPem],
