@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import 'reflect-metadata';
 import { loadConfig } from '../lib/config/load-config.js';
 import { integerFlag, stringFlag, type CommandSpec } from '../lib/cli/command-line.js';
