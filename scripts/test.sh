@@ -10,6 +10,8 @@ step "provisioning test tools"
 tools_bin="$(bash scripts/provision-test-tools.sh)"
 kube_bin="$(bash scripts/provision-kube-tools.sh)"
 envoy_bin="$(bash scripts/provision-envoy.sh)"
+# umoci, runc, skopeo, containerd (Debian packages) for `npm run image` and test/image.
+bash scripts/provision-image-tools.sh
 export PATH="$tools_bin:$kube_bin:$envoy_bin:$PATH"
 
 step "generated code is up to date"
