@@ -259,6 +259,8 @@ describe('injectPod', () => {
     expect(containerNamed(injected, envoyContainerName)?.startupProbe).toMatchObject({
       tcpSocket: { port: 15006 },
     });
+    // The Accord image runs no binary by default (docs/image.md): the translator's is named.
+    expect(containerNamed(injected, translatorContainerName)?.command).toEqual(['accord-translator']);
     // A fixed number of workers, not one per CPU of the node.
     expect(containerNamed(injected, envoyContainerName)?.args).toEqual(
       expect.arrayContaining(['--concurrency', String(sidecarEnvoyWorkers)]),

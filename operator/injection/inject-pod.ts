@@ -350,6 +350,8 @@ function translatorContainer(workload: MeshWorkload, settings: InjectionSettings
   return {
     name: translatorContainerName,
     image: settings.translator.image,
+    // The Accord image holds every binary and runs none by default (docs/image.md): name it.
+    command: ['accord-translator'],
     args: ['--config', `${sidecarConfigMountPath}/${sidecarConfigKeys.translatorConfig}`],
     restartPolicy: 'Always',
     ports: [{ name: 'accord-ops', containerPort: sidecarLocalPorts.translatorOps, protocol: 'TCP' }],
