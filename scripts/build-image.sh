@@ -5,6 +5,9 @@
 # is the archive of the last target. A target whose inputs have not changed since its last build
 # (a stamp of their hashes) is not rebuilt.
 #
+# `build-image.sh --stage DIR accord` is the Containerfile's build stage: the accord image's layers
+# as directories, with no archive (and no umoci).
+#
 #   ACCORD_IMAGES_DIR   where the archives go (default: .cache/images in the repository)
 #   ACCORD_TOOLS_DIR    the test tools' cache (the envoy target takes its binary from there)
 #   SOURCE_DATE_EPOCH   the time every file, config and history entry carries (default: the
@@ -38,14 +41,26 @@ nonroot=65532
 # The builder itself is an input of every image.
 builder_files=(scripts/build-image.sh scripts/lib/oci-image.sh scripts/lib/debian-packages.sh)
 
-# require_tools: the build unpacks Debian packages, so it runs on Debian or Ubuntu (elsewhere the
-# Containerfile builds the same layout); umoci is installed when missing.
+# require_tools [--no-umoci]: the build unpacks Debian packages, so it runs on Debian or Ubuntu
+# (elsewhere the Containerfile builds the same layout); umoci is installed when missing.
 require_tools() {
   if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
     oci_log "npm run image needs apt-get and dpkg-deb (Debian or Ubuntu); elsewhere build with the Containerfile (docs/image.md)"
     exit 1
   fi
-  ensure_debian_packages image umoci=/usr/bin/umoci
+  [ "${1:-}" = --no-umoci ] || ensure_debian_packages image umoci=/usr/bin/umoci
+}
+
+# stage_for_containerfile DIR: the Containerfile's build stage (`--stage DIR`): the accord image's
+# layers as directories DIR/os, DIR/node, DIR/dependencies and DIR/app, nonroot's home in DIR/os
+# and owned by nonroot (the stage runs as root), for COPY onto an empty image.
+stage_for_containerfile() {
+  local dir="$1"
+  stage_accord "$dir"
+  mv "$dir/os.home/home/nonroot" "$dir/os/home/nonroot"
+  rm -rf "$dir/os.home"
+  chown "$nonroot:$nonroot" "$dir/os/home/nonroot"
+  printf '%s\n' "$dir"
 }
 
 # files_hash FILE…: one hash of the files' names and contents (paths relative to the repository).
@@ -138,17 +153,21 @@ stage_node() {
 # whatever the umask was.
 normalize_modes() { chmod -R u+rwX,go+rX,go-w "$@"; }
 
-# stage_runtime DIR: DIR/os.tar, DIR/home.tar (nonroot's home) and DIR/node.tar.
+# stage_runtime DIR: the runtime layers as directories: DIR/os (with nonroot's home in DIR/os.home)
+# and DIR/node.
 stage_runtime() {
-  local dir="$1"
-  mkdir -p "$dir"
-  stage_os "$dir/os"
-  oci_layer_tar "$dir/os" "$dir/os.tar"
-  oci_layer_tar "$dir/os.home" "$dir/home.tar" "$nonroot" home/nonroot
-  tar --concatenate -f "$dir/os.tar" "$dir/home.tar"
-  stage_node "$dir/node"
-  normalize_modes "$dir/node"
-  oci_layer_tar "$dir/node" "$dir/node.tar"
+  mkdir -p "$1"
+  stage_os "$1/os"
+  stage_node "$1/node"
+  normalize_modes "$1/node"
+}
+
+# runtime_tars DIR: DIR/os.tar (nonroot's home included) and DIR/node.tar, from stage_runtime.
+runtime_tars() {
+  oci_layer_tar "$1/os" "$1/os.tar"
+  oci_layer_tar "$1/os.home" "$1/home.tar" "$nonroot" home/nonroot
+  tar --concatenate -f "$1/os.tar" "$1/home.tar"
+  oci_layer_tar "$1/node" "$1/node.tar"
 }
 
 runtime_description() {
@@ -226,18 +245,25 @@ stage_app() {
   done < <(package_field "Object.entries(p.bin).map(([n, s]) => n + ' ' + s.replace(/^\.\//, '')).join('\n')")
 }
 
+# stage_accord DIR: the accord image's four layers as directories: DIR/os (and DIR/os.home),
+# DIR/node, DIR/dependencies and DIR/app. The Containerfile copies the same directories.
+stage_accord() {
+  rm -rf "$1"
+  stage_runtime "$1"
+  stage_dependencies "$1/dependencies"
+  normalize_modes "$1/dependencies"
+  stage_app "$1/app"
+}
+
 build_accord() {
   local archive="$1" stage="$work/accord" name created version inputs
   name="$(accord_name)"
   version="$(package_field p.version)"
   created="$(oci_created)"
   mapfile -t inputs < <(accord_inputs)
-  rm -rf "$stage"
-  stage_runtime "$stage"
-  stage_dependencies "$stage/dependencies"
-  normalize_modes "$stage/dependencies"
+  stage_accord "$stage"
+  runtime_tars "$stage"
   oci_layer_tar "$stage/dependencies" "$stage/dependencies.tar"
-  stage_app "$stage/app"
   oci_layer_tar "$stage/app" "$stage/app.tar"
 
   local labels=(
@@ -300,6 +326,7 @@ build_envoy() {
   rm -rf "$stage"
   mkdir -p "$stage/envoy/usr/local/bin"
   stage_runtime "$stage"
+  runtime_tars "$stage"
   cp "$binary" "$stage/envoy/usr/local/bin/envoy"
   normalize_modes "$stage/envoy"
   oci_layer_tar "$stage/envoy" "$stage/envoy.tar"
@@ -347,6 +374,7 @@ build_legacy_app() {
   local archive="$1" stage="$work/legacy-app" tag="$legacy_app_version"
   rm -rf "$stage"
   stage_runtime "$stage"
+  runtime_tars "$stage"
   mkdir -p "$stage/app/srv/legacy-app"
   cp "$root/test/image/legacy-app.js" "$stage/app/srv/legacy-app/server.js"
   printf '{ "type": "module" }\n' >"$stage/app/srv/legacy-app/package.json"
@@ -370,16 +398,28 @@ target_legacy_app() {
 
 # --- main ------------------------------------------------------------------------------------
 
-require_tools
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
   SOURCE_DATE_EPOCH="$(git -C "$root" log -1 --format=%ct 2>/dev/null || echo 0)"
 fi
 export SOURCE_DATE_EPOCH
+
+if [ "${1:-}" = --stage ]; then
+  if [ "$#" -ne 3 ] || [ "$3" != accord ]; then
+    oci_log "usage: build-image.sh --stage DIR accord"
+    exit 2
+  fi
+  require_tools --no-umoci
+  work="$(mktemp -d)"
+  stage_for_containerfile "$2"
+  rm -rf "$work"
+  exit 0
+fi
+
+require_tools
 mkdir -p "$out" "$work"
 # One build at a time per output directory (test files may ask for images concurrently).
 exec 9>"$out/.lock"
 flock 9
-
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=(accord)
 [ "${targets[*]}" != all ] || targets=(accord envoy pause legacy-app)

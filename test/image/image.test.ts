@@ -222,6 +222,39 @@ describeWithRunc(`the Accord image (npm run image)${suffix}`, () => {
     );
   });
 
+  it('is described by the Containerfile with the same labels, user, environment and command', async () => {
+    const containerfile = readFileSync(join(repositoryRoot, 'Containerfile'), 'utf8');
+    const { stdout } = await run('skopeo', ['inspect', '--config', `oci-archive:${built.archive}`]);
+    const { config } = JSON.parse(stdout) as {
+      config: {
+        User: string;
+        Env: string[];
+        Cmd: string[];
+        WorkingDir: string;
+        Labels: Record<string, string>;
+      };
+    };
+    const args = new Map<string, string>(
+      [...containerfile.matchAll(/^ARG (\w+)=(.*)$/gm)].map((match) => [match[1] ?? '', match[2] ?? '']),
+    );
+    const labels = new Map<string, string>(
+      [...containerfile.matchAll(/(org\.opencontainers\.image\.\w+)="([^"]*)"/g)].map((match) => [
+        match[1] ?? '',
+        (match[2] ?? '').replace(/\$\{(\w+)\}/, (_, name: string) => args.get(name) ?? ''),
+      ]),
+    );
+    // Everything but what differs per build (the commit and its time, build arguments there).
+    const perBuild = ['org.opencontainers.image.revision', 'org.opencontainers.image.created'];
+    expect([...labels.keys()].sort()).toEqual(Object.keys(config.Labels).sort());
+    for (const [key, value] of Object.entries(config.Labels)) {
+      if (!perBuild.includes(key)) expect([key, labels.get(key)]).toEqual([key, value]);
+    }
+    expect(containerfile).toContain(`USER ${config.User}\n`);
+    expect(containerfile).toContain(`WORKDIR ${config.WorkingDir}\n`);
+    expect(containerfile).toContain(`ENV ${config.Env.join(' ')}\n`);
+    expect(containerfile).toContain(`CMD ${JSON.stringify(config.Cmd).replace(/,/g, ', ')}\n`);
+  });
+
   it('imports into containerd with ctr under its full name', async () => {
     const directory = await temporary.make();
     const address = join(directory, 'containerd.sock');
