@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { configFileFields } from '../../lib/config/load-config.js';
 import {
@@ -69,6 +69,7 @@ interface KubeObject {
         securityContext?: Record<string, unknown>;
         affinity?: Record<string, unknown>;
         containers: Container[];
+        volumes?: { name: string; emptyDir?: { sizeLimit?: string } }[];
       };
     };
   };
@@ -85,6 +86,8 @@ interface Container {
   env?: { name: string; value?: string; valueFrom?: Record<string, unknown> }[];
   livenessProbe?: { httpGet: { path: string; port: string } };
   readinessProbe?: { httpGet: { path: string; port: string } };
+  startupProbe?: { httpGet: { path: string; port: string } };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 
 async function render(rendering: string, release = 'accord', namespace = releaseNamespace): Promise<string> {
@@ -443,6 +446,56 @@ describe('the rendered manifests', () => {
       'ghcr.io/accord-mesh/accord:1.2.3',
     );
   });
+
+  it('names by default the image `npm run image` builds, and any registry by image.repository (docs/image.md)', async () => {
+    const packageVersion = (
+      JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }
+    ).version;
+    const chart = parse(readFileSync(join(chartDirectory, 'Chart.yaml'), 'utf8')) as { appVersion: string };
+    // The build tags the image with the package version; the chart's default tag is appVersion.
+    expect(chart.appVersion).toBe(packageVersion);
+    const imagesOf = (manifest: string) =>
+      deploymentsOf(objectsOf(manifest)).flatMap((deployment) =>
+        podSpecOf(deployment).containers.map((container) => container.image),
+      );
+    expect(new Set(imagesOf(await render('default values')))).toEqual(
+      new Set([`ghcr.io/accord-mesh/accord:${packageVersion}`]),
+    );
+    const pushed = await helm(
+      'template',
+      'accord',
+      chartDirectory,
+      '--set',
+      'image.repository=registry.example.com/accord',
+    );
+    expect(pushed.code).toBe(0);
+    expect(new Set(imagesOf(pushed.stdout))).toEqual(
+      new Set([`registry.example.com/accord:${packageVersion}`]),
+    );
+  });
+
+  it.each(renderings)(
+    'starts, keeps and routes to every container through its probes, and gives its read-only root an emptyDir /tmp (%s)',
+    async (rendering) => {
+      for (const deployment of deploymentsOf(objectsOf(await render(rendering)))) {
+        const podSpec = podSpecOf(deployment);
+        const emptyDirs = new Set(
+          (podSpec.volumes ?? [])
+            .filter((volume) => volume.emptyDir !== undefined)
+            .map((volume) => volume.name),
+        );
+        for (const container of podSpec.containers) {
+          expect(container.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'ops' });
+          expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'ops' });
+          expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'ops' });
+          // The image writes nowhere (docs/image.md); /tmp is for libraries that use os.tmpdir().
+          const writable = (container.volumeMounts ?? []).filter((mount) => mount.readOnly !== true);
+          expect(writable.map((mount) => mount.mountPath)).toEqual(['/tmp']);
+          expect(emptyDirs.has(writable[0]?.name ?? '')).toBe(true);
+        }
+      }
+    },
+  );
 
   it.each(renderings)(
     "grants cluster-wide only the operator's TrustContract (and with injection MeshWorkload, webhook and Service-read) rules and the PKI's TokenReviews (%s)",
