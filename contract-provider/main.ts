@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
+import { stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
 import { daemonContext } from '../lib/cli/daemon-context.js';
 import { runDaemon } from '../lib/cli/entrypoint.js';
 import { opsLogFlags, opsLogOverrides } from '../lib/cli/ops-log-flags.js';
@@ -36,10 +36,10 @@ const spec: CommandSpec = {
       valueName: 'FILE',
       description: "Kubeconfig for the Secrets (default: the pod's ServiceAccount).",
     },
-    'resync-interval-ms': {
+    'resync-interval': {
       type: 'string',
-      valueName: 'MS',
-      description: 'Full resync period (default 300000).',
+      valueName: 'DURATION',
+      description: 'Full resync period, e.g. 30s (default 5m).',
     },
     ...opsLogFlags(9092),
   },
@@ -53,7 +53,7 @@ function overrides(values: FlagValues): Record<string, unknown> {
       namespaces: values['secret-namespace'],
       kubeconfig: stringFlag(values, 'kubeconfig'),
     },
-    resyncIntervalMs: integerFlag(values, 'resync-interval-ms'),
+    resyncInterval: stringFlag(values, 'resync-interval'),
     ...opsLogOverrides(values),
   };
 }

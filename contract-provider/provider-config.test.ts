@@ -19,15 +19,30 @@ describe('providerConfigSchema', () => {
     expect(config.ops).toEqual({ host: '127.0.0.1', port: 9092 });
   });
 
+  it('reads the resync interval and the backoff as durations, in milliseconds for the code', () => {
+    const config = parseConfig(providerConfigSchema, {
+      ...required,
+      resyncInterval: '10m',
+      backoff: { initialDelay: '1s', maxDelay: '2m' },
+    });
+    expect(config.resyncIntervalMs).toBe(600_000);
+    expect(config.backoff).toEqual({ initialDelayMs: 1000, maxDelayMs: 120_000 });
+  });
+
   it.each([
     ['an address without a port', { repositoryAddress: 'localhost' }, 'repositoryAddress'],
     [
       'a backoff cap below the initial delay',
-      { backoff: { initialDelayMs: 500, maxDelayMs: 100 } },
-      'backoff',
+      { backoff: { initialDelay: '500ms', maxDelay: '100ms' } },
+      'backoff.maxDelay: must be at least initialDelay',
     ],
     ['an unknown field', { outputDir: 'x' }, 'outputDir'],
-    ['a resync interval under a second', { resyncIntervalMs: 10 }, 'resyncIntervalMs'],
+    ['a resync interval under a second', { resyncInterval: '999ms' }, 'resyncInterval: must be at least 1s'],
+    [
+      'a resync interval without a unit',
+      { resyncInterval: '300' },
+      'resyncInterval: "300" is not a duration',
+    ],
   ])('rejects %s, naming the field', (_, override, field) => {
     expect(() => parseConfig(providerConfigSchema, { ...required, ...override })).toThrow(field);
   });

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import {
   backoffSchema,
+  durationMs,
   logSchema,
   namespaceName,
   opsSchema,
+  withUnitNames,
   zoneClientFields,
 } from '../lib/config/config-fields.js';
 
@@ -47,7 +49,7 @@ export const providerConfigSchema = z
     outputDirectory: z.string().min(1).optional(),
     kubernetesSecrets: kubernetesSecrets.optional(),
     /** How often to reopen Watch from a snapshot and re-check the files. */
-    resyncIntervalMs: z.number().int().min(1000).default(300_000),
+    resyncInterval: durationMs({ min: '1s' }).prefault('5m'),
     backoff: backoffSchema,
     ops: opsSchema(9092),
     log: logSchema,
@@ -66,7 +68,8 @@ export const providerConfigSchema = z
           ? 'set one output: outputDirectory (local mode) or kubernetesSecrets (cluster mode)'
           : 'outputDirectory and kubernetesSecrets exclude each other: set only one',
     });
-  });
+  })
+  .transform(withUnitNames({ resyncInterval: 'resyncIntervalMs' }));
 
 /** The validated provider configuration. */
 export type ProviderConfig = z.output<typeof providerConfigSchema>;

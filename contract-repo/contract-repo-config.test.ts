@@ -26,6 +26,21 @@ describe('contractRepoConfigSchema storage', () => {
     expect(config.dataDir).toBeUndefined();
   });
 
+  it('reads its intervals and clock skew as durations', () => {
+    const config = parse({
+      kubernetesStore: { namespace: 'accord-system', followInterval: '250ms' },
+      reloadInterval: '1m',
+      limits: { maxApprovalClockSkew: '2m' },
+    });
+    expect(config.kubernetesStore?.followIntervalMs).toBe(250);
+    expect(config.reloadIntervalSeconds).toBe(60);
+    expect(config.limits.maxApprovalClockSkewSeconds).toBe(120);
+    expect(parse({ dataDir: '/data' })).toMatchObject({
+      reloadIntervalSeconds: 30,
+      limits: { maxApprovalClockSkewSeconds: 300 },
+    });
+  });
+
   const refusals: { name: string; storage: Record<string, unknown>; message: RegExp }[] = [
     {
       name: 'both a data directory and a Kubernetes store',
@@ -49,8 +64,23 @@ describe('contractRepoConfigSchema storage', () => {
     },
     {
       name: 'a follow interval below 50 ms',
-      storage: { kubernetesStore: { namespace: 'accord-system', followIntervalMs: 10 } },
-      message: /kubernetesStore\.followIntervalMs: /,
+      storage: { kubernetesStore: { namespace: 'accord-system', followInterval: '10ms' } },
+      message: /kubernetesStore\.followInterval: must be at least 50ms, got 10ms/,
+    },
+    {
+      name: 'a follow interval over a minute',
+      storage: { kubernetesStore: { namespace: 'accord-system', followInterval: '1m0.5s' } },
+      message: /kubernetesStore\.followInterval: must be at most 1m/,
+    },
+    {
+      name: 'a reload interval finer than a second',
+      storage: { dataDir: '/data', reloadInterval: '2500ms' },
+      message: /reloadInterval: must be a whole number of seconds/,
+    },
+    {
+      name: 'an unknown field, which the repository used to ignore',
+      storage: { dataDir: '/data', reloadIntervalSeconds: 30 },
+      message: /Unrecognized key: "reloadIntervalSeconds"/,
     },
     {
       name: 'a Kubernetes store without a namespace',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs, durationSeconds, withUnitNames } from '../lib/config/config-fields.js';
 import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
 import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
 import { auditLogNamePattern, defaultAuditLogName } from './audit-entry-config-map.js';
@@ -25,6 +26,7 @@ const endpoint = (defaultPort: number) =>
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65_535).default(defaultPort),
     })
+    .strict()
     .prefault({});
 
 /** Where the Kubernetes-backed store keeps the audit log (see kube-contract-store.ts). */
@@ -43,9 +45,10 @@ const kubernetesStore = z
      * How often each replica reads the entries other replicas appended (one GET when nothing
      * changed): how long a change made on one replica may take to show on another.
      */
-    followIntervalMs: z.number().int().min(50).max(60_000).default(500),
+    followInterval: durationMs({ min: '50ms', max: '1m' }).prefault('500ms'),
   })
-  .strict();
+  .strict()
+  .transform(withUnitNames({ followInterval: 'followIntervalMs' }));
 
 /**
  * The contract repository's configuration, the single source of its types, defaults and
@@ -66,18 +69,20 @@ export const contractRepoConfigSchema = z
     /** Zones whose SVIDs may call: each trust domain with its root CA file (PEM, one or more roots). */
     enrolledZones: z
       .array(
-        z.object({
-          trustDomain: z
-            .string()
-            .refine(isValidTrustDomain, { message: 'must be a valid SPIFFE trust domain name' }),
-          rootCaFile: z.string().min(1),
-        }),
+        z
+          .object({
+            trustDomain: z
+              .string()
+              .refine(isValidTrustDomain, { message: 'must be a valid SPIFFE trust domain name' }),
+            rootCaFile: z.string().min(1),
+          })
+          .strict(),
       )
       .min(1, 'at least one zone must be enrolled, or no client can authenticate'),
     /** The repository's own TLS identity (an X509-SVID); re-read when the files change. */
-    tls: z.object({ certificateFile: z.string().min(1), privateKeyFile: z.string().min(1) }),
+    tls: z.object({ certificateFile: z.string().min(1), privateKeyFile: z.string().min(1) }).strict(),
     /** How often TLS identity and enrolled roots are re-read from their files. */
-    reloadIntervalSeconds: z.number().int().positive().default(30),
+    reloadInterval: durationSeconds({ min: '1s' }).prefault('30s'),
     limits: z
       .object({
         maxReceiveMessageBytes: z
@@ -87,20 +92,22 @@ export const contractRepoConfigSchema = z
           .default(1024 * 1024),
         maxContracts: z.number().int().positive().default(defaultRepositoryLimits.maxContracts),
         maxWatchers: z.number().int().positive().default(defaultRepositoryLimits.maxWatchers),
-        maxApprovalClockSkewSeconds: z
-          .number()
-          .int()
-          .positive()
-          .default(defaultRepositoryLimits.maxApprovalClockSkewMs / 1000),
+        maxApprovalClockSkew: durationSeconds({ min: '1s' }).prefault(
+          `${defaultRepositoryLimits.maxApprovalClockSkewMs}ms`,
+        ),
       })
+      .strict()
+      .transform(withUnitNames({ maxApprovalClockSkew: 'maxApprovalClockSkewSeconds' }))
       .prefault({}),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     logFormat: z.enum(['json', 'text']).default('json'),
   })
+  .strict()
   .refine((config) => (config.dataDir === undefined) !== (config.kubernetesStore === undefined), {
     message: 'set exactly one of dataDir (file store) or kubernetesStore (Kubernetes store)',
     path: ['dataDir'],
-  });
+  })
+  .transform(withUnitNames({ reloadInterval: 'reloadIntervalSeconds' }));
 
 /** Validated contract repository configuration. */
 export type ContractRepoConfig = z.output<typeof contractRepoConfigSchema>;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -39,7 +39,7 @@ export interface ZonePkiOptions {
 
 /**
  * Starts a zone PKI on 127.0.0.1 through the binary's own start function, with one fresh bootstrap
- * token per SPIFFE ID path; the tokens go to 0600 files, their SHA-256 into the PKI's config. The
+ * token per SPIFFE ID path; the tokens go to 0600 files, which the PKI's config names. The
  * roots are published to `<directory>/<name>/pki/roots.pem` also when the CA lives in a Secret.
  */
 export async function startZonePki(options: ZonePkiOptions): Promise<StartedZonePki> {
@@ -57,9 +57,9 @@ export async function startZonePki(options: ZonePkiOptions): Promise<StartedZone
       ...(options.caSecret === undefined ? {} : { caSecret: options.caSecret }),
       listen: { port: 0 },
       ops: { port: 0 },
-      bootstrapTokens: [...tokens].map(([spiffePath, token]) => ({
-        tokenSha256: createHash('sha256').update(token).digest('hex'),
+      bootstrapTokens: [...tokens.keys()].map((spiffePath) => ({
         spiffePath,
+        tokenFile: tokenFile(spiffePath),
       })),
     }),
     { clock: systemClock, logger: logger.child({ component: 'pki', zone: name }), registry: new Registry() },

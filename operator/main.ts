@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { integerFlag, stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
+import { stringFlag, type CommandSpec, type FlagValues } from '../lib/cli/command-line.js';
 import { daemonContext } from '../lib/cli/daemon-context.js';
 import { runDaemon } from '../lib/cli/entrypoint.js';
 import { opsLogFlags, opsLogOverrides } from '../lib/cli/ops-log-flags.js';
@@ -42,10 +42,10 @@ const spec: CommandSpec = {
       valueName: 'NAME',
       description: "This replica's Lease holder identity, e.g. the pod name (default: the host name).",
     },
-    'resync-interval-ms': {
+    'resync-interval': {
       type: 'string',
-      valueName: 'MS',
-      description: 'Full resync period (default 60000).',
+      valueName: 'DURATION',
+      description: 'Full resync period, e.g. 30s (default 1m).',
     },
     ...opsLogFlags(9093),
   },
@@ -61,7 +61,7 @@ function overrides(values: FlagValues): Record<string, unknown> {
       namespace: stringFlag(values, 'leader-election-namespace'),
       identity: stringFlag(values, 'leader-identity'),
     },
-    resyncIntervalMs: integerFlag(values, 'resync-interval-ms'),
+    resyncInterval: stringFlag(values, 'resync-interval'),
     ...opsLogOverrides(values),
   };
 }

@@ -37,6 +37,38 @@ describe('operatorConfigSchema', () => {
     expect(config.leaderElection.identity).toBe('operator-0');
   });
 
+  it('reads durations the way Kubernetes writes them and keeps them in milliseconds', () => {
+    const config = parseConfig(operatorConfigSchema, {
+      ...required,
+      leaderElection: {
+        namespace: 'accord-system',
+        leaseDuration: '15s',
+        renewDeadline: '10s',
+        retryPeriod: '1.5s',
+      },
+      resyncInterval: '1h30m',
+      backoff: { initialDelay: '100ms', maxDelay: '1m' },
+      injection: {
+        namespace: 'accord-system',
+        envoy: { image: 'envoy' },
+        translator: { image: 'accord' },
+        certificateValidity: '720h',
+        certificateCheckInterval: '10m',
+      },
+    });
+    expect(config.leaderElection).toMatchObject({
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 1500,
+    });
+    expect(config.resyncIntervalMs).toBe(5_400_000);
+    expect(config.backoff).toEqual({ initialDelayMs: 100, maxDelayMs: 60_000 });
+    expect(config.injection).toMatchObject({
+      certificateValidityMs: 720 * 3_600_000,
+      certificateCheckIntervalMs: 600_000,
+    });
+  });
+
   it('needs no Lease namespace when leader election is disabled', () => {
     const config = parseConfig(operatorConfigSchema, { ...required, leaderElection: { enabled: false } });
     expect(config.leaderElection.enabled).toBe(false);
@@ -58,11 +90,24 @@ describe('operatorConfigSchema', () => {
     ['an address without a port', { repositoryAddress: 'localhost' }, 'repositoryAddress'],
     ['an unknown field', { namespace: 'x' }, 'namespace'],
     ['an unknown zone field', { zone: { trustDomain: 'a', domain: 'b' } }, 'zone'],
-    ['a resync interval under a second', { resyncIntervalMs: 10 }, 'resyncIntervalMs'],
+    ['a resync interval under a second', { resyncInterval: '10ms' }, 'resyncInterval: must be at least 1s'],
+    ['a resync interval in the old field, in milliseconds', { resyncIntervalMs: 10_000 }, 'resyncIntervalMs'],
     [
       'a backoff cap below the initial delay',
-      { backoff: { initialDelayMs: 500, maxDelayMs: 100 } },
-      'backoff',
+      { backoff: { initialDelay: '500ms', maxDelay: '100ms' } },
+      'backoff.maxDelay: must be at least initialDelay',
+    ],
+    [
+      'a certificate validity under an hour',
+      {
+        injection: {
+          namespace: 'accord-system',
+          envoy: { image: 'envoy' },
+          translator: { image: 'accord' },
+          certificateValidity: '59m',
+        },
+      },
+      'injection.certificateValidity: must be at least 1h',
     ],
     // Events about cluster-scoped TrustContracts can only live in `default` (lib/kube).
     ['an event namespace, which cannot be chosen', { eventNamespace: 'accord' }, 'eventNamespace'],
@@ -70,13 +115,13 @@ describe('operatorConfigSchema', () => {
     ['leader election without a Lease namespace', { leaderElection: {} }, 'leaderElection.namespace'],
     [
       'a renew deadline not below the lease duration',
-      { leaderElection: { namespace: 'a', leaseDurationMs: 5000, renewDeadlineMs: 5000 } },
-      'leaderElection.renewDeadlineMs',
+      { leaderElection: { namespace: 'a', leaseDuration: '5s', renewDeadline: '5000ms' } },
+      'leaderElection.renewDeadline: must be less than leaseDuration',
     ],
     [
       'a retry period not below the renew deadline',
-      { leaderElection: { namespace: 'a', renewDeadlineMs: 2000, retryPeriodMs: 2000 } },
-      'leaderElection.retryPeriodMs',
+      { leaderElection: { namespace: 'a', renewDeadline: '2s', retryPeriod: '2s' } },
+      'leaderElection.retryPeriod: must be less than renewDeadline',
     ],
     [
       'an unknown leader election field',

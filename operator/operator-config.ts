@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
 import {
   backoffSchema,
+  durationMs,
   hostPort,
   logSchema,
   namespaceName,
   opsSchema,
+  withUnitNames,
   zoneClientFields,
 } from '../lib/config/config-fields.js';
 
@@ -39,14 +41,13 @@ const leaderElection = z
       .min(1)
       .default(() => hostname()),
     /** How long a Lease holds without renewal before another replica may take it. */
-    leaseDurationMs: z.number().int().min(1000).default(10_000),
+    leaseDuration: durationMs({ min: '1s' }).prefault('10s'),
     /** The leader gives up leading when it could not renew for this long. */
-    renewDeadlineMs: z.number().int().min(500).default(7000),
+    renewDeadline: durationMs({ min: '500ms' }).prefault('7s'),
     /** Interval between acquire and renew attempts. */
-    retryPeriodMs: z.number().int().min(100).default(2000),
+    retryPeriod: durationMs({ min: '100ms' }).prefault('2s'),
   })
   .strict()
-  .prefault({})
   .superRefine((election, context) => {
     if (election.enabled && election.namespace === undefined) {
       context.addIssue({
@@ -55,21 +56,29 @@ const leaderElection = z
         message: 'set the namespace of the Lease (the operator namespace), or disable leader election',
       });
     }
-    if (election.renewDeadlineMs >= election.leaseDurationMs) {
+    if (election.renewDeadline >= election.leaseDuration) {
       context.addIssue({
         code: 'custom',
-        path: ['renewDeadlineMs'],
-        message: 'must be less than leaseDurationMs, or two replicas could both believe they lead',
+        path: ['renewDeadline'],
+        message: 'must be less than leaseDuration, or two replicas could both believe they lead',
       });
     }
-    if (election.retryPeriodMs >= election.renewDeadlineMs) {
+    if (election.retryPeriod >= election.renewDeadline) {
       context.addIssue({
         code: 'custom',
-        path: ['retryPeriodMs'],
-        message: 'must be less than renewDeadlineMs, so a renewal is retried before the deadline',
+        path: ['retryPeriod'],
+        message: 'must be less than renewDeadline, so a renewal is retried before the deadline',
       });
     }
-  });
+  })
+  .transform(
+    withUnitNames({
+      leaseDuration: 'leaseDurationMs',
+      renewDeadline: 'renewDeadlineMs',
+      retryPeriod: 'retryPeriodMs',
+    }),
+  )
+  .prefault({});
 
 const portNumber = z.number().int().min(1).max(65_535);
 
@@ -109,13 +118,9 @@ const injection = z
       .strict(),
     translator: z.object({ image: z.string().min(1), resources: containerResources.optional() }).strict(),
     /** Validity of each serving certificate; renewed when a third is left. */
-    certificateValidityMs: z
-      .number()
-      .int()
-      .min(3_600_000)
-      .default(90 * 24 * 3_600_000),
+    certificateValidity: durationMs({ min: '1h' }).prefault('2160h'),
     /** How often the certificate and caBundle are checked and repaired. */
-    certificateCheckIntervalMs: z.number().int().min(1000).default(3_600_000),
+    certificateCheckInterval: durationMs({ min: '1s' }).prefault('1h'),
     /**
      * The zone PKI as meshed pods reach it (host:port), for the translator's SVID and WIT.
      * Defaults to the operator's own `pkiAddress`.
@@ -147,7 +152,13 @@ const injection = z
   .refine((value) => value.envoy.inboundPort !== value.envoy.outboundPort, {
     path: ['envoy', 'outboundPort'],
     message: 'must differ from inboundPort',
-  });
+  })
+  .transform(
+    withUnitNames({
+      certificateValidity: 'certificateValidityMs',
+      certificateCheckInterval: 'certificateCheckIntervalMs',
+    }),
+  );
 
 /**
  * The operator's configuration: the single source of types, defaults and validation
@@ -175,7 +186,7 @@ export const operatorConfigSchema = z
     rootNamespace: namespaceName.optional(),
     leaderElection,
     /** How often every TrustContract is reconciled again, repairing drift a lost event left behind. */
-    resyncIntervalMs: z.number().int().min(1000).default(60_000),
+    resyncInterval: durationMs({ min: '1s' }).prefault('1m'),
     /** Retry delays after a failed reconcile (and while the repository is unreachable). */
     backoff: backoffSchema,
     ops: opsSchema(9093),
@@ -183,7 +194,8 @@ export const operatorConfigSchema = z
     /** The sidecar injection webhook; off unless set. */
     injection: injection.optional(),
   })
-  .strict();
+  .strict()
+  .transform(withUnitNames({ resyncInterval: 'resyncIntervalMs' }));
 
 /** The validated operator configuration. */
 export type OperatorConfig = z.output<typeof operatorConfigSchema>;

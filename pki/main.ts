@@ -37,12 +37,12 @@ const spec: CommandSpec = {
       valueName: 'PORT',
       description: 'Port of /healthz, /readyz, /metrics (default 9090).',
     },
-    'svid-ttl-seconds': {
+    'svid-ttl': {
       type: 'string',
-      valueName: 'N',
-      description: 'Default X509-SVID lifetime (default 86400).',
+      valueName: 'DURATION',
+      description: 'Default X509-SVID lifetime, e.g. 12h (default 24h).',
     },
-    'wit-ttl-seconds': { type: 'string', valueName: 'N', description: 'Default WIT lifetime (default 300).' },
+    'wit-ttl': { type: 'string', valueName: 'DURATION', description: 'Default WIT lifetime (default 5m).' },
     'log-level': { type: 'string', valueName: 'LEVEL', description: 'debug, info, warn or error.' },
   },
 };
@@ -53,8 +53,8 @@ function overrides(values: FlagValues): Record<string, unknown> {
     storeDir: stringFlag(values, 'store-dir'),
     listen: { host: stringFlag(values, 'host'), port: integerFlag(values, 'port') },
     ops: { port: integerFlag(values, 'ops-port') },
-    svidTtlSeconds: integerFlag(values, 'svid-ttl-seconds'),
-    witTtlSeconds: integerFlag(values, 'wit-ttl-seconds'),
+    svidTtl: stringFlag(values, 'svid-ttl'),
+    witTtl: stringFlag(values, 'wit-ttl'),
     logLevel: stringFlag(values, 'log-level'),
   };
 }

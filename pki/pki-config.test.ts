@@ -9,9 +9,47 @@ describe('pkiConfigSchema', () => {
     expect(parseConfig(pkiConfigSchema, minimal)).toMatchObject({
       listen: { host: '127.0.0.1', port: 8443 },
       svidTtlSeconds: 86_400,
+      svidMaxTtlSeconds: 7 * 86_400,
       witTtlSeconds: 300,
+      witMaxTtlSeconds: 3600,
+      rootTtlSeconds: 365 * 86_400,
+      clockSkewSeconds: 60,
+      bundleRefreshHintSeconds: 300,
+      storeReloadIntervalSeconds: 10,
       bootstrapTokens: [],
     });
+  });
+
+  it('reads lifetimes as Kubernetes-style durations and keeps them in seconds', () => {
+    expect(
+      parseConfig(pkiConfigSchema, {
+        ...minimal,
+        svidTtl: '12h',
+        svidMaxTtl: '48h',
+        witTtl: '90s',
+        witMaxTtl: '1h30m',
+        rootTtl: '87600h',
+        clockSkew: '0s',
+        bundleRefreshHint: '1m',
+        storeReloadInterval: '2s',
+      }),
+    ).toMatchObject({
+      svidTtlSeconds: 43_200,
+      svidMaxTtlSeconds: 172_800,
+      witTtlSeconds: 90,
+      witMaxTtlSeconds: 5400,
+      rootTtlSeconds: 3650 * 86_400,
+      clockSkewSeconds: 0,
+      bundleRefreshHintSeconds: 60,
+      storeReloadIntervalSeconds: 2,
+    });
+  });
+
+  it('names each bootstrap token by the file holding it', () => {
+    const bootstrapTokens = [{ spiffePath: '/accord/operator', tokenFile: '/etc/accord-secrets/operator' }];
+    expect(parseConfig(pkiConfigSchema, { ...minimal, bootstrapTokens }).bootstrapTokens).toEqual(
+      bootstrapTokens,
+    );
   });
 
   it('keeps the CA state in a Secret without needing a store directory', () => {
@@ -31,14 +69,37 @@ describe('pkiConfigSchema', () => {
     ['an invalid trust domain', { ...minimal, trustDomain: 'Zone-A' }, 'trustDomain'],
     [
       'a token given in clear',
-      { ...minimal, bootstrapTokens: [{ tokenSha256: 'secret', spiffePath: '/a' }] },
-      'tokenSha256',
+      { ...minimal, bootstrapTokens: [{ token: 'secret', spiffePath: '/a' }] },
+      'bootstrapTokens.0: Unrecognized key: "token"',
+    ],
+    [
+      'a token hash, which the PKI now computes itself from tokenFile',
+      { ...minimal, bootstrapTokens: [{ tokenSha256: 'a'.repeat(64), spiffePath: '/a' }] },
+      'Unrecognized key: "tokenSha256"',
+    ],
+    [
+      'a bootstrap token without its file',
+      { ...minimal, bootstrapTokens: [{ spiffePath: '/a' }] },
+      'bootstrapTokens.0.tokenFile',
     ],
     [
       'an invalid SPIFFE path',
-      { ...minimal, bootstrapTokens: [{ tokenSha256: 'a'.repeat(64), spiffePath: 'a' }] },
-      'spiffePath',
+      { ...minimal, bootstrapTokens: [{ tokenFile: '/t', spiffePath: 'a' }] },
+      'bootstrapTokens.0.spiffePath',
     ],
+    [
+      'a lifetime without a unit',
+      { ...minimal, svidTtl: '3600' },
+      'svidTtl: "3600" is not a duration: use a number and a unit, e.g. 30s, 5m, 1h30m (a unit is missing',
+    ],
+    ['a lifetime as a number', { ...minimal, svidTtl: 3600 }, 'svidTtl: must be a duration string'],
+    [
+      'a lifetime finer than a second',
+      { ...minimal, witTtl: '1500ms' },
+      'witTtl: must be a whole number of seconds',
+    ],
+    ['a negative clock skew', { ...minimal, clockSkew: '-1s' }, 'clockSkew: must not be negative'],
+    ['the old field name with its unit', { ...minimal, svidTtlSeconds: 3600 }, 'svidTtlSeconds'],
     ['a missing store directory', { trustDomain: 'zone-a.example' }, 'storeDir'],
     ['a misspelt field', { ...minimal, caSecert: caSecret }, 'caSecert'],
     [

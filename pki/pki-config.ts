@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationSeconds, withUnitNames } from '../lib/config/config-fields.js';
 import { isDnsLabel } from '../lib/contract/dns-label.js';
 import { isValidTrustDomain, spiffeIdOf } from '../lib/spiffe/spiffe-id.js';
 import { defaultPkiTokenAudience } from './kube-token-authenticator.js';
@@ -70,7 +71,8 @@ function hasCaStoreLocation<
 
 /**
  * The zone PKI's configuration: the single source of its types, defaults and validation.
- * Bootstrap tokens appear only as SHA-256 hashes, so the file never holds a usable secret.
+ * Bootstrap tokens appear only as paths of the files holding them (STYLE.md: paths to secrets,
+ * never secrets).
  * Unknown fields are rejected: a misspelt `caSecret` must not silently fall back to files.
  */
 export const pkiConfigSchema = z
@@ -97,36 +99,44 @@ export const pkiConfigSchema = z
     storeDir: z.string().min(1).optional(),
     /** Kubernetes mode: keep the CA state in this Secret instead of `storeDir`. */
     caSecret: caSecretSchema.optional(),
-    svidTtlSeconds: z.number().int().positive().default(86_400),
-    svidMaxTtlSeconds: z
-      .number()
-      .int()
-      .positive()
-      .default(7 * 86_400),
-    witTtlSeconds: z.number().int().positive().default(300),
-    witMaxTtlSeconds: z.number().int().positive().default(3600),
-    rootTtlSeconds: z
-      .number()
-      .int()
-      .positive()
-      .default(365 * 86_400),
-    clockSkewSeconds: z.number().int().nonnegative().default(60),
-    bundleRefreshHintSeconds: z.number().int().positive().default(300),
+    /** Default X509-SVID lifetime. */
+    svidTtl: durationSeconds({ min: '1s' }).prefault('24h'),
+    /** Longest X509-SVID lifetime a caller may ask for. */
+    svidMaxTtl: durationSeconds({ min: '1s' }).prefault('168h'),
+    /** Default WIT lifetime. */
+    witTtl: durationSeconds({ min: '1s' }).prefault('5m'),
+    /** Longest WIT lifetime a caller may ask for. */
+    witMaxTtl: durationSeconds({ min: '1s' }).prefault('1h'),
+    /** Lifetime of a new root CA. */
+    rootTtl: durationSeconds({ min: '1s' }).prefault('8760h'),
+    /** Tolerated clock skew: certificates are backdated by it. */
+    clockSkew: durationSeconds().prefault('1m'),
+    /** Refresh hint of the zone's SPIFFE bundle. */
+    bundleRefreshHint: durationSeconds({ min: '1s' }).prefault('5m'),
     /** How often the CA state is re-read so a rotation by `accord-pki rotate` takes effect. */
-    storeReloadIntervalSeconds: z.number().int().positive().default(10),
-    bootstrapTokens: z
-      .array(
-        z.object({
-          tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the lower-case hex SHA-256 of the token'),
-          spiffePath,
-        }),
-      )
-      .default([]),
+    storeReloadInterval: durationSeconds({ min: '1s' }).prefault('10s'),
+    /**
+     * Bootstrap tokens, each read from a file at start (a mounted Secret) and kept only as its
+     * SHA-256, and the SPIFFE ID path it grants. Two grants may not share a token.
+     */
+    bootstrapTokens: z.array(z.object({ spiffePath, tokenFile: z.string().min(1) }).strict()).default([]),
     /** Also accept ServiceAccount tokens (cluster mode); off unless set. */
     kubernetesTokenReview: kubernetesTokenReviewSchema.optional(),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
   .strict()
+  .transform(
+    withUnitNames({
+      svidTtl: 'svidTtlSeconds',
+      svidMaxTtl: 'svidMaxTtlSeconds',
+      witTtl: 'witTtlSeconds',
+      witMaxTtl: 'witMaxTtlSeconds',
+      rootTtl: 'rootTtlSeconds',
+      clockSkew: 'clockSkewSeconds',
+      bundleRefreshHint: 'bundleRefreshHintSeconds',
+      storeReloadInterval: 'storeReloadIntervalSeconds',
+    }),
+  )
   .transform((config, context) => {
     if (hasCaStoreLocation(config)) return config;
     context.addIssue({ code: 'custom', path: ['storeDir'], message: 'is required unless caSecret is set' });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,15 +21,17 @@ import { rootsFileName, startPkiServer, type RunningPki } from './pki-server.js'
 
 const run = promisify(execFile);
 const token = 'bootstrap-secret-for-tests';
-const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 async function startZone(trustDomain: string, directory: string): Promise<RunningPki> {
+  // As `echo` writes it into a Secret: the PKI hashes the token without the newline, as clients send it.
+  const tokenFile = join(directory, `${trustDomain}.token`);
+  await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
   const config = parseConfig(pkiConfigSchema, {
     trustDomain,
     storeDir: join(directory, trustDomain),
     listen: { port: 0 },
     ops: { port: 0 },
-    bootstrapTokens: [{ tokenSha256: sha256(token), spiffePath: '/demo/web' }],
+    bootstrapTokens: [{ tokenFile, spiffePath: '/demo/web' }],
   });
   return startPkiServer(config, { clock: systemClock, logger: silentLogger, registry: new Registry() });
 }

@@ -12,8 +12,9 @@ import { verifyX509Svid } from '../lib/spiffe/x509-svid.js';
 import type { Clock } from '../lib/time/clock.js';
 import { reviewToken, tokenReviewApiClient } from '../lib/kube/token-review.js';
 import type { Authenticator } from './authenticator.js';
+import { readBootstrapTokenGrants } from './bootstrap-token-grants.js';
 import { KubeTokenAuthenticator } from './kube-token-authenticator.js';
-import { LocalAuthenticator } from './local-authenticator.js';
+import { type BootstrapTokenGrant, LocalAuthenticator } from './local-authenticator.js';
 import { openCaStore } from './open-ca-store.js';
 import { PkiAuthority } from './pki-authority.js';
 import type { PkiConfig } from './pki-config.js';
@@ -29,8 +30,8 @@ export const rootsFileName = 'roots.pem';
  * Bootstrap tokens and SVID renewals always; ServiceAccount tokens by TokenReview too when
  * `kubernetesTokenReview` is configured.
  */
-function createAuthenticator(config: PkiConfig): Authenticator {
-  const local = new LocalAuthenticator(config.trustDomain, config.bootstrapTokens);
+function createAuthenticator(config: PkiConfig, grants: readonly BootstrapTokenGrant[]): Authenticator {
+  const local = new LocalAuthenticator(config.trustDomain, grants);
   const tokenReview = config.kubernetesTokenReview;
   if (tokenReview === undefined) return local;
   const api = tokenReviewApiClient(tokenReview.kubeconfig);
@@ -67,6 +68,7 @@ export async function startPkiServer(
   dependencies: PkiServerDependencies,
 ): Promise<RunningPki> {
   const { clock, logger } = dependencies;
+  const grants = await readBootstrapTokenGrants(config.bootstrapTokens);
   const authority = await PkiAuthority.open({
     store: openCaStore(config),
     trustDomain: config.trustDomain,
@@ -97,7 +99,7 @@ export async function startPkiServer(
     clientCaPems: authority.getCa().rootCertificatePems,
     verifyPeer: (leafDer) =>
       verifyX509Svid(new X509Certificate(leafDer), authority.trustBundles(), clock.now()),
-    services: [createPkiService(authority, createAuthenticator(config))],
+    services: [createPkiService(authority, createAuthenticator(config, grants))],
     logger,
     metrics: dependencies.registry,
   });

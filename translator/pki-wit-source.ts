@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../lib/fs/atomic-write.js';
 import { createGrpcClient, type GrpcClient } from '../lib/grpc/grpc-client.js';
 import { renewalDelayMs } from '../lib/identity/renewal-schedule.js';
 import { SvidSource, type SvidSnapshot } from '../lib/identity/svid-source.js';
+import { readTokenFile } from '../lib/identity/token-file.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { Clock } from '../lib/time/clock.js';
 import { systemTimers, type TimerHandle, type Timers } from '../lib/time/timers.js';
@@ -83,7 +84,7 @@ export class PkiWitSource {
     const svids = new SvidSource({
       pkiAddress: options.pkiAddress,
       pkiRootsPem: [pkiCaPem],
-      bootstrapToken: async () => (await readFile(tokenFile, 'utf8')).trim(),
+      bootstrapToken: () => readTokenFile(tokenFile),
       clock: options.clock,
       timers: this.#timers,
       logger: options.logger.child({ subsystem: 'svid' }),

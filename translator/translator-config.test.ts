@@ -44,7 +44,7 @@ describe('translatorConfigSchema', () => {
         pkiAddress: 'accord-pki.accord-system.svc:8443',
         pkiCaFile: '/ca.pem',
         serviceAccountTokenFile: '/var/run/accord/pki-token/token',
-        witTtlSeconds: 600,
+        witTtl: '10m',
       },
     });
     expect(fromServiceAccount.workloadIdentity).toEqual({
@@ -89,6 +89,37 @@ describe('translatorConfigSchema', () => {
     });
     expect(config.outbound?.oidc?.userClaim).toBe('sub');
     expect(config.inbound.tokenIssuer?.ttlSeconds).toBe(300);
+  });
+
+  it('reads its lifetimes, skew and reload interval as durations, keeping the units the code uses', () => {
+    const config = parseConfig(translatorConfigSchema, {
+      ...minimal,
+      reloadInterval: '2s',
+      inbound: {
+        maxSignatureLifetime: '2m',
+        clockSkew: '10s',
+        tokenIssuer: {
+          issuer: 'https://login',
+          audience: 'api',
+          signingKeyFile: '/k',
+          keyId: 'b1',
+          ttl: '15m',
+        },
+      },
+      outbound: {
+        basicUsersFile: '/u',
+        zones: [{ hostSuffix: 'zone-a', audience: 'spiffe://zone-a.example' }],
+        signatureLifetime: '30s',
+      },
+      workloadIdentity: { witFile: '/wit', privateKeyFile: '/key' },
+    });
+    expect(config.reloadIntervalMs).toBe(2000);
+    expect(config.inbound).toMatchObject({
+      maxSignatureLifetimeSeconds: 120,
+      clockSkewSeconds: 10,
+      tokenIssuer: { ttlSeconds: 900 },
+    });
+    expect(config.outbound?.signatureLifetimeSeconds).toBe(30);
   });
 
   it('takes bearer tokens only outbound (no user file) and identity only inbound', () => {
@@ -136,6 +167,13 @@ describe('translatorConfigSchema', () => {
       'inbound',
     ],
     ['an unknown field', { ...minimal, extra: true }, '(root)'],
+    [
+      'a signature lifetime over an hour',
+      { ...minimal, inbound: { maxSignatureLifetime: '61m' } },
+      'inbound.maxSignatureLifetime: must be at most 1h',
+    ],
+    ['a clock skew over five minutes', { ...minimal, inbound: { clockSkew: '301s' } }, 'inbound.clockSkew'],
+    ['a reload interval under 100ms', { ...minimal, reloadInterval: '99ms' }, 'reloadInterval'],
     [
       'identity only together with a credentials file',
       { ...minimal, inbound: { identityOnly: true, credentialsFile: '/c' } },

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { hostPort, logSchema, opsSchema } from '../lib/config/config-fields.js';
+import {
+  durationMs,
+  durationSeconds,
+  hostPort,
+  logSchema,
+  opsSchema,
+  withUnitNames,
+} from '../lib/config/config-fields.js';
 import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
 
 /** Hosts the ext_authz server may bind: it speaks plaintext gRPC, so only Envoy in the same pod may reach it. */
@@ -11,9 +18,12 @@ const spiffeIdText = z.string().regex(/^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._-]
 const pkiFields = {
   pkiAddress: hostPort,
   pkiCaFile: z.string().min(1),
-  /** Requested WIT lifetime; 0 takes the PKI's default. */
-  witTtlSeconds: z.number().int().min(0).default(0),
+  /** Requested WIT lifetime; `0s` takes the PKI's default. */
+  witTtl: durationSeconds().prefault('0s'),
 };
+
+/** The code-side name of `pkiFields`' duration. */
+const pkiFieldUnits = withUnitNames({ witTtl: 'witTtlSeconds' });
 
 /**
  * The translator's configuration (defaults < `kind: TranslatorConfig` file < flags): the single
@@ -51,7 +61,7 @@ export const translatorConfigSchema = z
     /** Envoy's SDS directory: when set, its trust-bundles secret is rewritten whenever the bundles change. */
     envoySecretsDirectory: z.string().min(1).optional(),
     /** Periodic re-read of every file, besides reacting to changes in the bundle directory. */
-    reloadIntervalMs: z.number().int().min(100).default(10_000),
+    reloadInterval: durationMs({ min: '100ms' }).prefault('10s'),
     inbound: z
       .object({
         /** `wimse-aud` values naming this service; default `spiffe://<trustDomain>`. */
@@ -67,8 +77,8 @@ export const translatorConfigSchema = z
          */
         identityOnly: z.boolean().default(false),
         /** Longest signature lifetime accepted (`expires - created`). */
-        maxSignatureLifetimeSeconds: z.number().int().min(1).max(3600).default(300),
-        clockSkewSeconds: z.number().int().min(0).max(300).default(30),
+        maxSignatureLifetime: durationSeconds({ min: '1s', max: '1h' }).prefault('5m'),
+        clockSkew: durationSeconds({ max: '5m' }).prefault('30s'),
         /** Bound of the replay cache; when full of live nonces, requests are refused. */
         nonceCacheEntries: z.number().int().min(1).default(100_000),
         /** The local OIDC issuer's identity, for mappings that name a `subject` instead of Basic credentials. */
@@ -79,12 +89,19 @@ export const translatorConfigSchema = z
             /** PKCS#8 PEM (EC P-256/P-384, Ed25519 or RSA) whose public key the local API trusts. */
             signingKeyFile: z.string().min(1),
             keyId: z.string().min(1),
-            ttlSeconds: z.number().int().min(1).max(3600).default(300),
+            ttl: durationSeconds({ min: '1s', max: '1h' }).prefault('5m'),
           })
           .strict()
+          .transform(withUnitNames({ ttl: 'ttlSeconds' }))
           .optional(),
       })
       .strict()
+      .transform(
+        withUnitNames({
+          maxSignatureLifetime: 'maxSignatureLifetimeSeconds',
+          clockSkew: 'clockSkewSeconds',
+        }),
+      )
       .prefault({}),
     /** The outbound side; absent when the workload calls no other zone. */
     outbound: z
@@ -98,7 +115,7 @@ export const translatorConfigSchema = z
         zones: z
           .array(z.object({ hostSuffix: z.string().min(1), audience: z.string().min(1) }).strict())
           .min(1),
-        signatureLifetimeSeconds: z.number().int().min(1).max(3600).default(60),
+        signatureLifetime: durationSeconds({ min: '1s', max: '1h' }).prefault('1m'),
         /**
          * Also accept bearer tokens of the local OIDC issuer, validated against its `jwks_uri`:
          * configured, or discovered from `<issuer>/.well-known/openid-configuration`.
@@ -117,6 +134,7 @@ export const translatorConfigSchema = z
           .optional(),
       })
       .strict()
+      .transform(withUnitNames({ signatureLifetime: 'signatureLifetimeSeconds' }))
       .optional(),
     /**
      * The workload's WIT: either from the zone PKI (a first SVID authenticated by a bootstrap token
@@ -131,7 +149,8 @@ export const translatorConfigSchema = z
             /** File holding the bootstrap token the PKI maps to the workload's SPIFFE ID. */
             bootstrapTokenFile: z.string().min(1),
           })
-          .strict(),
+          .strict()
+          .transform(pkiFieldUnits),
         z
           .object({
             ...pkiFields,
@@ -141,7 +160,8 @@ export const translatorConfigSchema = z
              */
             serviceAccountTokenFile: z.string().min(1),
           })
-          .strict(),
+          .strict()
+          .transform(pkiFieldUnits),
         z.object({ witFile: z.string().min(1), privateKeyFile: z.string().min(1) }).strict(),
       ])
       .optional(),
@@ -170,7 +190,8 @@ export const translatorConfigSchema = z
         path: ['workloadIdentity'],
         message: 'outbound translation signs with the workload WIT: set workloadIdentity',
       });
-  });
+  })
+  .transform(withUnitNames({ reloadInterval: 'reloadIntervalMs' }));
 
 /** The validated translator configuration. */
 export type TranslatorConfig = z.output<typeof translatorConfigSchema>;

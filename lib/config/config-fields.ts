@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { errorMessage } from '../errors/accord-error.js';
+import { parseDuration } from '../time/duration.js';
 
 /**
  * Config fields several components share, so that one spelling, one default and one error message
@@ -34,19 +36,91 @@ export const zoneClientFields = {
   bootstrapTokenFile: z.string().min(1),
 };
 
+/** Bounds of a duration field, themselves durations (`{ min: '1s' }`); both inclusive. */
+export interface DurationBounds {
+  min?: string;
+  max?: string;
+}
+
+const durationExample = 'a duration string such as 30s, 5m or 1h30m';
+
+function durationIn(unitNanoseconds: bigint, unitName: string, bounds: DurationBounds) {
+  const min = parseDuration(bounds.min ?? '0s');
+  const max = bounds.max === undefined ? undefined : parseDuration(bounds.max);
+  return z.string({ error: `must be ${durationExample}` }).transform((text, context) => {
+    let nanoseconds: bigint;
+    try {
+      nanoseconds = parseDuration(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: errorMessage(error) });
+      return z.NEVER;
+    }
+    const problem =
+      nanoseconds < 0n
+        ? 'must not be negative'
+        : nanoseconds < min
+          ? `must be at least ${bounds.min ?? '0s'}`
+          : max !== undefined && nanoseconds > max
+            ? `must be at most ${bounds.max ?? ''}`
+            : nanoseconds % unitNanoseconds !== 0n
+              ? `must be a whole number of ${unitName}`
+              : undefined;
+    if (problem !== undefined) {
+      context.addIssue({ code: 'custom', message: `${problem}, got ${text}` });
+      return z.NEVER;
+    }
+    return Number(nanoseconds / unitNanoseconds);
+  });
+}
+
+/**
+ * A duration field of a config file, written the way Kubernetes writes them (`metav1.Duration`,
+ * Go's `time.ParseDuration` syntax: `250ms`, `30s`, `1h30m`) and parsed into whole milliseconds,
+ * so files read like Kubernetes objects while the code keeps units in its names. Negative values,
+ * values outside `bounds` and values finer than a millisecond are refused, naming the field.
+ * Give defaults as input (`.prefault('60s')`), so they read like the files.
+ */
+export function durationMs(bounds: DurationBounds = {}) {
+  return durationIn(1_000_000n, 'milliseconds', bounds);
+}
+
+/** Like `durationMs`, in whole seconds (`1500ms` is refused): for lifetimes the code keeps in seconds. */
+export function durationSeconds(bounds: DurationBounds = {}) {
+  return durationIn(1_000_000_000n, 'seconds', bounds);
+}
+
+/** `T` with the fields named in `Names` renamed; other fields and every modifier kept. */
+export type WithUnitNames<T, Names extends Record<string, string>> = {
+  [K in keyof T as K extends keyof Names ? Names[K] : K]: T[K];
+};
+
+/**
+ * Renames a parsed config object's duration fields to their code-side names, which carry the unit
+ * (`resyncInterval` in the file, `resyncIntervalMs` in the code): `.transform(withUnitNames({...}))`
+ * after the object's checks, which therefore name the fields as the file does.
+ */
+export function withUnitNames<const Names extends Record<string, string>>(names: Names) {
+  return <T extends object>(value: T): WithUnitNames<T, Names> =>
+    Object.fromEntries(
+      Object.entries(value).map(([key, entry]) => [Object.hasOwn(names, key) ? names[key] : key, entry]),
+    ) as WithUnitNames<T, Names>;
+}
+
 /** Retry delays (capped exponential backoff with jitter, lib/time/backoff.ts). */
 export const backoffSchema = z
   .object({
     /** First retry delay (before jitter). */
-    initialDelayMs: z.number().int().min(1).default(250),
+    initialDelay: durationMs({ min: '1ms' }).prefault('250ms'),
     /** Upper bound of the retry delay. */
-    maxDelayMs: z.number().int().min(1).default(30_000),
+    maxDelay: durationMs({ min: '1ms' }).prefault('30s'),
   })
   .strict()
-  .prefault({})
-  .refine((backoff) => backoff.maxDelayMs >= backoff.initialDelayMs, {
-    message: 'maxDelayMs must be at least initialDelayMs',
-  });
+  .refine((backoff) => backoff.maxDelay >= backoff.initialDelay, {
+    path: ['maxDelay'],
+    message: 'must be at least initialDelay',
+  })
+  .transform(withUnitNames({ initialDelay: 'initialDelayMs', maxDelay: 'maxDelayMs' }))
+  .prefault({});
 
 /** The ops server (`/healthz`, `/readyz`, `/metrics`) on `defaultPort`; port 0 picks a free one. */
 export function opsSchema(defaultPort: number) {

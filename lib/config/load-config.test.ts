@@ -2,17 +2,20 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TemporaryDirectories } from '../../test/support/temporary-directories.js';
+import { durationMs, withUnitNames } from './config-fields.js';
 import { InvalidConfigError, loadConfig, parseConfig } from './load-config.js';
 
-const schema = z.strictObject({
-  listen: z
-    .strictObject({
-      host: z.string().default('127.0.0.1'),
-      port: z.number().int().min(0).max(65535).default(8443),
-    })
-    .prefault({}),
-  resyncIntervalMs: z.number().int().positive().default(60_000),
-});
+const schema = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8443),
+      })
+      .prefault({}),
+    resyncInterval: durationMs({ min: '1s' }).prefault('1m'),
+  })
+  .transform(withUnitNames({ resyncInterval: 'resyncIntervalMs' }));
 
 const directories = new TemporaryDirectories('accord-config');
 afterAll(() => directories.removeAll());
@@ -33,12 +36,12 @@ describe('loadConfig', () => {
 
   it('lets the file override defaults and flags override the file, field by field', async () => {
     const file = await configFile(
-      'apiVersion: accord.dev/v1alpha1\nkind: TestConfig\nlisten:\n  port: 9000\nresyncIntervalMs: 5000\n',
+      'apiVersion: accord.dev/v1alpha1\nkind: TestConfig\nlisten:\n  port: 9000\nresyncInterval: 5s\n',
     );
     await expect(
       loadConfig(schema, 'TestConfig', {
         file,
-        overrides: { resyncIntervalMs: 1000, listen: { host: undefined } },
+        overrides: { resyncInterval: '1s', listen: { host: undefined } },
       }),
     ).resolves.toEqual({ listen: { host: '127.0.0.1', port: 9000 }, resyncIntervalMs: 1000 });
   });
@@ -50,7 +53,7 @@ describe('loadConfig', () => {
     await expect(
       loadConfig(schema, 'TestConfig', {
         file,
-        overrides: { listen: { host: undefined, port: undefined }, resyncIntervalMs: undefined },
+        overrides: { listen: { host: undefined, port: undefined }, resyncInterval: undefined },
       }),
     ).resolves.toEqual({ listen: { host: '0.0.0.0', port: 9000 }, resyncIntervalMs: 60_000 });
   });

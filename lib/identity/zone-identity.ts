@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { Clock } from '../time/clock.js';
 import type { Timers } from '../time/timers.js';
 import { SvidSource } from './svid-source.js';
+import { readTokenFile } from './token-file.js';
 
 /** A zone component's identity: its SVID, kept current, and the TLS it presents to the repository. */
 export interface ZoneIdentity {
@@ -27,7 +28,7 @@ export async function startZoneIdentity(
     pkiAddress: config.pkiAddress,
     pkiRootsPem,
     // Read when needed (the first SVID, or after it expired), so a rotated token file applies.
-    bootstrapToken: async () => (await readFile(config.bootstrapTokenFile, 'utf8')).trim(),
+    bootstrapToken: () => readTokenFile(config.bootstrapTokenFile),
     clock: dependencies.clock,
     ...(dependencies.timers === undefined ? {} : { timers: dependencies.timers }),
     logger: dependencies.logger.child({ subsystem: 'svid' }),

@@ -131,7 +131,7 @@ function translatorConfig(
               audience: inbound.audience,
               signingKeyFile: pathOf('signingKey'),
               keyId: inbound.keyId,
-              ...(inbound.ttlSeconds === undefined ? {} : { ttlSeconds: inbound.ttlSeconds }),
+              ...(inbound.ttlSeconds === undefined ? {} : { ttl: `${String(inbound.ttlSeconds)}s` }),
             },
           }
         : {}),
@@ -163,7 +163,7 @@ function translatorConfig(
       // The zone's roots, rendered into this ConfigMap: the PKI's server certificate chains to them.
       pkiCaFile: `${sidecarConfigMountPath}/${sidecarConfigKeys.zoneRoots}`,
       serviceAccountTokenFile: pkiToken.path,
-      witTtlSeconds: 0,
+      witTtl: '0s',
     },
   };
 }

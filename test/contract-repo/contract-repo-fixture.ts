@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { z } from 'zod';
 import { createTestZone, type TestSvid, type TestZone } from '../support/test-zone.js';
 import { parseConfig } from '../../lib/config/load-config.js';
 import { createGrpcClient, type GrpcClient } from '../../lib/grpc/grpc-client.js';
@@ -32,6 +33,8 @@ export interface ContractRepoFixture {
   readonly svidC: TestSvid;
   /** A config for a repository storing in `<directory>/data`, on 127.0.0.1 port 0. */
   readonly config: ContractRepoConfig;
+  /** The same as a config file writes it, for tests that parse a variant of it. */
+  readonly configFields: z.input<typeof contractRepoConfigSchema>;
   /** Paths the config refers to, for a child process. */
   readonly configFile: string;
   /**
@@ -67,7 +70,7 @@ export async function createContractRepoFixture(): Promise<ContractRepoFixture> 
       rootCaFile: await file(`${zone.name}-root.pem`, zone.rootPem),
     });
   }
-  const rawConfig = {
+  const configFields: z.input<typeof contractRepoConfigSchema> = {
     listen: { host: '127.0.0.1', port: 0 },
     ops: { host: '127.0.0.1', port: 0 },
     dataDir: join(directory, 'data'),
@@ -85,7 +88,7 @@ export async function createContractRepoFixture(): Promise<ContractRepoFixture> 
       JSON.stringify({
         apiVersion: 'accord.dev/v1alpha1',
         kind: 'ContractRepoConfig',
-        ...rawConfig,
+        ...configFields,
         ...overrides,
       }),
     );
@@ -101,7 +104,8 @@ export async function createContractRepoFixture(): Promise<ContractRepoFixture> 
     svidA,
     svidB,
     svidC,
-    config: parseConfig(contractRepoConfigSchema, rawConfig),
+    config: parseConfig(contractRepoConfigSchema, configFields),
+    configFields,
     configFile,
     writeConfigFile,
     client: (port, identity) =>

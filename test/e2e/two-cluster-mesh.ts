@@ -74,7 +74,7 @@ export interface TwoClusterMesh {
 }
 
 /** Lease timings short enough that a killed leader is replaced within a few seconds. */
-const leaderElection = { leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 };
+const leaderElection = { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '500ms' };
 const defaultOperatorResyncIntervalMs = 3000;
 const startupTimeoutMs = 60_000;
 const auditPageSize = 500;
@@ -281,8 +281,8 @@ async function writeZoneOperatorConfig(
       leaseName: operatorLeaseName,
       ...leaderElection,
     },
-    resyncIntervalMs: options.operatorResyncIntervalMs ?? defaultOperatorResyncIntervalMs,
-    backoff: { initialDelayMs: 100, maxDelayMs: 2000 },
+    resyncInterval: `${String(options.operatorResyncIntervalMs ?? defaultOperatorResyncIntervalMs)}ms`,
+    backoff: { initialDelay: '100ms', maxDelay: '2s' },
     ops: { port: 0 },
     log: { level: options.operatorLogLevel ?? 'info', format: 'json' },
   });

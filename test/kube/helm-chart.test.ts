@@ -35,6 +35,9 @@ const namespaces = [releaseNamespace, hubNamespace, 'shop', 'finance', 'payments
 
 const exampleFiles = yamlFiles(examplesDirectory);
 
+/** How helm reports a value the schema's duration pattern (Go syntax, not negative) refuses. */
+const durationPattern = "does not match pattern '^\\\\+?(0|(([0-9]+";
+
 /** A rendering: the default values, or one example values file. */
 const renderings = ['default values', ...exampleFiles.map((file) => `examples/${file}`)];
 
@@ -64,6 +67,7 @@ interface KubeObject {
     minAvailable?: number;
     strategy?: { type: string };
     template?: {
+      metadata?: { labels?: Record<string, string> };
       spec: {
         serviceAccountName?: string;
         securityContext?: Record<string, unknown>;
@@ -219,6 +223,46 @@ describe('helm lint and the values schema', () => {
       ['--set', 'operator.eventNamespace=accord'],
       "additional properties 'eventNamespace' not allowed",
     ],
+    // Durations are strings as Kubernetes writes them: a unit on every number, no days, no sign.
+    ['a duration given as a number', ['--set', 'operator.resyncInterval=60'], 'got number, want string'],
+    ['a duration string without a unit', ['--set-string', 'provider.resyncInterval=300'], durationPattern],
+    ['a duration in days', ['--set', 'pki.svidTtl=1d'], durationPattern],
+    ['a negative duration', ['--set', 'pki.clockSkew=-1m'], durationPattern],
+    ['a duration with a space', ['--set', 'operator.leaderElection.leaseDuration=1m 30s'], durationPattern],
+    ['an empty duration', ['--set', 'repo.reloadInterval='], durationPattern],
+    [
+      'the old millisecond field',
+      ['--set', 'operator.resyncIntervalMs=60000'],
+      "additional properties 'resyncIntervalMs' not allowed",
+    ],
+    [
+      'a token hash, which the PKI now computes itself',
+      ['--set-json', 'pki.bootstrapTokens=[{"spiffePath":"/accord/admin","tokenSha256":"9f86d081"}]'],
+      "additional properties 'tokenSha256' not allowed",
+    ],
+    [
+      'a bootstrap token without its Secret',
+      ['--set-json', 'pki.bootstrapTokens=[{"spiffePath":"/accord/admin"}]'],
+      "missing property 'tokenSecret'",
+    ],
+    [
+      'a bootstrap token Secret reference without its key',
+      ['--set-json', 'pki.bootstrapTokens=[{"spiffePath":"/accord/admin","tokenSecret":{"secretName":"t"}}]'],
+      "missing property 'key'",
+    ],
+    [
+      'a bootstrap token Secret that is not a Secret name',
+      [
+        '--set-json',
+        'pki.bootstrapTokens=[{"spiffePath":"/accord/admin","tokenSecret":{"secretName":"Admin_Token","key":"t"}}]',
+      ],
+      'does not match pattern',
+    ],
+    [
+      "the provider's token Secret reference without a name",
+      ['--set', 'provider.bootstrapToken.secretName=null'],
+      "missing property 'secretName'",
+    ],
   ])('refuses %s with a schema error', async (_case, args, message) => {
     const result = await helm('template', 'accord', chartDirectory, ...args);
     expect(result.code).not.toBe(0);
@@ -228,21 +272,36 @@ describe('helm lint and the values schema', () => {
 
   it.each([
     [
-      'a renew deadline not below the lease duration',
-      ['--set', 'operator.leaderElection.renewDeadlineMs=10000'],
-      'renewDeadlineMs must be less than leaseDurationMs',
+      'a renew deadline equal to the lease duration, in other units',
+      ['--set', 'operator.leaderElection.renewDeadline=10000ms'],
+      'renewDeadline must be less than leaseDuration',
+    ],
+    [
+      'a renew deadline over the lease duration by half a second',
+      [
+        '--set',
+        'operator.leaderElection.leaseDuration=1h',
+        '--set',
+        'operator.leaderElection.renewDeadline=1h0m0.5s',
+      ],
+      'renewDeadline must be less than leaseDuration',
     ],
     [
       'a retry period not below the renew deadline',
-      ['--set', 'operator.leaderElection.retryPeriodMs=7000'],
-      'retryPeriodMs must be less than renewDeadlineMs',
+      ['--set', 'operator.leaderElection.retryPeriod=0.12m'],
+      'retryPeriod must be less than renewDeadline',
     ],
     [
       'a largest retry delay below the first',
-      ['--set', 'operator.backoff.maxDelayMs=100'],
-      'maxDelayMs must be at least initialDelayMs',
+      ['--set', 'operator.backoff.maxDelay=100ms'],
+      'maxDelay must be at least initialDelay',
     ],
-  ])('refuses %s, which the operator would refuse at start', async (_case, args, message) => {
+    [
+      "one Secret key as the provider's and the operator's bootstrap token",
+      ['--set', 'operator.bootstrapToken.secretName=accord-provider-bootstrap-token'],
+      'operator.bootstrapToken must name another Secret key than provider.bootstrapToken',
+    ],
+  ])('refuses %s, which the daemons would refuse at start', async (_case, args, message) => {
     const result = await helm('template', 'accord', chartDirectory, ...args);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(message);
@@ -334,9 +393,9 @@ describe('the rendered manifests', () => {
       enabled: true,
       namespace: releaseNamespace,
       leaseName: 'accord-operator',
-      leaseDurationMs: 10_000,
-      renewDeadlineMs: 7000,
-      retryPeriodMs: 2000,
+      leaseDuration: '10s',
+      renewDeadline: '7s',
+      retryPeriod: '2s',
     });
     const role = findObject(objects, 'Role', 'accord-operator');
     expect(role.rules).toContainEqual({
@@ -606,6 +665,164 @@ describe('the rendered manifests', () => {
       findObject(objects, 'ConfigMap', 'accord-operator-config').data?.['config.yaml'] ?? '';
     expect(operatorConfig).not.toContain('injection');
   });
+
+  it('passes durations through to every config file unchanged, and each daemon reads them in its units', async () => {
+    const durations = [
+      'pki.svidTtl=12h',
+      'pki.witMaxTtl=1h30m',
+      'pki.clockSkew=0s',
+      'provider.resyncInterval=10m',
+      'provider.backoff.initialDelay=0.5s',
+      'operator.leaderElection.leaseDuration=15s',
+      'operator.resyncInterval=90s',
+      'operator.backoff.maxDelay=2m',
+    ];
+    const zone = objectsOf(
+      (await helm('template', 'accord', chartDirectory, ...durations.flatMap((value) => ['--set', value])))
+        .stdout,
+    );
+    const hub = objectsOf(
+      (
+        await helm(
+          'template',
+          'accord',
+          chartDirectory,
+          '-f',
+          join(examplesDirectory, 'hub.yaml'),
+          '--set',
+          'repo.reloadInterval=1m',
+          '--set',
+          'repo.limits.maxApprovalClockSkew=2m30s',
+        )
+      ).stdout,
+    );
+    const configOf = (objects: KubeObject[], component: string) => {
+      const expected = configSchemas[component];
+      if (expected === undefined) throw new Error(component);
+      const text = findObject(objects, 'ConfigMap', `accord-${component}-config`).data?.['config.yaml'] ?? '';
+      const fields = configFileFields(text, component, expected.kind);
+      return { fields, parsed: expected.schema.parse(fields) as Record<string, unknown> };
+    };
+    const pki = configOf(zone, 'pki');
+    expect(pki.fields).toMatchObject({ svidTtl: '12h', witMaxTtl: '1h30m', clockSkew: '0s', witTtl: '5m' });
+    expect(pki.parsed).toMatchObject({
+      svidTtlSeconds: 43_200,
+      witMaxTtlSeconds: 5400,
+      clockSkewSeconds: 0,
+      witTtlSeconds: 300,
+    });
+    const provider = configOf(zone, 'contract-provider');
+    expect(provider.fields).toMatchObject({
+      resyncInterval: '10m',
+      backoff: { initialDelay: '0.5s', maxDelay: '30s' },
+    });
+    expect(provider.parsed).toMatchObject({
+      resyncIntervalMs: 600_000,
+      backoff: { initialDelayMs: 500, maxDelayMs: 30_000 },
+    });
+    const operator = configOf(zone, 'operator');
+    expect(operator.fields).toMatchObject({
+      leaderElection: { leaseDuration: '15s' },
+      resyncInterval: '90s',
+      backoff: { maxDelay: '2m' },
+    });
+    expect(operator.parsed).toMatchObject({
+      leaderElection: { leaseDurationMs: 15_000, renewDeadlineMs: 7000 },
+      resyncIntervalMs: 90_000,
+      backoff: { initialDelayMs: 250, maxDelayMs: 120_000 },
+    });
+    const repo = configOf(hub, 'contract-repo');
+    expect(repo.fields).toMatchObject({ reloadInterval: '1m', limits: { maxApprovalClockSkew: '2m30s' } });
+    expect(repo.parsed).toMatchObject({
+      reloadIntervalSeconds: 60,
+      limits: { maxApprovalClockSkewSeconds: 150 },
+    });
+  });
+
+  it.each([
+    [
+      'default values',
+      [
+        ['/accord/contract-provider', 'accord-provider-bootstrap-token', 'token'],
+        ['/accord/operator', 'accord-operator-bootstrap-token', 'token'],
+      ],
+    ],
+    [
+      'examples/zone-a.yaml',
+      [
+        ['/accord/contract-provider', 'accord-provider-bootstrap-token', 'token'],
+        ['/accord/operator', 'accord-operator-bootstrap-token', 'token'],
+        ['/accord/admin', 'accord-admin-bootstrap-token', 'token'],
+      ],
+    ],
+  ])(
+    "gives the PKI the bootstrap tokens from the provider's and the operator's Secrets, no hash in any value (%s)",
+    async (rendering, grants) => {
+      const objects = objectsOf(await render(rendering));
+      interface SecretVolume {
+        name: string;
+        secret?: { secretName: string; items: { key: string; path: string }[] };
+        projected?: { sources: { secret: { name: string; items: { key: string; path: string }[] } }[] };
+      }
+      interface Mounted {
+        containers: { volumeMounts: { name: string; mountPath: string }[] }[];
+        volumes: SecretVolume[];
+      }
+      const podOf = (component: string) =>
+        podSpecOf(findObject(objects, 'Deployment', `accord-${component}`)) as unknown as Mounted;
+      /** Where `component`'s container finds each Secret key it mounts: `secret/key` → file path. */
+      const mountedSecretKeys = (component: string): Map<string, string> => {
+        const pod = podOf(component);
+        const files = new Map<string, string>();
+        for (const mount of pod.containers[0]?.volumeMounts ?? []) {
+          const volume = pod.volumes.find((candidate) => candidate.name === mount.name);
+          const sources = [
+            ...(volume?.secret === undefined
+              ? []
+              : [{ name: volume.secret.secretName, items: volume.secret.items }]),
+            ...(volume?.projected?.sources.map((source) => source.secret) ?? []),
+          ];
+          for (const source of sources) {
+            for (const item of source.items)
+              files.set(`${source.name}/${item.key}`, `${mount.mountPath}/${item.path}`);
+          }
+        }
+        return files;
+      };
+      const pkiConfig = configFileFields(
+        findObject(objects, 'ConfigMap', 'accord-pki-config').data?.['config.yaml'] ?? '',
+        'pki',
+        pkiConfigKind,
+      ) as { bootstrapTokens: { spiffePath: string; tokenFile: string }[] };
+      const pkiFiles = mountedSecretKeys('pki');
+      // Each grant's file is the Secret key the PKI pod mounts for it, and the same key the
+      // provider or operator pod reads its token from.
+      expect(pkiConfig.bootstrapTokens).toEqual(
+        grants.map(([spiffePath, secretName, key]) => ({
+          spiffePath,
+          tokenFile: pkiFiles.get(`${secretName ?? ''}/${key ?? ''}`),
+        })),
+      );
+      for (const [component, spiffePath] of [
+        ['contract-provider', '/accord/contract-provider'],
+        ['operator', '/accord/operator'],
+      ] as const) {
+        const grant = grants.find(([path]) => path === spiffePath) ?? [];
+        const config = configFileFields(
+          findObject(objects, 'ConfigMap', `accord-${component}-config`).data?.['config.yaml'] ?? '',
+          component,
+          configSchemas[component]?.kind ?? '',
+        ) as { bootstrapTokenFile: string };
+        expect(config.bootstrapTokenFile).toBe(
+          mountedSecretKeys(component).get(`${grant[1] ?? ''}/${grant[2] ?? ''}`),
+        );
+      }
+      // The PKI's config names files; no hash for anyone to compute.
+      expect(findObject(objects, 'ConfigMap', 'accord-pki-config').data?.['config.yaml']).not.toMatch(
+        /tokenSha256|[0-9a-f]{64}/,
+      );
+    },
+  );
 
   it.each(renderings)('grants no wildcard (%s)', async (rendering) => {
     const objects = objectsOf(await render(rendering));

@@ -86,7 +86,7 @@ export async function runHubReplicaCrash(options: HubReplicaCrashOptions): Promi
         namespace,
         logName,
         kubeconfig: cluster.adminKubeconfig,
-        followIntervalMs: options.followIntervalMs,
+        followInterval: `${String(options.followIntervalMs)}ms`,
       },
     });
     const start = (): Promise<RepositoryChild> =>

@@ -271,7 +271,7 @@ describe('a contract repository on the Kubernetes store', () => {
   it('keeps an approved contract and a verifying audit chain across a restart', async () => {
     const fixture = await createContractRepoFixture();
     const config = parseConfig(contractRepoConfigSchema, {
-      ...fixture.config,
+      ...fixture.configFields,
       dataDir: undefined,
       kubernetesStore: { namespace, logName: 'end-to-end', kubeconfig: cluster.adminKubeconfig },
     });

@@ -84,8 +84,8 @@ async function startZoneOperator(zone: Zone): Promise<RunningOperator> {
     kubeconfig: zone.cluster.adminKubeconfig,
     rootNamespace,
     leaderElection: { namespace: rootNamespace, identity: `${zone.name}-operator-0` },
-    resyncIntervalMs: 1000,
-    backoff: { initialDelayMs: 100, maxDelayMs: 2000 },
+    resyncInterval: '1s',
+    backoff: { initialDelay: '100ms', maxDelay: '2s' },
     ops: { port: 0 },
     // Zone A runs injection too: its MeshWorkload controller renders the zones these contracts make Active.
     ...(zone.name === 'zone-a'

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { parseConfig } from '../../lib/config/load-config.js';
@@ -70,14 +70,29 @@ export interface KubeZonePki {
   rootsFile: string;
 }
 
+/** Writes each bootstrap token to its own file, as a mounted Secret would hold it. */
+async function writeTokenFiles(
+  directory: string,
+  tokens: ReadonlyMap<string, string> = new Map(),
+): Promise<{ spiffePath: string; tokenFile: string }[]> {
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  return Promise.all(
+    [...tokens].map(async ([spiffePath, token], index) => {
+      const tokenFile = join(directory, `token-${String(index)}`);
+      await writeFile(tokenFile, token, { mode: 0o600 });
+      return { spiffePath, tokenFile };
+    }),
+  );
+}
+
 export async function startKubeZonePki(options: {
   directory: string;
   trustDomain: string;
   kubeconfig: string;
   /** SPIFFE ID path → bootstrap token. */
   bootstrapTokens?: ReadonlyMap<string, string>;
-  svidTtlSeconds?: number;
-  witTtlSeconds?: number;
+  svidTtl?: string;
+  witTtl?: string;
 }): Promise<KubeZonePki> {
   const storeDir = join(options.directory, 'pki');
   const pki = await startPkiServer(
@@ -86,14 +101,12 @@ export async function startKubeZonePki(options: {
       storeDir,
       listen: { port: 0 },
       ops: { port: 0 },
-      ...(options.svidTtlSeconds === undefined ? {} : { svidTtlSeconds: options.svidTtlSeconds }),
-      ...(options.witTtlSeconds === undefined ? {} : { witTtlSeconds: options.witTtlSeconds }),
-      clockSkewSeconds: 0,
-      bootstrapTokens: [...(options.bootstrapTokens ?? new Map<string, string>())].map(
-        ([spiffePath, token]) => ({
-          tokenSha256: createHash('sha256').update(token).digest('hex'),
-          spiffePath,
-        }),
+      ...(options.svidTtl === undefined ? {} : { svidTtl: options.svidTtl }),
+      ...(options.witTtl === undefined ? {} : { witTtl: options.witTtl }),
+      clockSkew: '0s',
+      bootstrapTokens: await writeTokenFiles(
+        join(options.directory, 'bootstrap-tokens'),
+        options.bootstrapTokens,
       ),
       kubernetesTokenReview: { kubeconfig: options.kubeconfig },
     }),

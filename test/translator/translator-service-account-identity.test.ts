@@ -52,8 +52,8 @@ beforeAll(async () => {
     directory,
     trustDomain,
     kubeconfig: await tokenReviewerKubeconfig(cluster),
-    svidTtlSeconds: 6,
-    witTtlSeconds: 3,
+    svidTtl: '6s',
+    witTtl: '3s',
   });
 }, 180_000);
 
@@ -120,7 +120,7 @@ describe('a translator holding a projected ServiceAccount token', () => {
           pkiAddress: zone.address,
           pkiCaFile: zone.rootsFile,
           serviceAccountTokenFile: tokenFile,
-          witTtlSeconds: 0,
+          witTtl: '0s',
         },
       }),
       { logger: silentLogger, registry: new Registry(), clock: systemClock },

@@ -25,6 +25,19 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
+{{/* A duration value (Go syntax, non-negative as values.schema.json requires: `1h30m`, `250ms`)
+in milliseconds, for the checks that compare two durations before anything is installed; the
+daemons parse the same strings themselves (lib/time/duration.ts). */}}
+{{- define "accord.durationMs" -}}
+{{- $perUnit := dict "ns" 0.000001 "us" 0.001 "µs" 0.001 "μs" 0.001 "ms" 1.0 "s" 1000.0 "m" 60000.0 "h" 3600000.0 -}}
+{{- $total := 0.0 -}}
+{{- range regexFindAll `([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)` (toString .) -1 -}}
+{{- $number := regexFind `^[0-9.]+` . -}}
+{{- $total = addf $total (mulf (float64 $number) (get $perUnit (trimPrefix $number .))) -}}
+{{- end -}}
+{{- $total -}}
+{{- end -}}
+
 {{/* The CA Secret of the zone PKI. */}}
 {{- define "accord.pkiCaSecretName" -}}
 {{- default (printf "%s-pki-ca" .Release.Name) .Values.pki.caSecretName -}}
