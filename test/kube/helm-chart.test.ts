@@ -824,6 +824,101 @@ describe('the rendered manifests', () => {
     },
   );
 
+  it.each([
+    ['zone', 'default values', 'accord', releaseNamespace],
+    ['hub', 'examples/hub.yaml', 'accord-hub', hubNamespace],
+  ])(
+    'prints in NOTES.txt (%s mode) kubectl commands that check the install, and no repository path',
+    async (_mode, rendering, release, namespace) => {
+      const result = await helm(
+        'install',
+        release,
+        chartDirectory,
+        '-n',
+        namespace,
+        '--dry-run=client',
+        ...valuesArgs(rendering),
+      );
+      expect(result.code).toBe(0);
+      const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
+      expect(notes).not.toMatch(/docs\/|charts\/|\.md\b/);
+      expect(notes).toContain(`kubectl get pods -n ${namespace} -l app.kubernetes.io/instance=${release}`);
+      expect(notes).toContain(
+        `kubectl wait pods -n ${namespace} -l app.kubernetes.io/instance=${release} --for=condition=Ready --timeout=2m`,
+      );
+      // The selector picks every pod the release runs.
+      for (const deployment of deploymentsOf(objectsOf(await render(rendering, release, namespace)))) {
+        expect(deployment.spec?.template?.metadata?.labels).toMatchObject({
+          'app.kubernetes.io/instance': release,
+        });
+      }
+      if (rendering === 'examples/hub.yaml') {
+        expect(notes).not.toContain('trustcontract');
+        return;
+      }
+      expect(notes).toContain('kubectl get trustcontracts');
+      expect(notes).toContain('kubectl wait --for=condition=Active trustcontract/NAME --timeout=5m');
+    },
+  );
+
+  it('prints TrustContract commands that work against a real API server', async () => {
+    const result = await helm(
+      'install',
+      'accord',
+      chartDirectory,
+      '-n',
+      releaseNamespace,
+      '--dry-run=client',
+    );
+    const commands = result.stdout
+      .split('\n')
+      .map((line) => line.replace(/#.*$/, '').trim())
+      .filter((line) => /^kubectl \S+ .*trustcontract/.test(line))
+      .map((line) => line.replaceAll('NAME', 'notes-check').split(/\s+/).slice(1));
+    expect(commands.map((command) => command[0])).toEqual(['get', 'wait', 'describe']);
+    const contract = await writeTemporary(
+      'trustcontract.yaml',
+      readFileSync(join(repoRoot, 'crds/examples/trustcontract.yaml'), 'utf8').replace(
+        'name: zone-a-zone-b',
+        'name: notes-check',
+      ),
+    );
+    expect(await kubectl('apply', '-f', contract)).toMatchObject({ code: 0 });
+    // What the operator writes once every zone approved (operator/trust-contract/trust-contract-status.ts).
+    const active = {
+      status: {
+        state: 'Active',
+        conditions: [
+          {
+            type: 'Active',
+            status: 'True',
+            reason: 'ApprovedByAllParticipants',
+            message: 'every participant approved',
+            lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+          },
+        ],
+      },
+    };
+    const patched = await kubectl(
+      'patch',
+      'trustcontract/notes-check',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify(active),
+    );
+    expect(patched).toMatchObject({ code: 0 });
+    for (const command of commands) {
+      const outcome = await kubectl(...command);
+      expect({ command, code: outcome.code, stderr: outcome.stderr }).toEqual({
+        command,
+        code: 0,
+        stderr: '',
+      });
+    }
+    expect(await kubectl('delete', 'trustcontract/notes-check')).toMatchObject({ code: 0 });
+  });
+
   it.each(renderings)('grants no wildcard (%s)', async (rendering) => {
     const objects = objectsOf(await render(rendering));
     for (const role of objects.filter((object) => object.kind === 'Role' || object.kind === 'ClusterRole')) {
