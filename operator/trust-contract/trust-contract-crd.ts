@@ -112,9 +112,6 @@ export const trustContractSpecSchema = withCelRules(
 /** A TrustContract's spec, as the API server stores it. */
 export type TrustContractSpec = z.output<typeof trustContractSpecSchema>;
 
-/** The contract's state in the repository, as `status.state` and the State column show it. */
-export const contractStates = ['Proposed', 'Active', 'Revoked'] as const;
-
 /**
  * `status` of a TrustContract: what the operator last saw in the repository. Every field is
  * optional to the API server (the operator writes them all; `readTrustContractStatus` requires
@@ -124,7 +121,10 @@ export const trustContractStatusSchema = z
   .object({
     observedGeneration: int64().optional().describe('The metadata.generation this status describes.'),
     contractId: z.string().max(63).optional().describe("The contract's id in the repository."),
-    state: z.enum(contractStates).optional().describe("The contract's state in the repository."),
+    state: z
+      .enum(['Proposed', 'Active', 'Revoked'])
+      .optional()
+      .describe("The contract's state in the repository."),
     approvedBy: asListSet(z.array(z.string().max(63)).max(16))
       .optional()
       .describe('Names of the participants whose approval the operator verified.'),
