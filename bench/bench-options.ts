@@ -7,6 +7,7 @@ export const benchmarkNames = [
   'kube-propagation',
   'translator-path',
   'hub-durability',
+  'image',
 ] as const;
 export type BenchmarkName = (typeof benchmarkNames)[number];
 

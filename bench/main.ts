@@ -10,6 +10,7 @@ import {
 } from './bench-options.js';
 import { fullSizes, quickSizes } from './bench-sizes.js';
 import { runHubDurabilityBenchmark } from './hub-durability.js';
+import { runImageBuildBenchmark } from './image-build.js';
 import { runKubePropagationBenchmark } from './kube-propagation.js';
 import { formatMachineFacts, readMachineFacts } from './machine-facts.js';
 import { readCpuTimes } from './process-cpu.js';
@@ -41,6 +42,9 @@ function run(name: BenchmarkName, options: BenchOptions): Promise<BenchFigure[]>
       return runKubePropagationBenchmark({ ...sizes.kubePropagation, progress });
     case 'hub-durability':
       return runHubDurabilityBenchmark({ ...sizes.hubDurability, progress });
+    case 'image':
+      // One size: the image and its builds are what they are.
+      return runImageBuildBenchmark({ progress });
     case 'translator-path':
       return runTranslatorPathBenchmark({
         ...sizes.translatorPath,

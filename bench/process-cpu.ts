@@ -40,6 +40,18 @@ export function readProcessCpuMs(pid: number): number {
   return stat.cpuMs;
 }
 
+/**
+ * The CPU time (user + system) of every child this process has waited for, with the children
+ * those waited for, in milliseconds (`cutime` + `cstime` of `/proc/self/stat`): what a finished
+ * child process tree cost, e.g. a build script and everything it ran.
+ */
+export function readWaitedChildrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  // Fields after the parenthesised command name: state(3) … cutime(16) cstime(17).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / ticksPerSecond;
+}
+
 /** Parent and CPU time of `/proc/<pid>/stat`, or `undefined` when the process exited meanwhile. */
 function readProcStat(pid: string): { parentPid: number; cpuMs: number } | undefined {
   let stat: string;

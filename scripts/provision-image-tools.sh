@@ -7,12 +7,13 @@
 # - runc: runs the unpacked image as UID 65532 on a read-only root file system;
 # - skopeo: reads the archive as a registry client would (`skopeo inspect oci-archive:…`);
 # - containerd (with ctr): `ctr images import` of the archive, as the test nodes do.
+# - podman: `podman load` of the archive (into a throw-away vfs store).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/lib/debian-packages.sh
 . "$root/scripts/lib/debian-packages.sh"
 ensure_debian_packages provision-image umoci=/usr/bin/umoci runc=/usr/sbin/runc skopeo=/usr/bin/skopeo \
-  containerd=/usr/bin/ctr
-printf 'provision-image: ready: umoci %s, runc %s, skopeo %s, %s\n' "$(umoci --version | cut -d' ' -f3)" \
-  "$(runc --version | sed -n 's/^runc version //p')" "$(skopeo --version | cut -d' ' -f3)" \
-  "$(containerd --version | cut -d' ' -f3)" >&2
+  containerd=/usr/bin/ctr podman=/usr/bin/podman
+printf 'provision-image: ready: umoci %s, runc %s, skopeo %s, containerd %s, podman %s\n' \
+  "$(umoci --version | cut -d' ' -f3)" "$(runc --version | sed -n 's/^runc version //p')" \
+  "$(skopeo --version | cut -d' ' -f3)" "$(containerd --version | cut -d' ' -f3)" "$(podman --version | cut -d' ' -f3)" >&2

@@ -255,6 +255,35 @@ describeWithRunc(`the Accord image (npm run image)${suffix}`, () => {
     expect(containerfile).toContain(`CMD ${JSON.stringify(config.Cmd).replace(/,/g, ', ')}\n`);
   });
 
+  it('loads into podman under its full name', async () => {
+    const storage = await temporary.make();
+    const podman = (...args: string[]) =>
+      run(
+        'podman',
+        [
+          '--root',
+          join(storage, 'root'),
+          '--runroot',
+          join(storage, 'run'),
+          '--storage-driver',
+          'vfs',
+          ...args,
+        ],
+        {
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+    const { stdout } = await podman('load', '--input', built.archive);
+    expect(stdout).toContain(`Loaded image: ${built.name}`);
+    const { stdout: images } = await podman(
+      'images',
+      '--digests',
+      '--format',
+      '{{.Repository}}:{{.Tag}} {{.Digest}}',
+    );
+    expect(images.trim()).toBe(`${built.name} ${built.digest}`);
+  }, 120_000);
+
   it('imports into containerd with ctr under its full name', async () => {
     const directory = await temporary.make();
     const address = join(directory, 'containerd.sock');
