@@ -1,6 +1,8 @@
-import type { Clock } from '../lib/time/clock.js';
-import type { GlobalOptions } from './cli-command.js';
 import type { ContractRepositoryClient } from '../lib/contract/contract-repository-client.js';
+import type { SvidRequest, SvidSnapshot } from '../lib/identity/svid-source.js';
+import type { Clock } from '../lib/time/clock.js';
+import type { Timers } from '../lib/time/timers.js';
+import type { Connection } from './connection-options.js';
 
 /** Where accordctl writes: stdout for results, stderr for diagnostics. */
 export interface OutputStream {
@@ -9,20 +11,32 @@ export interface OutputStream {
 
 /**
  * Everything a command touches outside itself, injected by `main.ts` (the only file that sees
- * `process`), so tests run commands in-process with a fake or a loopback repository.
+ * `process`), so tests run commands in-process with a fake or a loopback repository and PKI.
  */
 export interface CliEnvironment {
   stdout: OutputStream;
   stderr: OutputStream;
+  /** Reads all of standard input (`--token-file -`). */
+  readStdin(): Promise<string>;
   readFile(path: string): Promise<string>;
-  /** Replaces a file atomically, creating its directory. */
+  /** Whether a file exists (a missing default config file is not an error). */
+  fileExists(path: string): Promise<boolean>;
+  /** Replaces a file atomically with mode 0600, creating its directory (0700). */
   writeFileAtomic(path: string, content: string): Promise<void>;
   listDirectory(path: string): Promise<string[]>;
-  /** Opens a repository client from the global flags (reads --cert/--key/--ca). */
-  connect(options: GlobalOptions): Promise<ContractRepositoryClient>;
+  /** Opens a repository client for a resolved connection (reads its --ca, --cert and --key files). */
+  connect(connection: Connection): Promise<ContractRepositoryClient>;
+  /** Asks a zone PKI for an X509-SVID (CSR + SignCSR). */
+  requestSvid(request: SvidRequest): Promise<SvidSnapshot>;
   clock: Clock;
+  /** Schedules `--timeout`s; injected so tests fire them without waiting. */
+  timers: Timers;
+  /** Aborted on SIGINT or SIGTERM: `contracts watch` ends cleanly, a `--wait` is cancelled. */
+  interrupted: AbortSignal;
   /** `$XDG_STATE_HOME` (or `$HOME/.local/state`): where the audit checkpoint lives by default. */
   stateDirectory: string;
+  /** `$XDG_CONFIG_HOME` (or `$HOME/.config`): the default config file is `<it>/accord/accordctl.yaml`. */
+  configDirectory: string;
   /** `$ACCORDCTL_CONFIG`: the config file used when `--config` is not given. */
   configPathFromEnvironment: string | undefined;
   version: string;

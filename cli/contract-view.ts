@@ -56,18 +56,23 @@ export function contractView(contract: TrustContract): ContractView {
   };
 }
 
+/** The columns of `contracts list` (and of `contracts watch`, after its EVENT column). */
+export const contractListHeaders = ['id', 'state', 'approved', 'participants', 'revision'] as const;
+
+/** One contract as a `contracts list` row: approvals counted as verified here. */
+export function contractListRow(view: ContractView): string[] {
+  return [
+    view.id,
+    view.state,
+    `${view.verifiedApprovals}/${view.participants.length}`,
+    view.participants.map((participant) => participant.name).join(','),
+    String(view.revision),
+  ];
+}
+
 /** `contracts list` as a table: one line per contract. */
 export function formatContractList(views: readonly ContractView[]): string {
-  return formatTable(
-    ['id', 'state', 'approved', 'participants', 'revision'],
-    views.map((view) => [
-      view.id,
-      view.state,
-      `${view.verifiedApprovals}/${view.participants.length}`,
-      view.participants.map((participant) => participant.name).join(','),
-      String(view.revision),
-    ]),
-  );
+  return formatTable(contractListHeaders, views.map(contractListRow));
 }
 
 /** `contracts show` for people: the contract's fields, then its participants with root fingerprints. */
@@ -89,7 +94,15 @@ export function formatContractDetails(view: ContractView): string {
   }
   const width = Math.max(...fields.map(([label]) => (label ?? '').length)) + 1;
   const header = fields.map(([label, value]) => `${(label ?? '').padEnd(width)}${value ?? ''}`).join('\n');
-  const participants = formatTable(
+  const invalid = view.invalidApprovals.map(
+    (approval) => `Invalid approval from ${approval.participant}: ${approval.reason}\n`,
+  );
+  return `${header}\n\n${formatParticipants(view)}${invalid.join('')}`;
+}
+
+/** The participants with their root fingerprints: what an approval signs, shown with its result. */
+export function formatParticipants(view: ContractView): string {
+  return formatTable(
     ['name', 'trust domain', 'approved', 'root sha-256'],
     view.participants.map((participant) => [
       participant.name,
@@ -98,8 +111,35 @@ export function formatContractDetails(view: ContractView): string {
       participant.rootSha256,
     ]),
   );
-  const invalid = view.invalidApprovals.map(
-    (approval) => `Invalid approval from ${approval.participant}: ${approval.reason}\n`,
+}
+
+/**
+ * Where a contract stands, in one phrase for a result line: revoked (by whom, why), active with
+ * every approval verified, or how many approvals it has and whose it still waits for.
+ */
+export function contractStatus(view: ContractView): string {
+  if (view.revocation !== null) return `revoked by ${view.revocation.revokedBy}: ${view.revocation.reason}`;
+  if (view.state === 'active' && view.isTrustEstablished)
+    return `active: all ${view.participants.length} approvals verified`;
+  const missing = view.participants.filter((participant) => !participant.hasVerifiedApproval);
+  const waiting = missing.length === 0 ? '' : `, waiting for ${missing.map((p) => p.name).join(', ')}`;
+  return `${view.state}: ${view.verifiedApprovals} of ${view.participants.length} approvals${waiting}`;
+}
+
+/** A command's result line (`contract ab approved as zone-a (…)`), the contract's status, and its participants. */
+export function formatContractResult(headline: string, view: ContractView): string {
+  return `${headline}; ${contractStatus(view)}\n\n${formatParticipants(view)}`;
+}
+
+/**
+ * Whether a contract waits for the approval of the zone `trustDomain`: proposed, that zone a
+ * participant, and no approval of it that verifies here (`contracts list --pending`).
+ */
+export function isAwaitingApprovalOf(view: ContractView, trustDomain: string): boolean {
+  return (
+    view.state === 'proposed' &&
+    view.participants.some(
+      (participant) => participant.trustDomain === trustDomain && !participant.hasVerifiedApproval,
+    )
   );
-  return `${header}\n\n${participants}${invalid.join('')}`;
 }

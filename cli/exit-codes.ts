@@ -13,6 +13,8 @@ export const ExitCode = {
   unreachable: 3,
   /** The audit log does not verify, or it no longer extends the saved checkpoint. */
   auditVerificationFailed: 4,
+  /** `--wait` ran out of time; the contract may still become active (the message says whose approval is missing). */
+  waitTimedOut: 5,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

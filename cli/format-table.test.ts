@@ -1,4 +1,4 @@
-import { formatTable } from './format-table.js';
+import { formatTable, TableStream } from './format-table.js';
 
 describe('formatTable', () => {
   it('aligns every column to its widest cell and upper-cases the headers', () => {
@@ -18,5 +18,14 @@ describe('formatTable', () => {
 
   it('prints only the header line when there are no rows', () => {
     expect(formatTable(['id', 'state'], [])).toBe('ID  STATE\n');
+  });
+});
+
+describe('TableStream', () => {
+  it('prints the header with the first batch and keeps later rows aligned to the widest cell so far', () => {
+    const table = new TableStream(['event', 'id', 'state']);
+    expect(table.format([['ADDED', 'ab', 'proposed']])).toBe('EVENT  ID  STATE\nADDED  ab  proposed\n');
+    expect(table.format([['MODIFIED', 'ab', 'active']])).toBe('MODIFIED  ab  active\n');
+    expect(table.format([['DELETED', 'ab', '']])).toBe('DELETED   ab\n');
   });
 });

@@ -6,8 +6,40 @@ import { validateProposal, type ParticipantProposal } from '../lib/contract/vali
 import { AccordError, errorMessage } from '../lib/errors/accord-error.js';
 import { sha256Hex } from '../lib/x509/fingerprint.js';
 import { pemToDerList } from '../lib/x509/pem.js';
-import type { ParticipantSpec } from './cli-command.js';
 import type { CliEnvironment } from './cli-environment.js';
+import { readInput } from './read-input.js';
+
+/** A participant named by `--participant`; its root is read from `rootPath` when the command runs. */
+export interface ParticipantSpec {
+  name: string;
+  trustDomain: string;
+  rootPath: string;
+}
+
+const participantKeys = ['name', 'trust-domain', 'root'] as const;
+
+/** Parses `--participant name=zone-a,trust-domain=zone-a.example,root=path/to/root.pem`. */
+export function parseParticipant(text: string): ParticipantSpec {
+  const fields = new Map<string, string>();
+  for (const pair of text.split(',')) {
+    const separator = pair.indexOf('=');
+    const key = separator === -1 ? pair : pair.slice(0, separator);
+    if (separator === -1 || !(participantKeys as readonly string[]).includes(key)) {
+      throw new UsageError(
+        `--participant expects ${participantKeys.map((k) => `${k}=…`).join(',')}; got "${pair}"`,
+      );
+    }
+    if (fields.has(key)) throw new UsageError(`--participant names "${key}" twice`);
+    fields.set(key, pair.slice(separator + 1));
+  }
+  const field = (key: (typeof participantKeys)[number]): string => {
+    const value = fields.get(key);
+    if (value === undefined || value === '')
+      throw new UsageError(`--participant "${text}" is missing ${key}=`);
+    return value;
+  };
+  return { name: field('name'), trustDomain: field('trust-domain'), rootPath: field('root') };
+}
 
 const fileParticipant = z
   .object({
@@ -44,6 +76,10 @@ export async function readProposal(
   participants: readonly ParticipantSpec[],
   file: string | undefined,
 ): Promise<{ id: string; participants: ParticipantProposal[] }> {
+  if (file !== undefined && participants.length > 0)
+    throw new UsageError('use either --participant or -f, not both');
+  if (file === undefined && participants.length < 2)
+    throw new UsageError('a contract needs at least two --participant flags (or -f FILE)');
   let proposal: { id: string; participants: ParticipantProposal[] };
   if (file === undefined) {
     proposal = {
@@ -103,14 +139,5 @@ function parseYamlText(text: string, file: string): unknown {
     return parseYaml(text) as unknown;
   } catch (error) {
     throw new UsageError(`${file}: not YAML or JSON: ${errorMessage(error)}`);
-  }
-}
-
-/** Reads a file named on the command line; a missing file is a usage error (exit 2), not a failure. */
-export async function readInput(env: CliEnvironment, path: string): Promise<string> {
-  try {
-    return await env.readFile(path);
-  } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${errorMessage(error)}`);
   }
 }

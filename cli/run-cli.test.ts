@@ -1,74 +1,20 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { errorOfStatus } from '../lib/grpc/grpc-status.js';
-import { ManualClock } from '../test/support/manual-clock.js';
+import { inMemoryCli } from '../test/cli/in-memory-cli.js';
 import { InMemoryRepository } from '../test/cli/in-memory-repository.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
-import type { CliEnvironment } from './cli-environment.js';
-import type { ContractRepositoryClient } from '../lib/contract/contract-repository-client.js';
+import { accordctlProgram } from './accordctl-program.js';
 import { ExitCode } from './exit-codes.js';
-import { runCli } from './run-cli.js';
+import { reportingUnknownCommands, runCli } from './run-cli.js';
 
 let a: TestZone;
 let b: TestZone;
-let c: TestZone;
 
 beforeAll(async () => {
-  [a, b, c] = await Promise.all([
-    createTestZone('zone-a'),
-    createTestZone('zone-b'),
-    createTestZone('zone-c'),
-  ]);
+  [a, b] = await Promise.all([createTestZone('zone-a'), createTestZone('zone-b')]);
 });
 
-interface Harness {
-  env: CliEnvironment;
-  files: Map<string, string>;
-  stdout: () => string;
-  stderr: () => string;
-}
-
-function harness(repository: ContractRepositoryClient | Error): Harness {
-  const files = new Map<string, string>([
-    ['a.pem', a.rootPem],
-    ['b.pem', b.rootPem],
-    ['a-svid.pem', a.admin.certificatePem],
-    ['a-key.pem', a.admin.privateKeyPem],
-    ['b-svid.pem', b.admin.certificatePem],
-    ['b-key.pem', b.admin.privateKeyPem],
-    ['c-svid.pem', c.admin.certificatePem],
-    ['c-key.pem', c.admin.privateKeyPem],
-    ['bundles/zone-b.example.pem', b.rootPem],
-    ['bundles/bundle-map.json', '{}'],
-  ]);
-  let out = '';
-  let err = '';
-  const env: CliEnvironment = {
-    stdout: { write: (text) => (out += text) },
-    stderr: { write: (text) => (err += text) },
-    readFile: (path) => {
-      const content = files.get(path);
-      return content === undefined ? Promise.reject(new Error('ENOENT')) : Promise.resolve(content);
-    },
-    writeFileAtomic: (path, content) => {
-      files.set(path, content);
-      return Promise.resolve();
-    },
-    listDirectory: (path) =>
-      Promise.resolve(
-        [...files.keys()]
-          .filter((name) => name.startsWith(`${path}/`))
-          .map((name) => name.slice(path.length + 1)),
-      ),
-    connect: () => (repository instanceof Error ? Promise.reject(repository) : Promise.resolve(repository)),
-    clock: new ManualClock(new Date()),
-    stateDirectory: '/state',
-    configPathFromEnvironment: undefined,
-    version: '0.1.0',
-  };
-  return { env, files, stdout: () => out, stderr: () => err };
-}
-
-const global = ['--repository', '127.0.0.1:8443', '--ca', 'ca.pem'];
+const connection = ['--repository', '127.0.0.1:8443', '--ca', 'a.pem'];
 const asZone = (zone: string) => ['--cert', `${zone}-svid.pem`, '--key', `${zone}-key.pem`];
 const participants = [
   '--participant',
@@ -77,104 +23,184 @@ const participants = [
   'name=zone-b,trust-domain=zone-b.example,root=b.pem',
 ];
 
-describe('runCli', () => {
-  it('proposes, approves as both zones and shows the contract active with verified approvals', async () => {
-    const repository = new InMemoryRepository();
-    const h = harness(repository);
-    expect(
-      await runCli(
-        ['contracts', 'propose', ...global, ...asZone('a'), ...participants, '--id', 'ab', '--approve'],
-        h.env,
-      ),
-    ).toBe(ExitCode.ok);
-    expect(h.stdout()).toContain(a.rootSha256);
-    expect(await runCli(['contracts', 'approve', 'ab', ...global, ...asZone('b')], h.env)).toBe(ExitCode.ok);
-    const json = harness(repository);
-    expect(await runCli(['contracts', 'show', 'ab', ...global, '-o', 'json'], json.env)).toBe(ExitCode.ok);
-    expect(JSON.parse(json.stdout())).toMatchObject({
-      id: 'ab',
-      state: 'active',
-      verifiedApprovals: 2,
-      isTrustEstablished: true,
-    });
-    expect(repository.isClosed).toBe(true);
+function cli(repository: InMemoryRepository | Error = new InMemoryRepository()) {
+  return inMemoryCli(repository, [a, b]);
+}
+
+describe('accordctl command line', () => {
+  it.each([
+    [
+      ['contract', '--help'],
+      "unknown command 'contract'\n(Did you mean contracts?)\nRun 'accordctl --help' for usage.",
+    ],
+    [['contract'], "unknown command 'contract'\n(Did you mean contracts?)"],
+    [
+      ['contracts', 'aprove', 'ab'],
+      "unknown command 'aprove'\n(Did you mean approve?)\nRun 'accordctl contracts --help'",
+    ],
+    [['contracts', 'lsit', '--help'], "unknown command 'lsit'\n(Did you mean list?)"],
+    [
+      ['contracts', 'approve', 'ab', '--wiat'],
+      "unknown option '--wiat'\n(Did you mean --wait?)\nRun 'accordctl contracts approve --help'",
+    ],
+    [['contracts', 'approve'], "missing required argument 'id'"],
+    [['contracts', 'list', 'extra'], 'too many arguments'],
+    [
+      ['contracts', 'list', '-o', 'xml'],
+      "option '-o, --output <format>' argument 'xml' is invalid. Allowed choices are table, json, yaml.",
+    ],
+    [
+      ['contracts', 'approve', 'ab', '--wait', '--timeout', '60'],
+      `option '--timeout <duration>' argument '60' is invalid. "60" is not a duration: use a number and a unit, e.g. 30s`,
+    ],
+    [
+      ['contracts', 'propose', '--participant', 'name=zone-a'],
+      `option '--participant <spec>' argument 'name=zone-a' is invalid. --participant "name=zone-a" is missing trust-domain=`,
+    ],
+    [
+      ['contracts', 'list', '--pending', '--state', 'active'],
+      "option '--pending' cannot be used with option '--state <state>'",
+    ],
+    [['bundle', 'show', '--repository', 'x:1', '--dir', 'd'], "unknown option '--repository'"],
+    [['bundle', 'show'], "required option '--dir <dir>' not specified"],
+    [
+      ['completion', 'fish'],
+      "command-argument value 'fish' is invalid for argument 'shell'. Allowed choices are bash, zsh.",
+    ],
+  ])('rejects %j with exit code 2, the reason on stderr and nothing on stdout', async (argv, message) => {
+    const h = cli();
+    expect(await runCli(argv, h.env)).toBe(ExitCode.usage);
+    expect(h.stderr()).toContain(`accordctl: ${message}`);
+    expect(h.stdout()).toBe('');
   });
 
-  it('refuses to approve with the certificate of a zone that is not a participant, and approves with a participant', async () => {
-    const repository = new InMemoryRepository();
-    const h = harness(repository);
-    await runCli(['contracts', 'propose', ...global, ...participants, '--id', 'ab'], h.env);
-    expect(await runCli(['contracts', 'approve', 'ab', ...global, ...asZone('c')], h.env)).toBe(
-      ExitCode.failure,
-    );
-    expect(h.stderr()).toContain('FAILED_PRECONDITION: your certificate belongs to zone-c.example');
-    expect(repository.contracts.get('ab')?.approvals).toHaveLength(0);
-    expect(await runCli(['contracts', 'approve', 'ab', ...global, ...asZone('a')], h.env)).toBe(ExitCode.ok);
-    expect(repository.contracts.get('ab')?.approvals).toHaveLength(1);
+  it('prints the group help on stderr with exit code 2 when a group is given without a command', async () => {
+    const h = cli();
+    expect(await runCli(['contracts'], h.env)).toBe(ExitCode.usage);
+    expect(h.stderr()).toMatch(/^Usage: accordctl contracts \[options\] \[command\]/);
+    expect(h.stdout()).toBe('');
   });
 
-  it('lists contracts as a table with locally verified approval counts', async () => {
-    const repository = new InMemoryRepository();
-    const h = harness(repository);
-    await runCli(
-      ['contracts', 'propose', ...global, ...asZone('a'), ...participants, '--id', 'ab', '--approve'],
-      h.env,
-    );
-    const list = harness(repository);
-    expect(await runCli(['contracts', 'list', ...global], list.env)).toBe(ExitCode.ok);
-    expect(list.stdout()).toMatch(
-      /^ID\s+STATE\s+APPROVED\s+PARTICIPANTS\s+REVISION\nab\s+proposed\s+1\/2\s+zone-a,zone-b\s+2\n$/,
-    );
+  it('lists each command with only the flags it uses', async () => {
+    const bundle = cli();
+    expect(await runCli(['bundle', 'show', '--help'], bundle.env)).toBe(ExitCode.ok);
+    expect(bundle.stdout()).toMatch(/^Usage: accordctl bundle show \[options\]/);
+    expect(bundle.stdout()).toContain('--dir <dir>');
+    for (const unused of ['--repository', '--cert', '--key', '--ca', '--config', '--wait'])
+      expect(bundle.stdout()).not.toContain(unused);
+
+    const approve = cli();
+    expect(await runCli(['contracts', 'approve', '--help'], approve.env)).toBe(ExitCode.ok);
+    for (const used of [
+      '<id>',
+      '--wait',
+      '--timeout <duration>',
+      '--repository',
+      '--cert',
+      '--key',
+      '--ca',
+      '--config',
+    ])
+      expect(approve.stdout()).toContain(used);
+    for (const unused of ['--participant', '--reason', '--dir', '--pending'])
+      expect(approve.stdout()).not.toContain(unused);
   });
 
+  it('shows the commands, and the exit codes, in the overview', async () => {
+    const h = cli();
+    expect(await runCli(['--help'], h.env)).toBe(ExitCode.ok);
+    for (const command of ['contracts', 'audit', 'bundle', 'login', 'completion', 'version'])
+      expect(h.stdout()).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    expect(h.stdout()).not.toContain('__complete');
+    expect(h.stdout()).toContain('5 --wait timed out');
+    const viaHelp = cli();
+    expect(await runCli(['help', 'contracts'], viaHelp.env)).toBe(ExitCode.ok);
+    expect(viaHelp.stdout()).toMatch(/^Usage: accordctl contracts/);
+  });
+
+  it.each([
+    [['version'], 'accordctl 0.1.0\n'],
+    [['--version'], 'accordctl 0.1.0\n'],
+    [['version', '-o', 'json'], '{\n  "version": "0.1.0"\n}\n'],
+    [['version', '-o', 'yaml'], 'version: 0.1.0\n'],
+  ])('prints the version for %j', async (argv, printed) => {
+    const h = cli();
+    expect(await runCli(argv, h.env)).toBe(ExitCode.ok);
+    expect(h.stdout()).toBe(printed);
+  });
+
+  it('drops the help flag only after a word that names no command', () => {
+    const program = accordctlProgram(cli().env);
+    expect(reportingUnknownCommands(program, ['contract', '--help'])).toEqual(['contract']);
+    expect(reportingUnknownCommands(program, ['contracts', 'list', '--help'])).toEqual([
+      'contracts',
+      'list',
+      '--help',
+    ]);
+    expect(reportingUnknownCommands(program, ['contracts', 'show', 'nope', '-h'])).toEqual([
+      'contracts',
+      'show',
+      'nope',
+      '-h',
+    ]);
+    expect(reportingUnknownCommands(program, ['help', 'contracts'])).toEqual(['help', 'contracts']);
+  });
+});
+
+describe('accordctl errors', () => {
   it.each([
     [GrpcStatus.UNAVAILABLE, 'UNAVAILABLE: the details', ExitCode.unreachable],
     [GrpcStatus.DEADLINE_EXCEEDED, 'UNAVAILABLE: deadline exceeded (the details)', ExitCode.unreachable],
     [GrpcStatus.PERMISSION_DENIED, 'PERMISSION_DENIED: the details', ExitCode.failure],
-  ])('prints status %s with its message and no stack trace', async (code, printed, exitCode) => {
-    const h = harness(errorOfStatus(code, 'the details'));
-    expect(await runCli(['contracts', 'list', ...global], h.env)).toBe(exitCode);
-    expect(h.stderr()).toBe(`accordctl: ${printed}\n`);
-  });
+  ])(
+    'prints status %s with its message, no stack trace and nothing on stdout',
+    async (code, printed, exitCode) => {
+      const h = cli(errorOfStatus(code, 'the details'));
+      expect(await runCli(['contracts', 'list', ...connection], h.env)).toBe(exitCode);
+      expect(h.stderr()).toBe(`accordctl: ${printed}\n`);
+      expect(h.stdout()).toBe('');
+    },
+  );
 
-  it('exits 2 on a usage error and on a root file that cannot be read', async () => {
-    const h = harness(new InMemoryRepository());
+  it('exits 2 naming the missing connection flag, and on a root file that cannot be read', async () => {
+    const h = cli();
     expect(await runCli(['contracts', 'list'], h.env)).toBe(ExitCode.usage);
-    expect(
-      await runCli(
-        [
-          'contracts',
-          'propose',
-          ...global,
-          '--participant',
-          'name=zone-a,trust-domain=zone-a.example,root=missing.pem',
-          participants[2] ?? '',
-          participants[3] ?? '',
-        ],
-        h.env,
-      ),
-    ).toBe(ExitCode.usage);
-    expect(h.stderr()).toContain('cannot read missing.pem');
+    expect(h.stderr()).toBe(
+      'accordctl: --repository is required (or repository: in the config file, see accordctl login)\n' +
+        "Run 'accordctl contracts list --help' for usage.\n",
+    );
+    const missing = cli();
+    const argv = [
+      'contracts',
+      'propose',
+      ...connection,
+      ...participants.slice(0, 3),
+      'name=zone-b,trust-domain=zone-b.example,root=missing.pem',
+    ];
+    expect(await runCli(argv, missing.env)).toBe(ExitCode.usage);
+    expect(missing.stderr()).toContain('cannot read missing.pem');
   });
+});
 
+describe('accordctl audit verify', () => {
   it('verifies the audit log, saves a checkpoint, and detects truncation and rewriting on later runs', async () => {
     const repository = new InMemoryRepository();
-    const h = harness(repository);
+    const h = cli(repository);
     await runCli(
-      ['contracts', 'propose', ...global, ...asZone('a'), ...participants, '--id', 'ab', '--approve'],
+      ['contracts', 'propose', ...connection, ...asZone('a'), ...participants, '--id', 'ab', '--approve'],
       h.env,
     );
-    expect(await runCli(['audit', 'verify', ...global], h.env)).toBe(ExitCode.ok);
+    expect(await runCli(['audit', 'verify', ...connection], h.env)).toBe(ExitCode.ok);
     const checkpointPath = '/state/accord/audit-checkpoint-127.0.0.1_8443.json';
     expect(JSON.parse(h.files.get(checkpointPath) ?? '{}')).toMatchObject({ sequence: 2 });
 
-    await runCli(['contracts', 'revoke', 'ab', ...global, '--reason', 'ended'], h.env);
-    expect(await runCli(['audit', 'verify', ...global], h.env)).toBe(ExitCode.ok);
+    await runCli(['contracts', 'revoke', 'ab', ...connection, '--reason', 'ended'], h.env);
+    expect(await runCli(['audit', 'verify', ...connection], h.env)).toBe(ExitCode.ok);
     expect(JSON.parse(h.files.get(checkpointPath) ?? '{}')).toMatchObject({ sequence: 3 });
 
     const complete = repository.audit;
     repository.audit = complete.slice(0, 2);
-    expect(await runCli(['audit', 'verify', ...global], h.env)).toBe(ExitCode.auditVerificationFailed);
+    expect(await runCli(['audit', 'verify', ...connection], h.env)).toBe(ExitCode.auditVerificationFailed);
     expect(h.stderr()).toContain('truncated');
 
     const second = complete[1];
@@ -184,70 +210,87 @@ describe('runCli', () => {
       { ...second, record: new TextEncoder().encode('{"edited":true}') },
       ...complete.slice(2),
     ];
-    expect(await runCli(['audit', 'verify', ...global], h.env)).toBe(ExitCode.auditVerificationFailed);
+    expect(await runCli(['audit', 'verify', ...connection], h.env)).toBe(ExitCode.auditVerificationFailed);
     expect(h.stderr()).toContain('entry 2');
   });
+});
 
-  it('shows the installed bundles with trust domain and fingerprint', async () => {
-    const h = harness(new InMemoryRepository());
+describe('accordctl bundle show', () => {
+  it('shows the installed bundles with trust domain and fingerprint, as a table and as JSON', async () => {
+    const h = cli();
+    h.files.set('bundles/zone-b.example.pem', b.rootPem);
+    h.files.set('bundles/bundle-map.json', '{}');
     expect(await runCli(['bundle', 'show', '--dir', 'bundles', '-o', 'json'], h.env)).toBe(ExitCode.ok);
     expect(JSON.parse(h.stdout())).toEqual([
       expect.objectContaining({ trustDomain: 'zone-b.example', sha256: b.rootSha256 }),
     ]);
-  });
-
-  it('says so when the directory holds no bundle, and lists the bundle once one is there', async () => {
-    const h = harness(new InMemoryRepository());
-    h.files.delete('bundles/zone-b.example.pem');
-    expect(await runCli(['bundle', 'show', '--dir', 'bundles'], h.env)).toBe(ExitCode.ok);
-    expect(h.stdout()).toBe('no trusted zones: bundles holds no bundles\n');
-    const table = harness(new InMemoryRepository());
+    const table = cli();
+    table.files.set('bundles/zone-b.example.pem', b.rootPem);
     expect(await runCli(['bundle', 'show', '--dir', 'bundles'], table.env)).toBe(ExitCode.ok);
     expect(table.stdout()).toMatch(new RegExp(`^TRUST DOMAIN.*\nzone-b\\.example\\s+${b.rootSha256}`));
   });
+
+  it('says so on stderr, with nothing on stdout, when the directory holds no bundle', async () => {
+    const h = cli();
+    h.files.set('bundles/bundle-map.json', '{}');
+    expect(await runCli(['bundle', 'show', '--dir', 'bundles'], h.env)).toBe(ExitCode.ok);
+    expect(h.stdout()).toBe('');
+    expect(h.stderr()).toBe('No trusted zones: bundles holds no bundles.\n');
+  });
 });
 
-describe('runCli with an AccordctlConfig file', () => {
+describe('accordctl with an AccordctlConfig file', () => {
   const configFile = (fields: string) => `apiVersion: accord.dev/v1alpha1\nkind: AccordctlConfig\n${fields}`;
   const zoneAConfig = configFile(
     'repository: 127.0.0.1:8443\nca: ca.pem\ncert: zone-a/svid.pem\nkey: zone-a/key.pem\n',
   );
 
-  /** A proposed A–B contract and a harness whose files include `/etc/accord/zone-a/…` and the config. */
-  async function proposedWithConfig(config: string) {
+  /** A proposed A–B contract and an environment whose files include `/etc/accord/zone-a/…` and the config. */
+  async function proposedWithConfig(config: string, path = '/etc/accord/accordctl.yaml') {
     const repository = new InMemoryRepository();
-    const h = harness(repository);
-    await runCli(['contracts', 'propose', ...global, ...participants, '--id', 'ab'], h.env);
-    h.files.set('/etc/accord/accordctl.yaml', config);
+    const h = cli(repository);
+    await runCli(['contracts', 'propose', ...connection, ...participants, '--id', 'ab'], h.env);
+    h.files.set(path, config);
     h.files.set('/etc/accord/zone-a/svid.pem', a.admin.certificatePem);
     h.files.set('/etc/accord/zone-a/key.pem', a.admin.privateKeyPem);
+    h.files.set('/etc/accord/ca.pem', a.rootPem);
     return { repository, h };
   }
+
+  const approvers = (repository: InMemoryRepository) =>
+    repository.contracts.get('ab')?.approvals.map((approval) => approval.participant);
 
   it('approves with the identity the file names, its paths read relative to the file', async () => {
     const { repository, h } = await proposedWithConfig(zoneAConfig);
     expect(
       await runCli(['contracts', 'approve', 'ab', '--config', '/etc/accord/accordctl.yaml'], h.env),
     ).toBe(ExitCode.ok);
-    expect(repository.contracts.get('ab')?.approvals.map((approval) => approval.participant)).toEqual([
-      'zone-a',
-    ]);
+    expect(approvers(repository)).toEqual(['zone-a']);
   });
 
   it('reads $ACCORDCTL_CONFIG when --config is absent', async () => {
     const { repository, h } = await proposedWithConfig(zoneAConfig);
     const env = { ...h.env, configPathFromEnvironment: '/etc/accord/accordctl.yaml' };
     expect(await runCli(['contracts', 'approve', 'ab'], env)).toBe(ExitCode.ok);
-    expect(repository.contracts.get('ab')?.approvals).toHaveLength(1);
+    expect(approvers(repository)).toEqual(['zone-a']);
+  });
+
+  it('reads the default file ~/.config/accord/accordctl.yaml when neither is given', async () => {
+    const { repository, h } = await proposedWithConfig(
+      configFile(
+        'repository: 127.0.0.1:8443\nca: /etc/accord/ca.pem\ncert: /etc/accord/zone-a/svid.pem\nkey: /etc/accord/zone-a/key.pem\n',
+      ),
+      '/config/accord/accordctl.yaml',
+    );
+    expect(await runCli(['contracts', 'approve', 'ab'], h.env)).toBe(ExitCode.ok);
+    expect(approvers(repository)).toEqual(['zone-a']);
   });
 
   it('lets flags win over the file', async () => {
     const { repository, h } = await proposedWithConfig(zoneAConfig);
-    const args = ['contracts', 'approve', 'ab', '--config', '/etc/accord/accordctl.yaml', ...asZone('b')];
-    expect(await runCli(args, h.env)).toBe(ExitCode.ok);
-    expect(repository.contracts.get('ab')?.approvals.map((approval) => approval.participant)).toEqual([
-      'zone-b',
-    ]);
+    const argv = ['contracts', 'approve', 'ab', '--config', '/etc/accord/accordctl.yaml', ...asZone('b')];
+    expect(await runCli(argv, h.env)).toBe(ExitCode.ok);
+    expect(approvers(repository)).toEqual(['zone-b']);
   });
 
   it.each([
@@ -266,6 +309,6 @@ describe('runCli with an AccordctlConfig file', () => {
       await runCli(['contracts', 'approve', 'ab', '--config', '/etc/accord/accordctl.yaml'], h.env),
     ).toBe(ExitCode.usage);
     expect(h.stderr()).toMatch(message);
-    expect(repository.contracts.get('ab')?.approvals).toHaveLength(0);
+    expect(approvers(repository)).toEqual([]);
   });
 });

@@ -102,7 +102,7 @@ function describeMesh(mesh: LocalMesh): string {
 
 function serveInstructions(mesh: LocalMesh, accordctlPath: string): string {
   const [zoneA, zoneB] = mesh.zones;
-  const as = (zone: typeof zoneA) => `node ${accordctlPath} --config ${zone.adminConfigFile}`;
+  const as = (zone: typeof zoneA) => `ACCORDCTL_CONFIG=${zone.adminConfigFile} node ${accordctlPath}`;
   return [
     '',
     'Everything keeps running; stop with Ctrl-C. Try:',

@@ -44,7 +44,7 @@ export async function runWalkthrough(options: WalkthroughOptions): Promise<StepR
       : { ...outcome, detail: `${zoneB.name} refused ${zoneA.name}: ${refusal}` };
   };
   const accordctl = async (zone: LocalZone, args: readonly string[]) => {
-    const argv = ['--config', zone.adminConfigFile, ...args];
+    const argv = [...args, '--config', zone.adminConfigFile];
     out.write(`      $ accordctl ${args.join(' ')}\n`);
     const { stdout } = await run(process.execPath, [options.accordctlPath, ...argv]);
     out.write(indent(stdout));

@@ -14,7 +14,7 @@ export interface RepositoryFixture {
   address: string;
   hub: TestZone;
   zones: { a: TestZone; b: TestZone };
-  /** Writes a zone's admin SVID, key and the hub root to files; returns accordctl's flags for them. */
+  /** Writes a zone's admin SVID, key and the hub root to files (once); returns accordctl's flags for them. */
   flagsFor(zone: TestZone): Promise<string[]>;
   repo: RunningContractRepo;
   close(): Promise<void>;
@@ -50,22 +50,28 @@ export async function startRepositoryFixture(): Promise<RepositoryFixture> {
     },
   });
   const repo = await startContractRepo(config, silentLogger, systemClock);
+  const caFile = file('hub-root.pem', hub.rootPem);
+  const flags = new Map<string, Promise<[string, string, string]>>();
   return {
     directory,
     address: `127.0.0.1:${repo.grpcPort}`,
     hub,
     zones: { a, b },
     repo,
-    flagsFor: async (zone) => [
-      '--repository',
-      `127.0.0.1:${repo.grpcPort}`,
-      '--ca',
-      await file('hub-root.pem', hub.rootPem),
-      '--cert',
-      await file(`${zone.name}-svid.pem`, zone.admin.certificatePem),
-      '--key',
-      await file(`${zone.name}-key.pem`, zone.admin.privateKeyPem),
-    ],
+    flagsFor: async (zone) => {
+      // Written once: concurrent runs must never read a file while it is being rewritten.
+      let files = flags.get(zone.name);
+      if (files === undefined) {
+        files = Promise.all([
+          caFile,
+          file(`${zone.name}-svid.pem`, zone.admin.certificatePem),
+          file(`${zone.name}-key.pem`, zone.admin.privateKeyPem),
+        ]);
+        flags.set(zone.name, files);
+      }
+      const [ca, cert, key] = await files;
+      return ['--repository', `127.0.0.1:${repo.grpcPort}`, '--ca', ca, '--cert', cert, '--key', key];
+    },
     close: async () => {
       await repo.close();
       await rm(directory, { recursive: true, force: true });

@@ -1,8 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { nodeCliEnvironment } from '../../cli/node-cli-environment.js';
-import { runCli } from '../../cli/run-cli.js';
 import { ContractProvider } from '../../contract-provider/contract-provider.js';
 import { DirectoryBundleWriter } from '../../contract-provider/directory-bundle-writer.js';
 import { ProviderMetrics } from '../../contract-provider/provider-metrics.js';
@@ -13,6 +11,7 @@ import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { ContractService } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { startRepositoryFixture, type RepositoryFixture } from '../cli/repository-fixture.js';
+import { runAccordctl } from '../cli/run-accordctl.js';
 import { waitFor } from './wait-for.js';
 
 // The provider against the real repository's Watch over mTLS. The zone's own roots are given
@@ -23,14 +22,7 @@ let outputDirectory: string;
 const registry = new Registry();
 
 async function accordctl(argv: string[]): Promise<number> {
-  const env = nodeCliEnvironment({
-    stdout: { write: () => undefined },
-    stderr: { write: () => undefined },
-    stateDirectory: join(fixture.directory, 'state'),
-    configPathFromEnvironment: undefined,
-    version: 'test',
-  });
-  return runCli(argv, env);
+  return (await runAccordctl(argv, { directory: fixture.directory })).code;
 }
 
 async function files(): Promise<string[]> {
