@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultSnapshotEveryEntries } from '../contract-repo/contract-repository.js';
 import { readProcessMemory } from '../test/e2e/operator-replica.js';
 import { testTool } from '../test/support/test-tools.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
@@ -32,14 +33,17 @@ export interface RepositoryScaleOptions {
 }
 
 const getCertificatesMethod = 'accord.contracts.v1.ContractService/GetCertificates';
+/** Contracts written after the first start's snapshot: three entries each, one entry short of the next snapshot. */
+const tailContracts = Math.floor((defaultSnapshotEveryEntries - 1) / 3);
 const megabyte = 1_000_000;
 
 /**
  * The contract repository at scale, as its own process with its file store: for each total, an
  * audit log of that many active contracts among `zoneCount` zones (plus the calling zone's few)
- * is seeded; the repository is started once (which may prepare its store), then started again
- * `startups` times, each killed with SIGKILL but the last, so every measured start-up is the one
- * after a crash (the repository's state since its last snapshot must be replayed). Against the
+ * is seeded, all but the last few hundred; the repository is started once (it folds the whole log
+ * and writes a snapshot), the rest is appended (one entry short of the next snapshot), and then it
+ * is started `startups` times, each killed with SIGKILL but the last: every measured start-up is
+ * one after a crash with the longest tail of entries a snapshot leaves to fold. Against the
  * running one, ghz makes GetCertificates calls over mTLS as the calling zone, and the repository's
  * own CPU time per call is read from `/proc`. Its resident memory is read at the end.
  */
@@ -64,17 +68,17 @@ export async function runRepositoryScaleBenchmark(options: RepositoryScaleOption
         admins: [admin.spiffeId],
         zones: [caller, ...partners, ...zones],
       });
-      await seedAuditLog({
+      const seed = {
         dataDir: setup.dataDir,
         admin,
         caller,
         partners,
         zones,
-        totalContracts: total,
-        progress: (message) => options.progress(`repository: ${message}`),
-      });
+        progress: (message: string) => options.progress(`repository: ${message}`),
+      };
+      const head = await seedAuditLog({ ...seed, totalContracts: total - tailContracts });
       const name = (figure: string) => `${figure}-${total}`;
-      options.progress(`repository: first start on ${total} contracts`);
+      options.progress(`repository: first start (folds the whole log, writes a snapshot)`);
       const firstStartedMs = performance.now();
       await (await launchRepository(setup)).close();
       figures.push({
@@ -83,6 +87,15 @@ export async function runRepositoryScaleBenchmark(options: RepositoryScaleOption
         value: performance.now() - firstStartedMs,
         unit: 'ms',
       });
+      // The longest tail a snapshot leaves: just short of the next one.
+      await seedAuditLog({
+        ...seed,
+        after: { head, contracts: total - tailContracts },
+        totalContracts: tailContracts,
+      });
+      options.progress(
+        `repository: ${options.startups} starts after a crash (snapshot and ${tailContracts * 3} entries)`,
+      );
       const startupsMs: number[] = [];
       for (let run = 1; run <= options.startups; run += 1) {
         const startedMs = performance.now();

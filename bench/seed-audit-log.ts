@@ -15,8 +15,14 @@ import type { TestSvid, TestZone } from '../test/support/test-zone.js';
 
 /** Who the seeded log holds contracts for, and how many. */
 export interface AuditLogSeed {
-  /** The repository's `dataDir`; must not hold a log yet. */
+  /** The repository's `dataDir`; must not hold a log yet, unless `after` is given. */
   readonly dataDir: string;
+  /**
+   * Appends to a log seeded before (whose head this is and which holds this many contracts)
+   * instead of starting one: for an audit-log tail after a snapshot. The caller's contracts are
+   * then not written again.
+   */
+  readonly after?: { readonly head: AuditCheckpoint; readonly contracts: number };
   /** The admin recorded as proposer. */
   readonly admin: TestSvid;
   /** The measured zone: one active contract with each of `partners`. */
@@ -24,7 +30,7 @@ export interface AuditLogSeed {
   readonly partners: readonly TestZone[];
   /** The remaining contracts, all active, go round-robin over every pair of these zones. */
   readonly zones: readonly TestZone[];
-  /** Contracts in the log in total, the caller's included. */
+  /** Contracts to write, the caller's included. */
   readonly totalContracts: number;
   readonly progress: (message: string) => void;
 }
@@ -43,7 +49,10 @@ const progressEveryContracts = 20_000;
  */
 export async function seedAuditLog(seed: AuditLogSeed): Promise<AuditCheckpoint> {
   await mkdir(seed.dataDir, { recursive: true, mode: 0o700 });
-  const file = createWriteStream(join(seed.dataDir, auditLogFileName), { flags: 'wx', mode: 0o600 });
+  const file = createWriteStream(join(seed.dataDir, auditLogFileName), {
+    flags: seed.after === undefined ? 'wx' : 'a',
+    mode: 0o600,
+  });
   const signers = new Map<string, { key: KeyObject; approver: TestSvid }>();
   const signerOf = (zone: TestZone) => {
     let signer = signers.get(zone.name);
@@ -64,7 +73,7 @@ export async function seedAuditLog(seed: AuditLogSeed): Promise<AuditCheckpoint>
     return participant;
   };
   const verifiedApprovers = new Set<string>();
-  let head: AuditCheckpoint = auditGenesis;
+  let head: AuditCheckpoint = seed.after?.head ?? auditGenesis;
   const time = new Date();
   const append = async (record: Omit<ContractEventRecord, 'sequence'>): Promise<void> => {
     const entry = chainAuditRecord(head, eventToAuditRecord({ ...record, sequence: head.sequence + 1 }));
@@ -96,15 +105,17 @@ export async function seedAuditLog(seed: AuditLogSeed): Promise<AuditCheckpoint>
     }
   };
   try {
-    for (const [index, partner] of seed.partners.entries()) {
+    const partners = seed.after === undefined ? seed.partners : [];
+    for (const [index, partner] of partners.entries()) {
       await addActiveContract(`caller-${index}`, [seed.caller, partner]);
     }
     const pairs = pairsOf(seed.zones);
-    const others = seed.totalContracts - seed.partners.length;
+    const first = seed.after === undefined ? 0 : seed.after.contracts - seed.partners.length;
+    const others = seed.totalContracts - partners.length;
     for (let index = 0; index < others; index += 1) {
-      const pair = pairs[index % pairs.length];
+      const pair = pairs[(first + index) % pairs.length];
       if (pair === undefined) throw new Error('need at least two zones');
-      await addActiveContract(`other-${index}`, pair);
+      await addActiveContract(`other-${first + index}`, pair);
       if ((index + 1) % progressEveryContracts === 0)
         seed.progress(`seeded ${index + 1} of ${others} contracts`);
     }

@@ -33,6 +33,40 @@ export class ContractBook {
     return this.#contracts.values();
   }
 
+  /** The last state of every deleted contract (its revision is the deletion's sequence). */
+  tombstones(): IterableIterator<TrustContract> {
+    return this.#tombstones.values();
+  }
+
+  /**
+   * Fills an empty book from a snapshot: live contracts in their order, and the tombstones of
+   * deleted ones. Throws if the book already holds something.
+   */
+  restore(contracts: Iterable<TrustContract>, tombstones: Iterable<TrustContract>): void {
+    if (this.#contracts.size > 0 || this.#tombstones.size > 0) throw new Error('the book is not empty');
+    for (const contract of contracts) {
+      this.#contracts.set(contract.id, contract);
+      this.#index(contract);
+    }
+    for (const tombstone of tombstones) this.#tombstones.set(tombstone.id, tombstone);
+  }
+
+  /**
+   * The latest state of every contract, live or deleted, that changed after `sequence`, oldest
+   * change first: what a watch resumed at that point has missed. Reads every contract, so it costs
+   * what the store holds; resumes are rare.
+   */
+  changesAfter(sequence: number): ContractChange[] {
+    const changes: ContractChange[] = [];
+    for (const contract of this.#contracts.values())
+      if (contract.revision > sequence)
+        changes.push({ sequence: contract.revision, contract, isDeleted: false });
+    for (const contract of this.#tombstones.values())
+      if (contract.revision > sequence)
+        changes.push({ sequence: contract.revision, contract, isDeleted: true });
+    return changes.sort((left, right) => left.sequence - right.sequence);
+  }
+
   /** The live contracts `trustDomain` participates in. */
   *ofTrustDomain(trustDomain: string): Generator<TrustContract> {
     for (const id of this.#idsByTrustDomain.get(trustDomain) ?? []) {
@@ -71,16 +105,19 @@ export class ContractBook {
     }
     this.#contracts.set(after.id, after);
     this.#tombstones.delete(after.id);
-    if (before === undefined) {
-      for (const participant of after.participants) {
-        let ids = this.#idsByTrustDomain.get(participant.trustDomain);
-        if (ids === undefined) {
-          ids = new Set();
-          this.#idsByTrustDomain.set(participant.trustDomain, ids);
-        }
-        ids.add(after.id);
-      }
-    }
+    if (before === undefined) this.#index(after);
     return { sequence: record.sequence, contract: after, isDeleted: false };
+  }
+
+  /** Adds a new contract to the index of each of its participants' trust domains. */
+  #index(contract: TrustContract): void {
+    for (const participant of contract.participants) {
+      let ids = this.#idsByTrustDomain.get(participant.trustDomain);
+      if (ids === undefined) {
+        ids = new Set();
+        this.#idsByTrustDomain.set(participant.trustDomain, ids);
+      }
+      ids.add(contract.id);
+    }
   }
 }

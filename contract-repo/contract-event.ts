@@ -47,14 +47,7 @@ function detailsOf(event: ContractEvent): Record<string, JsonValue> {
         })),
       };
     case 'approve':
-      return {
-        participant: event.approval.participant,
-        signature: Buffer.from(event.approval.signature).toString('base64'),
-        certificateChain: event.approval.certificateChainDer.map((der) =>
-          Buffer.from(der).toString('base64'),
-        ),
-        signedAt: event.approval.signedAt.toISOString(),
-      };
+      return approvalToDetails(event.approval);
     case 'revoke':
       return { reason: event.reason };
     case 'delete':
@@ -63,13 +56,49 @@ function detailsOf(event: ContractEvent): Record<string, JsonValue> {
 }
 
 /**
+ * What decoding many records shares: each distinct participant is validated (its root parsed) once
+ * and each distinct certificate decoded once, and every contract that names it holds the same
+ * object. A log of 100,000 contracts among 100 zones then parses 100 roots, not 200,000, and holds
+ * about as many approver certificates as there are approvers. Certificates handed out are shared:
+ * nobody may write into them (the domain types hold them read-only).
+ */
+export class EventDecodeCache {
+  readonly #participants = new Map<string, ContractParticipant>();
+  readonly #certificates = new Map<string, Uint8Array>();
+
+  /** The validated participant with these stored fields; `field` names it in errors. */
+  participant(fields: Readonly<Record<string, JsonValue>>, field: string): ContractParticipant {
+    const name = stringField(fields, 'name');
+    const trustDomain = stringField(fields, 'trustDomain');
+    const publicKey = stringField(fields, 'rootPem');
+    const hash = stringField(fields, 'rootSha256');
+    const key = `${name}\n${trustDomain}\n${hash}\n${publicKey}`;
+    let participant = this.#participants.get(key);
+    if (participant === undefined) {
+      participant = validateParticipant({ name, trustDomain, publicKey, hash }, field);
+      this.#participants.set(key, participant);
+    }
+    return participant;
+  }
+
+  /** The DER bytes of a stored base64 certificate. */
+  certificate(base64: string): Uint8Array {
+    let der = this.#certificates.get(base64);
+    if (der === undefined) {
+      der = new Uint8Array(Buffer.from(base64, 'base64'));
+      this.#certificates.set(base64, der);
+    }
+    return der;
+  }
+}
+
+/**
  * Decodes a stored audit record back into an event. Participants go through the same validation as
- * a proposal; `participantCache` (keyed by the stored fields) lets a log of thousands of contracts
- * among a few zones parse each root once.
+ * a proposal; pass one `cache` for many records (see `EventDecodeCache`).
  */
 export function eventFromAuditRecord(
   record: AuditRecord,
-  participantCache = new Map<string, ContractParticipant>(),
+  cache = new EventDecodeCache(),
 ): ContractEventRecord {
   const details = record.details;
   const envelope = {
@@ -81,22 +110,9 @@ export function eventFromAuditRecord(
   const action: AuditAction = record.action;
   switch (action) {
     case 'propose': {
-      const participants = arrayField(details, 'participants').map((value, index) => {
-        const fields = objectValue(value, `participants[${index}]`);
-        const name = stringField(fields, 'name');
-        const trustDomain = stringField(fields, 'trustDomain');
-        const publicKey = stringField(fields, 'rootPem');
-        const hash = stringField(fields, 'rootSha256');
-        const key = `${name}\n${trustDomain}\n${hash}\n${publicKey}`;
-        const cached = participantCache.get(key);
-        if (cached !== undefined) return cached;
-        const participant = validateParticipant(
-          { name, trustDomain, publicKey, hash },
-          `participants[${index}]`,
-        );
-        participantCache.set(key, participant);
-        return participant;
-      });
+      const participants = arrayField(details, 'participants').map((value, index) =>
+        cache.participant(objectValue(value, `participants[${index}]`), `participants[${index}]`),
+      );
       return { ...envelope, event: { action, participants } };
     }
     case 'approve':
@@ -104,16 +120,7 @@ export function eventFromAuditRecord(
         ...envelope,
         event: {
           action,
-          approval: {
-            participant: stringField(details, 'participant'),
-            signature: new Uint8Array(Buffer.from(stringField(details, 'signature'), 'base64')),
-            certificateChainDer: arrayField(details, 'certificateChain').map((value, index) => {
-              if (typeof value !== 'string')
-                throw new TypeError(`certificateChain[${index}] is not a string`);
-              return new Uint8Array(Buffer.from(value, 'base64'));
-            }),
-            signedAt: new Date(stringField(details, 'signedAt')),
-          },
+          approval: approvalFromDetails(details, (value, index) => storedCertificate(value, index, cache)),
         },
       };
     case 'revoke':
@@ -121,6 +128,39 @@ export function eventFromAuditRecord(
     case 'delete':
       return { ...envelope, event: { action } };
   }
+}
+
+/** An approval as the details of its audit record (and of a snapshot, contract-snapshot.ts). */
+export function approvalToDetails(approval: ContractApproval): Record<string, JsonValue> {
+  return {
+    participant: approval.participant,
+    signature: Buffer.from(approval.signature).toString('base64'),
+    certificateChain: approval.certificateChainDer.map((der) => Buffer.from(der).toString('base64')),
+    signedAt: approval.signedAt.toISOString(),
+  };
+}
+
+/**
+ * The inverse of `approvalToDetails`; throws `TypeError` naming a missing or mistyped field.
+ * `certificateOf` turns each stored chain entry into DER: a base64 string in the log
+ * (`storedCertificate`), an index into a table of certificates in a snapshot.
+ */
+export function approvalFromDetails(
+  details: Readonly<Record<string, JsonValue>>,
+  certificateOf: (stored: JsonValue, index: number) => Uint8Array,
+): ContractApproval {
+  return {
+    participant: stringField(details, 'participant'),
+    signature: new Uint8Array(Buffer.from(stringField(details, 'signature'), 'base64')),
+    certificateChainDer: arrayField(details, 'certificateChain').map(certificateOf),
+    signedAt: new Date(stringField(details, 'signedAt')),
+  };
+}
+
+/** A chain certificate as the log stores it (base64 DER), decoded through `cache`. */
+export function storedCertificate(value: JsonValue, index: number, cache: EventDecodeCache): Uint8Array {
+  if (typeof value !== 'string') throw new TypeError(`certificateChain[${index}] is not a string`);
+  return cache.certificate(value);
 }
 
 function objectValue(value: JsonValue | undefined, field: string): Readonly<Record<string, JsonValue>> {

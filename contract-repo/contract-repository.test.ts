@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyAuditChain } from '../lib/contract/audit-chain.js';
@@ -21,7 +21,7 @@ import { ManualClock } from '../test/support/manual-clock.js';
 import { callerOf, type Caller } from './contract-authorization.js';
 import { ContractRepository } from './contract-repository.js';
 import type { WatchEvent } from './contract-watcher.js';
-import { FileContractStore } from './file-contract-store.js';
+import { FileContractStore, snapshotFileName } from './file-contract-store.js';
 import { testAdminId as adminId, testAdmins as admins, testCallers } from '../test/support/test-callers.js';
 
 const {
@@ -62,12 +62,13 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-function open(): Promise<ContractRepository> {
+function open(options: { snapshotEveryEntries?: number } = {}): Promise<ContractRepository> {
   return ContractRepository.open({
     store: new FileContractStore(directory, silentLogger),
     clock,
     logger: silentLogger,
     admins,
+    ...options,
   });
 }
 
@@ -84,6 +85,17 @@ function approvalOf(
   signer: TestSvid,
 ): Promise<ContractApproval> {
   return signApproval(contract, participant, signer.signer, clock.now());
+}
+
+/** The next `count` events of a watch. */
+async function take(events: AsyncGenerator<WatchEvent>, count: number): Promise<WatchEvent[]> {
+  const taken: WatchEvent[] = [];
+  while (taken.length < count) {
+    const next = await events.next();
+    if (next.done === true) break;
+    taken.push(next.value);
+  }
+  return taken;
 }
 
 describe('ContractRepository consent state machine', () => {
@@ -177,9 +189,64 @@ describe('ContractRepository consent state machine', () => {
     repository = await open();
     expect(contractToProto(repository.get(admin, 'ab'))).toEqual(before);
     expect(() => repository.get(admin, 'gone')).toThrow(NotFoundError);
-    const page = repository.auditLog(admin, 1, 100);
+    const page = await repository.auditLog(admin, 1, 100);
     expect(verifyAuditChain(page.entries)).toEqual(page.head);
     expect(page.head.sequence).toBe(5);
+  });
+});
+
+describe('ContractRepository snapshots', () => {
+  /** A/B approved, B/C proposed, A/C deleted: five entries, each kind of state. */
+  async function history(): Promise<void> {
+    const proposed = await proposeAB();
+    await repository.approve(zoneACaller, 'ab', await approvalOf(proposed, 'zone-a', signerA));
+    await repository.approve(zoneBCaller, 'ab', await approvalOf(proposed, 'zone-b', signerB));
+    await repository.propose(
+      admin,
+      validateProposal({ id: 'ac', participants: [zoneA.participant, zoneC.participant] }),
+    );
+    await repository.delete(admin, 'ac');
+  }
+
+  it('writes one every few entries and starts from it with the same state, resumable watches and the whole audit log', async () => {
+    await repository.close();
+    repository = await open({ snapshotEveryEntries: 4 });
+    await history();
+    const before = repository.list(admin).map(contractToProto);
+    await repository.close();
+    expect(await readdir(directory)).toContain(snapshotFileName);
+
+    repository = await open({ snapshotEveryEntries: 4 });
+    expect(repository.list(admin).map(contractToProto)).toEqual(before);
+    expect(repository.partners(zoneACaller).map((partner) => partner.contractIds)).toEqual([['ab']]);
+    const abort = new AbortController();
+    const [resumed] = await take(repository.watch(zoneACaller, '3', abort.signal), 1);
+    abort.abort();
+    expect(resumed).toMatchObject({ kind: 'change', resumeToken: '5', change: { isDeleted: true } });
+    const page = await repository.auditLog(admin, 1, 100);
+    expect(page.entries.map((entry) => entry.sequence)).toEqual([1, 2, 3, 4, 5]);
+    expect(verifyAuditChain(page.entries)).toEqual(page.head);
+  });
+
+  it('refuses to start from a snapshot that does not decode, and starts from the log once it is removed', async () => {
+    await history();
+    await repository.close();
+    const store = new FileContractStore(directory, silentLogger);
+    await store.load();
+    const page = await store.readEntries(5, 1);
+    const [last] = page;
+    if (last === undefined) throw new Error('no entry 5');
+    await store.writeSnapshot({
+      head: { sequence: 5, hash: last.hash },
+      bytes: Buffer.from('{"format":"x"}'),
+    });
+    await store.close();
+    await expect(open()).rejects.toThrow(
+      /^the snapshot at audit sequence 5 cannot be used \(remove it to rebuild the state from the log\): contract snapshot does not decode: format is not/,
+    );
+    await rm(join(directory, snapshotFileName));
+    repository = await open();
+    expect(repository.list(admin).map((contract) => contract.id)).toEqual(['ab']);
   });
 });
 
@@ -389,16 +456,6 @@ describe('ContractRepository authorization', () => {
 });
 
 describe('ContractRepository watch', () => {
-  async function take(events: AsyncGenerator<WatchEvent>, count: number): Promise<WatchEvent[]> {
-    const taken: WatchEvent[] = [];
-    while (taken.length < count) {
-      const next = await events.next();
-      if (next.done === true) break;
-      taken.push(next.value);
-    }
-    return taken;
-  }
-
   it('sends a snapshot of the caller’s contracts, then only the changes it may see', async () => {
     await proposeAB();
     const abort = new AbortController();

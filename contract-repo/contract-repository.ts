@@ -3,7 +3,6 @@ import {
   AuditChainVerifier,
   auditGenesis,
   chainAuditRecord,
-  decodeAuditRecord,
   type AuditCheckpoint,
   type AuditEntry,
 } from '../lib/contract/audit-chain.js';
@@ -35,8 +34,19 @@ import {
   type Caller,
 } from './contract-authorization.js';
 import { ContractBook, type ContractChange } from './contract-book.js';
-import { eventFromAuditRecord, eventToAuditRecord, type ContractEventRecord } from './contract-event.js';
-import type { ContractStore } from './contract-store.js';
+import {
+  EventDecodeCache,
+  eventFromAuditRecord,
+  eventToAuditRecord,
+  type ContractEventRecord,
+} from './contract-event.js';
+import type { ContractStore, StoredSnapshot } from './contract-store.js';
+import {
+  decodeContractSnapshot,
+  encodeContractSnapshot,
+  type ContractSnapshot,
+} from './contract-snapshot.js';
+import { CorruptStoreError } from './stored-audit-entry.js';
 import { ContractWatcher, type WatchEvent } from './contract-watcher.js';
 
 /** Operational bounds of one repository; all have defaults sized for a federation hub. */
@@ -90,11 +100,19 @@ export interface ContractRepositoryOptions {
   readonly followIntervalMs?: number;
   /** Schedules the follow loop; tests pass manual timers. Defaults to the real (unref'd) timers. */
   readonly timers?: Timers;
+  /**
+   * How many entries after the last snapshot make the repository write the next one (in the
+   * background, after a commit or a follow). A start folds at most about this many entries on top
+   * of the snapshot. Defaults to 2,000.
+   */
+  readonly snapshotEveryEntries?: number;
 }
 
 const defaultAuditPageSize = 500;
 const maxAuditPageSize = 5000;
 const defaultFollowIntervalMs = 500;
+/** How many entries after the last snapshot make the next one, unless `snapshotEveryEntries` says otherwise. */
+export const defaultSnapshotEveryEntries = 2000;
 
 /**
  * How often one commit may lose the race for the next sequence before it gives up with
@@ -127,7 +145,6 @@ export class ContractRepository {
   readonly #admins: ReadonlySet<string>;
   readonly #limits: RepositoryLimits;
   readonly #book = new ContractBook();
-  readonly #entries: AuditEntry[] = [];
   readonly #watchers = new Set<ContractWatcher>();
   /** `partners()` per trust domain, valid while the head has not moved. */
   readonly #partnersByTrustDomain = new Map<
@@ -139,6 +156,11 @@ export class ContractRepository {
   #head: AuditCheckpoint = auditGenesis;
   #lock: Promise<unknown> = Promise.resolve();
   #followTimer: TimerHandle | undefined;
+  readonly #snapshotEveryEntries: number;
+  /** The head of the newest snapshot loaded or written (0: none). */
+  #snapshotSequence = 0;
+  /** The snapshot being written, if any; one at a time. */
+  #snapshotWrite: Promise<void> | undefined;
   #isClosed = false;
   /** Why this replica stopped following a shared log; set once, never cleared. */
   #refusal: UnavailableError | undefined;
@@ -151,24 +173,63 @@ export class ContractRepository {
     this.#limits = { ...defaultRepositoryLimits, ...options.limits };
     this.#timers = options.timers ?? systemTimers;
     this.#followIntervalMs = options.followIntervalMs ?? defaultFollowIntervalMs;
+    this.#snapshotEveryEntries = options.snapshotEveryEntries ?? defaultSnapshotEveryEntries;
   }
 
   /**
-   * Loads the store and rebuilds the state by folding every audit entry; on a shared store, then
-   * starts following what other replicas append.
+   * Loads the store and rebuilds the state: from the store's snapshot plus the entries after it,
+   * or by folding every entry when there is none. On a shared store, then starts following what
+   * other replicas append.
    */
   static async open(options: ContractRepositoryOptions): Promise<ContractRepository> {
     const repository = new ContractRepository(options);
-    const entries = await options.store.load();
-    repository.#fold(entries);
+    const { snapshot, entries } = await options.store.load();
+    try {
+      const cache = new EventDecodeCache();
+      if (snapshot !== undefined) repository.#restore(snapshot, cache);
+      repository.#fold(entries, cache);
+    } catch (error) {
+      await options.store.close();
+      throw error;
+    }
     options.logger.info('contract repository loaded', {
+      snapshotSequence: repository.#snapshotSequence,
       entries: entries.length,
       contracts: repository.#book.size,
       headSequence: repository.#head.sequence,
       isFollowing: options.store.readAfter !== undefined,
     });
     repository.#scheduleFollow(repository.#followIntervalMs);
+    repository.#maybeSnapshot();
     return repository;
+  }
+
+  /**
+   * Starts from a snapshot the store vouches for (intact, and its head is in the log). One that
+   * does not decode into states the log could reach is not guessed around: the start stops, naming
+   * it; removing the snapshot makes the next start fold the whole log again.
+   */
+  #restore(stored: StoredSnapshot, cache: EventDecodeCache): void {
+    let snapshot: ContractSnapshot;
+    try {
+      snapshot = decodeContractSnapshot(stored.bytes, cache);
+    } catch (error) {
+      throw new CorruptStoreError(
+        `the snapshot at audit sequence ${stored.head.sequence} cannot be used (remove it to rebuild the state from the log): ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    if (
+      snapshot.head.sequence !== stored.head.sequence ||
+      !Buffer.from(snapshot.head.hash).equals(Buffer.from(stored.head.hash))
+    ) {
+      throw new CorruptStoreError(
+        `the snapshot at audit sequence ${stored.head.sequence} holds the state of another head (remove it to rebuild the state from the log)`,
+      );
+    }
+    this.#book.restore(snapshot.contracts, snapshot.tombstones);
+    this.#head = stored.head;
+    this.#snapshotSequence = stored.head.sequence;
   }
 
   /**
@@ -332,12 +393,17 @@ export class ContractRepository {
     }
   }
 
-  /** A page of the audit log (admins only: it names every contract and zone). */
-  auditLog(caller: Caller, startSequence: number, pageSize: number): AuditPage {
+  /**
+   * A page of the audit log (admins only: it names every contract and zone), read from the store,
+   * never past the head reported with it.
+   */
+  async auditLog(caller: Caller, startSequence: number, pageSize: number): Promise<AuditPage> {
     authorizeAdmin(caller, 'reading the audit log');
+    const head = this.#head;
     const start = Math.max(1, startSequence);
     const size = pageSize <= 0 ? defaultAuditPageSize : Math.min(pageSize, maxAuditPageSize);
-    return { entries: this.#entries.slice(start - 1, start - 1 + size), head: this.#head };
+    const count = Math.min(size, head.sequence - start + 1);
+    return { entries: count > 0 ? await this.#store.readEntries(start, count) : [], head };
   }
 
   #initialWatchEvents(caller: Caller, resumeToken: string): WatchEvent[] {
@@ -346,13 +412,9 @@ export class ContractRepository {
     if (after === undefined || after > this.#head.sequence) {
       return [{ kind: 'snapshot', contracts: this.list(caller), resumeToken: head }];
     }
-    const changedIds = new Set(
-      this.#entries.slice(after).map((entry) => decodeAuditRecord(entry.record).contractId),
-    );
-    return [...changedIds]
-      .map((id) => this.#book.latest(id))
-      .filter((change): change is ContractChange => change !== undefined && canSee(caller, change.contract))
-      .sort((left, right) => left.sequence - right.sequence)
+    return this.#book
+      .changesAfter(after)
+      .filter((change) => canSee(caller, change.contract))
       .map((change) => ({ kind: 'change', change, resumeToken: String(change.sequence) }));
   }
 
@@ -390,7 +452,6 @@ export class ContractRepository {
 
   /** Applies an entry this replica appended and announces it. */
   #applyCommitted(entry: AuditEntry, record: ContractEventRecord): TrustContract {
-    this.#entries.push(entry);
     this.#head = { sequence: entry.sequence, hash: entry.hash };
     const change = this.#book.apply(record);
     this.#logger.info('contract changed', {
@@ -401,6 +462,7 @@ export class ContractRepository {
       state: change.isDeleted ? 'deleted' : change.contract.state,
     });
     this.#notify(change);
+    this.#maybeSnapshot();
     return change.contract;
   }
 
@@ -417,15 +479,51 @@ export class ContractRepository {
    * rebuild the state alike. Throws on the first entry that does not chain onto the head or is not
    * an allowed transition; the entries before it stay applied.
    */
-  #fold(entries: readonly AuditEntry[]): void {
+  #fold(entries: readonly AuditEntry[], cache = new EventDecodeCache()): void {
     const verifier = new AuditChainVerifier(this.#head);
-    const participantCache = new Map<string, ContractParticipant>();
     for (const entry of entries) {
-      const record = eventFromAuditRecord(verifier.add(entry), participantCache);
+      const record = eventFromAuditRecord(verifier.add(entry), cache);
       const change = this.#book.apply(record);
-      this.#entries.push(entry);
       this.#head = verifier.head;
       this.#notify(change);
+    }
+  }
+
+  /**
+   * Writes a snapshot in the background once `snapshotEveryEntries` entries came after the last
+   * one. The state is taken now (contracts are immutable values, so the arrays of them stay the
+   * state at this head), encoded after the current call returns, and handed to the store; a
+   * failure is logged and the next commit tries again.
+   */
+  #maybeSnapshot(): void {
+    if (this.#snapshotWrite !== undefined || this.#isClosed) return;
+    if (this.#head.sequence - this.#snapshotSequence < this.#snapshotEveryEntries) return;
+    const snapshot: ContractSnapshot = {
+      head: this.#head,
+      contracts: [...this.#book.all()],
+      tombstones: [...this.#book.tombstones()],
+    };
+    this.#snapshotWrite = this.#writeSnapshot(snapshot).finally(() => {
+      this.#snapshotWrite = undefined;
+    });
+  }
+
+  async #writeSnapshot(snapshot: ContractSnapshot): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      const bytes = encodeContractSnapshot(snapshot);
+      await this.#store.writeSnapshot({ head: snapshot.head, bytes });
+      this.#snapshotSequence = snapshot.head.sequence;
+      this.#logger.info('contract snapshot written', {
+        headSequence: snapshot.head.sequence,
+        contracts: snapshot.contracts.length,
+        bytes: bytes.byteLength,
+      });
+    } catch (error) {
+      this.#logger.warn('contract snapshot failed', {
+        headSequence: snapshot.head.sequence,
+        error: errorMessage(error),
+      });
     }
   }
 
@@ -511,6 +609,7 @@ export class ContractRepository {
     if (this.#followTimer !== undefined) this.#timers.clearTimeout(this.#followTimer);
     this.#followTimer = undefined;
     await this.#lock;
+    await this.#snapshotWrite;
     await this.#store.close();
   }
 }

@@ -111,14 +111,14 @@ export function createContractService(repository: ContractRepository): Registere
         }
       }
     },
-    auditLog: (request, context) => {
+    auditLog: async (request, context) => {
       const caller = callerFor(context);
-      const page = repository.auditLog(caller, Number(request.startSequence), request.pageSize);
-      return Promise.resolve({
+      const page = await repository.auditLog(caller, Number(request.startSequence), request.pageSize);
+      return {
         entries: page.entries.map(auditEntryToProto),
         headSequence: BigInt(page.head.sequence),
         headHash: page.head.hash,
-      });
+      };
     },
   });
 }

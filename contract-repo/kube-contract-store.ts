@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { CoreV1Api, V1ConfigMap, V1ConfigMapList } from '@kubernetes/client-node';
 import {
   AuditChainVerifier,
@@ -20,8 +23,20 @@ import {
   auditEntryToConfigMap,
   auditLogSelector,
 } from './audit-entry-config-map.js';
-import type { ContractStore } from './contract-store.js';
+import type { ContractStore, StoredLog, StoredSnapshot } from './contract-store.js';
+import {
+  maxSnapshotChunks,
+  snapshotChunkBytes,
+  snapshotChunkFromConfigMap,
+  snapshotChunkName,
+  snapshotChunkToConfigMap,
+  snapshotPointerFromConfigMap,
+  snapshotPointerName,
+  snapshotPointerToConfigMap,
+  type SnapshotPointer,
+} from './snapshot-config-map.js';
 import { CorruptStoreError } from './stored-audit-entry.js';
+import { systemClock, type Clock } from '../lib/time/clock.js';
 
 /** Where the log lives in the hub cluster. */
 export interface KubeContractStoreOptions {
@@ -32,7 +47,18 @@ export interface KubeContractStoreOptions {
   readonly listPageSize?: number;
   /** Most entries one `readAfter` returns (one GET each); the caller reads again for the rest. */
   readonly readAfterBatchSize?: number;
+  /** Dates snapshot claims; defaults to the system clock. */
+  readonly clock?: Clock;
 }
+
+/** GETs in flight at once when reading many entries (the tail after a snapshot, AuditLog pages). */
+const readWindow = 32;
+
+/** A snapshot claim older than this is taken to be a writer that died, and may be taken over. */
+const snapshotClaimTimeoutMs = 10 * 60 * 1000;
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 /** Large enough that 10,000 entries load in 20 calls, small enough to keep each response modest. */
 const defaultListPageSize = 500;
@@ -60,6 +86,7 @@ export class KubeContractStore implements ContractStore {
   readonly #logName: string;
   readonly #listPageSize: number;
   readonly #readAfterBatchSize: number;
+  readonly #clock: Clock;
   readonly #logger: Logger;
   /** What this store last loaded, appended or read; `undefined` before `load` and after `close`. */
   #head: AuditCheckpoint | undefined;
@@ -77,10 +104,67 @@ export class KubeContractStore implements ContractStore {
     this.#logName = options.logName;
     this.#listPageSize = options.listPageSize ?? defaultListPageSize;
     this.#readAfterBatchSize = options.readAfterBatchSize ?? defaultReadAfterBatchSize;
+    this.#clock = options.clock ?? systemClock;
     this.#logger = logger;
   }
 
-  async load(): Promise<AuditEntry[]> {
+  /**
+   * Starts from the published snapshot when there is one that is intact (its chunks hash to the
+   * pointer's digest) and whose head is the entry the log holds at that sequence, then GETs the
+   * entries after it; otherwise lists and verifies every entry, as without snapshots. Only reads
+   * that fail outright (the API server is unavailable) stop the load.
+   */
+  async load(): Promise<StoredLog> {
+    const snapshot = await this.#readSnapshot();
+    if (snapshot === undefined) return { snapshot: undefined, entries: await this.#loadAll() };
+    const entries = await this.#readRange(snapshot.head.sequence + 1, Number.POSITIVE_INFINITY);
+    try {
+      const verifier = new AuditChainVerifier(snapshot.head);
+      for (const entry of entries) verifier.add(entry);
+      this.#head = verifier.head;
+    } catch (error) {
+      throw new CorruptStoreError(`audit log ${this.#describe()} does not verify: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    return { snapshot, entries };
+  }
+
+  /** The published snapshot, or `undefined` (with a warning when one exists but cannot be used). */
+  async #readSnapshot(): Promise<StoredSnapshot | undefined> {
+    const pointerObject = await this.#readObject(snapshotPointerName(this.#logName), 'the snapshot pointer');
+    if (pointerObject === undefined) return undefined;
+    try {
+      const published = snapshotPointerFromConfigMap(pointerObject).published;
+      if (published === undefined) return undefined;
+      const chunks = await Promise.all(
+        Array.from({ length: published.chunks }, async (_, index) => {
+          const name = snapshotChunkName(this.#logName, published.slot, index);
+          const chunk = await this.#readObject(name, `snapshot chunk ${name}`);
+          if (chunk === undefined) throw new Error(`snapshot chunk ${name} is missing`);
+          return snapshotChunkFromConfigMap(chunk);
+        }),
+      );
+      const compressed = Buffer.concat(chunks);
+      if (createHash('sha256').update(compressed).digest('hex') !== published.sha256)
+        throw new Error('the snapshot chunks do not match the digest');
+      const headObject = await this.#readEntryObject(published.sequence);
+      const head = headObject === undefined ? undefined : auditEntryFromConfigMap(this.#logName, headObject);
+      if (head === undefined || Buffer.from(head.hash).toString('hex') !== published.hash)
+        throw new Error(`the log's entry ${published.sequence} is not the snapshot's head`);
+      return { head: { sequence: head.sequence, hash: head.hash }, bytes: await gunzipAsync(compressed) };
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error;
+      this.#logger.warn('contract snapshot ignored, reading the whole audit log', {
+        namespace: this.#namespace,
+        logName: this.#logName,
+        error: errorMessage(error),
+      });
+      return undefined;
+    }
+  }
+
+  async #loadAll(): Promise<AuditEntry[]> {
     const entries = (await this.#listAll())
       .map((configMap) => auditEntryFromConfigMap(this.#logName, configMap))
       .sort((left, right) => left.sequence - right.sequence);
@@ -201,17 +285,149 @@ export class KubeContractStore implements ContractStore {
   }
 
   /** The object of entry `sequence`, or `undefined` when nobody has appended it (yet). */
-  async #readEntryObject(sequence: number): Promise<V1ConfigMap | undefined> {
+  #readEntryObject(sequence: number): Promise<V1ConfigMap | undefined> {
+    return this.#readObject(auditEntryObjectName(this.#logName, sequence), `entry ${sequence}`);
+  }
+
+  /** The ConfigMap `name`, or `undefined` when it does not exist; `what` names it in errors. */
+  async #readObject(name: string, what: string): Promise<V1ConfigMap | undefined> {
     try {
-      return await this.#core.readNamespacedConfigMap({
-        namespace: this.#namespace,
-        name: auditEntryObjectName(this.#logName, sequence),
-      });
+      return await this.#core.readNamespacedConfigMap({ namespace: this.#namespace, name });
     } catch (error) {
       if (isKubeStatus(error, KubeStatus.notFound)) return undefined;
       // The message may reach a client: the API server's reason (RBAC names, addresses) stays in the cause.
       throw new UnavailableError('the audit log could not be read', {
-        cause: new Error(`reading entry ${sequence} of ${this.#describe()}: ${kubeErrorReason(error)}`, {
+        cause: new Error(`reading ${what} of ${this.#describe()}: ${kubeErrorReason(error)}`, {
+          cause: error,
+        }),
+      });
+    }
+  }
+
+  /**
+   * The entries from `first` up to `last` or up to the first one missing, oldest first, read with
+   * `readWindow` GETs in flight. Each object is checked to be the entry its name says; the chain is
+   * the caller's to verify.
+   */
+  async #readRange(first: number, last: number): Promise<AuditEntry[]> {
+    const entries: AuditEntry[] = [];
+    for (let start = first; start <= last; start += readWindow) {
+      const sequences = Array.from(
+        { length: Math.min(readWindow, last - start + 1) },
+        (_, index) => start + index,
+      );
+      const objects = await Promise.all(sequences.map((sequence) => this.#readEntryObject(sequence)));
+      for (const object of objects) {
+        if (object === undefined) return entries;
+        entries.push(auditEntryFromConfigMap(this.#logName, object));
+      }
+    }
+    return entries;
+  }
+
+  async readEntries(fromSequence: number, count: number): Promise<AuditEntry[]> {
+    const head = this.#usableHead();
+    const first = Math.max(1, fromSequence);
+    return this.#readRange(first, Math.min(head.sequence, first + count - 1));
+  }
+
+  /**
+   * Publishes a snapshot without ever exposing a half-written one, however many replicas try at
+   * once: a writer first claims the slot the published snapshot does not use (a conditional update
+   * of the pointer: exactly one replica wins, the others give up), writes its compressed chunks
+   * there, then publishes them with another conditional update. A claim older than ten minutes is
+   * a writer that died and may be taken over. The pointer and the chunks are the only objects the
+   * repository updates; entries stay immutable.
+   */
+  async writeSnapshot(snapshot: StoredSnapshot): Promise<void> {
+    const { sequence } = snapshot.head;
+    const hash = Buffer.from(snapshot.head.hash).toString('hex');
+    const pointerName = snapshotPointerName(this.#logName);
+    const current = await this.#readObject(pointerName, 'the snapshot pointer');
+    const pointer: SnapshotPointer =
+      current === undefined
+        ? { published: undefined, claim: undefined }
+        : snapshotPointerFromConfigMap(current);
+    if ((pointer.published?.sequence ?? 0) >= sequence) return;
+    const claim = pointer.claim;
+    if (
+      claim !== undefined &&
+      this.#clock.now().getTime() - Date.parse(claim.claimedAt) < snapshotClaimTimeoutMs
+    )
+      return;
+    const slot = pointer.published?.slot === 'a' ? 'b' : 'a';
+    const claimed = await this.#writePointer(current, {
+      published: pointer.published,
+      claim: { slot, sequence, claimedAt: this.#clock.now().toISOString() },
+    });
+    if (claimed === undefined) return;
+    const compressed = await gzipAsync(snapshot.bytes);
+    const chunks = Math.max(1, Math.ceil(compressed.byteLength / snapshotChunkBytes));
+    if (chunks > maxSnapshotChunks)
+      throw new FailedPreconditionError(
+        `the snapshot takes ${chunks} chunks of ${snapshotChunkBytes} bytes, more than ${maxSnapshotChunks}`,
+      );
+    for (let index = 0; index < chunks; index += 1) {
+      const bytes = compressed.subarray(index * snapshotChunkBytes, (index + 1) * snapshotChunkBytes);
+      await this.#writeChunk(snapshotChunkToConfigMap(this.#namespace, this.#logName, slot, index, bytes));
+    }
+    await this.#writePointer(claimed, {
+      published: {
+        sequence,
+        hash,
+        slot,
+        chunks,
+        sha256: createHash('sha256').update(compressed).digest('hex'),
+      },
+      claim: undefined,
+    });
+  }
+
+  /**
+   * Creates the pointer (when `current` is undefined) or replaces it if it is still `current`;
+   * returns the object written, or `undefined` when another writer changed it first.
+   */
+  async #writePointer(
+    current: V1ConfigMap | undefined,
+    pointer: SnapshotPointer,
+  ): Promise<V1ConfigMap | undefined> {
+    const body = snapshotPointerToConfigMap(
+      this.#namespace,
+      this.#logName,
+      pointer,
+      current?.metadata?.resourceVersion,
+    );
+    try {
+      return current === undefined
+        ? await this.#core.createNamespacedConfigMap({ namespace: this.#namespace, body })
+        : await this.#core.replaceNamespacedConfigMap({
+            namespace: this.#namespace,
+            name: snapshotPointerName(this.#logName),
+            body,
+          });
+    } catch (error) {
+      if (isKubeStatus(error, KubeStatus.conflict)) return undefined;
+      throw new UnavailableError('the snapshot pointer could not be written', {
+        cause: new Error(`writing the snapshot pointer of ${this.#describe()}: ${kubeErrorReason(error)}`, {
+          cause: error,
+        }),
+      });
+    }
+  }
+
+  /** Creates a chunk object, or replaces the one an older snapshot left in this slot. */
+  async #writeChunk(body: V1ConfigMap): Promise<void> {
+    const name = body.metadata?.name ?? '';
+    try {
+      try {
+        await this.#core.createNamespacedConfigMap({ namespace: this.#namespace, body });
+      } catch (error) {
+        if (!isKubeStatus(error, KubeStatus.conflict)) throw error;
+        await this.#core.replaceNamespacedConfigMap({ namespace: this.#namespace, name, body });
+      }
+    } catch (error) {
+      throw new UnavailableError('a snapshot chunk could not be written', {
+        cause: new Error(`writing ${name} of ${this.#describe()}: ${kubeErrorReason(error)}`, {
           cause: error,
         }),
       });

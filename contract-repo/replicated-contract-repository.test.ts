@@ -39,7 +39,7 @@ class SharedLog {
     const store: ContractStore = {
       load: () => {
         head = this.entries.length;
-        return Promise.resolve([...this.entries]);
+        return Promise.resolve({ snapshot: undefined, entries: [...this.entries] });
       },
       append: async (entry, expectedPreviousSequence) => {
         await options.beforeAppend?.();
@@ -48,6 +48,9 @@ class SharedLog {
         this.entries.push(entry);
         head = entry.sequence;
       },
+      readEntries: (fromSequence, count) =>
+        Promise.resolve(this.entries.slice(fromSequence - 1, Math.min(head, fromSequence - 1 + count))),
+      writeSnapshot: () => Promise.resolve(),
       close: () => Promise.resolve(),
     };
     if (options.isShared === false) return store;

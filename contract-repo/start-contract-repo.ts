@@ -4,7 +4,6 @@ import { InvalidConfigError } from '../lib/config/load-config.js';
 import { errorMessage } from '../lib/errors/accord-error.js';
 import { startGrpcServer, type ServerIdentity } from '../lib/grpc/grpc-server.js';
 import { startOpsServer } from '../lib/http/ops-server.js';
-import { coreApiClient } from '../lib/kube/kube-client.js';
 import type { Logger } from '../lib/log/logger.js';
 import type { TrustBundleSet } from '../lib/spiffe/x509-svid.js';
 import type { Clock } from '../lib/time/clock.js';
@@ -14,7 +13,6 @@ import { createContractService } from './contract-service.js';
 import type { ContractStore } from './contract-store.js';
 import { enrolledZonesVerifier, loadEnrolledRoots } from './enrolled-zones.js';
 import { FileContractStore } from './file-contract-store.js';
-import { KubeContractStore } from './kube-contract-store.js';
 
 /** A running repository: its bound ports and a clean stop. */
 export interface RunningContractRepo {
@@ -36,7 +34,7 @@ export async function startContractRepo(
   clock: Clock,
 ): Promise<RunningContractRepo> {
   const repository = await ContractRepository.open({
-    store: createContractStore(config, logger),
+    store: await createContractStore(config, logger),
     clock,
     logger,
     admins: config.admins,
@@ -113,12 +111,20 @@ export async function startContractRepo(
 /**
  * The store the config names: the Kubernetes store when `kubernetesStore` is set, else the file
  * store in `dataDir`. The schema allows exactly one; a config built by hand is checked again here.
+ * The Kubernetes store and its client are imported only when used: loading
+ * `@kubernetes/client-node` costs a repository on files about a second of start-up and 60 MB.
  */
-export function createContractStore(config: ContractRepoConfig, logger: Logger): ContractStore {
+export async function createContractStore(
+  config: ContractRepoConfig,
+  logger: Logger,
+): Promise<ContractStore> {
   const { kubernetesStore, dataDir } = config;
   if (kubernetesStore !== undefined) {
-    const core = coreApiClient(kubernetesStore.kubeconfig);
-    return new KubeContractStore(core, kubernetesStore, logger);
+    const [{ coreApiClient }, { KubeContractStore }] = await Promise.all([
+      import('../lib/kube/kube-client.js'),
+      import('./kube-contract-store.js'),
+    ]);
+    return new KubeContractStore(coreApiClient(kubernetesStore.kubeconfig), kubernetesStore, logger);
   }
   if (dataDir === undefined) throw new InvalidConfigError('dataDir or kubernetesStore must be set');
   return new FileContractStore(dataDir, logger);

@@ -18,6 +18,7 @@ import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { accordCrdDirectory, installAccordCrds, yamlFiles } from './accord-crds.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 import { type KubectlResult, kubectl as runKubectl } from './kubectl.js';
+import { snapshotObjectNames } from '../../contract-repo/snapshot-config-map.js';
 
 const repoRoot = resolve(__dirname, '../..');
 const chartDirectory = join(repoRoot, 'charts/accord');
@@ -989,6 +990,11 @@ describe('least privilege on a real API server', () => {
     ['the repository', repo, ['create', 'configmaps', '-n', hubNamespace]],
     ['the repository', repo, ['list', 'configmaps', '-n', hubNamespace]],
     ['the repository', repo, ['get', 'configmaps', '-n', hubNamespace]],
+    ...snapshotObjectNames('accord-audit').map((name): [string, string, string[]] => [
+      'the repository',
+      repo,
+      ['update', `configmaps/${name}`, '-n', hubNamespace],
+    ]),
     ['the operator', operator, ['get', trustContracts]],
     ['the operator', operator, ['list', trustContracts]],
     ['the operator', operator, ['watch', trustContracts]],
@@ -1047,6 +1053,8 @@ describe('least privilege on a real API server', () => {
     ['the provider', provider, ['delete', 'configmaps', '-n', 'shop']],
     ['the repository', repo, ['delete', 'configmaps', '-n', hubNamespace]],
     ['the repository', repo, ['update', 'configmaps', '-n', hubNamespace]],
+    ['the repository', repo, ['update', 'configmaps/accord-audit-000000000001', '-n', hubNamespace]],
+    ['the repository', repo, ['update', 'configmaps/accord-audit-snapshot-a-064', '-n', hubNamespace]],
     ['the repository', repo, ['patch', 'configmaps', '-n', hubNamespace]],
     ['the repository', repo, ['get', 'secrets', '-n', hubNamespace]],
     ['the repository', repo, ['create', 'secrets', '-n', hubNamespace]],

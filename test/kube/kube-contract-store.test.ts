@@ -61,7 +61,7 @@ async function storeWith(logName: string, entries: readonly AuditEntry[]): Promi
 async function load(logName: string): Promise<AuditEntry[]> {
   const store = storeFor(logName);
   try {
-    return await store.load();
+    return (await store.load()).entries;
   } finally {
     await store.close();
   }
@@ -128,7 +128,7 @@ describe('KubeContractStore against a real API server', () => {
     const list = jest.spyOn(core, 'listNamespacedConfigMap');
     try {
       const store = storeFor('paged', 2);
-      expect(await store.load()).toEqual(entries);
+      expect(await store.load()).toEqual({ snapshot: undefined, entries });
       expect(list).toHaveBeenCalledTimes(3);
     } finally {
       list.mockRestore();
@@ -264,6 +264,71 @@ describe('KubeContractStore following other writers', () => {
     });
     expect(await store.readAfter(auditGenesis)).toEqual(entries);
     await expect(store.readAfter(headOf(entries))).rejects.toThrow(CorruptStoreError);
+  });
+});
+
+describe('KubeContractStore snapshots', () => {
+  /** A store of `logName` holding `entries` (appended through it), loaded and open. */
+  async function openWith(logName: string, entries: readonly AuditEntry[]): Promise<KubeContractStore> {
+    await storeWith(logName, entries);
+    const store = storeFor(logName);
+    await store.load();
+    return store;
+  }
+
+  function headAt(entries: readonly AuditEntry[], sequence: number): AuditCheckpoint {
+    return headOf(entries.slice(0, sequence));
+  }
+
+  it('starts from the published snapshot and reads only the entries after it', async () => {
+    const entries = auditEntriesAfter(auditGenesis, 40);
+    const store = await openWith('snapshot-tail', entries);
+    await store.writeSnapshot({ head: headAt(entries, 5), bytes: Buffer.from('state at 5') });
+    await store.close();
+    const loaded = await storeFor('snapshot-tail').load();
+    expect(loaded).toEqual({
+      snapshot: { head: headAt(entries, 5), bytes: Buffer.from('state at 5') },
+      entries: entries.slice(5),
+    });
+  });
+
+  it('publishes the snapshot of one writer when two write at once, and alternates slots after', async () => {
+    const entries = auditEntriesAfter(auditGenesis, 6);
+    const [left, right] = [await openWith('snapshot-race', entries), storeFor('snapshot-race')];
+    await right.load();
+    await Promise.all([
+      left.writeSnapshot({ head: headAt(entries, 3), bytes: Buffer.from('left') }),
+      right.writeSnapshot({ head: headAt(entries, 4), bytes: Buffer.from('right') }),
+    ]);
+    const first = await storeFor('snapshot-race').load();
+    expect(['left', 'right']).toContain(first.snapshot?.bytes.toString());
+    await left.writeSnapshot({ head: headAt(entries, 5), bytes: Buffer.from('five') });
+    await left.writeSnapshot({ head: headAt(entries, 6), bytes: Buffer.from('six'.repeat(1000)) });
+    const pointer = await core.readNamespacedConfigMap({ namespace, name: 'snapshot-race-snapshot' });
+    expect(pointer.data).toMatchObject({ sequence: '6', chunks: '1' });
+    expect((await storeFor('snapshot-race').load()).snapshot?.bytes.toString()).toBe('six'.repeat(1000));
+    await Promise.all([left.close(), right.close()]);
+  });
+
+  it('ignores a snapshot whose chunk was edited, and lists every entry instead', async () => {
+    const entries = auditEntriesAfter(auditGenesis, 4);
+    const store = await openWith('snapshot-edited', entries);
+    await store.writeSnapshot({ head: headAt(entries, 4), bytes: Buffer.from('state') });
+    await store.close();
+    const name = 'snapshot-edited-snapshot-a-000';
+    const chunk = await core.readNamespacedConfigMap({ namespace, name });
+    chunk.binaryData = { chunk: Buffer.from('edited').toString('base64') };
+    await core.replaceNamespacedConfigMap({ namespace, name, body: chunk });
+    expect(await storeFor('snapshot-edited').load()).toEqual({ snapshot: undefined, entries });
+  });
+
+  it('reads pages of entries from any sequence, never past its head', async () => {
+    const entries = auditEntriesAfter(auditGenesis, 70);
+    const store = await openWith('snapshot-pages', entries);
+    expect(await store.readEntries(20, 40)).toEqual(entries.slice(19, 59));
+    expect(await store.readEntries(65, 100)).toEqual(entries.slice(64));
+    expect(await store.readEntries(71, 5)).toEqual([]);
+    await store.close();
   });
 });
 

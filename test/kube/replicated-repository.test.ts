@@ -67,13 +67,18 @@ function storeFor(logName: string, client = core): KubeContractStore {
 }
 
 /** A repository replica (its own store, and its own API client if given) on the log `logName`. */
-async function replica(logName: string, client = core): Promise<ContractRepository> {
+async function replica(
+  logName: string,
+  client = core,
+  snapshotEveryEntries?: number,
+): Promise<ContractRepository> {
   const repository = await ContractRepository.open({
     store: storeFor(logName, client),
     clock: systemClock,
     logger: silentLogger,
     admins,
     followIntervalMs,
+    ...(snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries }),
   });
   opened.push(repository);
   return repository;
@@ -115,7 +120,7 @@ function contractsOf(on: ContractRepository): unknown[] {
 async function loadLog(logName: string): Promise<AuditEntry[]> {
   const store = storeFor(logName);
   try {
-    return await store.load();
+    return (await store.load()).entries;
   } finally {
     await store.close();
   }
@@ -153,6 +158,26 @@ describe('contract repository replicas on one Kubernetes store', () => {
         .sort(),
     ).toEqual(ids);
     expect(contractsOf(second)).toEqual(contractsOf(first));
+  }, 60_000);
+
+  it('starts a new replica from the snapshot the others wrote, with every change before and after it', async () => {
+    const [first, second] = [await replica('snapshots', core, 5), await replica('snapshots', core, 5)];
+    const ids = Array.from({ length: 12 }, (_, index) => `s${String(index).padStart(2, '0')}`);
+    for (const [index, id] of ids.entries()) await propose(index % 2 === 0 ? first : second, id);
+    await eventually(() => second.head.sequence === 12, 'the second replica reaches sequence 12');
+    // Snapshots are written in the background: wait for one (bounded), never for a fixed time.
+    const deadline = Date.now() + followTimeoutMs;
+    let loaded = await storeFor('snapshots').load();
+    while (loaded.snapshot === undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      loaded = await storeFor('snapshots').load();
+    }
+    expect(loaded.snapshot?.head.sequence).toBeGreaterThanOrEqual(5);
+    expect(loaded.snapshot?.head.sequence ?? 0).toBeLessThanOrEqual(12);
+    const third = await replica('snapshots');
+    expect(third.head).toEqual(first.head);
+    expect(contractsOf(third)).toEqual(contractsOf(first));
+    expect(verifyAuditChain((await third.auditLog(admin, 1, 100)).entries).sequence).toBe(12);
   }, 60_000);
 
   it('delivers a change committed on one replica to a Watch opened on the other', async () => {
