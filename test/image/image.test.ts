@@ -36,6 +36,8 @@ const packageJson = JSON.parse(readFileSync(join(repositoryRoot, 'package.json')
 /** The size target of docs/image.md: the unpacked image, in bytes. */
 const maxImageBytes = 180 * 1000 * 1000;
 const nonroot = 65532;
+/** A container that runs one command: Node's start-up on a loaded 2-core machine, with margin. */
+const containerTimeoutMs = 60_000;
 
 /**
  * Running the image needs runc and root (runc creates namespaces and cgroups): CI has both, and
@@ -99,31 +101,39 @@ describeWithRunc(`the Accord image (npm run image)${suffix}`, () => {
     expect(built.name).toBe(`${values.image.repository}:${chart.appVersion}`);
   });
 
-  it.each(Object.keys(packageJson.bin))('runs %s --help as UID 65532 from its PATH', async (binary) => {
-    const result = await runContainer(image, bundles, { args: [binary, '--help'] });
-    expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toContain(binary === 'accordctl' ? 'accordctl' : `Usage: ${binary}`);
-  });
+  it.each(Object.keys(packageJson.bin))(
+    'runs %s --help as UID 65532 from its PATH',
+    async (binary) => {
+      const result = await runContainer(image, bundles, { args: [binary, '--help'] });
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toContain(binary === 'accordctl' ? 'accordctl' : `Usage: ${binary}`);
+    },
+    containerTimeoutMs,
+  );
 
-  it('runs as nonroot (65532) on a read-only root file system, with only /tmp writable', async () => {
-    const script = [
-      "const fs = require('node:fs');",
-      'const tryWrite = (path) => { try { fs.writeFileSync(path, "x"); return "written"; } catch (e) { return e.code; } };',
-      'console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), HOME: process.env.HOME,',
-      '  app: tryWrite("/app/x"), etc: tryWrite("/etc/x"), home: tryWrite("/home/nonroot/x"), tmp: tryWrite("/tmp/x") }));',
-    ].join('\n');
-    const result = await runContainer(image, bundles, { args: ['node', '-e', script] });
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({
-      uid: nonroot,
-      gid: nonroot,
-      HOME: '/home/nonroot',
-      home: 'EROFS',
-      app: 'EROFS',
-      etc: 'EROFS',
-      tmp: 'written',
-    });
-  });
+  it(
+    'runs as nonroot (65532) on a read-only root file system, with only /tmp writable',
+    async () => {
+      const script = [
+        "const fs = require('node:fs');",
+        'const tryWrite = (path) => { try { fs.writeFileSync(path, "x"); return "written"; } catch (e) { return e.code; } };',
+        'console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), HOME: process.env.HOME,',
+        '  app: tryWrite("/app/x"), etc: tryWrite("/etc/x"), home: tryWrite("/home/nonroot/x"), tmp: tryWrite("/tmp/x") }));',
+      ].join('\n');
+      const result = await runContainer(image, bundles, { args: ['node', '-e', script] });
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({
+        uid: nonroot,
+        gid: nonroot,
+        HOME: '/home/nonroot',
+        home: 'EROFS',
+        app: 'EROFS',
+        etc: 'EROFS',
+        tmp: 'written',
+      });
+    },
+    containerTimeoutMs,
+  );
 
   it('starts accord-pki, which turns ready through /healthz and /readyz and writes only its data volume', async () => {
     const data = await temporary.make();
@@ -334,22 +344,30 @@ describeWithRunc(`the test images (npm run image -- envoy pause legacy-app)${suf
     return found;
   }
 
-  it('runs the provisioned Envoy as UID 65532', async () => {
-    const result = await runContainer(unpackedImage('envoy'), bundles, { args: ['envoy', '--version'] });
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/version: [0-9a-f]+\/1\.40\.0\//);
-  });
+  it(
+    'runs the provisioned Envoy as UID 65532',
+    async () => {
+      const result = await runContainer(unpackedImage('envoy'), bundles, { args: ['envoy', '--version'] });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/version: [0-9a-f]+\/1\.40\.0\//);
+    },
+    containerTimeoutMs,
+  );
 
-  it('runs the pause process until it is stopped', async () => {
-    const pause = await startContainer(unpackedImage('pause'), bundles, {});
-    await waitFor('the pause container to run', async () => {
-      const { stdout } = await run('runc', ['state', pause.id]);
-      return (JSON.parse(stdout) as { status: string }).status === 'running' || undefined;
-    });
-    expect(pause.exitReason()).toBeUndefined();
-    await pause.remove();
-    expect(pause.exitReason()).toMatch(/code 0|signal SIGTERM/);
-  });
+  it(
+    'runs the pause process until it is stopped',
+    async () => {
+      const pause = await startContainer(unpackedImage('pause'), bundles, {});
+      await waitFor('the pause container to run', async () => {
+        const { stdout } = await run('runc', ['state', pause.id]);
+        return (JSON.parse(stdout) as { status: string }).status === 'running' || undefined;
+      });
+      expect(pause.exitReason()).toBeUndefined();
+      await pause.remove();
+      expect(pause.exitReason()).toMatch(/code 0|signal SIGTERM/);
+    },
+    containerTimeoutMs,
+  );
 
   it('serves the legacy app, which answers only Basic credentials it knows', async () => {
     const app = await startContainer(unpackedImage('legacy-app'), bundles, {
