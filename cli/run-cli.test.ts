@@ -5,7 +5,7 @@ import { InMemoryRepository } from '../test/cli/in-memory-repository.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
 import { accordctlProgram } from './accordctl-program.js';
 import { ExitCode } from './exit-codes.js';
-import { reportingUnknownCommands, runCli } from './run-cli.js';
+import { kubectlArgv, runCli } from './run-cli.js';
 
 let a: TestZone;
 let b: TestZone;
@@ -74,12 +74,17 @@ describe('accordctl command line', () => {
     expect(h.stdout()).toBe('');
   });
 
-  it('prints the group help on stderr with exit code 2 when a group is given without a command', async () => {
-    const h = cli();
-    expect(await runCli(['contracts'], h.env)).toBe(ExitCode.usage);
-    expect(h.stderr()).toMatch(/^Usage: accordctl contracts \[options\] \[command\]/);
-    expect(h.stdout()).toBe('');
-  });
+  it.each([[[]], [['contracts']], [['audit']]])(
+    'prints the help on stdout with exit code 0 for %j, a group without a command, as kubectl',
+    async (argv) => {
+      const h = cli();
+      expect(await runCli(argv, h.env)).toBe(ExitCode.ok);
+      expect(h.stdout()).toMatch(
+        new RegExp(`^Usage: ${['accordctl', ...argv].join(' ')} \\[options\\] \\[command\\]`),
+      );
+      expect(h.stderr()).toBe('');
+    },
+  );
 
   it('lists each command with only the flags it uses', async () => {
     const bundle = cli();
@@ -129,21 +134,20 @@ describe('accordctl command line', () => {
     expect(h.stdout()).toBe(printed);
   });
 
-  it('drops the help flag only after a word that names no command', () => {
+  it('drops the help flag only after a word that names no command, and asks a group without a command for help', () => {
     const program = accordctlProgram(cli().env);
-    expect(reportingUnknownCommands(program, ['contract', '--help'])).toEqual(['contract']);
-    expect(reportingUnknownCommands(program, ['contracts', 'list', '--help'])).toEqual([
-      'contracts',
-      'list',
-      '--help',
-    ]);
-    expect(reportingUnknownCommands(program, ['contracts', 'show', 'nope', '-h'])).toEqual([
+    expect(kubectlArgv(program, ['contract', '--help'])).toEqual(['contract']);
+    expect(kubectlArgv(program, ['contracts', 'list', '--help'])).toEqual(['contracts', 'list', '--help']);
+    expect(kubectlArgv(program, ['contracts', 'show', 'nope', '-h'])).toEqual([
       'contracts',
       'show',
       'nope',
       '-h',
     ]);
-    expect(reportingUnknownCommands(program, ['help', 'contracts'])).toEqual(['help', 'contracts']);
+    expect(kubectlArgv(program, ['help', 'contracts'])).toEqual(['help', 'contracts']);
+    expect(kubectlArgv(program, [])).toEqual(['--help']);
+    expect(kubectlArgv(program, ['contracts'])).toEqual(['contracts', '--help']);
+    expect(kubectlArgv(program, ['--version'])).toEqual(['--version']);
   });
 });
 

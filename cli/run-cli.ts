@@ -21,7 +21,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
     commandPath = pathOf(actionCommand);
   });
   try {
-    await program.parseAsync(reportingUnknownCommands(program, argv), { from: 'user' });
+    await program.parseAsync(kubectlArgv(program, argv), { from: 'user' });
     return ExitCode.ok;
   } catch (error) {
     return reportError(error, env, commandPath);
@@ -29,21 +29,24 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
 }
 
 /**
- * commander answers `accordctl contract --help` (a typo, then --help) with the parent's help and
- * exit 0, so the typo goes unnoticed. kubectl reports the unknown command: dropping the help flag
- * after a word that names no command lets commander report it, with its "did you mean".
+ * Adjusts argv where commander and kubectl disagree, before commander parses it:
+ * - commander answers `accordctl contract --help` (a typo, then --help) with the parent's help
+ *   and exit 0, so the typo goes unnoticed; kubectl reports the unknown command. Dropping the help
+ *   flag after a word that names no command lets commander report it, with its "did you mean".
+ * - commander answers `accordctl` or `accordctl contracts` (a group, no command) with the help on
+ *   stderr and exit 1; kubectl prints the help as asked for, on stdout with exit 0.
  */
-export function reportingUnknownCommands(program: CommandUnknownOpts, argv: readonly string[]): string[] {
+export function kubectlArgv(program: CommandUnknownOpts, argv: readonly string[]): string[] {
   let command = program;
   for (const word of argv) {
     if (word.startsWith('-')) continue;
-    if (command.commands.length === 0 || (command === program && word === 'help')) break;
+    if (command.commands.length === 0 || (command === program && word === 'help')) return [...argv];
     const subcommand = command.commands.find((candidate) => candidate.name() === word);
     if (subcommand === undefined)
       return argv.filter((argument) => argument !== '--help' && argument !== '-h');
     command = subcommand;
   }
-  return [...argv];
+  return command.commands.length > 0 && !argv.includes('--version') ? [...argv, '--help'] : [...argv];
 }
 
 function pathOf(command: CommandUnknownOpts): string {

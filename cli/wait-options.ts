@@ -1,4 +1,4 @@
-import type { Command, OptionValues } from '@commander-js/extra-typings';
+import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import type { WaitOptions } from './await-contract-active.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { durationValue } from './option-values.js';
@@ -11,11 +11,10 @@ export function withWaitOptions<A extends unknown[], O extends OptionValues, G e
 ) {
   return command
     .option('--wait', 'return only once the contract is active (or fail with the reason it will not be)')
-    .option(
-      '--timeout <duration>',
-      'how long --wait waits, e.g. 30s, 5m (exit code 5 when it runs out)',
-      durationValue,
-      defaultTimeoutMs,
+    .addOption(
+      new Option('--timeout <duration>', 'how long --wait waits, e.g. 30s, 5m (exit code 5 when it runs out)')
+        .argParser(durationValue)
+        .default(defaultTimeoutMs, '60s'),
     );
 }
 

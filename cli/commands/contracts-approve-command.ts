@@ -14,8 +14,8 @@ import { waitOptionsOf, withWaitOptions } from '../wait-options.js';
  * signed.
  */
 export function contractsApproveCommand(env: CliEnvironment) {
-  return withWaitOptions(
-    withConnectionOptions(
+  return withConnectionOptions(
+    withWaitOptions(
       new Command('approve')
         .description(
           'Approve a contract as your zone: signs its participants and root fingerprints with --key. ' +

@@ -21,8 +21,8 @@ const collectParticipant = optionValue((text: string, previous: ParticipantSpec[
  * a bad key never leaves a proposal behind unapproved).
  */
 export function contractsProposeCommand(env: CliEnvironment) {
-  return withWaitOptions(
-    withConnectionOptions(
+  return withConnectionOptions(
+    withWaitOptions(
       new Command('propose')
         .description('Propose a contract between two or more zones (repository admins).')
         .option(

@@ -9,6 +9,7 @@ import { outputOption, printResult } from '../output-format.js';
  */
 export function loginCommand(env: CliEnvironment) {
   return new Command('login')
+    .summary('Get your SVID from your zone PKI and write the config file the other commands read.')
     .description(
       'Get your X509-SVID from your zone PKI with a bootstrap token and write it, its key (0600) and a config ' +
         'file that the other commands read. A valid SVID is kept on a re-run; --renew replaces it.',

@@ -195,6 +195,29 @@ describe('accordctl login, its other inputs and refusals', () => {
       ExitCode.usage,
       /^accordctl: --pki is required: your zone PKI's host:port\n/,
     ],
+    [
+      "a PKI whose certificate does not chain to --pki-ca (zone-b's roots for zone-a's PKI), before sending the token",
+      (config: string) =>
+        accordctl([
+          'login',
+          '--pki',
+          zoneA.pkiAddress,
+          '--pki-ca',
+          zoneB.rootsFile,
+          '--token-file',
+          zoneA.tokenFile('/accord/admin'),
+          '--config',
+          config,
+        ]),
+      ExitCode.unreachable,
+      /^accordctl: UNAVAILABLE: No connection established\. Last error: Error: self-signed certificate in certificate chain/,
+    ],
+    [
+      'the token as a flag value',
+      (config: string) => accordctl(['login', ...loginFlags(zoneA), '--token', 'secret', '--config', config]),
+      ExitCode.usage,
+      /^accordctl: unknown option '--token'\n/,
+    ],
   ])(
     'refuses %s and writes nothing',
     async (_, login: (config: string) => Promise<AccordctlRun>, code, message) => {
