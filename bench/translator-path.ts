@@ -26,6 +26,7 @@ import {
 import { createCheckHandler } from '../translator/check-handler.js';
 import { signSignatureBase, verifySignatureBase } from '../translator/http-signature-algorithm.js';
 import { NonceCache } from '../translator/nonce-cache.js';
+import { audienceResolver, serviceAudience } from '../translator/translator-config.js';
 import { TranslatorMetrics } from '../translator/translator-metrics.js';
 import { testWit, testWorkloadKey, testZone, witKeysOf } from '../test/support/wit-test-fixtures.js';
 import type { BenchFigure } from './bench-figure.js';
@@ -335,7 +336,7 @@ async function measureDecisions(options: TranslatorPathOptions): Promise<BenchFi
   const credentials = InboundCredentialMap.parse(
     `mappings:\n  - { workload: "${workload}", user: alice, username: orders-alice, password: b-secret }\n`,
   );
-  const audience = 'spiffe://zone-b.example';
+  const zoneAudience = 'spiffe://zone-b.example';
   const check = createCheckHandler({
     inbound: {
       identityOnly: false,
@@ -343,7 +344,7 @@ async function measureDecisions(options: TranslatorPathOptions): Promise<BenchFi
         witKeys: witKeysOf(zoneA),
         clock: systemClock,
         clockSkewSeconds: 30,
-        expectedAudiences: [audience],
+        expectedAudiences: [serviceAudience(zoneAudience, 'orders')],
         nonceCache: new NonceCache({ maxEntries: options.decisionIterations + 1, clock: systemClock }),
         maxSignatureLifetimeSeconds: 300,
       },
@@ -358,7 +359,7 @@ async function measureDecisions(options: TranslatorPathOptions): Promise<BenchFi
         clock: systemClock,
         signatureLifetimeSeconds: 60,
       }),
-      audienceForHost: (host) => (host.endsWith('.zone-b') ? audience : undefined),
+      audienceForHost: audienceResolver([{ hostSuffix: 'zone-b', audience: zoneAudience }]),
     },
     metrics: new TranslatorMetrics(new Registry()),
     logger: silentLogger,

@@ -108,6 +108,11 @@ export async function startTranslator(
   };
   const workloadCredential = () => pkiIdentity?.current() ?? files.workloadCredential();
 
+  const expectedAudiences = inboundAudiences(config);
+  if (expectedAudiences.length === 0)
+    logger.warn('no inbound service name configured, every inbound request is refused', {
+      field: 'inbound.services',
+    });
   const outboundConfig = config.outbound;
   const outbound: OutboundPolicy | undefined =
     outboundConfig === undefined
@@ -129,7 +134,7 @@ export async function startTranslator(
         witKeys: files.witKeys,
         clock,
         clockSkewSeconds: config.inbound.clockSkewSeconds,
-        expectedAudiences: inboundAudiences(config),
+        expectedAudiences,
         nonceCache: new NonceCache({ maxEntries: config.inbound.nonceCacheEntries, clock }),
         maxSignatureLifetimeSeconds: config.inbound.maxSignatureLifetimeSeconds,
       },

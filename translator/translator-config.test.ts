@@ -4,11 +4,30 @@ import { audienceResolver, inboundAudiences, translatorConfigSchema } from './tr
 const minimal = { trustDomain: 'zone-b.example', bundleDirectory: '/bundles' };
 
 describe('translatorConfigSchema', () => {
-  it('defaults to a loopback gRPC listener and the zone as inbound audience', () => {
+  it('defaults to a loopback gRPC listener and no inbound audience: the whole zone is none', () => {
     const config = parseConfig(translatorConfigSchema, minimal);
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 9191, protocol: 'grpc' });
-    expect(inboundAudiences(config)).toEqual(['spiffe://zone-b.example']);
+    expect(inboundAudiences(config)).toEqual([]);
     expect(config.outbound).toBeUndefined();
+  });
+
+  it('accepts the audience of each service name, or the audiences given instead', () => {
+    const named = parseConfig(translatorConfigSchema, {
+      ...minimal,
+      inbound: { services: ['orders', 'orders.shop'] },
+    });
+    expect(inboundAudiences(named)).toEqual([
+      'spiffe://zone-b.example/orders',
+      'spiffe://zone-b.example/orders.shop',
+    ]);
+    const explicit = parseConfig(translatorConfigSchema, {
+      ...minimal,
+      inbound: { services: ['orders'], audiences: ['https://orders.zone-b.example'] },
+    });
+    expect(inboundAudiences(explicit)).toEqual(['https://orders.zone-b.example']);
+    expect(() =>
+      parseConfig(translatorConfigSchema, { ...minimal, inbound: { services: ['Orders/x'] } }),
+    ).toThrow(/inbound\.services/);
   });
 
   it('serves the HTTP ext_authz service when asked, and nothing but grpc or http', () => {
@@ -199,9 +218,12 @@ describe('audienceResolver', () => {
     { hostSuffix: 'eu.zone-b', audience: 'spiffe://eu.zone-b.example' },
   ]);
 
-  it('picks the longest matching suffix on a label boundary', () => {
-    expect(resolve('orders.zone-b')).toBe('spiffe://zone-b.example');
-    expect(resolve('orders.eu.zone-b')).toBe('spiffe://eu.zone-b.example');
+  it('names the service the Host names, in the zone of the longest matching suffix on a label boundary', () => {
+    expect(resolve('orders.zone-b')).toBe('spiffe://zone-b.example/orders');
+    expect(resolve('orders.shop.zone-b')).toBe('spiffe://zone-b.example/orders.shop');
+    expect(resolve('orders.eu.zone-b')).toBe('spiffe://eu.zone-b.example/orders');
     expect(resolve('orders.notzone-b')).toBeUndefined();
+    // The zone alone is no service: nothing is signed for it.
+    expect(resolve('zone-b')).toBeUndefined();
   });
 });

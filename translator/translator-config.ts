@@ -12,6 +12,9 @@ import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
 /** Hosts the ext_authz server may bind: it speaks plaintext gRPC, so only Envoy in the same pod may reach it. */
 const loopbackHosts = ['127.0.0.1', '::1', 'localhost'];
 
+/** A service name as partners call it: one or more DNS labels (`orders`, `orders.shop`). */
+const serviceNamePattern = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
 const spiffeIdText = z.string().regex(/^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'must be a SPIFFE ID');
 
 /** How the translator reaches its zone PKI, whichever credential gets its first SVID. */
@@ -64,7 +67,13 @@ export const translatorConfigSchema = z
     reloadInterval: durationMs({ min: '100ms' }).prefault('10s'),
     inbound: z
       .object({
-        /** `wimse-aud` values naming this service; default `spiffe://<trustDomain>`. */
+        /**
+         * The names partner zones call this service by (`orders` in `http://orders.zone-b/`): it
+         * accepts the audience `spiffe://<trustDomain>/<name>` of each (`serviceAudience`), so a
+         * request signed for another service of the zone is refused (`audience_mismatch`).
+         */
+        services: z.array(z.string().regex(serviceNamePattern, 'must be a DNS name')).default([]),
+        /** `wimse-aud` values naming this service, replacing those `services` implies. */
         audiences: z.array(z.string().min(1)).default([]),
         /** SPIFFE IDs of proxies (the zone's ingress gateway) allowed to relay another zone's calls. */
         trustedIntermediaries: z.array(spiffeIdText).default([]),
@@ -76,9 +85,14 @@ export const translatorConfigSchema = z
          * identity from the mesh (MeshWorkload `inbound.type: none`). Excludes `credentialsFile`.
          */
         identityOnly: z.boolean().default(false),
-        /** Longest signature lifetime accepted (`expires - created`). */
-        maxSignatureLifetime: durationSeconds({ min: '1s', max: '1h' }).prefault('5m'),
-        clockSkew: durationSeconds({ max: '5m' }).prefault('30s'),
+        /**
+         * Longest signature lifetime accepted (`expires - created`). Short because the nonce
+         * cache is per process: a request captured on the way can be replayed to another replica
+         * of this service until `expires + clockSkew` (docs/threat-model.md, T5).
+         */
+        maxSignatureLifetime: durationSeconds({ min: '1s', max: '1h' }).prefault('30s'),
+        /** Tolerated clock difference for signatures, WITs and local bearer tokens. */
+        clockSkew: durationSeconds({ max: '5m' }).prefault('5s'),
         /** Bound of the replay cache; when full of live nonces, requests are refused. */
         nonceCacheEntries: z.number().int().min(1).default(100_000),
         /** The local OIDC issuer's identity, for mappings that name a `subject` instead of Basic credentials. */
@@ -115,7 +129,8 @@ export const translatorConfigSchema = z
         zones: z
           .array(z.object({ hostSuffix: z.string().min(1), audience: z.string().min(1) }).strict())
           .min(1),
-        signatureLifetime: durationSeconds({ min: '1s', max: '1h' }).prefault('1m'),
+        /** `expires - created` of outbound signatures: the replay window a captured request opens (T5). */
+        signatureLifetime: durationSeconds({ min: '1s', max: '1h' }).prefault('10s'),
         /**
          * Also accept bearer tokens of the local OIDC issuer, validated against its `jwks_uri`:
          * configured, or discovered from `<issuer>/.well-known/openid-configuration`.
@@ -199,16 +214,38 @@ export type TranslatorConfig = z.output<typeof translatorConfigSchema>;
 /** The `kind` of the translator's config file. */
 export const translatorConfigKind = 'TranslatorConfig';
 
-/** The inbound audiences, defaulting to the zone's own SPIFFE ID. */
-export function inboundAudiences(config: TranslatorConfig): string[] {
-  return config.inbound.audiences.length > 0 ? config.inbound.audiences : [`spiffe://${config.trustDomain}`];
+/**
+ * The audience of one service of a zone: the zone's audience (by default its trust domain's SPIFFE
+ * ID) and the name the service is called by. Both sides compute it here, so the outbound
+ * translator's `wimse-aud` and the inbound translator's accepted audiences cannot disagree.
+ */
+export function serviceAudience(zoneAudience: string, service: string): string {
+  return `${zoneAudience.replace(/\/+$/, '')}/${service}`;
 }
 
-/** `wimse-aud` for a Host (port stripped): the zone whose suffix it ends with, longest suffix first. */
+/**
+ * The inbound audiences: `audiences` when set, else one per name in `services`. None at all means
+ * no inbound request is accepted (each is `audience_mismatch`): a translator not told which
+ * service it fronts cannot tell a request for it from one for its neighbour.
+ */
+export function inboundAudiences(config: TranslatorConfig): string[] {
+  return config.inbound.audiences.length > 0
+    ? config.inbound.audiences
+    : config.inbound.services.map((service) => serviceAudience(`spiffe://${config.trustDomain}`, service));
+}
+
+/**
+ * `wimse-aud` for a Host (port stripped): the audience of the service the Host names in the zone
+ * whose suffix it ends with (longest suffix first), e.g. `orders.zone-b` → `<zone-b's
+ * audience>/orders`. A Host that is only the suffix names no service: undefined, like an unknown host.
+ */
 export function audienceResolver(
   zones: readonly { hostSuffix: string; audience: string }[],
 ): (host: string) => string | undefined {
   const sorted = [...zones].sort((a, b) => b.hostSuffix.length - a.hostSuffix.length);
-  return (host) =>
-    sorted.find((zone) => host === zone.hostSuffix || host.endsWith(`.${zone.hostSuffix}`))?.audience;
+  return (host) => {
+    const zone = sorted.find((candidate) => host.endsWith(`.${candidate.hostSuffix}`));
+    if (zone === undefined) return undefined;
+    return serviceAudience(zone.audience, host.slice(0, -zone.hostSuffix.length - 1));
+  };
 }

@@ -121,6 +121,8 @@ function translatorConfig(
     bundleDirectory: trustBundlesMountPath,
     envoySecretsDirectory: sdsMountPath,
     inbound: {
+      // Partners call it by its name (`orders.<suffix>`) or name and namespace (`orders.shop.<suffix>`).
+      services: [workload.name, `${workload.name}.${workload.namespace}`],
       ...(inbound.type === 'none'
         ? { identityOnly: true }
         : { credentialsFile: pathOf('inboundCredentials') }),

@@ -185,7 +185,7 @@ export async function startLoopbackDataPlane(directory: string, logger: Logger):
     const sidecarB = await sidecar(
       pkiB,
       ordersPath,
-      { inbound: { credentialsFile } },
+      { inbound: { services: ['orders'], credentialsFile } },
       {
         node: { id: 'orders-0', cluster: 'orders' },
         inbound: { address: '127.0.0.1', port: 0, appPort: appB.port },

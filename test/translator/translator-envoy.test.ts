@@ -112,7 +112,7 @@ beforeAll(async () => {
       ops: { port: 0 },
       bundleDirectory: files.bundleDirectory,
       envoySecretsDirectory: files.secretsDirectory,
-      inbound: { credentialsFile },
+      inbound: { services: ['orders'], credentialsFile },
     }),
     { logger: silentLogger, registry: new Registry(), clock: systemClock },
   );
@@ -171,8 +171,8 @@ function signedCall(overrides: Partial<Call> = {}, witToken = wit): Call {
   };
   const signed = signRequest(
     message,
-    { wit: witToken, privateKey: workloadKey.privateKey, clock: systemClock, signatureLifetimeSeconds: 60 },
-    { audience: 'spiffe://zone-b.example', identityHeaders: ['accord-user'] },
+    { wit: witToken, privateKey: workloadKey.privateKey, clock: systemClock, signatureLifetimeSeconds: 10 },
+    { audience: 'spiffe://zone-b.example/orders', identityHeaders: ['accord-user'] },
   );
   return { ...call, headers: { ...call.headers, ...signed } };
 }

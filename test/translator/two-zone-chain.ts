@@ -197,7 +197,11 @@ async function start(
   const translatorB = await startOne(dirB, {
     trustDomain: 'zone-b.example',
     bundleDirectory: filesB.bundleDirectory,
-    inbound: { credentialsFile, trustedIntermediaries: options.trustedIntermediaries ?? [] },
+    inbound: {
+      services: ['orders'],
+      credentialsFile,
+      trustedIntermediaries: options.trustedIntermediaries ?? [],
+    },
   });
   const translatorA = await startOne(dirA, {
     trustDomain: 'zone-a.example',
