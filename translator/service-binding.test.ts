@@ -107,8 +107,11 @@ async function signedByA(host: string, clock: ManualClock): Promise<HttpRequestM
     audienceForHost: audienceResolver(outbound.zones),
   });
   if (decision.outcome !== 'allow') throw new Error(`outbound denied: ${decision.reason}`);
-  const headers = { ...request.headers, ...decision.setHeaders };
-  for (const name of decision.removeHeaders) delete headers[name];
+  const headers = Object.fromEntries(
+    Object.entries({ ...request.headers, ...decision.setHeaders }).filter(
+      ([name]) => !decision.removeHeaders.includes(name),
+    ),
+  );
   return { ...request, scheme: 'https', headers };
 }
 
