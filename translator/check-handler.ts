@@ -41,7 +41,8 @@ export type DecisionReason =
   | 'peer_not_allowed'
   | 'credential_unmapped'
   | 'direction_unknown'
-  | 'request_malformed';
+  | 'request_malformed'
+  | 'response_signing_unsupported';
 
 /** What Envoy should do with a request. */
 export type Decision =
@@ -56,7 +57,7 @@ export type Decision =
     }
   | {
       outcome: 'deny';
-      status: 401 | 403;
+      status: DenialStatus;
       reason: DecisionReason;
       /** For the log only; never sent to the client. */
       detail: string;
@@ -64,8 +65,15 @@ export type Decision =
       responseHeaders: Readonly<Record<string, string>>;
     };
 
+/**
+ * The statuses a denial uses: 401 for the local credential (with a challenge), 403 for everything
+ * inbound, 501 for a request whose client requires a signed response, which Accord does not
+ * produce (draft-ietf-wimse-http-signature, "Error Conditions": 400 or 501).
+ */
+export type DenialStatus = 401 | 403 | 501;
+
 function deny(
-  status: 401 | 403,
+  status: DenialStatus,
   reason: DecisionReason,
   detail: string,
   challenge = 'Basic realm="accord", charset="UTF-8"',
@@ -190,6 +198,10 @@ export async function decideInbound(
       'peer_not_allowed',
       `peer ${quoteUntrusted(peerPrincipal)} may not relay ${workload.uri}`,
     );
+  // The client rejects an unsigned response, and the response passes Envoy, not the translator:
+  // refuse instead of letting the application answer (docs/translator.md, "Signed responses").
+  if (verified.isSignedResponseRequired)
+    return deny(501, 'response_signing_unsupported', `${workload.uri} requires a signed response`);
   const proof = [workloadIdentityTokenHeader, 'signature', 'signature-input'];
   if (policy.identityOnly) {
     // Nothing the caller sent may pass for a credential of this API.
@@ -261,8 +273,22 @@ export function httpRequestOfCheck(check: CheckRequest): HttpRequestMessage | un
 
 type CheckResponseInit = MessageInitShape<typeof CheckResponseSchema>;
 
+/** The HTTP status Envoy answers a denial with. */
+const deniedStatusCode: Record<DenialStatus, StatusCode> = {
+  401: StatusCode.Unauthorized,
+  403: StatusCode.Forbidden,
+  501: StatusCode.NotImplemented,
+};
+
 /** google.rpc.Code values Envoy reads from `CheckResponse.status`. */
-const rpcCode = { ok: 0, permissionDenied: 7, unauthenticated: 16 } as const;
+const rpcCode = { ok: 0, permissionDenied: 7, unimplemented: 12, unauthenticated: 16 } as const;
+
+/** The google.rpc.Code of a denial's `CheckResponse.status` (Envoy only needs it not to be OK). */
+const deniedRpcCode: Record<DenialStatus, number> = {
+  401: rpcCode.unauthenticated,
+  403: rpcCode.permissionDenied,
+  501: rpcCode.unimplemented,
+};
 
 /** The CheckResponse for a decision: header changes on allow, a bare status (no reason) on deny. */
 export function checkResponseOf(decision: Decision): CheckResponseInit {
@@ -281,11 +307,11 @@ export function checkResponseOf(decision: Decision): CheckResponseInit {
     };
   }
   return {
-    status: { code: decision.status === 401 ? rpcCode.unauthenticated : rpcCode.permissionDenied },
+    status: { code: deniedRpcCode[decision.status] },
     httpResponse: {
       case: 'deniedResponse',
       value: {
-        status: { code: decision.status === 401 ? StatusCode.Unauthorized : StatusCode.Forbidden },
+        status: { code: deniedStatusCode[decision.status] },
         headers: overwrite(decision.responseHeaders),
         body: '',
       },

@@ -16,6 +16,7 @@ import {
   type TestWorkloadKey,
   type TestZone,
 } from '../test/support/wit-test-fixtures.js';
+import { signedWithParameters } from '../test/support/wimse-signature-with-parameters.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const audience = 'https://api.zone-b.example/orders';
@@ -194,6 +195,35 @@ describe('verifySignedRequest', () => {
   it('refuses a request signed with an Ed25519 workload key: WIT-SVID allows no EdDSA cnf.jwk', async () => {
     expect(await rejectionOf(await signedWithWorkloadKey('Ed25519'), receiver())).toBe(
       'wit_bad_confirmation_key',
+    );
+  });
+
+  /** Alice's request as a client that sets `extraParameters` signs it (Accord's signer never does). */
+  const signedWith = (extraParameters: Map<string, boolean | string>) =>
+    signedWithParameters(outgoing(), {
+      wit,
+      privateKey: workload.privateKey,
+      createdSeconds: Math.floor(now.getTime() / 1000),
+      lifetimeSeconds: 60,
+      audience,
+      extraParameters,
+    });
+
+  it('reports whether the client requires a signed response (wimse-sign-response)', async () => {
+    await expect(verifySignedRequest(signed(), receiver())).resolves.toMatchObject({
+      isSignedResponseRequired: false,
+    });
+    await expect(
+      verifySignedRequest(signedWith(new Map([['wimse-sign-response', true]])), receiver()),
+    ).resolves.toMatchObject({ isSignedResponseRequired: true });
+    await expect(
+      verifySignedRequest(signedWith(new Map([['wimse-sign-response', false]])), receiver()),
+    ).resolves.toMatchObject({ isSignedResponseRequired: false });
+  });
+
+  it('refuses a wimse-sign-response that is not a Boolean', async () => {
+    expect(await rejectionOf(signedWith(new Map([['wimse-sign-response', 'yes']])), receiver())).toBe(
+      'signature_malformed',
     );
   });
 

@@ -16,6 +16,7 @@ import { verifyWit, type VerifiedWit, type WitVerification } from './verify-wit.
 import {
   forbiddenSignatureParameters,
   requiredComponents,
+  signResponseParameter,
   wimseSignatureLabel,
   wimseTag,
   workloadIdentityTokenHeader,
@@ -39,6 +40,11 @@ export interface VerifiedRequest {
   nonce: string;
   signatureExpiresAt: Date;
   coveredComponents: string[];
+  /**
+   * The signature carries `wimse-sign-response` true: the client will reject an unsigned
+   * response, so the server must sign it or refuse the request.
+   */
+  isSignedResponseRequired: boolean;
 }
 
 interface ProfileParameters {
@@ -46,6 +52,7 @@ interface ProfileParameters {
   expiresSeconds: number;
   nonce: string;
   audience: string;
+  isSignedResponseRequired: boolean;
 }
 
 /**
@@ -95,6 +102,7 @@ export async function verifySignedRequest(
     nonce: parameters.nonce,
     signatureExpiresAt: new Date(parameters.expiresSeconds * 1000),
     coveredComponents: covered,
+    isSignedResponseRequired: parameters.isSignedResponseRequired,
   };
 }
 
@@ -161,7 +169,11 @@ function profileParameters(member: InnerList): ProfileParameters {
     return value;
   };
   if (text('tag') !== wimseTag) reject('signature_bad_tag', `tag is not ${wimseTag}`);
+  const signResponse = parameters.get(signResponseParameter) ?? false;
+  if (typeof signResponse !== 'boolean')
+    reject('signature_malformed', `${signResponseParameter} is not a Boolean`);
   return {
+    isSignedResponseRequired: signResponse === true,
     createdSeconds: integer('created'),
     expiresSeconds: integer('expires'),
     nonce: text('nonce'),

@@ -26,6 +26,12 @@ export const coveredWhenPresentHeaders: readonly string[] = [
   'txn-token',
 ];
 
+/**
+ * The request signature parameter by which a client requires a signed response
+ * (draft-ietf-wimse-http-signature, "Signing the Response"): a Boolean.
+ */
+export const signResponseParameter = 'wimse-sign-response';
+
 /** Signature parameters that must not appear: the key and its algorithm come from the WIT (§3). */
 export const forbiddenSignatureParameters: readonly string[] = ['keyid', 'alg'];
 

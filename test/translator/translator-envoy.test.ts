@@ -9,6 +9,7 @@ import { spiffeBundleFileName } from '../../lib/bundle/bundle-file-names.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { httpCall, type HttpCallResult } from '../support/http-call.js';
+import { signedWithParameters } from '../support/wimse-signature-with-parameters.js';
 import { renderEnvoyYaml } from '../../lib/sidecar/render-envoy-yaml.js';
 import { sidecarBootstrap } from '../../operator/envoy/sidecar-bootstrap.js';
 import { basicAuthorization } from '../../translator/basic-credentials.js';
@@ -213,6 +214,36 @@ describe('accord-translator behind a real Envoy (inbound)', () => {
     expect(response.status).toBe(200);
     expect(appCalls).toHaveLength(1);
     expect(appCalls[0]?.bodyBytes.equals(Buffer.from(body))).toBe(true);
+  });
+
+  it('answers 501 to a request whose client requires a signed response, and never lets the app answer it unsigned', async () => {
+    const call = signedCall();
+    const message: HttpRequestMessage = {
+      method: call.method,
+      scheme: 'https',
+      authority: `127.0.0.1:${inboundPort}`,
+      target: call.path,
+      headers: { 'content-type': 'application/json', 'accord-user': 'alice' },
+      body: new TextEncoder().encode('{"qty":1}'),
+    };
+    const requiringSignedResponse = signedWithParameters(message, {
+      wit,
+      privateKey: workloadKey.privateKey,
+      createdSeconds: Math.floor(Date.now() / 1000),
+      lifetimeSeconds: 10,
+      audience: 'spiffe://zone-b.example/orders',
+      extraParameters: new Map([['wimse-sign-response', true]]),
+    });
+    expect(requiringSignedResponse.headers['signature-input']).toContain(';wimse-sign-response');
+    const before = await inboundDecisions(translator.opsPort, 'response_signing_unsupported');
+    const response = await send({ ...call, headers: requiringSignedResponse.headers });
+    expect(response.status).toBe(501);
+    expect(response.body).toBe('');
+    expect(appCalls).toHaveLength(0);
+    expect(await inboundDecisions(translator.opsPort, 'response_signing_unsupported')).toBe(before + 1);
+    // The same client, not requiring a signed response, is served.
+    expect((await send(call)).status).toBe(200);
+    expect(appCalls).toHaveLength(1);
   });
 
   it('refuses a request whose path was changed after signing, without reaching the app', async () => {

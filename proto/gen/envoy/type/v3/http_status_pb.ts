@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file envoy/type/v3/http_status.proto.
  */
 export const file_envoy_type_v3_http_status: GenFile = /*@__PURE__*/
-  fileDesc("Ch9lbnZveS90eXBlL3YzL2h0dHBfc3RhdHVzLnByb3RvEg1lbnZveS50eXBlLnYzIjUKCkh0dHBTdGF0dXMSJwoEY29kZRgBIAEoDjIZLmVudm95LnR5cGUudjMuU3RhdHVzQ29kZSqHAQoKU3RhdHVzQ29kZRIJCgVFbXB0eRAAEgcKAk9LEMgBEg8KCkJhZFJlcXVlc3QQkAMSEQoMVW5hdXRob3JpemVkEJEDEg4KCUZvcmJpZGRlbhCTAxIYChNJbnRlcm5hbFNlcnZlckVycm9yEPQDEhcKElNlcnZpY2VVbmF2YWlsYWJsZRD3A2IGcHJvdG8z");
+  fileDesc("Ch9lbnZveS90eXBlL3YzL2h0dHBfc3RhdHVzLnByb3RvEg1lbnZveS50eXBlLnYzIjUKCkh0dHBTdGF0dXMSJwoEY29kZRgBIAEoDjIZLmVudm95LnR5cGUudjMuU3RhdHVzQ29kZSqcAQoKU3RhdHVzQ29kZRIJCgVFbXB0eRAAEgcKAk9LEMgBEg8KCkJhZFJlcXVlc3QQkAMSEQoMVW5hdXRob3JpemVkEJEDEg4KCUZvcmJpZGRlbhCTAxIYChNJbnRlcm5hbFNlcnZlckVycm9yEPQDEhMKDk5vdEltcGxlbWVudGVkEPUDEhcKElNlcnZpY2VVbmF2YWlsYWJsZRD3A2IGcHJvdG8z");
 
 /**
  * @generated from message envoy.type.v3.HttpStatus
@@ -73,6 +73,11 @@ export enum StatusCode {
    * @generated from enum value: InternalServerError = 500;
    */
   InternalServerError = 500,
+
+  /**
+   * @generated from enum value: NotImplemented = 501;
+   */
+  NotImplemented = 501,
 
   /**
    * @generated from enum value: ServiceUnavailable = 503;
