@@ -173,7 +173,7 @@ function profileParameters(member: InnerList): ProfileParameters {
   if (typeof signResponse !== 'boolean')
     reject('signature_malformed', `${signResponseParameter} is not a Boolean`);
   return {
-    isSignedResponseRequired: signResponse === true,
+    isSignedResponseRequired: signResponse,
     createdSeconds: integer('created'),
     expiresSeconds: integer('expires'),
     nonce: text('nonce'),
