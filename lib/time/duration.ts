@@ -83,6 +83,15 @@ function leadingFraction(fraction: string): { digits: bigint; scale: number } {
 }
 
 /**
+ * The syntax `parseDuration` accepts, without a minus sign, as a regular expression (valid in
+ * ECMAScript and in Go's RE2): for schemas that cannot call the parser, such as the Helm chart's
+ * values.schema.json, which checks durations before the daemons read them. It cannot check Go's
+ * range (about 2562047h); the daemons do, at start. lib/time/duration.test.ts runs Go's cases
+ * through both.
+ */
+export const nonNegativeDurationPattern = /^\+?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$/;
+
+/**
  * A human-facing timeout (`accordctl … --timeout 2m`, spelt as kubectl spells it) in whole
  * milliseconds, rounded: `parseDuration`'s syntax, with negative values refused.
  */
