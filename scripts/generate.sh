@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # generator is TypeScript: compile it and what it imports into .cache/ (inside the repository, so
 # that node_modules and package.json's "type": "module" apply), without type checking, which
 # `npm run typecheck` does for the whole tree.
-out=.cache/crd-gen
+out=.cache/schema-gen
 rm -rf "$out"
-node_modules/.bin/tsc -p scripts/crd-gen/tsconfig.json --noCheck
-node "$out/scripts/crd-gen/generate-crds.js" "$PWD"
+node_modules/.bin/tsc -p scripts/schema-gen/tsconfig.json --noCheck
+node "$out/scripts/schema-gen/generate.js" "$PWD"

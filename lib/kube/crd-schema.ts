@@ -1,5 +1,5 @@
 // The vocabulary of Accord's CRD definitions: zod schemas that are at once the runtime parser of a
-// custom resource and, through `npm run generate` (scripts/crd-gen), the source of its
+// custom resource and, through `npm run generate` (scripts/schema-gen), the source of its
 // CustomResourceDefinition, the way Go operators write kubebuilder markers on their API types and let
 // controller-gen write the CRDs. A marker here adds the OpenAPI/Kubernetes keyword for the API server
 // and the same check for the parser, so the two cannot drift apart (docs/crds.md).
@@ -148,7 +148,7 @@ export interface PrinterColumn {
 }
 
 /**
- * Everything a CustomResourceDefinition says, in one typed value: scripts/crd-gen writes the YAML
+ * Everything a CustomResourceDefinition says, in one typed value: scripts/schema-gen writes the YAML
  * from it, and the controllers parse `spec` and `status` with the same schemas.
  */
 export interface CrdDefinition {

@@ -1,7 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Document, isScalar, parse, Scalar, visit } from 'yaml';
 import type { CrdDefinition } from '../../lib/kube/crd-schema.js';
-import { type SchemaNode, structuralSchema } from './structural-schema.js';
+import type { SchemaNode } from './json-schema-node.js';
+import { structuralSchema } from './structural-schema.js';
+import { wrapWords } from './word-wrap.js';
 
 /** The descriptions Kubernetes gives the two type fields of every object (as controller-gen writes them). */
 const apiVersionDescription =
@@ -148,17 +150,7 @@ function foldBlockLines(text: string): string {
       const previous = lines[index - 1];
       if (previous === undefined || !previous.endsWith('>-') || line.length <= lineWidth) return [line];
       const indentation = /^ */.exec(line)?.[0] ?? '';
-      const folded: string[] = [];
-      let current = '';
-      for (const word of line.trimStart().split(' ')) {
-        if (current !== '' && indentation.length + current.length + 1 + word.length > lineWidth) {
-          folded.push(indentation + current);
-          current = word;
-        } else {
-          current = current === '' ? word : `${current} ${word}`;
-        }
-      }
-      return [...folded, indentation + current];
+      return wrapWords(line.trimStart(), lineWidth - indentation.length).map((part) => indentation + part);
     })
     .join('\n');
 }
