@@ -2,7 +2,7 @@
 # Fails when a committed generated artefact differs from what its generator produces now.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-generated=(proto/gen ':(glob)crds/*.yaml' charts/accord/crds)
+generated=(proto/gen ':(glob)crds/*.yaml' charts/accord/crds charts/accord/values.schema.json charts/accord/values.yaml)
 bash scripts/generate.sh
 if ! git diff --exit-code --stat -- "${generated[@]}"; then
   echo "generated files are stale: run 'npm run generate' and commit the result" >&2

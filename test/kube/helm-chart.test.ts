@@ -166,7 +166,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('the chart CRDs', () => {
-  it('are byte-identical copies of crds/*.yaml, the source of truth', () => {
+  it('are byte-identical copies of crds/*.yaml, both generated from the typed definitions', () => {
     const sourceFiles = yamlFiles(accordCrdDirectory);
     expect(yamlFiles(chartCrdDirectory)).toEqual(sourceFiles);
     for (const file of sourceFiles) {
