@@ -489,7 +489,8 @@ const values = withValuesRule(
   {
     if: { properties: { mode: { const: 'hub' } } },
     then: { properties: { repo: { properties: { enrolledZones: { minItems: 1 } } } } },
-    message: 'repo.enrolledZones: hub mode needs at least one enrolled zone',
+    path: ['repo', 'enrolledZones'],
+    message: 'hub mode needs at least one enrolled zone',
     holds: ({ mode, repo: { enrolledZones } }) => mode !== 'hub' || enrolledZones.length > 0,
   },
 );

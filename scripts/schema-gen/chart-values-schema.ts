@@ -34,14 +34,17 @@ export interface ChartValuesDefinition {
 /**
  * A rule across values that JSON Schema states as `if`/`then` (e.g. "in hub mode at least one zone
  * is enrolled"): helm checks `if`/`then`; the definition's own parser checks `holds`, refusing with
- * `message`, so the two readings of the definition agree. One rule per object (JSON Schema has one
- * `if` per node).
+ * `message` at `path`, so the two readings of the definition agree, and the generator, which parses
+ * the defaults with it, refuses defaults that break the rule. One rule per object (JSON Schema has
+ * one `if` per node).
  */
 export function withValuesRule<S extends z.ZodType>(
   schema: S,
   rule: {
     readonly if: JsonSchemaFragment;
     readonly then: JsonSchemaFragment;
+    /** The value the rule constrains, e.g. `['repo', 'enrolledZones']`: the parser's error names it. */
+    readonly path: readonly string[];
     readonly message: string;
     readonly holds: (value: z.output<S>) => boolean;
   },
@@ -51,5 +54,5 @@ export function withValuesRule<S extends z.ZodType>(
     throw new Error('a values object takes one rule (JSON Schema has one if per node)');
   return schema
     .meta({ ...meta, if: rule.if, then: rule.then })
-    .refine((value) => rule.holds(value), { message: rule.message });
+    .refine((value) => rule.holds(value), { path: [...rule.path], message: rule.message });
 }

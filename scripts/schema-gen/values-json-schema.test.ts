@@ -106,7 +106,8 @@ describe('valuesJsonSchema', () => {
       {
         if: { properties: { mode: { const: 'b' } } },
         then: { properties: { names: { minItems: 1 } } },
-        message: 'names: mode b needs a name',
+        path: ['names'],
+        message: 'mode b needs a name',
         holds: ({ mode, names }) => mode !== 'b' || names.length > 0,
       },
     );
@@ -123,7 +124,10 @@ describe('valuesJsonSchema', () => {
       if: { properties: { mode: { const: 'b' } } },
       then: { properties: { names: { minItems: 1 } } },
     });
-    expect(values.safeParse({ mode: 'b' }).error?.issues[0]?.message).toBe('names: mode b needs a name');
+    expect(values.safeParse({ mode: 'b' }).error?.issues[0]).toMatchObject({
+      path: ['names'],
+      message: 'mode b needs a name',
+    });
   });
 
   it('leaves out the bounds zod implies for an integer', () => {
@@ -160,7 +164,7 @@ describe('valuesJsonSchema', () => {
       'zones[*].name: every field needs a description',
     ],
     [
-      'an object that ignores unknown keys',
+      'an object open to unknown keys',
       z.strictObject({
         pki: z
           .looseObject({ port: z.int().default(1).describe('A port.') })

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { z } from 'zod';
-import type { ChartValuesDefinition } from './chart-values-schema.js';
+import { type ChartValuesDefinition, withValuesRule } from './chart-values-schema.js';
 import { defaultValues, valuesYaml } from './values-yaml.js';
 
 const secretRef = z
@@ -110,4 +110,42 @@ describe('valuesYaml', () => {
       'every value needs a default, which values.yaml holds: server.port',
     );
   });
+
+  it.each<[string, z.ZodObject<z.core.$ZodLooseShape, z.core.$strict>, string]>([
+    [
+      'its pattern',
+      z.strictObject({
+        ttl: z
+          .string()
+          .regex(/^[0-9]+h$/)
+          .default('1d')
+          .describe('A lifetime.'),
+      }),
+      `ttl: Invalid value: "1d": ttl in body should match '^[0-9]+h$'`,
+    ],
+    [
+      'a rule across values',
+      withValuesRule(
+        z.strictObject({
+          mode: z.enum(['a', 'b']).default('b').describe('The mode.'),
+          names: z.array(z.string().describe('A name.')).default([]).describe('Names.'),
+        }),
+        {
+          if: { properties: { mode: { const: 'b' } } },
+          then: { properties: { names: { minItems: 1 } } },
+          path: ['names'],
+          message: 'mode b needs a name',
+          holds: ({ mode, names }) => mode !== 'b' || names.length > 0,
+        },
+      ),
+      'names: mode b needs a name',
+    ],
+  ])(
+    'refuses a default that breaks %s, which helm would refuse at every install',
+    (_case, schema, message) => {
+      expect(() => valuesYaml({ ...definition, schema }, 'test/values.ts')).toThrow(
+        `a default is not a valid value: ${message}`,
+      );
+    },
+  );
 });

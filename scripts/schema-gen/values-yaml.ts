@@ -10,18 +10,22 @@ import { wrapWords } from './word-wrap.js';
 const lineWidth = 100;
 
 /**
- * The chart's default values: what the definition's parser makes of no values at all. An error
- * names each value that has no default (values.yaml must hold every value).
+ * The chart's default values: what the definition's parser makes of no values at all, checked as
+ * values a user gave (zod returns a default without checking it, and helm validates values.yaml
+ * too: a default that breaks its own pattern or a rule across values would fail every install). An
+ * error names each value that has no default or whose default is not valid.
  */
 export function defaultValues(definition: ChartValuesDefinition): Record<string, unknown> {
-  const parsed = definition.schema.safeParse({});
-  if (!parsed.success) {
-    const problems = schemaIssueMessages(parsed.error).map((problem) =>
-      problem.replace(/: Required value$/, ''),
-    );
-    throw new Error(`every value needs a default, which values.yaml holds: ${problems.join('; ')}`);
+  const filled = definition.schema.safeParse({}, { reportInput: true });
+  const checked = filled.success ? definition.schema.safeParse(filled.data, { reportInput: true }) : filled;
+  if (checked.success) return checked.data;
+  const problems = schemaIssueMessages(checked.error);
+  const missing = problems.filter((problem) => problem.endsWith(': Required value'));
+  if (missing.length > 0) {
+    const paths = missing.map((problem) => problem.replace(/: Required value$/, ''));
+    throw new Error(`every value needs a default, which values.yaml holds: ${paths.join('; ')}`);
   }
-  return parsed.data;
+  throw new Error(`a default is not a valid value: ${problems.join('; ')}`);
 }
 
 /**
