@@ -39,6 +39,8 @@ export interface LoopbackHubOptions {
   /** The zones whose SVIDs may call the repository. */
   zones: readonly StartedZonePki[];
   store: HubStore;
+  /** How often the repository re-reads its TLS identity and the enrolled roots (default: its config's). */
+  reloadInterval?: string;
 }
 
 /** The hub PKI and the contract repository, both on 127.0.0.1. */
@@ -89,6 +91,7 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
           rootCaFile: zone.rootsFile,
         })),
         tls: { certificateFile: tls.identity.certificateFile, privateKeyFile: tls.identity.privateKeyFile },
+        ...(options.reloadInterval === undefined ? {} : { reloadInterval: options.reloadInterval }),
       }),
       logger.child({ component: 'contract-repo' }),
       systemClock,

@@ -19,6 +19,8 @@ export interface StartedZonePki {
   pkiAddress: string;
   /** `roots.pem`: what clients of the PKI (and the repository's enrolment) trust. */
   rootsFile: string;
+  /** The PKI's `storeDir`: its CA state (file mode) and `roots.pem`. */
+  storeDir: string;
   /** The bootstrap-token file of a SPIFFE ID path this PKI was configured with. */
   tokenFile(spiffePath: string): string;
   token(spiffePath: string): string;
@@ -35,6 +37,8 @@ export interface ZonePkiOptions {
   logger: Logger;
   /** Keep the CA state in this Secret (cluster mode) instead of the zone's `pki/` directory. */
   caSecret?: CaSecretConfig;
+  /** Further `PkiConfig` fields (e.g. `svidTtl`, `storeReloadInterval`), as a config file would set them. */
+  config?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -52,6 +56,7 @@ export async function startZonePki(options: ZonePkiOptions): Promise<StartedZone
   const storeDir = join(directory, name, 'pki');
   const pki = await startPkiServer(
     parseConfig(pkiConfigSchema, {
+      ...options.config,
       trustDomain,
       storeDir,
       ...(options.caSecret === undefined ? {} : { caSecret: options.caSecret }),
@@ -70,6 +75,7 @@ export async function startZonePki(options: ZonePkiOptions): Promise<StartedZone
     pki,
     pkiAddress: `127.0.0.1:${pki.grpcPort}`,
     rootsFile: join(storeDir, rootsFileName),
+    storeDir,
     tokenFile,
     token: (path) => {
       const token = tokens.get(path);

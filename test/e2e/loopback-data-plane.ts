@@ -41,9 +41,19 @@ const ordersPath = '/ns/orders/sa/api';
 /** One zone of the loopback data plane. */
 export interface DataPlaneZone {
   readonly pki: StartedZonePki;
+  /** Where the zone's provider writes its partner bundles (and the translator reads them). */
+  readonly bundleDirectory: string;
   readonly admin: LoopbackZoneAdmin;
   readonly envoy: RunningEnvoy;
   readonly translator: RunningTranslator;
+}
+
+/** What a test may change about the loopback data plane; the defaults are the products'. */
+export interface LoopbackDataPlaneOptions {
+  /** `PkiConfig` fields for both zone PKIs (e.g. short `svidTtl`, `storeReloadInterval`). */
+  readonly pki?: Readonly<Record<string, unknown>>;
+  /** The repository's `reloadInterval` (TLS identity and enrolled roots). */
+  readonly repositoryReloadInterval?: string;
 }
 
 export interface LoopbackDataPlane {
@@ -53,7 +63,10 @@ export interface LoopbackDataPlane {
   readonly appCalls: AppCall[];
   /** Zone A's legacy client: through Envoy A's outbound listener to `orders.zone-b`, with this Authorization. */
   callZoneB(authorization: string | undefined): Promise<{ status: number }>;
-  /** Proposes `id` between zone A and zone B (as zone A's admin) and approves it as both admins. */
+  /**
+   * Proposes `id` between zone A and zone B (as zone A's admin), each with the root its PKI signs
+   * with now, and approves it as both admins.
+   */
   activateContract(id: string): Promise<void>;
   /** Revokes `id` as zone B's admin. */
   revokeContract(id: string): Promise<void>;
@@ -65,7 +78,11 @@ export interface LoopbackDataPlane {
 }
 
 /** Starts the loopback data plane under `directory`. */
-export async function startLoopbackDataPlane(directory: string, logger: Logger): Promise<LoopbackDataPlane> {
+export async function startLoopbackDataPlane(
+  directory: string,
+  logger: Logger,
+  options: LoopbackDataPlaneOptions = {},
+): Promise<LoopbackDataPlane> {
   const closers: (() => Promise<void> | void)[] = [];
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) await closer();
@@ -79,6 +96,7 @@ export async function startLoopbackDataPlane(directory: string, logger: Logger):
           trustDomain: `${name}.example`,
           spiffePaths: [providerPath, adminPath, frontendPath, ordersPath],
           logger,
+          ...(options.pki === undefined ? {} : { config: options.pki }),
         }),
       ),
     );
@@ -93,6 +111,9 @@ export async function startLoopbackDataPlane(directory: string, logger: Logger):
       admins: [`spiffe://${pkiA.trustDomain}${adminPath}`],
       zones: [pkiA, pkiB],
       store: { dataDir: join(directory, 'hub', 'contract-repo', 'data') },
+      ...(options.repositoryReloadInterval === undefined
+        ? {}
+        : { reloadInterval: options.repositoryReloadInterval }),
     });
     closers.push(() => hub.close());
     const bundleDirectory = (pki: StartedZonePki) => join(directory, pki.name, 'bundles');
@@ -222,8 +243,9 @@ export async function startLoopbackDataPlane(directory: string, logger: Logger):
     );
     const outboundPortA = await sidecarA.envoy.listenerPort('outbound');
 
-    const participant = async (pki: StartedZonePki): Promise<ParticipantProposal> => {
-      const publicKey = await readFile(pki.rootsFile, 'utf8');
+    const participant = (pki: StartedZonePki): ParticipantProposal => {
+      // The root the PKI signs with now (GetCA lists it first).
+      const [publicKey = ''] = pki.pki.authority.getCa().rootCertificatePems;
       return {
         name: pki.name,
         trustDomain: pki.trustDomain,
@@ -231,9 +253,18 @@ export async function startLoopbackDataPlane(directory: string, logger: Logger):
         hash: sha256Hex(new X509Certificate(publicKey).raw),
       };
     };
-    const participants = [await participant(pkiA), await participant(pkiB)];
-    const zoneA: DataPlaneZone = { pki: pkiA, admin: adminA, ...sidecarA };
-    const zoneB: DataPlaneZone = { pki: pkiB, admin: adminB, ...sidecarB };
+    const zoneA: DataPlaneZone = {
+      pki: pkiA,
+      bundleDirectory: bundleDirectory(pkiA),
+      admin: adminA,
+      ...sidecarA,
+    };
+    const zoneB: DataPlaneZone = {
+      pki: pkiB,
+      bundleDirectory: bundleDirectory(pkiB),
+      admin: adminB,
+      ...sidecarB,
+    };
     const hasBundle = async (pki: StartedZonePki, partner: StartedZonePki) =>
       readFile(join(bundleDirectory(pki), `${partner.trustDomain}.spiffe.json`)).then(
         () => true,
@@ -245,6 +276,7 @@ export async function startLoopbackDataPlane(directory: string, logger: Logger):
       appCalls,
       callZoneB: (authorization) => callThroughProxy(outboundPortA, authorization, '{"qty":1}'),
       activateContract: async (id) => {
+        const participants = [participant(pkiA), participant(pkiB)];
         let contract = await adminA.repository.create({ id, participants });
         for (const [name, admin] of [
           [pkiA.name, adminA],

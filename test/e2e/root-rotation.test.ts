@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { silentLogger } from '../../lib/log/logger.js';
+import { pemToDerList } from '../../lib/x509/pem.js';
+import { sha256Hex } from '../../lib/x509/fingerprint.js';
+import { basicAuthorization } from '../../translator/basic-credentials.js';
+import { repositoryRoot } from '../support/test-tools.js';
+import { TemporaryDirectories } from '../support/temporary-directories.js';
+import { ContinuousCalls } from './continuous-calls.js';
+import { startLoopbackDataPlane, type LoopbackDataPlane } from './loopback-data-plane.js';
+import { pollUntil } from './poll-until.js';
+
+// Issue 15: zone A rotates its root while its frontend keeps calling zone B's API through the
+// real data plane (PKIs, providers, repository, translators, Envoys on loopback). SVIDs live 6 s
+// here, so zone A's workloads present certificates and WITs of the new root within seconds of a
+// rotation, as they would within hours in production.
+jest.setTimeout(240_000);
+
+const alice = basicAuthorization('alice', 'wonderland');
+const propagationTimeoutMs = 60_000;
+const pkiMain = join(repositoryRoot, 'dist', 'pki', 'main.js');
+
+const directories = new TemporaryDirectories('accord-root-rotation');
+let plane: LoopbackDataPlane;
+
+beforeAll(async () => {
+  plane = await startLoopbackDataPlane(await directories.make(), silentLogger, {
+    pki: { svidTtl: '6s', clockSkew: '1s', storeReloadInterval: '1s' },
+    repositoryReloadInterval: '1s',
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await plane.close();
+  await directories.removeAll();
+}, 60_000);
+
+async function untilStatus(expected: number): Promise<void> {
+  await pollUntil(
+    `a call to zone B answered ${String(expected)}`,
+    async () => ((await plane.callZoneB(alice)).status === expected ? true : undefined),
+    propagationTimeoutMs,
+    200,
+  );
+}
+
+/** SHA-256 fingerprints of the roots zone B's provider installed for zone A (its PEM file for Envoy). */
+async function zoneARootsAtZoneB(): Promise<string[]> {
+  const pem = await readFile(join(plane.zoneB.bundleDirectory, `${plane.zoneA.pki.trustDomain}.pem`), 'utf8');
+  return pemToDerList(pem).map((der) => sha256Hex(der));
+}
+
+describe('zone A rotates its root while zone A calls zone B', () => {
+  it('unannounced (accord-pki rotate): cross-zone calls fail, and zone B keeps trusting only the root the contract pins', async () => {
+    await plane.activateContract('before-rotation');
+    await untilStatus(200);
+    const oldRoot = plane.zoneA.pki.pki.authority.getCa().activeRootHash;
+    expect(await zoneARootsAtZoneB()).toEqual([oldRoot]);
+
+    const calls = new ContinuousCalls(() => plane.callZoneB(alice), 200, {
+      maxCalls: 20_000,
+      maxDurationMs: 180_000,
+      pauseMs: 20,
+    });
+    calls.start();
+    await promisify(execFile)(process.execPath, [
+      pkiMain,
+      'rotate',
+      '--trust-domain',
+      plane.zoneA.pki.trustDomain,
+      '--store-dir',
+      plane.zoneA.pki.storeDir,
+    ]);
+    await pollUntil(
+      'zone A signs with a new root',
+      () =>
+        Promise.resolve(plane.zoneA.pki.pki.authority.getCa().activeRootHash === oldRoot ? undefined : true),
+      propagationTimeoutMs,
+    );
+    await pollUntil(
+      'a cross-zone call fails',
+      () => Promise.resolve(calls.tally().failed.length > 0 ? true : undefined),
+      propagationTimeoutMs,
+      200,
+    );
+    const tally = await calls.stop();
+    expect(tally.failed.length).toBeGreaterThan(0);
+    // Nothing told zone B about the new root: only a new contract pinning it could.
+    expect(await zoneARootsAtZoneB()).toEqual([oldRoot]);
+  });
+});
