@@ -1,23 +1,17 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { trustBundlePemFileName } from '../lib/bundle/bundle-file-names.js';
 import { ContractProvider } from '../contract-provider/contract-provider.js';
-import { DirectoryBundleWriter } from '../contract-provider/directory-bundle-writer.js';
-import { ProviderMetrics } from '../contract-provider/provider-metrics.js';
-import { systemTimers } from '../lib/time/timers.js';
 import { signApproval } from '../lib/contract/approval-signature.js';
 import { approvalToProto, contractFromProto } from '../lib/contract/contract-codec.js';
-import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-client.js';
 import type { TrustContract } from '../lib/contract/trust-contract.js';
 import type { GrpcClient } from '../lib/grpc/grpc-client.js';
-import { silentLogger } from '../lib/log/logger.js';
-import { systemClock } from '../lib/time/clock.js';
 import type { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
 import type { BenchFigure } from './bench-figure.js';
+import { startBenchProvider } from './bench-provider.js';
 import { DirectoryObserver } from './directory-observer.js';
 import { latencyFigures } from './latency-figures.js';
 import { startRepositoryProcess, type RepositoryProcess } from './repository-process.js';
@@ -51,8 +45,6 @@ type Client = GrpcClient<typeof ContractService>;
 
 const adminPath = '/accord/admin';
 const providerPath = '/accord/contract-provider';
-/** The provider's production default: the bench measures the Watch path, not the safety-net resync. */
-const resyncIntervalMs = 300_000;
 const readyTimeoutMs = 60_000;
 
 /**
@@ -143,21 +135,7 @@ export async function runPropagationBenchmark(options: PropagationOptions): Prom
 async function startZone(repository: RepositoryProcess, zone: TestZone, bundleDirectory: string) {
   const svid = await zone.issue(providerPath);
   const providerClient = repository.client(svid);
-  await mkdir(bundleDirectory, { recursive: true });
-  const provider = new ContractProvider({
-    source: contractRepositoryOverGrpc(providerClient),
-    loadOwnZone: () =>
-      Promise.resolve({ trustDomain: zone.trustDomain, rootSha256s: new Set([zone.rootSha256]) }),
-    writer: new DirectoryBundleWriter(bundleDirectory, silentLogger),
-    metrics: new ProviderMetrics(new Registry()),
-    logger: silentLogger,
-    clock: systemClock,
-    timers: systemTimers,
-    random: Math.random,
-    resyncIntervalMs,
-    backoff: { initialDelayMs: 250, maxDelayMs: 5000 },
-  });
-  provider.start();
+  const provider = await startBenchProvider(zone, providerClient, bundleDirectory);
   return {
     zone,
     bundleDirectory,

@@ -35,6 +35,14 @@ export interface AuditLogSeed {
   readonly progress: (message: string) => void;
 }
 
+/** What `seedAuditLog` wrote. */
+export interface SeededLog {
+  /** The head of the chain written. */
+  readonly head: AuditCheckpoint;
+  /** How many of the contracts written each zone participates in, by zone name. */
+  readonly contractsByZone: ReadonlyMap<string, number>;
+}
+
 /** How often progress is reported while seeding. */
 const progressEveryContracts = 20_000;
 
@@ -45,9 +53,9 @@ const progressEveryContracts = 20_000;
  * transition and chain functions, so the file holds exactly what the repository would have
  * written through its API (which, with an fsync per change, would take minutes at 100,000). Each
  * zone's first approval is checked with `verifyApproval`, so a seeding mistake fails here rather
- * than in a measurement. Returns the head of the written chain.
+ * than in a measurement.
  */
-export async function seedAuditLog(seed: AuditLogSeed): Promise<AuditCheckpoint> {
+export async function seedAuditLog(seed: AuditLogSeed): Promise<SeededLog> {
   await mkdir(seed.dataDir, { recursive: true, mode: 0o700 });
   const file = createWriteStream(join(seed.dataDir, auditLogFileName), {
     flags: seed.after === undefined ? 'wx' : 'a',
@@ -80,7 +88,9 @@ export async function seedAuditLog(seed: AuditLogSeed): Promise<AuditCheckpoint>
     head = { sequence: entry.sequence, hash: entry.hash };
     if (!file.write(auditLogLine(entry))) await once(file, 'drain');
   };
+  const contractsByZone = new Map<string, number>();
   const addActiveContract = async (id: string, pair: readonly [TestZone, TestZone]): Promise<void> => {
+    for (const zone of pair) contractsByZone.set(zone.name, (contractsByZone.get(zone.name) ?? 0) + 1);
     const propose: Omit<ContractEventRecord, 'sequence'> = {
       contractId: id,
       actor: seed.admin.spiffeId,
@@ -123,7 +133,7 @@ export async function seedAuditLog(seed: AuditLogSeed): Promise<AuditCheckpoint>
     file.end();
     await once(file, 'close');
   }
-  return head;
+  return { head, contractsByZone };
 }
 
 function approvalOf(

@@ -18,6 +18,8 @@ export class ContractBook {
   readonly #contracts = new Map<string, TrustContract>();
   readonly #idsByTrustDomain = new Map<string, Set<string>>();
   readonly #tombstones = new Map<string, TrustContract>();
+  /** Sorted ids per trust domain ('' for all), until a contract is added or removed. */
+  readonly #sortedIds = new Map<string, readonly string[]>();
 
   /** Number of live contracts. */
   get size(): number {
@@ -31,6 +33,23 @@ export class ContractBook {
   /** Every live contract, in creation order. */
   all(): IterableIterator<TrustContract> {
     return this.#contracts.values();
+  }
+
+  /**
+   * The ids of the live contracts `trustDomain` participates in (of all of them when undefined),
+   * sorted: the order of List pages and Watch snapshot parts. Sorted once and kept until a
+   * contract is added or removed, so paging through 100,000 contracts sorts them once.
+   */
+  sortedIds(trustDomain: string | undefined): readonly string[] {
+    const key = trustDomain ?? '';
+    let ids = this.#sortedIds.get(key);
+    if (ids === undefined) {
+      const members =
+        trustDomain === undefined ? this.#contracts.keys() : this.#idsByTrustDomain.get(trustDomain);
+      ids = [...(members ?? [])].sort();
+      this.#sortedIds.set(key, ids);
+    }
+    return ids;
   }
 
   /** The last state of every deleted contract (its revision is the deletion's sequence). */
@@ -49,6 +68,7 @@ export class ContractBook {
       this.#index(contract);
     }
     for (const tombstone of tombstones) this.#tombstones.set(tombstone.id, tombstone);
+    this.#sortedIds.clear();
   }
 
   /**
@@ -99,13 +119,17 @@ export class ContractBook {
       const tombstone = { ...before, revision: record.sequence };
       this.#contracts.delete(record.contractId);
       this.#tombstones.set(record.contractId, tombstone);
+      this.#sortedIds.clear();
       for (const participant of before.participants)
         this.#idsByTrustDomain.get(participant.trustDomain)?.delete(before.id);
       return { sequence: record.sequence, contract: tombstone, isDeleted: true };
     }
     this.#contracts.set(after.id, after);
     this.#tombstones.delete(after.id);
-    if (before === undefined) this.#index(after);
+    if (before === undefined) {
+      this.#index(after);
+      this.#sortedIds.clear();
+    }
     return { sequence: record.sequence, contract: after, isDeleted: false };
   }
 

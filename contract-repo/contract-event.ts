@@ -1,7 +1,7 @@
 import type { AuditAction, AuditRecord } from '../lib/contract/audit-chain.js';
 import type { JsonValue } from '../lib/contract/canonical-json.js';
 import type { ContractApproval, ContractParticipant } from '../lib/contract/trust-contract.js';
-import { validateParticipant } from '../lib/contract/validate-proposal.js';
+import { ParticipantCache } from '../lib/contract/validate-proposal.js';
 
 /**
  * One change to a contract, as the repository decides it and the audit log records it. The log is
@@ -63,22 +63,20 @@ function detailsOf(event: ContractEvent): Record<string, JsonValue> {
  * nobody may write into them (the domain types hold them read-only).
  */
 export class EventDecodeCache {
-  readonly #participants = new Map<string, ContractParticipant>();
+  readonly #participants = new ParticipantCache();
   readonly #certificates = new Map<string, Uint8Array>();
 
   /** The validated participant with these stored fields; `field` names it in errors. */
   participant(fields: Readonly<Record<string, JsonValue>>, field: string): ContractParticipant {
-    const name = stringField(fields, 'name');
-    const trustDomain = stringField(fields, 'trustDomain');
-    const publicKey = stringField(fields, 'rootPem');
-    const hash = stringField(fields, 'rootSha256');
-    const key = `${name}\n${trustDomain}\n${hash}\n${publicKey}`;
-    let participant = this.#participants.get(key);
-    if (participant === undefined) {
-      participant = validateParticipant({ name, trustDomain, publicKey, hash }, field);
-      this.#participants.set(key, participant);
-    }
-    return participant;
+    return this.#participants.validated(
+      {
+        name: stringField(fields, 'name'),
+        trustDomain: stringField(fields, 'trustDomain'),
+        publicKey: stringField(fields, 'rootPem'),
+        hash: stringField(fields, 'rootSha256'),
+      },
+      field,
+    );
   }
 
   /** The DER bytes of a stored base64 certificate. */

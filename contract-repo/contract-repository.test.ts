@@ -62,7 +62,9 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-function open(options: { snapshotEveryEntries?: number } = {}): Promise<ContractRepository> {
+function open(
+  options: { snapshotEveryEntries?: number; limits?: { pageBytes: number } } = {},
+): Promise<ContractRepository> {
   return ContractRepository.open({
     store: new FileContractStore(directory, silentLogger),
     clock,
@@ -514,6 +516,95 @@ describe('ContractRepository watch', () => {
     const [first] = await take(repository.watch(zoneACaller, '999', abort.signal), 1);
     abort.abort();
     expect(first?.kind).toBe('snapshot');
+  });
+});
+
+describe('ContractRepository pages and snapshot parts', () => {
+  /** Room for about two of these small contracts per page or part. */
+  const twoContractBytes = 4200;
+  const ids = ['c1', 'c4', 'c2', 'c5', 'c3'];
+
+  beforeEach(async () => {
+    await repository.close();
+    repository = await open({ limits: { pageBytes: twoContractBytes } });
+    for (const id of ids) await proposeAB(id);
+  });
+
+  it('lists in id order, a page at most the size asked and the bytes allowed, until the token is empty', () => {
+    const pages: string[][] = [];
+    let token = '';
+    do {
+      const page = repository.listPage(admin, undefined, 10, token);
+      pages.push(page.contracts.map((contract) => contract.id));
+      token = page.nextPageToken;
+    } while (token !== '');
+    expect(pages).toEqual([['c1', 'c2'], ['c3', 'c4'], ['c5']]);
+    expect(repository.listPage(admin, undefined, 1, 'c2').contracts.map((contract) => contract.id)).toEqual([
+      'c3',
+    ]);
+    expect(repository.listPage(zoneCCaller, undefined, 10, '')).toEqual({ contracts: [], nextPageToken: '' });
+    expect(repository.listPage(admin, undefined, 0, '').contracts).toHaveLength(5);
+  });
+
+  it('refuses a page token it did not issue', () => {
+    expect(() => repository.listPage(admin, undefined, 10, 'Not/A/Token')).toThrow(
+      new InvalidArgumentError('page_token: not a token this repository issued'),
+    );
+  });
+
+  it('sends a snapshot in parts whose last one carries the head, each part resumable', async () => {
+    const abort = new AbortController();
+    const parts = await take(repository.watch(admin, '', abort.signal, true), 3);
+    abort.abort();
+    expect(
+      parts.map((part) =>
+        part.kind === 'snapshot'
+          ? [
+              part.contracts.map((contract) => contract.id),
+              part.resumeToken,
+              part.hasMore,
+              part.isContinuation,
+            ]
+          : [],
+      ),
+    ).toEqual([
+      [['c1', 'c2'], '5.c2', true, false],
+      [['c3', 'c4'], '5.c4', true, true],
+      [['c5'], '5', false, true],
+    ]);
+  });
+
+  it('resumes a snapshot with the changes to the contracts the client holds, then the rest as they are now', async () => {
+    await repository.delete(admin, 'c1');
+    const proposed = repository.get(admin, 'c3');
+    await repository.approve(zoneACaller, 'c3', await approvalOf(proposed, 'zone-a', signerA));
+    await proposeAB('c0');
+    const abort = new AbortController();
+    const events = await take(repository.watch(admin, '5.c2', abort.signal, true), 4);
+    abort.abort();
+    expect(
+      events.map((event) =>
+        event.kind === 'change'
+          ? ['change', event.change.contract.id, event.change.isDeleted, event.resumeToken]
+          : ['part', event.contracts.map((contract) => contract.id), event.resumeToken, event.isContinuation],
+      ),
+    ).toEqual([
+      ['change', 'c1', true, '5.c2'],
+      ['change', 'c0', false, '5.c2'],
+      // c3 now holds an approval: it needs a part of its own.
+      ['part', ['c3'], '8.c3', true],
+      ['part', ['c4', 'c5'], '8', true],
+    ]);
+  });
+
+  it.each([
+    ['a part token of a future head', '99.c2'],
+    ['a malformed token', 'x.c2'],
+  ])('starts a new snapshot in parts for %s', async (_name, token) => {
+    const abort = new AbortController();
+    const [first] = await take(repository.watch(admin, token, abort.signal, true), 1);
+    abort.abort();
+    expect(first).toMatchObject({ kind: 'snapshot', isContinuation: false, resumeToken: '5.c2' });
   });
 });
 

@@ -48,6 +48,13 @@ import {
 } from './contract-snapshot.js';
 import { CorruptStoreError } from './stored-audit-entry.js';
 import { ContractWatcher, type WatchEvent } from './contract-watcher.js';
+import {
+  defaultPageBytes,
+  estimatedWireBytes,
+  indexAfter,
+  maxListPageSize,
+  splitByBytes,
+} from './contract-pages.js';
 
 /** Operational bounds of one repository; all have defaults sized for a federation hub. */
 export interface RepositoryLimits {
@@ -62,6 +69,8 @@ export interface RepositoryLimits {
    * at `signed_at`, so without this bound a key whose certificate expired could backdate consent.
    */
   readonly maxApprovalClockSkewMs: number;
+  /** Bytes of contracts (by `estimatedWireBytes`) per List page and per Watch snapshot part. */
+  readonly pageBytes: number;
 }
 
 export const defaultRepositoryLimits: RepositoryLimits = {
@@ -69,7 +78,20 @@ export const defaultRepositoryLimits: RepositoryLimits = {
   maxWatchers: 1024,
   watchQueueLength: 10_000,
   maxApprovalClockSkewMs: 5 * 60 * 1000,
+  pageBytes: defaultPageBytes,
 };
+
+/** One page of `listPage`: contracts in id order, and the token of the next page ('' after the last). */
+export interface ContractPage {
+  readonly contracts: readonly TrustContract[];
+  readonly nextPageToken: string;
+}
+
+/** What a page token is: the id of the last contract a page examined (ids are DNS labels or UUIDs). */
+const pageTokenPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** A snapshot part's resume token: `<head>.<id of its last contract>`. */
+const partTokenPattern = /^(\d{1,15})\.([a-z0-9][a-z0-9-]{0,62})$/;
 
 /** A zone the caller trusts through at least one active contract (GetCertificates). */
 export interface TrustedPartner {
@@ -256,6 +278,37 @@ export class ContractRepository {
     return [...visible].filter((contract) => state === undefined || contract.state === state);
   }
 
+  /**
+   * A page of the contracts visible to the caller, optionally only those in `state`, in id order,
+   * after the contract `pageToken` names ('' for the first page): at most `pageSize` (capped at
+   * `maxListPageSize`) and about `pageBytes`. `pageSize` 0 returns every one in a single page, as
+   * List did before it had pages.
+   */
+  listPage(
+    caller: Caller,
+    state: ContractState | undefined,
+    pageSize: number,
+    pageToken: string,
+  ): ContractPage {
+    if (pageToken !== '' && !pageTokenPattern.test(pageToken))
+      throw new InvalidArgumentError('page_token: not a token this repository issued');
+    const ids = this.#book.sortedIds(caller.isAdmin ? undefined : caller.trustDomain);
+    const isPaged = pageSize > 0;
+    const limit = isPaged ? Math.min(pageSize, maxListPageSize) : Number.POSITIVE_INFINITY;
+    const contracts: TrustContract[] = [];
+    let bytes = 0;
+    let next = pageToken === '' ? 0 : indexAfter(ids, pageToken);
+    for (; next < ids.length && contracts.length < limit; next += 1) {
+      const contract = this.#book.get(ids[next] ?? '');
+      if (contract === undefined || (state !== undefined && contract.state !== state)) continue;
+      const size = estimatedWireBytes(contract);
+      if (isPaged && contracts.length > 0 && bytes + size > this.#limits.pageBytes) break;
+      bytes += size;
+      contracts.push(contract);
+    }
+    return { contracts, nextPageToken: next < ids.length ? (ids[next - 1] ?? '') : '' };
+  }
+
   get(caller: Caller, id: string): TrustContract {
     return authorizeRead(caller, id, this.#book.get(id));
   }
@@ -371,14 +424,22 @@ export class ContractRepository {
   /**
    * Streams the caller's contracts: a snapshot (or, with a valid `resumeToken`, only the latest
    * state of each visible contract changed after it, oldest first), then every change as it
-   * commits. Resume tokens are audit sequence numbers.
+   * commits. Resume tokens are audit sequence numbers. With `isInParts` the snapshot comes in
+   * parts of about `pageBytes` in id order, each resumable: a part's token is
+   * `<head>.<id of its last contract>`, and resuming with it sends the changes to the contracts up
+   * to that id since that head, then the remaining contracts as they are now, in parts.
    */
-  async *watch(caller: Caller, resumeToken: string, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+  async *watch(
+    caller: Caller,
+    resumeToken: string,
+    signal: AbortSignal,
+    isInParts = false,
+  ): AsyncGenerator<WatchEvent> {
     if (this.#watchers.size >= this.#limits.maxWatchers) {
       throw new ResourceExhaustedError(`the repository serves at most ${this.#limits.maxWatchers} watches`);
     }
     // No await between computing the initial events and registering: no change can slip in between.
-    const initial = this.#initialWatchEvents(caller, resumeToken);
+    const initial = this.#initialWatchEvents(caller, resumeToken, isInParts);
     const watcher = new ContractWatcher(caller, this.#limits.watchQueueLength);
     this.#watchers.add(watcher);
     try {
@@ -406,16 +467,58 @@ export class ContractRepository {
     return { entries: count > 0 ? await this.#store.readEntries(start, count) : [], head };
   }
 
-  #initialWatchEvents(caller: Caller, resumeToken: string): WatchEvent[] {
-    const head = String(this.#head.sequence);
+  #initialWatchEvents(caller: Caller, resumeToken: string, isInParts: boolean): WatchEvent[] {
+    const head = this.#head.sequence;
     const after = /^\d{1,15}$/.test(resumeToken) ? Number(resumeToken) : undefined;
-    if (after === undefined || after > this.#head.sequence) {
-      return [{ kind: 'snapshot', contracts: this.list(caller), resumeToken: head }];
+    if (after !== undefined && after <= head) {
+      return this.#book
+        .changesAfter(after)
+        .filter((change) => canSee(caller, change.contract))
+        .map((change) => ({ kind: 'change', change, resumeToken: String(change.sequence) }));
     }
-    return this.#book
-      .changesAfter(after)
-      .filter((change) => canSee(caller, change.contract))
-      .map((change) => ({ kind: 'change', change, resumeToken: String(change.sequence) }));
+    if (!isInParts) {
+      return [
+        {
+          kind: 'snapshot',
+          contracts: this.list(caller),
+          resumeToken: String(head),
+          hasMore: false,
+          isContinuation: false,
+        },
+      ];
+    }
+    const part = partTokenPattern.exec(resumeToken);
+    const [, partHead, lastId] = part ?? [];
+    if (partHead === undefined || lastId === undefined || Number(partHead) > head)
+      return this.#snapshotParts(caller, undefined);
+    // Resuming a snapshot: what changed among the contracts the client holds, then the rest as
+    // they are now. Replaying a change is harmless, so those keep the part's token.
+    const changes: WatchEvent[] = this.#book
+      .changesAfter(Number(partHead))
+      .filter((change) => change.contract.id <= lastId && canSee(caller, change.contract))
+      .map((change) => ({ kind: 'change', change, resumeToken }));
+    return [...changes, ...this.#snapshotParts(caller, lastId)];
+  }
+
+  /** The caller's contracts after `afterId` (all without one) as snapshot parts at the head. */
+  #snapshotParts(caller: Caller, afterId: string | undefined): WatchEvent[] {
+    const head = this.#head.sequence;
+    const ids = this.#book.sortedIds(caller.isAdmin ? undefined : caller.trustDomain);
+    const contracts = ids
+      .slice(afterId === undefined ? 0 : indexAfter(ids, afterId))
+      .map((id) => this.#book.get(id))
+      .filter((contract): contract is TrustContract => contract !== undefined);
+    const parts = splitByBytes(contracts, this.#limits.pageBytes);
+    return parts.map((part, index) => {
+      const hasMore = index < parts.length - 1;
+      return {
+        kind: 'snapshot',
+        contracts: part,
+        resumeToken: hasMore ? `${head}.${part.at(-1)?.id ?? ''}` : String(head),
+        hasMore,
+        isContinuation: afterId !== undefined || index > 0,
+      };
+    });
   }
 
   /**

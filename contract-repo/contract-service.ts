@@ -38,7 +38,11 @@ export function createContractService(repository: ContractRepository): Registere
       const caller = callerFor(context);
       const state =
         request.state === ProtoContractState.UNSPECIFIED ? undefined : stateFromProto(request.state);
-      return Promise.resolve({ contracts: repository.list(caller, state).map(contractToProto) });
+      const page = repository.listPage(caller, state, request.pageSize, request.pageToken);
+      return Promise.resolve({
+        contracts: page.contracts.map(contractToProto),
+        nextPageToken: page.nextPageToken,
+      });
     },
     get: (request, context) => {
       const caller = callerFor(context);
@@ -90,10 +94,18 @@ export function createContractService(repository: ContractRepository): Registere
     },
     watch: async (request, context, send) => {
       const caller = callerFor(context);
-      for await (const event of repository.watch(caller, request.resumeToken, context.signal)) {
+      const events = repository.watch(caller, request.resumeToken, context.signal, request.snapshotInParts);
+      for await (const event of events) {
         if (event.kind === 'snapshot') {
           await send({
-            event: { case: 'snapshot', value: { contracts: event.contracts.map(contractToProto) } },
+            event: {
+              case: 'snapshot',
+              value: {
+                contracts: event.contracts.map(contractToProto),
+                hasMore: event.hasMore,
+                isContinuation: event.isContinuation,
+              },
+            },
             resumeToken: event.resumeToken,
           });
         } else {

@@ -3,9 +3,20 @@ import type { TrustContract } from '../lib/contract/trust-contract.js';
 import type { Caller } from './contract-authorization.js';
 import type { ContractChange } from './contract-book.js';
 
-/** What a watch stream carries: one snapshot (unless resuming), then changes; each with its resume token. */
+/**
+ * What a watch stream carries: a snapshot (unless resuming), in one or several parts, then
+ * changes; each with its resume token.
+ */
 export type WatchEvent =
-  | { readonly kind: 'snapshot'; readonly contracts: readonly TrustContract[]; readonly resumeToken: string }
+  | {
+      readonly kind: 'snapshot';
+      readonly contracts: readonly TrustContract[];
+      readonly resumeToken: string;
+      /** More parts of this snapshot follow. */
+      readonly hasMore: boolean;
+      /** This part continues a snapshot begun by earlier parts (of this stream or of a resumed one). */
+      readonly isContinuation: boolean;
+    }
   | { readonly kind: 'change'; readonly change: ContractChange; readonly resumeToken: string };
 
 /**

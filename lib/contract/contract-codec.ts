@@ -13,7 +13,7 @@ import {
 import { InvalidArgumentError } from '../errors/accord-error.js';
 import type { AuditEntry } from './audit-chain.js';
 import type { ContractProposal } from './validate-proposal.js';
-import { validateParticipant } from './validate-proposal.js';
+import { ParticipantCache } from './validate-proposal.js';
 import type {
   ContractApproval,
   ContractParticipant,
@@ -90,12 +90,13 @@ export function deletedContractToProto(
 
 /**
  * Decodes a contract received from the repository (provider, accordctl). Participants are held to
- * the proposal rules and roots are parsed; approvals are decoded but NOT verified: call
+ * the proposal rules and roots are parsed (once per distinct participant for all the contracts
+ * decoded with one `participants` cache); approvals are decoded but NOT verified: call
  * `approvalReport`/`isTrustEstablished` before trusting anything.
  */
-export function contractFromProto(message: Contract): TrustContract {
-  const participants = message.participants.map((participant, index) =>
-    validateParticipant(
+export function contractFromProto(message: Contract, participants = new ParticipantCache()): TrustContract {
+  const decoded = message.participants.map((participant, index) =>
+    participants.validated(
       {
         name: participant.name,
         trustDomain: participant.trustDomain,
@@ -108,7 +109,7 @@ export function contractFromProto(message: Contract): TrustContract {
   const revocation = message.revocation;
   return {
     id: message.id,
-    participants,
+    participants: decoded,
     state: stateFromProto(message.state),
     approvals: message.approvals.map((approval, index) =>
       approvalFromProto(approval, `contract.approvals[${index}]`),

@@ -3,7 +3,7 @@ import { approvalToProto, auditEntryFromProto, contractFromProto, stateToProto }
 import type { AuditEntry } from './audit-chain.js';
 import { decodeContractStream, type ContractStreamItem } from './contract-stream.js';
 import type { ContractApproval, ContractState, TrustContract } from './trust-contract.js';
-import type { ParticipantProposal } from './validate-proposal.js';
+import { ParticipantCache, type ParticipantProposal } from './validate-proposal.js';
 import { InvalidArgumentError } from '../errors/accord-error.js';
 import type { GrpcClient } from '../grpc/grpc-client.js';
 import {
@@ -41,16 +41,31 @@ export interface ContractRepositoryClient {
   close(): void;
 }
 
-/** The repository over its gRPC API. */
+/** Contracts per List call; the repository may send fewer, keeping each response near 1 MiB. */
+const listPageSize = 500;
+
+/**
+ * The repository over its gRPC API. `list` reads every page; `watch` asks for the snapshot in
+ * parts (so it fits the default 4 MiB message limit at any size) and hands it over whole.
+ */
 export function contractRepositoryOverGrpc(
   client: GrpcClient<typeof ContractService>,
 ): ContractRepositoryClient {
   return {
     list: async (state) => {
-      const response = await client.list({
-        state: state === undefined ? ProtoContractState.UNSPECIFIED : stateToProto(state),
-      });
-      return response.contracts.map(contractFromProto);
+      const participants = new ParticipantCache();
+      const contracts: TrustContract[] = [];
+      let pageToken = '';
+      do {
+        const response = await client.list({
+          state: state === undefined ? ProtoContractState.UNSPECIFIED : stateToProto(state),
+          pageSize: listPageSize,
+          pageToken,
+        });
+        for (const contract of response.contracts) contracts.push(contractFromProto(contract, participants));
+        pageToken = response.nextPageToken;
+      } while (pageToken !== '');
+      return contracts;
     },
     get: async (id) => required((await client.get({ id })).contract),
     create: async ({ id, participants }) => {
@@ -80,7 +95,9 @@ export function contractRepositoryOverGrpc(
       };
     },
     watch: (resumeToken, signal) =>
-      decodeContractStream(client.watch({ resumeToken: resumeToken ?? '' }, { signal })),
+      decodeContractStream(
+        client.watch({ resumeToken: resumeToken ?? '', snapshotInParts: true }, { signal }),
+      ),
     close: () => {
       client.close();
     },

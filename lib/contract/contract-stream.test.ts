@@ -7,6 +7,7 @@ import {
 } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { proposedContract } from '../../test/support/test-contracts.js';
 import { createTestZone } from '../../test/support/test-zone.js';
+import { UnavailableError } from '../errors/accord-error.js';
 import { contractToProto } from './contract-codec.js';
 import { decodeContractStream, type ContractStreamItem, type ReceivedContract } from './contract-stream.js';
 
@@ -78,5 +79,55 @@ describe('decodeContractStream', () => {
         resumeToken: '1',
       },
     ]);
+  });
+
+  describe('a snapshot in parts', () => {
+    const part = (ids: string[], resumeToken: string, hasMore: boolean, isContinuation: boolean) =>
+      create(WatchResponseSchema, {
+        event: {
+          case: 'snapshot',
+          value: { contracts: ids.map((id) => create(ContractSchema, { id })), hasMore, isContinuation },
+        },
+        resumeToken,
+      });
+    const idsOf = (item: ContractStreamItem | undefined) =>
+      item?.event.kind === 'snapshot' ? item.event.contracts.map((contract) => contract.id) : [];
+
+    it('hands over one snapshot with every part, once the last arrived, with its token', async () => {
+      const items = await decoded([
+        part(['a', 'b'], '9.b', true, false),
+        part(['c'], '9.c', true, true),
+        part(['d'], '9', false, true),
+      ]);
+      expect(items).toHaveLength(1);
+      expect(idsOf(items[0])).toEqual(['a', 'b', 'c', 'd']);
+      expect(items[0]?.resumeToken).toBe('9');
+    });
+
+    it('starts over when a new snapshot begins before the last part', async () => {
+      const items = await decoded([part(['a'], '9.a', true, false), part(['x'], '10', false, false)]);
+      expect(items.map(idsOf)).toEqual([['x']]);
+    });
+
+    it.each([
+      [
+        'a continuation of a snapshot it never began',
+        [part(['c'], '9', false, true)],
+        'the repository continued a snapshot this stream never began',
+      ],
+      [
+        'a change in the middle of a snapshot',
+        [
+          part(['a'], '9.a', true, false),
+          create(WatchResponseSchema, {
+            event: { case: 'change', value: { contract: { id: 'a' } } },
+            resumeToken: '10',
+          }),
+        ],
+        'the repository sent a change in the middle of a snapshot',
+      ],
+    ])('ends the stream with UNAVAILABLE at %s', async (_name, responses, message) => {
+      await expect(decoded(responses)).rejects.toThrow(new UnavailableError(message));
+    });
   });
 });

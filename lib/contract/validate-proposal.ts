@@ -96,6 +96,26 @@ export function validateParticipant(participant: ParticipantProposal, field: str
   });
 }
 
+/**
+ * `validateParticipant` with memory, for decoding many contracts among few zones (a snapshot of
+ * thousands of contracts, a log): each distinct participant is validated (its root parsed and its
+ * self-signature checked, about 0.3 ms) once, and every contract naming it gets the same frozen
+ * object. Keyed by every field, so a participant is only ever reused for identical input.
+ */
+export class ParticipantCache {
+  readonly #participants = new Map<string, ContractParticipant>();
+
+  validated(participant: ParticipantProposal, field: string): ContractParticipant {
+    const key = `${participant.name}\n${participant.trustDomain}\n${participant.hash}\n${participant.publicKey}`;
+    let validated = this.#participants.get(key);
+    if (validated === undefined) {
+      validated = validateParticipant(participant, field);
+      this.#participants.set(key, validated);
+    }
+    return validated;
+  }
+}
+
 function parseRoot(pem: string, field: string): X509Certificate {
   if (pem === '') throw new InvalidArgumentError(`${field}: required (the root CA certificate as PEM)`);
   if (Buffer.byteLength(pem, 'utf8') > contractLimits.maxRootPemBytes) {

@@ -1,98 +1,124 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { auditGenesis, chainAuditRecord, type AuditCheckpoint } from '../../lib/contract/audit-chain.js';
-import { createTestZone, type TestZone } from '../support/test-zone.js';
+import { contractRepositoryOverGrpc } from '../../lib/contract/contract-repository-client.js';
+import type { ContractStreamItem } from '../../lib/contract/contract-stream.js';
 import type { ContractParticipant } from '../../lib/contract/trust-contract.js';
 import { validateProposal } from '../../lib/contract/validate-proposal.js';
 import { silentLogger } from '../../lib/log/logger.js';
-import { parseSpiffeId } from '../../lib/spiffe/spiffe-id.js';
 import { systemClock } from '../../lib/time/clock.js';
-import { callerOf } from '../../contract-repo/contract-authorization.js';
 import { eventToAuditRecord } from '../../contract-repo/contract-event.js';
-import { ContractRepository } from '../../contract-repo/contract-repository.js';
-import { FileContractStore, auditLogFileName } from '../../contract-repo/file-contract-store.js';
+import { auditLogFileName, auditLogLine, snapshotFileName } from '../../contract-repo/file-contract-store.js';
+import { startContractRepo, type RunningContractRepo } from '../../contract-repo/start-contract-repo.js';
+import type { TestSvid } from '../support/test-zone.js';
+import { createContractRepoFixture, type ContractRepoFixture } from './contract-repo-fixture.js';
 
 const storedContracts = 10_000;
-const zoneCount = 20;
 
 /**
- * A repository holding 10,000 contracts among 20 zones, written straight into the store file (the
- * same bytes the repository writes), to check that loading stays quick and that a zone's queries
- * only see its own contracts.
+ * A repository holding 10,000 contracts among zones A, B and C (written straight into the store
+ * file, the bytes the repository writes), served over mTLS: more than a client's default 4 MiB
+ * message limit for an admin (about 13 MB) and for zone A (about 9 MB). The admin's and a zone's
+ * Watch snapshots and List arrive whole, in parts and pages, through the same client code the
+ * provider and accordctl use; a restart starts from the snapshot the first start wrote.
  */
-describe('contract repository with 10,000 stored contracts', () => {
-  let directory: string;
-  let zones: TestZone[];
+describe('contract repository with 10,000 stored contracts over gRPC', () => {
+  let fixture: ContractRepoFixture;
+  let running: RunningContractRepo | undefined;
+  let zoneAContracts = 0;
 
   beforeAll(async () => {
-    directory = await mkdtemp(join(tmpdir(), 'large-store-'));
-    zones = await Promise.all(
-      Array.from({ length: zoneCount }, (_, index) => createTestZone(`zone-${index}`)),
-    );
+    fixture = await createContractRepoFixture();
+    const pairs: readonly ContractParticipant[][] = [
+      [fixture.zoneA, fixture.zoneB],
+      [fixture.zoneB, fixture.zoneC],
+      [fixture.zoneA, fixture.zoneC],
+    ].map((zones) => [
+      ...validateProposal({ id: '', participants: zones.map((zone) => zone.participant) }).participants,
+    ]);
     const lines: string[] = [];
     let head: AuditCheckpoint = auditGenesis;
-    const participantsOfPair = new Map<string, ContractParticipant[]>();
     for (let index = 0; index < storedContracts; index += 1) {
-      const first = index % zoneCount;
-      const second = (first + 1 + (Math.floor(index / zoneCount) % (zoneCount - 1))) % zoneCount;
-      const key = `${first}-${second}`;
-      let participants = participantsOfPair.get(key);
-      if (participants === undefined) {
-        const pair = [zones[first], zones[second]].filter((zone) => zone !== undefined);
-        participants = [
-          ...validateProposal({ id: '', participants: pair.map((zone) => zone.participant) }).participants,
-        ];
-        participantsOfPair.set(key, participants);
-      }
+      const participants = pairs[index % pairs.length] ?? [];
+      if (participants.some((participant) => participant.name === 'zone-a')) zoneAContracts += 1;
       const entry = chainAuditRecord(
         head,
         eventToAuditRecord({
           sequence: head.sequence + 1,
           time: new Date(),
-          actor: 'spiffe://ops.example/admin',
-          contractId: `c-${index}`,
+          actor: 'spiffe://ops.example/accord/admin',
+          contractId: `c-${String(index).padStart(5, '0')}`,
           event: { action: 'propose', participants },
         }),
       );
-      lines.push(
-        JSON.stringify({
-          sequence: entry.sequence,
-          previousHash: Buffer.from(entry.previousHash).toString('hex'),
-          hash: Buffer.from(entry.hash).toString('hex'),
-          record: new TextDecoder().decode(entry.record),
-        }),
-      );
+      lines.push(auditLogLine(entry));
       head = { sequence: entry.sequence, hash: entry.hash };
     }
-    await writeFile(join(directory, auditLogFileName), `${lines.join('\n')}\n`);
+    const dataDir = join(fixture.directory, 'data');
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(join(dataDir, auditLogFileName), lines.join(''));
+  }, 60_000);
+
+  afterAll(async () => {
+    await running?.close();
+    await fixture.cleanup();
   });
 
-  afterAll(() => rm(directory, { recursive: true, force: true }));
+  function repositoryAs(identity: TestSvid) {
+    if (running === undefined) throw new Error('not running');
+    return contractRepositoryOverGrpc(fixture.client(running.grpcPort, identity));
+  }
 
-  it('loads them and lists for a zone only the contracts it participates in', async () => {
-    const started = performance.now();
-    const repository = await ContractRepository.open({
-      store: new FileContractStore(directory, silentLogger),
-      clock: systemClock,
-      logger: silentLogger,
-      admins: [],
-    });
-    const loadMs = performance.now() - started;
+  /** The first item of a Watch as `identity`: the whole snapshot, assembled from its parts. */
+  async function snapshotAs(identity: TestSvid): Promise<ContractStreamItem | undefined> {
+    const repository = repositoryAs(identity);
+    const abort = new AbortController();
     try {
-      const zone = callerOf({ spiffeId: parseSpiffeId('spiffe://zone-3.example/ops') }, new Set());
-      const listed = repository.list(zone);
-      expect(listed.length).toBeGreaterThan(0);
-      expect(listed.length).toBeLessThan(storedContracts / 5);
-      expect(
-        listed.every((contract) =>
-          contract.participants.some((participant) => participant.trustDomain === 'zone-3.example'),
-        ),
-      ).toBe(true);
-      expect(repository.head.sequence).toBe(storedContracts);
-      expect(loadMs).toBeLessThan(20_000);
+      for await (const item of repository.watch(undefined, abort.signal)) return item;
+      return undefined;
     } finally {
-      await repository.close();
+      abort.abort();
+      repository.close();
+    }
+  }
+
+  const snapshotSize = (item: ContractStreamItem | undefined) =>
+    item?.event.kind === 'snapshot' ? item.event.contracts.length : -1;
+
+  it('sends the admin and a zone their whole snapshot in parts, and lists every contract in pages', async () => {
+    running = await startContractRepo(fixture.config, silentLogger, systemClock);
+    const admin = await snapshotAs(fixture.admin);
+    expect(snapshotSize(admin)).toBe(storedContracts);
+    expect(admin?.resumeToken).toBe(String(storedContracts));
+    expect(snapshotSize(await snapshotAs(fixture.svidA))).toBe(zoneAContracts);
+    const repository = repositoryAs(fixture.admin);
+    try {
+      const listed = await repository.list(undefined);
+      expect(listed).toHaveLength(storedContracts);
+      expect(new Set(listed.map((contract) => contract.id)).size).toBe(storedContracts);
+    } finally {
+      repository.close();
+    }
+  }, 60_000);
+
+  it('refuses the whole snapshot in one message to a client that did not ask for parts', async () => {
+    if (running === undefined) throw new Error('not running');
+    const client = fixture.client(running.grpcPort, fixture.admin);
+    try {
+      const responses = client.watch({ resumeToken: '' });
+      await expect(responses[Symbol.asyncIterator]().next()).rejects.toMatchObject({
+        kind: 'ResourceExhausted',
+      });
+    } finally {
+      client.close();
     }
   });
+
+  it('starts again from the snapshot its first start wrote, with the same contracts', async () => {
+    await running?.close();
+    expect(await readdir(join(fixture.directory, 'data'))).toContain(snapshotFileName);
+    running = await startContractRepo(fixture.config, silentLogger, systemClock);
+    expect(running.repository.head.sequence).toBe(storedContracts);
+    expect(snapshotSize(await snapshotAs(fixture.svidA))).toBe(zoneAContracts);
+  }, 60_000);
 });
