@@ -1,4 +1,5 @@
-import type { CoreV1Api, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import type { KubeCoreApi } from '../lib/kube/kube-core-api.js';
+import type { V1OwnerReference, V1Secret } from '../lib/kube/kube-objects.js';
 import { spiffeBundleFileName, trustBundlePemFileName } from '../lib/bundle/bundle-file-names.js';
 import { isKubeStatus, KubeStatus } from '../lib/kube/kube-errors.js';
 import type { Logger } from '../lib/log/logger.js';
@@ -28,11 +29,11 @@ export interface BundleSecretOwner {
 }
 
 /**
- * The calls the writer makes: a `CoreV1Api` in production; narrow so that tests can count or fail
+ * The calls the writer makes: a `KubeCoreApi` in production; narrow so that tests can count or fail
  * them around a real one.
  */
 export type SecretApi = Pick<
-  CoreV1Api,
+  KubeCoreApi,
   'listNamespacedSecret' | 'createNamespacedSecret' | 'replaceNamespacedSecret' | 'deleteNamespacedSecret'
 >;
 

@@ -1,4 +1,4 @@
-import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '../lib/kube/kube-objects.js';
 import type { AuditEntry } from '../lib/contract/audit-chain.js';
 import { CorruptStoreError, parseStoredAuditEntry, toStoredAuditEntry } from './stored-audit-entry.js';
 

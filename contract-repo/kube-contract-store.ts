@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { CoreV1Api, V1ConfigMap, V1ConfigMapList } from '@kubernetes/client-node';
+import type { KubeCoreApi } from '../lib/kube/kube-core-api.js';
+import type { V1ConfigMap, V1ConfigMapList } from '../lib/kube/kube-objects.js';
 import {
   AuditChainVerifier,
   auditGenesis,
@@ -81,7 +82,7 @@ const defaultReadAfterBatchSize = 100;
  * returning it; an entry that does not verify stops this store for good.
  */
 export class KubeContractStore implements ContractStore {
-  readonly #core: CoreV1Api;
+  readonly #core: KubeCoreApi;
   readonly #namespace: string;
   readonly #logName: string;
   readonly #listPageSize: number;
@@ -98,7 +99,7 @@ export class KubeContractStore implements ContractStore {
   /** Why the log stopped verifying; every later call throws it. */
   #corruption: CorruptStoreError | undefined;
 
-  constructor(core: CoreV1Api, options: KubeContractStoreOptions, logger: Logger) {
+  constructor(core: KubeCoreApi, options: KubeContractStoreOptions, logger: Logger) {
     this.#core = core;
     this.#namespace = options.namespace;
     this.#logName = options.logName;
@@ -190,7 +191,7 @@ export class KubeContractStore implements ContractStore {
     do {
       const page = await this.#listPage(continueToken);
       configMaps.push(...page.items);
-      const next = page.metadata?._continue;
+      const next = page.metadata?.continue;
       continueToken = next === undefined || next === '' ? undefined : next;
     } while (continueToken !== undefined);
     return configMaps;
@@ -202,7 +203,7 @@ export class KubeContractStore implements ContractStore {
         namespace: this.#namespace,
         labelSelector: auditLogSelector(this.#logName),
         limit: this.#listPageSize,
-        ...(continueToken === undefined ? {} : { _continue: continueToken }),
+        ...(continueToken === undefined ? {} : { continue: continueToken }),
       });
     } catch (error) {
       throw new UnavailableError(`the audit log ${this.#describe()} could not be listed`, { cause: error });

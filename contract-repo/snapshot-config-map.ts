@@ -1,4 +1,4 @@
-import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '../lib/kube/kube-objects.js';
 import { CorruptStoreError } from './stored-audit-entry.js';
 
 /**

@@ -111,8 +111,7 @@ export async function startContractRepo(
 /**
  * The store the config names: the Kubernetes store when `kubernetesStore` is set, else the file
  * store in `dataDir`. The schema allows exactly one; a config built by hand is checked again here.
- * The Kubernetes store and its client are imported only when used: loading
- * `@kubernetes/client-node` costs a repository on files about a second of start-up and 60 MB.
+ * The Kubernetes store and its client are imported only when used.
  */
 export async function createContractStore(
   config: ContractRepoConfig,

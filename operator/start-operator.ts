@@ -3,7 +3,9 @@ import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-
 import { createGrpcClient } from '../lib/grpc/grpc-client.js';
 import { startOpsServer } from '../lib/http/ops-server.js';
 import { startZoneIdentity } from '../lib/identity/zone-identity.js';
-import { coordinationApiClient, coreApiClient } from '../lib/kube/kube-client.js';
+import { connectKube } from '../lib/kube/kube-client.js';
+import { KubeCoordinationApi } from '../lib/kube/kube-coordination-api.js';
+import { KubeCoreApi } from '../lib/kube/kube-core-api.js';
 import { LeaseLeaderElector } from '../lib/kube/lease-leader-election.js';
 import { kubeTrustContractApi } from '../lib/kube/trust-contract-api.js';
 import type { Logger } from '../lib/log/logger.js';
@@ -73,7 +75,10 @@ export async function startOperator(
     closers.push(() => repository.close());
 
     const metrics = new OperatorMetrics(registry);
-    const api = kubeTrustContractApi(config.kubeconfig, {
+    // One client for every Kubernetes call: its connections are reused by all of them.
+    const kube = connectKube(config.kubeconfig);
+    closers.push(() => kube.close());
+    const api = kubeTrustContractApi(kube, {
       component: operatorComponent,
       instance: config.leaderElection.identity,
       clock,
@@ -86,7 +91,7 @@ export async function startOperator(
         trustDomain: config.zone.trustDomain,
         signer: approvals.signer,
       },
-      readRoot: kubeRootReader(coreApiClient(config.kubeconfig), config.rootNamespace),
+      readRoot: kubeRootReader(new KubeCoreApi(kube), config.rootNamespace),
       clock,
       logger: logger.child({ subsystem: 'reconcile' }),
       unavailableBackoff: config.backoff,
@@ -97,6 +102,7 @@ export async function startOperator(
     const runController = (): TrustContractController => {
       // Injection on: the sidecar configs, workload status and Service target ports, leader only.
       meshWorkloads = meshWorkloadControllerFromConfig(config, {
+        kube,
         trustContracts: api,
         zoneRootsPem: () => svids.current().rootsPem.join(''),
         clock,
@@ -131,7 +137,7 @@ export async function startOperator(
       const election = config.leaderElection;
       if (election.namespace === undefined) throw new Error('leaderElection.namespace is required');
       const started = new LeaseLeaderElector({
-        leases: coordinationApiClient(config.kubeconfig),
+        leases: new KubeCoordinationApi(kube),
         namespace: election.namespace,
         leaseName: election.leaseName,
         identity: election.identity,
@@ -172,7 +178,7 @@ export async function startOperator(
     closers.push(stopController);
 
     // The injection webhook (off unless configured) runs on every replica, leader or not.
-    const injection = await startInjectionFromConfig(config, { logger, registry, clock, timers });
+    const injection = await startInjectionFromConfig(config, { kube, logger, registry, clock, timers });
     if (injection !== undefined) closers.push(() => injection.close());
 
     const isLeader = () => (elector === undefined ? !config.leaderElection.enabled : elector.isLeader());

@@ -1,4 +1,5 @@
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import type { KubeCoreApi } from '../lib/kube/kube-core-api.js';
+import type { V1Secret } from '../lib/kube/kube-objects.js';
 import { z } from 'zod';
 import { FailedPreconditionError, UnavailableError } from '../lib/errors/accord-error.js';
 import { isKubeStatus, kubeErrorReason, KubeStatus } from '../lib/kube/kube-errors.js';
@@ -23,9 +24,9 @@ export interface CaSecretLocation {
   name: string;
 }
 
-/** The only calls the store makes: tests and callers pass a `CoreV1Api`. */
+/** The only calls the store makes: tests and callers pass a `KubeCoreApi`. */
 export type SecretClient = Pick<
-  CoreV1Api,
+  KubeCoreApi,
   'readNamespacedSecret' | 'createNamespacedSecret' | 'replaceNamespacedSecret'
 >;
 

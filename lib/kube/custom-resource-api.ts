@@ -1,5 +1,5 @@
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import type { Timers } from '../time/timers.js';
+import type { KubeCustomObjectsApi } from './kube-custom-objects-api.js';
 import { isKubeStatus, KubeStatus } from './kube-errors.js';
 import {
   isKubeObject,
@@ -57,7 +57,7 @@ export class KubeConflictError extends Error {
 
 /** The calls `KubeCustomResourceApi` makes, narrow so that tests can count them around real clients. */
 export type CustomObjectCalls = Pick<
-  CustomObjectsApi,
+  KubeCustomObjectsApi,
   | 'listClusterCustomObject'
   | 'patchClusterCustomObject'
   | 'patchClusterCustomObjectStatus'
@@ -67,7 +67,7 @@ export type CustomObjectCalls = Pick<
 
 export interface KubeCustomResourceApiOptions {
   readonly resource: CustomResourceDefinition;
-  /** Made with `makeKubeApiClient`, so every call has a deadline. */
+  /** On a `KubeClient`, so every call has a deadline. */
   readonly customObjects: CustomObjectCalls;
   readonly watcher: WatchStarter;
   readonly timers: Timers;
@@ -188,7 +188,6 @@ export class KubeCustomResourceApi<R extends CustomResource> {
 
   async #patch(object: R, patch: readonly object[], target: 'object' | 'status'): Promise<R> {
     const { customObjects, resource } = this.#options;
-    const options = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
     const request = { ...this.#path(), name: object.metadata.name, body: patch };
     try {
       let updated: unknown;
@@ -196,13 +195,13 @@ export class KubeCustomResourceApi<R extends CustomResource> {
         const namespaced = { ...request, namespace: object.metadata.namespace ?? '' };
         updated =
           target === 'status'
-            ? await customObjects.patchNamespacedCustomObjectStatus(namespaced, options)
-            : await customObjects.patchNamespacedCustomObject(namespaced, options);
+            ? await customObjects.patchNamespacedCustomObjectStatus(namespaced)
+            : await customObjects.patchNamespacedCustomObject(namespaced);
       } else {
         updated =
           target === 'status'
-            ? await customObjects.patchClusterCustomObjectStatus(request, options)
-            : await customObjects.patchClusterCustomObject(request, options);
+            ? await customObjects.patchClusterCustomObjectStatus(request)
+            : await customObjects.patchClusterCustomObject(request);
       }
       if (!isKubeObject(updated))
         throw new Error(`the API server answered a ${target} patch without an object`);

@@ -1,4 +1,3 @@
-import { ApiException } from '@kubernetes/client-node';
 import { errorMessage } from '../errors/accord-error.js';
 
 /** HTTP status codes the Kubernetes backends branch on. */
@@ -8,9 +7,25 @@ export const KubeStatus = {
   conflict: 409,
 } as const;
 
+/**
+ * The API server answered with an error status. `body` is its text (a `Status` document,
+ * usually); the message names the call and the server's reason.
+ */
+export class KubeApiError extends Error {
+  override readonly name = 'KubeApiError';
+  readonly code: number;
+  readonly body: string;
+
+  constructor(code: number, body: string, call: string) {
+    super(`${call}: HTTP ${String(code)}: ${statusMessage(body)}`);
+    this.code = code;
+    this.body = body;
+  }
+}
+
 /** True when `error` is the API server answering with `status` (e.g. `KubeStatus.conflict`). */
 export function isKubeStatus(error: unknown, status: number): boolean {
-  return error instanceof ApiException && error.code === status;
+  return error instanceof KubeApiError && error.code === status;
 }
 
 /**
@@ -19,14 +34,13 @@ export function isKubeStatus(error: unknown, status: number): boolean {
  * RBAC), or the transport error (timeout, connection refused).
  */
 export function kubeErrorReason(error: unknown): string {
-  return error instanceof ApiException
-    ? `HTTP ${error.code}: ${statusMessage(error.body)}`
+  return error instanceof KubeApiError
+    ? `HTTP ${String(error.code)}: ${statusMessage(error.body)}`
     : errorMessage(error);
 }
 
-/** The `message` of the Kubernetes `Status` an error response carries (client-node passes its text). */
-function statusMessage(body: unknown): string {
-  if (typeof body !== 'string') return 'no message';
+/** The `message` of the Kubernetes `Status` an error response carries. */
+function statusMessage(body: string): string {
   try {
     const status: unknown = JSON.parse(body);
     if (typeof status === 'object' && status !== null && 'message' in status) return String(status.message);

@@ -1,4 +1,4 @@
-import type { Watch } from '@kubernetes/client-node';
+import type { KubeClient } from './kube-client.js';
 import type { Timers } from '../time/timers.js';
 
 /** The metadata every listed or watched object has. */
@@ -33,8 +33,8 @@ export interface ResourceWatch {
   stop(): void;
 }
 
-/** A watch starter: client-node's `Watch`, or a stand-in that fails it on purpose. */
-export type WatchStarter = Pick<Watch, 'watch'>;
+/** A watch starter: a `KubeClient`, or a stand-in that fails it on purpose. */
+export type WatchStarter = Pick<KubeClient, 'watch'>;
 
 /** One page of a list, whatever client fetched it. */
 export interface KubeListPage<R> {
@@ -48,10 +48,10 @@ export interface KubeListWatchOptions<R> {
   /** The collection over all namespaces, as the watch requests it, e.g. `/api/v1/services`. */
   readonly path: string;
   /**
-   * One page of the same collection, through a client made with `makeKubeApiClient` (so with a
-   * deadline): client-node has a typed call per resource, which is why the caller passes it.
+   * One page of the same collection, through a typed call of lib/kube's API classes (so with a
+   * deadline); the caller passes it because each resource has its own call and item type.
    */
-  readonly listPage: (page: { limit: number; _continue?: string }) => Promise<KubeListPage<R>>;
+  readonly listPage: (page: { limit: number; continue?: string }) => Promise<KubeListPage<R>>;
   readonly watcher: WatchStarter;
   readonly timers: Timers;
   /** The server ends every watch after this long (`timeoutSeconds`); default 300. */
@@ -88,7 +88,7 @@ export class KubeListWatch<R extends KubeObject> {
     do {
       const page = await this.#options.listPage({
         limit: this.#pageSize,
-        ...(continueToken === undefined ? {} : { _continue: continueToken }),
+        ...(continueToken === undefined ? {} : { continue: continueToken }),
       });
       items.push(...page.items);
       resourceVersion = page.resourceVersion ?? resourceVersion;
@@ -161,11 +161,10 @@ export function isKubeObject(value: unknown): value is KubeObject {
   return typeof metadata === 'object' && metadata !== null && 'name' in metadata;
 }
 
-/** 410 Gone, as an HTTP status (client-node's watch error) or as the watch's ERROR Status object. */
+/** 410 Gone, as an HTTP status (`KubeApiError`) or as the watch's ERROR Status object. */
 function isGone(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  const { code, statusCode } = value as { code?: unknown; statusCode?: unknown };
-  return code === 410 || statusCode === 410;
+  return (value as { code?: unknown }).code === 410;
 }
 
 function statusError(object: unknown): Error {

@@ -1,9 +1,5 @@
-import {
-  ApiException,
-  type CoordinationV1Api,
-  type V1Lease,
-  type V1LeaseSpec,
-} from '@kubernetes/client-node';
+import { KubeApiError } from './kube-errors.js';
+import type { V1Lease, V1LeaseSpec } from './kube-objects.js';
 import { ManualTimers } from '../../test/support/manual-timers.js';
 import { silentLogger } from '../log/logger.js';
 import { ManualClock } from '../../test/support/manual-clock.js';
@@ -28,12 +24,12 @@ describe('claimedLeaseSpec', () => {
     ],
     [
       'renews its own Lease keeping acquireTime and the transition count',
-      { holderIdentity: 'me', acquireTime: earlier as never, leaseTransitions: 2 },
+      { holderIdentity: 'me', acquireTime: earlier, leaseTransitions: 2 },
       { acquireTime: earlier, leaseTransitions: 2 },
     ],
     [
       'takes over from another holder with one more transition',
-      { holderIdentity: 'other', acquireTime: earlier as never, leaseTransitions: 2 },
+      { holderIdentity: 'other', acquireTime: earlier, leaseTransitions: 2 },
       { acquireTime: now.toISOString(), leaseTransitions: 3 },
     ],
     [
@@ -46,8 +42,8 @@ describe('claimedLeaseSpec', () => {
     expect(spec.holderIdentity).toBe('me');
     expect(spec.leaseDurationSeconds).toBe(10);
     expect(spec.leaseTransitions).toBe(expected.leaseTransitions);
-    expect(wireTime(spec.acquireTime)).toBe(microTime(expected.acquireTime));
-    expect(wireTime(spec.renewTime)).toBe('2026-01-01T00:00:10.000000Z');
+    expect(spec.acquireTime).toBe(microTime(expected.acquireTime));
+    expect(spec.renewTime).toBe('2026-01-01T00:00:10.000000Z');
   });
 
   it('writes MicroTime with microsecond precision, as the API server requires', () => {
@@ -64,7 +60,7 @@ describe('releasedLeaseSpec', () => {
 });
 
 describe('leaseRecordKey', () => {
-  it('sees the same record whether a time came back as text or went out as a MicroTime', () => {
+  it('sees the same record after a round trip through JSON', () => {
     const written = claimedLeaseSpec(undefined, { identity: 'me', leaseDurationSeconds: 10, now });
     const readBack = JSON.parse(JSON.stringify(written)) as V1LeaseSpec;
     expect(leaseRecordKey(readBack)).toBe(leaseRecordKey(written));
@@ -108,7 +104,7 @@ class FakeLeases {
         if (body.metadata?.resourceVersion !== stored.metadata?.resourceVersion) throw apiError(409);
         return this.#store(body);
       }),
-  } as unknown as CoordinationV1Api;
+  };
 
   /** What another writer (a human, another candidate) does: a new record and resourceVersion. */
   write(spec: V1LeaseSpec): void {
@@ -141,8 +137,8 @@ class FakeLeases {
   }
 }
 
-function apiError(code: number): ApiException<string> {
-  return new ApiException(code, `HTTP ${code}`, '{}', {});
+function apiError(code: number): KubeApiError {
+  return new KubeApiError(code, '{}', 'PUT /apis/coordination.k8s.io/v1/namespaces/ns/leases/lease');
 }
 
 /** Lets the fake API's promise chains run to completion. */
@@ -222,7 +218,7 @@ describe('LeaseLeaderElector', () => {
     leases.write({
       holderIdentity: 'other',
       leaseDurationSeconds: 10,
-      renewTime: '2020-01-01T00:00:00.000000Z' as never,
+      renewTime: '2020-01-01T00:00:00.000000Z',
     });
     const { elector, advance } = harness(leases);
     await settle();
@@ -236,7 +232,7 @@ describe('LeaseLeaderElector', () => {
 
   it('restarts its expiry clock whenever the holder renews', async () => {
     const leases = new FakeLeases();
-    leases.write({ holderIdentity: 'other', leaseDurationSeconds: 10, renewTime: earlier as never });
+    leases.write({ holderIdentity: 'other', leaseDurationSeconds: 10, renewTime: earlier });
     const { elector, advance } = harness(leases);
     await settle();
     await advance(retryPeriodMs);
@@ -244,7 +240,7 @@ describe('LeaseLeaderElector', () => {
     leases.write({
       holderIdentity: 'other',
       leaseDurationSeconds: 10,
-      renewTime: '2026-01-01T00:00:06.000000Z' as never,
+      renewTime: '2026-01-01T00:00:06.000000Z',
     });
     await advance(retryPeriodMs); // observes the renewal at 6 s
     for (let elapsedMs = 0; elapsedMs < leaseDurationMs - retryPeriodMs; elapsedMs += retryPeriodMs) {
@@ -257,7 +253,7 @@ describe('LeaseLeaderElector', () => {
 
   it('polls every retry period and wakes exactly when the observed lease expires', async () => {
     const leases = new FakeLeases();
-    leases.write({ holderIdentity: 'other', leaseDurationSeconds: 5, renewTime: earlier as never });
+    leases.write({ holderIdentity: 'other', leaseDurationSeconds: 5, renewTime: earlier });
     const { elector, timers, advance } = harness(leases);
     await settle();
     expect(timers.delays()).toEqual([2000]);
@@ -315,7 +311,7 @@ describe('LeaseLeaderElector', () => {
   it('steps down at once when it finds the Lease held by another', async () => {
     const h = harness();
     await settle();
-    h.leases.write({ holderIdentity: 'usurper', leaseDurationSeconds: 3600, renewTime: earlier as never });
+    h.leases.write({ holderIdentity: 'usurper', leaseDurationSeconds: 3600, renewTime: earlier });
     await h.advance(retryPeriodMs);
     expect(h.leadership?.aborted).toBe(true);
     expect(h.events).toEqual(['started', 'stopped']);
@@ -338,7 +334,7 @@ describe('LeaseLeaderElector', () => {
 
   it('does not touch the Lease on stop when it does not hold it', async () => {
     const leases = new FakeLeases();
-    leases.write({ holderIdentity: 'other', leaseDurationSeconds: 10, renewTime: earlier as never });
+    leases.write({ holderIdentity: 'other', leaseDurationSeconds: 10, renewTime: earlier });
     const h = harness(leases);
     await settle();
     const calls = leases.calls;
@@ -367,10 +363,6 @@ describe('LeaseLeaderElector', () => {
     expect(() => harness(new FakeLeases(), options)).toThrow(RangeError);
   });
 });
-
-function wireTime(time: unknown): string {
-  return time instanceof Date ? time.toISOString() : String(time);
-}
 
 function microTime(iso: string): string {
   return iso.replace(/\.(\d{3})Z$/, '.$1000Z');

@@ -32,7 +32,8 @@
  * which absorbs a slow API call and clock-rate differences; the 2 s retry period allows 3 renewal
  * attempts within it. A graceful stop hands over within one retry period.
  */
-import { V1MicroTime, type CoordinationV1Api, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
+import type { KubeCoordinationApi } from './kube-coordination-api.js';
+import { microTime, type V1Lease, type V1LeaseSpec } from './kube-objects.js';
 import type { Clock } from '../time/clock.js';
 import type { TimerHandle, Timers } from '../time/timers.js';
 import { errorMessage } from '../errors/accord-error.js';
@@ -41,8 +42,11 @@ import { isKubeStatus, kubeErrorReason, KubeStatus } from './kube-errors.js';
 
 /** Everything a `LeaseLeaderElector` needs: the Lease to contend for, its timings and its dependencies. */
 export interface LeaderElectionOptions {
-  /** Made with `makeKubeApiClient`, so that every call has a deadline. */
-  readonly leases: CoordinationV1Api;
+  /** On a `KubeClient`, so that every call has a deadline; narrow so that tests can fail calls around a real one. */
+  readonly leases: Pick<
+    KubeCoordinationApi,
+    'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'
+  >;
   readonly namespace: string;
   readonly leaseName: string;
   /** Unique among the candidates, e.g. the pod name; written to `spec.holderIdentity`. */
@@ -361,7 +365,7 @@ export function claimedLeaseSpec(
   current: V1LeaseSpec | undefined,
   claim: { identity: string; leaseDurationSeconds: number; now: Date },
 ): V1LeaseSpec {
-  const now = new V1MicroTime(claim.now.getTime());
+  const now = microTime(claim.now);
   const transitions = current?.leaseTransitions ?? 0;
   const isRenewal = current?.holderIdentity === claim.identity;
   return {
@@ -375,7 +379,7 @@ export function claimedLeaseSpec(
 
 /** The spec a leader writes when it stops: no holder, so any candidate may take it at once. */
 export function releasedLeaseSpec(current: V1LeaseSpec | undefined, now: Date): V1LeaseSpec {
-  const time = new V1MicroTime(now.getTime());
+  const time = microTime(now);
   return {
     holderIdentity: '',
     leaseDurationSeconds: 1,
@@ -385,24 +389,15 @@ export function releasedLeaseSpec(current: V1LeaseSpec | undefined, now: Date): 
   };
 }
 
-/**
- * What identifies a version of the election record, for "has it changed since I last looked".
- * client-node hands MicroTime fields back as the API server's strings (despite their `Date` type)
- * and sends them as it got them, so both forms are normalised to text.
- */
+/** What identifies a version of the election record, for "has it changed since I last looked". */
 export function leaseRecordKey(spec: V1LeaseSpec | undefined): string {
   return JSON.stringify([
     spec?.holderIdentity ?? '',
     spec?.leaseDurationSeconds ?? 0,
-    timeText(spec?.acquireTime),
-    timeText(spec?.renewTime),
+    spec?.acquireTime ?? '',
+    spec?.renewTime ?? '',
     spec?.leaseTransitions ?? 0,
   ]);
-}
-
-function timeText(time: unknown): string {
-  if (time instanceof Date) return time.toISOString();
-  return typeof time === 'string' ? time : '';
 }
 
 /** client-go's rules: a leader must be able to renew (several times) before a follower may take over. */

@@ -1,4 +1,4 @@
-import type { CoreV1Api } from '@kubernetes/client-node';
+import type { KubeCoreApi } from './kube-core-api.js';
 import { isKubeStatus, kubeErrorReason, KubeStatus } from './kube-errors.js';
 
 /** A key of a Secret or ConfigMap. */
@@ -18,8 +18,8 @@ export type ObjectKeyRead =
   | { readonly kind: 'missing' }
   | { readonly kind: 'forbidden'; readonly reason: string };
 
-/** The calls the reader makes; a `CoreV1Api` made with `makeKubeApiClient` (deadlines) in production. */
-export type ObjectKeyApi = Pick<CoreV1Api, 'readNamespacedSecret' | 'readNamespacedConfigMap'>;
+/** The calls the reader makes; a `KubeCoreApi` (deadlines) in production. */
+export type ObjectKeyApi = Pick<KubeCoreApi, 'readNamespacedSecret' | 'readNamespacedConfigMap'>;
 
 const forbidden = 403;
 

@@ -1,5 +1,5 @@
-import { AuthenticationV1Api } from '@kubernetes/client-node';
-import { loadKubeConfig, makeKubeApiClient } from './kube-client.js';
+import { connectKube, type KubeClient } from './kube-client.js';
+import type { V1TokenReview } from './kube-objects.js';
 
 /**
  * What the API server said of a bearer token: who it authenticates (and for which audiences), or
@@ -10,15 +10,21 @@ export type TokenReviewResult =
   | { readonly kind: 'authenticated'; readonly username: string; readonly audiences: readonly string[] }
   | { readonly kind: 'refused'; readonly reason: string };
 
-/** The one call a review makes; an `AuthenticationV1Api` made by `tokenReviewApiClient` in production. */
-export type TokenReviewApi = Pick<AuthenticationV1Api, 'createTokenReview'>;
+/** The one call a review makes; `tokenReviewApiClient` in production, with client-node's name for it. */
+export interface TokenReviewApi {
+  createTokenReview(call: { readonly body: V1TokenReview }): Promise<V1TokenReview>;
+}
 
 /** The deadline of one TokenReview: a caller (a pod starting) waits for it. */
 export const tokenReviewTimeoutMs = 5_000;
 
-/** An `AuthenticationV1Api` for the kubeconfig at `kubeconfigPath` (absent: in-cluster), with deadlines. */
+/** TokenReviews for the kubeconfig at `kubeconfigPath` (absent: in-cluster), each with `tokenReviewTimeoutMs`. */
 export function tokenReviewApiClient(kubeconfigPath?: string): TokenReviewApi {
-  return makeKubeApiClient(loadKubeConfig(kubeconfigPath), AuthenticationV1Api, tokenReviewTimeoutMs);
+  const kube: KubeClient = connectKube(kubeconfigPath, { timeoutMs: tokenReviewTimeoutMs });
+  return {
+    createTokenReview: ({ body }) =>
+      kube.request({ method: 'POST', path: '/apis/authentication.k8s.io/v1/tokenreviews', body }),
+  };
 }
 
 /**

@@ -1,10 +1,3 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  Watch,
-  type CoreV1Event,
-  type KubeConfig,
-} from '@kubernetes/client-node';
 import type { Clock } from '../time/clock.js';
 import {
   KubeCustomResourceApi,
@@ -13,7 +6,10 @@ import {
   type CustomResourceList,
   type KubeCustomResourceApiOptions,
 } from './custom-resource-api.js';
-import { loadKubeConfig, makeKubeApiClient } from './kube-client.js';
+import type { KubeClient } from './kube-client.js';
+import { KubeCoreApi } from './kube-core-api.js';
+import { KubeCustomObjectsApi } from './kube-custom-objects-api.js';
+import { kubeTime, type CoreV1Event } from './kube-objects.js';
 import type { ResourceChange, ResourceWatch, ResourceWatchHandlers } from './kube-list-watch.js';
 
 /** Where TrustContracts are served (crds/accord.dev_trustcontracts.yaml). */
@@ -69,7 +65,7 @@ export interface TrustContractApi {
 }
 
 /** The calls `KubeTrustContractApi` makes besides the custom resource's own. */
-export type TrustContractEventsApi = Pick<CoreV1Api, 'createNamespacedEvent'>;
+export type TrustContractEventsApi = Pick<KubeCoreApi, 'createNamespacedEvent'>;
 
 export interface KubeTrustContractApiOptions extends Omit<KubeCustomResourceApiOptions, 'resource'> {
   readonly events: TrustContractEventsApi;
@@ -121,7 +117,7 @@ export class KubeTrustContractApi implements TrustContractApi {
 
   async recordEvent(object: TrustContractResource, event: TrustContractEvent): Promise<void> {
     const { component, instance, clock } = this.#options;
-    const now = clock.now();
+    const now = kubeTime(clock.now());
     const body: CoreV1Event = {
       metadata: { generateName: `${object.metadata.name}.`, namespace: clusterScopedEventNamespace },
       involvedObject: {
@@ -148,19 +144,18 @@ export class KubeTrustContractApi implements TrustContractApi {
 }
 
 /**
- * The TrustContract API of the cluster in `kubeconfigPath` (the pod's ServiceAccount when absent),
- * every call with a deadline; the watch is bounded by `watchTimeoutSeconds` instead.
+ * The TrustContract API of the cluster `kube` talks to, on its connections: every call with a
+ * deadline; the watch is bounded by `watchTimeoutSeconds` instead.
  */
 export function kubeTrustContractApi(
-  kubeconfigPath: string | undefined,
+  kube: KubeClient,
   options: Omit<KubeTrustContractApiOptions, 'customObjects' | 'events' | 'watcher'>,
-  kubeConfig: KubeConfig = loadKubeConfig(kubeconfigPath),
 ): KubeTrustContractApi {
   return new KubeTrustContractApi({
     ...options,
-    customObjects: makeKubeApiClient(kubeConfig, CustomObjectsApi),
-    events: makeKubeApiClient(kubeConfig, CoreV1Api),
-    watcher: new Watch(kubeConfig),
+    customObjects: new KubeCustomObjectsApi(kube),
+    events: new KubeCoreApi(kube),
+    watcher: kube,
   });
 }
 

@@ -1,17 +1,17 @@
-import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { errorMessage, UnavailableError } from '../../lib/errors/accord-error.js';
+import type { KubeCustomObjectsApi } from '../../lib/kube/kube-custom-objects-api.js';
 import { kubeErrorReason } from '../../lib/kube/kube-errors.js';
 import type { Logger } from '../../lib/log/logger.js';
 import { type MeshWorkload, parseMeshWorkload } from '../mesh-workload/mesh-workload.js';
 
 /**
- * Lists the MeshWorkloads of a namespace from the API server (the client comes from
- * `makeKubeApiClient`, so every call has a deadline). A MeshWorkload that does not parse is left
+ * Lists the MeshWorkloads of a namespace from the API server (on a `KubeClient`, so every call
+ * has a deadline). A MeshWorkload that does not parse is left
  * out with a warning: it selects nothing, as the reconcile reports on its status. An API failure
  * throws, and the webhook answers 500 rather than admit a pod it could not decide on.
  */
 export function kubeMeshWorkloadLister(
-  client: Pick<CustomObjectsApi, 'listNamespacedCustomObject'>,
+  client: Pick<KubeCustomObjectsApi, 'listNamespacedCustomObject'>,
   logger: Logger,
 ): (namespace: string) => Promise<MeshWorkload[]> {
   return async (namespace) => {

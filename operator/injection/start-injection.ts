@@ -1,11 +1,8 @@
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import {
-  admissionRegistrationApiClient,
-  coreApiClient,
-  loadKubeConfig,
-  makeKubeApiClient,
-} from '../../lib/kube/kube-client.js';
+import { KubeAdmissionRegistrationApi } from '../../lib/kube/kube-admission-registration-api.js';
+import type { KubeClient } from '../../lib/kube/kube-client.js';
+import { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
+import { KubeCustomObjectsApi } from '../../lib/kube/kube-custom-objects-api.js';
 import type { Logger } from '../../lib/log/logger.js';
 import type { Clock } from '../../lib/time/clock.js';
 import type { Timers } from '../../lib/time/timers.js';
@@ -60,21 +57,21 @@ function withoutUndefined(resources: {
 }
 
 /**
- * Starts the injection webhook from the operator config with the Kubernetes clients of
- * `config.kubeconfig` (every call with a deadline). The MeshWorkloads are listed from the API
- * server on each admission; an informer cache is the planned replacement (docs/injection.md).
+ * Starts the injection webhook from the operator config, on the operator's Kubernetes client
+ * (every call with a deadline). The MeshWorkloads are listed from the API server on each
+ * admission; an informer cache is the planned replacement (docs/injection.md).
  */
 export async function startInjectionFromConfig(
   config: OperatorConfig,
-  dependencies: { logger: Logger; registry: Registry; clock: Clock; timers: Timers },
+  dependencies: { kube: KubeClient; logger: Logger; registry: Registry; clock: Clock; timers: Timers },
 ): Promise<RunningInjectionWebhook | undefined> {
   const injection = config.injection;
   if (injection === undefined) return undefined;
   const logger = dependencies.logger.child({ subsystem: 'injection' });
   const service = `${injection.serviceName}.${injection.namespace}`;
   const certificates = new WebhookCertificateManager({
-    core: coreApiClient(config.kubeconfig),
-    admissionRegistration: admissionRegistrationApiClient(config.kubeconfig),
+    core: new KubeCoreApi(dependencies.kube),
+    admissionRegistration: new KubeAdmissionRegistrationApi(dependencies.kube),
     location: {
       namespace: injection.namespace,
       secretName: injection.secretName,
@@ -91,7 +88,7 @@ export async function startInjectionFromConfig(
     port: injection.port,
     certificates,
     listMeshWorkloads: kubeMeshWorkloadLister(
-      makeKubeApiClient(loadKubeConfig(config.kubeconfig), CustomObjectsApi, listTimeoutMs),
+      new KubeCustomObjectsApi(dependencies.kube.withTimeout(listTimeoutMs)),
       logger,
     ),
     settings: injectionSettings(injection),

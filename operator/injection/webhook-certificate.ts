@@ -1,13 +1,10 @@
 import 'reflect-metadata';
-import type {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  V1MutatingWebhookConfiguration,
-  V1Secret,
-} from '@kubernetes/client-node';
 import * as x509 from '@peculiar/x509';
 import { FailedPreconditionError, UnavailableError } from '../../lib/errors/accord-error.js';
+import type { KubeAdmissionRegistrationApi } from '../../lib/kube/kube-admission-registration-api.js';
+import type { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
 import { isKubeStatus, kubeErrorReason, KubeStatus } from '../../lib/kube/kube-errors.js';
+import type { V1MutatingWebhookConfiguration, V1Secret } from '../../lib/kube/kube-objects.js';
 import type { Logger } from '../../lib/log/logger.js';
 import { sha256Hex } from '../../lib/x509/fingerprint.js';
 import { ecdsaP256, generateEcKeyPair } from '../../lib/x509/generate-ec-key-pair.js';
@@ -140,9 +137,9 @@ export interface WebhookCertificateLocation {
 
 /** What the manager needs; the clients come from lib/kube's factories (every call has a deadline). */
 export interface WebhookCertificateManagerOptions {
-  core: Pick<CoreV1Api, 'readNamespacedSecret' | 'createNamespacedSecret' | 'replaceNamespacedSecret'>;
+  core: Pick<KubeCoreApi, 'readNamespacedSecret' | 'createNamespacedSecret' | 'replaceNamespacedSecret'>;
   admissionRegistration: Pick<
-    AdmissionregistrationV1Api,
+    KubeAdmissionRegistrationApi,
     'readMutatingWebhookConfiguration' | 'replaceMutatingWebhookConfiguration'
   >;
   location: WebhookCertificateLocation;

@@ -1,12 +1,8 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  Watch,
-  type KubeConfig,
-  type V1ConfigMap,
-} from '@kubernetes/client-node';
 import { KubeCustomResourceApi, type CustomResource } from '../../lib/kube/custom-resource-api.js';
-import { loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
+import type { KubeClient } from '../../lib/kube/kube-client.js';
+import { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
+import { KubeCustomObjectsApi } from '../../lib/kube/kube-custom-objects-api.js';
+import type { V1ConfigMap } from '../../lib/kube/kube-objects.js';
 import { isKubeStatus, KubeStatus } from '../../lib/kube/kube-errors.js';
 import { KubeListWatch, type WatchStarter } from '../../lib/kube/kube-list-watch.js';
 import type { Timers } from '../../lib/time/timers.js';
@@ -57,30 +53,25 @@ export interface MeshWorkloadKubeApi extends ListWatchApi<MeshWorkloadResource> 
 const fieldManager = 'accord-operator';
 
 /**
- * The MeshWorkload controller's Kubernetes calls for the cluster of `kubeconfigPath`, every call
- * with a deadline (lib/kube's `makeKubeApiClient`): the MeshWorkloads themselves through lib/kube's
+ * The MeshWorkload controller's Kubernetes calls on the operator's client `kube`, every call
+ * with a deadline: the MeshWorkloads themselves through lib/kube's
  * `KubeCustomResourceApi` (its watch bounded by `timeoutSeconds` and a watchdog instead), the
  * Services of every namespace through lib/kube's `KubeListWatch` (likewise), and the ConfigMaps,
  * Secrets, Services and pods of the mesh namespaces.
  */
-export function kubeMeshWorkloadApi(
-  kubeconfigPath: string | undefined,
-  timers: Timers,
-  kubeConfig: KubeConfig = loadKubeConfig(kubeconfigPath),
-): MeshWorkloadKubeApi {
-  const core = makeKubeApiClient(kubeConfig, CoreV1Api);
-  const watcher = new Watch(kubeConfig);
+export function kubeMeshWorkloadApi(kube: KubeClient, timers: Timers): MeshWorkloadKubeApi {
+  const core = new KubeCoreApi(kube);
   const meshWorkloads = new KubeCustomResourceApi<MeshWorkloadResource>({
     resource: meshWorkloadResource,
-    customObjects: makeKubeApiClient(kubeConfig, CustomObjectsApi),
-    watcher,
+    customObjects: new KubeCustomObjectsApi(kube),
+    watcher: kube,
     timers,
   });
   return {
     core,
     list: () => meshWorkloads.list(),
     watch: (resourceVersion, handlers) => meshWorkloads.watch(resourceVersion, handlers),
-    services: kubeServiceListWatch(core, watcher, timers),
+    services: kubeServiceListWatch(core, kube, timers),
     replaceStatus: (object, status) => meshWorkloads.replaceStatus(object, status),
     addFinalizer: (object, finalizer) => meshWorkloads.addFinalizer(object, finalizer),
     async removeFinalizer(object, finalizer) {
@@ -124,7 +115,7 @@ export function kubeMeshWorkloadApi(
     },
     async listPods(namespace) {
       const pods = await core.listNamespacedPod({ namespace });
-      return pods.items as unknown as PodJson[];
+      return pods.items;
     },
   };
 }
@@ -134,7 +125,7 @@ export function kubeMeshWorkloadApi(
  * (paged list, watch bounded by `timeoutSeconds` and a watchdog), trimmed before anything caches it.
  */
 export function kubeServiceListWatch(
-  core: Pick<CoreV1Api, 'listServiceForAllNamespaces'>,
+  core: Pick<KubeCoreApi, 'listServiceForAllNamespaces'>,
   watcher: WatchStarter,
   timers: Timers,
   limits: { readonly watchTimeoutSeconds?: number; readonly pageSize?: number } = {},
@@ -146,7 +137,7 @@ export function kubeServiceListWatch(
       return {
         items: list.items.map(serviceMetadata),
         resourceVersion: list.metadata?.resourceVersion,
-        continueToken: list.metadata?._continue,
+        continueToken: list.metadata?.continue,
       };
     },
     watcher,

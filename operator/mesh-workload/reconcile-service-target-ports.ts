@@ -1,14 +1,14 @@
-import type { CoreV1Api } from '@kubernetes/client-node';
 import { UnavailableError } from '../../lib/errors/accord-error.js';
+import type { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
 import { isKubeStatus, kubeErrorReason, KubeStatus } from '../../lib/kube/kube-errors.js';
 import type { Logger } from '../../lib/log/logger.js';
 import type { PodJson } from '../injection/inject-pod.js';
 import type { MeshWorkload } from './mesh-workload.js';
-import { type ServiceJson, serviceTargetPortChange } from './service-target-port.js';
+import { serviceTargetPortChange } from './service-target-port.js';
 
 /** What the target-port reconcile reads and writes; the clients come from lib/kube's factories. */
 export interface ServiceTargetPortDeps {
-  core: Pick<CoreV1Api, 'listNamespacedService' | 'listNamespacedPod' | 'replaceNamespacedService'>;
+  core: Pick<KubeCoreApi, 'listNamespacedService' | 'listNamespacedPod' | 'replaceNamespacedService'>;
   listMeshWorkloads: (namespace: string) => Promise<MeshWorkload[]>;
   /** Envoy's inbound listener port (the injection settings' `envoy.inboundPort`). */
   inboundPort: number;
@@ -49,12 +49,7 @@ export async function reconcileServiceTargetPorts(
   const result: ServiceTargetPortResult = { redirected: [], restored: [], conflicted: [] };
   for (const service of services.items) {
     const name = service.metadata?.name ?? '';
-    const change = serviceTargetPortChange(
-      service as unknown as ServiceJson,
-      meshWorkloads,
-      podJson,
-      deps.inboundPort,
-    );
+    const change = serviceTargetPortChange(service, meshWorkloads, podJson, deps.inboundPort);
     if (change.action === 'none') continue;
     if (service.metadata === undefined || service.spec === undefined) continue;
     service.metadata.annotations = change.annotations;

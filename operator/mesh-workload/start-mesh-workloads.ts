@@ -1,3 +1,4 @@
+import type { KubeClient } from '../../lib/kube/kube-client.js';
 import type { TrustContractApi } from '../../lib/kube/trust-contract-api.js';
 import type { Logger } from '../../lib/log/logger.js';
 import type { Clock } from '../../lib/time/clock.js';
@@ -13,6 +14,8 @@ import { MeshWorkloadController } from './mesh-workload-controller.js';
 export function meshWorkloadControllerFromConfig(
   config: OperatorConfig,
   dependencies: {
+    /** The operator's Kubernetes client. */
+    kube: KubeClient;
     trustContracts: TrustContractApi;
     /** The zone's current roots (PEM), from the operator's SVID. */
     zoneRootsPem: () => string;
@@ -24,7 +27,7 @@ export function meshWorkloadControllerFromConfig(
   const injection = config.injection;
   if (injection === undefined) return undefined;
   return new MeshWorkloadController({
-    api: kubeMeshWorkloadApi(config.kubeconfig, dependencies.timers),
+    api: kubeMeshWorkloadApi(dependencies.kube, dependencies.timers),
     trustContracts: dependencies.trustContracts,
     settings: {
       zoneTrustDomain: config.zone.trustDomain,

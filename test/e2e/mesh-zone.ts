@@ -1,15 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  CoordinationV1Api,
-  type CoreV1Api,
-  CustomObjectsApi,
-  type CoreV1Event,
-} from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type CoreV1Event } from '@kubernetes/client-node';
 import type { ApprovalSigner } from '../../lib/contract/approval-signature.js';
 import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
 import { isKubeStatus, KubeStatus } from '../../lib/kube/kube-errors.js';
-import { loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
+import type { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
 import { clusterScopedEventNamespace } from '../../lib/kube/trust-contract-api.js';
 import {
   bundleSecretName,
@@ -17,6 +12,7 @@ import {
   bundleSecretSelector,
 } from '../../lib/bundle/bundle-secret-layout.js';
 import type { RunningProvider } from '../../contract-provider/start-contract-provider.js';
+import { clientNodeApi, isClientNodeStatus } from '../kube/client-node-api.js';
 import type { KubeApiServer } from '../kube/kube-api-server.js';
 import { kubectl } from '../kube/kubectl.js';
 import type { StartedZonePki } from '../../demo/loopback-zone-pki.js';
@@ -57,7 +53,8 @@ export interface MeshZoneParts {
   readonly name: string;
   readonly trustDomain: string;
   readonly cluster: KubeApiServer;
-  readonly core: CoreV1Api;
+  /** Accord's client (keep-alive): the Secret reads a measurement polls. */
+  readonly core: KubeCoreApi;
   readonly pki: StartedZonePki;
   readonly rootPem: string;
   readonly provider: RunningProvider;
@@ -78,7 +75,7 @@ export class MeshZone {
   readonly name: string;
   readonly trustDomain: string;
   readonly cluster: KubeApiServer;
-  readonly core: CoreV1Api;
+  readonly core: KubeCoreApi;
   readonly pki: StartedZonePki;
   readonly rootPem: string;
   readonly provider: RunningProvider;
@@ -88,6 +85,7 @@ export class MeshZone {
   readonly operators: OperatorReplica[] = [];
   readonly #objects: CustomObjectsApi;
   readonly #coordination: CoordinationV1Api;
+  readonly #events: CoreV1Api;
   readonly #directory: string;
 
   constructor(parts: MeshZoneParts) {
@@ -101,9 +99,10 @@ export class MeshZone {
     this.repository = parts.repository;
     this.adminSigner = parts.adminSigner;
     this.#directory = parts.directory;
-    const config = loadKubeConfig(parts.cluster.adminKubeconfig);
-    this.#objects = makeKubeApiClient(config, CustomObjectsApi);
-    this.#coordination = makeKubeApiClient(config, CoordinationV1Api);
+    const kubeconfig = parts.cluster.adminKubeconfig;
+    this.#objects = clientNodeApi(kubeconfig, CustomObjectsApi);
+    this.#coordination = clientNodeApi(kubeconfig, CoordinationV1Api);
+    this.#events = clientNodeApi(kubeconfig, CoreV1Api);
   }
 
   /** `kubectl apply -f <file>` of the manifest, as the zone's admin; throws with kubectl's message. */
@@ -140,7 +139,7 @@ export class MeshZone {
         name: id,
       })) as TrustContractResource;
     } catch (error) {
-      if (isKubeStatus(error, KubeStatus.notFound)) return undefined;
+      if (isClientNodeStatus(error, KubeStatus.notFound)) return undefined;
       throw error;
     }
   }
@@ -210,7 +209,7 @@ export class MeshZone {
       const holder = lease.spec?.holderIdentity;
       return holder === undefined || holder === '' ? undefined : holder;
     } catch (error) {
-      if (isKubeStatus(error, KubeStatus.notFound)) return undefined;
+      if (isClientNodeStatus(error, KubeStatus.notFound)) return undefined;
       throw error;
     }
   }
@@ -223,7 +222,7 @@ export class MeshZone {
 
   /** The Events about TrustContract `id` (the operator records them in `default`), oldest first. */
   async events(id: string): Promise<CoreV1Event[]> {
-    const list = await this.core.listNamespacedEvent({ namespace: clusterScopedEventNamespace });
+    const list = await this.#events.listNamespacedEvent({ namespace: clusterScopedEventNamespace });
     return list.items
       .filter((event) => event.involvedObject.kind === 'TrustContract' && event.involvedObject.name === id)
       .sort((left, right) => eventTime(left) - eventTime(right));

@@ -2,10 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeAuditRecord } from '../../lib/contract/audit-chain.js';
 import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { coreApiClient } from '../../lib/kube/kube-client.js';
 import type { Logger } from '../../lib/log/logger.js';
 import { spiffeIdOf } from '../../lib/spiffe/spiffe-id.js';
 import { installAccordCrds } from '../kube/accord-crds.js';
+import { clientNodeApi } from '../kube/client-node-api.js';
 import { type KubeApiServer, startKubeApiServer } from '../kube/kube-api-server.js';
 import {
   type HubStore,
@@ -95,7 +97,8 @@ export async function startTwoClusterMesh(options: TwoClusterMeshOptions): Promi
       clusters.map(async (cluster, index) => {
         await installAccordCrds(cluster.adminKubeconfig);
         const namespaces = [accordNamespace, meshNamespace, ...(index === 0 ? [hubNamespace] : [])];
-        for (const name of namespaces) await cores[index]?.createNamespace({ body: { metadata: { name } } });
+        const setup = clientNodeApi(cluster.adminKubeconfig, CoreV1Api);
+        for (const name of namespaces) await setup.createNamespace({ body: { metadata: { name } } });
       }),
     );
 

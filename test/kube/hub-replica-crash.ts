@@ -8,7 +8,8 @@ import {
 } from '../../lib/contract/contract-codec.js';
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import type { GrpcClient } from '../../lib/grpc/grpc-client.js';
-import { coreApiClient } from '../../lib/kube/kube-client.js';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { clientNodeApi } from './client-node-api.js';
 import type { ContractService } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
 import {
   createContractRepoFixture,
@@ -78,7 +79,9 @@ export async function runHubReplicaCrash(options: HubReplicaCrashOptions): Promi
   try {
     options.progress('hub-durability: starting kube-apiserver');
     cluster = await startKubeApiServer({ name: 'hub-durability' });
-    await coreApiClient(cluster.adminKubeconfig).createNamespace({ body: { metadata: { name: namespace } } });
+    await clientNodeApi(cluster.adminKubeconfig, CoreV1Api).createNamespace({
+      body: { metadata: { name: namespace } },
+    });
     fixture = await createContractRepoFixture();
     const configFile = await fixture.writeConfigFile('contract-repo-kube.json', {
       dataDir: undefined,

@@ -1,5 +1,7 @@
-import { type CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
-import { coreApiClient, loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
+import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { connectKube } from '../../lib/kube/kube-client.js';
+import { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
+import { KubeCustomObjectsApi } from '../../lib/kube/kube-custom-objects-api.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { envoyContainerName, injectedAnnotation } from '../../operator/injection/inject-pod.js';
 import { kubeMeshWorkloadLister } from '../../operator/injection/kube-mesh-workload-lister.js';
@@ -9,6 +11,7 @@ import {
 } from '../../operator/mesh-workload/reconcile-service-target-ports.js';
 import { originalTargetPortsAnnotation } from '../../operator/mesh-workload/service-target-port.js';
 import { installAccordCrds } from './accord-crds.js';
+import { clientNodeApi } from './client-node-api.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 
 // A real etcd + kube-apiserver. No kubelet: the "injected" pods are stored as the webhook would
@@ -16,6 +19,7 @@ import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 
 const namespace = 'shop';
 let cluster: KubeApiServer;
+/** client-node: the cluster's other writers (pods, MeshWorkloads) and reads of what Accord wrote. */
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
 let deps: ServiceTargetPortDeps;
@@ -55,11 +59,12 @@ const meshWorkload = {
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'injection-target-port' });
   await installAccordCrds(cluster.adminKubeconfig);
-  core = coreApiClient(cluster.adminKubeconfig);
-  custom = makeKubeApiClient(loadKubeConfig(cluster.adminKubeconfig), CustomObjectsApi);
+  core = clientNodeApi(cluster.adminKubeconfig, CoreV1Api);
+  custom = clientNodeApi(cluster.adminKubeconfig, CustomObjectsApi);
+  const kube = connectKube(cluster.adminKubeconfig);
   deps = {
-    core,
-    listMeshWorkloads: kubeMeshWorkloadLister(custom, silentLogger),
+    core: new KubeCoreApi(kube),
+    listMeshWorkloads: kubeMeshWorkloadLister(new KubeCustomObjectsApi(kube), silentLogger),
     inboundPort: 15006,
     logger: silentLogger,
   };

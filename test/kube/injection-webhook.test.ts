@@ -1,6 +1,6 @@
 import {
-  type AdmissionregistrationV1Api,
-  type CoreV1Api,
+  AdmissionregistrationV1Api,
+  CoreV1Api,
   CustomObjectsApi,
   type V1MutatingWebhookConfiguration,
   type V1Pod,
@@ -8,12 +8,10 @@ import {
 import { Registry } from 'prom-client';
 import { errorMessage } from '../../lib/errors/accord-error.js';
 import { kubeErrorReason } from '../../lib/kube/kube-errors.js';
-import {
-  admissionRegistrationApiClient,
-  coreApiClient,
-  loadKubeConfig,
-  makeKubeApiClient,
-} from '../../lib/kube/kube-client.js';
+import { KubeAdmissionRegistrationApi } from '../../lib/kube/kube-admission-registration-api.js';
+import { connectKube, type KubeClient } from '../../lib/kube/kube-client.js';
+import { corePath, KubeCoreApi } from '../../lib/kube/kube-core-api.js';
+import { KubeCustomObjectsApi } from '../../lib/kube/kube-custom-objects-api.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import {
   envoyContainerName,
@@ -31,6 +29,7 @@ import {
 } from '../../operator/injection/webhook-configuration.js';
 import { startWebhookServer, type WebhookServer } from '../../operator/injection/webhook-server.js';
 import { installAccordCrds } from './accord-crds.js';
+import { clientNodeApi } from './client-node-api.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 
 // A real etcd + kube-apiserver (MutatingAdmissionWebhook is one of its default admission plugins).
@@ -53,9 +52,12 @@ const settings: InjectionSettings = {
 };
 
 let cluster: KubeApiServer;
+/** client-node: the cluster's other writers and reads of what Accord wrote. */
 let core: CoreV1Api;
 let admission: AdmissionregistrationV1Api;
 let custom: CustomObjectsApi;
+/** Accord's client, as the operator uses it. */
+let kube: KubeClient;
 let manager: WebhookCertificateManager;
 let server: WebhookServer | undefined;
 let podCount = 0;
@@ -75,8 +77,14 @@ function app(labels: Record<string, string>, name = `pod-${String((podCount += 1
   };
 }
 
+/** Creates a pod through Accord's client, so that a refusal is a `KubeApiError` with the API server's reason. */
 async function createPod(namespace: string, pod: V1Pod, isDryRun = false): Promise<V1Pod> {
-  return core.createNamespacedPod({ namespace, body: pod, ...(isDryRun ? { dryRun: 'All' } : {}) });
+  return kube.request<V1Pod>({
+    method: 'POST',
+    path: corePath('pods', namespace),
+    body: pod,
+    query: { dryRun: isDryRun ? 'All' : undefined },
+  });
 }
 
 /** Init containers (where the native sidecars go), then containers. */
@@ -125,7 +133,7 @@ async function startServer(
     host: '127.0.0.1',
     port,
     certificate,
-    listMeshWorkloads: kubeMeshWorkloadLister(custom, silentLogger),
+    listMeshWorkloads: kubeMeshWorkloadLister(new KubeCustomObjectsApi(kube), silentLogger),
     settings,
     metrics: new InjectionMetrics(new Registry()),
     logger: silentLogger,
@@ -143,9 +151,10 @@ async function readCaBundle(): Promise<string | undefined> {
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'injection' });
   await installAccordCrds(cluster.adminKubeconfig);
-  core = coreApiClient(cluster.adminKubeconfig);
-  admission = admissionRegistrationApiClient(cluster.adminKubeconfig);
-  custom = makeKubeApiClient(loadKubeConfig(cluster.adminKubeconfig), CustomObjectsApi);
+  core = clientNodeApi(cluster.adminKubeconfig, CoreV1Api);
+  admission = clientNodeApi(cluster.adminKubeconfig, AdmissionregistrationV1Api);
+  custom = clientNodeApi(cluster.adminKubeconfig, CustomObjectsApi);
+  kube = connectKube(cluster.adminKubeconfig);
   await core.createNamespace({ body: { metadata: { name: accordNamespace } } });
   await core.createNamespace({
     body: {
@@ -174,8 +183,8 @@ beforeAll(async () => {
   }
 
   manager = new WebhookCertificateManager({
-    core,
-    admissionRegistration: admission,
+    core: new KubeCoreApi(kube),
+    admissionRegistration: new KubeAdmissionRegistrationApi(kube),
     location: {
       namespace: accordNamespace,
       secretName: 'accord-injection-webhook-tls',

@@ -1,4 +1,4 @@
-import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { signApproval } from '../../lib/contract/approval-signature.js';
 import {
   AuditChainVerifier,
@@ -14,6 +14,9 @@ import {
 import { parseConfig } from '../../lib/config/load-config.js';
 import { AlreadyExistsError, UnavailableError } from '../../lib/errors/accord-error.js';
 import { coreApiClient } from '../../lib/kube/kube-client.js';
+import type { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
+import type { V1ConfigMap } from '../../lib/kube/kube-objects.js';
+import { clientNodeApi } from './client-node-api.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { ContractState } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
@@ -30,12 +33,14 @@ import { auditEntriesAfter } from '../support/test-audit-entries.js';
 const namespace = 'accord-system';
 
 let cluster: KubeApiServer;
-let core: CoreV1Api;
+let core: KubeCoreApi;
 
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'contract-store' });
   core = coreApiClient(cluster.adminKubeconfig);
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await clientNodeApi(cluster.adminKubeconfig, CoreV1Api).createNamespace({
+    body: { metadata: { name: namespace } },
+  });
 }, 180_000);
 
 afterAll(async () => {

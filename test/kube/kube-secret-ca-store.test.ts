@@ -1,9 +1,9 @@
 import { CoreV1Api, RbacAuthorizationV1Api, type V1Secret } from '@kubernetes/client-node';
 import { FailedPreconditionError, UnavailableError } from '../../lib/errors/accord-error.js';
-import { coreApiClient, loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
 import type { CaState } from '../../pki/ca-state.js';
 import { caSecretLabels, caStateSecretKey } from '../../pki/kube-secret-ca-store.js';
 import { openCaStore } from '../../pki/open-ca-store.js';
+import { clientNodeApi } from './client-node-api.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 import { kubectl } from './kubectl.js';
 
@@ -22,7 +22,7 @@ let admin: CoreV1Api;
 
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'ca-secret' });
-  admin = coreApiClient(cluster.adminKubeconfig);
+  admin = clientNodeApi(cluster.adminKubeconfig, CoreV1Api);
   await admin.createNamespace({ body: { metadata: { name: namespace } } });
 }, 180_000);
 
@@ -171,7 +171,7 @@ describe('KubeSecretCaStore against a real API server', () => {
   it('works with only create on Secrets and get and update on its own Secret, as documented', async () => {
     const name = freshName();
     const user = 'accord-pki-test';
-    const rbac = makeKubeApiClient(loadKubeConfig(cluster.adminKubeconfig), RbacAuthorizationV1Api);
+    const rbac = clientNodeApi(cluster.adminKubeconfig, RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({
       namespace,
       body: {

@@ -1,16 +1,14 @@
-import { CoordinationV1Api, KubeConfig, RbacAuthorizationV1Api, V1MicroTime } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api, V1MicroTime } from '@kubernetes/client-node';
 import { createServer, type Server, type Socket, connect } from 'node:net';
+import { connectKube, KubeClient } from '../../lib/kube/kube-client.js';
+import { loadKubeConnectionSettings } from '../../lib/kube/kube-config.js';
+import { KubeCoordinationApi } from '../../lib/kube/kube-coordination-api.js';
 import { isKubeStatus } from '../../lib/kube/kube-errors.js';
-import {
-  coordinationApiClient,
-  coreApiClient,
-  loadKubeConfig,
-  makeKubeApiClient,
-} from '../../lib/kube/kube-client.js';
-import { LeaseLeaderElector } from '../../lib/kube/lease-leader-election.js';
+import { type LeaderElectionOptions, LeaseLeaderElector } from '../../lib/kube/lease-leader-election.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import type { TimerHandle, Timers } from '../../lib/time/timers.js';
+import { clientNodeApi } from './client-node-api.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 
 /** Short timings so that expiry-based takeovers take seconds; the same ratios as the defaults. */
@@ -18,12 +16,18 @@ const timings = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs:
 const namespace = 'accord-system';
 
 let cluster: KubeApiServer;
+/** Accord's client, as the operator's elector uses it. */
+let leases: KubeCoordinationApi;
+/** client-node: another writer, and reads of what the electors wrote. */
 let adminLeases: CoordinationV1Api;
 
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'lease-election' });
-  await coreApiClient(cluster.adminKubeconfig).createNamespace({ body: { metadata: { name: namespace } } });
-  adminLeases = coordinationApiClient(cluster.adminKubeconfig);
+  await clientNodeApi(cluster.adminKubeconfig, CoreV1Api).createNamespace({
+    body: { metadata: { name: namespace } },
+  });
+  leases = new KubeCoordinationApi(connectKube(cluster.adminKubeconfig));
+  adminLeases = clientNodeApi(cluster.adminKubeconfig, CoordinationV1Api);
 }, 180_000);
 
 afterAll(async () => {
@@ -75,10 +79,14 @@ afterEach(async () => {
   await Promise.all(candidates.splice(0).map(async (candidate) => candidate.elector.stop()));
 }, 30_000);
 
-function candidate(identity: string, leaseName: string, leases: CoordinationV1Api = adminLeases): Candidate {
+function candidate(
+  identity: string,
+  leaseName: string,
+  calls: LeaderElectionOptions['leases'] = leases,
+): Candidate {
   const timers = new FreezableTimers();
   const elector = new LeaseLeaderElector({
-    leases,
+    leases: calls,
     namespace,
     leaseName,
     identity,
@@ -146,7 +154,7 @@ describe('LeaseLeaderElector against a real API server', () => {
     expect(lease.spec?.holderIdentity).toBe(leader.identity);
     expect(lease.spec?.leaseDurationSeconds).toBe(3);
     expect(lease.spec?.leaseTransitions).toBe(0);
-    // MicroTime on the wire: microsecond precision, which client-node passes back as the raw string.
+    // MicroTime on the wire: microsecond precision.
     expect(String(lease.spec?.renewTime)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     expect(follower.startedLeadingAtMs).toEqual([]);
     expect(leader.startedLeadingAtMs).toHaveLength(1);
@@ -230,7 +238,12 @@ describe('LeaseLeaderElector against a real API server', () => {
 
     it('steps down within its renew deadline, before the follower takes over', async () => {
       // Calls through the proxy hang for 5 s, longer than the renew deadline.
-      const proxiedLeases = makeKubeApiClient(proxiedConfig(proxy.server), CoordinationV1Api, 5_000);
+      const proxiedLeases = new KubeCoordinationApi(
+        new KubeClient(
+          { ...loadKubeConnectionSettings(cluster.adminKubeconfig), server: proxy.server },
+          { timeoutMs: 5_000 },
+        ),
+      );
       const leader = candidate('pod-a', 'partition', proxiedLeases);
       await until('the proxied candidate leads', () => leader.elector.isLeader());
       const follower = candidate('pod-b', 'partition');
@@ -248,7 +261,7 @@ describe('LeaseLeaderElector against a real API server', () => {
   });
 
   it('works with a Role granting only create on leases and get/update on its own Lease', async () => {
-    const rbac = makeKubeApiClient(loadKubeConfig(cluster.adminKubeconfig), RbacAuthorizationV1Api);
+    const rbac = clientNodeApi(cluster.adminKubeconfig, RbacAuthorizationV1Api);
     const user = 'accord-operator';
     await rbac.createNamespacedRole({
       namespace,
@@ -278,7 +291,7 @@ describe('LeaseLeaderElector against a real API server', () => {
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
       },
     });
-    const restricted = coordinationApiClient(await cluster.kubeconfigFor(user));
+    const restricted = new KubeCoordinationApi(connectKube(await cluster.kubeconfigFor(user)));
     const [leader, follower] = await leaderOf(
       candidate('pod-a', 'accord-operator', restricted),
       candidate('pod-b', 'accord-operator', restricted),
@@ -294,19 +307,6 @@ describe('LeaseLeaderElector against a real API server', () => {
     expect(isKubeStatus(forbidden, 403)).toBe(true);
   }, 60_000);
 });
-
-/** The admin kubeconfig pointed at `server` (same CA and credentials). */
-function proxiedConfig(server: string): KubeConfig {
-  const admin = loadKubeConfig(cluster.adminKubeconfig);
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: admin.clusters.map((entry) => ({ ...entry, server })),
-    users: admin.users,
-    contexts: admin.contexts,
-    currentContext: admin.currentContext,
-  });
-  return config;
-}
 
 /**
  * A TCP proxy to the API server on 127.0.0.1:0 that can turn into a black hole: existing

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type CoreV1Api,
+  AdmissionregistrationV1Api,
+  CoreV1Api,
   CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
@@ -13,13 +14,11 @@ import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { configFileFields, parseConfig } from '../../lib/config/load-config.js';
 import { errorMessage } from '../../lib/errors/accord-error.js';
-import { isKubeStatus, KubeStatus } from '../../lib/kube/kube-errors.js';
-import {
-  admissionRegistrationApiClient,
-  coreApiClient,
-  loadKubeConfig,
-  makeKubeApiClient,
-} from '../../lib/kube/kube-client.js';
+import { KubeStatus } from '../../lib/kube/kube-errors.js';
+import { KubeAdmissionRegistrationApi } from '../../lib/kube/kube-admission-registration-api.js';
+import { connectKube } from '../../lib/kube/kube-client.js';
+import { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
+import { KubeCustomObjectsApi } from '../../lib/kube/kube-custom-objects-api.js';
 import { kubeTrustContractApi } from '../../lib/kube/trust-contract-api.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
@@ -41,6 +40,7 @@ import { restoreOnDeleteFinalizer } from '../../operator/mesh-workload/reconcile
 import { translatorConfigKind, translatorConfigSchema } from '../../translator/translator-config.js';
 import { createSidecarFiles, createTestZoneCa, validateEnvoyConfig } from '../envoy/envoy-harness.js';
 import { installAccordCrds } from './accord-crds.js';
+import { clientNodeApi, isClientNodeStatus } from './client-node-api.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 
 // The MeshWorkload controller against a REAL etcd + kube-apiserver, with the REAL injection webhook
@@ -66,6 +66,7 @@ const meshWorkloads = { group: 'accord.dev', version: 'v1alpha1', plural: 'meshw
 const trustContracts = { group: 'accord.dev', version: 'v1alpha1', plural: 'trustcontracts' };
 
 let cluster: KubeApiServer;
+/** client-node: the cluster's other writers and reads of what Accord wrote. */
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
 let server: WebhookServer;
@@ -119,7 +120,7 @@ async function readConfigMap(name: string): Promise<V1ConfigMap | undefined> {
   try {
     return await core.readNamespacedConfigMap({ namespace, name });
   } catch (error) {
-    if (isKubeStatus(error, KubeStatus.notFound)) return undefined;
+    if (isClientNodeStatus(error, KubeStatus.notFound)) return undefined;
     throw error;
   }
 }
@@ -181,18 +182,19 @@ beforeAll(async () => {
 
   cluster = await startKubeApiServer({ name: 'mesh-workload' });
   await installAccordCrds(cluster.adminKubeconfig);
-  core = coreApiClient(cluster.adminKubeconfig);
-  custom = makeKubeApiClient(loadKubeConfig(cluster.adminKubeconfig), CustomObjectsApi);
+  core = clientNodeApi(cluster.adminKubeconfig, CoreV1Api);
+  custom = clientNodeApi(cluster.adminKubeconfig, CustomObjectsApi);
+  const kube = connectKube(cluster.adminKubeconfig);
   await core.createNamespace({ body: { metadata: { name: accordNamespace } } });
   await core.createNamespace({
     body: { metadata: { name: namespace, labels: { [meshNamespaceLabel.key]: meshNamespaceLabel.value } } },
   });
 
   // The injection webhook, registered as in test/kube/injection-webhook.test.ts.
-  const admission = admissionRegistrationApiClient(cluster.adminKubeconfig);
+  const admission = clientNodeApi(cluster.adminKubeconfig, AdmissionregistrationV1Api);
   const manager = new WebhookCertificateManager({
-    core,
-    admissionRegistration: admission,
+    core: new KubeCoreApi(kube),
+    admissionRegistration: new KubeAdmissionRegistrationApi(kube),
     location: {
       namespace: accordNamespace,
       secretName: 'accord-injection-webhook-tls',
@@ -208,7 +210,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: 0,
     certificate: material,
-    listMeshWorkloads: kubeMeshWorkloadLister(custom, silentLogger),
+    listMeshWorkloads: kubeMeshWorkloadLister(new KubeCustomObjectsApi(kube), silentLogger),
     settings,
     metrics: new InjectionMetrics(new Registry()),
     logger: silentLogger,
@@ -252,8 +254,8 @@ beforeAll(async () => {
   });
 
   controller = new MeshWorkloadController({
-    api: kubeMeshWorkloadApi(cluster.adminKubeconfig, systemTimers),
-    trustContracts: kubeTrustContractApi(cluster.adminKubeconfig, {
+    api: kubeMeshWorkloadApi(kube, systemTimers),
+    trustContracts: kubeTrustContractApi(kube, {
       component: 'accord-operator',
       instance: 'test',
       clock: systemClock,
@@ -333,7 +335,7 @@ describe('MeshWorkload controller', () => {
           },
         });
       } catch (error) {
-        if (isKubeStatus(error, KubeStatus.conflict))
+        if (isClientNodeStatus(error, KubeStatus.conflict))
           return core.readNamespacedPod({ namespace, name: 'orders-1' });
         throw error;
       }
@@ -434,7 +436,7 @@ describe('MeshWorkload controller', () => {
         await readWorkload('orders-api');
         return undefined;
       } catch (error) {
-        return isKubeStatus(error, KubeStatus.notFound) ? true : undefined;
+        return isClientNodeStatus(error, KubeStatus.notFound) ? true : undefined;
       }
     });
     const service = await core.readNamespacedService({ namespace, name: 'orders-api' });

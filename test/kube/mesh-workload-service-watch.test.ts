@@ -1,12 +1,12 @@
 import {
-  type CoreV1Api,
+  CoreV1Api,
   CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
-  Watch,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { coreApiClient, loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
+import { connectKube, type KubeClient } from '../../lib/kube/kube-client.js';
+import { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
 import type { ResourceChange } from '../../lib/kube/kube-list-watch.js';
 import { kubeTrustContractApi } from '../../lib/kube/trust-contract-api.js';
 import { silentLogger } from '../../lib/log/logger.js';
@@ -26,6 +26,7 @@ import {
 import { MeshWorkloadController } from '../../operator/mesh-workload/mesh-workload-controller.js';
 import { pollUntil } from '../e2e/poll-until.js';
 import { installAccordCrds } from './accord-crds.js';
+import { clientNodeApi } from './client-node-api.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 
 // The MeshWorkload controller's Service watch against a REAL etcd + kube-apiserver. The resync is
@@ -41,8 +42,11 @@ const meshWorkloads = { group: 'accord.dev', version: 'v1alpha1', plural: 'meshw
 const promptlyMs = 30_000;
 
 let cluster: KubeApiServer;
+/** client-node: the cluster's other writers and reads of what Accord wrote. */
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
+/** Accord's client, as the operator uses it. */
+let kube: KubeClient;
 let controller: MeshWorkloadController;
 /** What the controller's target-port reconcile called, counted around the real client. */
 const serviceCalls = { lists: 0, replaces: 0 };
@@ -112,8 +116,8 @@ async function resourceVersions() {
 }
 
 /** The real adapter, with the Service calls of the target-port reconcile counted. */
-function countingApi(kubeconfig: string): MeshWorkloadKubeApi {
-  const api = kubeMeshWorkloadApi(kubeconfig, systemTimers);
+function countingApi(): MeshWorkloadKubeApi {
+  const api = kubeMeshWorkloadApi(kube, systemTimers);
   return {
     ...api,
     core: {
@@ -133,8 +137,9 @@ function countingApi(kubeconfig: string): MeshWorkloadKubeApi {
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'mesh-workload-services' });
   await installAccordCrds(cluster.adminKubeconfig);
-  core = coreApiClient(cluster.adminKubeconfig);
-  custom = makeKubeApiClient(loadKubeConfig(cluster.adminKubeconfig), CustomObjectsApi);
+  core = clientNodeApi(cluster.adminKubeconfig, CoreV1Api);
+  custom = clientNodeApi(cluster.adminKubeconfig, CustomObjectsApi);
+  kube = connectKube(cluster.adminKubeconfig);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespacedPod({ namespace, body: injectedPod });
   await custom.createNamespacedCustomObject({
@@ -149,8 +154,8 @@ beforeAll(async () => {
   });
 
   controller = new MeshWorkloadController({
-    api: countingApi(cluster.adminKubeconfig),
-    trustContracts: kubeTrustContractApi(cluster.adminKubeconfig, {
+    api: countingApi(),
+    trustContracts: kubeTrustContractApi(kube, {
       component: 'accord-operator',
       instance: 'test',
       clock: systemClock,
@@ -199,15 +204,10 @@ afterAll(async () => {
 
 describe('the Service list/watch of the MeshWorkload controller', () => {
   it('lists every page of every namespace as metadata only, and watches until the server ends the watch', async () => {
-    const services = kubeServiceListWatch(
-      core,
-      new Watch(loadKubeConfig(cluster.adminKubeconfig)),
-      systemTimers,
-      {
-        watchTimeoutSeconds: 2,
-        pageSize: 1,
-      },
-    );
+    const services = kubeServiceListWatch(new KubeCoreApi(kube), kube, systemTimers, {
+      watchTimeoutSeconds: 2,
+      pageSize: 1,
+    });
     await createService('listed');
     await core.createNamespacedService({
       namespace: 'default',

@@ -1,6 +1,8 @@
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
-import { loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { KubeConflictError } from '../../lib/kube/custom-resource-api.js';
+import { connectKube } from '../../lib/kube/kube-client.js';
+import { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
+import { KubeCustomObjectsApi } from '../../lib/kube/kube-custom-objects-api.js';
 import {
   KubeTrustContractApi,
   trustContractResource,
@@ -12,12 +14,14 @@ import { systemTimers } from '../../lib/time/timers.js';
 import { createTestZone, type TestZone } from '../support/test-zone.js';
 import { pollUntil } from '../e2e/poll-until.js';
 import { installAccordCrds } from './accord-crds.js';
+import { clientNodeApi } from './client-node-api.js';
 import { startKubeApiServer, type KubeApiServer } from './kube-api-server.js';
 
 // The adapter against a REAL kube-apiserver with the CRDs: the JSON patches must be accepted as
 // written, and their `test`s must fail exactly when the object changed.
 
 let cluster: KubeApiServer;
+/** client-node, for what another writer does and for reading back what Accord wrote. */
 let customObjects: CustomObjectsApi;
 let core: CoreV1Api;
 let api: KubeTrustContractApi;
@@ -33,13 +37,13 @@ const apiPath = {
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'trust-contract-api' });
   await installAccordCrds(cluster.adminKubeconfig);
-  const kubeConfig = loadKubeConfig(cluster.adminKubeconfig);
-  customObjects = makeKubeApiClient(kubeConfig, CustomObjectsApi);
-  core = makeKubeApiClient(kubeConfig, CoreV1Api);
+  customObjects = clientNodeApi(cluster.adminKubeconfig, CustomObjectsApi);
+  core = clientNodeApi(cluster.adminKubeconfig, CoreV1Api);
+  const kube = connectKube(cluster.adminKubeconfig);
   api = new KubeTrustContractApi({
-    customObjects,
-    events: core,
-    watcher: new Watch(kubeConfig),
+    customObjects: new KubeCustomObjectsApi(kube),
+    events: new KubeCoreApi(kube),
+    watcher: kube,
     component: 'accord-operator',
     instance: 'test-0',
     clock: systemClock,

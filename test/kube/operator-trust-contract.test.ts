@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { parseConfig } from '../../lib/config/load-config.js';
-import { isKubeStatus, KubeStatus } from '../../lib/kube/kube-errors.js';
-import { loadKubeConfig, makeKubeApiClient } from '../../lib/kube/kube-client.js';
+import { KubeStatus } from '../../lib/kube/kube-errors.js';
 import { trustContractResource } from '../../lib/kube/trust-contract-api.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
@@ -17,6 +16,7 @@ import { startTcpRelay, type TcpRelay } from '../operator/tcp-relay.js';
 import { repositoryServerId, startLoopbackHub, type LoopbackHub } from '../../demo/loopback-hub.js';
 import { startZonePki, type StartedZonePki } from '../../demo/loopback-zone-pki.js';
 import { installAccordCrds } from './accord-crds.js';
+import { clientNodeApi, isClientNodeStatus } from './client-node-api.js';
 import { startKubeApiServer, type KubeApiServer } from './kube-api-server.js';
 
 // Two zones, each a REAL kube-apiserver with the CRDs and a REAL zone PKI, one REAL contract
@@ -55,8 +55,7 @@ async function startZone(name: string, cluster: KubeApiServer): Promise<Zone> {
     spiffePaths: [operatorPath],
     logger: silentLogger,
   });
-  const kubeConfig = loadKubeConfig(cluster.adminKubeconfig);
-  const core = makeKubeApiClient(kubeConfig, CoreV1Api);
+  const core = clientNodeApi(cluster.adminKubeconfig, CoreV1Api);
   await installAccordCrds(cluster.adminKubeconfig);
   await core.createNamespace({ body: { metadata: { name: rootNamespace } } });
   return {
@@ -65,7 +64,7 @@ async function startZone(name: string, cluster: KubeApiServer): Promise<Zone> {
     cluster,
     pki,
     rootPem: await readFile(pki.rootsFile, 'utf8'),
-    customObjects: makeKubeApiClient(kubeConfig, CustomObjectsApi),
+    customObjects: clientNodeApi(cluster.adminKubeconfig, CustomObjectsApi),
     core,
     registry: new Registry(),
     operator: undefined,
@@ -187,7 +186,7 @@ async function read(zone: Zone, name: string): Promise<TrustContractJson | undef
   try {
     return (await zone.customObjects.getClusterCustomObject({ ...apiPath, name })) as TrustContractJson;
   } catch (error) {
-    if (isKubeStatus(error, KubeStatus.notFound)) return undefined;
+    if (isClientNodeStatus(error, KubeStatus.notFound)) return undefined;
     throw error;
   }
 }

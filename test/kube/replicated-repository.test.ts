@@ -11,6 +11,8 @@ import {
   UnavailableError,
 } from '../../lib/errors/accord-error.js';
 import { coreApiClient } from '../../lib/kube/kube-client.js';
+import type { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
+import { clientNodeApi } from './client-node-api.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { auditEntryToConfigMap } from '../../contract-repo/audit-entry-config-map.js';
@@ -35,7 +37,7 @@ const followIntervalMs = 50;
 const followTimeoutMs = 10_000;
 
 let cluster: KubeApiServer;
-let core: CoreV1Api;
+let core: KubeCoreApi;
 let zoneA: TestZone;
 let zoneB: TestZone;
 let signerA: TestSvid;
@@ -45,7 +47,9 @@ let opened: ContractRepository[];
 beforeAll(async () => {
   cluster = await startKubeApiServer({ name: 'replicated-repository' });
   core = coreApiClient(cluster.adminKubeconfig);
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await clientNodeApi(cluster.adminKubeconfig, CoreV1Api).createNamespace({
+    body: { metadata: { name: namespace } },
+  });
   [zoneA, zoneB] = await Promise.all([createTestZone('zone-a'), createTestZone('zone-b')]);
   [signerA, signerB] = [zoneA.operator, zoneB.operator];
 }, 180_000);

@@ -1,6 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import { ApiException, CoreV1Api, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { coreApiClient } from '../../lib/kube/kube-client.js';
+import type { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
+import { KubeApiError } from '../../lib/kube/kube-errors.js';
+import type { V1Secret } from '../../lib/kube/kube-objects.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import {
   spiffeBundleRoots,
@@ -15,6 +18,7 @@ import {
   SecretBundleWriter,
 } from '../../contract-provider/secret-bundle-writer.js';
 import { createTestZone, type TestZone } from '../support/test-zone.js';
+import { clientNodeApi } from './client-node-api.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 
 const namespaces = ['mesh-a', 'mesh-b'] as const;
@@ -26,7 +30,10 @@ const bundleLabels = {
 };
 
 let cluster: KubeApiServer;
-let core: CoreV1Api;
+/** Accord's client, as the provider uses it. */
+let core: KubeCoreApi;
+/** client-node, for what the provider never does (namespaces, clearing them). */
+let setup: CoreV1Api;
 let b: TestZone;
 let c: TestZone;
 let d: TestZone;
@@ -39,7 +46,9 @@ beforeAll(async () => {
     createTestZone('zone-d', 'team_d.corp.example'),
   ]);
   core = coreApiClient(cluster.adminKubeconfig);
-  for (const namespace of namespaces) await core.createNamespace({ body: { metadata: { name: namespace } } });
+  setup = clientNodeApi(cluster.adminKubeconfig, CoreV1Api);
+  for (const namespace of namespaces)
+    await setup.createNamespace({ body: { metadata: { name: namespace } } });
 }, 180_000);
 
 afterAll(async () => {
@@ -47,7 +56,7 @@ afterAll(async () => {
 }, 60_000);
 
 beforeEach(async () => {
-  for (const namespace of namespaces) await core.deleteCollectionNamespacedSecret({ namespace });
+  for (const namespace of namespaces) await setup.deleteCollectionNamespacedSecret({ namespace });
 });
 
 function desired(...zones: (TestZone | [TestZone, string[]])[]): DesiredBundles {
@@ -205,7 +214,7 @@ describe('SecretBundleWriter against a real API server', () => {
       });
     }
     const before = await secretsIn(meshB);
-    await expect(writer().sync(desired(b, c))).rejects.toBeInstanceOf(ApiException);
+    await expect(writer().sync(desired(b, c))).rejects.toBeInstanceOf(KubeApiError);
     await writer().sync(new Map());
     const after = await secretsIn(meshB);
     for (const name of [similar, squatter]) {
@@ -221,7 +230,9 @@ describe('SecretBundleWriter against a real API server', () => {
     const failing: SecretApi = {
       ...api,
       listNamespacedSecret: async (param) => {
-        if (param.namespace === meshB) throw new ApiException(500, 'etcdserver: request timed out', {}, {});
+        if (param.namespace === meshB) {
+          throw new KubeApiError(500, '{"message":"etcdserver: request timed out"}', 'GET secrets');
+        }
         return api.listNamespacedSecret(param);
       },
     };

@@ -29,6 +29,8 @@ describe('component boundaries', () => {
     ['lib/grpc/grpc-client.ts', '../../test/support/test-zone.js'],
     ['contract-repo/main.ts', '../demo/local-mesh.js'],
     ['demo/local-mesh.ts', '../test/support/test-zone.js'],
+    ['operator/start-operator.ts', '@kubernetes/client-node'],
+    ['lib/kube/kube-objects.ts', '@kubernetes/client-node/dist/gen/models/V1Secret.js'],
   ])('refuses %s importing %s', async (file, importPath) => {
     expect(await violations(file, importPath)).toEqual(['no-restricted-imports']);
   });
@@ -42,6 +44,8 @@ describe('component boundaries', () => {
     ['lib/kube/conditions.test.ts', '../../test/support/manual-clock.js'],
     ['demo/local-mesh.ts', '../contract-repo/start-contract-repo.js'],
     ['test/e2e/mesh-zone.ts', '../../operator/operator-config.js'],
+    ['test/kube/client-node-api.ts', '@kubernetes/client-node'],
+    ['operator/start-operator.test.ts', '@kubernetes/client-node'],
   ])('allows %s importing %s', async (file, importPath) => {
     expect(await violations(file, importPath)).toEqual([]);
   });

@@ -11,6 +11,8 @@ export interface TcpRelay {
   stop(): Promise<void>;
   /** Listens again on the same port. */
   start(): Promise<void>;
+  /** How many connections the relay has accepted so far: a client's connection reuse, counted. */
+  acceptedConnections(): number;
   close(): Promise<void>;
 }
 
@@ -19,8 +21,10 @@ export async function startTcpRelay(target: string): Promise<TcpRelay> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let accepted = 0;
   const listen = async () => {
     const listening = createServer((client) => {
+      accepted += 1;
       const upstream = connect(Number(targetPort), targetHost);
       for (const socket of [client, upstream]) {
         sockets.add(socket);
@@ -48,5 +52,11 @@ export async function startTcpRelay(target: string): Promise<TcpRelay> {
     if (listening !== undefined) await new Promise<void>((resolve) => listening.close(() => resolve()));
   };
   await listen();
-  return { address: `127.0.0.1:${String(port)}`, stop, start: listen, close: stop };
+  return {
+    address: `127.0.0.1:${String(port)}`,
+    stop,
+    start: listen,
+    acceptedConnections: () => accepted,
+    close: stop,
+  };
 }
