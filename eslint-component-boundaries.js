@@ -14,8 +14,18 @@ function into(folders, message) {
 const notTestCode = into(['test'], 'product code never imports test code');
 
 /**
- * Two blocks per folder: its rules for every file, then the same plus "no test code" for its
- * product files. (A later flat-config block replaces a rule's options, so the second block
+ * Product code talks to Kubernetes through lib/kube's own client: loading @kubernetes/client-node
+ * costs a process about 68 MB and every call a TLS handshake (bench/RESULTS.md, issue 13). Tests
+ * may use it, as a second client beside Accord's.
+ */
+const notClientNode = {
+  regex: '^@kubernetes/client-node($|/)',
+  message: "product code uses lib/kube's client (kube-client.ts), not @kubernetes/client-node",
+};
+
+/**
+ * Two blocks per folder: its rules for every file, then the same plus "no test code" and "no
+ * client-node" for its product files. (A later flat-config block replaces a rule's options, so the second block
  * repeats the first's patterns.)
  */
 function folderRules(folder, patterns) {
@@ -25,7 +35,7 @@ function folderRules(folder, patterns) {
     {
       files,
       ignores: ['**/*.test.ts'],
-      rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, notTestCode] }] },
+      rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, notTestCode, notClientNode] }] },
     },
   ];
 }
