@@ -200,6 +200,29 @@ describe('accord.contracts.v1.ContractService over mTLS', () => {
     }
   });
 
+  it('refuses as UNAUTHENTICATED an identity of zone-b issued by zone-a’s root, while zone-b’s own operator revokes', async () => {
+    const contract = await proposeAB();
+    await approve(zoneA, contract, 'zone-a', fixture.svidA);
+    await approve(zoneB, contract, 'zone-b', fixture.svidB);
+    // zone-a's root is an enrolled client CA, so the TLS handshake succeeds; only the
+    // per-trust-domain check keeps zone-a's PKI from speaking for zone-b.
+    const forged = await fixture.zoneA.issueWithUri('spiffe://zone-b.example/accord/operator');
+    const impostor = fixture.client(running.grpcPort, forged);
+    try {
+      await expectStatus(
+        impostor.revoke({ id: contract.id, reason: 'forged' }),
+        GrpcStatus.UNAUTHENTICATED,
+        /not signed by a root of trust domain zone-b\.example/,
+      );
+    } finally {
+      impostor.close();
+    }
+    const stillActive = await zoneB.get({ id: contract.id });
+    expect(stillActive.contract?.state).toBe(ContractState.ACTIVE);
+    const revoked = await zoneB.revoke({ id: contract.id, reason: 'genuine' });
+    expect(revoked.contract?.state).toBe(ContractState.REVOKED);
+  });
+
   const malformed: { name: string; call: () => Promise<unknown>; code: GrpcStatus; details: RegExp }[] = [
     {
       name: 'a proposal with one participant',
