@@ -10,6 +10,7 @@ import {
   verifyAuditChain,
   type AuditAction,
   type AuditEntry,
+  type AuditRecord,
 } from './audit-chain.js';
 
 function chainOf(length: number): AuditEntry[] {
@@ -129,6 +130,40 @@ describe('audit chain', () => {
     );
   });
 
+  // A store's owner can rewrite history and re-hash every later entry: the rewritten chain verifies
+  // on its own, and only a checkpoint seen before the rewrite exposes it.
+  it('detects a history rewritten and re-hashed from an entry below the checkpoint, which verifies without it', () => {
+    const entries = chainOf(5);
+    const checkpoint = { sequence: 4, hash: entries[3]?.hash ?? new Uint8Array() };
+    const rewritten = rechainFrom(entries, 1, (record) => ({
+      ...record,
+      actor: 'spiffe://zone-c.example/x',
+    }));
+    expect(verifyAuditChain(rewritten).sequence).toBe(5);
+    expect(() => verifyAuditChain(rewritten, checkpoint)).toThrow(
+      new AuditChainError('entry 4 differs from the checkpoint (history rewritten)', 4),
+    );
+    let error: unknown;
+    try {
+      verifyAuditChain(rewritten, checkpoint);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(AuditChainError);
+    expect((error as AuditChainError).sequence).toBe(4);
+    expect(verifyAuditChain(entries, checkpoint).hash).toEqual(entries[4]?.hash);
+  });
+
+  it('detects a rewrite of the checkpoint entry itself, re-hashed, and accepts the checkpoint at the head', () => {
+    const entries = chainOf(5);
+    const atHead = { sequence: 5, hash: entries[4]?.hash ?? new Uint8Array() };
+    expect(verifyAuditChain(entries, atHead).sequence).toBe(5);
+    const rewritten = rechainFrom(entries, 4, (record) => ({ ...record, action: 'approve' }));
+    expect(() => verifyAuditChain(rewritten, atHead)).toThrow(
+      'entry 5 differs from the checkpoint (history rewritten)',
+    );
+  });
+
   it('detects a rewritten history that no longer contains the checkpoint', () => {
     const entries = chainOf(5);
     const checkpoint = { sequence: 4, hash: entries[3]?.hash ?? new Uint8Array() };
@@ -144,4 +179,26 @@ describe('audit chain', () => {
 /** Rebuilds an entry's hash over arbitrary record bytes, as a forger with write access would. */
 function chainAuditRecordBytes(entry: AuditEntry, record: Uint8Array): AuditEntry {
   return { ...entry, record, hash: auditEntryHash(entry.previousHash, record) };
+}
+
+/**
+ * Rewrites the record at `index` and re-chains it and every later entry with valid hashes, as a
+ * forger with write access to the whole store would: the result verifies on its own.
+ */
+function rechainFrom(
+  entries: AuditEntry[],
+  index: number,
+  change: (record: AuditRecord) => AuditRecord,
+): AuditEntry[] {
+  const rewritten = entries.slice(0, index);
+  let previous =
+    index === 0 ? auditGenesis : { sequence: index, hash: entries[index - 1]?.hash ?? new Uint8Array() };
+  for (const [position, entry] of entries.entries()) {
+    if (position < index) continue;
+    const record = decodeAuditRecord(entry.record);
+    const next = chainAuditRecord(previous, position === index ? change(record) : record);
+    rewritten.push(next);
+    previous = { sequence: next.sequence, hash: next.hash };
+  }
+  return rewritten;
 }
