@@ -15,8 +15,14 @@ import {
   hashBasicPassword,
   InboundCredentialMap,
 } from './basic-credentials.js';
-import { createCheckHandler, userIdentityHeader, type CheckHandlerDependencies } from './check-handler.js';
+import {
+  createCheckHandler,
+  httpRequestOfCheck,
+  userIdentityHeader,
+  type CheckHandlerDependencies,
+} from './check-handler.js';
 import { NonceCache } from './nonce-cache.js';
+import { signRequest } from './sign-request.js';
 import { mintLocalToken, verifyBearerUser, type LocalTokenIssuer } from './oidc-tokens.js';
 import { TranslatorMetrics } from './translator-metrics.js';
 import {
@@ -181,6 +187,23 @@ async function signedByA(request: Request = {}, options: { wit?: string } = {}):
   return forwarded(local, response);
 }
 
+/**
+ * A request signed by another implementation of the profile in zone A, which may send headers
+ * Accord's outbound side never sends (its caller's Authorization) and cover only what it chooses:
+ * `identityHeaders` are the headers it covers beyond the profile's.
+ */
+function signedByPartner(headers: Record<string, string>, identityHeaders: string[]): Request {
+  const request: Request = { headers };
+  const message = httpRequestOfCheck(checkRequest('inbound', request));
+  if (message === undefined) throw new Error('no HTTP request');
+  const signed = signRequest(
+    message,
+    { wit: witA, privateKey: keyA.privateKey, clock: new ManualClock(now), signatureLifetimeSeconds: 60 },
+    { audience: zoneBAudience, identityHeaders },
+  );
+  return { ...request, headers: { ...headers, ...signed } };
+}
+
 describe('outbound', () => {
   it('replaces valid Basic credentials with the WIT, the user header and a WIMSE signature', async () => {
     const leaving = await signedByA();
@@ -259,6 +282,50 @@ describe('inbound', () => {
     const unsigned = await decide(check, checkRequest('inbound', { headers: {} }, frontend));
     expect(deniedStatus(unsigned)).toBe(403);
   });
+
+  it('identity only: never passes a signed Authorization of the caller to the local API', async () => {
+    const { check } = translator({
+      identityOnly: true,
+      credentials: InboundCredentialMap.parse('mappings: []'),
+    });
+    const callerCredential = basicAuthorization('admin', 'guessed');
+    const arriving = signedByPartner({ authorization: callerCredential, [userIdentityHeader]: 'alice' }, [
+      userIdentityHeader,
+    ]);
+    expect(arriving.headers?.['signature-input']).toContain('"authorization"');
+    const response = await decide(check, checkRequest('inbound', arriving, frontend));
+    expect(response.status?.code).toBe(0);
+    if (response.httpResponse.case !== 'okResponse') throw new Error('not allowed');
+    expect(response.httpResponse.value.headersToRemove).toContain('authorization');
+    const toApp = forwarded(arriving, response);
+    expect(toApp.headers?.authorization).toBeUndefined();
+    expect(toApp.headers?.['accord-workload']).toBe(frontend);
+    expect(toApp.headers?.[userIdentityHeader]).toBe('alice');
+  });
+
+  it.each([
+    ['with mapped credentials', false],
+    ['identity only', true],
+  ])(
+    '%s: denies a user header the signature does not cover and accepts the same user signed',
+    async (_, identityOnly) => {
+      const { check, registry } = translator({ identityOnly });
+      const unsignedUser = signedByPartner({ [userIdentityHeader]: 'alice' }, []);
+      expect(unsignedUser.headers?.['signature-input']).not.toContain(`"${userIdentityHeader}"`);
+      const denied = await decide(check, checkRequest('inbound', unsignedUser, frontend));
+      expect(deniedStatus(denied)).toBe(403);
+      expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+        'direction="inbound",outcome="deny",reason="signature_component_missing"',
+      );
+      const signedUser = signedByPartner({ [userIdentityHeader]: 'alice' }, [userIdentityHeader]);
+      const allowed = await decide(check, checkRequest('inbound', signedUser, frontend));
+      expect(allowed.status?.code).toBe(0);
+      const toApp = forwarded(signedUser, allowed);
+      expect(toApp.headers?.[userIdentityHeader]).toBe('alice');
+      if (!identityOnly)
+        expect(toApp.headers?.authorization).toBe(basicAuthorization('orders-alice', 'b-secret'));
+    },
+  );
 
   it('accepts a request relayed by a trusted intermediary of the local zone', async () => {
     const gateway = 'spiffe://zone-b.example/ns/mesh/sa/ingress';
