@@ -1,8 +1,9 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { fstatSync, statSync } from 'node:fs';
+import { appendFile, mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auditGenesis, type AuditEntry } from '../lib/contract/audit-chain.js';
-import { AlreadyExistsError } from '../lib/errors/accord-error.js';
+import { AlreadyExistsError, UnavailableError } from '../lib/errors/accord-error.js';
 import { silentLogger } from '../lib/log/logger.js';
 import type { Logger } from '../lib/log/logger.js';
 import {
@@ -96,6 +97,132 @@ describe('FileContractStore', () => {
     if (second === undefined) throw new Error('missing entry');
     await expect(store.append(second, 0)).rejects.toThrow(AlreadyExistsError);
     await store.close();
+  });
+
+  describe('durability', () => {
+    /** The file system calls on the audit log file, in order; `datasync` may be held back or fail. */
+    interface DiskCalls {
+      readonly calls: string[];
+      /** Lets the held-back `fdatasync`s complete. */
+      release(): void;
+      restore(): void;
+    }
+
+    /**
+     * Records `appendFile`, `truncate` and `datasync` on the audit log file (by inode, so the lock
+     * file's writes are not counted) from now on.
+     */
+    async function recordDiskCalls(datasync: 'hold' | 'fail' | 'pass'): Promise<DiskCalls> {
+      const probe = await open(join(directory, 'probe'), 'w');
+      const prototype = Object.getPrototypeOf(probe) as FileHandle;
+      await probe.close();
+      const calls: string[] = [];
+      const logInode = statSync(join(directory, auditLogFileName)).ino;
+      const record = (handle: FileHandle, method: string) => {
+        if (fstatSync(handle.fd).ino === logInode) calls.push(method);
+      };
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const spies = (['appendFile', 'truncate'] as const).map((method) => {
+        const original = Reflect.get(prototype, method) as (
+          this: FileHandle,
+          ...args: unknown[]
+        ) => Promise<void>;
+        return jest.spyOn(prototype, method).mockImplementation(function (
+          this: FileHandle,
+          ...args: unknown[]
+        ) {
+          record(this, method);
+          return original.apply(this, args);
+        });
+      });
+      const originalDatasync = Reflect.get(prototype, 'datasync');
+      spies.push(
+        jest.spyOn(prototype, 'datasync').mockImplementation(async function (this: FileHandle) {
+          record(this, 'datasync');
+          if (datasync === 'fail')
+            throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+          await originalDatasync.call(this);
+          if (datasync === 'hold') await released;
+        }),
+      );
+      return {
+        calls,
+        release,
+        restore: () => {
+          for (const spy of spies) spy.mockRestore();
+        },
+      };
+    }
+
+    it('acknowledges an append only after its line was written and fdatasync completed', async () => {
+      const [first, second] = auditEntriesAfter(auditGenesis, 2);
+      if (first === undefined || second === undefined) throw new Error('missing entry');
+      const store = new FileContractStore(directory, silentLogger);
+      await store.load();
+      const disk = await recordDiskCalls('hold');
+      try {
+        let isAcknowledged = false;
+        const appended = store.append(first, 0).then(() => (isAcknowledged = true));
+        for (let turn = 0; turn < 1000 && !disk.calls.includes('datasync'); turn += 1)
+          await new Promise((resolve) => setImmediate(resolve));
+        expect(disk.calls).toEqual(['appendFile', 'datasync']);
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(isAcknowledged).toBe(false);
+        disk.release();
+        await appended;
+        expect(isAcknowledged).toBe(true);
+        await store.append(second, 1);
+        expect(disk.calls).toEqual(['appendFile', 'datasync', 'appendFile', 'datasync']);
+      } finally {
+        disk.restore();
+        await store.close();
+      }
+      expect(await load()).toEqual([first, second]);
+    });
+
+    // After a failed fsync the kernel may have dropped the dirty pages and cleared the error, so a
+    // retry that "succeeds" proves nothing (PostgreSQL's "fsyncgate"): the store stops instead.
+    it('refuses an append whose fdatasync fails, and every later append until a restart', async () => {
+      const [first] = auditEntriesAfter(auditGenesis, 1);
+      if (first === undefined) throw new Error('missing entry');
+      const store = new FileContractStore(directory, silentLogger);
+      await store.load();
+      const disk = await recordDiskCalls('fail');
+      try {
+        const failure: unknown = await store.append(first, 0).catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(UnavailableError);
+        expect((failure as UnavailableError).message).toBe('the audit log could not be written');
+        expect(disk.calls).toEqual(['appendFile', 'datasync']);
+      } finally {
+        disk.restore();
+      }
+      await expect(store.append(first, 0)).rejects.toThrow(
+        'the audit log file failed earlier; restart to recover',
+      );
+      await store.close();
+      // The refused entry was never acknowledged: a restart may find it (the write reached the page
+      // cache) or not, and serves either way.
+      const restarted = await load();
+      expect(restarted.length).toBeLessThanOrEqual(1);
+    });
+
+    it('makes the removal of a torn last line durable before it appends after it', async () => {
+      const [first, second] = auditEntriesAfter(auditGenesis, 2);
+      if (first === undefined || second === undefined) throw new Error('missing entry');
+      await storeWith([first]);
+      await appendFile(join(directory, auditLogFileName), '{"sequence":2,"previousHa');
+      const disk = await recordDiskCalls('pass');
+      const store = new FileContractStore(directory, silentLogger);
+      try {
+        await store.load();
+        await store.append(second, 1);
+        expect(disk.calls).toEqual(['truncate', 'datasync', 'appendFile', 'datasync']);
+      } finally {
+        disk.restore();
+        await store.close();
+      }
+    });
   });
 
   describe('with a snapshot', () => {
