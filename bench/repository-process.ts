@@ -14,7 +14,7 @@ import type { TestSvid, TestZone } from '../test/support/test-zone.js';
 
 /** Path of the repository's server identity inside the hub zone. */
 const repositoryPath = '/accord/contract-repo';
-const readyTimeoutMs = 30_000;
+const defaultReadyTimeoutMs = 30_000;
 const stopTimeoutMs = 10_000;
 
 /** The built repository entry point, relative to this compiled file (`dist-bench/bench/`). */
@@ -97,8 +97,14 @@ export async function writeRepositorySetup(options: RepositoryProcessOptions): P
   return { configFile, dataDir, hub };
 }
 
-/** Starts a repository from a setup, resolving once it printed its ready line. */
-export async function launchRepository(setup: RepositorySetup): Promise<RepositoryProcess> {
+/**
+ * Starts a repository from a setup, resolving once it printed its ready line (within 30 s unless
+ * `readyTimeoutMs` allows more: a first start on a large log folds every entry).
+ */
+export async function launchRepository(
+  setup: RepositorySetup,
+  readyTimeoutMs = defaultReadyTimeoutMs,
+): Promise<RepositoryProcess> {
   const { configFile, dataDir, hub } = setup;
   const child = spawn(process.execPath, [repositoryMainScript.pathname, '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],

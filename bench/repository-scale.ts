@@ -44,6 +44,8 @@ const getCertificatesMethod = 'accord.contracts.v1.ContractService/GetCertificat
 /** Contracts written after the first start's snapshot: three entries each, one entry short of the next snapshot. */
 const tailContracts = Math.floor((defaultSnapshotEveryEntries - 1) / 3);
 const megabyte = 1_000_000;
+/** A first start folds the whole log: about 300,000 entries at 100,000 contracts. */
+const firstStartTimeoutMs = 600_000;
 
 /** The identities of a run: the admin, the zone calling GetCertificates and the bulk zones. */
 interface ScaleZones {
@@ -152,7 +154,7 @@ async function seedAndStart(
   const first = await seedAuditLog({ ...seed, totalContracts: total - tailContracts });
   options.progress(`repository: first start (folds the whole log, writes a snapshot)`);
   const firstStartedMs = performance.now();
-  await (await launchRepository(setup)).close();
+  await (await launchRepository(setup, firstStartTimeoutMs)).close();
   const firstMs = performance.now() - firstStartedMs;
   // The longest tail a snapshot leaves: just short of the next one.
   const tail = await seedAuditLog({
