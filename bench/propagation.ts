@@ -10,8 +10,8 @@ import type { TrustContract } from '../lib/contract/trust-contract.js';
 import type { GrpcClient } from '../lib/grpc/grpc-client.js';
 import type { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
+import { startDirectoryProvider } from '../test/support/directory-provider.js';
 import type { BenchFigure } from './bench-figure.js';
-import { startBenchProvider } from './bench-provider.js';
 import { DirectoryObserver } from './directory-observer.js';
 import { latencyFigures } from './latency-figures.js';
 import { startRepositoryProcess, type RepositoryProcess } from './repository-process.js';
@@ -135,7 +135,7 @@ export async function runPropagationBenchmark(options: PropagationOptions): Prom
 async function startZone(repository: RepositoryProcess, zone: TestZone, bundleDirectory: string) {
   const svid = await zone.issue(providerPath);
   const providerClient = repository.client(svid);
-  const provider = await startBenchProvider(zone, providerClient, bundleDirectory);
+  const provider = await startDirectoryProvider(zone, providerClient, bundleDirectory);
   return {
     zone,
     bundleDirectory,

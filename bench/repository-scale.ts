@@ -6,8 +6,8 @@ import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-
 import { readProcessMemory } from '../test/e2e/operator-replica.js';
 import { testTool } from '../test/support/test-tools.js';
 import { createTestZone, type TestSvid, type TestZone } from '../test/support/test-zone.js';
+import { startDirectoryProvider } from '../test/support/directory-provider.js';
 import type { BenchFigure } from './bench-figure.js';
-import { startBenchProvider } from './bench-provider.js';
 import { runGhz } from './ghz.js';
 import { percentile } from './percentiles.js';
 import { readProcessCpuMs } from './process-cpu.js';
@@ -302,7 +302,7 @@ async function measureProvider(
   const bundleDirectory = join(directory, 'bundles');
   const client = repository.client(await zone.issue('/accord/contract-provider'));
   const startedMs = performance.now();
-  const provider = await startBenchProvider(zone, client, bundleDirectory);
+  const provider = await startDirectoryProvider(zone, client, bundleDirectory);
   try {
     await waitUntil(() => provider.isReady(), `the provider of ${zone.name} synced`, options.maxDurationMs);
     const syncMs = performance.now() - startedMs;
