@@ -15,7 +15,7 @@ export interface BenchSizes {
 
 /**
  * Issue #2's sizes: 20 zones and at least 100 changes. Issue #13's: the repository with 10,000 and
- * 100,000 active contracts among 100 zones, 50,000 GetCertificates calls from a zone in 10. Issue
+ * 100,000 active contracts among 100 zones, three runs of 30,000 GetCertificates calls from a zone in 10. Issue
  * #3's: 30 runs across two clusters, operator memory with 1,000 TrustContracts. Issue #4's: 5,000
  * requests per setup of the translator path with 8 in flight and 2,000 with one in flight (30 s
  * cap each), three repetitions, 2,000 in-process decisions per direction, 5,000 no-op Checks
@@ -30,7 +30,8 @@ export const fullSizes: BenchSizes = {
     zoneCount: 100,
     callerContracts: 10,
     startups: 3,
-    calls: 50_000,
+    calls: 30_000,
+    callRuns: 3,
     warmupCalls: 2000,
     concurrency: 16,
     connections: 2,
@@ -76,6 +77,7 @@ export const quickSizes: BenchSizes = {
     callerContracts: 10,
     startups: 3,
     calls: 10_000,
+    callRuns: 3,
     warmupCalls: 1000,
     concurrency: 16,
     connections: 2,
