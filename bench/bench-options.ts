@@ -5,6 +5,7 @@ export const benchmarkNames = [
   'propagation',
   'repository',
   'kube-propagation',
+  'kube-client',
   'translator-path',
   'hub-durability',
   'image',

@@ -11,6 +11,7 @@ import {
 import { fullSizes, quickSizes } from './bench-sizes.js';
 import { runHubDurabilityBenchmark } from './hub-durability.js';
 import { runImageBuildBenchmark } from './image-build.js';
+import { runKubeClientImportBenchmark } from './kube-client-import.js';
 import { runKubePropagationBenchmark } from './kube-propagation.js';
 import { formatMachineFacts, readMachineFacts } from './machine-facts.js';
 import { readCpuTimes } from './process-cpu.js';
@@ -40,6 +41,8 @@ function run(name: BenchmarkName, options: BenchOptions): Promise<BenchFigure[]>
       return runRepositoryScaleBenchmark({ ...sizes.repository, progress });
     case 'kube-propagation':
       return runKubePropagationBenchmark({ ...sizes.kubePropagation, progress });
+    case 'kube-client':
+      return runKubeClientImportBenchmark({ ...sizes.kubeClientImport, progress });
     case 'hub-durability':
       return runHubDurabilityBenchmark({ ...sizes.hubDurability, progress });
     case 'image':
