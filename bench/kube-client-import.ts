@@ -20,12 +20,21 @@ function built(path: string): string {
   return pathToFileURL(join(repositoryRoot, 'dist', path)).href;
 }
 
+const clientNodeApiGroupsUsed = [
+  'CoreV1Api',
+  'CustomObjectsApi',
+  'CoordinationV1Api',
+  'AdmissionregistrationV1Api',
+  'AuthenticationV1Api',
+];
+
 /**
  * The ways a component can get a Kubernetes client, each loaded into a fresh Node process: issue
  * 13 asked to measure the alternatives to importing all of @kubernetes/client-node before
- * deciding. client-node 1.x keeps every API group's typed API in one generated module
- * (`gen/types/ObjectParamAPI.js`), which is where its `CoreV1Api` comes from, so a deep import of
- * the config and CoreV1Api still loads every group.
+ * deciding. In client-node 1.x, `config.js` (KubeConfig) imports `gen/index.js`, every API group
+ * and all generated models, and its typed `CoreV1Api` lives in one module with every other group
+ * (`gen/types/ObjectParamAPI.js`); only the generated request factories of single groups
+ * (`gen/apis/<Group>Api.js`) load less, and they need a KubeConfig-like configuration to call.
  */
 const alternatives: readonly { readonly name: string; readonly modules: readonly string[] }[] = [
   { name: 'node-baseline', modules: [] },
@@ -33,21 +42,30 @@ const alternatives: readonly { readonly name: string; readonly modules: readonly
   // every component loads anyway for its own config file.
   { name: 'yaml-zod', modules: ['yaml', 'zod'] },
   { name: 'client-node-full', modules: ['@kubernetes/client-node'] },
+  { name: 'client-node-config', modules: ['@kubernetes/client-node/dist/config.js'] },
   {
-    name: 'client-node-deep',
+    name: 'client-node-config-core',
     modules: [
       '@kubernetes/client-node/dist/config.js',
       '@kubernetes/client-node/dist/gen/types/ObjectParamAPI.js',
     ],
   },
+  // The request factories of the five groups Accord calls, without KubeConfig.
   {
+    name: 'client-node-api-groups',
+    modules: clientNodeApiGroupsUsed.map((group) => `@kubernetes/client-node/dist/gen/apis/${group}.js`),
+  },
+  {
+    // The same five groups' calls, with the kubeconfig loading and the connection pool.
     name: 'accord-kube-client',
     modules: [
-      built('lib/kube/kube-client.js'),
-      built('lib/kube/kube-core-api.js'),
-      built('lib/kube/kube-coordination-api.js'),
-      built('lib/kube/trust-contract-api.js'),
-    ],
+      'kube-client',
+      'kube-core-api',
+      'kube-custom-objects-api',
+      'kube-coordination-api',
+      'kube-admission-registration-api',
+      'token-review',
+    ].map((module) => built(`lib/kube/${module}.js`)),
   },
   // The whole operator, not started: every module its process loads before it connects anywhere.
   { name: 'operator-modules', modules: ['reflect-metadata', built('operator/start-operator.js')] },
