@@ -11,6 +11,7 @@ import {
 import { readCallerSigner } from './caller-identity.js';
 import type { CliEnvironment } from './cli-environment.js';
 import { readInput, readSecretInput } from './read-input.js';
+import { concatenatePems } from '../lib/x509/pem.js';
 
 /** What `accordctl login` was asked, as given on the command line. */
 export interface LoginRequest {
@@ -127,7 +128,7 @@ export async function login(env: CliEnvironment, request: LoginRequest): Promise
     const pkiRoots = `${stem}-pki-roots.pem`;
     await env.writeFileAtomic(keyFile, issued.privateKeyPem);
     await env.writeFileAtomic(certificateFile, issued.certificatePem);
-    await env.writeFileAtomic(configRelativePath(configFile, pkiRoots), issued.rootsPem.join(''));
+    await env.writeFileAtomic(configRelativePath(configFile, pkiRoots), concatenatePems(issued.rootsPem));
     svid = issued;
     pki = { address, ca: pkiRoots };
   }

@@ -6,6 +6,7 @@ import {
   trustBundlePemFileName,
 } from '../lib/bundle/bundle-file-names.js';
 import type { DesiredBundles } from './bundle-writer.js';
+import { concatenatePems } from '../lib/x509/pem.js';
 
 /**
  * The complete, deterministic content of the output directory for `desired`. `installed` holds
@@ -30,7 +31,7 @@ export function renderBundleFiles(
       previous === undefined ? 1 : isUnchanged ? previous.spiffe_sequence : previous.spiffe_sequence + 1;
     const document = { ...unsequenced, spiffe_sequence: sequence };
     bundleMap[trustDomain] = document;
-    files.set(trustBundlePemFileName(trustDomain), rootsPem.map(normalizePem).join(''));
+    files.set(trustBundlePemFileName(trustDomain), concatenatePems(rootsPem));
     files.set(spiffeBundleFileName(trustDomain), `${JSON.stringify(document, null, 2)}\n`);
   }
   files.set(bundleMapFileName, `${JSON.stringify(bundleMap, null, 2)}\n`);
@@ -60,9 +61,4 @@ export function planFileChanges(
 
 function rank(name: string): number {
   return name === bundleMapFileName ? 1 : 0;
-}
-
-function normalizePem(pem: string): string {
-  const trimmed = pem.trim();
-  return `${trimmed}\n`;
 }

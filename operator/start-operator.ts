@@ -24,6 +24,7 @@ import {
 } from './trust-contract/reconcile-trust-contract.js';
 import { svidApprovalSigner } from './trust-contract/svid-approval-signer.js';
 import { TrustContractController } from './trust-contract/trust-contract-controller.js';
+import { concatenatePems } from '../lib/x509/pem.js';
 
 /** The component name on Events and in logs. */
 export const operatorComponent = 'accord-operator';
@@ -104,7 +105,7 @@ export async function startOperator(
       meshWorkloads = meshWorkloadControllerFromConfig(config, {
         kube,
         trustContracts: api,
-        zoneRootsPem: () => svids.current().rootsPem.join(''),
+        zoneRootsPem: () => concatenatePems(svids.current().rootsPem),
         clock,
         timers,
         logger,

@@ -19,6 +19,7 @@ import { openCaStore } from './open-ca-store.js';
 import { PkiAuthority } from './pki-authority.js';
 import type { PkiConfig } from './pki-config.js';
 import { createPkiService } from './pki-service.js';
+import { concatenatePems } from '../lib/x509/pem.js';
 
 /**
  * File (public) in `storeDir` that local-mode clients read to authenticate the PKI on first
@@ -86,7 +87,10 @@ export async function startPkiServer(
   const { storeDir } = config;
   const writeRoots = async () => {
     if (storeDir === undefined) return;
-    await writeFileAtomic(join(storeDir, rootsFileName), authority.getCa().rootCertificatePems.join(''));
+    await writeFileAtomic(
+      join(storeDir, rootsFileName),
+      concatenatePems(authority.getCa().rootCertificatePems),
+    );
   };
   // With the CA state in a Secret nothing else creates the directory.
   if (storeDir !== undefined) await mkdir(storeDir, { recursive: true, mode: 0o700 });

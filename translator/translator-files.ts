@@ -10,6 +10,7 @@ import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
 import { writeTrustBundlesSecret } from '../lib/sidecar/trust-bundles-secret-writer.js';
 import { BasicUserStore, InboundCredentialMap } from './basic-credentials.js';
 import type { WitKeysByTrustDomain } from './verify-wit.js';
+import { concatenatePems } from '../lib/x509/pem.js';
 
 const spiffeBundleSuffix = '.spiffe.json';
 
@@ -204,7 +205,7 @@ export class TranslatorFiles {
           this.#paths.envoySecretsDirectory,
           ownZone === undefined
             ? undefined
-            : { trustDomain: ownZone.trustDomain, rootsPem: ownZone.rootsPem.join('') },
+            : { trustDomain: ownZone.trustDomain, rootsPem: concatenatePems(ownZone.rootsPem) },
         );
         if (written) this.#logger.info('envoy trust bundles written');
       } catch (error) {

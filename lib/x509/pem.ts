@@ -37,3 +37,12 @@ export function derToPem(der: Uint8Array, label = 'CERTIFICATE'): string {
   const lines = base64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
+
+/**
+ * Several PEM blocks as one file's text, each ending with a newline. PEM strings from
+ * `@peculiar/x509` end without one, and OpenSSL (Node TLS, Envoy) skips a block whose END line runs
+ * into the next BEGIN: a plain concatenation of two roots trusts only one of them.
+ */
+export function concatenatePems(pems: readonly string[]): string {
+  return pems.map((pem) => `${pem.trim()}\n`).join('');
+}
