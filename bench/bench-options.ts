@@ -4,6 +4,7 @@ import { parseCommandLine, UsageError, type CommandSpec } from '../lib/cli/comma
 export const benchmarkNames = [
   'propagation',
   'repository',
+  'repository-kube',
   'kube-propagation',
   'kube-client',
   'translator-path',

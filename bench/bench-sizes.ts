@@ -2,6 +2,7 @@ import type { HubDurabilityOptions } from './hub-durability.js';
 import type { KubeClientImportOptions } from './kube-client-import.js';
 import type { KubePropagationOptions } from './kube-propagation.js';
 import type { PropagationOptions } from './propagation.js';
+import type { RepositoryKubeScaleOptions } from './repository-kube-scale.js';
 import type { RepositoryScaleOptions } from './repository-scale.js';
 import type { TranslatorPathOptions } from './translator-path.js';
 
@@ -9,6 +10,7 @@ import type { TranslatorPathOptions } from './translator-path.js';
 export interface BenchSizes {
   readonly propagation: Pick<PropagationOptions, 'zoneCount' | 'changeCount' | 'maxDurationMs'>;
   readonly repository: Omit<RepositoryScaleOptions, 'progress'>;
+  readonly repositoryKube: Omit<RepositoryKubeScaleOptions, 'progress'>;
   readonly kubePropagation: Omit<KubePropagationOptions, 'progress'>;
   readonly kubeClientImport: Omit<KubeClientImportOptions, 'progress'>;
   readonly translatorPath: Omit<TranslatorPathOptions, 'progress' | 'cpuTimes'>;
@@ -23,7 +25,8 @@ export interface BenchSizes {
  * cap each), three repetitions, 2,000 in-process decisions per direction, 5,000 no-op Checks
  * per concurrency for the ext_authz transport. Issue 11 item 9's: three repository replicas on
  * the Kubernetes store at the production follow interval, one killed with SIGKILL during a burst
- * of 300 operations (60 in quick mode).
+ * of 300 operations (60 in quick mode). Issue #13's Kubernetes store: 10,000 contracts (30,000 entry
+ * objects, which take minutes to create here; 2,000 in quick mode), three starts.
  */
 export const fullSizes: BenchSizes = {
   propagation: { zoneCount: 20, changeCount: 100, maxDurationMs: 300_000 },
@@ -38,6 +41,13 @@ export const fullSizes: BenchSizes = {
     concurrency: 16,
     connections: 2,
     maxDurationMs: 120_000,
+  },
+  repositoryKube: {
+    totals: [10_000],
+    zoneCount: 100,
+    startups: 3,
+    createConcurrency: 32,
+    snapshotTimeoutMs: 300_000,
   },
   kubePropagation: {
     runs: 30,
@@ -87,6 +97,13 @@ export const quickSizes: BenchSizes = {
     concurrency: 16,
     connections: 2,
     maxDurationMs: 30_000,
+  },
+  repositoryKube: {
+    totals: [2_000],
+    zoneCount: 100,
+    startups: 3,
+    createConcurrency: 32,
+    snapshotTimeoutMs: 60_000,
   },
   kubePropagation: {
     runs: 10,

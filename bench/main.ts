@@ -16,6 +16,7 @@ import { runKubePropagationBenchmark } from './kube-propagation.js';
 import { formatMachineFacts, readMachineFacts } from './machine-facts.js';
 import { readCpuTimes } from './process-cpu.js';
 import { runPropagationBenchmark } from './propagation.js';
+import { runRepositoryKubeScaleBenchmark } from './repository-kube-scale.js';
 import { runRepositoryScaleBenchmark } from './repository-scale.js';
 import { runTranslatorPathBenchmark } from './translator-path.js';
 
@@ -39,6 +40,8 @@ function run(name: BenchmarkName, options: BenchOptions): Promise<BenchFigure[]>
       });
     case 'repository':
       return runRepositoryScaleBenchmark({ ...sizes.repository, progress });
+    case 'repository-kube':
+      return runRepositoryKubeScaleBenchmark({ ...sizes.repositoryKube, progress });
     case 'kube-propagation':
       return runKubePropagationBenchmark({ ...sizes.kubePropagation, progress });
     case 'kube-client':

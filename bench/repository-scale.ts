@@ -44,10 +44,10 @@ export interface RepositoryScaleOptions {
 
 const getCertificatesMethod = 'accord.contracts.v1.ContractService/GetCertificates';
 /** Contracts written after the first start's snapshot: three entries each, one entry short of the next snapshot. */
-const tailContracts = Math.floor((defaultSnapshotEveryEntries - 1) / 3);
+export const tailContracts = Math.floor((defaultSnapshotEveryEntries - 1) / 3);
 const megabyte = 1_000_000;
 /** A first start folds the whole log: about 300,000 entries at 100,000 contracts. */
-const firstStartTimeoutMs = 600_000;
+export const firstStartTimeoutMs = 600_000;
 
 /** The identities of a run: the admin, the zone calling GetCertificates and the bulk zones. */
 interface ScaleZones {
