@@ -20,9 +20,9 @@ export interface BenchSizes {
 /**
  * Issue #2's sizes: 20 zones and at least 100 changes. Issue #13's: the repository with 10,000 and
  * 100,000 active contracts among 100 zones, three runs of 30,000 GetCertificates calls from a zone in 10. Issue
- * #3's: 30 runs across two clusters, operator memory with 1,000 TrustContracts. Issue #4's: 5,000
- * requests per setup of the translator path with 8 in flight and 2,000 with one in flight (30 s
- * cap each), three repetitions, 2,000 in-process decisions per direction, 5,000 no-op Checks
+ * #3's: 30 runs across two clusters, operator memory with 1,000 TrustContracts. Issue #4's (and
+ * 13's): wrk for 10 s per setup of the translator path with 8 in flight and 5 s with one in
+ * flight, three repetitions, 2,000 in-process decisions per direction, 5,000 no-op Checks
  * per concurrency for the ext_authz transport. Issue 11 item 9's: three repository replicas on
  * the Kubernetes store at the production follow interval, one killed with SIGKILL during a burst
  * of 300 operations (60 in quick mode). Issue #13's Kubernetes store: 10,000 contracts (30,000 entry
@@ -59,11 +59,10 @@ export const fullSizes: BenchSizes = {
   },
   kubeClientImport: { repetitions: 5 },
   translatorPath: {
-    requests: 5000,
+    loadSeconds: 10,
     concurrency: 8,
-    unloadedRequests: 2000,
+    unloadedSeconds: 5,
     warmupRequests: 50,
-    maxDurationMs: 30_000,
     repetitions: 3,
     decisionIterations: 2000,
     decisionMaxDurationMs: 30_000,
@@ -115,11 +114,10 @@ export const quickSizes: BenchSizes = {
   },
   kubeClientImport: { repetitions: 3 },
   translatorPath: {
-    requests: 500,
+    loadSeconds: 3,
     concurrency: 8,
-    unloadedRequests: 200,
+    unloadedSeconds: 2,
     warmupRequests: 20,
-    maxDurationMs: 10_000,
     repetitions: 1,
     decisionIterations: 200,
     decisionMaxDurationMs: 5_000,

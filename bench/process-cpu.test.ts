@@ -10,5 +10,6 @@ describe('readCpuTimes', () => {
     await exited;
     expect(times.selfMs).toBe(2);
     expect(times.childrenMs).toBeGreaterThan(0);
+    expect(times.childrenByCommandMs.node).toBe(times.childrenMs);
   });
 });

@@ -6,6 +6,8 @@ export interface CpuTimes {
   readonly selfMs: number;
   /** Its live direct children (on the translator path, the two Envoys and any translator processes), summed. */
   readonly childrenMs: number;
+  /** The same children by command name (`envoy`, `node`, `wrk`…): whose CPU a request costs. */
+  readonly childrenByCommandMs: Readonly<Record<string, number>>;
 }
 
 /** Kernel clock ticks per second of `/proc/<pid>/stat` (USER_HZ, 100 on Linux everywhere Accord runs). */
@@ -18,14 +20,18 @@ const ticksPerSecond = 100;
  */
 export function readCpuTimes(pid: number, selfMicroseconds: { user: number; system: number }): CpuTimes {
   let childrenMs = 0;
+  const childrenByCommandMs: Record<string, number> = {};
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readProcStat(entry);
-    if (stat?.parentPid === pid) childrenMs += stat.cpuMs;
+    if (stat?.parentPid !== pid) continue;
+    childrenMs += stat.cpuMs;
+    childrenByCommandMs[stat.command] = (childrenByCommandMs[stat.command] ?? 0) + stat.cpuMs;
   }
   return {
     selfMs: (selfMicroseconds.user + selfMicroseconds.system) / 1000,
     childrenMs,
+    childrenByCommandMs,
   };
 }
 
@@ -52,8 +58,8 @@ export function readWaitedChildrenCpuMs(): number {
   return ((Number(fields[13]) + Number(fields[14])) * 1000) / ticksPerSecond;
 }
 
-/** Parent and CPU time of `/proc/<pid>/stat`, or `undefined` when the process exited meanwhile. */
-function readProcStat(pid: string): { parentPid: number; cpuMs: number } | undefined {
+/** Command name, parent and CPU time of `/proc/<pid>/stat`, or `undefined` when the process exited meanwhile. */
+function readProcStat(pid: string): { command: string; parentPid: number; cpuMs: number } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -63,6 +69,7 @@ function readProcStat(pid: string): { parentPid: number; cpuMs: number } | undef
   // Fields after the parenthesised command name: state ppid ... utime(14) stime(15).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return {
+    command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
     parentPid: Number(fields[1]),
     cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond,
   };

@@ -14,7 +14,6 @@ import {
 import {
   frontendPath,
   startTwoZoneChain,
-  type TwoZoneChain,
   type TwoZoneChainOptions,
 } from '../test/translator/two-zone-chain.js';
 import {
@@ -28,25 +27,25 @@ import { signSignatureBase, verifySignatureBase } from '../translator/http-signa
 import { NonceCache } from '../translator/nonce-cache.js';
 import { audienceResolver, serviceAudience } from '../translator/translator-config.js';
 import { TranslatorMetrics } from '../translator/translator-metrics.js';
+import { testTool } from '../test/support/test-tools.js';
 import { testWit, testWorkloadKey, testZone, witKeysOf } from '../test/support/wit-test-fixtures.js';
 import type { BenchFigure } from './bench-figure.js';
-import { runBoundedLoad } from './bounded-load.js';
+import { envoyVerifiesInbound } from './envoy-inbound-prototype.js';
 import { runExtAuthzTransportBenchmark } from './ext-authz-transport.js';
 import { percentile } from './percentiles.js';
-import type { CpuTimes } from './process-cpu.js';
+import { readWaitedChildrenCpuMs, type CpuTimes } from './process-cpu.js';
+import { runWrk, type WrkReport } from './wrk.js';
 
 /** Sizes and bounds of the translator-path runs. */
 export interface TranslatorPathOptions {
-  /** Measured requests per setup and repetition (fewer if `maxDurationMs` runs out first). */
-  readonly requests: number;
-  /** Requests in flight at once: the closed loop's fixed number of clients (the throughput run). */
+  /** How long wrk keeps `concurrency` requests in flight per setup and repetition (the throughput run). */
+  readonly loadSeconds: number;
+  /** Requests in flight at once: wrk's connections, each a closed loop of one request at a time. */
   readonly concurrency: number;
-  /** Measured requests per setup and repetition with ONE in flight (the unloaded latency run). */
-  readonly unloadedRequests: number;
+  /** How long wrk keeps ONE request in flight per setup and repetition (the unloaded latency run). */
+  readonly unloadedSeconds: number;
   /** Unmeasured requests first on each setup (connections, JIT), also checking the answer. */
   readonly warmupRequests: number;
-  /** Per setup and repetition, bounds the measured requests' wall time. */
-  readonly maxDurationMs: number;
   /** Each setup is measured this often with fresh Envoys; figures are medians over repetitions. */
   readonly repetitions: number;
   /** In-process Check calls per direction (fewer if `decisionMaxDurationMs` runs out first). */
@@ -55,7 +54,7 @@ export interface TranslatorPathOptions {
   /** Check calls per concurrency against the ext_authz server with a no-op decision. */
   readonly transportCalls: number;
   readonly progress: (message: string) => void;
-  /** CPU time so far of the benchmark process and of its children (Envoys, translator processes); main.ts reads it. */
+  /** CPU time so far of the benchmark process and of its children (Envoys, translator processes, wrk); main.ts reads it. */
   readonly cpuTimes: () => CpuTimes;
 }
 
@@ -65,8 +64,12 @@ export interface TranslatorPathOptions {
  * path, only Envoy's side of the call and the loopback round trip); and the Envoys with
  * translation over each ext_authz transport (`translated`: the HTTP service injected sidecars use;
  * `translated-grpc`: gRPC `Authorization/Check`), the translators inside the benchmark process;
- * and `translated-processes`: HTTP with each translator its own `accord-translator` process, as in
- * a pod (more process switches per request than in one process).
+ * `translated-processes`: HTTP with each translator its own `accord-translator` process, as in
+ * a pod (the product's shape, the issue's figures). Then the prototypes of issue 13, outbound as
+ * `translated-processes`, inbound verified inside Envoy B (`bench/envoy-inbound-prototype.ts`):
+ * `envoy-verifies` maps the credentials inside Envoy too (no ext_authz inbound at all);
+ * `envoy-verifies-ext-authz-mapping` leaves the mapping to an ext_authz call, the no-op authorizer
+ * standing in for a translator that only maps (its floor).
  */
 const setups = [
   'direct',
@@ -75,26 +78,33 @@ const setups = [
   'translated',
   'translated-grpc',
   'translated-processes',
+  'envoy-verifies',
+  'envoy-verifies-ext-authz-mapping',
 ] as const;
 type Setup = (typeof setups)[number];
 /** The setups through the Envoys, compared against `direct` per hop and against `envoys` in throughput. */
 const proxiedSetups = setups.filter((setup) => setup !== 'direct');
-const authorizedSetups = [
-  'no-op-ext-authz',
-  'translated',
-  'translated-grpc',
-  'translated-processes',
-] as const;
+type AuthorizedSetup = Exclude<Setup, 'direct' | 'envoys'>;
 /** How each setup with ext_authz starts its chain. */
-const chainOf: Record<
-  (typeof authorizedSetups)[number],
-  Pick<TwoZoneChainOptions, 'authorizer' | 'transport' | 'translatorProcesses'>
-> = {
+const chainOf: Record<AuthorizedSetup, Omit<TwoZoneChainOptions, 'name'>> = {
   'no-op-ext-authz': { authorizer: 'no-op' },
   translated: { transport: 'http' },
   'translated-grpc': { transport: 'grpc' },
   'translated-processes': { transport: 'http', translatorProcesses: true },
+  'envoy-verifies': {
+    transport: 'http',
+    translatorProcesses: true,
+    authorizerB: 'none',
+    envoyBConfig: (bootstrap, files) => envoyVerifiesInbound(bootstrap, files, 'in-envoy'),
+  },
+  'envoy-verifies-ext-authz-mapping': {
+    transport: 'http',
+    translatorProcesses: true,
+    authorizerB: 'no-op',
+    envoyBConfig: (bootstrap, files) => envoyVerifiesInbound(bootstrap, files, 'ext-authz'),
+  },
 };
+const authorizedSetups = Object.keys(chainOf) as AuthorizedSetup[];
 
 interface LoadFigures {
   /** The throughput run (`concurrency` in flight). */
@@ -103,12 +113,14 @@ interface LoadFigures {
   readonly p99Ms: number;
   readonly throughputPerSecond: number;
   /**
-   * CPU per request during the throughput run: this process (load generator, app, and the
-   * translators unless they run as processes) and its child processes (the Envoys, and the
-   * translators when they run as processes).
+   * CPU per request during the throughput run, by process: this one (zone B's app, and the
+   * translators unless they run as processes), the two Envoys, the translator processes, and
+   * the load generator (wrk).
    */
-  readonly nodeCpuPerRequestUs: number;
-  readonly childrenCpuPerRequestUs: number;
+  readonly benchProcessCpuPerRequestUs: number;
+  readonly envoyCpuPerRequestUs: number;
+  readonly translatorProcessCpuPerRequestUs: number;
+  readonly loadGeneratorCpuPerRequestUs: number;
   /** The unloaded run: one request in flight, so no request waits for another's CPU. */
   readonly unloadedP50Ms: number;
   readonly unloadedP99Ms: number;
@@ -116,27 +128,51 @@ interface LoadFigures {
   readonly loadAverage: number;
 }
 
+/** Per-setup figures and their BENCH metric names. */
+const loadMetrics: readonly [keyof LoadFigures, string, string][] = [
+  ['requests', 'requests', ''],
+  ['throughputPerSecond', 'throughput', '/s'],
+  ['p50Ms', 'p50', 'ms'],
+  ['p99Ms', 'p99', 'ms'],
+  ['benchProcessCpuPerRequestUs', 'bench-process-cpu-per-request', 'us'],
+  ['envoyCpuPerRequestUs', 'envoy-cpu-per-request', 'us'],
+  ['translatorProcessCpuPerRequestUs', 'translator-process-cpu-per-request', 'us'],
+  ['loadGeneratorCpuPerRequestUs', 'load-generator-cpu-per-request', 'us'],
+  ['unloadedP50Ms', 'unloaded-p50', 'ms'],
+  ['unloadedP99Ms', 'unloaded-p99', 'ms'],
+  ['loadAverage', 'load-average-1m', ''],
+];
+
 const requestUrl = 'http://orders.zone-b:8080/orders?id=1';
 const requestBody = '{"qty":1}';
 const aliceBasic = basicAuthorization('alice', 'wonderland');
+const requestHeaders = {
+  host: new URL(requestUrl).host,
+  'content-type': 'application/json',
+  authorization: aliceBasic,
+};
 
 /**
- * Issue #4: what the translator path adds. The same closed-loop load (keep-alive clients, fixed
- * concurrency, bounded in count and time) goes (a) straight to zone B's app, (b) through Envoy A's
- * outbound listener (HTTP_PROXY) and Envoy B's mTLS inbound listener without ext_authz, (c) the
- * same with both Envoys asking a no-op HTTP authorizer (the ceiling of any ext_authz translator),
- * and (d) the same with ext_authz translation on both hops (Basic -> WIT + WIMSE signature -> zone
- * B's Basic), once over Envoy's HTTP ext_authz service (what injected sidecars use) and once over
- * gRPC. Each setup is run twice: with `concurrency` requests in flight (throughput, and the p50/p99 under
- * that load, which includes queueing for the two cores) and with one in flight (unloaded latency,
- * the conventional basis of "added latency per hop"). Per-hop added latency is (p50 of b, c or d
- * − p50 of a) / 2 hops, for both runs; unloaded, also (p50 of c or d − p50 of b) / 2 hops, what
- * ext_authz adds to the Envoy mesh path alone. CPU per request (this process and its children) is reported
- * for the throughput run. Separately, the translator's own cost per decision: `Check` called
- * in-process, outbound and inbound, without any network; and what the ext_authz transport
- * alone costs the translator per Check (`runExtAuthzTransportBenchmark`).
+ * Issues 4 and 13: what the translator path adds. The same closed-loop load (wrk: keep-alive
+ * connections, fixed concurrency, bounded in time) goes (a) straight to zone B's app, (b) through
+ * Envoy A's outbound listener (HTTP_PROXY) and Envoy B's mTLS inbound listener without ext_authz,
+ * (c) the same with both Envoys asking a no-op HTTP authorizer (the ceiling of any ext_authz
+ * translator), (d) the same with ext_authz translation on both hops (Basic -> WIT + WIMSE
+ * signature -> zone B's Basic), over Envoy's HTTP ext_authz service (what injected sidecars use)
+ * and over gRPC, in this process and as processes, and (e) the prototypes that verify inbound
+ * inside Envoy. Each setup is run twice: with `concurrency` requests in flight (throughput, and
+ * the p50/p99 under that load, which includes queueing for the two cores) and with one in flight
+ * (unloaded latency, the conventional basis of "added latency per hop"). Per-hop added latency is
+ * (p50 of the setup − p50 of a) / 2 hops, for both runs; unloaded, also (p50 of the setup − p50 of
+ * b) / 2 hops, what authorization adds to the Envoy mesh path alone. CPU per request, by process,
+ * is reported for the throughput run. The issue's two figures are `translator-path ratio` and
+ * `added-p50-processes` (the product's shape: translators as processes, as in a pod). Separately,
+ * the translator's own cost per decision: `Check` called in-process, outbound and inbound,
+ * without any network; and what the ext_authz transport alone costs the translator per Check
+ * (`runExtAuthzTransportBenchmark`).
  */
 export async function runTranslatorPathBenchmark(options: TranslatorPathOptions): Promise<BenchFigure[]> {
+  const wrk = testTool('wrk');
   const runs = Object.fromEntries(setups.map((setup) => [setup, []])) as unknown as Record<
     Setup,
     LoadFigures[]
@@ -145,9 +181,9 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
     const plain = await startTwoZoneChain({ name: 'bench-translator-path', authorizer: 'none' });
     try {
       options.progress(`translator-path ${repetition}: direct`);
-      runs.direct.push(await measure(options, plain, { port: plain.appPortB, path: '/orders?id=1' }));
+      runs.direct.push(await measure(options, wrk, { port: plain.appPortB, path: '/orders?id=1' }));
       options.progress(`translator-path ${repetition}: envoys without ext_authz`);
-      runs.envoys.push(await measure(options, plain, { port: plain.outboundPortA, path: requestUrl }));
+      runs.envoys.push(await measure(options, wrk, { port: plain.outboundPortA, path: requestUrl }));
     } finally {
       await plain.close();
     }
@@ -155,7 +191,7 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
       const chain = await startTwoZoneChain({ name: 'bench-translator-path', ...chainOf[setup] });
       try {
         options.progress(`translator-path ${repetition}: ${setup}`);
-        runs[setup].push(await measure(options, chain, { port: chain.outboundPortA, path: requestUrl }));
+        runs[setup].push(await measure(options, wrk, { port: chain.outboundPortA, path: requestUrl }));
       } finally {
         await chain.close();
       }
@@ -164,31 +200,16 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
   const figures: BenchFigure[] = [];
   const medians = {} as Record<Setup, LoadFigures>;
   for (const setup of setups) {
-    const samples = runs[setup];
-    const median = (pick: (figures: LoadFigures) => number) => percentile(samples.map(pick), 0.5);
-    medians[setup] = {
-      requests: median((run) => run.requests),
-      p50Ms: median((run) => run.p50Ms),
-      p99Ms: median((run) => run.p99Ms),
-      throughputPerSecond: median((run) => run.throughputPerSecond),
-      nodeCpuPerRequestUs: median((run) => run.nodeCpuPerRequestUs),
-      childrenCpuPerRequestUs: median((run) => run.childrenCpuPerRequestUs),
-      unloadedP50Ms: median((run) => run.unloadedP50Ms),
-      unloadedP99Ms: median((run) => run.unloadedP99Ms),
-      loadAverage: median((run) => run.loadAverage),
-    };
-    const name = `translator-path-${setup}`;
-    figures.push(
-      { name, metric: 'requests', value: medians[setup].requests, unit: '' },
-      { name, metric: 'throughput', value: medians[setup].throughputPerSecond, unit: '/s' },
-      { name, metric: 'p50', value: medians[setup].p50Ms, unit: 'ms' },
-      { name, metric: 'p99', value: medians[setup].p99Ms, unit: 'ms' },
-      { name, metric: 'node-cpu-per-request', value: medians[setup].nodeCpuPerRequestUs, unit: 'us' },
-      { name, metric: 'children-cpu-per-request', value: medians[setup].childrenCpuPerRequestUs, unit: 'us' },
-      { name, metric: 'unloaded-p50', value: medians[setup].unloadedP50Ms, unit: 'ms' },
-      { name, metric: 'unloaded-p99', value: medians[setup].unloadedP99Ms, unit: 'ms' },
-      { name, metric: 'load-average-1m', value: medians[setup].loadAverage, unit: '' },
-    );
+    const median = (key: keyof LoadFigures) =>
+      percentile(
+        runs[setup].map((run) => run[key]),
+        0.5,
+      );
+    medians[setup] = Object.fromEntries(
+      loadMetrics.map(([key]) => [key, median(key)]),
+    ) as unknown as LoadFigures;
+    for (const [key, metric, unit] of loadMetrics)
+      figures.push({ name: `translator-path-${setup}`, metric, value: medians[setup][key], unit });
   }
   const perHop = (pick: (figures: LoadFigures) => number, setup: Exclude<Setup, 'direct'>) =>
     (pick(medians[setup]) - pick(medians.direct)) / 2;
@@ -208,16 +229,21 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
       },
     );
   }
+  const ratio = (setup: AuthorizedSetup) =>
+    medians[setup].throughputPerSecond / medians.envoys.throughputPerSecond;
+  // The path is CPU-bound on two cores, so the throughput ratio tends to the ratio of CPU per
+  // request (without the load generator's), which other sessions' load distorts far less.
+  const pathCpuUs = (figures: LoadFigures) =>
+    figures.benchProcessCpuPerRequestUs +
+    figures.envoyCpuPerRequestUs +
+    figures.translatorProcessCpuPerRequestUs;
+  const cpuRatio = (setup: AuthorizedSetup) => pathCpuUs(medians.envoys) / pathCpuUs(medians[setup]);
   for (const setup of authorizedSetups) {
     figures.push(
+      { name: 'translator-path-added', metric: `${setup}-throughput-ratio`, value: ratio(setup), unit: '' },
+      { name: 'translator-path-added', metric: `${setup}-cpu-ratio`, value: cpuRatio(setup), unit: '' },
       {
-        name: 'translator-path-added',
-        metric: `${setup}-throughput-ratio`,
-        value: medians[setup].throughputPerSecond / medians.envoys.throughputPerSecond,
-        unit: '',
-      },
-      {
-        // What ext_authz adds on top of the Envoy mesh path: the other reading of "added per hop".
+        // What authorization adds on top of the Envoy mesh path: the other reading of "added per hop".
         name: 'translator-path-added',
         metric: `${setup}-over-envoys-unloaded-p50-per-hop`,
         value: (medians[setup].unloadedP50Ms - medians.envoys.unloadedP50Ms) / 2,
@@ -225,6 +251,30 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
       },
     );
   }
+  // The issue's targets, on the product's shape (translators as processes) and on the prototype.
+  figures.push(
+    { name: 'translator-path', metric: 'ratio', value: ratio('translated-processes'), unit: '' },
+    { name: 'translator-path', metric: 'cpu-ratio', value: cpuRatio('translated-processes'), unit: '' },
+    {
+      name: 'translator-path',
+      metric: 'added-p50-processes',
+      value: perHop((run) => run.unloadedP50Ms, 'translated-processes'),
+      unit: 'ms',
+    },
+    { name: 'translator-path', metric: 'ratio-envoy-verifies', value: ratio('envoy-verifies'), unit: '' },
+    {
+      name: 'translator-path',
+      metric: 'cpu-ratio-envoy-verifies',
+      value: cpuRatio('envoy-verifies'),
+      unit: '',
+    },
+    {
+      name: 'translator-path',
+      metric: 'added-p50-envoy-verifies',
+      value: perHop((run) => run.unloadedP50Ms, 'envoy-verifies'),
+      unit: 'ms',
+    },
+  );
   options.progress('translator-path: in-process decisions');
   figures.push(...(await measureDecisions(options)));
   options.progress('translator-path: ext_authz transport (no-op decision)');
@@ -240,48 +290,60 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
 }
 
 /**
- * Warm-up, then the bounded closed loop against one setup with `concurrency` in flight (CPU time
- * read around it), then with one in flight; any non-200 answer fails the run.
+ * Warm-up (from this process, checking every answer), then wrk against one setup with
+ * `concurrency` in flight (CPU time of every process read around it), then with one in flight;
+ * any answer but 2xx or a socket error fails the run.
  */
 async function measure(
   options: TranslatorPathOptions,
-  chain: TwoZoneChain,
+  wrk: string,
   target: { port: number; path: string },
 ): Promise<LoadFigures> {
-  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const call = () => post(agent, target);
-    for (let index = 0; index < options.warmupRequests; index += 1) await call();
-    const cpuBefore = options.cpuTimes();
-    const loaded = await runBoundedLoad({
-      calls: options.requests,
-      concurrency: options.concurrency,
-      maxDurationMs: options.maxDurationMs,
-      call,
-    });
-    const cpuAfter = options.cpuTimes();
-    const unloaded = await runBoundedLoad({
-      calls: options.unloadedRequests,
-      concurrency: 1,
-      maxDurationMs: options.maxDurationMs,
-      call,
-    });
-    const requests = loaded.latenciesMs.length;
-    return {
-      requests,
-      p50Ms: percentile(loaded.latenciesMs, 0.5),
-      p99Ms: percentile(loaded.latenciesMs, 0.99),
-      throughputPerSecond: (requests / loaded.elapsedMs) * 1000,
-      nodeCpuPerRequestUs: ((cpuAfter.selfMs - cpuBefore.selfMs) / requests) * 1000,
-      childrenCpuPerRequestUs: ((cpuAfter.childrenMs - cpuBefore.childrenMs) / requests) * 1000,
-      unloadedP50Ms: percentile(unloaded.latenciesMs, 0.5),
-      unloadedP99Ms: percentile(unloaded.latenciesMs, 0.99),
-      loadAverage: loadavg()[0] ?? Number.NaN,
-    };
+    for (let index = 0; index < options.warmupRequests; index += 1) await post(agent, target);
   } finally {
     agent.destroy();
-    chain.appCalls.length = 0;
   }
+  const load = async (connections: number, durationSeconds: number): Promise<WrkReport> => {
+    const report = await runWrk({
+      wrk,
+      address: `127.0.0.1:${target.port}`,
+      target: target.path,
+      headers: requestHeaders,
+      body: requestBody,
+      connections,
+      durationSeconds,
+    });
+    if (report.non2xx > 0 || report.socketErrors > 0 || report.requests === 0)
+      throw new Error(
+        `${target.path}: ${report.non2xx} answers not 2xx, ${report.socketErrors} socket errors in ${report.requests}`,
+      );
+    return report;
+  };
+  const cpuBefore = options.cpuTimes();
+  const waitedBeforeMs = readWaitedChildrenCpuMs();
+  const loaded = await load(options.concurrency, options.loadSeconds);
+  const cpuAfter = options.cpuTimes();
+  const waitedAfterMs = readWaitedChildrenCpuMs();
+  const unloaded = await load(1, options.unloadedSeconds);
+  const perRequestUs = (milliseconds: number) => (milliseconds / loaded.requests) * 1000;
+  const children = (command: string) =>
+    (cpuAfter.childrenByCommandMs[command] ?? 0) - (cpuBefore.childrenByCommandMs[command] ?? 0);
+  return {
+    requests: loaded.requests,
+    p50Ms: loaded.p50Us / 1000,
+    p99Ms: loaded.p99Us / 1000,
+    throughputPerSecond: (loaded.requests / loaded.durationUs) * 1e6,
+    benchProcessCpuPerRequestUs: perRequestUs(cpuAfter.selfMs - cpuBefore.selfMs),
+    envoyCpuPerRequestUs: perRequestUs(children('envoy')),
+    // Translator processes are Node processes; the Envoys and wrk are the only other children.
+    translatorProcessCpuPerRequestUs: perRequestUs(children('node')),
+    loadGeneratorCpuPerRequestUs: perRequestUs(waitedAfterMs - waitedBeforeMs),
+    unloadedP50Ms: unloaded.p50Us / 1000,
+    unloadedP99Ms: unloaded.p99Us / 1000,
+    loadAverage: loadavg()[0] ?? Number.NaN,
+  };
 }
 
 /** Zone A's legacy client: POST with alice's Basic credentials, through the proxy when `path` is a URL. */
@@ -293,11 +355,7 @@ function post(agent: Agent, target: { port: number; path: string }): Promise<voi
         port: target.port,
         method: 'POST',
         path: target.path,
-        headers: {
-          host: new URL(requestUrl).host,
-          'content-type': 'application/json',
-          authorization: aliceBasic,
-        },
+        headers: requestHeaders,
         agent,
         timeout: 5_000,
       },

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { spiffeBundleFileName } from '../../lib/bundle/bundle-file-names.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
+import type { Bootstrap } from '../../lib/sidecar/envoy-config-types.js';
 import { renderEnvoyYaml } from '../../lib/sidecar/render-envoy-yaml.js';
 import {
   sidecarBootstrap,
@@ -84,6 +85,21 @@ export interface TwoZoneChainOptions {
   translatorProcesses?: boolean;
   /** How the Envoys ask their translators (default `http`, what injected sidecars use). */
   transport?: ExtAuthzTransport;
+  /** Whom Envoy B asks, when not the same as Envoy A (`authorizer`): a prototype's inbound side. */
+  authorizerB?: 'translators' | 'no-op' | 'none';
+  /**
+   * Benchmark prototypes only: Envoy B's bootstrap as YAML, made from the one the sidecar renderer
+   * builds (the translator-path benchmark's verification inside Envoy). Absent, that one as is.
+   */
+  envoyBConfig?: (bootstrap: Bootstrap, files: EnvoyBFiles) => Promise<string>;
+}
+
+/** Zone B's files a prototype of Envoy B's inbound side reads. */
+export interface EnvoyBFiles {
+  /** The SPIFFE bundles zone B trusts, one file per trust domain. */
+  bundleDirectory: string;
+  /** Translator B's inbound credential mapping. */
+  credentialsFile: string;
 }
 
 export interface TwoZoneChain {
@@ -210,33 +226,48 @@ async function start(
     workloadIdentity: { witFile, privateKeyFile },
   });
 
-  const launch = async (name: string, bootstrap: SidecarBootstrapOptions) => {
+  const launch = async (
+    name: string,
+    bootstrap: SidecarBootstrapOptions,
+    render: (config: Bootstrap) => Promise<string> = (config) => Promise.resolve(renderEnvoyYaml(config)),
+  ) => {
     const configPath = join(directory, name, 'envoy.yaml');
-    await writeFile(configPath, renderEnvoyYaml(sidecarBootstrap(bootstrap)));
+    await writeFile(configPath, await render(sidecarBootstrap(bootstrap)));
     const envoy = await startEnvoy(configPath, join(directory, name));
     owned.envoys.push(envoy);
     return envoy;
   };
   const authorizer = options.authorizer ?? 'translators';
-  const noOpPort = authorizer === 'no-op' ? await listen(noOpAuthorizer()) : undefined;
-  const extAuthz = (translator: ChainTranslator): Pick<SidecarBootstrapOptions, 'extAuthz'> =>
-    authorizer === 'none'
+  const authorizerB = options.authorizerB ?? authorizer;
+  const noOpPort =
+    authorizer === 'no-op' || authorizerB === 'no-op' ? await listen(noOpAuthorizer()) : undefined;
+  const extAuthz = (
+    translator: ChainTranslator,
+    whom: typeof authorizer,
+  ): Pick<SidecarBootstrapOptions, 'extAuthz'> =>
+    whom === 'none'
       ? {}
       : {
           extAuthz: {
-            transport: noOpPort === undefined ? transport : 'http',
-            translatorPort: noOpPort ?? translator.port,
+            transport: whom === 'no-op' ? 'http' : transport,
+            translatorPort: whom === 'no-op' && noOpPort !== undefined ? noOpPort : translator.port,
             timeoutMs: 2_000,
             maxRequestBytes: 65_536,
           },
         };
-  const envoyB = await launch('b', {
-    node: { id: 'orders-0', cluster: 'orders' },
-    adminPort: 0,
-    secretsDirectory: filesB.secretsDirectory,
-    inbound: { address: '127.0.0.1', port: 0, appPort: appPortB },
-    ...extAuthz(translatorB),
-  });
+  const envoyBConfig = options.envoyBConfig;
+  const envoyB = await launch(
+    'b',
+    {
+      node: { id: 'orders-0', cluster: 'orders' },
+      adminPort: 0,
+      secretsDirectory: filesB.secretsDirectory,
+      inbound: { address: '127.0.0.1', port: 0, appPort: appPortB },
+      ...extAuthz(translatorB, authorizerB),
+    },
+    envoyBConfig &&
+      ((config) => envoyBConfig(config, { bundleDirectory: filesB.bundleDirectory, credentialsFile })),
+  );
   const envoyBPort = await envoyB.listenerPort('inbound');
   let zoneBPort = envoyBPort;
   if (options.startHop !== undefined) {
@@ -262,7 +293,7 @@ async function start(
         },
       ],
     },
-    ...extAuthz(translatorA),
+    ...extAuthz(translatorA, authorizer),
   });
   const outboundPortA = await envoyA.listenerPort('outbound');
 
