@@ -316,7 +316,7 @@ const injection = z
       .default([])
       .meta({
         description:
-          "Where the other zones' inbound sides (their ingress) answer. A zone with an Active TrustContract is routed only when listed.",
+          "Where the other zones' inbound sides (their ingress) answer. Every listed zone is routed; its TrustContract decides whether calls get through.",
         examples: [
           [
             {

@@ -1,4 +1,4 @@
-import { activePartnerZones, type RemoteZoneAddress } from './partner-zones.js';
+import { activePartnerZones, routedZones, type RemoteZoneAddress } from './partner-zones.js';
 
 function contract(trustDomains: string[], state: 'Proposed' | 'Active' | 'Revoked' | undefined) {
   return {
@@ -54,5 +54,20 @@ describe('activePartnerZones', () => {
     );
     expect(result.zones.map((zone) => zone.trustDomain)).toEqual(['zone-b.example']);
     expect(result.unaddressed).toEqual(['zone-d.example']);
+  });
+});
+
+describe('routedZones', () => {
+  it('routes every configured remote zone, sorted, whatever the contracts say', () => {
+    expect(routedZones([...addresses].reverse(), 'zone-a.example')).toEqual([
+      { trustDomain: 'zone-b.example', hostSuffix: 'zone-b', endpoint: { host: 'b.example', port: 443 } },
+      { trustDomain: 'zone-c.example', hostSuffix: 'zone-c', endpoint: { host: 'c.example', port: 443 } },
+    ]);
+  });
+
+  it('never routes the own zone', () => {
+    expect(routedZones(addresses, 'zone-b.example').map((zone) => zone.trustDomain)).toEqual([
+      'zone-c.example',
+    ]);
   });
 });

@@ -50,3 +50,22 @@ export function activePartnerZones(
   }
   return { zones, unaddressed };
 }
+
+/**
+ * The zones the sidecars route to: every zone of `injection.remoteZones` but this one, whether or
+ * not a contract with it is Active. Routes live in Envoy's bootstrap, which only a restart reloads,
+ * while trust changes reach a running pod (the trust bundles SDS secret, the translator's WIT
+ * check): so routing follows the operator config and trust alone decides whether a call gets
+ * through. Before a contract, and after one is revoked, the route exists and the mTLS handshake
+ * to that zone fails; a pod started before its first contract calls out as soon as it is Active.
+ * Sorted by trust domain, so the rendered config depends only on the set.
+ */
+export function routedZones(
+  addresses: readonly RemoteZoneAddress[],
+  localTrustDomain: string,
+): PartnerZone[] {
+  return addresses
+    .filter((address) => address.trustDomain !== localTrustDomain)
+    .map(({ trustDomain, hostSuffix, endpoint }) => ({ trustDomain, hostSuffix, endpoint }))
+    .sort((a, b) => (a.trustDomain < b.trustDomain ? -1 : a.trustDomain > b.trustDomain ? 1 : 0));
+}

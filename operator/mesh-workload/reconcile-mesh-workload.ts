@@ -14,7 +14,7 @@ import {
   meshWorkloadStatusChanged,
   readMeshWorkloadStatus,
 } from './mesh-workload-status.js';
-import { activePartnerZones, type RemoteZoneAddress } from './partner-zones.js';
+import { activePartnerZones, routedZones, type RemoteZoneAddress } from './partner-zones.js';
 import { renderSidecarConfig, type SidecarConfigSettings } from './sidecar-config.js';
 
 /**
@@ -124,7 +124,8 @@ async function observe(
     }
   }
   const partners = activePartnerZones(deps.trustContracts(), deps.settings.zoneTrustDomain, deps.remoteZones);
-  await applyConfigMap(object, renderSidecarConfig(workload, partners.zones, deps.settings), deps);
+  const routes = routedZones(deps.remoteZones, deps.settings.zoneTrustDomain);
+  await applyConfigMap(object, renderSidecarConfig(workload, routes, deps.settings), deps);
   const unaddressed =
     partners.unaddressed.length === 0
       ? ''

@@ -389,17 +389,24 @@ describe('MeshWorkload controller', () => {
     expect(configMap.data?.['envoy.yaml']).not.toContain('port_value: 8080');
   });
 
-  it('drops the partner zone when its contract is no longer Active, and adds it back', async () => {
+  it('reports NoActiveContracts when the contract is no longer Active but keeps the route: trust refuses, not the bootstrap', async () => {
+    const before = await readConfigMap('accord-sidecar-orders-api');
     await setContractActive(false);
     const ready = await readyOf('orders-api', (condition) => condition.reason === 'NoActiveContracts');
     expect(ready.status).toBe('False');
-    const withoutZone = await readConfigMap('accord-sidecar-orders-api');
-    expect(withoutZone?.data?.['envoy.yaml']).not.toContain('zone_zone-b');
-    expect(loadTranslatorConfig(withoutZone?.data?.['translator.yaml'] ?? '').outbound).toBeUndefined();
+    const after = await readConfigMap('accord-sidecar-orders-api');
+    expect(after?.data?.['envoy.yaml']).toContain('zone_zone-b');
+    expect(loadTranslatorConfig(after?.data?.['translator.yaml'] ?? '').outbound?.zones).toEqual([
+      { hostSuffix: 'zone-b', audience: 'spiffe://zone-b.example' },
+    ]);
+    // Unchanged: running pods, whose Envoy read the bootstrap at start, route exactly as new ones.
+    expect(after?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion);
 
     await setContractActive(true);
     await readyOf('orders-api', (condition) => condition.reason === 'ConfigRendered');
-    expect((await readConfigMap('accord-sidecar-orders-api'))?.data?.['envoy.yaml']).toContain('zone_zone-b');
+    expect((await readConfigMap('accord-sidecar-orders-api'))?.metadata?.resourceVersion).toBe(
+      before?.metadata?.resourceVersion,
+    );
   });
 
   it('reports a missing Secret or key and renders nothing for it', async () => {

@@ -384,13 +384,13 @@ describe('accord-operator against real API servers and a real contract repositor
     );
   });
 
-  it("drops zone B from zone A's sidecar config once the contract is gone", async () => {
+  it("reports zone A's workload NoActiveContracts once the contract is gone; the route stays, trust refuses", async () => {
     await untilWorkloadReady('NoActiveContracts');
     const configMap = await a.core.readNamespacedConfigMap({
       namespace: meshNamespace,
       name: 'accord-sidecar-orders',
     });
-    expect(configMap.data?.['envoy.yaml']).not.toContain('zone_zone-b');
+    expect(configMap.data?.['envoy.yaml']).toContain('zone_zone-b');
   });
 
   it('refuses a spec with a bad PEM as InvalidSpec with a Warning Event, writing nothing to the repository', async () => {
