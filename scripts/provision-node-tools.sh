@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Provisions what a real single-node test cluster needs besides etcd and kube-apiserver
+# (scripts/provision-kube-tools.sh) into the same cache, idempotently: a warm cache whose stamps
+# match the pinned versions builds nothing. Prints the directory to put on PATH.
+#
+#   ACCORD_TOOLS_DIR   where tools go (default: .cache/accord-tools in the repository)
+#
+# - kubelet, kube-controller-manager, kube-scheduler and kube-proxy: one `go build` of the four
+#   commands through the Kubernetes wrapper module (scripts/lib/go-builds.sh), at the same release
+#   as kube-apiserver. About 2 minutes on a warm Go build cache, 5 with an empty one.
+# - CoreDNS: `go install github.com/coredns/coredns` (its go.mod has no replace directives), and
+#   an OCI image archive holding only that static binary (images/coredns-<version>.tar), built
+#   with umoci, since the clusters pull from no registry.
+# - containerd, runc, the CNI plugins (bridge, host-local, loopback, portmap), iptables and
+#   conntrack (kube-proxy), umoci: Debian packages, installed with apt-get when missing (needs
+#   root, as running a node does).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+tools="${ACCORD_TOOLS_DIR:-$root/.cache/accord-tools}"
+
+log() { printf 'provision-node: %s\n' "$*" >&2; }
+# shellcheck source=lib/go-builds.sh
+. "$root/scripts/lib/go-builds.sh"
+
+coredns_version="v1.14.7"
+images="$tools/images"
+node_commands=(kubelet kube-controller-manager kube-scheduler kube-proxy)
+# Debian package -> a file it installs that the node harness uses.
+declare -A debian_packages=(
+  [containerd]=/usr/bin/containerd
+  [runc]=/usr/sbin/runc
+  [containernetworking-plugins]=/usr/lib/cni/bridge
+  [iptables]=/usr/sbin/iptables
+  [conntrack]=/usr/sbin/conntrack
+  [umoci]=/usr/bin/umoci
+)
+
+install_debian_packages() {
+  local missing=() package
+  for package in "${!debian_packages[@]}"; do
+    [ -x "${debian_packages[$package]}" ] || missing+=("$package")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    log "missing Debian packages: ${missing[*]}; install them as root (apt-get install ${missing[*]})"
+    exit 1
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+build_node_commands() {
+  local pin="kubernetes $kubernetes_version" name stale=0
+  for name in "${node_commands[@]}"; do stamp_matches "$name" "$pin" || stale=1; done
+  [ "$stale" = 1 ] || return 0
+  log "building ${node_commands[*]} $kubernetes_version (cold: about 5 minutes on 2 cores)"
+  local packages=()
+  for name in "${node_commands[@]}"; do packages+=("k8s.io/kubernetes/cmd/$name"); done
+  build_kubernetes "$tools/wrappers/kube-node" "${packages[@]}"
+  for name in "${node_commands[@]}"; do write_stamp "$name" "$pin"; done
+}
+
+build_coredns() {
+  local pin="coredns $coredns_version"
+  if stamp_matches coredns "$pin"; then return; fi
+  log "building coredns $coredns_version"
+  CGO_ENABLED=0 nice -n 10 go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$coredns_version"
+  write_stamp coredns "$pin"
+}
+
+# The CoreDNS image: one layer with the static binary, run as a non-root user. Its index names the
+# image by tag (org.opencontainers.image.ref.name), which `ctr images import --base-name` uses.
+build_coredns_image() {
+  local archive="$images/coredns-$coredns_version.tar" pin="coredns $coredns_version"
+  if [ -f "$archive" ] && [ -f "$images/.coredns.version" ] && [ "$(cat "$images/.coredns.version")" = "$pin" ]; then return; fi
+  log "packing the coredns image"
+  mkdir -p "$images"
+  local work
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  umoci init --layout "$work/layout"
+  umoci new --image "$work/layout:$coredns_version"
+  umoci unpack --image "$work/layout:$coredns_version" "$work/bundle" >/dev/null
+  install -m 0755 "$bin/coredns" "$work/bundle/rootfs/coredns"
+  umoci repack --image "$work/layout:$coredns_version" "$work/bundle"
+  umoci config --image "$work/layout:$coredns_version" --config.user 65532:65532 \
+    --config.entrypoint /coredns --config.exposedports 53/udp --config.exposedports 53/tcp \
+    --config.label "org.opencontainers.image.version=$coredns_version"
+  umoci gc --layout "$work/layout"
+  tar -C "$work/layout" -cf "$archive.partial" .
+  mv "$archive.partial" "$archive"
+  printf '%s' "$pin" >"$images/.coredns.version"
+}
+
+install_debian_packages
+build_node_commands
+build_coredns
+build_coredns_image
+
+for name in "${node_commands[@]}"; do
+  "$bin/$name" --version >/dev/null 2>&1 || { log "$name does not run"; exit 1; }
+done
+"$bin/coredns" -version >/dev/null 2>&1 || { log "coredns does not run"; exit 1; }
+log "ready: $("$bin/kubelet" --version), coredns $coredns_version, $(containerd --version | cut -d' ' -f3), runc $(runc --version | sed -n 's/^runc version //p')"
+echo "$bin"
