@@ -210,7 +210,7 @@ async function writeApiServerFiles(directory: string, ca: KubeClusterCa): Promis
 }
 
 /** A kubeconfig (JSON, which kubectl and client libraries read as YAML) with embedded credentials. */
-function kubeconfig(
+export function kubeconfig(
   cluster: string,
   server: string,
   caPem: string,

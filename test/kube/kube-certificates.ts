@@ -76,11 +76,27 @@ async function issueLeaf(
   };
 }
 
-/** The API server's serving certificate, valid for the loopback names clients dial. */
-export async function issueKubeServingCertificate(ca: KubeClusterCa): Promise<KubeKeyPair> {
-  return issueLeaf(ca, [{ CN: ['kube-apiserver'] }], x509.ExtendedKeyUsage.serverAuth, [
-    { type: 'ip', value: '127.0.0.1' },
-    { type: 'dns', value: 'localhost' },
+/** The names a serving certificate is valid for. */
+export interface ServingNames {
+  readonly ips: readonly string[];
+  readonly dnsNames: readonly string[];
+}
+
+/** The loopback names clients of an API server on 127.0.0.1 dial. */
+const loopbackNames: ServingNames = { ips: ['127.0.0.1'], dnsNames: ['localhost'] };
+
+/**
+ * A serving certificate: the API server's (by default valid for the loopback names clients dial)
+ * or, with `commonName` and `names`, a kubelet's.
+ */
+export async function issueKubeServingCertificate(
+  ca: KubeClusterCa,
+  names: ServingNames = loopbackNames,
+  commonName = 'kube-apiserver',
+): Promise<KubeKeyPair> {
+  return issueLeaf(ca, [{ CN: [commonName] }], x509.ExtendedKeyUsage.serverAuth, [
+    ...names.ips.map((value) => ({ type: 'ip' as const, value })),
+    ...names.dnsNames.map((value) => ({ type: 'dns' as const, value })),
   ]);
 }
 

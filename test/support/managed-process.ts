@@ -27,6 +27,15 @@ const keptOutputBytes = 64 * 1024;
 const stopEscalationMs = 10_000;
 
 /**
+ * Every managed process still running: one process-exit hook kills them all (one hook, not one
+ * per process, so a test running a dozen daemons does not trip Node's listener-leak warning).
+ */
+const runningChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of runningChildren) child.kill('SIGKILL');
+});
+
+/**
  * Runs a server process, keeping its recent output to quote if it dies. A process-exit hook kills
  * it too, so a crashed test run leaves no orphan holding a port.
  */
@@ -59,11 +68,8 @@ export function startManagedProcess(
       resolve();
     });
   });
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  void exited.then(() => process.removeListener('exit', killOnExit));
+  runningChildren.add(child);
+  void exited.then(() => runningChildren.delete(child));
   return {
     pid: child.pid ?? -1,
     exitReason: () =>
