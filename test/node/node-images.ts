@@ -25,8 +25,10 @@ function toolsDirectory(): string {
  */
 export function corednsImage(): NodeImage {
   const images = join(toolsDirectory(), 'images');
-  const stamp = readFileSync(join(images, '.coredns.version'), 'utf8').trim();
-  const version = stamp.replace(/^coredns /, '');
+  const stamp = readFileSync(join(images, '.coredns.version'), 'utf8');
+  // `coredns <version> (<plugins>)`
+  const version = /^coredns (\S+)/.exec(stamp)?.[1];
+  if (version === undefined) throw new Error(`unexpected CoreDNS image stamp: ${stamp}`);
   return {
     archive: join(images, `coredns-${version}.tar`),
     baseName: 'localhost/coredns',
