@@ -10,6 +10,7 @@ export const benchmarkNames = [
   'translator-path',
   'hub-durability',
   'image',
+  'live-mesh',
 ] as const;
 export type BenchmarkName = (typeof benchmarkNames)[number];
 

@@ -1,6 +1,7 @@
 import type { HubDurabilityOptions } from './hub-durability.js';
 import type { KubeClientImportOptions } from './kube-client-import.js';
 import type { KubePropagationOptions } from './kube-propagation.js';
+import type { LiveMeshOptions } from './live-mesh.js';
 import type { PropagationOptions } from './propagation.js';
 import type { RepositoryKubeScaleOptions } from './repository-kube-scale.js';
 import type { RepositoryScaleOptions } from './repository-scale.js';
@@ -15,6 +16,7 @@ export interface BenchSizes {
   readonly kubeClientImport: Omit<KubeClientImportOptions, 'progress'>;
   readonly translatorPath: Omit<TranslatorPathOptions, 'progress' | 'cpuTimes'>;
   readonly hubDurability: Omit<HubDurabilityOptions, 'progress'>;
+  readonly liveMesh: Omit<LiveMeshOptions, 'progress'>;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface BenchSizes {
  * per concurrency for the ext_authz transport. Issue 11 item 9's: three repository replicas on
  * the Kubernetes store at the production follow interval, one killed with SIGKILL during a burst
  * of 300 operations (60 in quick mode). Issue #13's Kubernetes store: 10,000 contracts (30,000 entry
- * objects, which take minutes to create here; 2,000 in quick mode), three starts.
+ * objects, which take minutes to create here; 2,000 in quick mode), three starts. Issue 12's:
+ * medians of three fresh live meshes (one in quick mode).
  */
 export const fullSizes: BenchSizes = {
   propagation: { zoneCount: 20, changeCount: 100, maxDurationMs: 300_000 },
@@ -75,6 +78,7 @@ export const fullSizes: BenchSizes = {
     killAfterAcknowledged: 100,
     followIntervalMs: 500,
   },
+  liveMesh: { runs: 3, timeoutMs: 300_000 },
 };
 
 /**
@@ -130,4 +134,5 @@ export const quickSizes: BenchSizes = {
     killAfterAcknowledged: 20,
     followIntervalMs: 500,
   },
+  liveMesh: { runs: 1, timeoutMs: 300_000 },
 };

@@ -13,6 +13,7 @@ import { runHubDurabilityBenchmark } from './hub-durability.js';
 import { runImageBuildBenchmark } from './image-build.js';
 import { runKubeClientImportBenchmark } from './kube-client-import.js';
 import { runKubePropagationBenchmark } from './kube-propagation.js';
+import { runLiveMeshBenchmark } from './live-mesh.js';
 import { formatMachineFacts, readMachineFacts } from './machine-facts.js';
 import { readCpuTimes } from './process-cpu.js';
 import { runPropagationBenchmark } from './propagation.js';
@@ -51,6 +52,8 @@ function run(name: BenchmarkName, options: BenchOptions): Promise<BenchFigure[]>
     case 'image':
       // One size: the image and its builds are what they are.
       return runImageBuildBenchmark({ progress });
+    case 'live-mesh':
+      return runLiveMeshBenchmark({ ...sizes.liveMesh, progress });
     case 'translator-path':
       return runTranslatorPathBenchmark({
         ...sizes.translatorPath,

@@ -12,7 +12,7 @@ import {
   releaseNamespace,
   zoneRelease,
 } from './live-mesh.js';
-import { applyObjects, getJson, isPodReady, listPods, untilDeploymentsReady } from './node-objects.js';
+import { getJson, isPodReady, listPods, untilDeploymentsReady } from './node-objects.js';
 import type { NodeCluster } from './node-cluster.js';
 import { nodeLeftovers } from './node-teardown.js';
 
@@ -53,16 +53,8 @@ async function untilContractState(zone: LiveZone, id: string, state: string): Pr
   );
 }
 
-async function untilCallSucceeds(from: LiveZone) {
-  return pollUntil(
-    `${from.name} -> ${from.partnerName}: a successful call`,
-    async () => {
-      const call = await mesh.callPartner(from);
-      return call.status === 200 && call.seenByPartner !== undefined ? call : undefined;
-    },
-    convergeMs,
-    500,
-  );
+function untilCallSucceeds(from: LiveZone) {
+  return mesh.untilCallSucceeds(from, convergeMs);
 }
 
 /** What the container's own process reports: its UID, and whether `/` takes a write. */
@@ -192,8 +184,8 @@ describe('Accord on live pods: two zone clusters and a hub, each a real node in 
   });
 
   it('kubectl apply in both zones: the contract turns Active, the bundle Secrets appear, and the same pods call each other', async () => {
-    await applyObjects(zoneA.cluster, [mesh.trustContract('ab', zoneA)]);
-    await applyObjects(zoneB.cluster, [mesh.trustContract('ab', zoneB)]);
+    await mesh.applyContract(zoneA, 'ab');
+    await mesh.applyContract(zoneB, 'ab');
     await untilContractState(zoneA, 'ab', 'Active');
     await untilContractState(zoneB, 'ab', 'Active');
     await pollUntil(
@@ -243,8 +235,8 @@ describe('Accord on live pods: two zone clusters and a hub, each a real node in 
       '--wait=false',
     ]);
     expect(deleted.code).toBe(0);
-    await applyObjects(zoneA.cluster, [mesh.trustContract('ab-2', zoneA)]);
-    await applyObjects(zoneB.cluster, [mesh.trustContract('ab-2', zoneB)]);
+    await mesh.applyContract(zoneA, 'ab-2');
+    await mesh.applyContract(zoneB, 'ab-2');
     await untilContractState(zoneA, 'ab-2', 'Active');
     await untilContractState(zoneB, 'ab-2', 'Active');
     const newLeader = await leaseHolder();
@@ -337,15 +329,7 @@ describe('Accord on live pods: two zone clusters and a hub, each a real node in 
   it('kubectl delete in one zone: calls are refused again within seconds', async () => {
     expect((await zoneB.cluster.kubectl(['delete', 'trustcontract', 'ab', '--wait=false'])).code).toBe(0);
     const deletedAt = performance.now();
-    const refused = await pollUntil(
-      'a refused call',
-      async () => {
-        const call = await mesh.callPartner(zoneA);
-        return call.status !== 200 ? call : undefined;
-      },
-      refusedWithinMs,
-      250,
-    );
+    const refused = await mesh.untilCallRefused(zoneA, refusedWithinMs);
     expect(performance.now() - deletedAt).toBeLessThan(refusedWithinMs);
     expect(refused.seenByPartner).toBeUndefined();
     await untilContractState(zoneA, 'ab', 'Revoked');

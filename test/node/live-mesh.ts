@@ -85,6 +85,28 @@ export interface CrossZoneCall {
   readonly detail: string;
 }
 
+/** One Accord container's usage as the kubelet reports it (cgroup figures). */
+export interface ContainerStats {
+  readonly cluster: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly workingSetBytes: number;
+  readonly cpuCoreNanoseconds: number;
+}
+
+/** The fields of the kubelet's `/stats/summary` pods that are read. */
+interface KubeletPodStats {
+  podRef: { name: string; namespace: string };
+  containers?: {
+    name: string;
+    memory?: { workingSetBytes?: number };
+    cpu?: { usageCoreNanoSeconds?: number };
+  }[];
+}
+
+/** How often a waiting call is retried: each call is a process start in the namespace (~50 ms). */
+const callPollIntervalMs = 100;
+
 const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /**
@@ -546,6 +568,71 @@ export class LiveMesh {
         })),
       },
     };
+  }
+
+  /** `kubectl apply` of TrustContract `id` in `zone`, as `trustContract` writes it. */
+  async applyContract(zone: LiveZone, id: string): Promise<void> {
+    await applyObjects(zone.cluster, [this.trustContract(id, zone)]);
+  }
+
+  /** Calls from `from` until one reaches the partner's app; resolves with it. */
+  async untilCallSucceeds(from: LiveZone, timeoutMs: number): Promise<CrossZoneCall> {
+    return pollUntil(
+      `${from.name} -> ${from.partnerName}: a successful call`,
+      async () => {
+        const call = await this.callPartner(from);
+        return call.status === 200 && call.seenByPartner !== undefined ? call : undefined;
+      },
+      timeoutMs,
+      callPollIntervalMs,
+    );
+  }
+
+  /** Calls from `from` until one is refused (does not reach the partner's app); resolves with it. */
+  async untilCallRefused(from: LiveZone, timeoutMs: number): Promise<CrossZoneCall> {
+    return pollUntil(
+      `${from.name} -> ${from.partnerName}: a refused call`,
+      async () => {
+        const call = await this.callPartner(from);
+        return call.seenByPartner === undefined ? call : undefined;
+      },
+      timeoutMs,
+      callPollIntervalMs,
+    );
+  }
+
+  /**
+   * Memory and CPU of every Accord container (the release's pods and the injected sidecars), as each
+   * node's kubelet reports them from the containers' cgroups (`/stats/summary`, through the API
+   * server's node proxy).
+   */
+  async accordContainerStats(): Promise<ContainerStats[]> {
+    const stats: ContainerStats[] = [];
+    for (const cluster of this.clusters) {
+      const summary = await cluster.kubectl([
+        'get',
+        '--raw',
+        `/api/v1/nodes/${cluster.name}/proxy/stats/summary`,
+      ]);
+      if (summary.code !== 0) throw new Error(`${cluster.name}: kubelet stats: ${summary.stderr}`);
+      const { pods } = JSON.parse(summary.stdout) as { pods?: KubeletPodStats[] };
+      for (const pod of pods ?? []) {
+        for (const container of pod.containers ?? []) {
+          const isAccord =
+            pod.podRef.namespace === releaseNamespace ||
+            (pod.podRef.namespace === meshNamespace && container.name.startsWith('accord-'));
+          if (!isAccord) continue;
+          stats.push({
+            cluster: cluster.name,
+            pod: pod.podRef.name,
+            container: container.name,
+            workingSetBytes: container.memory?.workingSetBytes ?? 0,
+            cpuCoreNanoseconds: container.cpu?.usageCoreNanoSeconds ?? 0,
+          });
+        }
+      }
+    }
+    return stats;
   }
 
   /** The `state` a zone's operator reported for TrustContract `id` (undefined while it has none). */
