@@ -12,7 +12,8 @@ kube_bin="$(bash scripts/provision-kube-tools.sh)"
 envoy_bin="$(bash scripts/provision-envoy.sh)"
 # umoci, runc, skopeo, containerd (Debian packages) for `npm run image` and test/image.
 bash scripts/provision-image-tools.sh
-export PATH="$tools_bin:$kube_bin:$envoy_bin:$PATH"
+node_bin="$(bash scripts/provision-node-tools.sh)"
+export PATH="$tools_bin:$kube_bin:$envoy_bin:$node_bin:$PATH"
 
 step "generated code is up to date"
 bash scripts/verify-generated.sh

@@ -40,7 +40,12 @@ export function testTool(name: string): string {
   throw new Error(`${name} not found: run 'bash ${provisioningScript(name)}' (npm test does it for you)`);
 }
 
+/** The tools of a real node (test/node), provisioned by their own script. */
+const nodeTools = ['kubelet', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns'];
+
 /** The script that provisions a tool, named in the error when the tool is missing. */
 function provisioningScript(name: string): string {
-  return name === 'envoy' ? 'scripts/provision-envoy.sh' : 'scripts/provision-test-tools.sh';
+  if (name === 'envoy') return 'scripts/provision-envoy.sh';
+  if (nodeTools.includes(name)) return 'scripts/provision-node-tools.sh';
+  return 'scripts/provision-test-tools.sh';
 }
