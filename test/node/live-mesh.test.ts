@@ -335,6 +335,30 @@ describe('Accord on live pods: two zone clusters and a hub, each a real node in 
     await untilContractState(zoneA, 'ab', 'Revoked');
   });
 
+  it("refuses helm uninstall while TrustContracts or MeshWorkloads carry the operator's finalizers, deleting nothing", async () => {
+    const refused = await zoneA.cluster.helm(
+      ['uninstall', zoneRelease, '-n', releaseNamespace, '--wait', '--timeout', '120s'],
+      {
+        timeoutMs: 180_000,
+      },
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(
+      `Job/${releaseNamespace}/${zoneRelease}-uninstall-check not ready. status: Failed`,
+    );
+    const job = await zoneA.cluster.kubectl([
+      '-n',
+      releaseNamespace,
+      'logs',
+      `job/${zoneRelease}-uninstall-check`,
+    ]);
+    expect(job.stdout).toContain(
+      `not uninstalling: delete TrustContracts ab and MeshWorkloads ${meshNamespace}/${legacyApp} first`,
+    );
+    await untilDeploymentsReady(zoneA.cluster, releaseNamespace, convergeMs);
+    expect((await zoneA.cluster.helm(['status', zoneRelease, '-n', releaseNamespace])).code).toBe(0);
+  });
+
   it('helm uninstall (after the TrustContracts and MeshWorkloads) leaves only the data it keeps on purpose', async () => {
     for (const zone of mesh.zones) {
       expect((await zone.cluster.kubectl(['delete', 'trustcontract', '--all', '--timeout=120s'])).code).toBe(
