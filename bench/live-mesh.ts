@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { liveMeshImages } from '../test/node/live-mesh-images.js';
-import { type ContainerStats, LiveMesh } from '../test/node/live-mesh.js';
+import { type ContainerStats, LiveMesh, liveMeshImages } from '../test/node/live-mesh.js';
 import type { BenchFigure } from './bench-figure.js';
 import { percentile } from './percentiles.js';
 

@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { auditLogSelector } from '../../contract-repo/audit-entry-config-map.js';
 import { pollUntil } from '../e2e/poll-until.js';
 import { TemporaryDirectories } from '../support/temporary-directories.js';
-import { liveMeshImages } from './live-mesh-images.js';
 import {
   LiveMesh,
+  liveMeshImages,
   type LiveZone,
   hubRelease,
   legacyApp,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hubTrustDomain, repositoryServerId } from '../../demo/loopback-hub.js';
@@ -7,7 +7,7 @@ import { pollUntil } from '../e2e/poll-until.js';
 import { createTestZone } from '../support/test-zone.js';
 import { repositoryRoot } from '../support/test-tools.js';
 import { type NodeCluster, startNodeCluster } from './node-cluster.js';
-import type { NodeImage } from './node-images.js';
+import { type NodeImage, builtNodeImage } from './node-images.js';
 import { linkNodeClusters } from './node-link.js';
 import {
   type KubeManifest,
@@ -41,6 +41,16 @@ export interface LiveMeshImages {
   readonly envoy: NodeImage;
   readonly pause: NodeImage;
   readonly legacyApp: NodeImage;
+}
+
+/** The images of `npm run image`, built (or reused) one after the other: the builder serializes them anyway. */
+export async function liveMeshImages(): Promise<LiveMeshImages> {
+  return {
+    accord: await builtNodeImage('accord'),
+    envoy: await builtNodeImage('envoy'),
+    pause: await builtNodeImage('pause'),
+    legacyApp: await builtNodeImage('legacy-app'),
+  };
 }
 
 /** Generous bounds for 2 shared cores: they are deadlines, not sleeps. */
@@ -106,8 +116,6 @@ interface KubeletPodStats {
 
 /** How often a waiting call is retried: each call is a process start in the namespace (~50 ms). */
 const callPollIntervalMs = 100;
-
-const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /**
  * Two zone clusters and a hub cluster on real nodes (test/node/node-cluster.ts), joined pairwise by
@@ -273,7 +281,7 @@ export class LiveMesh {
       mode: 'hub',
       image: this.#imageValues,
       repo: {
-        admins: [`spiffe://zone-a.example${tokenPaths.operator}`],
+        admins: [`spiffe://zone-a.example${operatorSpiffePath}`],
         enrolledZones: this.zones.map((zone) => ({
           trustDomain: zone.trustDomain,
           rootCaSecret: { secretName: `${zone.name}-root`, key: 'ca.pem' },
@@ -292,12 +300,6 @@ export class LiveMesh {
       mode: 'zone',
       image: this.#imageValues,
       zone: { trustDomain: zone.trustDomain, meshNamespaces: [meshNamespace] },
-      pki: {
-        bootstrapTokens: [
-          { tokenSha256: sha256Hex(zone.bootstrapTokens.provider), spiffePath: tokenPaths.provider },
-          { tokenSha256: sha256Hex(zone.bootstrapTokens.operator), spiffePath: tokenPaths.operator },
-        ],
-      },
       provider: {
         repositoryAddress: this.repositoryAddress,
         repositoryServerId,
@@ -310,8 +312,8 @@ export class LiveMesh {
         zoneName: zone.name,
         bootstrapToken: { secretName: 'accord-operator-bootstrap-token', key: 'token' },
         // Short enough that a deleted leader is replaced within seconds.
-        leaderElection: { leaseDurationMs: 6000, renewDeadlineMs: 4000, retryPeriodMs: 1000 },
-        resyncIntervalMs: 5000,
+        leaderElection: { leaseDuration: '6s', renewDeadline: '4s', retryPeriod: '1s' },
+        resyncInterval: '5s',
         injection: {
           enabled: true,
           envoy: { image: this.images.envoy.reference },
@@ -653,8 +655,8 @@ export class LiveMesh {
   }
 }
 
-/** The SPIFFE ID paths the zone PKIs give bootstrap tokens for. */
-const tokenPaths = { provider: '/accord/contract-provider', operator: '/accord/operator' } as const;
+/** The operator's SPIFFE ID path (its bootstrap token's, in every zone PKI): zone A's is the hub's admin. */
+const operatorSpiffePath = '/accord/operator';
 
 function splitCredentials(credentials: string): [string, string] {
   const colon = credentials.indexOf(':');

@@ -1,5 +1,5 @@
-import { liveMeshImages } from './live-mesh-images.js';
 import { type NodeCluster, startNodeCluster } from './node-cluster.js';
+import { builtNodeImage } from './node-images.js';
 import { linkNodeClusters } from './node-link.js';
 import { type KubeManifest, applyObjects, untilDeploymentsReady } from './node-objects.js';
 import { hostSnapshot, nodeLeftovers, type NodeFootprint } from './node-teardown.js';
@@ -63,13 +63,14 @@ const fetchScript = `fetch(process.argv[1], { headers: { authorization: 'Basic '
 
 beforeAll(async () => {
   hostBefore = await hostSnapshot();
-  const images = await liveMeshImages();
+  const pause = await builtNodeImage('pause');
+  const legacyApp = await builtNodeImage('legacy-app');
   const start = (name: string, index: number) =>
-    startNodeCluster({ name, index, sandboxImage: images.pause, images: [images.legacyApp] });
+    startNodeCluster({ name, index, sandboxImage: pause, images: [legacyApp] });
   [a, b] = await Promise.all([start('node-a', 4), start('node-b', 5)]);
   footprints = [a.footprint, b.footprint];
   await linkNodeClusters(a, b);
-  await Promise.all([a, b].map((cluster) => applyObjects(cluster, echoApp(images.legacyApp.reference))));
+  await Promise.all([a, b].map((cluster) => applyObjects(cluster, echoApp(legacyApp.reference))));
   await Promise.all([a, b].map((cluster) => untilDeploymentsReady(cluster, 'default', 120_000)));
 });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildImage, type ImageTarget } from '../support/oci-images.js';
 import { repositoryRoot } from '../support/test-tools.js';
 
 /**
@@ -33,5 +34,19 @@ export function corednsImage(): NodeImage {
     archive: join(images, `coredns-${version}.tar`),
     baseName: 'localhost/coredns',
     reference: `localhost/coredns:${version}`,
+  };
+}
+
+/**
+ * An image `npm run image` builds (docs/image.md: accord, envoy, pause, legacy-app), built or
+ * reused through `buildImage`, named as its archive's index names it.
+ */
+export async function builtNodeImage(target: ImageTarget): Promise<NodeImage> {
+  const built = await buildImage(target);
+  if (!built.name.includes(':')) throw new Error(`${built.archive} names no tagged image: ${built.name}`);
+  return {
+    archive: built.archive,
+    baseName: built.name.slice(0, built.name.lastIndexOf(':')),
+    reference: built.name,
   };
 }
