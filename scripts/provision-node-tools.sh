@@ -21,34 +21,12 @@ tools="${ACCORD_TOOLS_DIR:-$root/.cache/accord-tools}"
 log() { printf 'provision-node: %s\n' "$*" >&2; }
 # shellcheck source=lib/go-builds.sh
 . "$root/scripts/lib/go-builds.sh"
+# shellcheck source=lib/debian-packages.sh
+. "$root/scripts/lib/debian-packages.sh"
 
 coredns_version="v1.14.7"
 images="$tools/images"
 node_commands=(kubelet kube-controller-manager kube-scheduler kube-proxy)
-# Debian package -> a file it installs that the node harness uses.
-declare -A debian_packages=(
-  [containerd]=/usr/bin/containerd
-  [runc]=/usr/sbin/runc
-  [containernetworking-plugins]=/usr/lib/cni/bridge
-  [iptables]=/usr/sbin/iptables
-  [conntrack]=/usr/sbin/conntrack
-  [umoci]=/usr/bin/umoci
-)
-
-install_debian_packages() {
-  local missing=() package
-  for package in "${!debian_packages[@]}"; do
-    [ -x "${debian_packages[$package]}" ] || missing+=("$package")
-  done
-  [ "${#missing[@]}" -eq 0 ] && return
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    log "missing Debian packages: ${missing[*]}; install them as root (apt-get install ${missing[*]})"
-    exit 1
-  fi
-  log "installing Debian packages: ${missing[*]}"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-}
 
 build_node_commands() {
   local pin="kubernetes $kubernetes_version" name stale=0
@@ -112,7 +90,10 @@ build_coredns_image() {
   printf '%s' "$pin" >"$images/.coredns.version"
 }
 
-install_debian_packages
+# Debian package=a file it installs that the node harness uses.
+ensure_debian_packages provision-node containerd=/usr/bin/containerd runc=/usr/sbin/runc \
+  containernetworking-plugins=/usr/lib/cni/bridge iptables=/usr/sbin/iptables conntrack=/usr/sbin/conntrack \
+  umoci=/usr/bin/umoci
 build_node_commands
 build_coredns
 build_coredns_image
