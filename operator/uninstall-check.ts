@@ -1,6 +1,6 @@
-import { CustomObjectsApi, Watch } from '@kubernetes/client-node';
 import { type CustomResource, KubeCustomResourceApi } from '../lib/kube/custom-resource-api.js';
-import { loadKubeConfig, makeKubeApiClient } from '../lib/kube/kube-client.js';
+import { connectKube } from '../lib/kube/kube-client.js';
+import { KubeCustomObjectsApi } from '../lib/kube/kube-custom-objects-api.js';
 import { trustContractResource } from '../lib/kube/trust-contract-api.js';
 import { systemTimers } from '../lib/time/timers.js';
 import { meshWorkloadResource } from './mesh-workload/mesh-workload-crd.js';
@@ -60,20 +60,23 @@ export async function findUninstallBlockers(
   kubeconfigPath: string | undefined,
   includesMeshWorkloads: boolean,
 ): Promise<UninstallBlockers> {
-  const kubeConfig = loadKubeConfig(kubeconfigPath);
-  const customObjects = makeKubeApiClient(kubeConfig, CustomObjectsApi);
-  const watcher = new Watch(kubeConfig);
+  const kube = connectKube(kubeconfigPath);
+  const customObjects = new KubeCustomObjectsApi(kube);
   const list = async (resource: typeof trustContractResource | typeof meshWorkloadResource) =>
     (
       await new KubeCustomResourceApi<CustomResource>({
         resource,
         customObjects,
-        watcher,
+        watcher: kube,
         timers: systemTimers,
       }).list()
     ).items;
-  return uninstallBlockers(
-    await list(trustContractResource),
-    includesMeshWorkloads ? await list(meshWorkloadResource) : [],
-  );
+  try {
+    return uninstallBlockers(
+      await list(trustContractResource),
+      includesMeshWorkloads ? await list(meshWorkloadResource) : [],
+    );
+  } finally {
+    kube.close();
+  }
 }
