@@ -6,7 +6,7 @@ import { hashBasicPassword } from '../../translator/basic-credentials.js';
 import { pollUntil } from '../e2e/poll-until.js';
 import { createTestZone } from '../support/test-zone.js';
 import { repositoryRoot } from '../support/test-tools.js';
-import { type NodeCluster, startNodeCluster } from './node-cluster.js';
+import { type NodeCluster, startNodeClusters } from './node-cluster.js';
 import { type NodeImage, builtNodeImage } from './node-images.js';
 import { linkNodeClusters } from './node-link.js';
 import {
@@ -146,16 +146,13 @@ export class LiveMesh {
   static async start(images: LiveMeshImages, directory: string): Promise<LiveMesh> {
     await mkdir(directory, { recursive: true });
     const zoneImages = [images.accord, images.envoy, images.legacyApp];
-    const started = await Promise.allSettled([
-      startNodeCluster({ name: 'zone-a', index: 1, sandboxImage: images.pause, images: zoneImages }),
-      startNodeCluster({ name: 'zone-b', index: 2, sandboxImage: images.pause, images: zoneImages }),
-      startNodeCluster({ name: 'hub', index: 3, sandboxImage: images.pause, images: [images.accord] }),
+    const clusters = await startNodeClusters([
+      { name: 'zone-a', index: 1, sandboxImage: images.pause, images: zoneImages },
+      { name: 'zone-b', index: 2, sandboxImage: images.pause, images: zoneImages },
+      { name: 'hub', index: 3, sandboxImage: images.pause, images: [images.accord] },
     ]);
-    const clusters = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    const failure = started.find((result) => result.status === 'rejected');
     const [zoneA, zoneB, hub] = clusters;
     try {
-      if (failure !== undefined) throw failure.reason;
       if (zoneA === undefined || zoneB === undefined || hub === undefined) throw new Error('three clusters');
       await linkNodeClusters(zoneA, zoneB);
       await linkNodeClusters(zoneA, hub);

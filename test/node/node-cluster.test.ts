@@ -1,4 +1,4 @@
-import { type NodeCluster, startNodeCluster } from './node-cluster.js';
+import { type NodeCluster, startNodeClusters } from './node-cluster.js';
 import { builtNodeImage } from './node-images.js';
 import { linkNodeClusters } from './node-link.js';
 import { type KubeManifest, applyObjects, untilDeploymentsReady } from './node-objects.js';
@@ -65,9 +65,16 @@ beforeAll(async () => {
   hostBefore = await hostSnapshot();
   const pause = await builtNodeImage('pause');
   const legacyApp = await builtNodeImage('legacy-app');
-  const start = (name: string, index: number) =>
-    startNodeCluster({ name, index, sandboxImage: pause, images: [legacyApp] });
-  [a, b] = await Promise.all([start('node-a', 4), start('node-b', 5)]);
+  const options = (name: string, index: number) => ({
+    name,
+    index,
+    sandboxImage: pause,
+    images: [legacyApp],
+  });
+  [a, b] = (await startNodeClusters([options('node-a', 4), options('node-b', 5)])) as [
+    NodeCluster,
+    NodeCluster,
+  ];
   footprints = [a.footprint, b.footprint];
   await linkNodeClusters(a, b);
   await Promise.all([a, b].map((cluster) => applyObjects(cluster, echoApp(legacyApp.reference))));
@@ -76,7 +83,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Safe after the teardown test has stopped them; stops them when an earlier step failed.
-  await Promise.all([a, b].map((cluster) => cluster.stop()));
+  // (Undefined when the start failed: startNodeClusters has stopped what it started.)
+  const started = [a, b] as (NodeCluster | undefined)[];
+  await Promise.all(started.flatMap((cluster) => (cluster === undefined ? [] : [cluster.stop()])));
 });
 
 describe('a node cluster', () => {

@@ -304,6 +304,23 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
   }
 }
 
+/**
+ * Starts several clusters in parallel (starting is mostly waiting). When one fails, the others that
+ * did start are stopped before the error is thrown: a failed start leaves nothing on the host, and
+ * the caller has no half-started set to clean up.
+ */
+export async function startNodeClusters(options: readonly NodeClusterOptions[]): Promise<NodeCluster[]> {
+  const started = await Promise.allSettled(options.map((each) => startNodeCluster(each)));
+  const failure = started.find((result) => result.status === 'rejected');
+  if (failure === undefined) {
+    return started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  }
+  await Promise.all(
+    started.flatMap((result) => (result.status === 'fulfilled' ? [result.value.stop()] : [])),
+  );
+  throw failure.reason;
+}
+
 /** Imports `image` with ctr inside the node (containerd's socket is on the namespace's private /run). */
 async function importInto(
   inNode: (binary: string, args: readonly string[]) => Promise<CommandResult>,
