@@ -94,6 +94,29 @@ describe('startGrpcServer and createGrpcClient', () => {
     expect(seen.at(-1)).toEqual({ peer: 'spiffe://zone-a.example/workload/client', token: undefined });
   });
 
+  it('identifies every call by its own connection client certificate, however the calls interleave', async () => {
+    const other = await zoneA.issue('/workload/other');
+    const first = mtlsClient();
+    const second = createGrpcClient(PkiService, address(), {
+      caPems: [zoneA.rootPem],
+      certificatePem: other.certificatePem,
+      privateKeyPem: other.privateKeyPem,
+      expectedServerId: 'spiffe://zone-a.example/accord/test-server',
+    });
+    try {
+      const peers: (string | undefined)[] = [];
+      for (const client of [first, second, first, second, second, first]) {
+        await client.getCA({});
+        peers.push(seen.at(-1)?.peer);
+      }
+      const [a, b] = ['spiffe://zone-a.example/workload/client', 'spiffe://zone-a.example/workload/other'];
+      expect(peers).toEqual([a, b, a, b, b, a]);
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
   it('passes a bearer token and no peer when the client has no certificate', async () => {
     const client = createGrpcClient(
       PkiService,

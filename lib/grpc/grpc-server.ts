@@ -25,6 +25,7 @@ import { GrpcServerMetrics, type MethodMetrics } from './grpc-metrics.js';
 import { EncodedMessage } from './encoded-message.js';
 import { bindGrpcServer, serveHealthAndReflection, shutDownGrpcServer } from './server-lifecycle.js';
 import { ServerTlsSource, type ServerIdentity } from './server-tls.js';
+import { peerCertificateDer } from './peer-certificate.js';
 
 export type { ServerIdentity } from './server-tls.js';
 
@@ -302,7 +303,7 @@ class CallRunner {
     let log: Logger | undefined;
     let peer: PeerIdentity | undefined;
     let peerError: UnauthenticatedError | undefined;
-    const raw = call.getAuthContext().sslPeerCertificate?.raw;
+    const raw = peerCertificateDer(call);
     if (raw) {
       try {
         peer = this.#options.verifyPeer(raw);
