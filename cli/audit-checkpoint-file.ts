@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { AuditCheckpoint } from '../lib/contract/audit-chain.js';
+import { AuditChainError, type AuditCheckpoint } from '../lib/contract/audit-chain.js';
+import { errorMessage } from '../lib/errors/accord-error.js';
+import type { CliEnvironment } from './cli-environment.js';
 
 const checkpointDocument = z.object({
   repository: z.string(),
@@ -46,4 +48,25 @@ export function formatCheckpoint(repository: string, head: AuditCheckpoint, veri
     verifiedAt: verifiedAt.toISOString(),
   };
   return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/**
+ * The checkpoint saved last time (`audit verify`, the console's audit view); undefined when there
+ * is none yet. A damaged file fails the verification (`AuditChainError`): it must not be ignored.
+ */
+export async function readCheckpointFile(
+  env: Pick<CliEnvironment, 'readFile'>,
+  path: string,
+): Promise<{ document: CheckpointDocument; checkpoint: AuditCheckpoint } | undefined> {
+  let text: string;
+  try {
+    text = await env.readFile(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    return parseCheckpoint(text);
+  } catch (error) {
+    throw new AuditChainError(`${path}: ${errorMessage(error)}`, 0);
+  }
 }

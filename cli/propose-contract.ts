@@ -80,40 +80,64 @@ export async function readProposal(
     throw new UsageError('use either --participant or -f, not both');
   if (file === undefined && participants.length < 2)
     throw new UsageError('a contract needs at least two --participant flags (or -f FILE)');
-  let proposal: { id: string; participants: ParticipantProposal[] };
   if (file === undefined) {
-    proposal = {
-      id: id ?? '',
-      participants: await Promise.all(
-        participants.map(async (spec) =>
-          participantProposal(spec.name, spec.trustDomain, await readInput(env, spec.rootPath)),
-        ),
+    return proposalOf(
+      id ?? '',
+      await Promise.all(
+        participants.map(async (spec) => ({
+          name: spec.name,
+          trustDomain: spec.trustDomain,
+          rootPem: await readInput(env, spec.rootPath),
+        })),
       ),
-    };
-  } else {
-    const parsed = contractFile.safeParse(parseYamlText(await readInput(env, file), file));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new UsageError(
-        `${file}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid contract file'}`,
-      );
-    }
-    const document = parsed.data;
-    const fromFile = 'spec' in document ? document.spec.participants : document.participants;
-    const fileId = 'spec' in document ? document.metadata.name : (document.id ?? '');
-    proposal = {
-      id: id ?? fileId,
-      participants: await Promise.all(
-        fromFile.map(async (participant) =>
-          participantProposal(
-            participant.name,
-            participant.trustDomain,
-            participant.rootPem ?? (await readInput(env, resolve(dirname(file), participant.root ?? ''))),
-          ),
-        ),
-      ),
-    };
+    );
   }
+  const parsed = contractFile.safeParse(parseYamlText(await readInput(env, file), file));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(
+      `${file}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid contract file'}`,
+    );
+  }
+  const document = parsed.data;
+  const fromFile = 'spec' in document ? document.spec.participants : document.participants;
+  const fileId = 'spec' in document ? document.metadata.name : (document.id ?? '');
+  return proposalOf(
+    id ?? fileId,
+    await Promise.all(
+      fromFile.map(async (participant) => ({
+        name: participant.name,
+        trustDomain: participant.trustDomain,
+        rootPem:
+          participant.rootPem ?? (await readInput(env, resolve(dirname(file), participant.root ?? ''))),
+      })),
+    ),
+  );
+}
+
+/** A participant with its root as PEM text, before its fingerprint is computed. */
+export interface ParticipantInput {
+  name: string;
+  trustDomain: string;
+  rootPem: string;
+}
+
+/**
+ * A proposal from participants with their roots: computes each root's fingerprint and validates
+ * the result with the repository's own rules (`validateProposal`), so mistakes are reported
+ * before anything is sent. accordctl (flags, files) and the console (its propose form) both build
+ * proposals here; a mistake is a `UsageError` saying which participant and why.
+ */
+export function proposalOf(
+  id: string,
+  participants: readonly ParticipantInput[],
+): { id: string; participants: ParticipantProposal[] } {
+  const proposal = {
+    id,
+    participants: participants.map((participant) =>
+      participantProposal(participant.name, participant.trustDomain, participant.rootPem),
+    ),
+  };
   try {
     validateProposal(proposal);
   } catch (error) {

@@ -30,15 +30,20 @@ export async function readBundles(env: CliEnvironment, directory: string): Promi
   for (const name of names.sort()) {
     const trustDomain = trustDomainOfPemFile(name);
     if (trustDomain === undefined) continue;
-    for (const der of pemToDerList(await env.readFile(join(directory, name)))) {
-      const certificate = new X509Certificate(der);
-      rows.push({
-        trustDomain,
-        sha256: sha256Hex(der),
-        subject: certificate.subject.replace(/\n/g, ', '),
-        notAfter: new Date(certificate.validTo).toISOString(),
-      });
-    }
+    rows.push(...bundleRootViews(trustDomain, await env.readFile(join(directory, name))));
   }
   return rows;
+}
+
+/** The roots of one trusted zone's PEM bundle as `bundle show` (and the console) list them. */
+export function bundleRootViews(trustDomain: string, pem: string): BundleRootView[] {
+  return pemToDerList(pem).map((der) => {
+    const certificate = new X509Certificate(der);
+    return {
+      trustDomain,
+      sha256: sha256Hex(der),
+      subject: certificate.subject.replace(/\n/g, ', '),
+      notAfter: new Date(certificate.validTo).toISOString(),
+    };
+  });
 }

@@ -3,6 +3,8 @@ import {
   AuditChainVerifier,
   auditGenesis,
   type AuditCheckpoint,
+  type AuditEntry,
+  type AuditRecord,
 } from '../lib/contract/audit-chain.js';
 import type { ContractRepositoryClient } from '../lib/contract/contract-repository-client.js';
 
@@ -19,17 +21,20 @@ export interface AuditVerification {
  * to still contain `checkpoint` (the head accepted last time): an edited entry, a gap, a cut below
  * the checkpoint or a rewritten history throws `AuditChainError`. The head the server reports must
  * also be the head the chain leads to, so a server cannot hide entries behind a stale page.
+ * `onEntry` sees each entry once it verified, with its decoded record (the console's timeline).
  */
 export async function verifyAuditLog(
   repository: ContractRepositoryClient,
   checkpoint: AuditCheckpoint | undefined,
+  onEntry?: (entry: AuditEntry, record: AuditRecord) => void,
 ): Promise<AuditVerification> {
   const verifier = new AuditChainVerifier(auditGenesis, checkpoint);
   let entries = 0;
   for (;;) {
     const page = await repository.auditLog(verifier.head.sequence + 1, pageSize);
     for (const entry of page.entries) {
-      verifier.add(entry);
+      const record = verifier.add(entry);
+      onEntry?.(entry, record);
       entries += 1;
     }
     const head = verifier.head;

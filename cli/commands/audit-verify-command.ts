@@ -1,7 +1,5 @@
 import { Command } from '@commander-js/extra-typings';
-import { AuditChainError } from '../../lib/contract/audit-chain.js';
-import { errorMessage } from '../../lib/errors/accord-error.js';
-import { defaultCheckpointPath, formatCheckpoint, parseCheckpoint } from '../audit-checkpoint-file.js';
+import { defaultCheckpointPath, formatCheckpoint, readCheckpointFile } from '../audit-checkpoint-file.js';
 import type { CliEnvironment } from '../cli-environment.js';
 import { resolveConnection, withConnectionOptions, withRepository } from '../connection-options.js';
 import { outputOption, printResult } from '../output-format.js';
@@ -26,7 +24,7 @@ export function auditVerifyCommand(env: CliEnvironment) {
     .action(async (options) => {
       const connection = await resolveConnection(options, env);
       const path = options.checkpoint ?? defaultCheckpointPath(env.stateDirectory, connection.repository);
-      const previous = await readCheckpoint(env, path);
+      const previous = (await readCheckpointFile(env, path))?.checkpoint;
       const result = await withRepository(env, connection, (repository) =>
         verifyAuditLog(repository, previous),
       );
@@ -48,19 +46,4 @@ export function auditVerifyCommand(env: CliEnvironment) {
           `checkpoint ${previous === undefined ? 'created' : `advanced from ${previous.sequence}`}: ${path}\n`,
       );
     });
-}
-
-/** The checkpoint saved last time; none on the first run. A damaged one fails the verification. */
-async function readCheckpoint(env: CliEnvironment, path: string) {
-  let text: string;
-  try {
-    text = await env.readFile(path);
-  } catch {
-    return undefined;
-  }
-  try {
-    return parseCheckpoint(text).checkpoint;
-  } catch (error) {
-    throw new AuditChainError(`${path}: ${errorMessage(error)}`, 0);
-  }
 }
