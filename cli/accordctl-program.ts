@@ -3,6 +3,7 @@ import type { CliEnvironment } from './cli-environment.js';
 import { auditVerifyCommand } from './commands/audit-verify-command.js';
 import { bundleShowCommand } from './commands/bundle-show-command.js';
 import { completeCommand, completionCommand } from './commands/completion-command.js';
+import { consoleCommand } from './commands/console-command.js';
 import { contractsApproveCommand } from './commands/contracts-approve-command.js';
 import { contractsDeleteCommand } from './commands/contracts-delete-command.js';
 import { contractsListCommand } from './commands/contracts-list-command.js';
@@ -42,6 +43,7 @@ export function accordctlProgram(env: CliEnvironment): CommandUnknownOpts {
     .addCommand(group('audit', "Verify the repository's audit log.", [auditVerifyCommand(env)]))
     .addCommand(group('bundle', 'Inspect the bundles a provider installed.', [bundleShowCommand(env)]))
     .addCommand(loginCommand(env))
+    .addCommand(consoleCommand(env))
     .addCommand(completionCommand(env))
     .addCommand(versionCommand(env))
     .addCommand(completeCommand(env), { hidden: true });

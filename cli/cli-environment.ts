@@ -40,4 +40,8 @@ export interface CliEnvironment {
   /** `$ACCORDCTL_CONFIG`: the config file used when `--config` is not given. */
   configPathFromEnvironment: string | undefined;
   version: string;
+  /** Where `npm run build` put the console's browser files (`dist/cli/console/web`). */
+  consoleAssetDirectory: string;
+  /** Opens a URL in the user's browser (`accordctl console --open`). */
+  openInBrowser(url: string): Promise<void>;
 }

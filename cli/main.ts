@@ -2,7 +2,8 @@
 import 'reflect-metadata';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { nodeCliEnvironment } from './node-cli-environment.js';
 import { runCli } from './run-cli.js';
 
@@ -20,6 +21,7 @@ const environment = nodeCliEnvironment({
   configDirectory: process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'),
   configPathFromEnvironment: process.env.ACCORDCTL_CONFIG,
   version,
+  consoleAssetDirectory: join(dirname(fileURLToPath(import.meta.url)), 'console', 'web'),
 });
 
 runCli(process.argv.slice(2), environment).then(

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { access, mkdir, readFile, readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -26,6 +27,7 @@ export function nodeCliEnvironment(options: {
   configDirectory: string;
   configPathFromEnvironment: string | undefined;
   version: string;
+  consoleAssetDirectory: string;
 }): CliEnvironment {
   const { stdin, ...rest } = options;
   const environment: CliEnvironment = {
@@ -56,8 +58,25 @@ export function nodeCliEnvironment(options: {
       return contractRepositoryOverGrpc(client);
     },
     requestSvid,
+    openInBrowser: (url) => openInBrowser(url),
     clock: systemClock,
     timers: systemTimers,
   };
   return environment;
+}
+
+/**
+ * Opens `url` with the desktop's opener (`xdg-open`, or `open` on macOS), detached: the console
+ * keeps running whatever the browser does. Fails when there is no opener (a server, a pod).
+ */
+function openInBrowser(url: string): Promise<void> {
+  const opener = process.platform === 'darwin' ? 'open' : 'xdg-open';
+  return new Promise((resolve, reject) => {
+    const child = spawn(opener, [url], { detached: true, stdio: 'ignore' });
+    child.once('error', (error) => reject(new Error(`cannot run ${opener}: ${error.message}`)));
+    child.once('spawn', () => {
+      child.unref();
+      resolve();
+    });
+  });
 }

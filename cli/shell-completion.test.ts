@@ -14,8 +14,8 @@ const lookups = {
 
 describe('completionCandidates', () => {
   it.each([
-    [[''], ['contracts', 'audit', 'bundle', 'login', 'completion', 'version', 'help']],
-    [['co'], ['contracts', 'completion']],
+    [[''], ['contracts', 'audit', 'bundle', 'login', 'console', 'completion', 'version', 'help']],
+    [['co'], ['contracts', 'console', 'completion']],
     [
       ['contracts', ''],
       ['propose', 'approve', 'revoke', 'delete', 'list', 'show', 'watch'],

@@ -96,6 +96,8 @@ export async function startLocalMesh(directory: string, logger: Logger): Promise
           ca: hub.rootsFile,
           cert: basename(admin.identity.certificateFile),
           key: basename(admin.identity.privateKeyFile),
+          // What accordctl login records; the console proposes with this zone root.
+          pki: { address: zone.pkiAddress, ca: zone.rootsFile },
         }),
       );
       const serviceSvid = await keepSvidInFiles(

@@ -13,6 +13,8 @@ envoy_bin="$(bash scripts/provision-envoy.sh)"
 # umoci, runc, skopeo, containerd (Debian packages) for `npm run image` and test/image.
 bash scripts/provision-image-tools.sh
 node_bin="$(bash scripts/provision-node-tools.sh)"
+# Debian's chromium for the console's browser tests (test/console); playwright-core downloads nothing.
+bash scripts/provision-chromium.sh >/dev/null
 export PATH="$tools_bin:$kube_bin:$envoy_bin:$node_bin:$PATH"
 
 step "generated code is up to date"

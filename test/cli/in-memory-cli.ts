@@ -65,6 +65,8 @@ export function inMemoryCli(
     configDirectory: '/config',
     configPathFromEnvironment: undefined,
     version: '0.1.0',
+    consoleAssetDirectory: '/console',
+    openInBrowser: () => Promise.reject(new Error('no browser in the in-memory environment')),
   };
   return {
     env,

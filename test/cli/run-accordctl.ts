@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { ExitCode } from '../../cli/exit-codes.js';
 import { nodeCliEnvironment } from '../../cli/node-cli-environment.js';
 import { runCli } from '../../cli/run-cli.js';
+import { repositoryRoot } from '../support/test-tools.js';
 
 /** What one accordctl run printed and returned. */
 export interface AccordctlRun {
@@ -43,6 +44,7 @@ export async function runAccordctl(
     configDirectory: join(options.directory, 'config'),
     configPathFromEnvironment: options.configPathFromEnvironment,
     version: 'test',
+    consoleAssetDirectory: join(repositoryRoot, 'dist', 'cli', 'console', 'web'),
   });
   const code = await runCli(argv, env);
   return { code, stdout, stderr };
