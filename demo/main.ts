@@ -10,6 +10,7 @@ import { createLogger } from '../lib/log/logger.js';
 import { errorMessage } from '../lib/errors/accord-error.js';
 import { startLocalMesh, type LocalMesh } from './local-mesh.js';
 import { runWalkthrough } from './walkthrough.js';
+import { startZoneConsoles, type ZoneConsole } from './zone-consoles.js';
 
 const spec: CommandSpec = {
   name: 'npm start --',
@@ -70,11 +71,13 @@ async function main(): Promise<number> {
   );
 
   if (isServing) {
-    out.write(serveInstructions(mesh, accordctlPath));
+    const consoles = await startZoneConsoles(mesh, accordctlPath, out);
+    out.write(serveInstructions(mesh, accordctlPath, consoles.consoles));
     await new Promise<void>((resolveStop) => {
       process.once('SIGINT', resolveStop);
       process.once('SIGTERM', resolveStop);
     });
+    await consoles.stop();
   }
   await mesh.close();
   if (requestedDirectory === undefined && !isServing) await rm(directory, { recursive: true, force: true });
@@ -100,10 +103,13 @@ function describeMesh(mesh: LocalMesh): string {
   );
 }
 
-function serveInstructions(mesh: LocalMesh, accordctlPath: string): string {
+function serveInstructions(mesh: LocalMesh, accordctlPath: string, consoles: readonly ZoneConsole[]): string {
   const [zoneA, zoneB] = mesh.zones;
   const as = (zone: typeof zoneA) => `ACCORDCTL_CONFIG=${zone.adminConfigFile} node ${accordctlPath}`;
   return [
+    '',
+    "Each zone's web console (docs/console.md); each login URL works once:",
+    ...consoles.map((entry) => `  ${entry.zone}: ${entry.loginUrl}`),
     '',
     'Everything keeps running; stop with Ctrl-C. Try:',
     `  ${as(zoneA)} contracts list`,
