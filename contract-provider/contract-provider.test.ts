@@ -50,6 +50,7 @@ async function startProvider(directory?: string): Promise<Harness> {
   const logger: Logger = { ...silentLogger, info: (message) => infoLines.push(message), child: () => logger };
   const provider = new ContractProvider({
     source,
+    acknowledgeRoot: () => Promise.resolve(),
     loadOwnZone: () => Promise.resolve({ trustDomain: a.trustDomain, rootSha256s: new Set([a.rootSha256]) }),
     writer: new DirectoryBundleWriter(outputDirectory, silentLogger),
     metrics: new ProviderMetrics(registry),

@@ -7,7 +7,7 @@ import type { BundleWriter } from './bundle-writer.js';
 import { CoalescingTrigger } from './coalescing-trigger.js';
 import type { ContractEvent, ReceivedContract } from '../lib/contract/contract-stream.js';
 import type { ContractSource } from './contract-source.js';
-import { desiredBundles, type OwnZone } from './desired-bundles.js';
+import { desiredBundles, type OwnZone, type RootToAcknowledge } from './desired-bundles.js';
 import type { ProviderMetrics } from './provider-metrics.js';
 import type { TimerHandle, Timers } from '../lib/time/timers.js';
 
@@ -16,6 +16,11 @@ export interface ContractProviderOptions {
   source: ContractSource;
   /** Reads this zone's trust domain and actual roots from its PKI (GetCA). */
   loadOwnZone: () => Promise<OwnZone>;
+  /**
+   * Tells the repository that this zone installed a partner's announced root in a contract (the
+   * partner activates its new root once every partner has: docs/root-rotation.md).
+   */
+  acknowledgeRoot: (root: RootToAcknowledge) => Promise<void>;
   writer: BundleWriter;
   metrics: ProviderMetrics;
   logger: Logger;
@@ -42,6 +47,7 @@ export class ContractProvider {
   readonly #syncTrigger: CoalescingTrigger;
   readonly #contracts = new Map<string, ReceivedContract>();
   readonly #reportedRejections = new Set<string>();
+  readonly #acknowledged = new Set<string>();
   #ownZone: OwnZone | undefined;
   #resumeToken: string | undefined;
   #hasSnapshot = false;
@@ -51,6 +57,7 @@ export class ContractProvider {
   #stream: AbortController | undefined;
   #retry: { handle: TimerHandle; wake: () => void } | undefined;
   #resyncHandle: TimerHandle | undefined;
+  #retirementHandle: TimerHandle | undefined;
   #watchLoop: Promise<void> | undefined;
 
   constructor(options: ContractProviderOptions) {
@@ -74,6 +81,7 @@ export class ContractProvider {
       this.#retry.wake();
     }
     if (this.#resyncHandle !== undefined) this.#options.timers.clearTimeout(this.#resyncHandle);
+    if (this.#retirementHandle !== undefined) this.#options.timers.clearTimeout(this.#retirementHandle);
     await this.#watchLoop;
     await this.#syncTrigger.whenIdle();
   }
@@ -201,13 +209,26 @@ export class ContractProvider {
         this.#options.metrics.contractRejected('MalformedContract');
       }
     }
-    const { bundles, rejections } = desiredBundles(contracts, ownZone);
+    const now = this.#options.clock.now();
+    const { bundles, rejections, toAcknowledge, refusedRootStatements, nextRetirementAt } = desiredBundles(
+      contracts,
+      ownZone,
+      now,
+    );
+    this.#scheduleRetirement(now, nextRetirementAt);
     for (const rejection of rejections) {
       const key = `${rejection.contractId}|${rejection.reason}|${rejection.revision}`;
       rejectionKeys.add(key);
       if (this.#reportedRejections.has(key)) continue;
       this.#log.warn('contract rejected', { ...rejection });
       this.#options.metrics.contractRejected(rejection.reason);
+    }
+    for (const refused of refusedRootStatements) {
+      const key = `${refused.contractId}|${refused.reason}|${refused.revision}|${refused.detail}`;
+      rejectionKeys.add(key);
+      if (this.#reportedRejections.has(key)) continue;
+      this.#log.warn('root statement refused', { ...refused });
+      this.#options.metrics.rootStatementRefused(refused.reason);
     }
     this.#reportedRejections.clear();
     for (const key of rejectionKeys) this.#reportedRejections.add(key);
@@ -225,9 +246,47 @@ export class ContractProvider {
       this.#hasSynced = true;
       if (this.#isConnected) this.#options.metrics.synced(this.#options.clock.now(), bundles.size);
       else this.#options.metrics.trustedZones(bundles.size);
+      this.#options.metrics.zonesInRootOverlap(
+        [...bundles.values()].filter((bundle) => bundle.rootsPem.length > 1).length,
+      );
     } catch (error) {
       this.#log.error('bundle write failed', { reason: 'BundleWriteFailed', error: errorMessage(error) });
+      return;
     }
+    await this.#acknowledge(toAcknowledge);
+  }
+
+  /**
+   * Acknowledges installed announced roots, each once per process; a failed acknowledgement is
+   * retried at the next sync (the contract still lacks it), and never holds back the bundles.
+   */
+  async #acknowledge(roots: readonly RootToAcknowledge[]): Promise<void> {
+    for (const root of roots) {
+      const key = `${root.contractId}|${root.trustDomain}|${root.rootSha256}`;
+      if (this.#acknowledged.has(key)) continue;
+      try {
+        await this.#options.acknowledgeRoot(root);
+        this.#acknowledged.add(key);
+        this.#log.info('announced root acknowledged', { ...root });
+      } catch (error) {
+        this.#log.warn('root acknowledgement failed', {
+          ...root,
+          reason: 'RepositoryUnavailable',
+          error: errorMessage(error),
+        });
+      }
+    }
+  }
+
+  /** Syncs again when the next trusted root retires: a retirement comes with no contract event. */
+  #scheduleRetirement(now: Date, at: Date | undefined): void {
+    if (this.#retirementHandle !== undefined) this.#options.timers.clearTimeout(this.#retirementHandle);
+    this.#retirementHandle = undefined;
+    if (at === undefined || this.#isStopped) return;
+    this.#retirementHandle = this.#options.timers.setTimeout(() => {
+      this.#retirementHandle = undefined;
+      this.#syncTrigger.trigger();
+    }, at.getTime() - now.getTime());
   }
 
   #scheduleResync(): void {

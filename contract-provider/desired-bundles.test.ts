@@ -1,12 +1,21 @@
+import { X509Certificate } from 'node:crypto';
+import type { ContractRootRotation } from '../lib/contract/root-rotation.js';
 import type { TrustContract } from '../lib/contract/trust-contract.js';
+import { sha256Hex } from '../lib/x509/fingerprint.js';
+import { activateRoot, announceRoot, revokeRoot } from '../test/support/test-root-rotation.js';
 import {
   approvedContract,
   forgeApproval,
   participantOf,
   proposedContract,
 } from '../test/support/test-contracts.js';
-import { createTestZone, type TestZone } from '../test/support/test-zone.js';
-import { desiredBundles, type OwnZone, type RejectionReason } from './desired-bundles.js';
+import { createTestRoot, createTestZone, type TestRoot, type TestZone } from '../test/support/test-zone.js';
+import {
+  desiredBundles,
+  type DesiredBundlesResult,
+  type OwnZone,
+  type RejectionReason,
+} from './desired-bundles.js';
 
 let a: TestZone;
 let b: TestZone;
@@ -141,7 +150,7 @@ const cases: Case[] = [
 
 describe('desiredBundles', () => {
   it.each(cases)('$name', async ({ contracts, trusted, rejected }) => {
-    const result = desiredBundles(await contracts(), ownZoneA());
+    const result = desiredBundles(await contracts(), ownZoneA(), new Date());
     const fingerprints = Object.fromEntries(
       [...result.bundles].map(([trustDomain, bundle]) => [
         trustDomain,
@@ -156,7 +165,92 @@ describe('desiredBundles', () => {
     const result = desiredBundles(
       [await approvedContract('ab-2', [a, b]), await approvedContract('ab', [a, b])],
       ownZoneA(),
+      new Date(),
     );
     expect(result.bundles.get(b.trustDomain)?.contractIds).toEqual(['ab', 'ab-2']);
+  });
+});
+
+describe('desiredBundles with root rotations', () => {
+  const rotation = (announcement: ContractRootRotation['announcement']): ContractRootRotation => ({
+    announcement,
+    activation: undefined,
+    acknowledgements: [],
+  });
+  const ownZoneB = (): OwnZone => ({ trustDomain: b.trustDomain, rootSha256s: new Set([b.rootSha256]) });
+  const zoneARootsAtB = (result: DesiredBundlesResult) =>
+    (result.bundles.get(a.trustDomain)?.rootsPem ?? []).map((pem) => sha256Hex(new X509Certificate(pem).raw));
+  let a1: TestRoot;
+
+  beforeAll(async () => {
+    a1 = await createTestRoot(a.trustDomain);
+  });
+
+  it("installs a partner's announced root next to its pinned root and acknowledges it once", async () => {
+    const contract = await approvedContract('ab', [a, b]);
+    const announced = {
+      ...contract,
+      rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin))],
+    };
+    const result = desiredBundles([announced], ownZoneB(), new Date());
+    expect(zoneARootsAtB(result).sort()).toEqual([a.rootSha256, a1.rootSha256].sort());
+    expect(result.toAcknowledge).toEqual([
+      { contractId: 'ab', trustDomain: a.trustDomain, rootSha256: a1.rootSha256 },
+    ]);
+    const acknowledged = {
+      ...announced,
+      rootRotations: announced.rootRotations.map((carried) => ({
+        ...carried,
+        acknowledgements: [{ trustDomain: b.trustDomain, acknowledgedBy: 'x', acknowledgedAt: new Date() }],
+      })),
+    };
+    expect(desiredBundles([acknowledged], ownZoneB(), new Date()).toAcknowledge).toEqual([]);
+  });
+
+  it('installs nothing new for an announcement its zone approver did not sign, and reports it', async () => {
+    const contract = await approvedContract('ab', [a, b]);
+    const forged = {
+      ...contract,
+      rootRotations: [
+        rotation(await announceRoot(contract, a, a1, a.admin, { approver: await a.issue('/ns/x/sa/y') })),
+      ],
+    };
+    const result = desiredBundles([forged], ownZoneB(), new Date());
+    expect(zoneARootsAtB(result)).toEqual([a.rootSha256]);
+    expect(result.toAcknowledge).toEqual([]);
+    expect(result.refusedRootStatements.map((refused) => refused.reason)).toEqual([
+      'RootAnnouncementInvalid',
+    ]);
+  });
+
+  it('keeps only the new root once the replaced one retired, and the rotated zone still trusts its partners', async () => {
+    const contract = await approvedContract('ab', [a, b]);
+    const activatedAt = new Date(Math.floor(Date.now()));
+    const rotated = {
+      ...contract,
+      rootRotations: [
+        {
+          ...rotation(await announceRoot(contract, a, a1, a.admin)),
+          activation: activateRoot(a, a1, 1, activatedAt, 1000),
+        },
+      ],
+    };
+    const later = new Date(activatedAt.getTime() + 1000);
+    expect(zoneARootsAtB(desiredBundles([rotated], ownZoneB(), later))).toEqual([a1.rootSha256]);
+    const ownZoneAfterRotation = { trustDomain: a.trustDomain, rootSha256s: new Set([a1.rootSha256]) };
+    const atA = desiredBundles([rotated], ownZoneAfterRotation, later);
+    expect(atA.rejections).toEqual([]);
+    expect([...atA.bundles.keys()]).toEqual([b.trustDomain]);
+  });
+
+  it('drops every root of a partner whose pinned root its own key revoked (emergency rotation)', async () => {
+    const contract = await approvedContract('ab', [a, b]);
+    const revoked = {
+      ...contract,
+      rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin))],
+      rootRevocations: [revokeRoot(a, 'key compromised')],
+    };
+    const result = desiredBundles([revoked], ownZoneB(), new Date());
+    expect(result.bundles.has(a.trustDomain)).toBe(false);
   });
 });

@@ -1,4 +1,10 @@
 import { approvalReport } from '../lib/contract/contract-approvals.js';
+import {
+  contractRootChains,
+  trustedRootsAt,
+  type ContractRootChains,
+  type RootStatementProblem,
+} from '../lib/contract/participant-roots.js';
 import { participantOfTrustDomain, type TrustContract } from '../lib/contract/trust-contract.js';
 import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
 import { derToPem } from '../lib/x509/pem.js';
@@ -38,11 +44,34 @@ export interface ContractRejection {
   readonly detail: string;
 }
 
+/** A partner's announced root this zone trusts in a contract and has not acknowledged there yet. */
+export interface RootToAcknowledge {
+  readonly contractId: string;
+  /** The announcing partner zone. */
+  readonly trustDomain: string;
+  readonly rootSha256: string;
+}
+
+/** A root statement carried by a trusted contract that its own verification refused. */
+export interface RefusedRootStatement extends RootStatementProblem {
+  readonly contractId: string;
+  readonly revision: number;
+}
+
 export interface DesiredBundlesResult {
   /** Partner trust domain → the roots trusted for that trust domain only. */
   readonly bundles: DesiredBundles;
   /** Contracts the repository calls active that failed our own verification. */
   readonly rejections: readonly ContractRejection[];
+  /**
+   * Announced partner roots in `bundles` whose installation this zone has not acknowledged in
+   * their contract: the provider acknowledges them once the bundles are written.
+   */
+  readonly toAcknowledge: readonly RootToAcknowledge[];
+  /** Root statements (announcements, activations, revocations) that did not verify and were not followed. */
+  readonly refusedRootStatements: readonly RefusedRootStatement[];
+  /** When a trusted root retires next (the bundles change then without any new contract event). */
+  readonly nextRetirementAt: Date | undefined;
 }
 
 /**
@@ -50,26 +79,61 @@ export interface DesiredBundlesResult {
  * the repository is not trusted to declare anything active. A contract counts only when it is
  * neither revoked nor proposed (the repository may always *narrow* trust), names our trust domain
  * with one of our real roots, and carries a verifying approval from every participant; then each
- * other participant's root is trusted for that participant's trust domain only. Invalid
+ * other participant's roots trusted at `now` are trusted for that participant's trust domain only:
+ * the pinned root and the roots its key continuity announced (`contractRootChains`, verified
+ * here), until a verified activation retires a replaced root or a verified revocation ends the
+ * chain (docs/root-rotation.md). Invalid
  * contracts are reported and contribute nothing, so they can never widen trust nor remove trust
  * that other valid contracts establish.
  */
-export function desiredBundles(contracts: Iterable<TrustContract>, ownZone: OwnZone): DesiredBundlesResult {
+export function desiredBundles(
+  contracts: Iterable<TrustContract>,
+  ownZone: OwnZone,
+  now: Date,
+): DesiredBundlesResult {
   const roots = new Map<string, Map<string, string>>();
   const contractIds = new Map<string, Set<string>>();
   const rejections: ContractRejection[] = [];
+  const toAcknowledge: RootToAcknowledge[] = [];
+  const refusedRootStatements: RefusedRootStatement[] = [];
+  let nextRetirementAt: Date | undefined;
   for (const contract of contracts) {
     if (contract.state !== 'active' || contract.revocation !== undefined) continue;
-    const problem = verificationProblem(contract, ownZone);
+    const chains = contractRootChains(contract);
+    const problem = verificationProblem(contract, ownZone, chains, now);
     if (problem !== undefined) {
       rejections.push({ contractId: contract.id, revision: contract.revision, ...problem });
       continue;
     }
+    for (const refused of chains.problems) {
+      refusedRootStatements.push({ contractId: contract.id, revision: contract.revision, ...refused });
+    }
     for (const participant of contract.participants) {
       if (participant.trustDomain === ownZone.trustDomain) continue;
+      const chain = chains.chains.get(participant.name);
+      const trusted = chain === undefined ? [] : trustedRootsAt(chain, now);
+      if (trusted.length === 0) continue;
       const zoneRoots = roots.get(participant.trustDomain) ?? new Map<string, string>();
-      zoneRoots.set(participant.rootSha256, derToPem(participant.root.raw));
+      for (const root of trusted) zoneRoots.set(root.rootSha256, derToPem(root.root.raw));
       roots.set(participant.trustDomain, zoneRoots);
+      for (const link of chain?.links ?? []) {
+        const retireAfter = link.retireAfter;
+        if (
+          retireAfter !== undefined &&
+          retireAfter.getTime() > now.getTime() &&
+          (nextRetirementAt === undefined || retireAfter.getTime() < nextRetirementAt.getTime())
+        ) {
+          nextRetirementAt = retireAfter;
+        }
+        const rotation = link.rotation;
+        if (rotation === undefined || !trusted.includes(link.root)) continue;
+        if (rotation.acknowledgements.some((ack) => ack.trustDomain === ownZone.trustDomain)) continue;
+        toAcknowledge.push({
+          contractId: contract.id,
+          trustDomain: participant.trustDomain,
+          rootSha256: link.root.rootSha256,
+        });
+      }
       const ids = contractIds.get(participant.trustDomain) ?? new Set<string>();
       ids.add(contract.id);
       contractIds.set(participant.trustDomain, ids);
@@ -83,12 +147,14 @@ export function desiredBundles(contracts: Iterable<TrustContract>, ownZone: OwnZ
       contractIds: [...(contractIds.get(trustDomain) ?? [])].sort(),
     });
   }
-  return { bundles, rejections };
+  return { bundles, rejections, toAcknowledge, refusedRootStatements, nextRetirementAt };
 }
 
 function verificationProblem(
   contract: TrustContract,
   ownZone: OwnZone,
+  chains: ContractRootChains,
+  now: Date,
 ): { reason: RejectionReason; detail: string } | undefined {
   const own = participantOfTrustDomain(contract, ownZone.trustDomain);
   if (own === undefined) {
@@ -114,7 +180,11 @@ function verificationProblem(
       };
     }
   }
-  if (!ownZone.rootSha256s.has(own.rootSha256)) {
+  // After our own rotation the contract still pins our first root: any root of our verified chain
+  // that our PKI holds names us.
+  const ownChain = chains.chains.get(own.name);
+  const ownRoots = ownChain === undefined ? [own] : trustedRootsAt(ownChain, now);
+  if (!ownRoots.some((root) => ownZone.rootSha256s.has(root.rootSha256))) {
     return {
       reason: 'OwnRootMismatch',
       detail: `root ${own.rootSha256} of ${own.name} is not one of our roots`,

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { RootStatementProblemReason } from '../lib/contract/participant-roots.js';
 import type { RejectionReason } from './desired-bundles.js';
 
 /**
@@ -10,6 +11,8 @@ export class ProviderMetrics {
   readonly #repositoryConnected: Gauge;
   readonly #lastSyncTimestampSeconds: Gauge;
   readonly #trustedZones: Gauge;
+  readonly #refusedRootStatements: Counter<'reason'>;
+  readonly #zonesInRootOverlap: Gauge;
 
   constructor(registry: Registry) {
     this.#rejectedContracts = new Counter({
@@ -33,12 +36,34 @@ export class ProviderMetrics {
       help: 'Number of partner trust domains with an installed bundle.',
       registers: [registry],
     });
+    this.#refusedRootStatements = new Counter({
+      name: 'accord_provider_refused_root_statements_total',
+      help: 'Root announcements, activations and revocations carried by trusted contracts that failed the provider verification, by reason.',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.#zonesInRootOverlap = new Gauge({
+      name: 'accord_provider_zones_in_root_overlap',
+      help: 'Partner trust domains whose installed bundle holds more than one root (a root rotation in its overlap).',
+      registers: [registry],
+    });
     this.#repositoryConnected.set(0);
+    this.#zonesInRootOverlap.set(0);
     this.#trustedZones.set(0);
   }
 
   contractRejected(reason: RejectionReason | 'MalformedContract'): void {
     this.#rejectedContracts.inc({ reason });
+  }
+
+  /** A root statement a trusted contract carried failed verification (it was not followed). */
+  rootStatementRefused(reason: RootStatementProblemReason): void {
+    this.#refusedRootStatements.inc({ reason });
+  }
+
+  /** Partner zones whose installed bundle holds more than one root. */
+  zonesInRootOverlap(count: number): void {
+    this.#zonesInRootOverlap.set(count);
   }
 
   repositoryConnected(isConnected: boolean): void {

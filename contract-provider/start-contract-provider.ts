@@ -38,8 +38,12 @@ export async function startContractProvider(
   const { svids, repositoryTls } = await startZoneIdentity(config, { clock, logger });
   const repository = createGrpcClient(ContractService, config.repositoryAddress, repositoryTls);
   const pki = createGrpcClient(PkiService, config.pkiAddress, () => ({ caPems: svids.current().rootsPem }));
+  const repositoryClient = contractRepositoryOverGrpc(repository);
   const provider = new ContractProvider({
-    source: contractRepositoryOverGrpc(repository),
+    source: repositoryClient,
+    acknowledgeRoot: async ({ contractId, trustDomain, rootSha256 }) => {
+      await repositoryClient.acknowledgeRoot(contractId, trustDomain, rootSha256);
+    },
     loadOwnZone: () => loadOwnZoneFromPki(pki),
     writer: createBundleWriter(config, logger),
     metrics: new ProviderMetrics(registry),

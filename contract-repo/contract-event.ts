@@ -1,7 +1,13 @@
+import { X509Certificate } from 'node:crypto';
 import type { AuditAction, AuditRecord } from '../lib/contract/audit-chain.js';
 import type { JsonValue } from '../lib/contract/canonical-json.js';
 import type { ContractApproval, ContractParticipant } from '../lib/contract/trust-contract.js';
 import { ParticipantCache } from '../lib/contract/validate-proposal.js';
+import {
+  rootStatementFromDetails,
+  rootStatementToDetails,
+  type RootStatementEvent,
+} from './root-statement-event.js';
 
 /**
  * One change to a contract, as the repository decides it and the audit log records it. The log is
@@ -11,7 +17,8 @@ export type ContractEvent =
   | { readonly action: 'propose'; readonly participants: readonly ContractParticipant[] }
   | { readonly action: 'approve'; readonly approval: ContractApproval }
   | { readonly action: 'revoke'; readonly reason: string }
-  | { readonly action: 'delete' };
+  | { readonly action: 'delete' }
+  | RootStatementEvent;
 
 /** An event with its audit envelope: position, time and the authenticated actor. */
 export interface ContractEventRecord {
@@ -52,6 +59,11 @@ function detailsOf(event: ContractEvent): Record<string, JsonValue> {
       return { reason: event.reason };
     case 'delete':
       return {};
+    case 'announce-root':
+    case 'activate-root':
+    case 'acknowledge-root':
+    case 'revoke-root':
+      return rootStatementToDetails(event);
   }
 }
 
@@ -65,6 +77,7 @@ function detailsOf(event: ContractEvent): Record<string, JsonValue> {
 export class EventDecodeCache {
   readonly #participants = new ParticipantCache();
   readonly #certificates = new Map<string, Uint8Array>();
+  readonly #roots = new WeakMap<Uint8Array, X509Certificate>();
 
   /** The validated participant with these stored fields; `field` names it in errors. */
   participant(fields: Readonly<Record<string, JsonValue>>, field: string): ContractParticipant {
@@ -77,6 +90,19 @@ export class EventDecodeCache {
       },
       field,
     );
+  }
+
+  /**
+   * An announced root, parsed once per decoded certificate (`certificate` hands out one object per
+   * distinct certificate): a zone's rotation is announced in every contract it is in.
+   */
+  root(der: Uint8Array): X509Certificate {
+    let root = this.#roots.get(der);
+    if (root === undefined) {
+      root = new X509Certificate(der);
+      this.#roots.set(der, root);
+    }
+    return root;
   }
 
   /** The DER bytes of a stored base64 certificate. */
@@ -125,6 +151,17 @@ export function eventFromAuditRecord(
       return { ...envelope, event: { action, reason: stringField(details, 'reason') } };
     case 'delete':
       return { ...envelope, event: { action } };
+    case 'announce-root':
+    case 'activate-root':
+    case 'acknowledge-root':
+    case 'revoke-root':
+      return {
+        ...envelope,
+        event: rootStatementFromDetails(action, record.contractId, details, {
+          certificateOf: (value, index) => storedCertificate(value, index, cache),
+          rootOf: (value) => cache.root(storedCertificate(value, 0, cache)),
+        }),
+      };
   }
 }
 

@@ -15,6 +15,7 @@ import type {
   TrustContract,
 } from '../lib/contract/trust-contract.js';
 import type { ValidatedProposal } from '../lib/contract/validate-proposal.js';
+import type { RootActivation, RootAnnouncement, RootRevocation } from '../lib/contract/root-rotation.js';
 import {
   AlreadyExistsError,
   InvalidArgumentError,
@@ -47,6 +48,13 @@ import {
   type ContractSnapshot,
 } from './contract-snapshot.js';
 import { CorruptStoreError } from './stored-audit-entry.js';
+import {
+  decideRootAcknowledgement,
+  decideRootActivation,
+  decideRootAnnouncement,
+  decideRootRevocation,
+  type RootStatementDecision,
+} from './root-statement-decision.js';
 import { ContractWatcher, type WatchEvent } from './contract-watcher.js';
 import {
   defaultPageBytes,
@@ -377,6 +385,56 @@ export class ContractRepository {
     });
   }
 
+  /**
+   * Adds the caller zone's announcement of its next root to contract `id`
+   * (`decideRootAnnouncement`); a retry of a stored announcement changes nothing.
+   */
+  announceRoot(caller: Caller, id: string, announcement: RootAnnouncement): Promise<TrustContract> {
+    return this.#commitRootStatement(caller, id, (contract, now) =>
+      decideRootAnnouncement(caller, contract, announcement, now, this.#limits.maxApprovalClockSkewMs),
+    );
+  }
+
+  /** Adds the activation of an announced root to contract `id` (`decideRootActivation`). */
+  activateRoot(caller: Caller, id: string, activation: RootActivation): Promise<TrustContract> {
+    return this.#commitRootStatement(caller, id, (contract) =>
+      decideRootActivation(caller, contract, activation),
+    );
+  }
+
+  /** Records that the caller's provider installed an announced root (`decideRootAcknowledgement`). */
+  acknowledgeRoot(
+    caller: Caller,
+    id: string,
+    trustDomain: string,
+    rootSha256: string,
+  ): Promise<TrustContract> {
+    return this.#commitRootStatement(caller, id, (contract) =>
+      decideRootAcknowledgement(caller, contract, trustDomain, rootSha256),
+    );
+  }
+
+  /** Adds a root revocation (signed by the revoked root) to contract `id` (`decideRootRevocation`). */
+  revokeRoot(caller: Caller, id: string, revocation: RootRevocation): Promise<TrustContract> {
+    return this.#commitRootStatement(caller, id, (contract) =>
+      decideRootRevocation(caller, contract, revocation),
+    );
+  }
+
+  #commitRootStatement(
+    caller: Caller,
+    id: string,
+    decide: (contract: TrustContract, now: Date) => RootStatementDecision,
+  ): Promise<TrustContract> {
+    return this.#commit(() => {
+      const contract = authorizeRead(caller, id, this.#book.get(id));
+      const now = this.#clock.now();
+      const decision = decide(contract, now);
+      if (decision === 'unchanged') return { unchanged: contract };
+      return { contractId: id, actor: caller.spiffeId, time: now, event: decision };
+    });
+  }
+
   /** Removes a contract and its trust (admins only). The audit log keeps its history. */
   async delete(caller: Caller, id: string): Promise<void> {
     await this.#commit(() => {
@@ -523,14 +581,18 @@ export class ContractRepository {
 
   /**
    * Runs `decide` under the repository lock, then appends its event durably, applies it and tells
-   * the watchers. `decide` throws to refuse; nothing is stored then. When another replica appended
+   * the watchers. `decide` throws to refuse, or returns `unchanged` for a retry of what is stored
+   * already; nothing is stored then. When another replica appended
    * first, catches up and runs `decide` again on the new state (at most `maxCommitAttempts` times).
    */
-  #commit(decide: () => Omit<ContractEventRecord, 'sequence'>): Promise<TrustContract> {
+  #commit(
+    decide: () => Omit<ContractEventRecord, 'sequence'> | { unchanged: TrustContract },
+  ): Promise<TrustContract> {
     return this.#exclusive(async () => {
       for (let attempt = 1; ; attempt += 1) {
         if (this.#refusal !== undefined) throw this.#refusal;
         const decided = decide();
+        if ('unchanged' in decided) return decided.unchanged;
         const record: ContractEventRecord = { ...decided, sequence: this.#head.sequence + 1 };
         this.#book.preview(record);
         const entry = chainAuditRecord(this.#head, eventToAuditRecord(record));

@@ -7,6 +7,13 @@ import {
   stateFromProto,
 } from '../lib/contract/contract-codec.js';
 import { isDnsLabel } from '../lib/contract/dns-label.js';
+import {
+  rootActivationFromProto,
+  rootAnnouncementFromProto,
+  rootRevocationFromProto,
+  sha256Field,
+} from '../lib/contract/root-rotation-codec.js';
+import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
 import { validateProposal } from '../lib/contract/validate-proposal.js';
 import { InvalidArgumentError } from '../lib/errors/accord-error.js';
 import { quoteUntrusted } from '../lib/errors/quote-untrusted.js';
@@ -122,6 +129,39 @@ export function createContractService(repository: ContractRepository): Registere
           });
         }
       }
+    },
+    announceRoot: async (request, context) => {
+      const caller = callerFor(context);
+      const id = requiredId(request.id);
+      const announcement = rootAnnouncementFromProto(request.announcement, id, 'announcement');
+      return { contract: contractToProto(await repository.announceRoot(caller, id, announcement)) };
+    },
+    activateRoot: async (request, context) => {
+      const caller = callerFor(context);
+      const id = requiredId(request.id);
+      const activation = rootActivationFromProto(request.activation, 'activation');
+      return { contract: contractToProto(await repository.activateRoot(caller, id, activation)) };
+    },
+    acknowledgeRoot: async (request, context) => {
+      const caller = callerFor(context);
+      const id = requiredId(request.id);
+      const rootSha256 = sha256Field(request.rootSha256, 'root_sha256');
+      if (!isValidTrustDomain(request.trustDomain)) {
+        throw new InvalidArgumentError(
+          `trust_domain: ${quoteUntrusted(request.trustDomain)} is not a trust domain`,
+        );
+      }
+      return {
+        contract: contractToProto(
+          await repository.acknowledgeRoot(caller, id, request.trustDomain, rootSha256),
+        ),
+      };
+    },
+    revokeRoot: async (request, context) => {
+      const caller = callerFor(context);
+      const id = requiredId(request.id);
+      const revocation = rootRevocationFromProto(request.revocation, 'revocation');
+      return { contract: contractToProto(await repository.revokeRoot(caller, id, revocation)) };
     },
     auditLog: async (request, context) => {
       const caller = callerFor(context);

@@ -12,6 +12,12 @@ import {
   type ContractEventRecord,
 } from './contract-event.js';
 import { applyContractEvent, restoreContract, revocationEvent } from './contract-transition.js';
+import {
+  rootStatementFromDetails,
+  rootStatementToDetails,
+  type RootStatementAction,
+  type RootStatementEvent,
+} from './root-statement-event.js';
 
 /**
  * The repository's state at one audit head: every live contract and every deleted one's last state
@@ -48,6 +54,20 @@ interface StoredContract {
   readonly participants: readonly number[];
   readonly approvals: readonly JsonValue[];
   readonly revocation?: { readonly time: string; readonly actor: number; readonly details: JsonValue };
+  /**
+   * The root statements (docs/root-rotation.md) as the details of the audit records they came
+   * from, certificates as table indexes: every announcement, then every activation, every
+   * acknowledgement (with its time and actor) and every root revocation, each in contract order.
+   * Loading applies them in this order, before the revocation.
+   */
+  readonly rootStatements?: readonly StoredRootStatement[];
+}
+
+interface StoredRootStatement {
+  readonly action: RootStatementAction;
+  readonly details: JsonValue;
+  readonly time?: string;
+  readonly actor?: number;
 }
 
 /**
@@ -100,6 +120,9 @@ export function encodeContractSnapshot(snapshot: ContractSnapshot): Buffer {
               details: revoked.details,
             },
           }),
+      ...(contract.rootRotations.length === 0 && contract.rootRevocations.length === 0
+        ? {}
+        : { rootStatements: rootStatementsOf(contract, certificates, actors) }),
     };
   };
   return Buffer.from(
@@ -205,7 +228,10 @@ function loadContract(
     contractId: id,
     event: { action: 'propose', participants },
   };
-  const contract = restoreContract(proposal, approvals, revision);
+  let contract = restoreContract(proposal, approvals, revision);
+  for (const [index, value] of arrayOf(stored.rootStatements ?? [], 'rootStatements').entries()) {
+    contract = restoreRootStatement(contract, objectOf(value, `rootStatements[${index}]`), tables, cache);
+  }
   if (stored.revocation === undefined) return contract;
   const revocation = objectOf(stored.revocation, 'revocation');
   const { time, details } = revocation;
@@ -221,6 +247,92 @@ function loadContract(
   const revoked = applyContractEvent(contract, eventFromAuditRecord(record, cache));
   if (revoked === undefined) throw new Error('the contract vanished');
   return revoked;
+}
+
+/** The statements `StoredContract.rootStatements` holds, in the order loading applies them. */
+function rootStatementsOf(
+  contract: TrustContract,
+  certificates: Table<string, string>,
+  actors: Table<string, string>,
+): StoredRootStatement[] {
+  const events: { event: RootStatementEvent; time?: string; actor?: number }[] = [
+    ...contract.rootRotations.map((rotation) => ({
+      event: { action: 'announce-root' as const, announcement: rotation.announcement },
+    })),
+    ...contract.rootRotations.flatMap((rotation) =>
+      rotation.activation === undefined
+        ? []
+        : [{ event: { action: 'activate-root' as const, activation: rotation.activation } }],
+    ),
+    ...contract.rootRotations.flatMap((rotation) =>
+      rotation.acknowledgements.map((acknowledgement) => ({
+        event: {
+          action: 'acknowledge-root' as const,
+          trustDomain: rotation.announcement.trustDomain,
+          rootSha256: rotation.announcement.rootSha256,
+          acknowledgingTrustDomain: acknowledgement.trustDomain,
+        },
+        time: acknowledgement.acknowledgedAt.toISOString(),
+        actor: actors.indexOf(acknowledgement.acknowledgedBy),
+      })),
+    ),
+    ...contract.rootRevocations.map((revocation) => ({
+      event: { action: 'revoke-root' as const, revocation },
+    })),
+  ];
+  return events.map(({ event, ...envelope }) => {
+    const details = rootStatementToDetails(event);
+    const { root, approverCertificateChain } = details;
+    return {
+      action: event.action,
+      details: {
+        ...details,
+        ...(typeof root === 'string' ? { root: certificates.indexOf(root) } : {}),
+        ...(Array.isArray(approverCertificateChain)
+          ? {
+              approverCertificateChain: approverCertificateChain.map((der) =>
+                certificates.indexOf(String(der)),
+              ),
+            }
+          : {}),
+      },
+      ...envelope,
+    };
+  });
+}
+
+/** Applies one stored root statement through the log's decoder and transition function. */
+function restoreRootStatement(
+  contract: TrustContract,
+  stored: Readonly<Record<string, JsonValue>>,
+  tables: Tables,
+  cache: EventDecodeCache,
+): TrustContract {
+  const action = stored.action;
+  if (
+    action !== 'announce-root' &&
+    action !== 'activate-root' &&
+    action !== 'acknowledge-root' &&
+    action !== 'revoke-root'
+  ) {
+    throw new Error('rootStatements: unknown action');
+  }
+  const certificateOf = (entry: JsonValue): Uint8Array => entryOf(tables.certificates, entry, 'certificate');
+  const event = rootStatementFromDetails(action, contract.id, objectOf(stored.details, 'details'), {
+    certificateOf,
+    rootOf: (entry) => cache.root(certificateOf(entry)),
+  });
+  const time = typeof stored.time === 'string' ? new Date(stored.time) : contract.createdAt;
+  const actor = stored.actor === undefined ? '' : entryOf(tables.actors, stored.actor, 'actor');
+  const next = applyContractEvent(contract, {
+    sequence: contract.revision,
+    time,
+    actor,
+    contractId: contract.id,
+    event,
+  });
+  if (next === undefined) throw new Error('the contract vanished');
+  return next;
 }
 
 /** Distinct values (equal when their `keyOf` is) in first-seen order, each stored as `toStored` makes it. */

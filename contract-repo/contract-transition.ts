@@ -6,6 +6,7 @@ import {
   type TrustContract,
 } from '../lib/contract/trust-contract.js';
 import type { ContractEventRecord } from './contract-event.js';
+import { applyRootStatement } from './root-statement-transition.js';
 
 /**
  * The consent state machine as one pure function: the contract after `record`, or `undefined`
@@ -15,6 +16,8 @@ import type { ContractEventRecord } from './contract-event.js';
  *
  *   (none) --propose--> proposed --approve (last missing participant)--> active
  *   proposed|active --revoke--> revoked (terminal)      any --delete--> (none)
+ *   proposed|active --announce-root|activate-root|acknowledge-root|revoke-root--> the same state
+ *   (root-statement-transition.ts)
  *
  * Signatures are verified by the repository before the approve event exists; this function only
  * enforces the shape of consent (one approval per participant, all of them for `active`).
@@ -35,6 +38,8 @@ export function applyContractEvent(
       createdAt: record.time,
       revocation: undefined,
       revision: record.sequence,
+      rootRotations: [],
+      rootRevocations: [],
     };
   }
   if (current === undefined) throw new NotFoundError(`contract ${contractId} not found`);
@@ -52,6 +57,11 @@ export function applyContractEvent(
       };
     case 'delete':
       return undefined;
+    case 'announce-root':
+    case 'activate-root':
+    case 'acknowledge-root':
+    case 'revoke-root':
+      return applyRootStatement(current, event, record);
   }
 }
 

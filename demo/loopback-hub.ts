@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -8,11 +9,16 @@ import {
   type ContractRepositoryClient,
 } from '../lib/contract/contract-repository-client.js';
 import { createGrpcClient } from '../lib/grpc/grpc-client.js';
+import {
+  pkiRootRotationOverGrpc,
+  type PkiRootRotationClient,
+} from '../lib/identity/pki-root-rotation-client.js';
 import type { Logger } from '../lib/log/logger.js';
 import { systemClock } from '../lib/time/clock.js';
 import { pemToDerList } from '../lib/x509/pem.js';
 import { keyPairFromPrivateKeyPem } from '../lib/x509/private-key-pem.js';
 import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
+import { PkiService } from '../proto/gen/accord/pki/v1/pki_pb.js';
 import { contractRepoConfigSchema } from '../contract-repo/contract-repo-config.js';
 import { startContractRepo, type RunningContractRepo } from '../contract-repo/start-contract-repo.js';
 import { providerConfigSchema } from '../contract-provider/provider-config.js';
@@ -148,6 +154,8 @@ export interface LoopbackZoneAdmin {
   readonly repository: ContractRepositoryClient;
   /** The admin's current SVID as an approval signer. */
   signer(): Promise<ApprovalSigner>;
+  /** The zone PKI's root rotation calls, made as this identity (accordctl rotation). */
+  readonly rootRotation: PkiRootRotationClient;
   close(): void;
 }
 
@@ -169,8 +177,14 @@ export async function startZoneAdmin(
       expectedServerId: repositoryServerId,
     })),
   );
+  const pki = createGrpcClient(PkiService, zone.pkiAddress, () => ({
+    // Read at every connection: after a rotation the PKI serves a certificate of its new root.
+    caPems: [readFileSync(zone.rootsFile, 'utf8')],
+    ...svid.current(),
+  }));
   return {
     repository,
+    rootRotation: pkiRootRotationOverGrpc(pki),
     signer: async () => {
       const { certificatePem, privateKeyPem } = svid.current();
       const { privateKey } = await keyPairFromPrivateKeyPem(privateKeyPem);
@@ -178,6 +192,7 @@ export async function startZoneAdmin(
     },
     close: () => {
       repository.close();
+      pki.close();
       svid.stop();
     },
   };

@@ -3,7 +3,7 @@ import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FailedPreconditionError, UnavailableError } from '../lib/errors/accord-error.js';
 import { syncDirectory, writeFileAtomic } from '../lib/fs/atomic-write.js';
-import type { CaState } from './ca-state.js';
+import { parseCaState, type CaState } from './ca-state.js';
 import type { CaStore } from './ca-store.js';
 
 const stateFileName = 'ca-state.json';
@@ -24,12 +24,25 @@ export class FileCaStore implements CaStore {
   }
 
   async load(): Promise<CaState | undefined> {
+    const path = join(this.#directory, stateFileName);
+    let text: string;
     try {
-      return JSON.parse(await readFile(join(this.#directory, stateFileName), 'utf8')) as CaState;
+      text = await readFile(path, 'utf8');
     } catch (error) {
       if (isErrorCode(error, 'ENOENT')) return undefined;
       throw error;
     }
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch {
+      throw new FailedPreconditionError(`${path}: not valid JSON`);
+    }
+    const state = parseCaState(document);
+    if ('problems' in state) {
+      throw new FailedPreconditionError(`${path}: not a CA state (${state.problems.join('; ')})`);
+    }
+    return state;
   }
 
   async createIfAbsent(state: CaState): Promise<CaState> {

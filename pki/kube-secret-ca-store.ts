@@ -1,9 +1,8 @@
 import type { KubeCoreApi } from '../lib/kube/kube-core-api.js';
 import type { V1Secret } from '../lib/kube/kube-objects.js';
-import { z } from 'zod';
 import { FailedPreconditionError, UnavailableError } from '../lib/errors/accord-error.js';
 import { isKubeStatus, kubeErrorReason, KubeStatus } from '../lib/kube/kube-errors.js';
-import type { CaState } from './ca-state.js';
+import { parseCaState, type CaState } from './ca-state.js';
 import type { CaStore } from './ca-store.js';
 
 /** The Secret data key holding the whole `CaState` as JSON, private keys included. */
@@ -102,32 +101,6 @@ export class KubeSecretCaStore implements CaStore {
   }
 }
 
-const storedRootSchema = z
-  .object({
-    certificatePem: z.string().min(1),
-    privateKeyPem: z.string().min(1),
-    removeFromBundleAfter: z.iso.datetime().exactOptional(),
-  })
-  .strict();
-
-/**
- * The stored shape of `CaState`. Strict, so a state written by a newer version with fields this one
- * does not know is refused rather than rewritten without them.
- */
-const caStateSchema = z
-  .object({
-    version: z.number().int().positive(),
-    sequence: z.number().int().nonnegative(),
-    roots: z.array(storedRootSchema).min(1),
-    /**
-     * Written by versions that signed WITs with a key of their own; ignored and dropped at the next
-     * write, so a zone upgraded in place keeps its roots (WITs are now signed by the signing root).
-     */
-    witSigningKeyPem: z.string().optional(),
-  })
-  .strict()
-  .transform(({ witSigningKeyPem: _ignored, ...state }) => state);
-
 /**
  * Reads the CA state out of its Secret, or says precisely what is wrong with the Secret. The
  * messages name keys and fields only: a JSON parser's message could quote private key material.
@@ -144,14 +117,11 @@ export function caStateFromSecret(secret: V1Secret, location: CaSecretLocation):
   } catch {
     throw new FailedPreconditionError(`${where}: not valid JSON`);
   }
-  const result = caStateSchema.safeParse(document);
-  if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-    );
-    throw new FailedPreconditionError(`${where}: not a CA state (${problems.join('; ')})`);
+  const state = parseCaState(document);
+  if ('problems' in state) {
+    throw new FailedPreconditionError(`${where}: not a CA state (${state.problems.join('; ')})`);
   }
-  return result.data;
+  return state;
 }
 
 function newCaSecret(location: CaSecretLocation, state: CaState): V1Secret {

@@ -1,6 +1,10 @@
 import { X509Certificate, type webcrypto } from 'node:crypto';
 import { exportJWK } from 'jose';
-import { PermissionDeniedError, UnauthenticatedError } from '../lib/errors/accord-error.js';
+import {
+  FailedPreconditionError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+} from '../lib/errors/accord-error.js';
 import type { Logger } from '../lib/log/logger.js';
 import { spiffeIdOf, type SpiffeId } from '../lib/spiffe/spiffe-id.js';
 import type { TrustBundleSet, VerifiedSvid } from '../lib/spiffe/x509-svid.js';
@@ -11,6 +15,7 @@ import { issueX509Svid } from '../lib/x509/issue-x509-svid.js';
 import { privateKeyToPem } from '../lib/x509/private-key-pem.js';
 import { verifyCsr } from '../lib/x509/verify-csr.js';
 import { loadCaMaterial, type CaMaterial, type LoadedRoot } from './ca-material.js';
+import type { CaState } from './ca-state.js';
 import type { CaStore } from './ca-store.js';
 import { createCaState, type RootPolicy } from './create-ca-state.js';
 import { issueWit } from './issue-wit.js';
@@ -75,6 +80,7 @@ export interface IssuedWit {
 export class PkiAuthority {
   readonly trustDomain: string;
   readonly #options: PkiAuthorityOptions;
+  readonly #listeners: (() => Promise<void>)[] = [];
   #material: CaMaterial;
 
   private constructor(options: PkiAuthorityOptions, material: CaMaterial) {
@@ -100,16 +106,58 @@ export class PkiAuthority {
     return authority;
   }
 
-  /** Re-reads the store so a rotation made by `accord-pki rotate` takes effect; true if it changed. */
+  /**
+   * Re-reads the store so a change made elsewhere (`accord-pki rotate`, another replica's root
+   * rotation) takes effect; true if it changed. Listeners hear of the change.
+   */
   async reload(): Promise<boolean> {
     const state = await this.#options.store.load();
     if (state === undefined || state.version === this.#material.state.version) return false;
+    await this.#install(state, 'zone CA reloaded');
+    return true;
+  }
+
+  /** The clock every decision of this PKI uses. */
+  get clock(): Clock {
+    return this.#options.clock;
+  }
+
+  /** The stored state this authority serves (read-only: change it through `changeState`). */
+  get state(): Readonly<CaState> {
+    return this.#material.state;
+  }
+
+  /**
+   * Changes the CA state: `plan` gets the state just read from the store and the time, returns the
+   * next state and a result; the state is written with compare-and-swap on its version (a
+   * concurrent writer makes it fail with `FailedPreconditionError`: retry), then served at once
+   * and announced to the listeners. The one way the PKI itself writes its state.
+   */
+  async changeState<T>(plan: (current: CaState, now: Date) => { state: CaState; result: T }): Promise<T> {
+    const current = await this.#options.store.load();
+    if (current === undefined) throw new FailedPreconditionError('the CA state has vanished from its store');
+    const { state, result } = plan(current, this.#options.clock.now());
+    await this.#options.store.replace(state, current.version);
+    await this.#install(state, 'zone CA changed');
+    return result;
+  }
+
+  /**
+   * Calls `listener` after every change of the served state (reload or `changeState`), so the
+   * server can renew its own SVID, offer the new roots to TLS clients and rewrite `roots.pem`.
+   */
+  onChange(listener: () => Promise<void>): void {
+    this.#listeners.push(listener);
+  }
+
+  async #install(state: CaState, message: string): Promise<void> {
     this.#material = await loadCaMaterial(state);
-    this.#options.logger.info('zone CA reloaded', {
+    this.#options.logger.info(message, {
       version: state.version,
       activeRootHash: this.getCa().activeRootHash,
+      hasNextRoot: state.nextRoot !== undefined,
     });
-    return true;
+    for (const listener of this.#listeners) await listener();
   }
 
   getCa(): CaInfo {
@@ -232,10 +280,14 @@ export class PkiAuthority {
     return root;
   }
 
+  /** The roots in the bundle: the signing root, the retiring ones still retained, the prepared one. */
   #bundleRoots(): LoadedRoot[] {
     const kept = new Set(
       rootsInBundle(this.#material.state, this.#options.clock.now()).map((root) => root.certificatePem),
     );
-    return this.#material.roots.filter((root) => kept.has(root.certificatePem));
+    const { roots, nextRoot } = this.#material;
+    return [...roots, ...(nextRoot === undefined ? [] : [nextRoot])].filter((root) =>
+      kept.has(root.certificatePem),
+    );
   }
 }

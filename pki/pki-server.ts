@@ -19,6 +19,8 @@ import { openCaStore } from './open-ca-store.js';
 import { PkiAuthority } from './pki-authority.js';
 import type { PkiConfig } from './pki-config.js';
 import { createPkiService } from './pki-service.js';
+import { rotationPolicy } from './root-rotation-plan.js';
+import { ZoneRootRotation } from './zone-root-rotation.js';
 import { concatenatePems } from '../lib/x509/pem.js';
 
 /**
@@ -103,7 +105,17 @@ export async function startPkiServer(
     clientCaPems: authority.getCa().rootCertificatePems,
     verifyPeer: (leafDer) =>
       verifyX509Svid(new X509Certificate(leafDer), authority.trustBundles(), clock.now()),
-    services: [createPkiService(authority, createAuthenticator(config, grants))],
+    services: [
+      createPkiService(
+        authority,
+        new ZoneRootRotation(
+          authority,
+          { rootTtlSeconds: config.rootTtlSeconds, backdateSeconds: config.clockSkewSeconds },
+          rotationPolicy(config),
+        ),
+        createAuthenticator(config, grants),
+      ),
+    ],
     logger,
     metrics: dependencies.registry,
   });
@@ -126,12 +138,16 @@ export async function startPkiServer(
   };
   scheduleRenewal(ownSvid.notAfter);
 
+  // Whoever changed the state (this replica's rotation RPCs, another replica, accord-pki rotate):
+  // offer the new roots to TLS clients, publish them, and serve from the new signing root.
+  authority.onChange(async () => {
+    grpcServer.updateClientCas(authority.getCa().rootCertificatePems);
+    await writeRoots();
+    await renewOwnSvid();
+  });
   const reload = async () => {
     try {
-      if (!(await authority.reload())) return;
-      grpcServer.updateClientCas(authority.getCa().rootCertificatePems);
-      await writeRoots();
-      await renewOwnSvid();
+      await authority.reload();
     } catch (error) {
       logger.warn('CA store reload failed', { error: errorMessage(error) });
     }

@@ -40,6 +40,8 @@ function contract(base: ContractTerms, approvals: ContractApproval[], revoked = 
       ? { revokedBy: 'spiffe://zone-b.example/admin', revokedAt: signedAt, reason: 'test' }
       : undefined,
     revision: 1,
+    rootRotations: [],
+    rootRevocations: [],
   };
 }
 

@@ -1,10 +1,30 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { canonicalJson, type JsonValue } from './canonical-json.js';
 
-/** What happened to a contract. */
-export type AuditAction = 'propose' | 'approve' | 'revoke' | 'delete';
+/**
+ * What happened to a contract: its own life, and its participants' root rotations
+ * (docs/root-rotation.md).
+ */
+export type AuditAction =
+  | 'propose'
+  | 'approve'
+  | 'revoke'
+  | 'delete'
+  | 'announce-root'
+  | 'activate-root'
+  | 'acknowledge-root'
+  | 'revoke-root';
 
-const auditActions: ReadonlySet<string> = new Set<AuditAction>(['propose', 'approve', 'revoke', 'delete']);
+const auditActions: ReadonlySet<string> = new Set<AuditAction>([
+  'propose',
+  'approve',
+  'revoke',
+  'delete',
+  'announce-root',
+  'activate-root',
+  'acknowledge-root',
+  'revoke-root',
+]);
 
 /**
  * One change, as recorded: who (`actor`, a SPIFFE ID), what (`action`, `details`), when (`time`,

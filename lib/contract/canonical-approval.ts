@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ContractTerms } from './trust-contract.js';
 
 /** The `type` tag of the canonical approval bytes; a new encoding gets a new tag, never a silent change. */
@@ -22,6 +23,27 @@ export function canonicalApprovalBytes(
   participantName: string,
   signedAt: Date,
 ): Uint8Array {
+  const document = {
+    type: approvalBytesType,
+    ...termsDocument(contract),
+    participant: participantName,
+    signedAt: signedAt.toISOString(),
+  };
+  return new TextEncoder().encode(JSON.stringify(document));
+}
+
+/**
+ * The lower-case hex SHA-256 of a contract's terms (id, creation time, participants with their root
+ * fingerprints): exactly what every approval binds, so it names "this contract" where the id alone
+ * would not (a re-proposal under a deleted id has other terms). Root announcements bind it.
+ */
+export function contractTermsSha256(contract: ContractTerms): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ type: 'accord.dev/contract-terms/v1', ...termsDocument(contract) }))
+    .digest('hex');
+}
+
+function termsDocument(contract: ContractTerms) {
   const participants = [...contract.participants]
     .sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0))
     .map((participant) => ({
@@ -29,13 +51,5 @@ export function canonicalApprovalBytes(
       trustDomain: participant.trustDomain,
       rootSha256: participant.rootSha256,
     }));
-  const document = {
-    type: approvalBytesType,
-    contractId: contract.id,
-    createdAt: contract.createdAt.toISOString(),
-    participants,
-    participant: participantName,
-    signedAt: signedAt.toISOString(),
-  };
-  return new TextEncoder().encode(JSON.stringify(document));
+  return { contractId: contract.id, createdAt: contract.createdAt.toISOString(), participants };
 }

@@ -43,6 +43,8 @@ describe('contract codec', () => {
       proposedBy: 'spiffe://admin.example/admin',
       revocation: undefined,
       revision: 7,
+      rootRotations: [],
+      rootRevocations: [],
     };
     const decoded = contractFromProto(
       fromBinary(ContractSchema, toBinary(ContractSchema, contractToProto(contract))),

@@ -12,6 +12,13 @@ import {
 } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { InvalidArgumentError } from '../errors/accord-error.js';
 import type { AuditEntry } from './audit-chain.js';
+import {
+  rootRevocationFromProto,
+  rootRevocationToProto,
+  rootRotationFromProto,
+  rootRotationLimits,
+  rootRotationToProto,
+} from './root-rotation-codec.js';
 import type { ContractProposal } from './validate-proposal.js';
 import { ParticipantCache } from './validate-proposal.js';
 import type {
@@ -37,6 +44,8 @@ export function proposalFromProto(message: Contract | undefined): ContractPropos
     ['created_at', message.createdAt !== undefined],
     ['revocation', message.revocation !== undefined],
     ['revision', message.revision !== 0n],
+    ['root_rotations', message.rootRotations.length > 0],
+    ['root_revocations', message.rootRevocations.length > 0],
   ];
   for (const [field, isSet] of forbidden) {
     if (isSet)
@@ -74,6 +83,8 @@ export function contractToProto(contract: TrustContract): Contract {
           },
         }),
     revision: BigInt(contract.revision),
+    rootRotations: contract.rootRotations.map(rootRotationToProto),
+    rootRevocations: contract.rootRevocations.map(rootRevocationToProto),
   });
 }
 
@@ -107,6 +118,12 @@ export function contractFromProto(message: Contract, participants = new Particip
     ),
   );
   const revocation = message.revocation;
+  if (
+    message.rootRotations.length > rootRotationLimits.maxRotationsPerContract ||
+    message.rootRevocations.length > rootRotationLimits.maxRevocationsPerContract
+  ) {
+    throw new InvalidArgumentError('contract: carries more root statements than any contract may');
+  }
   return {
     id: message.id,
     participants: decoded,
@@ -125,6 +142,12 @@ export function contractFromProto(message: Contract, participants = new Particip
             reason: revocation.reason,
           },
     revision: Number(message.revision),
+    rootRotations: message.rootRotations.map((rotation, index) =>
+      rootRotationFromProto(rotation, message.id, `contract.root_rotations[${index}]`),
+    ),
+    rootRevocations: message.rootRevocations.map((rootRevocation, index) =>
+      rootRevocationFromProto(rootRevocation, `contract.root_revocations[${index}]`),
+    ),
   };
 }
 
@@ -191,7 +214,7 @@ function participantsToProto(participants: readonly ContractParticipant[]): Cont
 }
 
 /** Timestamps that are signed must round-trip exactly, so sub-millisecond precision is refused. */
-function dateFromProto(timestamp: Timestamp | undefined, field: string): Date {
+export function dateFromProto(timestamp: Timestamp | undefined, field: string): Date {
   if (timestamp === undefined) throw new InvalidArgumentError(`${field}: required`);
   if (timestamp.nanos % nanosPerMillisecond !== 0) {
     throw new InvalidArgumentError(`${field}: must be a whole number of milliseconds`);

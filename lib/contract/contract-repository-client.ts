@@ -4,6 +4,12 @@ import type { AuditEntry } from './audit-chain.js';
 import { decodeContractStream, type ContractStreamItem } from './contract-stream.js';
 import type { ContractApproval, ContractState, TrustContract } from './trust-contract.js';
 import { ParticipantCache, type ParticipantProposal } from './validate-proposal.js';
+import type { RootActivation, RootAnnouncement, RootRevocation } from './root-rotation.js';
+import {
+  rootActivationToProto,
+  rootAnnouncementToProto,
+  rootRevocationToProto,
+} from './root-rotation-codec.js';
 import { InvalidArgumentError } from '../errors/accord-error.js';
 import type { GrpcClient } from '../grpc/grpc-client.js';
 import {
@@ -33,6 +39,14 @@ export interface ContractRepositoryClient {
   approve(id: string, approval: ContractApproval): Promise<TrustContract>;
   revoke(id: string, reason: string): Promise<TrustContract>;
   auditLog(startSequence: number, pageSize: number): Promise<AuditLogPage>;
+  /** Adds the caller zone's announcement of its next root to contract `id` (docs/root-rotation.md). */
+  announceRoot(id: string, announcement: RootAnnouncement): Promise<TrustContract>;
+  /** Adds the activation of an announced root to contract `id`. */
+  activateRoot(id: string, activation: RootActivation): Promise<TrustContract>;
+  /** Records that the caller zone's provider installed `trustDomain`'s announced root in contract `id`. */
+  acknowledgeRoot(id: string, trustDomain: string, rootSha256: string): Promise<TrustContract>;
+  /** Adds a root revocation (signed by the revoked root's key) to contract `id`. */
+  revokeRoot(id: string, revocation: RootRevocation): Promise<TrustContract>;
   /**
    * Opens the Watch stream: a snapshot of the caller's contracts (unless `resumeToken` is
    * honoured), then every change, until `signal` aborts or the stream breaks (it then throws).
@@ -94,6 +108,16 @@ export function contractRepositoryOverGrpc(
         headHash: response.headHash,
       };
     },
+    announceRoot: async (id, announcement) =>
+      required(
+        (await client.announceRoot({ id, announcement: rootAnnouncementToProto(announcement) })).contract,
+      ),
+    activateRoot: async (id, activation) =>
+      required((await client.activateRoot({ id, activation: rootActivationToProto(activation) })).contract),
+    acknowledgeRoot: async (id, trustDomain, rootSha256) =>
+      required((await client.acknowledgeRoot({ id, trustDomain, rootSha256 })).contract),
+    revokeRoot: async (id, revocation) =>
+      required((await client.revokeRoot({ id, revocation: rootRevocationToProto(revocation) })).contract),
     watch: (resumeToken, signal) =>
       decodeContractStream(
         client.watch({ resumeToken: resumeToken ?? '', snapshotInParts: true }, { signal }),

@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
+import type { ContractRootRotation, RootRevocation } from './root-rotation.js';
 
 /**
  * Where a contract is in its life. `proposed` until every participant has approved it, then
@@ -63,6 +64,14 @@ export interface TrustContract {
   readonly revocation: ContractRevocation | undefined;
   /** Audit sequence number of the contract's latest change. */
   readonly revision: number;
+  /**
+   * Participants' announced next roots, in the order the repository accepted them, each with its
+   * activation and the partners that installed it (docs/root-rotation.md). Verified by every
+   * reader (`contractRootChains`), never taken on the repository's word.
+   */
+  readonly rootRotations: readonly ContractRootRotation[];
+  /** Participants' revocations of their own roots (emergency or cancelled rotations). */
+  readonly rootRevocations: readonly RootRevocation[];
 }
 
 /** The part of a contract that approvals sign: who participates, in which contract, proposed when. */

@@ -116,7 +116,12 @@ export class ParticipantCache {
   }
 }
 
-function parseRoot(pem: string, field: string): X509Certificate {
+/**
+ * Parses a root CA certificate as contracts carry it: exactly one PEM block of at most
+ * `maxRootPemBytes`, a CA, self-signed. `field` names the input in errors (`INVALID_ARGUMENT`).
+ * Pinned roots and announced roots (root rotation) are held to the same rules.
+ */
+export function parseRoot(pem: string, field: string): X509Certificate {
   if (pem === '') throw new InvalidArgumentError(`${field}: required (the root CA certificate as PEM)`);
   if (Buffer.byteLength(pem, 'utf8') > contractLimits.maxRootPemBytes) {
     throw new InvalidArgumentError(`${field}: larger than ${contractLimits.maxRootPemBytes} bytes`);

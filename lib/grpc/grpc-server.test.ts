@@ -70,12 +70,23 @@ describe('startGrpcServer and createGrpcClient', () => {
             onHandlerCancelled();
             return { token: String(request.ttlSeconds) };
           },
+          getRootRotation: notUsedHere,
+          prepareRootRotation: notUsedHere,
+          signRootAnnouncements: notUsedHere,
+          activateRootRotation: notUsedHere,
+          cancelRootRotation: notUsedHere,
+          emergencyRotateRoot: notUsedHere,
         }),
       ],
     });
   });
 
   afterAll(() => server.close());
+
+  /** The root rotation calls, which these tests of the server's plumbing never make. */
+  function notUsedHere(): Promise<never> {
+    return Promise.reject(new Error('not used by these tests'));
+  }
 
   const address = () => `127.0.0.1:${server.port}`;
   const mtlsClient = () =>

@@ -42,6 +42,8 @@ export class InMemoryRepository implements ContractRepositoryClient {
       createdAt: new Date(Math.floor(Date.now())),
       revocation: undefined,
       revision: this.#record('propose', validated.id ?? 'generated'),
+      rootRotations: [],
+      rootRevocations: [],
     };
     this.#store(contract);
     return Promise.resolve(contract);
@@ -116,6 +118,23 @@ export class InMemoryRepository implements ContractRepositoryClient {
   }
 
   /** How many watch streams are open (a command must close its stream when it returns). */
+  /** Root rotation is not modelled by this double: the CLI's rotation commands are tested against a real repository. */
+  announceRoot(): Promise<TrustContract> {
+    return Promise.reject(new Error('root rotation is not modelled by the in-memory repository'));
+  }
+
+  activateRoot(): Promise<TrustContract> {
+    return this.announceRoot();
+  }
+
+  acknowledgeRoot(): Promise<TrustContract> {
+    return this.announceRoot();
+  }
+
+  revokeRoot(): Promise<TrustContract> {
+    return this.announceRoot();
+  }
+
   get openWatches(): number {
     return this.#watchers.size;
   }

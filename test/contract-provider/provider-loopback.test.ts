@@ -56,6 +56,7 @@ beforeAll(async () => {
   });
   provider = new ContractProvider({
     source: contractRepositoryOverGrpc(client),
+    acknowledgeRoot: () => Promise.resolve(),
     loadOwnZone: () => Promise.resolve({ trustDomain: a.trustDomain, rootSha256s: new Set([a.rootSha256]) }),
     writer: new DirectoryBundleWriter(outputDirectory, silentLogger),
     metrics: new ProviderMetrics(registry),

@@ -27,6 +27,7 @@ export async function startDirectoryProvider(
   await mkdir(bundleDirectory, { recursive: true });
   const provider = new ContractProvider({
     source: contractRepositoryOverGrpc(client),
+    acknowledgeRoot: () => Promise.resolve(),
     loadOwnZone: () =>
       Promise.resolve({ trustDomain: zone.trustDomain, rootSha256s: new Set([zone.rootSha256]) }),
     writer: new DirectoryBundleWriter(bundleDirectory, silentLogger),

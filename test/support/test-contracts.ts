@@ -35,6 +35,8 @@ export function proposedContract(
     createdAt: new Date(Math.floor(createdAt.getTime())),
     revocation: undefined,
     revision: 1,
+    rootRotations: [],
+    rootRevocations: [],
   };
 }
 

@@ -1,4 +1,4 @@
-import { X509Certificate, type webcrypto } from 'node:crypto';
+import { KeyObject, X509Certificate, type webcrypto } from 'node:crypto';
 import type { ApprovalSigner } from '../../lib/contract/approval-signature.js';
 import type { ParticipantProposal } from '../../lib/contract/validate-proposal.js';
 import { parseSpiffeId } from '../../lib/spiffe/spiffe-id.js';
@@ -34,22 +34,31 @@ export interface TestSvid {
  * production `lib/x509` helpers. Tests use real certificates instead of mocking verification, so
  * they exercise the same code paths as production.
  */
-export interface TestZone {
+export interface TestZone extends TestRoot {
   readonly name: string;
-  readonly trustDomain: string;
-  readonly rootPem: string;
-  readonly rootDer: Uint8Array;
-  readonly rootSha256: string;
-  readonly root: X509Certificate;
   /** The participant entry a proposer would write for this zone. */
   readonly participant: ParticipantProposal;
   /** The zone's admin SVID (`/accord/admin`): what accordctl reads with --cert/--key and signs approvals with. */
   readonly admin: TestSvid;
   /** The zone's operator SVID (`/accord/operator`), the zone's other designated approver. */
   readonly operator: TestSvid;
+}
+
+/**
+ * A root CA of a test trust domain with its key: a zone's root, or the next root of a rotation
+ * (test/support/test-root-rotation.ts), which signs root statements and mints SVIDs like a PKI.
+ */
+export interface TestRoot {
+  readonly trustDomain: string;
+  readonly rootPem: string;
+  readonly rootDer: Uint8Array;
+  readonly rootSha256: string;
+  readonly root: X509Certificate;
+  /** The root's private key, for root statements (announcements, activations, revocations). */
+  readonly rootKey: KeyObject;
   /** Mints an X509-SVID for `spiffe://<trustDomain><path>`. */
   issue(path: string, validity?: TestValidity): Promise<TestSvid>;
-  /** Mints a leaf with an arbitrary SPIFFE ID (e.g. another zone's), signed by this zone's root. */
+  /** Mints a leaf with an arbitrary SPIFFE ID (e.g. another zone's), signed by this root. */
   issueWithUri(uri: string, validity?: TestValidity): Promise<TestSvid>;
 }
 
@@ -59,6 +68,18 @@ export async function createTestZone(
   trustDomain = `${name}.example`,
   validity: TestValidity = {},
 ): Promise<TestZone> {
+  const root = await createTestRoot(trustDomain, validity);
+  return {
+    ...root,
+    name,
+    participant: { name, trustDomain, publicKey: root.rootPem, hash: root.rootSha256 },
+    admin: await root.issue('/accord/admin'),
+    operator: await root.issue('/accord/operator'),
+  };
+}
+
+/** Creates a root CA for `trustDomain` (URI SAN `spiffe://<trustDomain>`, as zone PKIs make them). */
+export async function createTestRoot(trustDomain: string, validity: TestValidity = {}): Promise<TestRoot> {
   const rootKeys = await generateEcKeyPair();
   const rootPem = await createSelfSignedCa({
     keys: rootKeys,
@@ -95,18 +116,13 @@ export async function createTestZone(
   };
   const issue = (path: string, leafValidity?: TestValidity) =>
     issueWithUri(`spiffe://${trustDomain}${path}`, leafValidity);
-  const rootSha256 = sha256Hex(rootDer);
-
   return {
-    name,
     trustDomain,
     rootPem: root.toString(),
     rootDer,
-    rootSha256,
+    rootSha256: sha256Hex(rootDer),
     root,
-    participant: { name, trustDomain, publicKey: root.toString(), hash: rootSha256 },
-    admin: await issue('/accord/admin'),
-    operator: await issue('/accord/operator'),
+    rootKey: KeyObject.from(rootKeys.privateKey),
     issue,
     issueWithUri,
   };

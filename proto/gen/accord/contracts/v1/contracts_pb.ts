@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file accord/contracts/v1/contracts.proto.
  */
 export const file_accord_contracts_v1_contracts: GenFile = /*@__PURE__*/
-  fileDesc("CiNhY2NvcmQvY29udHJhY3RzL3YxL2NvbnRyYWN0cy5wcm90bxITYWNjb3JkLmNvbnRyYWN0cy52MSJTCgtQYXJ0aWNpcGFudBIMCgRuYW1lGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAkSDAoEaGFzaBgDIAEoCRIUCgx0cnVzdF9kb21haW4YBCABKAkifAoIQXBwcm92YWwSEwoLcGFydGljaXBhbnQYASABKAkSEQoJc2lnbmF0dXJlGAIgASgMEhkKEWNlcnRpZmljYXRlX2NoYWluGAMgAygMEi0KCXNpZ25lZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYAoKUmV2b2NhdGlvbhISCgpyZXZva2VkX2J5GAEgASgJEi4KCnJldm9rZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgDIAEoCSK/AgoIQ29udHJhY3QSCgoCaWQYASABKAkSNgoMcGFydGljaXBhbnRzGAIgAygLMiAuYWNjb3JkLmNvbnRyYWN0cy52MS5QYXJ0aWNpcGFudBIxCgVzdGF0ZRgDIAEoDjIiLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3RTdGF0ZRIwCglhcHByb3ZhbHMYBCADKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkFwcHJvdmFsEhMKC3Byb3Bvc2VkX2J5GAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKCnJldm9jYXRpb24YByABKAsyHy5hY2NvcmQuY29udHJhY3RzLnYxLlJldm9jYXRpb24SEAoIcmV2aXNpb24YCCABKAQiZwoLTGlzdFJlcXVlc3QSMQoFc3RhdGUYASABKA4yIi5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0U3RhdGUSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiWQoMTGlzdFJlc3BvbnNlEjAKCWNvbnRyYWN0cxgBIAMoCzIdLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIhgKCkdldFJlcXVlc3QSCgoCaWQYASABKAkiPgoLR2V0UmVzcG9uc2USLwoIY29udHJhY3QYASABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0IkAKDUNyZWF0ZVJlcXVlc3QSLwoIY29udHJhY3QYASABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0IkEKDkNyZWF0ZVJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCIbCg1EZWxldGVSZXF1ZXN0EgoKAmlkGAEgASgJIhAKDkRlbGV0ZVJlc3BvbnNlIhgKFkdldENlcnRpZmljYXRlc1JlcXVlc3QiZgoHUGFydG5lchIMCgRuYW1lGAEgASgJEhQKDHRydXN0X2RvbWFpbhgCIAEoCRITCgtjZXJ0aWZpY2F0ZRgDIAEoCRIMCgRoYXNoGAQgASgJEhQKDGNvbnRyYWN0X2lkcxgFIAMoCSJfChdHZXRDZXJ0aWZpY2F0ZXNSZXNwb25zZRIUCgxjZXJ0aWZpY2F0ZXMYASADKAkSLgoIcGFydG5lcnMYAiADKAsyHC5hY2NvcmQuY29udHJhY3RzLnYxLlBhcnRuZXIiTQoOQXBwcm92ZVJlcXVlc3QSCgoCaWQYASABKAkSLwoIYXBwcm92YWwYAiABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkFwcHJvdmFsIkIKD0FwcHJvdmVSZXNwb25zZRIvCghjb250cmFjdBgBIAEoCzIdLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3QiKwoNUmV2b2tlUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiQQoOUmV2b2tlUmVzcG9uc2USLwoIY29udHJhY3QYASABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0Ij8KDFdhdGNoUmVxdWVzdBIUCgxyZXN1bWVfdG9rZW4YASABKAkSGQoRc25hcHNob3RfaW5fcGFydHMYAiABKAgiZwoIU25hcHNob3QSMAoJY29udHJhY3RzGAEgAygLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdBIQCghoYXNfbW9yZRgCIAEoCBIXCg9pc19jb250aW51YXRpb24YAyABKAgiSgoGQ2hhbmdlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdBIPCgdkZWxldGVkGAIgASgIIpABCg1XYXRjaFJlc3BvbnNlEjEKCHNuYXBzaG90GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5TbmFwc2hvdEgAEi0KBmNoYW5nZRgCIAEoCzIbLmFjY29yZC5jb250cmFjdHMudjEuQ2hhbmdlSAASFAoMcmVzdW1lX3Rva2VuGAMgASgJQgcKBWV2ZW50IjwKD0F1ZGl0TG9nUmVxdWVzdBIWCg5zdGFydF9zZXF1ZW5jZRgBIAEoBBIRCglwYWdlX3NpemUYAiABKA0iUwoKQXVkaXRFbnRyeRIQCghzZXF1ZW5jZRgBIAEoBBIOCgZyZWNvcmQYAiABKAwSFQoNcHJldmlvdXNfaGFzaBgDIAEoDBIMCgRoYXNoGAQgASgMIm4KEEF1ZGl0TG9nUmVzcG9uc2USMAoHZW50cmllcxgBIAMoCzIfLmFjY29yZC5jb250cmFjdHMudjEuQXVkaXRFbnRyeRIVCg1oZWFkX3NlcXVlbmNlGAIgASgEEhEKCWhlYWRfaGFzaBgDIAEoDCqDAQoNQ29udHJhY3RTdGF0ZRIeChpDT05UUkFDVF9TVEFURV9VTlNQRUNJRklFRBAAEhsKF0NPTlRSQUNUX1NUQVRFX1BST1BPU0VEEAESGQoVQ09OVFJBQ1RfU1RBVEVfQUNUSVZFEAISGgoWQ09OVFJBQ1RfU1RBVEVfUkVWT0tFRBADMpAGCg9Db250cmFjdFNlcnZpY2USSwoETGlzdBIgLmFjY29yZC5jb250cmFjdHMudjEuTGlzdFJlcXVlc3QaIS5hY2NvcmQuY29udHJhY3RzLnYxLkxpc3RSZXNwb25zZRJICgNHZXQSHy5hY2NvcmQuY29udHJhY3RzLnYxLkdldFJlcXVlc3QaIC5hY2NvcmQuY29udHJhY3RzLnYxLkdldFJlc3BvbnNlElEKBkNyZWF0ZRIiLmFjY29yZC5jb250cmFjdHMudjEuQ3JlYXRlUmVxdWVzdBojLmFjY29yZC5jb250cmFjdHMudjEuQ3JlYXRlUmVzcG9uc2USUQoGRGVsZXRlEiIuYWNjb3JkLmNvbnRyYWN0cy52MS5EZWxldGVSZXF1ZXN0GiMuYWNjb3JkLmNvbnRyYWN0cy52MS5EZWxldGVSZXNwb25zZRJsCg9HZXRDZXJ0aWZpY2F0ZXMSKy5hY2NvcmQuY29udHJhY3RzLnYxLkdldENlcnRpZmljYXRlc1JlcXVlc3QaLC5hY2NvcmQuY29udHJhY3RzLnYxLkdldENlcnRpZmljYXRlc1Jlc3BvbnNlElQKB0FwcHJvdmUSIy5hY2NvcmQuY29udHJhY3RzLnYxLkFwcHJvdmVSZXF1ZXN0GiQuYWNjb3JkLmNvbnRyYWN0cy52MS5BcHByb3ZlUmVzcG9uc2USUQoGUmV2b2tlEiIuYWNjb3JkLmNvbnRyYWN0cy52MS5SZXZva2VSZXF1ZXN0GiMuYWNjb3JkLmNvbnRyYWN0cy52MS5SZXZva2VSZXNwb25zZRJQCgVXYXRjaBIhLmFjY29yZC5jb250cmFjdHMudjEuV2F0Y2hSZXF1ZXN0GiIuYWNjb3JkLmNvbnRyYWN0cy52MS5XYXRjaFJlc3BvbnNlMAESVwoIQXVkaXRMb2cSJC5hY2NvcmQuY29udHJhY3RzLnYxLkF1ZGl0TG9nUmVxdWVzdBolLmFjY29yZC5jb250cmFjdHMudjEuQXVkaXRMb2dSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiNhY2NvcmQvY29udHJhY3RzL3YxL2NvbnRyYWN0cy5wcm90bxITYWNjb3JkLmNvbnRyYWN0cy52MSJTCgtQYXJ0aWNpcGFudBIMCgRuYW1lGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAkSDAoEaGFzaBgDIAEoCRIUCgx0cnVzdF9kb21haW4YBCABKAkifAoIQXBwcm92YWwSEwoLcGFydGljaXBhbnQYASABKAkSEQoJc2lnbmF0dXJlGAIgASgMEhkKEWNlcnRpZmljYXRlX2NoYWluGAMgAygMEi0KCXNpZ25lZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYAoKUmV2b2NhdGlvbhISCgpyZXZva2VkX2J5GAEgASgJEi4KCnJldm9rZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgDIAEoCSK5AwoIQ29udHJhY3QSCgoCaWQYASABKAkSNgoMcGFydGljaXBhbnRzGAIgAygLMiAuYWNjb3JkLmNvbnRyYWN0cy52MS5QYXJ0aWNpcGFudBIxCgVzdGF0ZRgDIAEoDjIiLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3RTdGF0ZRIwCglhcHByb3ZhbHMYBCADKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkFwcHJvdmFsEhMKC3Byb3Bvc2VkX2J5GAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKCnJldm9jYXRpb24YByABKAsyHy5hY2NvcmQuY29udHJhY3RzLnYxLlJldm9jYXRpb24SEAoIcmV2aXNpb24YCCABKAQSOQoOcm9vdF9yb3RhdGlvbnMYCSADKAsyIS5hY2NvcmQuY29udHJhY3RzLnYxLlJvb3RSb3RhdGlvbhI9ChByb290X3Jldm9jYXRpb25zGAogAygLMiMuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290UmV2b2NhdGlvbiKtAgoQUm9vdEFubm91bmNlbWVudBIUCgx0cnVzdF9kb21haW4YASABKAkSEAoIc2VxdWVuY2UYAiABKAQSHAoUcHJldmlvdXNfcm9vdF9zaGEyNTYYAyABKAkSDAoEcm9vdBgEIAEoCRITCgtyb290X3NoYTI1NhgFIAEoCRIwCgxhbm5vdW5jZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh0KFWNvbnRyYWN0X3Rlcm1zX3NoYTI1NhgHIAEoCRIfChdwcmV2aW91c19yb290X3NpZ25hdHVyZRgIIAEoDBIaChJhcHByb3Zlcl9zaWduYXR1cmUYCSABKAwSIgoaYXBwcm92ZXJfY2VydGlmaWNhdGVfY2hhaW4YCiADKAwi8AEKDlJvb3RBY3RpdmF0aW9uEhQKDHRydXN0X2RvbWFpbhgBIAEoCRIQCghzZXF1ZW5jZRgCIAEoBBIcChRwcmV2aW91c19yb290X3NoYTI1NhgDIAEoCRITCgtyb290X3NoYTI1NhgEIAEoCRIwCgxhY3RpdmF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEj4KGnByZXZpb3VzX3Jvb3RfcmV0aXJlX2FmdGVyGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglzaWduYXR1cmUYByABKAwijgEKDlJvb3RSZXZvY2F0aW9uEhQKDHRydXN0X2RvbWFpbhgBIAEoCRITCgtyb290X3NoYTI1NhgCIAEoCRIuCgpyZXZva2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBCABKAkSEQoJc2lnbmF0dXJlGAUgASgMInkKE1Jvb3RBY2tub3dsZWRnZW1lbnQSFAoMdHJ1c3RfZG9tYWluGAEgASgJEhcKD2Fja25vd2xlZGdlZF9ieRgCIAEoCRIzCg9hY2tub3dsZWRnZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsgBCgxSb290Um90YXRpb24SOwoMYW5ub3VuY2VtZW50GAEgASgLMiUuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290QW5ub3VuY2VtZW50EjcKCmFjdGl2YXRpb24YAiABKAsyIy5hY2NvcmQuY29udHJhY3RzLnYxLlJvb3RBY3RpdmF0aW9uEkIKEGFja25vd2xlZGdlbWVudHMYAyADKAsyKC5hY2NvcmQuY29udHJhY3RzLnYxLlJvb3RBY2tub3dsZWRnZW1lbnQiZwoLTGlzdFJlcXVlc3QSMQoFc3RhdGUYASABKA4yIi5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0U3RhdGUSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiWQoMTGlzdFJlc3BvbnNlEjAKCWNvbnRyYWN0cxgBIAMoCzIdLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIhgKCkdldFJlcXVlc3QSCgoCaWQYASABKAkiPgoLR2V0UmVzcG9uc2USLwoIY29udHJhY3QYASABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0IkAKDUNyZWF0ZVJlcXVlc3QSLwoIY29udHJhY3QYASABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0IkEKDkNyZWF0ZVJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCIbCg1EZWxldGVSZXF1ZXN0EgoKAmlkGAEgASgJIhAKDkRlbGV0ZVJlc3BvbnNlIhgKFkdldENlcnRpZmljYXRlc1JlcXVlc3QiZgoHUGFydG5lchIMCgRuYW1lGAEgASgJEhQKDHRydXN0X2RvbWFpbhgCIAEoCRITCgtjZXJ0aWZpY2F0ZRgDIAEoCRIMCgRoYXNoGAQgASgJEhQKDGNvbnRyYWN0X2lkcxgFIAMoCSJfChdHZXRDZXJ0aWZpY2F0ZXNSZXNwb25zZRIUCgxjZXJ0aWZpY2F0ZXMYASADKAkSLgoIcGFydG5lcnMYAiADKAsyHC5hY2NvcmQuY29udHJhY3RzLnYxLlBhcnRuZXIiTQoOQXBwcm92ZVJlcXVlc3QSCgoCaWQYASABKAkSLwoIYXBwcm92YWwYAiABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkFwcHJvdmFsIkIKD0FwcHJvdmVSZXNwb25zZRIvCghjb250cmFjdBgBIAEoCzIdLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3QiKwoNUmV2b2tlUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiQQoOUmV2b2tlUmVzcG9uc2USLwoIY29udHJhY3QYASABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0Ij8KDFdhdGNoUmVxdWVzdBIUCgxyZXN1bWVfdG9rZW4YASABKAkSGQoRc25hcHNob3RfaW5fcGFydHMYAiABKAgiZwoIU25hcHNob3QSMAoJY29udHJhY3RzGAEgAygLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdBIQCghoYXNfbW9yZRgCIAEoCBIXCg9pc19jb250aW51YXRpb24YAyABKAgiSgoGQ2hhbmdlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdBIPCgdkZWxldGVkGAIgASgIIpABCg1XYXRjaFJlc3BvbnNlEjEKCHNuYXBzaG90GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5TbmFwc2hvdEgAEi0KBmNoYW5nZRgCIAEoCzIbLmFjY29yZC5jb250cmFjdHMudjEuQ2hhbmdlSAASFAoMcmVzdW1lX3Rva2VuGAMgASgJQgcKBWV2ZW50Il4KE0Fubm91bmNlUm9vdFJlcXVlc3QSCgoCaWQYASABKAkSOwoMYW5ub3VuY2VtZW50GAIgASgLMiUuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290QW5ub3VuY2VtZW50IkcKFEFubm91bmNlUm9vdFJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCJaChNBY3RpdmF0ZVJvb3RSZXF1ZXN0EgoKAmlkGAEgASgJEjcKCmFjdGl2YXRpb24YAiABKAsyIy5hY2NvcmQuY29udHJhY3RzLnYxLlJvb3RBY3RpdmF0aW9uIkcKFEFjdGl2YXRlUm9vdFJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCJPChZBY2tub3dsZWRnZVJvb3RSZXF1ZXN0EgoKAmlkGAEgASgJEhQKDHRydXN0X2RvbWFpbhgCIAEoCRITCgtyb290X3NoYTI1NhgDIAEoCSJKChdBY2tub3dsZWRnZVJvb3RSZXNwb25zZRIvCghjb250cmFjdBgBIAEoCzIdLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3QiWAoRUmV2b2tlUm9vdFJlcXVlc3QSCgoCaWQYASABKAkSNwoKcmV2b2NhdGlvbhgCIAEoCzIjLmFjY29yZC5jb250cmFjdHMudjEuUm9vdFJldm9jYXRpb24iRQoSUmV2b2tlUm9vdFJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCI8Cg9BdWRpdExvZ1JlcXVlc3QSFgoOc3RhcnRfc2VxdWVuY2UYASABKAQSEQoJcGFnZV9zaXplGAIgASgNIlMKCkF1ZGl0RW50cnkSEAoIc2VxdWVuY2UYASABKAQSDgoGcmVjb3JkGAIgASgMEhUKDXByZXZpb3VzX2hhc2gYAyABKAwSDAoEaGFzaBgEIAEoDCJuChBBdWRpdExvZ1Jlc3BvbnNlEjAKB2VudHJpZXMYASADKAsyHy5hY2NvcmQuY29udHJhY3RzLnYxLkF1ZGl0RW50cnkSFQoNaGVhZF9zZXF1ZW5jZRgCIAEoBBIRCgloZWFkX2hhc2gYAyABKAwqgwEKDUNvbnRyYWN0U3RhdGUSHgoaQ09OVFJBQ1RfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdDT05UUkFDVF9TVEFURV9QUk9QT1NFRBABEhkKFUNPTlRSQUNUX1NUQVRFX0FDVElWRRACEhoKFkNPTlRSQUNUX1NUQVRFX1JFVk9LRUQQAzKnCQoPQ29udHJhY3RTZXJ2aWNlEksKBExpc3QSIC5hY2NvcmQuY29udHJhY3RzLnYxLkxpc3RSZXF1ZXN0GiEuYWNjb3JkLmNvbnRyYWN0cy52MS5MaXN0UmVzcG9uc2USSAoDR2V0Eh8uYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRSZXF1ZXN0GiAuYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRSZXNwb25zZRJRCgZDcmVhdGUSIi5hY2NvcmQuY29udHJhY3RzLnYxLkNyZWF0ZVJlcXVlc3QaIy5hY2NvcmQuY29udHJhY3RzLnYxLkNyZWF0ZVJlc3BvbnNlElEKBkRlbGV0ZRIiLmFjY29yZC5jb250cmFjdHMudjEuRGVsZXRlUmVxdWVzdBojLmFjY29yZC5jb250cmFjdHMudjEuRGVsZXRlUmVzcG9uc2USbAoPR2V0Q2VydGlmaWNhdGVzEisuYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRDZXJ0aWZpY2F0ZXNSZXF1ZXN0GiwuYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRDZXJ0aWZpY2F0ZXNSZXNwb25zZRJUCgdBcHByb3ZlEiMuYWNjb3JkLmNvbnRyYWN0cy52MS5BcHByb3ZlUmVxdWVzdBokLmFjY29yZC5jb250cmFjdHMudjEuQXBwcm92ZVJlc3BvbnNlElEKBlJldm9rZRIiLmFjY29yZC5jb250cmFjdHMudjEuUmV2b2tlUmVxdWVzdBojLmFjY29yZC5jb250cmFjdHMudjEuUmV2b2tlUmVzcG9uc2USUAoFV2F0Y2gSIS5hY2NvcmQuY29udHJhY3RzLnYxLldhdGNoUmVxdWVzdBoiLmFjY29yZC5jb250cmFjdHMudjEuV2F0Y2hSZXNwb25zZTABElcKCEF1ZGl0TG9nEiQuYWNjb3JkLmNvbnRyYWN0cy52MS5BdWRpdExvZ1JlcXVlc3QaJS5hY2NvcmQuY29udHJhY3RzLnYxLkF1ZGl0TG9nUmVzcG9uc2USYwoMQW5ub3VuY2VSb290EiguYWNjb3JkLmNvbnRyYWN0cy52MS5Bbm5vdW5jZVJvb3RSZXF1ZXN0GikuYWNjb3JkLmNvbnRyYWN0cy52MS5Bbm5vdW5jZVJvb3RSZXNwb25zZRJjCgxBY3RpdmF0ZVJvb3QSKC5hY2NvcmQuY29udHJhY3RzLnYxLkFjdGl2YXRlUm9vdFJlcXVlc3QaKS5hY2NvcmQuY29udHJhY3RzLnYxLkFjdGl2YXRlUm9vdFJlc3BvbnNlEmwKD0Fja25vd2xlZGdlUm9vdBIrLmFjY29yZC5jb250cmFjdHMudjEuQWNrbm93bGVkZ2VSb290UmVxdWVzdBosLmFjY29yZC5jb250cmFjdHMudjEuQWNrbm93bGVkZ2VSb290UmVzcG9uc2USXQoKUmV2b2tlUm9vdBImLmFjY29yZC5jb250cmFjdHMudjEuUmV2b2tlUm9vdFJlcXVlc3QaJy5hY2NvcmQuY29udHJhY3RzLnYxLlJldm9rZVJvb3RSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A trust zone as it appears in a contract. Field numbers 1 to 3 are the WirePact thesis' wire
@@ -193,6 +193,21 @@ export type Contract = Message<"accord.contracts.v1.Contract"> & {
    * @generated from field: uint64 revision = 8;
    */
   revision: bigint;
+
+  /**
+   * Participants' announced next roots, in the order the repository accepted them
+   * (docs/root-rotation.md). Every reader verifies them; the repository's word counts for nothing.
+   *
+   * @generated from field: repeated accord.contracts.v1.RootRotation root_rotations = 9;
+   */
+  rootRotations: RootRotation[];
+
+  /**
+   * Participants' revocations of their own roots (emergency or cancelled rotations).
+   *
+   * @generated from field: repeated accord.contracts.v1.RootRevocation root_revocations = 10;
+   */
+  rootRevocations: RootRevocation[];
 };
 
 /**
@@ -201,6 +216,252 @@ export type Contract = Message<"accord.contracts.v1.Contract"> & {
  */
 export const ContractSchema: GenMessage<Contract> = /*@__PURE__*/
   messageDesc(file_accord_contracts_v1_contracts, 3);
+
+/**
+ * A participant's announced next root in this contract, signed over the canonical announcement
+ * bytes by the key of the root it replaces (key continuity) and by one of the participant's
+ * designated approvers (consent). See docs/root-rotation.md.
+ *
+ * @generated from message accord.contracts.v1.RootAnnouncement
+ */
+export type RootAnnouncement = Message<"accord.contracts.v1.RootAnnouncement"> & {
+  /**
+   * The announcing zone.
+   *
+   * @generated from field: string trust_domain = 1;
+   */
+  trustDomain: string;
+
+  /**
+   * The zone's rotation counter: 1 for its first rotation, growing along every chain of roots.
+   *
+   * @generated from field: uint64 sequence = 2;
+   */
+  sequence: bigint;
+
+  /**
+   * Lower-case hex SHA-256 of the root it replaces (the pinned one or an earlier announced one).
+   *
+   * @generated from field: string previous_root_sha256 = 3;
+   */
+  previousRootSha256: string;
+
+  /**
+   * The new root CA certificate, one PEM block.
+   *
+   * @generated from field: string root = 4;
+   */
+  root: string;
+
+  /**
+   * Lower-case hex SHA-256 of the new root's DER.
+   *
+   * @generated from field: string root_sha256 = 5;
+   */
+  rootSha256: string;
+
+  /**
+   * When the zone's PKI signed it (whole milliseconds).
+   *
+   * @generated from field: google.protobuf.Timestamp announced_at = 6;
+   */
+  announcedAt?: Timestamp | undefined;
+
+  /**
+   * Lower-case hex SHA-256 of the contract's terms, bound by both signatures.
+   *
+   * @generated from field: string contract_terms_sha256 = 7;
+   */
+  contractTermsSha256: string;
+
+  /**
+   * IEEE P1363 ECDSA P-256 signature by the replaced root's key.
+   *
+   * @generated from field: bytes previous_root_signature = 8;
+   */
+  previousRootSignature: Uint8Array;
+
+  /**
+   * IEEE P1363 ECDSA P-256 signature by the approver's key.
+   *
+   * @generated from field: bytes approver_signature = 9;
+   */
+  approverSignature: Uint8Array;
+
+  /**
+   * DER certificates, the approver's SVID first, optionally followed by the root that issued it.
+   *
+   * @generated from field: repeated bytes approver_certificate_chain = 10;
+   */
+  approverCertificateChain: Uint8Array[];
+};
+
+/**
+ * Describes the message accord.contracts.v1.RootAnnouncement.
+ * Use `create(RootAnnouncementSchema)` to create a new message.
+ */
+export const RootAnnouncementSchema: GenMessage<RootAnnouncement> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 4);
+
+/**
+ * A zone's statement that its announced root signs, and when the root it replaced leaves every
+ * bundle. Signed by the new root's key; names no contract.
+ *
+ * @generated from message accord.contracts.v1.RootActivation
+ */
+export type RootActivation = Message<"accord.contracts.v1.RootActivation"> & {
+  /**
+   * @generated from field: string trust_domain = 1;
+   */
+  trustDomain: string;
+
+  /**
+   * @generated from field: uint64 sequence = 2;
+   */
+  sequence: bigint;
+
+  /**
+   * @generated from field: string previous_root_sha256 = 3;
+   */
+  previousRootSha256: string;
+
+  /**
+   * @generated from field: string root_sha256 = 4;
+   */
+  rootSha256: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp activated_at = 5;
+   */
+  activatedAt?: Timestamp | undefined;
+
+  /**
+   * When the last certificate the previous root signed has expired.
+   *
+   * @generated from field: google.protobuf.Timestamp previous_root_retire_after = 6;
+   */
+  previousRootRetireAfter?: Timestamp | undefined;
+
+  /**
+   * IEEE P1363 ECDSA P-256 signature by the new root's key.
+   *
+   * @generated from field: bytes signature = 7;
+   */
+  signature: Uint8Array;
+};
+
+/**
+ * Describes the message accord.contracts.v1.RootActivation.
+ * Use `create(RootActivationSchema)` to create a new message.
+ */
+export const RootActivationSchema: GenMessage<RootActivation> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 5);
+
+/**
+ * A zone's statement that one of its roots must never be trusted again, signed by that root's
+ * own key. Every root it vouched for is dropped too.
+ *
+ * @generated from message accord.contracts.v1.RootRevocation
+ */
+export type RootRevocation = Message<"accord.contracts.v1.RootRevocation"> & {
+  /**
+   * @generated from field: string trust_domain = 1;
+   */
+  trustDomain: string;
+
+  /**
+   * @generated from field: string root_sha256 = 2;
+   */
+  rootSha256: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp revoked_at = 3;
+   */
+  revokedAt?: Timestamp | undefined;
+
+  /**
+   * Free text; its SHA-256 is part of the signed bytes.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * IEEE P1363 ECDSA P-256 signature by the revoked root's key.
+   *
+   * @generated from field: bytes signature = 5;
+   */
+  signature: Uint8Array;
+};
+
+/**
+ * Describes the message accord.contracts.v1.RootRevocation.
+ * Use `create(RootRevocationSchema)` to create a new message.
+ */
+export const RootRevocationSchema: GenMessage<RootRevocation> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 6);
+
+/**
+ * A partner zone's provider installed an announced root (recorded by the repository).
+ *
+ * @generated from message accord.contracts.v1.RootAcknowledgement
+ */
+export type RootAcknowledgement = Message<"accord.contracts.v1.RootAcknowledgement"> & {
+  /**
+   * The acknowledging zone.
+   *
+   * @generated from field: string trust_domain = 1;
+   */
+  trustDomain: string;
+
+  /**
+   * SPIFFE ID of the provider that acknowledged.
+   *
+   * @generated from field: string acknowledged_by = 2;
+   */
+  acknowledgedBy: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp acknowledged_at = 3;
+   */
+  acknowledgedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message accord.contracts.v1.RootAcknowledgement.
+ * Use `create(RootAcknowledgementSchema)` to create a new message.
+ */
+export const RootAcknowledgementSchema: GenMessage<RootAcknowledgement> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 7);
+
+/**
+ * One announced root with its activation and the partners that installed it.
+ *
+ * @generated from message accord.contracts.v1.RootRotation
+ */
+export type RootRotation = Message<"accord.contracts.v1.RootRotation"> & {
+  /**
+   * @generated from field: accord.contracts.v1.RootAnnouncement announcement = 1;
+   */
+  announcement?: RootAnnouncement | undefined;
+
+  /**
+   * @generated from field: accord.contracts.v1.RootActivation activation = 2;
+   */
+  activation?: RootActivation | undefined;
+
+  /**
+   * @generated from field: repeated accord.contracts.v1.RootAcknowledgement acknowledgements = 3;
+   */
+  acknowledgements: RootAcknowledgement[];
+};
+
+/**
+ * Describes the message accord.contracts.v1.RootRotation.
+ * Use `create(RootRotationSchema)` to create a new message.
+ */
+export const RootRotationSchema: GenMessage<RootRotation> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 8);
 
 /**
  * @generated from message accord.contracts.v1.ListRequest
@@ -236,7 +497,7 @@ export type ListRequest = Message<"accord.contracts.v1.ListRequest"> & {
  * Use `create(ListRequestSchema)` to create a new message.
  */
 export const ListRequestSchema: GenMessage<ListRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 4);
+  messageDesc(file_accord_contracts_v1_contracts, 9);
 
 /**
  * @generated from message accord.contracts.v1.ListResponse
@@ -260,7 +521,7 @@ export type ListResponse = Message<"accord.contracts.v1.ListResponse"> & {
  * Use `create(ListResponseSchema)` to create a new message.
  */
 export const ListResponseSchema: GenMessage<ListResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 5);
+  messageDesc(file_accord_contracts_v1_contracts, 10);
 
 /**
  * @generated from message accord.contracts.v1.GetRequest
@@ -277,7 +538,7 @@ export type GetRequest = Message<"accord.contracts.v1.GetRequest"> & {
  * Use `create(GetRequestSchema)` to create a new message.
  */
 export const GetRequestSchema: GenMessage<GetRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 6);
+  messageDesc(file_accord_contracts_v1_contracts, 11);
 
 /**
  * @generated from message accord.contracts.v1.GetResponse
@@ -294,7 +555,7 @@ export type GetResponse = Message<"accord.contracts.v1.GetResponse"> & {
  * Use `create(GetResponseSchema)` to create a new message.
  */
 export const GetResponseSchema: GenMessage<GetResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 7);
+  messageDesc(file_accord_contracts_v1_contracts, 12);
 
 /**
  * @generated from message accord.contracts.v1.CreateRequest
@@ -313,7 +574,7 @@ export type CreateRequest = Message<"accord.contracts.v1.CreateRequest"> & {
  * Use `create(CreateRequestSchema)` to create a new message.
  */
 export const CreateRequestSchema: GenMessage<CreateRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 8);
+  messageDesc(file_accord_contracts_v1_contracts, 13);
 
 /**
  * @generated from message accord.contracts.v1.CreateResponse
@@ -330,7 +591,7 @@ export type CreateResponse = Message<"accord.contracts.v1.CreateResponse"> & {
  * Use `create(CreateResponseSchema)` to create a new message.
  */
 export const CreateResponseSchema: GenMessage<CreateResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 9);
+  messageDesc(file_accord_contracts_v1_contracts, 14);
 
 /**
  * @generated from message accord.contracts.v1.DeleteRequest
@@ -347,7 +608,7 @@ export type DeleteRequest = Message<"accord.contracts.v1.DeleteRequest"> & {
  * Use `create(DeleteRequestSchema)` to create a new message.
  */
 export const DeleteRequestSchema: GenMessage<DeleteRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 10);
+  messageDesc(file_accord_contracts_v1_contracts, 15);
 
 /**
  * @generated from message accord.contracts.v1.DeleteResponse
@@ -360,7 +621,7 @@ export type DeleteResponse = Message<"accord.contracts.v1.DeleteResponse"> & {
  * Use `create(DeleteResponseSchema)` to create a new message.
  */
 export const DeleteResponseSchema: GenMessage<DeleteResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 11);
+  messageDesc(file_accord_contracts_v1_contracts, 16);
 
 /**
  * @generated from message accord.contracts.v1.GetCertificatesRequest
@@ -373,7 +634,7 @@ export type GetCertificatesRequest = Message<"accord.contracts.v1.GetCertificate
  * Use `create(GetCertificatesRequestSchema)` to create a new message.
  */
 export const GetCertificatesRequestSchema: GenMessage<GetCertificatesRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 12);
+  messageDesc(file_accord_contracts_v1_contracts, 17);
 
 /**
  * A zone the caller trusts through at least one active contract.
@@ -418,7 +679,7 @@ export type Partner = Message<"accord.contracts.v1.Partner"> & {
  * Use `create(PartnerSchema)` to create a new message.
  */
 export const PartnerSchema: GenMessage<Partner> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 13);
+  messageDesc(file_accord_contracts_v1_contracts, 18);
 
 /**
  * @generated from message accord.contracts.v1.GetCertificatesResponse
@@ -444,7 +705,7 @@ export type GetCertificatesResponse = Message<"accord.contracts.v1.GetCertificat
  * Use `create(GetCertificatesResponseSchema)` to create a new message.
  */
 export const GetCertificatesResponseSchema: GenMessage<GetCertificatesResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 14);
+  messageDesc(file_accord_contracts_v1_contracts, 19);
 
 /**
  * @generated from message accord.contracts.v1.ApproveRequest
@@ -466,7 +727,7 @@ export type ApproveRequest = Message<"accord.contracts.v1.ApproveRequest"> & {
  * Use `create(ApproveRequestSchema)` to create a new message.
  */
 export const ApproveRequestSchema: GenMessage<ApproveRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 15);
+  messageDesc(file_accord_contracts_v1_contracts, 20);
 
 /**
  * @generated from message accord.contracts.v1.ApproveResponse
@@ -483,7 +744,7 @@ export type ApproveResponse = Message<"accord.contracts.v1.ApproveResponse"> & {
  * Use `create(ApproveResponseSchema)` to create a new message.
  */
 export const ApproveResponseSchema: GenMessage<ApproveResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 16);
+  messageDesc(file_accord_contracts_v1_contracts, 21);
 
 /**
  * @generated from message accord.contracts.v1.RevokeRequest
@@ -507,7 +768,7 @@ export type RevokeRequest = Message<"accord.contracts.v1.RevokeRequest"> & {
  * Use `create(RevokeRequestSchema)` to create a new message.
  */
 export const RevokeRequestSchema: GenMessage<RevokeRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 17);
+  messageDesc(file_accord_contracts_v1_contracts, 22);
 
 /**
  * @generated from message accord.contracts.v1.RevokeResponse
@@ -524,7 +785,7 @@ export type RevokeResponse = Message<"accord.contracts.v1.RevokeResponse"> & {
  * Use `create(RevokeResponseSchema)` to create a new message.
  */
 export const RevokeResponseSchema: GenMessage<RevokeResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 18);
+  messageDesc(file_accord_contracts_v1_contracts, 23);
 
 /**
  * @generated from message accord.contracts.v1.WatchRequest
@@ -553,7 +814,7 @@ export type WatchRequest = Message<"accord.contracts.v1.WatchRequest"> & {
  * Use `create(WatchRequestSchema)` to create a new message.
  */
 export const WatchRequestSchema: GenMessage<WatchRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 19);
+  messageDesc(file_accord_contracts_v1_contracts, 24);
 
 /**
  * Every contract the caller can see, as of resume_token; or, in parts, some of them in id order.
@@ -588,7 +849,7 @@ export type Snapshot = Message<"accord.contracts.v1.Snapshot"> & {
  * Use `create(SnapshotSchema)` to create a new message.
  */
 export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 20);
+  messageDesc(file_accord_contracts_v1_contracts, 25);
 
 /**
  * One contract's new state. A deleted contract carries its id and participants only.
@@ -612,7 +873,7 @@ export type Change = Message<"accord.contracts.v1.Change"> & {
  * Use `create(ChangeSchema)` to create a new message.
  */
 export const ChangeSchema: GenMessage<Change> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 21);
+  messageDesc(file_accord_contracts_v1_contracts, 26);
 
 /**
  * @generated from message accord.contracts.v1.WatchResponse
@@ -648,7 +909,174 @@ export type WatchResponse = Message<"accord.contracts.v1.WatchResponse"> & {
  * Use `create(WatchResponseSchema)` to create a new message.
  */
 export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 22);
+  messageDesc(file_accord_contracts_v1_contracts, 27);
+
+/**
+ * @generated from message accord.contracts.v1.AnnounceRootRequest
+ */
+export type AnnounceRootRequest = Message<"accord.contracts.v1.AnnounceRootRequest"> & {
+  /**
+   * The contract's id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: accord.contracts.v1.RootAnnouncement announcement = 2;
+   */
+  announcement?: RootAnnouncement | undefined;
+};
+
+/**
+ * Describes the message accord.contracts.v1.AnnounceRootRequest.
+ * Use `create(AnnounceRootRequestSchema)` to create a new message.
+ */
+export const AnnounceRootRequestSchema: GenMessage<AnnounceRootRequest> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 28);
+
+/**
+ * @generated from message accord.contracts.v1.AnnounceRootResponse
+ */
+export type AnnounceRootResponse = Message<"accord.contracts.v1.AnnounceRootResponse"> & {
+  /**
+   * @generated from field: accord.contracts.v1.Contract contract = 1;
+   */
+  contract?: Contract | undefined;
+};
+
+/**
+ * Describes the message accord.contracts.v1.AnnounceRootResponse.
+ * Use `create(AnnounceRootResponseSchema)` to create a new message.
+ */
+export const AnnounceRootResponseSchema: GenMessage<AnnounceRootResponse> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 29);
+
+/**
+ * @generated from message accord.contracts.v1.ActivateRootRequest
+ */
+export type ActivateRootRequest = Message<"accord.contracts.v1.ActivateRootRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: accord.contracts.v1.RootActivation activation = 2;
+   */
+  activation?: RootActivation | undefined;
+};
+
+/**
+ * Describes the message accord.contracts.v1.ActivateRootRequest.
+ * Use `create(ActivateRootRequestSchema)` to create a new message.
+ */
+export const ActivateRootRequestSchema: GenMessage<ActivateRootRequest> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 30);
+
+/**
+ * @generated from message accord.contracts.v1.ActivateRootResponse
+ */
+export type ActivateRootResponse = Message<"accord.contracts.v1.ActivateRootResponse"> & {
+  /**
+   * @generated from field: accord.contracts.v1.Contract contract = 1;
+   */
+  contract?: Contract | undefined;
+};
+
+/**
+ * Describes the message accord.contracts.v1.ActivateRootResponse.
+ * Use `create(ActivateRootResponseSchema)` to create a new message.
+ */
+export const ActivateRootResponseSchema: GenMessage<ActivateRootResponse> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 31);
+
+/**
+ * @generated from message accord.contracts.v1.AcknowledgeRootRequest
+ */
+export type AcknowledgeRootRequest = Message<"accord.contracts.v1.AcknowledgeRootRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The announcing zone.
+   *
+   * @generated from field: string trust_domain = 2;
+   */
+  trustDomain: string;
+
+  /**
+   * The announced root the caller's provider installed.
+   *
+   * @generated from field: string root_sha256 = 3;
+   */
+  rootSha256: string;
+};
+
+/**
+ * Describes the message accord.contracts.v1.AcknowledgeRootRequest.
+ * Use `create(AcknowledgeRootRequestSchema)` to create a new message.
+ */
+export const AcknowledgeRootRequestSchema: GenMessage<AcknowledgeRootRequest> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 32);
+
+/**
+ * @generated from message accord.contracts.v1.AcknowledgeRootResponse
+ */
+export type AcknowledgeRootResponse = Message<"accord.contracts.v1.AcknowledgeRootResponse"> & {
+  /**
+   * @generated from field: accord.contracts.v1.Contract contract = 1;
+   */
+  contract?: Contract | undefined;
+};
+
+/**
+ * Describes the message accord.contracts.v1.AcknowledgeRootResponse.
+ * Use `create(AcknowledgeRootResponseSchema)` to create a new message.
+ */
+export const AcknowledgeRootResponseSchema: GenMessage<AcknowledgeRootResponse> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 33);
+
+/**
+ * @generated from message accord.contracts.v1.RevokeRootRequest
+ */
+export type RevokeRootRequest = Message<"accord.contracts.v1.RevokeRootRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: accord.contracts.v1.RootRevocation revocation = 2;
+   */
+  revocation?: RootRevocation | undefined;
+};
+
+/**
+ * Describes the message accord.contracts.v1.RevokeRootRequest.
+ * Use `create(RevokeRootRequestSchema)` to create a new message.
+ */
+export const RevokeRootRequestSchema: GenMessage<RevokeRootRequest> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 34);
+
+/**
+ * @generated from message accord.contracts.v1.RevokeRootResponse
+ */
+export type RevokeRootResponse = Message<"accord.contracts.v1.RevokeRootResponse"> & {
+  /**
+   * @generated from field: accord.contracts.v1.Contract contract = 1;
+   */
+  contract?: Contract | undefined;
+};
+
+/**
+ * Describes the message accord.contracts.v1.RevokeRootResponse.
+ * Use `create(RevokeRootResponseSchema)` to create a new message.
+ */
+export const RevokeRootResponseSchema: GenMessage<RevokeRootResponse> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 35);
 
 /**
  * @generated from message accord.contracts.v1.AuditLogRequest
@@ -674,7 +1102,7 @@ export type AuditLogRequest = Message<"accord.contracts.v1.AuditLogRequest"> & {
  * Use `create(AuditLogRequestSchema)` to create a new message.
  */
 export const AuditLogRequestSchema: GenMessage<AuditLogRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 23);
+  messageDesc(file_accord_contracts_v1_contracts, 36);
 
 /**
  * One link of the audit chain: hash = SHA-256(previous_hash || record).
@@ -712,7 +1140,7 @@ export type AuditEntry = Message<"accord.contracts.v1.AuditEntry"> & {
  * Use `create(AuditEntrySchema)` to create a new message.
  */
 export const AuditEntrySchema: GenMessage<AuditEntry> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 24);
+  messageDesc(file_accord_contracts_v1_contracts, 37);
 
 /**
  * @generated from message accord.contracts.v1.AuditLogResponse
@@ -741,7 +1169,7 @@ export type AuditLogResponse = Message<"accord.contracts.v1.AuditLogResponse"> &
  * Use `create(AuditLogResponseSchema)` to create a new message.
  */
 export const AuditLogResponseSchema: GenMessage<AuditLogResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 25);
+  messageDesc(file_accord_contracts_v1_contracts, 38);
 
 /**
  * Where a contract is in its life.
@@ -875,6 +1303,48 @@ export const ContractService: GenService<{
     methodKind: "unary";
     input: typeof AuditLogRequestSchema;
     output: typeof AuditLogResponseSchema;
+  },
+  /**
+   * Adds the caller zone's announcement of its next root to a contract. Designated approvers only.
+   *
+   * @generated from rpc accord.contracts.v1.ContractService.AnnounceRoot
+   */
+  announceRoot: {
+    methodKind: "unary";
+    input: typeof AnnounceRootRequestSchema;
+    output: typeof AnnounceRootResponseSchema;
+  },
+  /**
+   * Adds the activation of an announced root to a contract. Designated approvers of its zone only.
+   *
+   * @generated from rpc accord.contracts.v1.ContractService.ActivateRoot
+   */
+  activateRoot: {
+    methodKind: "unary";
+    input: typeof ActivateRootRequestSchema;
+    output: typeof ActivateRootResponseSchema;
+  },
+  /**
+   * Records that the caller zone's provider installed a partner's announced root. The
+   * /accord/contract-provider identity of a partner zone only.
+   *
+   * @generated from rpc accord.contracts.v1.ContractService.AcknowledgeRoot
+   */
+  acknowledgeRoot: {
+    methodKind: "unary";
+    input: typeof AcknowledgeRootRequestSchema;
+    output: typeof AcknowledgeRootResponseSchema;
+  },
+  /**
+   * Adds a root revocation (signed by the revoked root) to a contract. Designated approvers of a
+   * participant zone, or admins.
+   *
+   * @generated from rpc accord.contracts.v1.ContractService.RevokeRoot
+   */
+  revokeRoot: {
+    methodKind: "unary";
+    input: typeof RevokeRootRequestSchema;
+    output: typeof RevokeRootResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_accord_contracts_v1_contracts, 0);

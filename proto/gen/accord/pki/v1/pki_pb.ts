@@ -8,6 +8,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { RootActivation, RootAnnouncement, RootRevocation } from "../../contracts/v1/contracts_pb.js";
+import { file_accord_contracts_v1_contracts } from "../../contracts/v1/contracts_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file accord/pki/v1/pki.proto.
  */
 export const file_accord_pki_v1_pki: GenFile = /*@__PURE__*/
-  fileDesc("ChdhY2NvcmQvcGtpL3YxL3BraS5wcm90bxINYWNjb3JkLnBraS52MSIOCgxHZXRDQVJlcXVlc3QiWgoNR2V0Q0FSZXNwb25zZRIUCgx0cnVzdF9kb21haW4YASABKAkSGQoRcm9vdF9jZXJ0aWZpY2F0ZXMYAiADKAkSGAoQYWN0aXZlX3Jvb3RfaGFzaBgDIAEoCSISChBHZXRCdW5kbGVSZXF1ZXN0IlAKEUdldEJ1bmRsZVJlc3BvbnNlEhQKDHRydXN0X2RvbWFpbhgBIAEoCRITCgtidW5kbGVfanNvbhgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoBCIyCg5TaWduQ1NSUmVxdWVzdBILCgNjc3IYASABKAkSEwoLdHRsX3NlY29uZHMYAiABKA0ihAEKD1NpZ25DU1JSZXNwb25zZRIRCglzcGlmZmVfaWQYASABKAkSEwoLY2VydGlmaWNhdGUYAiABKAkSGQoRcm9vdF9jZXJ0aWZpY2F0ZXMYAyADKAkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJgoPSXNzdWVXSVRSZXF1ZXN0EhMKC3R0bF9zZWNvbmRzGAEgASgNIlEKEElzc3VlV0lUUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAytwIKClBraVNlcnZpY2USQgoFR2V0Q0ESGy5hY2NvcmQucGtpLnYxLkdldENBUmVxdWVzdBocLmFjY29yZC5wa2kudjEuR2V0Q0FSZXNwb25zZRJOCglHZXRCdW5kbGUSHy5hY2NvcmQucGtpLnYxLkdldEJ1bmRsZVJlcXVlc3QaIC5hY2NvcmQucGtpLnYxLkdldEJ1bmRsZVJlc3BvbnNlEkgKB1NpZ25DU1ISHS5hY2NvcmQucGtpLnYxLlNpZ25DU1JSZXF1ZXN0Gh4uYWNjb3JkLnBraS52MS5TaWduQ1NSUmVzcG9uc2USSwoISXNzdWVXSVQSHi5hY2NvcmQucGtpLnYxLklzc3VlV0lUUmVxdWVzdBofLmFjY29yZC5wa2kudjEuSXNzdWVXSVRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChdhY2NvcmQvcGtpL3YxL3BraS5wcm90bxINYWNjb3JkLnBraS52MSIOCgxHZXRDQVJlcXVlc3QiWgoNR2V0Q0FSZXNwb25zZRIUCgx0cnVzdF9kb21haW4YASABKAkSGQoRcm9vdF9jZXJ0aWZpY2F0ZXMYAiADKAkSGAoQYWN0aXZlX3Jvb3RfaGFzaBgDIAEoCSISChBHZXRCdW5kbGVSZXF1ZXN0IlAKEUdldEJ1bmRsZVJlc3BvbnNlEhQKDHRydXN0X2RvbWFpbhgBIAEoCRITCgtidW5kbGVfanNvbhgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoBCIyCg5TaWduQ1NSUmVxdWVzdBILCgNjc3IYASABKAkSEwoLdHRsX3NlY29uZHMYAiABKA0ihAEKD1NpZ25DU1JSZXNwb25zZRIRCglzcGlmZmVfaWQYASABKAkSEwoLY2VydGlmaWNhdGUYAiABKAkSGQoRcm9vdF9jZXJ0aWZpY2F0ZXMYAyADKAkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJgoPSXNzdWVXSVRSZXF1ZXN0EhMKC3R0bF9zZWNvbmRzGAEgASgNIlEKEElzc3VlV0lUUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2AEKCFpvbmVSb290EhMKC2NlcnRpZmljYXRlGAEgASgJEg4KBnNoYTI1NhgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoBBIvCgtwcmVwYXJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOYWN0aXZhdGFibGVfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHJldGlyZV9hZnRlchgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiGAoWR2V0Um9vdFJvdGF0aW9uUmVxdWVzdCKeAgoXR2V0Um9vdFJvdGF0aW9uUmVzcG9uc2USFAoMdHJ1c3RfZG9tYWluGAEgASgJEigKB3NpZ25pbmcYAiABKAsyFy5hY2NvcmQucGtpLnYxLlpvbmVSb290EiUKBG5leHQYAyABKAsyFy5hY2NvcmQucGtpLnYxLlpvbmVSb290EikKCHJldGlyaW5nGAQgAygLMhcuYWNjb3JkLnBraS52MS5ab25lUm9vdBI3CgphY3RpdmF0aW9uGAUgASgLMiMuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290QWN0aXZhdGlvbhI4CgtyZXZvY2F0aW9ucxgGIAMoCzIjLmFjY29yZC5jb250cmFjdHMudjEuUm9vdFJldm9jYXRpb24iHAoaUHJlcGFyZVJvb3RSb3RhdGlvblJlcXVlc3QiRAobUHJlcGFyZVJvb3RSb3RhdGlvblJlc3BvbnNlEiUKBG5leHQYASABKAsyFy5hY2NvcmQucGtpLnYxLlpvbmVSb290ImYKEkFubm91bmNlbWVudFRhcmdldBITCgtjb250cmFjdF9pZBgBIAEoCRIdChVjb250cmFjdF90ZXJtc19zaGEyNTYYAiABKAkSHAoUcHJldmlvdXNfcm9vdF9zaGEyNTYYAyABKAkiUgocU2lnblJvb3RBbm5vdW5jZW1lbnRzUmVxdWVzdBIyCgd0YXJnZXRzGAEgAygLMiEuYWNjb3JkLnBraS52MS5Bbm5vdW5jZW1lbnRUYXJnZXQiXQodU2lnblJvb3RBbm5vdW5jZW1lbnRzUmVzcG9uc2USPAoNYW5ub3VuY2VtZW50cxgBIAMoCzIlLmFjY29yZC5jb250cmFjdHMudjEuUm9vdEFubm91bmNlbWVudCIdChtBY3RpdmF0ZVJvb3RSb3RhdGlvblJlcXVlc3QiVwocQWN0aXZhdGVSb290Um90YXRpb25SZXNwb25zZRI3CgphY3RpdmF0aW9uGAEgASgLMiMuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290QWN0aXZhdGlvbiIrChlDYW5jZWxSb290Um90YXRpb25SZXF1ZXN0Eg4KBnJlYXNvbhgBIAEoCSJVChpDYW5jZWxSb290Um90YXRpb25SZXNwb25zZRI3CgpyZXZvY2F0aW9uGAEgASgLMiMuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290UmV2b2NhdGlvbiIsChpFbWVyZ2VuY3lSb3RhdGVSb290UmVxdWVzdBIOCgZyZWFzb24YASABKAkigQEKG0VtZXJnZW5jeVJvdGF0ZVJvb3RSZXNwb25zZRIoCgdzaWduaW5nGAEgASgLMhcuYWNjb3JkLnBraS52MS5ab25lUm9vdBI4CgtyZXZvY2F0aW9ucxgCIAMoCzIjLmFjY29yZC5jb250cmFjdHMudjEuUm9vdFJldm9jYXRpb24yxQcKClBraVNlcnZpY2USQgoFR2V0Q0ESGy5hY2NvcmQucGtpLnYxLkdldENBUmVxdWVzdBocLmFjY29yZC5wa2kudjEuR2V0Q0FSZXNwb25zZRJOCglHZXRCdW5kbGUSHy5hY2NvcmQucGtpLnYxLkdldEJ1bmRsZVJlcXVlc3QaIC5hY2NvcmQucGtpLnYxLkdldEJ1bmRsZVJlc3BvbnNlEkgKB1NpZ25DU1ISHS5hY2NvcmQucGtpLnYxLlNpZ25DU1JSZXF1ZXN0Gh4uYWNjb3JkLnBraS52MS5TaWduQ1NSUmVzcG9uc2USSwoISXNzdWVXSVQSHi5hY2NvcmQucGtpLnYxLklzc3VlV0lUUmVxdWVzdBofLmFjY29yZC5wa2kudjEuSXNzdWVXSVRSZXNwb25zZRJgCg9HZXRSb290Um90YXRpb24SJS5hY2NvcmQucGtpLnYxLkdldFJvb3RSb3RhdGlvblJlcXVlc3QaJi5hY2NvcmQucGtpLnYxLkdldFJvb3RSb3RhdGlvblJlc3BvbnNlEmwKE1ByZXBhcmVSb290Um90YXRpb24SKS5hY2NvcmQucGtpLnYxLlByZXBhcmVSb290Um90YXRpb25SZXF1ZXN0GiouYWNjb3JkLnBraS52MS5QcmVwYXJlUm9vdFJvdGF0aW9uUmVzcG9uc2UScgoVU2lnblJvb3RBbm5vdW5jZW1lbnRzEisuYWNjb3JkLnBraS52MS5TaWduUm9vdEFubm91bmNlbWVudHNSZXF1ZXN0GiwuYWNjb3JkLnBraS52MS5TaWduUm9vdEFubm91bmNlbWVudHNSZXNwb25zZRJvChRBY3RpdmF0ZVJvb3RSb3RhdGlvbhIqLmFjY29yZC5wa2kudjEuQWN0aXZhdGVSb290Um90YXRpb25SZXF1ZXN0GisuYWNjb3JkLnBraS52MS5BY3RpdmF0ZVJvb3RSb3RhdGlvblJlc3BvbnNlEmkKEkNhbmNlbFJvb3RSb3RhdGlvbhIoLmFjY29yZC5wa2kudjEuQ2FuY2VsUm9vdFJvdGF0aW9uUmVxdWVzdBopLmFjY29yZC5wa2kudjEuQ2FuY2VsUm9vdFJvdGF0aW9uUmVzcG9uc2USbAoTRW1lcmdlbmN5Um90YXRlUm9vdBIpLmFjY29yZC5wa2kudjEuRW1lcmdlbmN5Um90YXRlUm9vdFJlcXVlc3QaKi5hY2NvcmQucGtpLnYxLkVtZXJnZW5jeVJvdGF0ZVJvb3RSZXNwb25zZWIGcHJvdG8z", [file_accord_contracts_v1_contracts, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message accord.pki.v1.GetCARequest
@@ -212,6 +214,324 @@ export const IssueWITResponseSchema: GenMessage<IssueWITResponse> = /*@__PURE__*
   messageDesc(file_accord_pki_v1_pki, 7);
 
 /**
+ * A root of the zone and its place in the zone's rotations.
+ *
+ * @generated from message accord.pki.v1.ZoneRoot
+ */
+export type ZoneRoot = Message<"accord.pki.v1.ZoneRoot"> & {
+  /**
+   * PEM.
+   *
+   * @generated from field: string certificate = 1;
+   */
+  certificate: string;
+
+  /**
+   * Lower-case hex SHA-256 of its DER.
+   *
+   * @generated from field: string sha256 = 2;
+   */
+  sha256: string;
+
+  /**
+   * The rotation that made it (0: the zone's first root, or a root made by `accord-pki rotate`).
+   *
+   * @generated from field: uint64 sequence = 3;
+   */
+  sequence: bigint;
+
+  /**
+   * Prepared root: when it was prepared, and from when it may be activated (in-zone clients renew
+   * their SVIDs, and learn it, by then). Retiring root: when it leaves the bundle.
+   *
+   * @generated from field: google.protobuf.Timestamp prepared_at = 4;
+   */
+  preparedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp activatable_at = 5;
+   */
+  activatableAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp retire_after = 6;
+   */
+  retireAfter?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message accord.pki.v1.ZoneRoot.
+ * Use `create(ZoneRootSchema)` to create a new message.
+ */
+export const ZoneRootSchema: GenMessage<ZoneRoot> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 8);
+
+/**
+ * @generated from message accord.pki.v1.GetRootRotationRequest
+ */
+export type GetRootRotationRequest = Message<"accord.pki.v1.GetRootRotationRequest"> & {
+};
+
+/**
+ * Describes the message accord.pki.v1.GetRootRotationRequest.
+ * Use `create(GetRootRotationRequestSchema)` to create a new message.
+ */
+export const GetRootRotationRequestSchema: GenMessage<GetRootRotationRequest> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 9);
+
+/**
+ * @generated from message accord.pki.v1.GetRootRotationResponse
+ */
+export type GetRootRotationResponse = Message<"accord.pki.v1.GetRootRotationResponse"> & {
+  /**
+   * @generated from field: string trust_domain = 1;
+   */
+  trustDomain: string;
+
+  /**
+   * @generated from field: accord.pki.v1.ZoneRoot signing = 2;
+   */
+  signing?: ZoneRoot | undefined;
+
+  /**
+   * Absent when no rotation is prepared.
+   *
+   * @generated from field: accord.pki.v1.ZoneRoot next = 3;
+   */
+  next?: ZoneRoot | undefined;
+
+  /**
+   * @generated from field: repeated accord.pki.v1.ZoneRoot retiring = 4;
+   */
+  retiring: ZoneRoot[];
+
+  /**
+   * The latest activation, to post to contracts again.
+   *
+   * @generated from field: accord.contracts.v1.RootActivation activation = 5;
+   */
+  activation?: RootActivation | undefined;
+
+  /**
+   * @generated from field: repeated accord.contracts.v1.RootRevocation revocations = 6;
+   */
+  revocations: RootRevocation[];
+};
+
+/**
+ * Describes the message accord.pki.v1.GetRootRotationResponse.
+ * Use `create(GetRootRotationResponseSchema)` to create a new message.
+ */
+export const GetRootRotationResponseSchema: GenMessage<GetRootRotationResponse> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 10);
+
+/**
+ * @generated from message accord.pki.v1.PrepareRootRotationRequest
+ */
+export type PrepareRootRotationRequest = Message<"accord.pki.v1.PrepareRootRotationRequest"> & {
+};
+
+/**
+ * Describes the message accord.pki.v1.PrepareRootRotationRequest.
+ * Use `create(PrepareRootRotationRequestSchema)` to create a new message.
+ */
+export const PrepareRootRotationRequestSchema: GenMessage<PrepareRootRotationRequest> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 11);
+
+/**
+ * @generated from message accord.pki.v1.PrepareRootRotationResponse
+ */
+export type PrepareRootRotationResponse = Message<"accord.pki.v1.PrepareRootRotationResponse"> & {
+  /**
+   * @generated from field: accord.pki.v1.ZoneRoot next = 1;
+   */
+  next?: ZoneRoot | undefined;
+};
+
+/**
+ * Describes the message accord.pki.v1.PrepareRootRotationResponse.
+ * Use `create(PrepareRootRotationResponseSchema)` to create a new message.
+ */
+export const PrepareRootRotationResponseSchema: GenMessage<PrepareRootRotationResponse> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 12);
+
+/**
+ * One contract to announce the prepared root to.
+ *
+ * @generated from message accord.pki.v1.AnnouncementTarget
+ */
+export type AnnouncementTarget = Message<"accord.pki.v1.AnnouncementTarget"> & {
+  /**
+   * @generated from field: string contract_id = 1;
+   */
+  contractId: string;
+
+  /**
+   * Lower-case hex SHA-256 of the contract's terms.
+   *
+   * @generated from field: string contract_terms_sha256 = 2;
+   */
+  contractTermsSha256: string;
+
+  /**
+   * The root the announcement replaces there; the PKI must still hold its key.
+   *
+   * @generated from field: string previous_root_sha256 = 3;
+   */
+  previousRootSha256: string;
+};
+
+/**
+ * Describes the message accord.pki.v1.AnnouncementTarget.
+ * Use `create(AnnouncementTargetSchema)` to create a new message.
+ */
+export const AnnouncementTargetSchema: GenMessage<AnnouncementTarget> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 13);
+
+/**
+ * @generated from message accord.pki.v1.SignRootAnnouncementsRequest
+ */
+export type SignRootAnnouncementsRequest = Message<"accord.pki.v1.SignRootAnnouncementsRequest"> & {
+  /**
+   * @generated from field: repeated accord.pki.v1.AnnouncementTarget targets = 1;
+   */
+  targets: AnnouncementTarget[];
+};
+
+/**
+ * Describes the message accord.pki.v1.SignRootAnnouncementsRequest.
+ * Use `create(SignRootAnnouncementsRequestSchema)` to create a new message.
+ */
+export const SignRootAnnouncementsRequestSchema: GenMessage<SignRootAnnouncementsRequest> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 14);
+
+/**
+ * @generated from message accord.pki.v1.SignRootAnnouncementsResponse
+ */
+export type SignRootAnnouncementsResponse = Message<"accord.pki.v1.SignRootAnnouncementsResponse"> & {
+  /**
+   * One per target, in order, signed by the replaced root; the approver signature is still empty.
+   *
+   * @generated from field: repeated accord.contracts.v1.RootAnnouncement announcements = 1;
+   */
+  announcements: RootAnnouncement[];
+};
+
+/**
+ * Describes the message accord.pki.v1.SignRootAnnouncementsResponse.
+ * Use `create(SignRootAnnouncementsResponseSchema)` to create a new message.
+ */
+export const SignRootAnnouncementsResponseSchema: GenMessage<SignRootAnnouncementsResponse> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 15);
+
+/**
+ * @generated from message accord.pki.v1.ActivateRootRotationRequest
+ */
+export type ActivateRootRotationRequest = Message<"accord.pki.v1.ActivateRootRotationRequest"> & {
+};
+
+/**
+ * Describes the message accord.pki.v1.ActivateRootRotationRequest.
+ * Use `create(ActivateRootRotationRequestSchema)` to create a new message.
+ */
+export const ActivateRootRotationRequestSchema: GenMessage<ActivateRootRotationRequest> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 16);
+
+/**
+ * @generated from message accord.pki.v1.ActivateRootRotationResponse
+ */
+export type ActivateRootRotationResponse = Message<"accord.pki.v1.ActivateRootRotationResponse"> & {
+  /**
+   * @generated from field: accord.contracts.v1.RootActivation activation = 1;
+   */
+  activation?: RootActivation | undefined;
+};
+
+/**
+ * Describes the message accord.pki.v1.ActivateRootRotationResponse.
+ * Use `create(ActivateRootRotationResponseSchema)` to create a new message.
+ */
+export const ActivateRootRotationResponseSchema: GenMessage<ActivateRootRotationResponse> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 17);
+
+/**
+ * @generated from message accord.pki.v1.CancelRootRotationRequest
+ */
+export type CancelRootRotationRequest = Message<"accord.pki.v1.CancelRootRotationRequest"> & {
+  /**
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message accord.pki.v1.CancelRootRotationRequest.
+ * Use `create(CancelRootRotationRequestSchema)` to create a new message.
+ */
+export const CancelRootRotationRequestSchema: GenMessage<CancelRootRotationRequest> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 18);
+
+/**
+ * @generated from message accord.pki.v1.CancelRootRotationResponse
+ */
+export type CancelRootRotationResponse = Message<"accord.pki.v1.CancelRootRotationResponse"> & {
+  /**
+   * @generated from field: accord.contracts.v1.RootRevocation revocation = 1;
+   */
+  revocation?: RootRevocation | undefined;
+};
+
+/**
+ * Describes the message accord.pki.v1.CancelRootRotationResponse.
+ * Use `create(CancelRootRotationResponseSchema)` to create a new message.
+ */
+export const CancelRootRotationResponseSchema: GenMessage<CancelRootRotationResponse> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 19);
+
+/**
+ * @generated from message accord.pki.v1.EmergencyRotateRootRequest
+ */
+export type EmergencyRotateRootRequest = Message<"accord.pki.v1.EmergencyRotateRootRequest"> & {
+  /**
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message accord.pki.v1.EmergencyRotateRootRequest.
+ * Use `create(EmergencyRotateRootRequestSchema)` to create a new message.
+ */
+export const EmergencyRotateRootRequestSchema: GenMessage<EmergencyRotateRootRequest> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 20);
+
+/**
+ * @generated from message accord.pki.v1.EmergencyRotateRootResponse
+ */
+export type EmergencyRotateRootResponse = Message<"accord.pki.v1.EmergencyRotateRootResponse"> & {
+  /**
+   * The new signing root.
+   *
+   * @generated from field: accord.pki.v1.ZoneRoot signing = 1;
+   */
+  signing?: ZoneRoot | undefined;
+
+  /**
+   * One per root the zone held, each signed by that root's key.
+   *
+   * @generated from field: repeated accord.contracts.v1.RootRevocation revocations = 2;
+   */
+  revocations: RootRevocation[];
+};
+
+/**
+ * Describes the message accord.pki.v1.EmergencyRotateRootResponse.
+ * Use `create(EmergencyRotateRootResponseSchema)` to create a new message.
+ */
+export const EmergencyRotateRootResponseSchema: GenMessage<EmergencyRotateRootResponse> = /*@__PURE__*/
+  messageDesc(file_accord_pki_v1_pki, 21);
+
+/**
  * @generated from service accord.pki.v1.PkiService
  */
 export const PkiService: GenService<{
@@ -254,6 +574,71 @@ export const PkiService: GenService<{
     methodKind: "unary";
     input: typeof IssueWITRequestSchema;
     output: typeof IssueWITResponseSchema;
+  },
+  /**
+   * The zone's roots by role (signing, prepared next, retiring), its latest activation and its
+   * root revocations. Unauthenticated: all of it is public (docs/root-rotation.md).
+   *
+   * @generated from rpc accord.pki.v1.PkiService.GetRootRotation
+   */
+  getRootRotation: {
+    methodKind: "unary";
+    input: typeof GetRootRotationRequestSchema;
+    output: typeof GetRootRotationResponseSchema;
+  },
+  /**
+   * The root rotation calls below require an SVID of one of the zone's designated approvers
+   * (/accord/admin, /accord/operator).
+   * Creates the next root (idempotent while one is prepared): in the bundle, never signing yet.
+   *
+   * @generated from rpc accord.pki.v1.PkiService.PrepareRootRotation
+   */
+  prepareRootRotation: {
+    methodKind: "unary";
+    input: typeof PrepareRootRotationRequestSchema;
+    output: typeof PrepareRootRotationResponseSchema;
+  },
+  /**
+   * Signs announcements of the prepared root, one per contract, with the key of the root each replaces.
+   *
+   * @generated from rpc accord.pki.v1.PkiService.SignRootAnnouncements
+   */
+  signRootAnnouncements: {
+    methodKind: "unary";
+    input: typeof SignRootAnnouncementsRequestSchema;
+    output: typeof SignRootAnnouncementsResponseSchema;
+  },
+  /**
+   * Makes the prepared root the signing root once in-zone clients can have learnt it; the previous
+   * one retires when the last certificate it signed has expired. Returns the signed activation.
+   *
+   * @generated from rpc accord.pki.v1.PkiService.ActivateRootRotation
+   */
+  activateRootRotation: {
+    methodKind: "unary";
+    input: typeof ActivateRootRotationRequestSchema;
+    output: typeof ActivateRootRotationResponseSchema;
+  },
+  /**
+   * Drops the prepared root and returns its revocation, signed by its own key.
+   *
+   * @generated from rpc accord.pki.v1.PkiService.CancelRootRotation
+   */
+  cancelRootRotation: {
+    methodKind: "unary";
+    input: typeof CancelRootRotationRequestSchema;
+    output: typeof CancelRootRotationResponseSchema;
+  },
+  /**
+   * For a compromised root: revokes every root the zone holds (each revocation signed by that
+   * root's key) and signs with a fresh root at once. Partners need new contracts to trust it.
+   *
+   * @generated from rpc accord.pki.v1.PkiService.EmergencyRotateRoot
+   */
+  emergencyRotateRoot: {
+    methodKind: "unary";
+    input: typeof EmergencyRotateRootRequestSchema;
+    output: typeof EmergencyRotateRootResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_accord_pki_v1_pki, 0);

@@ -1,0 +1,187 @@
+import { FailedPreconditionError } from '../errors/accord-error.js';
+import type { PkiRootRotationClient } from '../identity/pki-root-rotation-client.js';
+import type { ApprovalSigner } from './approval-signature.js';
+import { contractTermsSha256 } from './canonical-approval.js';
+import type { ContractRepositoryClient } from './contract-repository-client.js';
+import { contractRootChains } from './participant-roots.js';
+import type { AnnouncementTarget, ContractRootRotation, RootActivation } from './root-rotation.js';
+import { signRootAnnouncementAsApprover } from './root-statement-signature.js';
+import { participantOfTrustDomain, type TrustContract } from './trust-contract.js';
+
+/** Where a zone's prepared root stands in one contract it is in (`accordctl rotation status`). */
+export interface ContractRotationStatus {
+  readonly contractId: string;
+  /** The zone's current root in the contract: the tip of its verified chain. */
+  readonly currentRootSha256: string;
+  /** Whether the contract carries the announcement of the prepared root. */
+  readonly isAnnounced: boolean;
+  /** Partner trust domains whose providers acknowledged installing the prepared root. */
+  readonly acknowledgedBy: readonly string[];
+  /** Partner trust domains that have not (yet). */
+  readonly pendingPartners: readonly string[];
+}
+
+/**
+ * Per active contract of `trustDomain`, where its prepared root `nextRootSha256` stands: pure, from
+ * the contracts as the repository serves them, each verified (`contractRootChains`) by the caller.
+ */
+export function rotationStatus(
+  contracts: Iterable<TrustContract>,
+  trustDomain: string,
+  nextRootSha256: string,
+): ContractRotationStatus[] {
+  const statuses: ContractRotationStatus[] = [];
+  for (const contract of contracts) {
+    if (contract.state !== 'active') continue;
+    const own = participantOfTrustDomain(contract, trustDomain);
+    if (own === undefined) continue;
+    const links = contractRootChains(contract).chains.get(own.name)?.links ?? [];
+    const live = links.filter((link) => !link.isRevoked);
+    const announced = live.find((link) => link.root.rootSha256 === nextRootSha256);
+    const current = live.filter((link) => link !== announced).at(-1);
+    const partners = contract.participants
+      .filter((participant) => participant.trustDomain !== trustDomain)
+      .map((participant) => participant.trustDomain);
+    const acknowledgedBy = new Set(
+      (announced?.rotation?.acknowledgements ?? []).map((acknowledgement) => acknowledgement.trustDomain),
+    );
+    statuses.push({
+      contractId: contract.id,
+      currentRootSha256: current?.root.rootSha256 ?? own.rootSha256,
+      isAnnounced: announced !== undefined,
+      acknowledgedBy: partners.filter((partner) => acknowledgedBy.has(partner)),
+      pendingPartners: partners.filter((partner) => !acknowledgedBy.has(partner)),
+    });
+  }
+  return statuses;
+}
+
+/** What a zone's rotation steps need: its PKI and the repository (both as an approver), and the approver's signer. */
+export interface RotationParties {
+  readonly trustDomain: string;
+  readonly pki: PkiRootRotationClient;
+  readonly repository: ContractRepositoryClient;
+}
+
+/**
+ * Announces the zone's prepared root in every active contract it is in and has not announced it
+ * in yet: the PKI signs each announcement with the key of the root it replaces there, the
+ * approver signs it too (the zone's consent), and the repository verifies and stores it. Returns
+ * the ids of the contracts announced to.
+ */
+export async function announcePreparedRoot(
+  parties: RotationParties,
+  signer: ApprovalSigner,
+): Promise<string[]> {
+  const view = await parties.pki.view();
+  const next = view.next;
+  if (next === undefined) {
+    throw new FailedPreconditionError('no root rotation is prepared (accordctl rotation prepare)');
+  }
+  const contracts = await parties.repository.list('active');
+  const statuses = new Map(
+    rotationStatus(contracts, parties.trustDomain, next.sha256).map((status) => [status.contractId, status]),
+  );
+  const targets: AnnouncementTarget[] = contracts.flatMap((contract) => {
+    const status = statuses.get(contract.id);
+    if (status === undefined || status.isAnnounced) return [];
+    return [
+      {
+        contractId: contract.id,
+        contractTermsSha256: contractTermsSha256(contract),
+        previousRootSha256: status.currentRootSha256,
+      },
+    ];
+  });
+  if (targets.length === 0) return [];
+  const signed = await parties.pki.signAnnouncements(targets);
+  for (const announcement of signed) {
+    const approval = await signRootAnnouncementAsApprover(announcement, signer);
+    await parties.repository.announceRoot(announcement.contractId, {
+      ...announcement,
+      approverSignature: approval.signature,
+      approverCertificateChainDer: approval.certificateChainDer,
+    });
+  }
+  return targets.map((target) => target.contractId);
+}
+
+/**
+ * Activates the prepared root once it is safe: announced in every active contract of the zone and
+ * acknowledged there by every partner's provider (so every partner trusts it before anything is
+ * signed with it); `isForced` skips only the acknowledgement check. Then posts the activation (the
+ * replaced root's retirement time) to every contract that carries the announcement.
+ */
+export async function activatePreparedRoot(
+  parties: RotationParties,
+  isForced: boolean,
+): Promise<RootActivation> {
+  const view = await parties.pki.view();
+  const next = view.next;
+  if (next === undefined) {
+    throw new FailedPreconditionError('no root rotation is prepared (accordctl rotation prepare)');
+  }
+  const statuses = rotationStatus(await parties.repository.list('active'), parties.trustDomain, next.sha256);
+  const unannounced = statuses.filter((status) => !status.isAnnounced).map((status) => status.contractId);
+  if (unannounced.length > 0) {
+    throw new FailedPreconditionError(
+      `the prepared root is not announced in contract(s) ${unannounced.join(', ')} (accordctl rotation announce)`,
+    );
+  }
+  const pending = statuses.filter((status) => status.pendingPartners.length > 0);
+  if (pending.length > 0 && !isForced) {
+    throw new FailedPreconditionError(
+      `partners have not installed the prepared root yet: ${pending
+        .map((status) => `${status.contractId} (${status.pendingPartners.join(', ')})`)
+        .join('; ')}; calls signed by it would fail there (retry, or --force)`,
+    );
+  }
+  const activation = await parties.pki.activate();
+  await postActivation(parties, activation);
+  return activation;
+}
+
+/**
+ * Posts `activation` to every active contract that carries its announcement (again after a
+ * partial failure: a repeated activation changes nothing).
+ */
+export async function postActivation(parties: RotationParties, activation: RootActivation): Promise<void> {
+  for (const contract of await parties.repository.list('active')) {
+    const carries = contract.rootRotations.some(
+      (rotation: ContractRootRotation) =>
+        rotation.announcement.trustDomain === activation.trustDomain &&
+        rotation.announcement.rootSha256 === activation.rootSha256,
+    );
+    if (carries) await parties.repository.activateRoot(contract.id, activation);
+  }
+}
+
+/**
+ * The emergency path (docs/root-rotation.md): the PKI revokes every root it holds (each revocation
+ * signed by that root's own key) and signs with a fresh root at once; the revocations go to every
+ * active contract of the zone, where every partner drops the revoked roots and everything they
+ * vouched for. The contracts are listed before the switch and the revocations posted right after:
+ * from then on the zone's own identities chain to the fresh root, which the repository learns only
+ * when it re-reads the zone's roots. Trust in the fresh root needs new contracts approved by every
+ * participant. Returns the fresh root's fingerprint and the ids of the contracts revoked in.
+ */
+export async function emergencyRotateRoot(
+  parties: RotationParties,
+  reason: string,
+): Promise<{ rootSha256: string; contractIds: string[] }> {
+  const contracts = (await parties.repository.list('active')).flatMap((contract) => {
+    const own = participantOfTrustDomain(contract, parties.trustDomain);
+    const links = own === undefined ? [] : (contractRootChains(contract).chains.get(own.name)?.links ?? []);
+    return links.length === 0
+      ? []
+      : [{ id: contract.id, roots: new Set(links.map((link) => link.root.rootSha256)) }];
+  });
+  const { signing, revocations } = await parties.pki.emergency(reason);
+  const contractIds: string[] = [];
+  for (const contract of contracts) {
+    const inContract = revocations.filter((revocation) => contract.roots.has(revocation.rootSha256));
+    for (const revocation of inContract) await parties.repository.revokeRoot(contract.id, revocation);
+    if (inContract.length > 0) contractIds.push(contract.id);
+  }
+  return { rootSha256: signing.sha256, contractIds };
+}

@@ -1,0 +1,278 @@
+import { approvedContract } from '../../test/support/test-contracts.js';
+import { activateRoot, announceRoot, revokeRoot } from '../../test/support/test-root-rotation.js';
+import {
+  createTestRoot,
+  createTestZone,
+  type TestRoot,
+  type TestZone,
+} from '../../test/support/test-zone.js';
+import { contractRootChains, trustedRootsAt, type RootStatementProblemReason } from './participant-roots.js';
+import type { ContractRootRotation } from './root-rotation.js';
+import type { TrustContract } from './trust-contract.js';
+
+let a: TestZone;
+let b: TestZone;
+let mallory: TestZone;
+let a1: TestRoot;
+let a2: TestRoot;
+let contract: TrustContract;
+
+beforeAll(async () => {
+  [a, b, mallory, a1, a2] = await Promise.all([
+    createTestZone('zone-a'),
+    createTestZone('zone-b'),
+    createTestZone('zone-a'),
+    createTestRoot('zone-a.example'),
+    createTestRoot('zone-a.example'),
+  ]);
+  contract = await approvedContract('ab', [a, b]);
+});
+
+const rotation = (announcement: ContractRootRotation['announcement']): ContractRootRotation => ({
+  announcement,
+  activation: undefined,
+  acknowledgements: [],
+});
+
+/** Zone A's trusted roots in `carried` now, and the problems met on the way. */
+function zoneARoots(carried: TrustContract, at = new Date()) {
+  const { chains, problems } = contractRootChains(carried);
+  const chain = chains.get('zone-a');
+  if (chain === undefined) throw new Error('zone-a has no chain');
+  return {
+    trusted: trustedRootsAt(chain, at).map((root) => root.rootSha256),
+    problems: problems.map((problem) => ({ reason: problem.reason, detail: problem.detail })),
+  };
+}
+
+interface RefusalCase {
+  name: string;
+  carried: () => Promise<TrustContract>;
+  reason: RootStatementProblemReason;
+  detail: RegExp;
+  /** Zone A's roots still trusted (default: only the pinned root). */
+  trusted?: () => string[];
+  /** A genuine rotation to carry beside the refused statement, and the roots trusted then. */
+  genuine?: () => Promise<{ rotation: ContractRootRotation; trusted: string[] }>;
+}
+
+const genuineRotationToA2 = async () => ({
+  rotation: rotation(await announceRoot(contract, a, a2, a.admin, { sequence: 3 })),
+  trusted: [a.rootSha256, a2.rootSha256],
+});
+
+const refusals: RefusalCase[] = [
+  {
+    name: 'an announcement not signed by the key of the root it replaces',
+    carried: async () => ({
+      ...contract,
+      rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin, { continuitySigner: mallory }))],
+    }),
+    reason: 'RootAnnouncementInvalid',
+    detail: /it is not signed by the key of the root it replaces/,
+  },
+  {
+    name: 'an announcement signed by the new root instead of the old one',
+    carried: async () => ({
+      ...contract,
+      rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin, { continuitySigner: a1 }))],
+    }),
+    reason: 'RootAnnouncementInvalid',
+    detail: /it is not signed by the key of the root it replaces/,
+  },
+  {
+    name: 'an announcement whose second signer is a workload of the zone, not a designated approver',
+    carried: async () => ({
+      ...contract,
+      rootRotations: [
+        rotation(
+          await announceRoot(contract, a, a1, a.admin, { approver: await a.issue('/ns/shop/sa/web') }),
+        ),
+      ],
+    }),
+    reason: 'RootAnnouncementInvalid',
+    detail: /is not a designated approver of participant zone-a/,
+  },
+  {
+    name: "an announcement whose second signer is the partner's approver",
+    carried: async () => ({
+      ...contract,
+      rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin, { approver: b.admin }))],
+    }),
+    reason: 'RootAnnouncementInvalid',
+    detail: /its approver signature does not come from a designated approver/,
+  },
+  {
+    name: 'an announcement signed for another contract, replayed into this one',
+    carried: async () => {
+      const other = await approvedContract('ac', [a, b]);
+      return { ...contract, rootRotations: [rotation(await announceRoot(other, a, a1, a.admin))] };
+    },
+    reason: 'RootAnnouncementInvalid',
+    detail: /it was signed for another contract \(ac, terms /,
+  },
+  {
+    name: 'an announcement from an earlier contract under the same id (re-proposed after deletion)',
+    carried: async () => {
+      const earlier = { ...contract, createdAt: new Date(contract.createdAt.getTime() - 60_000) };
+      return { ...contract, rootRotations: [rotation(await announceRoot(earlier, a, a1, a.admin))] };
+    },
+    reason: 'RootAnnouncementInvalid',
+    detail: /it was signed for another contract \(ab, terms /,
+  },
+  {
+    name: "another zone's announcement (same trust domain, its own root) replayed into this contract",
+    carried: async () => ({
+      ...contract,
+      rootRotations: [rotation(await announceRoot(contract, mallory, a1, mallory.admin))],
+    }),
+    reason: 'RootAnnouncementUnlinked',
+    detail: /replaces [0-9a-f]{64}, which is not a trusted root of zone-a in this contract/,
+  },
+  {
+    name: 'a replay of an earlier rotation (its sequence does not grow along the chain)',
+    carried: async () => ({
+      ...contract,
+      rootRotations: [
+        rotation(await announceRoot(contract, a, a1, a.admin, { sequence: 2 })),
+        rotation(await announceRoot(contract, a1, a2, a.admin, { sequence: 1 })),
+      ],
+    }),
+    reason: 'RootAnnouncementInvalid',
+    detail: /its sequence 1 does not follow 2/,
+    trusted: () => [a.rootSha256, a1.rootSha256],
+    genuine: async () => ({
+      rotation: rotation(await announceRoot(contract, a1, a2, a.admin, { sequence: 3 })),
+      trusted: [a.rootSha256, a1.rootSha256, a2.rootSha256],
+    }),
+  },
+  {
+    name: 'a root revocation signed by another key than the revoked root',
+    carried: () => Promise.resolve({ ...contract, rootRevocations: [revokeRoot(a, 'compromised', mallory)] }),
+    reason: 'RootRevocationInvalid',
+    detail: /not signed by the key of root [0-9a-f]{64} it revokes/,
+  },
+];
+
+describe('contractRootChains', () => {
+  it('trusts the pinned root and the root its key and the zone approver announce, side by side', async () => {
+    const carried = { ...contract, rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin))] };
+    expect(zoneARoots(carried)).toEqual({ trusted: [a.rootSha256, a1.rootSha256], problems: [] });
+  });
+
+  it.each(refusals)(
+    'refuses $name, and still follows a genuine rotation carried beside it',
+    async (refusal) => {
+      const forged = await refusal.carried();
+      const refused = zoneARoots(forged);
+      expect(refused.problems.map((problem) => problem.reason)).toEqual([refusal.reason]);
+      expect(refused.problems[0]?.detail).toMatch(refusal.detail);
+      expect(refused.trusted).toEqual(refusal.trusted?.() ?? [a.rootSha256]);
+
+      const genuine = await (refusal.genuine ?? genuineRotationToA2)();
+      const both = zoneARoots({ ...forged, rootRotations: [...forged.rootRotations, genuine.rotation] });
+      expect(both.trusted).toEqual(genuine.trusted);
+    },
+  );
+
+  it('follows a chain of two rotations, each vouched for by the root it replaces', async () => {
+    const carried = {
+      ...contract,
+      rootRotations: [
+        rotation(await announceRoot(contract, a, a1, a.admin, { sequence: 1 })),
+        rotation(await announceRoot(contract, a1, a2, await a1.issue('/accord/operator'), { sequence: 2 })),
+      ],
+    };
+    expect(zoneARoots(carried)).toEqual({
+      trusted: [a.rootSha256, a1.rootSha256, a2.rootSha256],
+      problems: [],
+    });
+  });
+
+  it('drops the replaced root once the activation signed by the new root says it has retired', async () => {
+    const activatedAt = new Date(Math.floor(Date.now()));
+    const carried = {
+      ...contract,
+      rootRotations: [
+        {
+          ...rotation(await announceRoot(contract, a, a1, a.admin)),
+          activation: activateRoot(a, a1, 1, activatedAt, 60_000),
+        },
+      ],
+    };
+    expect(zoneARoots(carried, new Date(activatedAt.getTime() + 59_999)).trusted).toEqual([
+      a.rootSha256,
+      a1.rootSha256,
+    ]);
+    expect(zoneARoots(carried, new Date(activatedAt.getTime() + 60_000)).trusted).toEqual([a1.rootSha256]);
+  });
+
+  it('keeps the replaced root when the activation is not signed by the new root', async () => {
+    const activatedAt = new Date(Math.floor(Date.now()));
+    const forged = {
+      ...activateRoot(a, a1, 1, activatedAt, 0),
+      signature: activateRoot(a, a, 1, activatedAt, 0).signature,
+    };
+    const carried = {
+      ...contract,
+      rootRotations: [{ ...rotation(await announceRoot(contract, a, a1, a.admin)), activation: forged }],
+    };
+    const result = zoneARoots(carried, new Date(activatedAt.getTime() + 1));
+    expect(result.trusted).toEqual([a.rootSha256, a1.rootSha256]);
+    expect(result.problems.map((problem) => problem.reason)).toEqual(['RootActivationInvalid']);
+    expect(result.problems[0]?.detail).toMatch(/not signed by the key of root [0-9a-f]{64} it activates/);
+  });
+
+  it('trusts no root of the zone once its pinned root is revoked by its own key (emergency rotation)', async () => {
+    const carried = {
+      ...contract,
+      rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin))],
+      rootRevocations: [revokeRoot(a, 'key compromised')],
+    };
+    const result = zoneARoots(carried);
+    expect(result.trusted).toEqual([]);
+    expect(result.problems.map((problem) => problem.reason)).toEqual(['RootAnnouncementUnlinked']);
+    expect(result.problems[0]?.detail).toContain('not a trusted root of zone-a');
+  });
+
+  it('keeps a retired root retired when the root that replaced it is revoked later (emergency after a rotation)', async () => {
+    const activatedAt = new Date(Math.floor(Date.now()) - 60_000);
+    const carried = {
+      ...contract,
+      rootRotations: [
+        {
+          ...rotation(await announceRoot(contract, a, a1, a.admin)),
+          activation: activateRoot(a, a1, 1, activatedAt, 1_000),
+        },
+      ],
+      rootRevocations: [revokeRoot(a1, 'key compromised')],
+    };
+    expect(zoneARoots(carried)).toEqual({ trusted: [], problems: [] });
+  });
+
+  it('ignores a cancelled rotation (its root revoked by its own key) and follows the next one', async () => {
+    const carried = {
+      ...contract,
+      rootRotations: [
+        rotation(await announceRoot(contract, a, a1, a.admin, { sequence: 1 })),
+        rotation(await announceRoot(contract, a, a2, a.admin, { sequence: 2 })),
+      ],
+      rootRevocations: [revokeRoot(a1, 'rotation cancelled')],
+    };
+    expect(zoneARoots(carried)).toEqual({ trusted: [a.rootSha256, a2.rootSha256], problems: [] });
+  });
+
+  it('follows neither of two verified announcements that replace one root by different roots', async () => {
+    const carried = {
+      ...contract,
+      rootRotations: [
+        rotation(await announceRoot(contract, a, a1, a.admin, { sequence: 1 })),
+        rotation(await announceRoot(contract, a, a2, a.admin, { sequence: 1 })),
+      ],
+    };
+    const result = zoneARoots(carried);
+    expect(result.trusted).toEqual([a.rootSha256]);
+    expect(result.problems.map((problem) => problem.reason)).toEqual(['RootAnnouncementConflict']);
+    expect(result.problems[0]?.detail).toMatch('neither is followed');
+  });
+});
