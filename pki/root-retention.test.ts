@@ -34,7 +34,10 @@ describe('planRootRotation', () => {
   it('puts the new root first, retires the signing root, drops removed roots and bumps version and sequence', () => {
     const before = state(root('b'), root('a', '2026-02-01T00:00:00Z'));
     const after = planRootRotation(before, root('c'), now, 3600);
-    expect(after.roots).toEqual([root('c'), root('b', '2026-03-01T01:00:00.000Z')]);
+    expect(after.roots).toEqual([
+      { ...root('c'), rotationSequence: 1 },
+      root('b', '2026-03-01T01:00:00.000Z'),
+    ]);
     expect(after.version).toBe(5);
     expect(after.sequence).toBe(9);
     expect(bundleSequence(after, now)).toBeGreaterThan(bundleSequence(before, now));
