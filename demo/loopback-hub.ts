@@ -154,7 +154,7 @@ export interface LoopbackZoneAdmin {
   readonly repository: ContractRepositoryClient;
   /** The admin's current SVID as an approval signer. */
   signer(): Promise<ApprovalSigner>;
-  /** The zone PKI's root rotation calls, made as this identity (accordctl rotation). */
+  /** The zone PKI's root rotation calls, made as this identity (docs/root-rotation.md). */
   readonly rootRotation: PkiRootRotationClient;
   close(): void;
 }

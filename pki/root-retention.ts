@@ -53,7 +53,7 @@ export function planRootRotation(
 ): CaState {
   if (state.nextRoot !== undefined) {
     throw new FailedPreconditionError(
-      'a root rotation is prepared: activate it (accordctl rotation activate) or cancel it first',
+      'a root rotation is prepared: activate it (ActivateRootRotation) or cancel it first',
     );
   }
   const sequence = nextRotationSequence(state);

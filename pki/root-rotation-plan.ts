@@ -84,7 +84,7 @@ export function planActivateRotation(
   const next = state.nextRoot;
   const readyAt = activatableAt(state, policy);
   if (next === undefined || readyAt === undefined) {
-    throw new FailedPreconditionError('no root rotation is prepared (accordctl rotation prepare)');
+    throw new FailedPreconditionError('no root rotation is prepared (PrepareRootRotation first)');
   }
   if (now.getTime() < readyAt.getTime()) {
     throw new FailedPreconditionError(

@@ -106,7 +106,7 @@ export class ZoneRootRotation {
     const state = this.#authority.state;
     const next = state.nextRoot;
     if (next === undefined) {
-      throw new FailedPreconditionError('no root rotation is prepared (accordctl rotation prepare)');
+      throw new FailedPreconditionError('no root rotation is prepared (PrepareRootRotation first)');
     }
     const now = this.#authority.clock.now();
     const held = new Map(retainedRoots(state, now).map((root) => [storedRootSha256(root), root]));

@@ -8,7 +8,7 @@ import type { AnnouncementTarget, ContractRootRotation, RootActivation } from '.
 import { signRootAnnouncementAsApprover } from './root-statement-signature.js';
 import { participantOfTrustDomain, type TrustContract } from './trust-contract.js';
 
-/** Where a zone's prepared root stands in one contract it is in (`accordctl rotation status`). */
+/** Where a zone's prepared root stands in one contract it is in (`rotationStatus`). */
 export interface ContractRotationStatus {
   readonly contractId: string;
   /** The zone's current root in the contract: the tip of its verified chain. */
@@ -76,7 +76,7 @@ export async function announcePreparedRoot(
   const view = await parties.pki.view();
   const next = view.next;
   if (next === undefined) {
-    throw new FailedPreconditionError('no root rotation is prepared (accordctl rotation prepare)');
+    throw new FailedPreconditionError('no root rotation is prepared (PrepareRootRotation first)');
   }
   const contracts = await parties.repository.list('active');
   const statuses = new Map(
@@ -119,13 +119,13 @@ export async function activatePreparedRoot(
   const view = await parties.pki.view();
   const next = view.next;
   if (next === undefined) {
-    throw new FailedPreconditionError('no root rotation is prepared (accordctl rotation prepare)');
+    throw new FailedPreconditionError('no root rotation is prepared (PrepareRootRotation first)');
   }
   const statuses = rotationStatus(await parties.repository.list('active'), parties.trustDomain, next.sha256);
   const unannounced = statuses.filter((status) => !status.isAnnounced).map((status) => status.contractId);
   if (unannounced.length > 0) {
     throw new FailedPreconditionError(
-      `the prepared root is not announced in contract(s) ${unannounced.join(', ')} (accordctl rotation announce)`,
+      `the prepared root is not announced in contract(s) ${unannounced.join(', ')} (announce it first)`,
     );
   }
   const pending = statuses.filter((status) => status.pendingPartners.length > 0);
