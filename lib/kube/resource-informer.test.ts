@@ -42,13 +42,13 @@ function scriptedApi(listed: Item[]): {
 }
 
 describe('ResourceInformer', () => {
-  it('caches listed and watched objects without their managedFields, everything else kept', async () => {
-    const changed: string[] = [];
+  it('caches listed and watched objects without their managedFields, and reports each change with the object before', async () => {
+    const changed: [string, string | undefined, string | undefined][] = [];
     const { api, watching } = scriptedApi([item('one', '5', 'first')]);
     const informer = new ResourceInformer({
       api,
       kind: 'Item',
-      onChange: (key) => changed.push(key),
+      onChange: (key, previous, current) => changed.push([key, previous?.spec.value, current?.spec.value]),
       backoff: { initialDelayMs: 10, maxDelayMs: 100 },
       timers: new ManualTimers(),
       logger: silentLogger,
@@ -56,16 +56,22 @@ describe('ResourceInformer', () => {
     informer.start();
     const handlers = await watching;
     handlers.onChange('MODIFIED', item('two', '11', 'second'));
+    handlers.onChange('MODIFIED', item('one', '12', 'changed'));
 
     expect(informer.get('one')).toEqual({
-      metadata: { name: 'one', resourceVersion: '5' },
-      spec: { value: 'first' },
+      metadata: { name: 'one', resourceVersion: '12' },
+      spec: { value: 'changed' },
     });
     expect(informer.get('two')).toEqual({
       metadata: { name: 'two', resourceVersion: '11' },
       spec: { value: 'second' },
     });
-    expect(changed).toEqual(['one', 'two']);
+    // The cached object before and after each change: what a controller filters on.
+    expect(changed).toEqual([
+      ['one', undefined, 'first'],
+      ['two', undefined, 'second'],
+      ['one', 'first', 'changed'],
+    ]);
     await informer.stop();
   });
 });

@@ -42,8 +42,12 @@ export interface ResourceInformerOptions<T extends InformedResource> {
   readonly api: ListWatchApi<T>;
   /** The resource's kind, for logs. */
   readonly kind: string;
-  /** Called with the key (`resourceKey`) of every object that was listed, changed or deleted. */
-  readonly onChange: (key: string) => void;
+  /**
+   * Called with the key (`resourceKey`) of every object that was listed, changed or deleted, with
+   * the cached object before a watched change (`undefined` after a list or for a new object) and
+   * the object now (`undefined` once deleted), so a controller can ignore changes it does not act on.
+   */
+  readonly onChange: (key: string, previous: T | undefined, current: T | undefined) => void;
   /** Delays between failed list/watch attempts. */
   readonly backoff: BackoffPolicy;
   readonly timers: Timers;
@@ -155,19 +159,20 @@ export class ResourceInformer<T extends InformedResource> {
     for (const item of items) this.#cache.set(resourceKey(item), withoutManagedFields(item));
     this.#resourceVersion = resourceVersion;
     this.#hasSynced = true;
-    for (const key of [...gone, ...listed]) this.#options.onChange(key);
+    for (const key of [...gone, ...listed]) this.#options.onChange(key, undefined, this.#cache.get(key));
   }
 
   #watchOnce(resourceVersion: string) {
     const watch = this.#options.api.watch(resourceVersion, {
       onChange: (change, object) => {
         const key = resourceKey(object);
+        const previous = this.#cache.get(key);
         if (change === 'DELETED') this.#cache.delete(key);
         else this.#cache.set(key, withoutManagedFields(object));
         if (object.metadata.resourceVersion !== undefined) {
           this.#resourceVersion = object.metadata.resourceVersion;
         }
-        this.#options.onChange(key);
+        this.#options.onChange(key, previous, this.#cache.get(key));
       },
       onBookmark: (bookmarked) => {
         this.#resourceVersion = bookmarked;

@@ -63,7 +63,11 @@ export class TrustContractController {
     this.#informer = new ResourceInformer({
       api: options.api,
       kind: 'TrustContract',
-      onChange: (name) => this.#queue.add(name),
+      onChange: (name, previous, current) => {
+        if (previous !== undefined && current !== undefined && !isReconcileInputChange(previous, current))
+          return;
+        this.#queue.add(name);
+      },
       backoff: options.backoff,
       timers: options.timers,
       logger: options.logger,
@@ -166,6 +170,25 @@ export class TrustContractController {
       }
     }
   }
+}
+
+/**
+ * Whether a watched update changes what a reconcile decides on: the spec (its generation), the
+ * deletion, or this operator's finalizer going away. Not the echoes of the operator's own writes
+ * (its finalizer added, its status), which would each cost a reconcile that reads both root
+ * Secrets and the repository to write nothing: a new TrustContract took three reconciles instead
+ * of one. A status changed by anyone else is put back by the periodic resync, as an unwatched root
+ * Secret is.
+ */
+export function isReconcileInputChange(
+  previous: TrustContractResource,
+  current: TrustContractResource,
+): boolean {
+  return (
+    previous.metadata.generation !== current.metadata.generation ||
+    previous.metadata.deletionTimestamp !== current.metadata.deletionTimestamp ||
+    (hasFinalizer(previous) && !hasFinalizer(current))
+  );
 }
 
 function hasFinalizer(object: TrustContractResource): boolean {
