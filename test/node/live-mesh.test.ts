@@ -38,9 +38,12 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-  const footprints = mesh.clusters.map((cluster) => cluster.footprint);
-  await mesh.stop();
-  for (const footprint of footprints) expect(await nodeLeftovers(footprint)).toEqual([]);
+  // Undefined when the start failed: LiveMesh.start has then stopped the clusters it started.
+  if ((mesh as LiveMesh | undefined) !== undefined) {
+    const footprints = mesh.clusters.map((cluster) => cluster.footprint);
+    await mesh.stop();
+    for (const footprint of footprints) expect(await nodeLeftovers(footprint)).toEqual([]);
+  }
   await directories.removeAll();
 }, 300_000);
 
@@ -103,17 +106,6 @@ describe('Accord on live pods: two zone clusters and a hub, each a real node in 
 
   it('has the provider and operator reach the PKI by its Service DNS name, resolved by CoreDNS', async () => {
     for (const zone of mesh.zones) {
-      const config = await zone.cluster.kubectl([
-        '-n',
-        releaseNamespace,
-        'get',
-        'configmap',
-        `${zoneRelease}-contract-provider-config`,
-        '-o',
-        'jsonpath={.data.config\\.yaml}',
-      ]);
-      const pkiAddress = /pkiAddress: "([^"]+)"/.exec(config.stdout)?.[1];
-      expect(pkiAddress).toBe(`${zoneRelease}-pki.${releaseNamespace}.svc:8443`);
       const clusterIp = await zone.cluster.kubectl([
         '-n',
         releaseNamespace,
@@ -123,22 +115,38 @@ describe('Accord on live pods: two zone clusters and a hub, each a real node in 
         '-o',
         'jsonpath={.spec.clusterIP}',
       ]);
-      const [provider] = await listPods(
-        zone.cluster,
-        releaseNamespace,
-        'app.kubernetes.io/component=contract-provider',
-      );
-      const resolved = await zone.cluster.kubectl([
-        '-n',
-        releaseNamespace,
-        'exec',
-        provider?.metadata.name ?? 'missing',
-        '--',
-        'node',
-        '-e',
-        `require('dns').lookup('${zoneRelease}-pki.${releaseNamespace}.svc', (e, a) => console.log(e ? e.code : a))`,
-      ]);
-      expect(resolved.stdout).toBe(clusterIp.stdout);
+      for (const component of ['contract-provider', 'operator']) {
+        const config = await zone.cluster.kubectl([
+          '-n',
+          releaseNamespace,
+          'get',
+          'configmap',
+          `${zoneRelease}-${component}-config`,
+          '-o',
+          'jsonpath={.data.config\\.yaml}',
+        ]);
+        const pkiAddress = /^pkiAddress: "([^"]+)"/m.exec(config.stdout)?.[1];
+        expect({ component, pkiAddress }).toEqual({
+          component,
+          pkiAddress: `${zoneRelease}-pki.${releaseNamespace}.svc:8443`,
+        });
+        const [pod] = await listPods(
+          zone.cluster,
+          releaseNamespace,
+          `app.kubernetes.io/component=${component}`,
+        );
+        const resolved = await zone.cluster.kubectl([
+          '-n',
+          releaseNamespace,
+          'exec',
+          pod?.metadata.name ?? 'missing',
+          '--',
+          'node',
+          '-e',
+          `require('dns').lookup('${zoneRelease}-pki.${releaseNamespace}.svc', (e, a) => console.log(e ? e.code : a))`,
+        ]);
+        expect({ component, resolved: resolved.stdout }).toEqual({ component, resolved: clusterIp.stdout });
+      }
     }
   });
 
