@@ -1,7 +1,21 @@
 // The browser's side of the typed API (../console-api.ts): every call sends the session's CSRF
 // token, every refusal becomes an `ApiFailure` with the console's words, and the event stream is
 // read with fetch (so it carries the CSRF header too, which EventSource cannot send).
-import { csrfHeaderName, type ApiError, type ConsoleEvent, type LoginResponse } from '../console-api.js';
+import {
+  csrfHeaderName,
+  type ApiError,
+  type ApproveRequest,
+  type ConsoleEvent,
+  type InspectRootRequest,
+  type LoginRequest,
+  type LoginResponse,
+  type ProposeRequest,
+  type RevokeRequest,
+} from '../console-api.js';
+
+/** Every request body the console API takes (console-requests.ts validates each). */
+export type ConsoleRequestBody =
+  LoginRequest | InspectRootRequest | ProposeRequest | ApproveRequest | RevokeRequest;
 
 const csrfStorageKey = 'accord-console-csrf';
 
@@ -41,7 +55,7 @@ export async function logout(): Promise<void> {
 }
 
 /** One API call: JSON in, JSON out; anything but 2xx throws `ApiFailure`. */
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: ConsoleRequestBody): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {
