@@ -6,6 +6,11 @@ export interface InboundVerifierSettings {
   readonly tag: string;
   readonly maxLifetimeSeconds: number;
   readonly skewSeconds: number;
+  /**
+   * Whether nonces are remembered (replays refused). Off only for the floor measurement, where wrk
+   * sends one pre-signed request again and again.
+   */
+  readonly rememberNonces: boolean;
   /** `<workload> <user>` → Authorization for the app; absent, an ext_authz filter after it maps. */
   readonly credentials: Readonly<Record<string, string>> | undefined;
 }
@@ -40,6 +45,7 @@ local SKEW = ${settings.skewSeconds}
 local CREDENTIALS = ${credentials}
 local PROFILE_HEADERS = {"workload-identity-token", "content-type", "content-digest", "authorization", "txn-token", "accord-user"}
 local MAX_NONCES = 100000
+local REMEMBER_NONCES = ${String(settings.rememberNonces)}
 
 local K = {${k.join(',')}}
 local H0 = {${h.join(',')}}
@@ -281,19 +287,21 @@ local function verify(handle)
   local ok = handle:verifySignature("sha256", key, der, #der, base, #base)
   if not ok then return refuse(handle, "signature_mismatch") end
 
-  local nonceKey = subject .. " " .. p.nonce
-  local seen = nonces[nonceKey]
-  if seen ~= nil and seen >= now then return refuse(handle, "nonce_replayed") end
-  if seen == nil then
-    if nonceCount >= MAX_NONCES then
-      for name, until_ in pairs(nonces) do
-        if until_ < now then nonces[name] = nil; nonceCount = nonceCount - 1 end
+  if REMEMBER_NONCES then
+    local nonceKey = subject .. " " .. p.nonce
+    local seen = nonces[nonceKey]
+    if seen ~= nil and seen >= now then return refuse(handle, "nonce_replayed") end
+    if seen == nil then
+      if nonceCount >= MAX_NONCES then
+        for name, until_ in pairs(nonces) do
+          if until_ < now then nonces[name] = nil; nonceCount = nonceCount - 1 end
+        end
+        if nonceCount >= MAX_NONCES then return refuse(handle, "nonce_cache_full") end
       end
-      if nonceCount >= MAX_NONCES then return refuse(handle, "nonce_cache_full") end
+      nonceCount = nonceCount + 1
     end
-    nonceCount = nonceCount + 1
+    nonces[nonceKey] = p.expires + SKEW
   end
-  nonces[nonceKey] = p.expires + SKEW
 
   if sub(peer, 1, 10 + #trustDomain) ~= "spiffe://" .. trustDomain .. "/" then return refuse(handle, "peer_not_allowed") end
   if p["wimse-sign-response"] == true then return refuse(handle, "response_signing_unsupported", "501") end

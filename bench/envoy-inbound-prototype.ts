@@ -26,18 +26,21 @@ const spiffeSuffix = spiffeBundleFileName('');
  * router (and before its ext_authz filter when it keeps one):
  * - `jwt_authn` with one provider per trusted trust domain, whose local JWKS holds that domain's
  *   bundle's `wit-svid` keys only (the WIT is checked against the bundle of its own domain: the
- *   Lua filter checks that `sub` lies in the provider's domain); signature, `exp`, `nbf`;
+ *   Lua filter checks that `sub` lies in the provider's domain); signature (cached per token),
+ *   `exp`, `nbf`;
  * - a Lua filter (`inboundVerifierLua`) doing the rest of the translator's inbound checks: the
  *   WIT's `typ` and `cnf.jwk`, the mTLS peer's trust domain, the RFC 9421 signature (Signature-
  *   Input parsed, signature base built, ECDSA P-256 verified with `verifySignature`), the content
  *   digest (SHA-256 in Lua), the time window, the audience, the profile's covered components and
- *   the nonce (a per-worker table); then, with `mapping: 'in-envoy'`, the Basic credentials of the
- *   caller, or with `'ext-authz'`, nothing (the ext_authz filter after it maps them).
+ *   the nonce (a per-worker table; `nonces: 'ignored'` only for the floor measurement, where one
+ *   pre-signed request is sent again and again); then, with `mapping: 'in-envoy'`, the Basic
+ *   credentials of the caller, or with `'ext-authz'`, nothing (the ext_authz filter after it maps them).
  */
 export async function envoyVerifiesInbound(
   bootstrap: Bootstrap,
   files: EnvoyBFiles,
   mapping: 'in-envoy' | 'ext-authz',
+  nonces: 'remembered' | 'ignored' = 'remembered',
 ): Promise<string> {
   const providers: Record<string, unknown> = {};
   const configDirectory = dirname(files.bundleDirectory);
@@ -57,7 +60,10 @@ export async function envoyVerifiesInbound(
       local_jwks: { filename: jwksFile },
       payload_in_metadata: trustDomain,
       header_in_metadata: `${trustDomain}/header`,
-      clock_skew_seconds: 5,
+      clock_skew_seconds: inboundDefaults.clockSkewSeconds,
+      // Verified tokens remembered (signature only; exp and nbf are checked on every use), as the
+      // translator remembers verified WITs: a workload sends the same WIT until it is renewed.
+      jwt_cache_config: { jwt_cache_size: 1024 },
     };
   }
   const mappings = (
@@ -108,6 +114,7 @@ export async function envoyVerifiesInbound(
             maxLifetimeSeconds: inboundDefaults.maxSignatureLifetimeSeconds,
             skewSeconds: inboundDefaults.clockSkewSeconds,
             credentials: mapping === 'in-envoy' ? credentials : undefined,
+            rememberNonces: nonces === 'remembered',
           }),
         },
       },

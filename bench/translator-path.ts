@@ -14,6 +14,7 @@ import {
 import {
   frontendPath,
   startTwoZoneChain,
+  type TwoZoneChain,
   type TwoZoneChainOptions,
 } from '../test/translator/two-zone-chain.js';
 import {
@@ -22,9 +23,11 @@ import {
   hashBasicPassword,
   InboundCredentialMap,
 } from '../translator/basic-credentials.js';
-import { createCheckHandler } from '../translator/check-handler.js';
+import { createCheckHandler, userIdentityHeader } from '../translator/check-handler.js';
+import type { HttpRequestMessage } from '../translator/http-message.js';
 import { signSignatureBase, verifySignatureBase } from '../translator/http-signature-algorithm.js';
 import { NonceCache } from '../translator/nonce-cache.js';
+import { signRequest } from '../translator/sign-request.js';
 import { audienceResolver, serviceAudience } from '../translator/translator-config.js';
 import { TranslatorMetrics } from '../translator/translator-metrics.js';
 import { testTool } from '../test/support/test-tools.js';
@@ -69,7 +72,9 @@ export interface TranslatorPathOptions {
  * `translated-processes`, inbound verified inside Envoy B (`bench/envoy-inbound-prototype.ts`):
  * `envoy-verifies` maps the credentials inside Envoy too (no ext_authz inbound at all);
  * `envoy-verifies-ext-authz-mapping` leaves the mapping to an ext_authz call, the no-op authorizer
- * standing in for a translator that only maps (its floor).
+ * standing in for a translator that only maps (its floor); `envoy-verifies-presigned` has no
+ * ext_authz at all: wrk sends one request signed beforehand (nonces not remembered), the floor of
+ * verifying inside Envoy if signing cost nothing.
  */
 const setups = [
   'direct',
@@ -80,6 +85,7 @@ const setups = [
   'translated-processes',
   'envoy-verifies',
   'envoy-verifies-ext-authz-mapping',
+  'envoy-verifies-presigned',
 ] as const;
 type Setup = (typeof setups)[number];
 /** The setups through the Envoys, compared against `direct` per hop and against `envoys` in throughput. */
@@ -102,6 +108,11 @@ const chainOf: Record<AuthorizedSetup, Omit<TwoZoneChainOptions, 'name'>> = {
     translatorProcesses: true,
     authorizerB: 'no-op',
     envoyBConfig: (bootstrap, files) => envoyVerifiesInbound(bootstrap, files, 'ext-authz'),
+  },
+  'envoy-verifies-presigned': {
+    authorizer: 'none',
+    authorizerB: 'none',
+    envoyBConfig: (bootstrap, files) => envoyVerifiesInbound(bootstrap, files, 'in-envoy', 'ignored'),
   },
 };
 const authorizedSetups = Object.keys(chainOf) as AuthorizedSetup[];
@@ -152,6 +163,38 @@ const requestHeaders = {
   authorization: aliceBasic,
 };
 
+/** Where and what a setup's load sends. */
+interface MeasuredTarget {
+  readonly port: number;
+  /** An origin path, or an absolute URL when `port` is Envoy A's outbound proxy. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * What translator A would send for zone A's legacy request, signed once now with zone A's workload
+ * identity (30 s signature, the most zone B accepts): wrk sends it unchanged for one setup.
+ */
+function presignedHeaders(chain: TwoZoneChain): Record<string, string> {
+  // Translator A replaces alice's Basic credentials by the signed user.
+  const headers = { 'content-type': requestHeaders['content-type'], [userIdentityHeader]: 'alice' };
+  const url = new URL(requestUrl);
+  const request: HttpRequestMessage = {
+    method: 'POST',
+    scheme: 'http',
+    authority: url.host,
+    target: `${url.pathname}${url.search}`,
+    headers,
+    body: Buffer.from(requestBody),
+  };
+  const signed = signRequest(
+    request,
+    { ...chain.workloadA, clock: systemClock, signatureLifetimeSeconds: 30 },
+    { audience: serviceAudience('spiffe://zone-b.example', 'orders'), identityHeaders: [userIdentityHeader] },
+  );
+  return { host: url.host, ...headers, ...signed };
+}
+
 /**
  * Issues 4 and 13: what the translator path adds. The same closed-loop load (wrk: keep-alive
  * connections, fixed concurrency, bounded in time) goes (a) straight to zone B's app, (b) through
@@ -181,9 +224,13 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
     const plain = await startTwoZoneChain({ name: 'bench-translator-path', authorizer: 'none' });
     try {
       options.progress(`translator-path ${repetition}: direct`);
-      runs.direct.push(await measure(options, wrk, { port: plain.appPortB, path: '/orders?id=1' }));
+      runs.direct.push(
+        await measure(options, wrk, { port: plain.appPortB, path: '/orders?id=1', headers: requestHeaders }),
+      );
       options.progress(`translator-path ${repetition}: envoys without ext_authz`);
-      runs.envoys.push(await measure(options, wrk, { port: plain.outboundPortA, path: requestUrl }));
+      runs.envoys.push(
+        await measure(options, wrk, { port: plain.outboundPortA, path: requestUrl, headers: requestHeaders }),
+      );
     } finally {
       await plain.close();
     }
@@ -191,7 +238,10 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
       const chain = await startTwoZoneChain({ name: 'bench-translator-path', ...chainOf[setup] });
       try {
         options.progress(`translator-path ${repetition}: ${setup}`);
-        runs[setup].push(await measure(options, wrk, { port: chain.outboundPortA, path: requestUrl }));
+        const headers = setup === 'envoy-verifies-presigned' ? presignedHeaders(chain) : requestHeaders;
+        runs[setup].push(
+          await measure(options, wrk, { port: chain.outboundPortA, path: requestUrl, headers }),
+        );
       } finally {
         await chain.close();
       }
@@ -297,7 +347,7 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
 async function measure(
   options: TranslatorPathOptions,
   wrk: string,
-  target: { port: number; path: string },
+  target: MeasuredTarget,
 ): Promise<LoadFigures> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
@@ -310,7 +360,7 @@ async function measure(
       wrk,
       address: `127.0.0.1:${target.port}`,
       target: target.path,
-      headers: requestHeaders,
+      headers: target.headers,
       body: requestBody,
       connections,
       durationSeconds,
@@ -347,7 +397,7 @@ async function measure(
 }
 
 /** Zone A's legacy client: POST with alice's Basic credentials, through the proxy when `path` is a URL. */
-function post(agent: Agent, target: { port: number; path: string }): Promise<void> {
+function post(agent: Agent, target: MeasuredTarget): Promise<void> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(
       {
@@ -355,7 +405,7 @@ function post(agent: Agent, target: { port: number; path: string }): Promise<voi
         port: target.port,
         method: 'POST',
         path: target.path,
-        headers: requestHeaders,
+        headers: target.headers,
         agent,
         timeout: 5_000,
       },

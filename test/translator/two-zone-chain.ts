@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { KeyObject } from 'node:crypto';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -118,6 +119,8 @@ export interface TwoZoneChain {
   callZoneB(authorization: string | undefined, body?: string | Uint8Array): Promise<{ status: number }>;
   /** How many inbound requests translator B decided with `reason` (`ok` for allowed), from its metrics. */
   inboundDecisionsB(reason: string): Promise<number>;
+  /** Zone A's workload identity (what translator A signs with): the benchmark's pre-signed requests. */
+  workloadA: { wit: string; privateKey: KeyObject };
   close(): Promise<void>;
 }
 
@@ -180,10 +183,11 @@ async function start(
   // Zone A's workload identity and local users; zone B's mapping to its own API's credentials.
   const witFile = join(dirA, 'wit.jwt');
   const privateKeyFile = join(dirA, 'wit-key.pem');
-  await writeFile(
-    witFile,
-    await testWit(witZoneA, workloadKey, { path: frontendPath, issuedAt: new Date(Date.now() - 60_000) }),
-  );
+  const witA = await testWit(witZoneA, workloadKey, {
+    path: frontendPath,
+    issuedAt: new Date(Date.now() - 60_000),
+  });
+  await writeFile(witFile, witA);
   await writeFile(privateKeyFile, workloadKey.privateKey.export({ format: 'pem', type: 'pkcs8' }));
   const basicUsersFile = join(dirA, 'users.yaml');
   await writeFile(basicUsersFile, `users:\n  alice: "${await hashBasicPassword('wonderland')}"\n`);
@@ -305,6 +309,7 @@ async function start(
     appCalls,
     callZoneB: (authorization, body = '{"qty":1}') => callThroughProxy(outboundPortA, authorization, body),
     inboundDecisionsB: (reason) => inboundDecisions(translatorB.opsPort, reason),
+    workloadA: { wit: witA, privateKey: workloadKey.privateKey },
     close,
   };
 }
