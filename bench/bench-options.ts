@@ -3,6 +3,7 @@ import { parseCommandLine, UsageError, type CommandSpec } from '../lib/cli/comma
 /** The benchmarks `npm run bench` knows, in the order it runs them. */
 export const benchmarkNames = [
   'propagation',
+  'root-rotation',
   'repository',
   'repository-kube',
   'kube-propagation',

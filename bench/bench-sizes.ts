@@ -5,6 +5,7 @@ import type { LiveMeshOptions } from './live-mesh.js';
 import type { PropagationOptions } from './propagation.js';
 import type { RepositoryKubeScaleOptions } from './repository-kube-scale.js';
 import type { RepositoryScaleOptions } from './repository-scale.js';
+import type { RootRotationOptions } from './root-rotation.js';
 import type { TranslatorPathOptions } from './translator-path.js';
 
 /** How big each benchmark runs; `--quick` picks the reduced set. */
@@ -15,6 +16,7 @@ export interface BenchSizes {
   readonly kubePropagation: Omit<KubePropagationOptions, 'progress'>;
   readonly kubeClientImport: Omit<KubeClientImportOptions, 'progress'>;
   readonly translatorPath: Omit<TranslatorPathOptions, 'progress' | 'cpuTimes'>;
+  readonly rootRotation: Omit<RootRotationOptions, 'progress'>;
   readonly hubDurability: Omit<HubDurabilityOptions, 'progress'>;
   readonly liveMesh: Omit<LiveMeshOptions, 'progress'>;
 }
@@ -61,6 +63,7 @@ export const fullSizes: BenchSizes = {
     reconcileTimeoutMs: 600_000,
   },
   kubeClientImport: { repetitions: 5 },
+  rootRotation: { zoneCount: 4, rotations: 50, maxDurationMs: 120_000, propagationTimeoutMs: 10_000 },
   translatorPath: {
     loadSeconds: 10,
     concurrency: 8,
@@ -117,6 +120,7 @@ export const quickSizes: BenchSizes = {
     reconcileTimeoutMs: 120_000,
   },
   kubeClientImport: { repetitions: 3 },
+  rootRotation: { zoneCount: 3, rotations: 10, maxDurationMs: 30_000, propagationTimeoutMs: 10_000 },
   translatorPath: {
     loadSeconds: 3,
     concurrency: 8,

@@ -17,6 +17,7 @@ import { runLiveMeshBenchmark } from './live-mesh.js';
 import { formatMachineFacts, readMachineFacts } from './machine-facts.js';
 import { readCpuTimes } from './process-cpu.js';
 import { runPropagationBenchmark } from './propagation.js';
+import { runRootRotationBenchmark } from './root-rotation.js';
 import { runRepositoryKubeScaleBenchmark } from './repository-kube-scale.js';
 import { runRepositoryScaleBenchmark } from './repository-scale.js';
 import { runTranslatorPathBenchmark } from './translator-path.js';
@@ -39,6 +40,8 @@ function run(name: BenchmarkName, options: BenchOptions): Promise<BenchFigure[]>
         seed: pairSeed,
         progress,
       });
+    case 'root-rotation':
+      return runRootRotationBenchmark({ ...sizes.rootRotation, progress });
     case 'repository':
       return runRepositoryScaleBenchmark({ ...sizes.repository, progress });
     case 'repository-kube':
