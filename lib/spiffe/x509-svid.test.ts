@@ -45,6 +45,8 @@ interface LeafOptions {
   notBefore?: Date;
   notAfter?: Date;
   extraExtensions?: x509.Extension[];
+  /** The key the authority key identifier names; the signing key's unless given. */
+  authorityKeys?: CryptoKeyPair;
 }
 
 async function leaf(issuer: Issuer, options: LeafOptions = {}): Promise<X509Certificate> {
@@ -62,7 +64,7 @@ async function leaf(issuer: Issuer, options: LeafOptions = {}): Promise<X509Cert
     extensions: [
       new x509.BasicConstraintsExtension(options.isCa ?? false, undefined, true),
       new x509.KeyUsagesExtension(options.usages ?? x509.KeyUsageFlags.digitalSignature, true),
-      await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create((options.authorityKeys ?? issuer.keys).publicKey),
       ...(uris.length > 0
         ? [new x509.SubjectAlternativeNameExtension(uris.map((value) => ({ type: 'url' as const, value })))]
         : []),
@@ -183,6 +185,18 @@ describe('verifyX509Svid', () => {
     const bundles = new Map([['zone-a.example', [shortRoot.certificate]]]);
     expect(() => verifyX509Svid(cert, bundles, now)).toThrow(
       'the issuing root is not within its validity period',
+    );
+  });
+
+  it('rejects a leaf naming a trusted root as its issuer (name and key identifier) that another key signed', async () => {
+    const impostor = await root('zone-a.example');
+    const cert = await leaf({ ...impostor, certificate: zoneA.certificate }, { authorityKeys: zoneA.keys });
+    expect(cert.checkIssued(zoneA.certificate)).toBe(true);
+    expect(() => verifyX509Svid(cert, bundlesAB, now)).toThrow(
+      'X509-SVID rejected: not signed by a root of trust domain zone-a.example',
+    );
+    expect(verifyX509Svid(await leaf(zoneA), bundlesAB, now).spiffeId.uri).toBe(
+      'spiffe://zone-a.example/workload',
     );
   });
 
