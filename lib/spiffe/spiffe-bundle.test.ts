@@ -1,4 +1,5 @@
-import { X509Certificate } from 'node:crypto';
+import { webcrypto, X509Certificate } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
 import { calculateJwkThumbprint } from 'jose';
 import { createTestZone, type TestZone } from '../../test/support/test-zone.js';
 import {
@@ -41,6 +42,36 @@ describe('witSvidBundleKey', () => {
     });
     expect(key.kid).toBe(await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: x ?? '', y: y ?? '' }));
     expect(witSvidBundleKey(zoneB.rootPem).kid).not.toBe(key.kid);
+  });
+});
+
+describe('witSvidBundleKey: only an EC P-256 root signs WITs', () => {
+  it.each([
+    ['ECDSA P-384', { name: 'ECDSA', namedCurve: 'P-384' }, { name: 'ECDSA', hash: 'SHA-384' }],
+    [
+      'RSA-2048',
+      {
+        name: 'RSASSA-PKCS1-v1_5',
+        modulusLength: 2048,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: 'SHA-256',
+      },
+      { name: 'RSASSA-PKCS1-v1_5' },
+    ],
+  ] as const)('refuses a root with an %s key', async (_name, algorithm, signingAlgorithm) => {
+    const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+    const root = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: '01',
+      name: 'CN=zone-x.example root',
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 60_000),
+      keys,
+      signingAlgorithm,
+    });
+    expect(() => witSvidBundleKey(root.toString('pem'))).toThrow(
+      'a zone root must have an EC P-256 key to sign WITs',
+    );
+    expect(witSvidBundleKey(zoneA.rootPem)).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
   });
 });
 
