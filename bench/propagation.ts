@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { trustBundlePemFileName } from '../lib/bundle/bundle-file-names.js';
 import { ContractProvider } from '../contract-provider/contract-provider.js';
 import { signApproval } from '../lib/contract/approval-signature.js';
-import { approvalToProto, contractFromProto } from '../lib/contract/contract-codec.js';
+import { signRevocation } from '../lib/contract/revocation-signature.js';
+import { approvalToProto, contractFromProto, revokeRequestToProto } from '../lib/contract/contract-codec.js';
 import type { TrustContract } from '../lib/contract/trust-contract.js';
 import type { GrpcClient } from '../lib/grpc/grpc-client.js';
 import type { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
@@ -113,7 +114,14 @@ export async function runPropagationBenchmark(options: PropagationOptions): Prom
       activations.push(elapsedSince(approvedAtMs, await installed));
 
       const removed = bothObserved(first, second, false, options.propagationTimeoutMs);
-      await first.adminClient.revoke({ id: contract.id, reason: 'benchmark' });
+      const revocation = await signRevocation(
+        contract,
+        first.zone.name,
+        'benchmark',
+        first.zone.admin.signer,
+        new Date(),
+      );
+      await first.adminClient.revoke(revokeRequestToProto(contract.id, 'benchmark', revocation));
       const revokedAtMs = performance.now();
       revocations.push(elapsedSince(revokedAtMs, await removed));
       if ((index + 1) % 10 === 0) options.progress(`propagation: ${index + 1} changes`);

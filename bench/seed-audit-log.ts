@@ -8,7 +8,8 @@ import { applyContractEvent } from '../contract-repo/contract-transition.js';
 import { auditLogFileName, auditLogLine } from '../contract-repo/file-contract-store.js';
 import { verifyApproval } from '../lib/contract/approval-signature.js';
 import { auditGenesis, chainAuditRecord, type AuditCheckpoint } from '../lib/contract/audit-chain.js';
-import { canonicalApprovalBytes } from '../lib/contract/canonical-approval.js';
+import { canonicalApprovalBytes } from '../lib/contract/canonical-consent.js';
+import { consentSignatureSha256 } from '../lib/contract/consent-timestamp.js';
 import type { ContractApproval, ContractParticipant, TrustContract } from '../lib/contract/trust-contract.js';
 import { validateParticipant } from '../lib/contract/validate-proposal.js';
 import type { TestSvid, TestZone } from '../test/support/test-zone.js';
@@ -49,7 +50,7 @@ const progressEveryContracts = 20_000;
 /**
  * Writes an audit log of `totalContracts` active contracts straight into the file store's format:
  * every contract is proposed by the admin and approved by both of its zones' admins with real
- * ECDSA signatures over the canonical approval bytes, through the repository's own event,
+ * ECDSA signatures over the canonical approval bytes, timestamped by the zone's root, through the repository's own event,
  * transition and chain functions, so the file holds exactly what the repository would have
  * written through its API (which, with an fsync per change, would take minutes at 100,000). Each
  * zone's first approval is checked with `verifyApproval`, so a seeding mistake fails here rather
@@ -101,7 +102,7 @@ export async function seedAuditLog(seed: AuditLogSeed): Promise<SeededLog> {
     if (contract === undefined) throw new Error(`contract ${id} was not created`);
     await append(propose);
     for (const zone of pair) {
-      const approval = approvalOf(contract, zone, signerOf(zone));
+      const approval = await approvalOf(contract, zone, signerOf(zone));
       if (!verifiedApprovers.has(zone.name)) {
         verifyApproval(contract, approval);
         verifiedApprovers.add(zone.name);
@@ -136,18 +137,20 @@ export async function seedAuditLog(seed: AuditLogSeed): Promise<SeededLog> {
   return { head, contractsByZone };
 }
 
-function approvalOf(
+async function approvalOf(
   contract: TrustContract,
   zone: TestZone,
   signer: { key: KeyObject; approver: TestSvid },
-): ContractApproval {
+): Promise<ContractApproval> {
   const signedAt = new Date(contract.createdAt.getTime());
   const bytes = canonicalApprovalBytes(contract, zone.name, signedAt);
+  const signature = new Uint8Array(sign('sha256', bytes, { key: signer.key, dsaEncoding: 'ieee-p1363' }));
   return {
     participant: zone.name,
-    signature: new Uint8Array(sign('sha256', bytes, { key: signer.key, dsaEncoding: 'ieee-p1363' })),
+    signature,
     certificateChainDer: signer.approver.signer.certificateChainDer,
     signedAt,
+    timestamp: await signer.approver.signer.timestamp(consentSignatureSha256(signature)),
   };
 }
 

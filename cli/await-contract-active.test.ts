@@ -3,7 +3,7 @@ import { FailedPreconditionError, NotFoundError } from '../lib/errors/accord-err
 import type { TrustContract } from '../lib/contract/trust-contract.js';
 import { InMemoryRepository } from '../test/cli/in-memory-repository.js';
 import { ManualTimers } from '../test/support/manual-timers.js';
-import { approvedContract, proposedContract } from '../test/support/test-contracts.js';
+import { approvedContract, proposedContract, revocationBy } from '../test/support/test-contracts.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
 import { awaitContractActive, awaitedIn, waitVerdict, WaitTimeoutError } from './await-contract-active.js';
 
@@ -17,7 +17,12 @@ beforeAll(async () => {
 const revoked = (contract: TrustContract): TrustContract => ({
   ...contract,
   state: 'revoked',
-  revocation: { revokedBy: 'spiffe://zone-b.example/accord/admin', revokedAt: new Date(), reason: 'ended' },
+  revocation: {
+    revokedBy: 'spiffe://zone-b.example/accord/admin',
+    revokedAt: new Date(),
+    reason: 'ended',
+    signed: undefined,
+  },
 });
 
 describe('waitVerdict', () => {
@@ -76,8 +81,11 @@ describe('awaitedIn', () => {
     });
     expect(awaitedIn('ab', { kind: 'snapshot', contracts: [] })).toEqual({ id: 'ab', isGone: 'absent' });
     expect(awaitedIn('ab', { kind: 'change', contract: { id: 'cd', contract } })).toBeUndefined();
-    expect(awaitedIn('ab', { kind: 'deleted', id: 'ab' })).toEqual({ id: 'ab', isGone: 'deleted' });
-    expect(awaitedIn('ab', { kind: 'deleted', id: 'cd' })).toBeUndefined();
+    expect(awaitedIn('ab', { kind: 'deleted', id: 'ab', terms: undefined })).toEqual({
+      id: 'ab',
+      isGone: 'deleted',
+    });
+    expect(awaitedIn('ab', { kind: 'deleted', id: 'cd', terms: undefined })).toBeUndefined();
   });
 });
 
@@ -118,10 +126,12 @@ describe('awaitContractActive', () => {
   });
 
   it('fails with the revocation, and closes the stream', async () => {
-    const { repository, result } = await waiting();
-    await repository.revoke('ab', 'ended');
+    const { repository, result, proposed } = await waiting();
+    await repository.revoke('ab', 'ended', await revocationBy(proposed, a, 'ended'));
     await expect(result).rejects.toThrow(
-      new FailedPreconditionError('contract ab was revoked by spiffe://zone-a.example/admin: ended'),
+      new FailedPreconditionError(
+        'contract ab was revoked by spiffe://zone-a.example/accord/operator: ended',
+      ),
     );
     expect(repository.openWatches).toBe(0);
   });

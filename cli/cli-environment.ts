@@ -2,7 +2,15 @@ import type { ContractRepositoryClient } from '../lib/contract/contract-reposito
 import type { SvidRequest, SvidSnapshot } from '../lib/identity/svid-source.js';
 import type { Clock } from '../lib/time/clock.js';
 import type { Timers } from '../lib/time/timers.js';
+import type { ConsentTimestamper } from '../lib/contract/consent-timestamp.js';
 import type { Connection } from './connection-options.js';
+
+/** What signing consent needs of a connection: the caller's files and its zone PKI. */
+export interface ConsentConnection {
+  readonly certPath: string;
+  readonly keyPath: string;
+  readonly pki: NonNullable<Connection['pki']>;
+}
 
 /** Where accordctl writes: stdout for results, stderr for diagnostics. */
 export interface OutputStream {
@@ -28,6 +36,13 @@ export interface CliEnvironment {
   connect(connection: Connection): Promise<ContractRepositoryClient>;
   /** Asks a zone PKI for an X509-SVID (CSR + SignCSR). */
   requestSvid(request: SvidRequest): Promise<SvidSnapshot>;
+  /**
+   * Opens the caller's zone PKI as the caller (mTLS with `--cert`/`--key`) for `TimestampConsent`:
+   * every approval and revocation is timestamped by the signer's own PKI.
+   */
+  openConsentTimestamper(
+    connection: ConsentConnection,
+  ): Promise<{ timestamp: ConsentTimestamper; close(): void }>;
   clock: Clock;
   /** Schedules `--timeout`s; injected so tests fire them without waiting. */
   timers: Timers;

@@ -11,6 +11,10 @@ export interface ConnectionFlags {
   ca?: string;
   cert?: string;
   key?: string;
+  /** `--pki`, on the commands that sign consent (`withConsentOptions`). */
+  pki?: string;
+  /** `--pki-ca`, on the same commands. */
+  pkiCa?: string;
 }
 
 /** Where the repository is and who the caller is, after the config file filled the gaps. */
@@ -23,6 +27,8 @@ export interface Connection {
   certPath: string | undefined;
   /** The caller's private key (PEM); also the key that signs approvals. */
   keyPath: string | undefined;
+  /** The caller's zone PKI, which timestamps the consent it signs; undefined when none is known. */
+  pki: { address: string; caPath: string } | undefined;
 }
 
 /**
@@ -58,11 +64,17 @@ export async function resolveConnection(flags: ConnectionFlags, env: CliEnvironm
     throw new UsageError('--repository is required (or repository: in the config file, see accordctl login)');
   if (caPath === undefined)
     throw new UsageError('--ca is required to reach the repository (or ca: in the config file)');
+  const pkiAddress = flags.pki ?? config?.pki?.address;
+  const pkiCaPath = flags.pkiCa ?? fromFile(config?.pki?.ca);
   return {
     repository,
     caPath,
     certPath: flags.cert ?? fromFile(config?.cert),
     keyPath: flags.key ?? fromFile(config?.key),
+    pki:
+      pkiAddress === undefined || pkiCaPath === undefined
+        ? undefined
+        : { address: pkiAddress, caPath: pkiCaPath },
   };
 }
 

@@ -31,7 +31,7 @@ describe('ContractWatchEvents', () => {
         events.eventsOf({ kind: 'change', contract: { id: 'cd', contract: proposedContract('cd', [a, b]) } }),
       ),
     ).toEqual({ lines: ['ADDED cd'], malformed: [] });
-    expect(summary(events.eventsOf({ kind: 'deleted', id: 'ab' }))).toEqual({
+    expect(summary(events.eventsOf({ kind: 'deleted', id: 'ab', terms: undefined }))).toEqual({
       lines: ['DELETED ab'],
       malformed: [],
     });
@@ -62,6 +62,8 @@ describe('ContractWatchTable', () => {
       'EVENT  ID  STATE   APPROVED  PARTICIPANTS   REVISION\nADDED  ab  active  2/2       zone-a,zone-b  3\n',
     );
     expect(table.format([])).toBe('');
-    expect(table.format(events.eventsOf({ kind: 'deleted', id: 'ab' }).lines)).toBe('DELETED  ab\n');
+    expect(table.format(events.eventsOf({ kind: 'deleted', id: 'ab', terms: undefined }).lines)).toBe(
+      'DELETED  ab\n',
+    );
   });
 });

@@ -5,7 +5,9 @@ import { text } from 'node:stream/consumers';
 import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-client.js';
 import { writeFileAtomic } from '../lib/fs/atomic-write.js';
 import { createGrpcClient } from '../lib/grpc/grpc-client.js';
+import { pkiConsentTimestamper } from '../lib/identity/pki-consent-signer.js';
 import { requestSvid } from '../lib/identity/svid-source.js';
+import { PkiService } from '../proto/gen/accord/pki/v1/pki_pb.js';
 import { systemClock } from '../lib/time/clock.js';
 import { systemTimers } from '../lib/time/timers.js';
 import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
@@ -59,6 +61,14 @@ export function nodeCliEnvironment(options: {
     },
     requestSvid,
     openInBrowser: (url) => openInBrowser(url),
+    openConsentTimestamper: async (connection) => {
+      const pki = createGrpcClient(PkiService, connection.pki.address, {
+        caPems: [await readInput(environment, connection.pki.caPath)],
+        certificatePem: await readInput(environment, connection.certPath),
+        privateKeyPem: await readInput(environment, connection.keyPath),
+      });
+      return { timestamp: pkiConsentTimestamper(pki), close: () => pki.close() };
+    },
     clock: systemClock,
     timers: systemTimers,
   };

@@ -15,7 +15,17 @@ beforeAll(async () => {
 });
 
 const connection = ['--repository', '127.0.0.1:8443', '--ca', 'a.pem'];
-const asZone = (zone: string) => ['--cert', `${zone}-svid.pem`, '--key', `${zone}-key.pem`];
+/** A zone's admin: its SVID and key, and its zone PKI (which timestamps what the admin signs). */
+const asZone = (zone: string) => [
+  '--cert',
+  `${zone}-svid.pem`,
+  '--key',
+  `${zone}-key.pem`,
+  '--pki',
+  `pki.zone-${zone}.example:8443`,
+  '--pki-ca',
+  `${zone}.pem`,
+];
 const participants = [
   '--participant',
   'name=zone-a,trust-domain=zone-a.example,root=a.pem',
@@ -186,6 +196,39 @@ describe('accordctl errors', () => {
   });
 });
 
+describe('accordctl consent', () => {
+  it.each([
+    ['approve', ['contracts', 'approve', 'ab']],
+    ['revoke', ['contracts', 'revoke', 'ab', '--reason', 'ended']],
+  ])(
+    'refuses to %s without the zone PKI that timestamps the signature, and sends nothing',
+    async (why, argv) => {
+      const repository = new InMemoryRepository();
+      const h = cli(repository);
+      await runCli(['contracts', 'propose', ...connection, ...participants, '--id', 'ab'], h.env);
+      const withoutPki = [...argv, ...connection, '--cert', 'a-svid.pem', '--key', 'a-key.pem'];
+      expect(await runCli(withoutPki, h.env)).toBe(ExitCode.usage);
+      expect(h.stderr()).toContain(
+        `--pki and --pki-ca are required to ${why}: your zone PKI timestamps what you sign (or pki: in the config file, see accordctl login)`,
+      );
+      expect(repository.contracts.get('ab')).toMatchObject({ state: 'proposed', approvals: [] });
+    },
+  );
+
+  it('revokes with a signed revocation the repository can verify, as the caller zone', async () => {
+    const repository = new InMemoryRepository();
+    const h = cli(repository);
+    await runCli(['contracts', 'propose', ...connection, ...participants, '--id', 'ab'], h.env);
+    const argv = ['contracts', 'revoke', 'ab', ...connection, ...asZone('b'), '--reason', 'ended'];
+    expect(await runCli(argv, h.env)).toBe(ExitCode.ok);
+    expect(repository.contracts.get('ab')?.revocation).toMatchObject({
+      revokedBy: 'spiffe://zone-b.example/accord/admin',
+      reason: 'ended',
+      signed: { participant: 'zone-b' },
+    });
+  });
+});
+
 describe('accordctl audit verify', () => {
   it('verifies the audit log, saves a checkpoint, and detects truncation and rewriting on later runs', async () => {
     const repository = new InMemoryRepository();
@@ -198,7 +241,7 @@ describe('accordctl audit verify', () => {
     const checkpointPath = '/state/accord/audit-checkpoint-127.0.0.1_8443.json';
     expect(JSON.parse(h.files.get(checkpointPath) ?? '{}')).toMatchObject({ sequence: 2 });
 
-    await runCli(['contracts', 'revoke', 'ab', ...connection, '--reason', 'ended'], h.env);
+    await runCli(['contracts', 'revoke', 'ab', ...connection, ...asZone('a'), '--reason', 'ended'], h.env);
     expect(await runCli(['audit', 'verify', ...connection], h.env)).toBe(ExitCode.ok);
     expect(JSON.parse(h.files.get(checkpointPath) ?? '{}')).toMatchObject({ sequence: 3 });
 
@@ -246,7 +289,7 @@ describe('accordctl bundle show', () => {
 describe('accordctl with an AccordctlConfig file', () => {
   const configFile = (fields: string) => `apiVersion: accord.dev/v1alpha1\nkind: AccordctlConfig\n${fields}`;
   const zoneAConfig = configFile(
-    'repository: 127.0.0.1:8443\nca: ca.pem\ncert: zone-a/svid.pem\nkey: zone-a/key.pem\n',
+    'repository: 127.0.0.1:8443\nca: ca.pem\ncert: zone-a/svid.pem\nkey: zone-a/key.pem\npki: { address: pki.zone-a.example:8443, ca: ca.pem }\n',
   );
 
   /** A proposed A–B contract and an environment whose files include `/etc/accord/zone-a/…` and the config. */
@@ -282,7 +325,8 @@ describe('accordctl with an AccordctlConfig file', () => {
   it('reads the default file ~/.config/accord/accordctl.yaml when neither is given', async () => {
     const { repository, h } = await proposedWithConfig(
       configFile(
-        'repository: 127.0.0.1:8443\nca: /etc/accord/ca.pem\ncert: /etc/accord/zone-a/svid.pem\nkey: /etc/accord/zone-a/key.pem\n',
+        'repository: 127.0.0.1:8443\nca: /etc/accord/ca.pem\ncert: /etc/accord/zone-a/svid.pem\nkey: /etc/accord/zone-a/key.pem\n' +
+          'pki: { address: pki.zone-a.example:8443, ca: /etc/accord/ca.pem }\n',
       ),
       '/config/accord/accordctl.yaml',
     );

@@ -7,12 +7,14 @@ import { silentLogger, type Logger } from '../lib/log/logger.js';
 import { ManualClock } from '../test/support/manual-clock.js';
 import { ManualTimers } from '../test/support/manual-timers.js';
 import { ScriptedContractSource } from '../test/contract-provider/scripted-contract-source.js';
-import { approvedContract } from '../test/support/test-contracts.js';
+import { approvedContract, revokedContract } from '../test/support/test-contracts.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
 import { waitFor } from '../test/contract-provider/wait-for.js';
 import { ContractProvider } from './contract-provider.js';
 import { DirectoryBundleWriter } from './directory-bundle-writer.js';
+import { defaultMemoryFileName } from './provider-config.js';
 import { ProviderMetrics } from './provider-metrics.js';
+import { FileWithdrawnContractStore } from './withdrawn-contract-store.js';
 
 const resyncIntervalMs = 60_000;
 
@@ -53,6 +55,7 @@ async function startProvider(directory?: string): Promise<Harness> {
     acknowledgeRoot: () => Promise.resolve(),
     loadOwnZone: () => Promise.resolve({ trustDomain: a.trustDomain, rootSha256s: new Set([a.rootSha256]) }),
     writer: new DirectoryBundleWriter(outputDirectory, silentLogger),
+    memory: new FileWithdrawnContractStore(join(outputDirectory, defaultMemoryFileName)),
     metrics: new ProviderMetrics(registry),
     logger,
     clock: new ManualClock(),
@@ -70,7 +73,7 @@ async function startProvider(directory?: string): Promise<Harness> {
     registry,
     directory: outputDirectory,
     infoLines,
-    files: async () => (await readdir(outputDirectory)).sort(),
+    files: async () => (await readdir(outputDirectory)).filter((name) => !name.startsWith('.')).sort(),
     metric: async (name, labels = {}) => {
       const metric = await registry.getSingleMetric(name)?.get();
       return metric?.values.find((value) =>
@@ -142,12 +145,7 @@ describe('ContractProvider', () => {
     h.source.current.send(snapshot(contract));
     await settle(h);
     expect(await h.files()).toContain('zone-b.example.pem');
-    const revoked: TrustContract = {
-      ...contract,
-      state: 'revoked',
-      revocation: { revokedBy: 'spiffe://zone-b.example/admin', revokedAt: new Date(), reason: 'ended' },
-      revision: contract.revision + 1,
-    };
+    const revoked = await revokedContract(contract, b, 'ended');
     h.source.current.send({ kind: 'change', contract: { id: revoked.id, contract: revoked } });
     await waitFor(async () => (await h.files()).length === 1);
     await h.provider.whenIdle();

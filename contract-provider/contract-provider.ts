@@ -8,6 +8,8 @@ import { CoalescingTrigger } from './coalescing-trigger.js';
 import type { ContractEvent, ReceivedContract } from '../lib/contract/contract-stream.js';
 import type { ContractSource } from './contract-source.js';
 import { desiredBundles, type OwnZone, type RootToAcknowledge } from './desired-bundles.js';
+import type { WithdrawnContractStore } from './withdrawn-contract-store.js';
+import { withdrawnContract, type WithdrawnContract, type WithdrawnContracts } from './withdrawn-contracts.js';
 import type { ProviderMetrics } from './provider-metrics.js';
 import type { TimerHandle, Timers } from '../lib/time/timers.js';
 
@@ -22,6 +24,8 @@ export interface ContractProviderOptions {
    */
   acknowledgeRoot: (root: RootToAcknowledge) => Promise<void>;
   writer: BundleWriter;
+  /** Where the contracts this provider saw revoked or deleted are remembered, durably. */
+  memory: WithdrawnContractStore;
   metrics: ProviderMetrics;
   logger: Logger;
   clock: Clock;
@@ -39,7 +43,9 @@ export interface ContractProviderOptions {
  * copy (verifying every contract itself) and lets the writer change what differs. A periodic
  * resync reopens the stream from a snapshot and re-checks the files. While the repository is
  * unreachable the last good bundles stay in place: trust is never dropped for lack of news, and
- * never widened by anything the provider could not verify.
+ * never widened by anything the provider could not verify. Every contract it sees revoked or
+ * deleted is remembered durably (`memory`) before the bundles are written, and never trusted
+ * again, whatever the repository answers later, across restarts too.
  */
 export class ContractProvider {
   readonly #options: ContractProviderOptions;
@@ -48,6 +54,13 @@ export class ContractProvider {
   readonly #contracts = new Map<string, ReceivedContract>();
   readonly #reportedRejections = new Set<string>();
   readonly #acknowledged = new Set<string>();
+  /** Contracts seen deleted since the last sync, to be remembered by it. */
+  #deletions: WithdrawnContract[] = [];
+  /** The memory of withdrawn contracts; undefined until loaded from the store. */
+  #withdrawn: WithdrawnContracts | undefined;
+  #isWithdrawnSaved = true;
+  #memoryWriteFailures = 0;
+  #memoryRetry: TimerHandle | undefined;
   #ownZone: OwnZone | undefined;
   #resumeToken: string | undefined;
   #hasSnapshot = false;
@@ -82,6 +95,7 @@ export class ContractProvider {
     }
     if (this.#resyncHandle !== undefined) this.#options.timers.clearTimeout(this.#resyncHandle);
     if (this.#retirementHandle !== undefined) this.#options.timers.clearTimeout(this.#retirementHandle);
+    if (this.#memoryRetry !== undefined) this.#options.timers.clearTimeout(this.#memoryRetry);
     await this.#watchLoop;
     await this.#syncTrigger.whenIdle();
   }
@@ -122,6 +136,7 @@ export class ContractProvider {
       let failure: unknown = new Error('the Watch stream ended');
       try {
         if (this.#ownZone === undefined) await this.#refreshOwnZone(true);
+        await this.#loadWithdrawn();
         for await (const item of this.#options.source.watch(this.#resumeToken, stream.signal)) {
           if (!this.#isConnected) this.#connected();
           attempt = 0;
@@ -170,9 +185,64 @@ export class ContractProvider {
       case 'change':
         this.#contracts.set(event.contract.id, event.contract);
         return;
-      case 'deleted':
+      case 'deleted': {
+        const held = this.#contracts.get(event.id);
+        const terms = held !== undefined && 'contract' in held ? held.contract : event.terms;
+        if (terms !== undefined)
+          this.#deletions.push(withdrawnContract(terms, 'deleted', this.#options.clock.now()));
         this.#contracts.delete(event.id);
         return;
+      }
+    }
+  }
+
+  /** Loads the memory of withdrawn contracts once, before the first stream; throws (and is retried) when unreadable. */
+  async #loadWithdrawn(): Promise<void> {
+    if (this.#withdrawn !== undefined) return;
+    const loaded = (await this.#options.memory.load()).prunedAt(this.#options.clock.now());
+    this.#withdrawn = loaded;
+    this.#log.info('withdrawn contracts loaded', { contracts: loaded.size });
+  }
+
+  /**
+   * Adds this sync's withdrawals to the memory and stores it. The bundles are written whatever
+   * happens here: without the withdrawn contracts they only narrow. A failed write is logged and
+   * retried with backoff, so the memory is durable again as soon as the store is.
+   */
+  async #remember(withdrawals: readonly WithdrawnContract[], now: Date): Promise<void> {
+    const current = this.#withdrawn;
+    if (current === undefined) return;
+    const next = current.with([...this.#deletions, ...withdrawals]).prunedAt(now);
+    this.#deletions = [];
+    for (const entry of next.entries()) {
+      if (!current.has(entry.termsSha256))
+        this.#log.info('contract withdrawn', { contractId: entry.contractId, withdrawal: entry.withdrawal });
+    }
+    if (next === current && this.#isWithdrawnSaved) return;
+    this.#withdrawn = next;
+    try {
+      await this.#options.memory.save(next);
+      this.#isWithdrawnSaved = true;
+      this.#memoryWriteFailures = 0;
+    } catch (error) {
+      this.#isWithdrawnSaved = false;
+      const retryInMs = backoffDelayMs(
+        this.#memoryWriteFailures,
+        this.#options.backoff,
+        this.#options.random,
+      );
+      this.#memoryWriteFailures += 1;
+      this.#log.error('withdrawn contracts not saved', {
+        reason: 'MemoryWriteFailed',
+        error: errorMessage(error),
+        retryInMs,
+      });
+      if (this.#memoryRetry === undefined && !this.#isStopped) {
+        this.#memoryRetry = this.#options.timers.setTimeout(() => {
+          this.#memoryRetry = undefined;
+          this.#syncTrigger.trigger();
+        }, retryInMs);
+      }
     }
   }
 
@@ -190,7 +260,8 @@ export class ContractProvider {
 
   async #sync(): Promise<void> {
     const ownZone = this.#ownZone;
-    if (!this.#hasSnapshot || ownZone === undefined) return;
+    const withdrawn = this.#withdrawn;
+    if (!this.#hasSnapshot || ownZone === undefined || withdrawn === undefined) return;
     const contracts: TrustContract[] = [];
     const rejectionKeys = new Set<string>();
     for (const received of this.#contracts.values()) {
@@ -210,11 +281,9 @@ export class ContractProvider {
       }
     }
     const now = this.#options.clock.now();
-    const { bundles, rejections, toAcknowledge, refusedRootStatements, nextRetirementAt } = desiredBundles(
-      contracts,
-      ownZone,
-      now,
-    );
+    const { bundles, rejections, toAcknowledge, refusedRootStatements, nextRetirementAt, withdrawals } =
+      desiredBundles(contracts, ownZone, withdrawn, now);
+    await this.#remember(withdrawals, now);
     this.#scheduleRetirement(now, nextRetirementAt);
     for (const rejection of rejections) {
       const key = `${rejection.contractId}|${rejection.reason}|${rejection.revision}`;

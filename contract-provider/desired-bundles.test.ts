@@ -8,6 +8,7 @@ import {
   forgeApproval,
   participantOf,
   proposedContract,
+  revokedContract,
 } from '../test/support/test-contracts.js';
 import { createTestRoot, createTestZone, type TestRoot, type TestZone } from '../test/support/test-zone.js';
 import {
@@ -16,20 +17,33 @@ import {
   type OwnZone,
   type RejectionReason,
 } from './desired-bundles.js';
+import { contractTermsSha256 } from '../lib/contract/canonical-consent.js';
+import { WithdrawnContracts, withdrawnContract } from './withdrawn-contracts.js';
 
 let a: TestZone;
 let b: TestZone;
 let c: TestZone;
 let mallory: TestZone;
+/** A zone whose root expires in two hours: still valid for signing, expired at `afterExpiry()`. */
+let expiring: TestZone;
 
 beforeAll(async () => {
-  [a, b, c, mallory] = await Promise.all([
+  [a, b, c, mallory, expiring] = await Promise.all([
     createTestZone('zone-a'),
     createTestZone('zone-b'),
     createTestZone('zone-c'),
     createTestZone('zone-a'),
+    createTestZone('zone-x', 'zone-x.example', {
+      notBefore: new Date(Date.now() - 3_600_000),
+      notAfter: new Date(Date.now() + 2 * 3_600_000),
+    }),
   ]);
 });
+
+/** Three hours from now: every test zone's root is still valid, `expiring`'s is not. */
+function afterExpiry(): Date {
+  return new Date(Date.now() + 3 * 3_600_000);
+}
 
 function ownZoneA(): OwnZone {
   return { trustDomain: a.trustDomain, rootSha256s: new Set([a.rootSha256]) };
@@ -40,6 +54,23 @@ interface Case {
   contracts: () => Promise<TrustContract[]>;
   trusted: () => Record<string, string[]>;
   rejected: RejectionReason[];
+  /** Contracts the provider saw withdrawn earlier (its memory). */
+  withdrawnBefore?: () => Promise<TrustContract[]>;
+  /** Ids of the contracts this computation newly withdraws. */
+  withdrawals?: string[];
+}
+
+/** One genuine contract between a and b, made once, so that cases can serve it again. */
+let genuineAB: Promise<TrustContract> | undefined;
+function contractAB(): Promise<TrustContract> {
+  genuineAB ??= approvedContract('ab', [a, b]);
+  return genuineAB;
+}
+
+function memoryOf(contracts: readonly TrustContract[]): WithdrawnContracts {
+  return new WithdrawnContracts(
+    contracts.map((contract) => withdrawnContract(contract, 'revoked', new Date())),
+  );
 }
 
 const cases: Case[] = [
@@ -62,19 +93,57 @@ const cases: Case[] = [
     rejected: [],
   },
   {
-    name: 'ignores a revoked contract even though its approvals still verify',
-    contracts: async () => {
-      const contract = await approvedContract('ab', [a, b]);
-      return [
-        {
-          ...contract,
-          state: 'revoked',
-          revocation: { revokedBy: 'spiffe://zone-b.example/admin', revokedAt: new Date(), reason: 'done' },
-        },
-      ];
-    },
+    name: 'ignores a revoked contract even though its approvals still verify, and remembers it',
+    contracts: async () => [await revokedContract(await contractAB(), b)],
     trusted: () => ({}),
     rejected: [],
+    withdrawals: ['ab'],
+  },
+  {
+    name: 'remembers a contract shown revoked whose revocation does not verify, and reports it',
+    contracts: async () => {
+      const revoked = await revokedContract(await contractAB(), b);
+      const forged =
+        revoked.revocation === undefined ? undefined : { ...revoked.revocation, reason: 'edited' };
+      return [{ ...revoked, revocation: forged }];
+    },
+    trusted: () => ({}),
+    rejected: ['RevocationInvalid'],
+    withdrawals: ['ab'],
+  },
+  {
+    name: 'remembers a contract shown revoked without any revocation',
+    contracts: async () => [{ ...(await contractAB()), state: 'revoked' }],
+    trusted: () => ({}),
+    rejected: ['RevocationInvalid'],
+    withdrawals: ['ab'],
+  },
+  {
+    name: 'does not remember a revoked contract twice',
+    withdrawnBefore: async () => [await contractAB()],
+    contracts: async () => [await revokedContract(await contractAB(), b)],
+    trusted: () => ({}),
+    rejected: [],
+  },
+  {
+    name: 'refuses a contract served active again after it was withdrawn (undone revocation)',
+    withdrawnBefore: async () => [await contractAB()],
+    contracts: async () => [await contractAB()],
+    trusted: () => ({}),
+    rejected: ['WithdrawnEarlier'],
+  },
+  {
+    name: 'trusts a new contract under the withdrawn id, with a new creation time and fresh approvals',
+    withdrawnBefore: async () => [await contractAB()],
+    contracts: async () => [await approvedContract('ab', [a, b])],
+    trusted: () => ({ [b.trustDomain]: [b.rootSha256] }),
+    rejected: [],
+  },
+  {
+    name: 'refuses a contract one of whose roots has expired',
+    contracts: async () => [await approvedContract('ax', [a, expiring])],
+    trusted: () => ({}),
+    rejected: ['ParticipantRootInvalid'],
   },
   {
     name: 'rejects an active contract whose partner approval is forged with another zone key',
@@ -149,8 +218,9 @@ const cases: Case[] = [
 ];
 
 describe('desiredBundles', () => {
-  it.each(cases)('$name', async ({ contracts, trusted, rejected }) => {
-    const result = desiredBundles(await contracts(), ownZoneA(), new Date());
+  it.each(cases)('$name', async ({ contracts, trusted, rejected, withdrawnBefore, withdrawals = [] }) => {
+    const memory = memoryOf((await withdrawnBefore?.()) ?? []);
+    const result = desiredBundles(await contracts(), ownZoneA(), memory, afterExpiry());
     const fingerprints = Object.fromEntries(
       [...result.bundles].map(([trustDomain, bundle]) => [
         trustDomain,
@@ -159,12 +229,72 @@ describe('desiredBundles', () => {
     );
     expect(fingerprints).toEqual(trusted());
     expect(result.rejections.map((rejection) => rejection.reason)).toEqual(rejected);
+    expect(result.withdrawals.map((entry) => entry.contractId)).toEqual(withdrawals);
+  });
+
+  it('says why a contract served again after its withdrawal is refused', async () => {
+    const contract = await contractAB();
+    const [rejection] = desiredBundles([contract], ownZoneA(), memoryOf([contract]), new Date()).rejections;
+    expect(rejection?.detail).toBe(
+      `contract ab with terms ${contractTermsSha256(contract)} was revoked or deleted before; propose a new contract`,
+    );
+  });
+
+  it.each([
+    [
+      'a reason edited after signing',
+      (revoked: TrustContract): TrustContract => ({
+        ...revoked,
+        revocation: revoked.revocation && { ...revoked.revocation, reason: 'edited' },
+      }),
+      'revocation rejected: the signature does not verify over the canonical bytes of contract ab for participant zone-b',
+    ],
+    [
+      'no signature',
+      (revoked: TrustContract): TrustContract => ({
+        ...revoked,
+        revocation: revoked.revocation && { ...revoked.revocation, signed: undefined },
+      }),
+      'revocation: unsigned; a participant signs its revocation',
+    ],
+    [
+      'no revocation at all',
+      (revoked: TrustContract): TrustContract => ({ ...revoked, revocation: undefined }),
+      'the contract is revoked without a revocation',
+    ],
+  ])(
+    'reports a revocation with %s as RevocationInvalid, and still withdraws the contract',
+    async (_name, edit, detail) => {
+      const revoked = edit(await revokedContract(await contractAB(), b));
+      const result = desiredBundles([revoked], ownZoneA(), new WithdrawnContracts(), new Date());
+      expect(result.rejections).toEqual([
+        { contractId: 'ab', revision: revoked.revision, reason: 'RevocationInvalid', detail },
+      ]);
+      expect(result.withdrawals.map((entry) => entry.termsSha256)).toEqual([contractTermsSha256(revoked)]);
+    },
+  );
+
+  it('remembers a withdrawn contract until its earliest root expires', async () => {
+    const contract = await approvedContract('ax', [a, expiring]);
+    const [withdrawal] = desiredBundles(
+      [await revokedContract(contract, a)],
+      ownZoneA(),
+      new WithdrawnContracts(),
+      new Date(),
+    ).withdrawals;
+    expect(withdrawal).toMatchObject({
+      contractId: 'ax',
+      withdrawal: 'revoked',
+      termsSha256: contractTermsSha256(contract),
+      forgetAfter: new Date(expiring.root.validTo),
+    });
   });
 
   it('names every contract that establishes trust in a zone', async () => {
     const result = desiredBundles(
       [await approvedContract('ab-2', [a, b]), await approvedContract('ab', [a, b])],
       ownZoneA(),
+      new WithdrawnContracts(),
       new Date(),
     );
     expect(result.bundles.get(b.trustDomain)?.contractIds).toEqual(['ab', 'ab-2']);
@@ -192,7 +322,7 @@ describe('desiredBundles with root rotations', () => {
       ...contract,
       rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin))],
     };
-    const result = desiredBundles([announced], ownZoneB(), new Date());
+    const result = desiredBundles([announced], ownZoneB(), new WithdrawnContracts(), new Date());
     expect(zoneARootsAtB(result).sort()).toEqual([a.rootSha256, a1.rootSha256].sort());
     expect(result.toAcknowledge).toEqual([
       { contractId: 'ab', trustDomain: a.trustDomain, rootSha256: a1.rootSha256 },
@@ -204,7 +334,9 @@ describe('desiredBundles with root rotations', () => {
         acknowledgements: [{ trustDomain: b.trustDomain, acknowledgedBy: 'x', acknowledgedAt: new Date() }],
       })),
     };
-    expect(desiredBundles([acknowledged], ownZoneB(), new Date()).toAcknowledge).toEqual([]);
+    expect(
+      desiredBundles([acknowledged], ownZoneB(), new WithdrawnContracts(), new Date()).toAcknowledge,
+    ).toEqual([]);
   });
 
   it('installs nothing new for an announcement its zone approver did not sign, and reports it', async () => {
@@ -215,7 +347,7 @@ describe('desiredBundles with root rotations', () => {
         rotation(await announceRoot(contract, a, a1, a.admin, { approver: await a.issue('/ns/x/sa/y') })),
       ],
     };
-    const result = desiredBundles([forged], ownZoneB(), new Date());
+    const result = desiredBundles([forged], ownZoneB(), new WithdrawnContracts(), new Date());
     expect(zoneARootsAtB(result)).toEqual([a.rootSha256]);
     expect(result.toAcknowledge).toEqual([]);
     expect(result.refusedRootStatements.map((refused) => refused.reason)).toEqual([
@@ -236,9 +368,11 @@ describe('desiredBundles with root rotations', () => {
       ],
     };
     const later = new Date(activatedAt.getTime() + 1000);
-    expect(zoneARootsAtB(desiredBundles([rotated], ownZoneB(), later))).toEqual([a1.rootSha256]);
+    expect(zoneARootsAtB(desiredBundles([rotated], ownZoneB(), new WithdrawnContracts(), later))).toEqual([
+      a1.rootSha256,
+    ]);
     const ownZoneAfterRotation = { trustDomain: a.trustDomain, rootSha256s: new Set([a1.rootSha256]) };
-    const atA = desiredBundles([rotated], ownZoneAfterRotation, later);
+    const atA = desiredBundles([rotated], ownZoneAfterRotation, new WithdrawnContracts(), later);
     expect(atA.rejections).toEqual([]);
     expect([...atA.bundles.keys()]).toEqual([b.trustDomain]);
   });
@@ -250,7 +384,7 @@ describe('desiredBundles with root rotations', () => {
       rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin))],
       rootRevocations: [revokeRoot(a, 'key compromised')],
     };
-    const result = desiredBundles([revoked], ownZoneB(), new Date());
+    const result = desiredBundles([revoked], ownZoneB(), new WithdrawnContracts(), new Date());
     expect(result.bundles.has(a.trustDomain)).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { contractTermsSha256 } from '../lib/contract/canonical-consent.js';
 import { approvalReport } from '../lib/contract/contract-approvals.js';
 import {
   contractRootChains,
@@ -5,11 +6,14 @@ import {
   type ContractRootChains,
   type RootStatementProblem,
 } from '../lib/contract/participant-roots.js';
+import { verifyRevocation } from '../lib/contract/revocation-signature.js';
+import { errorMessage } from '../lib/errors/accord-error.js';
 import { participantOfTrustDomain, type TrustContract } from '../lib/contract/trust-contract.js';
 import { isValidTrustDomain } from '../lib/spiffe/spiffe-id.js';
 import { derToPem } from '../lib/x509/pem.js';
 import { sha256Hex } from '../lib/x509/fingerprint.js';
 import type { DesiredBundles, ZoneBundle } from './bundle-writer.js';
+import { withdrawnContract, type WithdrawnContract, type WithdrawnContracts } from './withdrawn-contracts.js';
 
 /** Who "we" are: the provider's trust domain and the fingerprints of its zone's actual roots (from the PKI). */
 export interface OwnZone {
@@ -34,7 +38,14 @@ export type RejectionReason =
   /** An approval is present but does not verify (forged, wrong key, terms changed after signing). */
   | 'ApprovalInvalid'
   /** A participant has not approved, whatever the repository's `state` says. */
-  | 'ApprovalMissing';
+  | 'ApprovalMissing'
+  /**
+   * This provider saw the contract revoked or deleted before: the repository serves it again, and
+   * it stays withdrawn (trust comes back only through a new contract with fresh approvals).
+   */
+  | 'WithdrawnEarlier'
+  /** The repository shows the contract revoked with a revocation that does not verify; it is withdrawn all the same. */
+  | 'RevocationInvalid';
 
 export interface ContractRejection {
   readonly contractId: string;
@@ -72,23 +83,29 @@ export interface DesiredBundlesResult {
   readonly refusedRootStatements: readonly RefusedRootStatement[];
   /** When a trusted root retires next (the bundles change then without any new contract event). */
   readonly nextRetirementAt: Date | undefined;
+  /** Contracts seen revoked for the first time: to be remembered before the bundles are written. */
+  readonly withdrawals: readonly WithdrawnContract[];
 }
 
 /**
  * The trust a zone should hold, computed from the contracts alone and checked by the zone itself:
- * the repository is not trusted to declare anything active. A contract counts only when it is
- * neither revoked nor proposed (the repository may always *narrow* trust), names our trust domain
- * with one of our real roots, and carries a verifying approval from every participant; then each
- * other participant's roots trusted at `now` are trusted for that participant's trust domain only:
- * the pinned root and the roots its key continuity announced (`contractRootChains`, verified
- * here), until a verified activation retires a replaced root or a verified revocation ends the
- * chain (docs/root-rotation.md). Invalid
- * contracts are reported and contribute nothing, so they can never widen trust nor remove trust
- * that other valid contracts establish.
+ * the repository is not trusted to declare anything active, nor to take back a withdrawal. A
+ * revoked contract (state `revoked` or carrying a revocation) is never trusted, and is remembered
+ * (`withdrawals`) whether or not its revocation verifies: the repository may always *narrow* trust,
+ * and a narrowing it could undo later would be none. A contract counts only when it was never
+ * withdrawn (`withdrawn`), is active, names our trust domain with one of our real roots, every
+ * participant still has a root trusted and unexpired at `now`, and it carries a verifying approval
+ * from every participant; then each other participant's roots trusted at `now` are trusted for that
+ * participant's trust domain only: the pinned root and the roots its key continuity announced
+ * (`contractRootChains`, verified here), until a verified activation retires a replaced root or a
+ * verified revocation ends the chain (docs/root-rotation.md). Invalid contracts are reported and
+ * contribute nothing, so they can never widen trust nor remove trust that other valid contracts
+ * establish.
  */
 export function desiredBundles(
   contracts: Iterable<TrustContract>,
   ownZone: OwnZone,
+  withdrawn: WithdrawnContracts,
   now: Date,
 ): DesiredBundlesResult {
   const roots = new Map<string, Map<string, string>>();
@@ -97,8 +114,33 @@ export function desiredBundles(
   const toAcknowledge: RootToAcknowledge[] = [];
   const refusedRootStatements: RefusedRootStatement[] = [];
   let nextRetirementAt: Date | undefined;
+  const withdrawals: WithdrawnContract[] = [];
   for (const contract of contracts) {
-    if (contract.state !== 'active' || contract.revocation !== undefined) continue;
+    const termsSha256 = contractTermsSha256(contract);
+    const isRevoked = contract.state === 'revoked' || contract.revocation !== undefined;
+    if (isRevoked) {
+      if (withdrawn.has(termsSha256)) continue;
+      withdrawals.push(withdrawnContract(contract, 'revoked', now));
+      const problem = revocationProblem(contract);
+      if (problem !== undefined)
+        rejections.push({
+          contractId: contract.id,
+          revision: contract.revision,
+          reason: 'RevocationInvalid',
+          detail: problem,
+        });
+      continue;
+    }
+    if (contract.state !== 'active') continue;
+    if (withdrawn.has(termsSha256)) {
+      rejections.push({
+        contractId: contract.id,
+        revision: contract.revision,
+        reason: 'WithdrawnEarlier',
+        detail: `contract ${contract.id} with terms ${termsSha256} was revoked or deleted before; propose a new contract`,
+      });
+      continue;
+    }
     const chains = contractRootChains(contract);
     const problem = verificationProblem(contract, ownZone, chains, now);
     if (problem !== undefined) {
@@ -147,7 +189,18 @@ export function desiredBundles(
       contractIds: [...(contractIds.get(trustDomain) ?? [])].sort(),
     });
   }
-  return { bundles, rejections, toAcknowledge, refusedRootStatements, nextRetirementAt };
+  return { bundles, rejections, toAcknowledge, refusedRootStatements, nextRetirementAt, withdrawals };
+}
+
+/** Why a contract's revocation does not prove a participant's word, or undefined when it does. */
+function revocationProblem(contract: TrustContract): string | undefined {
+  if (contract.revocation === undefined) return 'the contract is revoked without a revocation';
+  try {
+    verifyRevocation(contract, contract.revocation);
+    return undefined;
+  } catch (error) {
+    return errorMessage(error);
+  }
 }
 
 function verificationProblem(
@@ -177,6 +230,16 @@ function verificationProblem(
       return {
         reason: 'ParticipantRootInvalid',
         detail: `participant ${participant.name} has an invalid root or trust domain`,
+      };
+    }
+    // After a rotation the pinned root may expire: a root of the verified chain still trusted and
+    // unexpired at `now` keeps the participant.
+    const chain = chains.chains.get(participant.name);
+    const trustedRoots = chain === undefined ? [participant] : trustedRootsAt(chain, now);
+    if (!trustedRoots.some((trusted) => Date.parse(trusted.root.validTo) >= now.getTime())) {
+      return {
+        reason: 'ParticipantRootInvalid',
+        detail: `the root of participant ${participant.name} expired at ${new Date(participant.root.validTo).toISOString()}`,
       };
     }
   }

@@ -9,7 +9,11 @@ const withoutOutput = {
   bootstrapTokenFile: 'token',
 };
 const required = { ...withoutOutput, outputDirectory: 'bundles' };
-const inCluster = { ...withoutOutput, kubernetesSecrets: { namespaces: ['shop', 'payments'] } };
+const inCluster = {
+  ...withoutOutput,
+  kubernetesSecrets: { namespaces: ['shop', 'payments'] },
+  memory: { configMap: { namespace: 'accord-system', name: 'accord-contract-provider-memory' } },
+};
 
 describe('providerConfigSchema', () => {
   it('fills every default when only the required fields are given', () => {
@@ -17,6 +21,7 @@ describe('providerConfigSchema', () => {
     expect(config.resyncIntervalMs).toBe(300_000);
     expect(config.backoff).toEqual({ initialDelayMs: 250, maxDelayMs: 30_000 });
     expect(config.ops).toEqual({ host: '127.0.0.1', port: 9092 });
+    expect(config.memory).toEqual({});
   });
 
   it('reads the resync interval and the backoff as durations, in milliseconds for the code', () => {
@@ -51,10 +56,29 @@ describe('providerConfigSchema', () => {
     const config = parseConfig(providerConfigSchema, inCluster);
     expect(config.kubernetesSecrets).toEqual({ namespaces: ['shop', 'payments'] });
     expect(config.outputDirectory).toBeUndefined();
+    expect(config.memory.configMap).toEqual({
+      namespace: 'accord-system',
+      name: 'accord-contract-provider-memory',
+    });
   });
 
   it.each([
     ['no output at all', withoutOutput, 'outputDirectory: set one output'],
+    [
+      'cluster mode without a memory',
+      { ...withoutOutput, kubernetesSecrets: { namespaces: ['shop'] } },
+      'memory.configMap: cluster mode needs memory.configMap ({namespace, name}): where the provider remembers revoked and deleted contracts',
+    ],
+    [
+      'cluster mode remembering in a file',
+      { ...inCluster, memory: { ...inCluster.memory, file: 'memory.json' } },
+      'memory.file: cluster mode remembers in memory.configMap, not in a file',
+    ],
+    [
+      'local mode remembering in a ConfigMap',
+      { ...required, memory: inCluster.memory },
+      'memory.configMap: local mode remembers in a file: set memory.file or nothing',
+    ],
     [
       'both outputs',
       { ...inCluster, outputDirectory: 'bundles' },

@@ -35,6 +35,25 @@ const kubernetesSecrets = z
   .strict();
 
 /**
+ * Where the provider remembers the contracts it saw revoked or deleted, so that no later answer of
+ * the repository makes it trust them again, across restarts (docs/provider.md, "Memory").
+ */
+const memory = z
+  .object({
+    /** Local mode: a file; default `<outputDirectory>/.accord-withdrawn-contracts.json`. */
+    file: z.string().min(1).optional(),
+    /** Cluster mode (required there): a ConfigMap, usually in the provider's own namespace. */
+    configMap: z
+      .object({ namespace: namespaceName, name: z.string().min(1).max(253) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** The file local mode remembers withdrawn contracts in unless `memory.file` says otherwise. */
+export const defaultMemoryFileName = '.accord-withdrawn-contracts.json';
+
+/**
  * The provider's configuration: the single source of types, defaults and validation
  * (defaults < `kind: ContractProviderConfig` file < flags). Paths point at secrets; the secrets
  * themselves never appear in config.
@@ -48,6 +67,7 @@ export const providerConfigSchema = z
      */
     outputDirectory: z.string().min(1).optional(),
     kubernetesSecrets: kubernetesSecrets.optional(),
+    memory: memory.default({}),
     /** How often to reopen Watch from a snapshot and re-check the files. */
     resyncInterval: durationMs({ min: '1s' }).prefault('5m'),
     backoff: backoffSchema,
@@ -59,7 +79,29 @@ export const providerConfigSchema = z
     const outputs = [config.outputDirectory, config.kubernetesSecrets].filter(
       (output) => output !== undefined,
     );
-    if (outputs.length === 1) return;
+    if (outputs.length === 1) {
+      const memoryProblem =
+        config.kubernetesSecrets === undefined
+          ? config.memory.configMap === undefined
+            ? undefined
+            : { path: 'configMap', message: 'local mode remembers in a file: set memory.file or nothing' }
+          : config.memory.configMap === undefined
+            ? {
+                path: 'configMap',
+                message:
+                  'cluster mode needs memory.configMap ({namespace, name}): where the provider remembers revoked and deleted contracts',
+              }
+            : config.memory.file === undefined
+              ? undefined
+              : { path: 'file', message: 'cluster mode remembers in memory.configMap, not in a file' };
+      if (memoryProblem !== undefined)
+        context.addIssue({
+          code: 'custom',
+          path: ['memory', memoryProblem.path],
+          message: memoryProblem.message,
+        });
+      return;
+    }
     context.addIssue({
       code: 'custom',
       path: [config.outputDirectory === undefined ? 'outputDirectory' : 'kubernetesSecrets'],

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { InvalidConfigError } from '../lib/config/load-config.js';
 import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-client.js';
@@ -13,7 +14,9 @@ import type { BundleWriter } from './bundle-writer.js';
 import { ContractProvider } from './contract-provider.js';
 import { DirectoryBundleWriter } from './directory-bundle-writer.js';
 import { loadOwnZoneFromPki } from './pki-own-zone.js';
-import type { ProviderConfig } from './provider-config.js';
+import { defaultMemoryFileName, type ProviderConfig } from './provider-config.js';
+import { ConfigMapWithdrawnContractStore } from './config-map-withdrawn-contract-store.js';
+import { FileWithdrawnContractStore, type WithdrawnContractStore } from './withdrawn-contract-store.js';
 import { ProviderMetrics } from './provider-metrics.js';
 import { SecretBundleWriter } from './secret-bundle-writer.js';
 import { systemTimers } from '../lib/time/timers.js';
@@ -46,6 +49,7 @@ export async function startContractProvider(
     },
     loadOwnZone: () => loadOwnZoneFromPki(pki),
     writer: createBundleWriter(config, logger),
+    memory: createWithdrawnContractStore(config),
     metrics: new ProviderMetrics(registry),
     logger,
     clock,
@@ -90,4 +94,19 @@ function createBundleWriter(config: ProviderConfig, logger: Logger): BundleWrite
   }
   if (outputDirectory === undefined) throw new InvalidConfigError('set outputDirectory or kubernetesSecrets');
   return new DirectoryBundleWriter(outputDirectory, logger);
+}
+
+/**
+ * The store of the provider's memory of withdrawn contracts: a ConfigMap beside the Secrets in
+ * cluster mode, a file in local mode (by default a hidden file in the output directory, which the
+ * directory writer leaves alone).
+ */
+function createWithdrawnContractStore(config: ProviderConfig): WithdrawnContractStore {
+  const { kubernetesSecrets, outputDirectory, memory } = config;
+  if (kubernetesSecrets !== undefined) {
+    if (memory.configMap === undefined) throw new InvalidConfigError('cluster mode needs memory.configMap');
+    return new ConfigMapWithdrawnContractStore(coreApiClient(kubernetesSecrets.kubeconfig), memory.configMap);
+  }
+  if (outputDirectory === undefined) throw new InvalidConfigError('set outputDirectory or kubernetesSecrets');
+  return new FileWithdrawnContractStore(memory.file ?? join(outputDirectory, defaultMemoryFileName));
 }

@@ -57,33 +57,14 @@ export function authorizeRead(
 }
 
 /**
- * Revoking: a designated approver of a participant zone (withdrawing its zone's consent), or an
- * admin. Any other identity of a participant zone (a workload) may read the contract but not
- * revoke it.
+ * Approving or revoking on behalf of `participantName`: only a designated approver of that
+ * participant's own trust domain (`zoneApproverPaths`) may give or withdraw its consent. Admins
+ * get no exception, nor does any other identity of the zone: consent is the zone's, not the
+ * repository operator's or a workload's.
  */
-export function authorizeRevoke(
+export function authorizeConsent(
   caller: Caller,
-  contractId: string,
-  contract: TrustContract | undefined,
-): TrustContract {
-  const visible = authorizeRead(caller, contractId, contract);
-  if (caller.isAdmin) return visible;
-  const own = participantOfTrustDomain(visible, caller.trustDomain);
-  if (own === undefined || !isZoneApprover(caller.spiffeId, own.trustDomain)) {
-    throw new PermissionDeniedError(
-      `${caller.spiffeId} may not revoke contract ${contractId}: only a participant's designated approvers (${zoneApproverIds(caller.trustDomain).join(', ')}) may`,
-    );
-  }
-  return visible;
-}
-
-/**
- * Approving on behalf of `participantName`: only a designated approver of that participant's own
- * trust domain (`zoneApproverPaths`). Admins get no exception, nor does any other identity of the
- * zone: consent is the zone's, not the repository operator's or a workload's.
- */
-export function authorizeApprove(
-  caller: Caller,
+  action: 'approve' | 'revoke',
   contractId: string,
   contract: TrustContract | undefined,
   participantName: string,
@@ -92,12 +73,12 @@ export function authorizeApprove(
   const own = participantOfTrustDomain(visible, caller.trustDomain);
   if (own?.name !== participantName) {
     throw new PermissionDeniedError(
-      `${caller.spiffeId} may not approve for participant ${participantName}: approvals must come from the participant's own trust domain`,
+      `${caller.spiffeId} may not ${action} for participant ${participantName}: consent must come from the participant's own trust domain`,
     );
   }
   if (!isZoneApprover(caller.spiffeId, own.trustDomain)) {
     throw new PermissionDeniedError(
-      `${caller.spiffeId} may not approve for participant ${participantName}: only its designated approvers (${zoneApproverIds(own.trustDomain).join(', ')}) may`,
+      `${caller.spiffeId} may not ${action} for participant ${participantName}: only its designated approvers (${zoneApproverIds(own.trustDomain).join(', ')}) may`,
     );
   }
   return visible;

@@ -1,7 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import type { AuditAction, AuditRecord } from '../lib/contract/audit-chain.js';
 import type { JsonValue } from '../lib/contract/canonical-json.js';
-import type { ContractApproval, ContractParticipant } from '../lib/contract/trust-contract.js';
+import type { ConsentTimestamp } from '../lib/contract/consent-timestamp.js';
+import type {
+  ContractApproval,
+  ContractParticipant,
+  ParticipantSignature,
+} from '../lib/contract/trust-contract.js';
 import { ParticipantCache } from '../lib/contract/validate-proposal.js';
 import {
   rootStatementFromDetails,
@@ -16,7 +21,7 @@ import {
 export type ContractEvent =
   | { readonly action: 'propose'; readonly participants: readonly ContractParticipant[] }
   | { readonly action: 'approve'; readonly approval: ContractApproval }
-  | { readonly action: 'revoke'; readonly reason: string }
+  | { readonly action: 'revoke'; readonly reason: string; readonly signed: ParticipantSignature | undefined }
   | { readonly action: 'delete' }
   | RootStatementEvent;
 
@@ -54,9 +59,12 @@ function detailsOf(event: ContractEvent): Record<string, JsonValue> {
         })),
       };
     case 'approve':
-      return approvalToDetails(event.approval);
+      return signatureToDetails(event.approval);
     case 'revoke':
-      return { reason: event.reason };
+      return {
+        reason: event.reason,
+        ...(event.signed === undefined ? {} : { signed: signatureToDetails(event.signed) }),
+      };
     case 'delete':
       return {};
     case 'announce-root':
@@ -142,13 +150,21 @@ export function eventFromAuditRecord(
     case 'approve':
       return {
         ...envelope,
-        event: {
-          action,
-          approval: approvalFromDetails(details, (value, index) => storedCertificate(value, index, cache)),
-        },
+        event: { action, approval: signatureFromDetails(details, certificateIn(cache)) },
       };
     case 'revoke':
-      return { ...envelope, event: { action, reason: stringField(details, 'reason') } };
+      return {
+        ...envelope,
+        event: {
+          action,
+          reason: stringField(details, 'reason'),
+          // Revocations recorded before they were signed carry none.
+          signed:
+            details.signed === undefined
+              ? undefined
+              : signatureFromDetails(objectValue(details.signed, 'details.signed'), certificateIn(cache)),
+        },
+      };
     case 'delete':
       return { ...envelope, event: { action } };
     case 'announce-root':
@@ -165,30 +181,43 @@ export function eventFromAuditRecord(
   }
 }
 
-/** An approval as the details of its audit record (and of a snapshot, contract-snapshot.ts). */
-export function approvalToDetails(approval: ContractApproval): Record<string, JsonValue> {
+/**
+ * A participant's signed statement (an approval, a revocation's signature) as audit details: base64
+ * bytes, RFC 3339 times. Also what a snapshot stores (contract-snapshot.ts).
+ */
+export function signatureToDetails(signed: ParticipantSignature): Record<string, JsonValue> {
   return {
-    participant: approval.participant,
-    signature: Buffer.from(approval.signature).toString('base64'),
-    certificateChain: approval.certificateChainDer.map((der) => Buffer.from(der).toString('base64')),
-    signedAt: approval.signedAt.toISOString(),
+    participant: signed.participant,
+    signature: Buffer.from(signed.signature).toString('base64'),
+    certificateChain: signed.certificateChainDer.map((der) => Buffer.from(der).toString('base64')),
+    signedAt: signed.signedAt.toISOString(),
+    ...(signed.timestamp === undefined
+      ? {}
+      : {
+          timestamp: {
+            time: signed.timestamp.time.toISOString(),
+            signature: Buffer.from(signed.timestamp.signature).toString('base64'),
+          },
+        }),
   };
 }
 
 /**
- * The inverse of `approvalToDetails`; throws `TypeError` naming a missing or mistyped field.
- * `certificateOf` turns each stored chain entry into DER: a base64 string in the log
- * (`storedCertificate`), an index into a table of certificates in a snapshot.
+ * The inverse of `signatureToDetails`; throws `TypeError` naming a missing or mistyped field. A
+ * statement written before timestamps existed has none. `certificateOf` turns each stored chain
+ * entry into DER: a base64 string in the log (`storedCertificate`), an index into a table of
+ * certificates in a snapshot.
  */
-export function approvalFromDetails(
+export function signatureFromDetails(
   details: Readonly<Record<string, JsonValue>>,
   certificateOf: (stored: JsonValue, index: number) => Uint8Array,
-): ContractApproval {
+): ParticipantSignature {
   return {
     participant: stringField(details, 'participant'),
     signature: bytesOfBase64(stringField(details, 'signature')),
     certificateChainDer: arrayField(details, 'certificateChain').map(certificateOf),
     signedAt: new Date(stringField(details, 'signedAt')),
+    timestamp: timestampFromDetails(details),
   };
 }
 
@@ -204,10 +233,24 @@ function bytesOfBase64(base64: string): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** `storedCertificate` through `cache`, as `signatureFromDetails` takes it. */
+function certificateIn(cache: EventDecodeCache): (value: JsonValue, index: number) => Uint8Array {
+  return (value, index) => storedCertificate(value, index, cache);
+}
+
 /** A chain certificate as the log stores it (base64 DER), decoded through `cache`. */
 export function storedCertificate(value: JsonValue, index: number, cache: EventDecodeCache): Uint8Array {
   if (typeof value !== 'string') throw new TypeError(`certificateChain[${index}] is not a string`);
   return cache.certificate(value);
+}
+
+function timestampFromDetails(details: Readonly<Record<string, JsonValue>>): ConsentTimestamp | undefined {
+  if (details.timestamp === undefined) return undefined;
+  const fields = objectValue(details.timestamp, 'details.timestamp');
+  return {
+    time: new Date(stringField(fields, 'time')),
+    signature: bytesOfBase64(stringField(fields, 'signature')),
+  };
 }
 
 function objectValue(value: JsonValue | undefined, field: string): Readonly<Record<string, JsonValue>> {

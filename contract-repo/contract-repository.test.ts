@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { verifyAuditChain } from '../lib/contract/audit-chain.js';
 import { contractToProto } from '../lib/contract/contract-codec.js';
 import { signApproval } from '../lib/contract/approval-signature.js';
-import { forgeApproval } from '../test/support/test-contracts.js';
+import { forgeApproval, revocationBy } from '../test/support/test-contracts.js';
 import { createTestZone, type TestSvid, type TestZone } from '../test/support/test-zone.js';
 import type { ContractApproval, TrustContract } from '../lib/contract/trust-contract.js';
 import { validateProposal } from '../lib/contract/validate-proposal.js';
@@ -81,12 +81,19 @@ function proposeAB(id = 'ab'): Promise<TrustContract> {
   );
 }
 
+const now = (): Date => clock.now();
+
 function approvalOf(
   contract: TrustContract,
   participant: string,
   signer: TestSvid,
 ): Promise<ContractApproval> {
-  return signApproval(contract, participant, signer.signer, clock.now());
+  return signApproval(
+    contract,
+    participant,
+    signer.signerAt(() => clock.now()),
+    clock.now(),
+  );
 }
 
 /** The next `count` events of a watch. */
@@ -118,14 +125,21 @@ describe('ContractRepository consent state machine', () => {
     const proposed = await proposeAB();
     await repository.approve(zoneACaller, 'ab', await approvalOf(proposed, 'zone-a', signerA));
     await repository.approve(zoneBCaller, 'ab', await approvalOf(proposed, 'zone-b', signerB));
-    const revoked = await repository.revoke(zoneBCaller, 'ab', 'rotating partners');
+    const revoked = await repository.revoke(
+      zoneBCaller,
+      'ab',
+      'rotating partners',
+      await revocationBy(proposed, zoneB, 'rotating partners', now),
+    );
     expect(revoked.state).toBe('revoked');
     expect(revoked.revocation).toMatchObject({
       revokedBy: 'spiffe://zone-b.example/accord/operator',
       reason: 'rotating partners',
     });
     expect(repository.partners(zoneACaller)).toEqual([]);
-    await expect(repository.revoke(zoneACaller, 'ab', '')).rejects.toThrow(FailedPreconditionError);
+    await expect(
+      repository.revoke(zoneACaller, 'ab', '', await revocationBy(proposed, zoneA, '', now)),
+    ).rejects.toThrow(FailedPreconditionError);
   });
 
   it('refuses an approval for a revoked contract and a second approval by the same participant', async () => {
@@ -133,7 +147,7 @@ describe('ContractRepository consent state machine', () => {
     const approvalA = await approvalOf(proposed, 'zone-a', signerA);
     await repository.approve(zoneACaller, 'ab', approvalA);
     await expect(repository.approve(zoneACaller, 'ab', approvalA)).rejects.toThrow(AlreadyExistsError);
-    await repository.revoke(admin, 'ab', 'stop');
+    await repository.revoke(zoneBCaller, 'ab', 'stop', await revocationBy(proposed, zoneB, 'stop', now));
     await expect(
       repository.approve(zoneBCaller, 'ab', await approvalOf(proposed, 'zone-b', signerB)),
     ).rejects.toThrow(FailedPreconditionError);
@@ -328,23 +342,42 @@ describe('ContractRepository authorization', () => {
     {
       who: 'a participant zone',
       caller: () => zoneACaller,
-      operation: 'revoke',
-      run: (who) => repository.revoke(who, 'ab', ''),
+      operation: 'revoke for zone-a',
+      run: async (who, contract) =>
+        repository.revoke(who, 'ab', '', await revocationBy(contract, zoneA, '', now)),
       outcome: 'ok',
+    },
+    {
+      who: 'the other participant zone',
+      caller: () => zoneBCaller,
+      operation: 'revoke for zone-a',
+      run: async (who, contract) =>
+        repository.revoke(who, 'ab', '', await revocationBy(contract, zoneA, '', now)),
+      outcome: PermissionDeniedError,
     },
     {
       who: 'a non-participant zone',
       caller: () => zoneCCaller,
-      operation: 'revoke',
-      run: (who) => repository.revoke(who, 'ab', ''),
+      operation: 'revoke for zone-a',
+      run: async (who, contract) =>
+        repository.revoke(who, 'ab', '', await revocationBy(contract, zoneA, '', now)),
       outcome: NotFoundError,
     },
     {
-      who: 'an admin',
+      who: 'a repository admin that is zone-a’s admin (a designated approver of zone-a)',
       caller: () => admin,
-      operation: 'revoke',
-      run: (who) => repository.revoke(who, 'ab', ''),
+      operation: 'revoke for zone-a',
+      run: async (who, contract) =>
+        repository.revoke(who, 'ab', '', await revocationBy(contract, zoneA, '', now)),
       outcome: 'ok',
+    },
+    {
+      who: 'a repository admin of another trust domain',
+      caller: () => admin,
+      operation: 'revoke for zone-b',
+      run: async (who, contract) =>
+        repository.revoke(who, 'ab', '', await revocationBy(contract, zoneB, '', now)),
+      outcome: PermissionDeniedError,
     },
     {
       who: 'the participant zone itself',
@@ -375,7 +408,11 @@ describe('ContractRepository authorization', () => {
       caller: () => zoneBCaller,
       operation: 'approve for zone-b',
       run: async (who, contract) =>
-        repository.approve(who, 'ab', await forgeApproval(contract, 'zone-b', signerC, clock.now())),
+        repository.approve(
+          who,
+          'ab',
+          await forgeApproval(contract, 'zone-b', signerC, { signedAt: clock.now() }),
+        ),
       outcome: PermissionDeniedError,
     },
   ];
@@ -401,7 +438,10 @@ describe('ContractRepository authorization', () => {
           repository.approve(
             workloadBCaller,
             'ab',
-            await forgeApproval(contract, 'zone-b', workloadB, clock.now()),
+            await forgeApproval(contract, 'zone-b', workloadB, {
+              signedAt: clock.now(),
+              timestamper: zoneB.timestamper(() => clock.now()),
+            }),
           ),
         message: `spiffe://zone-b.example/ns/shop/sa/some-app may not approve for participant zone-b: only its designated approvers (${approvers}) may`,
       },
@@ -411,14 +451,23 @@ describe('ContractRepository authorization', () => {
           repository.approve(
             zoneBCaller,
             'ab',
-            await forgeApproval(contract, 'zone-b', workloadB, clock.now()),
+            await forgeApproval(contract, 'zone-b', workloadB, {
+              signedAt: clock.now(),
+              timestamper: zoneB.timestamper(() => clock.now()),
+            }),
           ),
         message: `approval rejected: the signer spiffe://zone-b.example/ns/shop/sa/some-app is not a designated approver of participant zone-b (only ${approvers})`,
       },
       {
         attack: 'revoking the contract',
-        run: () => repository.revoke(workloadBCaller, 'ab', 'not mine to revoke'),
-        message: `spiffe://zone-b.example/ns/shop/sa/some-app may not revoke contract ab: only a participant's designated approvers (${approvers}) may`,
+        run: async (contract: TrustContract) =>
+          repository.revoke(
+            workloadBCaller,
+            'ab',
+            'not mine to revoke',
+            await revocationBy(contract, zoneB, 'not mine to revoke', now),
+          ),
+        message: `spiffe://zone-b.example/ns/shop/sa/some-app may not revoke for participant zone-b: only its designated approvers (${approvers}) may`,
       },
     ])('refuses $attack with PERMISSION_DENIED and stores nothing', async ({ run, message }) => {
       const contract = await proposeAB();
@@ -471,7 +520,12 @@ describe('ContractRepository watch', () => {
       admin,
       validateProposal({ id: 'ac', participants: [zoneA.participant, zoneC.participant] }),
     );
-    await repository.revoke(zoneACaller, 'ab', 'done');
+    await repository.revoke(
+      zoneACaller,
+      'ab',
+      'done',
+      await revocationBy(repository.get(zoneACaller, 'ab'), zoneA, 'done', now),
+    );
     const changesA = await take(forA, 2);
     expect(
       changesA.map((event) => (event.kind === 'change' ? [event.change.contract.id, event.resumeToken] : [])),
@@ -610,7 +664,10 @@ describe('ContractRepository pages and snapshot parts', () => {
 
 describe('ContractRepository input limits', () => {
   it('refuses a revocation reason longer than the limit', async () => {
-    await proposeAB();
-    await expect(repository.revoke(admin, 'ab', 'x'.repeat(1025))).rejects.toThrow(InvalidArgumentError);
+    const proposed = await proposeAB();
+    const reason = 'x'.repeat(1025);
+    await expect(
+      repository.revoke(zoneACaller, 'ab', reason, await revocationBy(proposed, zoneA, reason, now)),
+    ).rejects.toThrow(InvalidArgumentError);
   });
 });

@@ -7,11 +7,13 @@ import {
   type AuditEntry,
 } from '../lib/contract/audit-chain.js';
 import { verifyApproval } from '../lib/contract/approval-signature.js';
+import { verifyRevocation } from '../lib/contract/revocation-signature.js';
 import { contractLimits } from '../lib/contract/contract-limits.js';
 import type {
   ContractApproval,
   ContractParticipant,
   ContractState,
+  ParticipantSignature,
   TrustContract,
 } from '../lib/contract/trust-contract.js';
 import type { ValidatedProposal } from '../lib/contract/validate-proposal.js';
@@ -28,9 +30,8 @@ import type { Clock } from '../lib/time/clock.js';
 import { systemTimers, type TimerHandle, type Timers } from '../lib/time/timers.js';
 import {
   authorizeAdmin,
-  authorizeApprove,
+  authorizeConsent,
   authorizeRead,
-  authorizeRevoke,
   canSee,
   type Caller,
 } from './contract-authorization.js';
@@ -73,8 +74,9 @@ export interface RepositoryLimits {
   /** Events one watcher may lag behind before its stream is ended (it then resumes). */
   readonly watchQueueLength: number;
   /**
-   * How far an approval's `signed_at` may be from the repository's clock. Signatures are checked
-   * at `signed_at`, so without this bound a key whose certificate expired could backdate consent.
+   * How far an approval's or revocation's `signed_at` may be from the repository's clock: consent
+   * arrives right after it is signed, so an old signature is refused even when it still verifies
+   * (its signer is checked at its PKI timestamp, see lib/contract/consent-timestamp.ts).
    */
   readonly maxApprovalClockSkewMs: number;
   /** Bytes of contracts (by `estimatedWireBytes`) per List page and per Watch snapshot part. */
@@ -348,39 +350,44 @@ export class ContractRepository {
   }
 
   /**
-   * Adds a participant's approval. The caller must belong to that participant's trust domain, and
-   * the approval must verify against that participant's root in the stored contract and be signed
-   * recently; a rejected approval is never stored.
+   * Adds a participant's approval. The caller must be a designated approver of that participant,
+   * and the approval must verify against that participant's root in the stored contract and be
+   * signed recently; a rejected approval is never stored.
    */
   approve(caller: Caller, id: string, approval: ContractApproval): Promise<TrustContract> {
     return this.#commit(() => {
-      const contract = authorizeApprove(caller, id, this.#book.get(id), approval.participant);
-      const now = this.#clock.now();
-      const skewMs = Math.abs(approval.signedAt.getTime() - now.getTime());
-      if (skewMs > this.#limits.maxApprovalClockSkewMs) {
-        throw new InvalidArgumentError(
-          `approval.signed_at: ${approval.signedAt.toISOString()} is more than ${this.#limits.maxApprovalClockSkewMs / 1000} s away from the repository's clock`,
-        );
-      }
+      const contract = authorizeConsent(caller, 'approve', id, this.#book.get(id), approval.participant);
+      this.#requireRecent(approval, 'approval');
       verifyApproval(contract, approval);
-      return { contractId: id, actor: caller.spiffeId, time: now, event: { action: 'approve', approval } };
+      return {
+        contractId: id,
+        actor: caller.spiffeId,
+        time: this.#clock.now(),
+        event: { action: 'approve', approval },
+      };
     });
   }
 
-  /** Revokes a contract (a participant zone or an admin). Terminal. */
-  revoke(caller: Caller, id: string, reason: string): Promise<TrustContract> {
+  /**
+   * Revokes a contract with a participant's signed revocation. Terminal. As with an approval, the
+   * caller must be a designated approver of the revoking participant and the revocation must
+   * verify and be signed recently; admins get no exception (they may delete instead).
+   */
+  revoke(caller: Caller, id: string, reason: string, signed: ParticipantSignature): Promise<TrustContract> {
     return this.#commit(() => {
-      authorizeRevoke(caller, id, this.#book.get(id));
+      const contract = authorizeConsent(caller, 'revoke', id, this.#book.get(id), signed.participant);
       if (reason.length > contractLimits.maxRevocationReasonLength) {
         throw new InvalidArgumentError(
           `reason: longer than ${contractLimits.maxRevocationReasonLength} characters`,
         );
       }
+      this.#requireRecent(signed, 'revocation');
+      verifyRevocation(contract, { reason, signed });
       return {
         contractId: id,
         actor: caller.spiffeId,
         time: this.#clock.now(),
-        event: { action: 'revoke', reason },
+        event: { action: 'revoke', reason, signed },
       };
     });
   }
@@ -433,6 +440,16 @@ export class ContractRepository {
       if (decision === 'unchanged') return { unchanged: contract };
       return { contractId: id, actor: caller.spiffeId, time: now, event: decision };
     });
+  }
+
+  /** Refuses consent whose `signed_at` is further than the allowed skew from the repository's clock. */
+  #requireRecent(signed: ParticipantSignature, field: string): void {
+    const skewMs = Math.abs(signed.signedAt.getTime() - this.#clock.now().getTime());
+    if (skewMs > this.#limits.maxApprovalClockSkewMs) {
+      throw new InvalidArgumentError(
+        `${field}.signed_at: ${signed.signedAt.toISOString()} is more than ${this.#limits.maxApprovalClockSkewMs / 1000} s away from the repository's clock`,
+      );
+    }
   }
 
   /** Removes a contract and its trust (admins only). The audit log keeps its history. */

@@ -4,6 +4,7 @@ import {
   approvalFromProto,
   auditEntryToProto,
   proposalFromProto,
+  revokeRequestFromProto,
   stateFromProto,
 } from '../lib/contract/contract-codec.js';
 import { isDnsLabel } from '../lib/contract/dns-label.js';
@@ -87,17 +88,15 @@ export function createContractService(repository: ContractRepository): Registere
       const caller = callerFor(context);
       const id = requiredId(request.id);
       const approval = approvalFromProto(request.approval);
-      if (!isDnsLabel(approval.participant))
-        throw new InvalidArgumentError(
-          `approval.participant: ${quoteUntrusted(approval.participant)} is not a participant name`,
-        );
+      requireParticipantName(approval.participant, 'approval');
       return { contract: contractToProto(await repository.approve(caller, id, approval)) };
     },
     revoke: async (request, context) => {
       const caller = callerFor(context);
-      return {
-        contract: contractToProto(await repository.revoke(caller, requiredId(request.id), request.reason)),
-      };
+      const id = requiredId(request.id);
+      const { reason, signed } = revokeRequestFromProto(request);
+      requireParticipantName(signed.participant, 'revocation');
+      return { contract: contractToProto(await repository.revoke(caller, id, reason, signed)) };
     },
     watch: async (request, context, send) => {
       const caller = callerFor(context);
@@ -173,6 +172,12 @@ export function createContractService(repository: ContractRepository): Registere
       };
     },
   });
+}
+
+/** A participant name from a request is a DNS label; anything else is refused, quoted and cut. */
+function requireParticipantName(name: string, field: string): void {
+  if (!isDnsLabel(name))
+    throw new InvalidArgumentError(`${field}.participant: ${quoteUntrusted(name)} is not a participant name`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { auditGenesisHash } from '../lib/contract/audit-chain.js';
 import { contractToProto } from '../lib/contract/contract-codec.js';
 import type { TrustContract } from '../lib/contract/trust-contract.js';
-import { approvedContract, proposedContract } from '../test/support/test-contracts.js';
+import { approvedContract, proposedContract, revokedContract } from '../test/support/test-contracts.js';
 import { createTestZone, type TestZone } from '../test/support/test-zone.js';
 import {
   SnapshotFormatError,
@@ -24,10 +24,9 @@ beforeAll(async () => {
     createTestZone('zone-c'),
   ]);
   active = { ...(await approvedContract('ab', [zoneA, zoneB])), revision: 7 };
+  // Signed: the snapshot keeps the revocation's signature and timestamp like the log does.
   revoked = {
-    ...(await approvedContract('bc', [zoneB, zoneC])),
-    state: 'revoked',
-    revocation: { revokedBy: 'spiffe://zone-b.example/accord/admin', revokedAt: new Date(), reason: 'done' },
+    ...(await revokedContract(await approvedContract('bc', [zoneB, zoneC]), zoneB, 'done')),
     revision: 9,
   };
   snapshot = {

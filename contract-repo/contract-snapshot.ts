@@ -4,9 +4,9 @@ import type { JsonValue } from '../lib/contract/canonical-json.js';
 import type { ContractParticipant, TrustContract } from '../lib/contract/trust-contract.js';
 import {
   EventDecodeCache,
-  approvalFromDetails,
+  signatureFromDetails,
   storedCertificate,
-  approvalToDetails,
+  signatureToDetails,
   eventFromAuditRecord,
   eventToAuditRecord,
   type ContractEventRecord,
@@ -105,7 +105,7 @@ export function encodeContractSnapshot(snapshot: ContractSnapshot): Buffer {
       proposedBy: actors.indexOf(contract.proposedBy),
       participants: contract.participants.map((participant) => participants.indexOf(participant)),
       approvals: contract.approvals.map((approval) => {
-        const details = approvalToDetails(approval);
+        const details = signatureToDetails(approval);
         const chain = details.certificateChain;
         return Array.isArray(chain)
           ? { ...details, certificateChain: chain.map((der) => certificates.indexOf(String(der))) }
@@ -219,7 +219,7 @@ function loadContract(
   );
   const certificateOf = (entry: JsonValue): Uint8Array => entryOf(tables.certificates, entry, 'certificate');
   const approvals = arrayOf(stored.approvals, 'approvals').map((value, index) =>
-    approvalFromDetails(objectOf(value, `approvals[${index}]`), certificateOf),
+    signatureFromDetails(objectOf(value, `approvals[${index}]`), certificateOf),
   );
   const proposal: ContractEventRecord = {
     sequence: revision,

@@ -52,7 +52,12 @@ export function applyContractEvent(
       return {
         ...current,
         state: 'revoked',
-        revocation: { revokedBy: record.actor, revokedAt: record.time, reason: event.reason },
+        revocation: {
+          revokedBy: record.actor,
+          revokedAt: record.time,
+          reason: event.reason,
+          signed: event.signed,
+        },
         revision: record.sequence,
       };
     case 'delete':
@@ -125,6 +130,6 @@ export function revocationEvent(contract: TrustContract): ContractEventRecord | 
     time: revocation.revokedAt,
     actor: revocation.revokedBy,
     contractId: contract.id,
-    event: { action: 'revoke', reason: revocation.reason },
+    event: { action: 'revoke', reason: revocation.reason, signed: revocation.signed },
   };
 }

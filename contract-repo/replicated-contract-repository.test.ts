@@ -16,6 +16,7 @@ import {
 import { silentLogger } from '../lib/log/logger.js';
 import { ManualClock } from '../test/support/manual-clock.js';
 import { ManualTimers } from '../test/support/manual-timers.js';
+import { revocationBy } from '../test/support/test-contracts.js';
 import { createTestZone, type TestSvid, type TestZone } from '../test/support/test-zone.js';
 import { ContractRepository, maxCommitAttempts } from './contract-repository.js';
 import type { ContractStore } from './contract-store.js';
@@ -133,7 +134,12 @@ describe('ContractRepository replicas on a shared store, after a lost race', () 
     const proposed = await propose(first, 'ab');
     const second = await replica();
     const approval = await signApproval(proposed, 'zone-b', signerB.signer, clock.now());
-    await first.revoke(zoneACaller, 'ab', 'changed our mind');
+    await first.revoke(
+      zoneACaller,
+      'ab',
+      'changed our mind',
+      await revocationBy(proposed, zoneA, 'changed our mind', () => clock.now()),
+    );
     await expect(second.approve(zoneBCaller, 'ab', approval)).rejects.toThrow(FailedPreconditionError);
     await expect(second.approve(zoneBCaller, 'ab', approval)).rejects.toThrow(/is revoked/);
     expect(second.get(admin, 'ab')).toMatchObject({ state: 'revoked', approvals: [] });
@@ -150,7 +156,12 @@ describe('ContractRepository replicas on a shared store, after a lost race', () 
       'ab',
       await signApproval(proposed, 'zone-b', signerB.signer, clock.now()),
     );
-    const revoked = await second.revoke(zoneACaller, 'ab', 'changed our mind');
+    const revoked = await second.revoke(
+      zoneACaller,
+      'ab',
+      'changed our mind',
+      await revocationBy(proposed, zoneA, 'changed our mind', () => clock.now()),
+    );
     expect(revoked).toMatchObject({ state: 'revoked', revision: 3 });
     expect(revoked.approvals.map((approval) => approval.participant)).toEqual(['zone-b']);
     expect(verifyAuditChain(log.entries).sequence).toBe(3);

@@ -20,7 +20,7 @@ export interface LocalZone {
   bundleDirectory: string;
   /**
    * `accordctl --config` file of the zone's admin (a repository admin for zone-a, a plain
-   * participant for zone-b): the repository, its roots and the admin's SVID files.
+   * participant for zone-b): the repository, its roots, the admin's SVID files and the zone PKI.
    */
   adminConfigFile: string;
   service: ZoneService;
@@ -96,7 +96,8 @@ export async function startLocalMesh(directory: string, logger: Logger): Promise
           ca: hub.rootsFile,
           cert: basename(admin.identity.certificateFile),
           key: basename(admin.identity.privateKeyFile),
-          // What accordctl login records; the console proposes with this zone root.
+          // What accordctl login records: the console proposes with this zone root, and the zone PKI
+          // timestamps every approval and revocation the admin signs.
           pki: { address: zone.pkiAddress, ca: zone.rootsFile },
         }),
       );

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { parseConfig } from '../lib/config/load-config.js';
-import type { ApprovalSigner } from '../lib/contract/approval-signature.js';
+import type { ConsentSigner } from '../lib/contract/zone-approvers.js';
 import {
   contractRepositoryOverGrpc,
   type ContractRepositoryClient,
@@ -15,8 +15,7 @@ import {
 } from '../lib/identity/pki-root-rotation-client.js';
 import type { Logger } from '../lib/log/logger.js';
 import { systemClock } from '../lib/time/clock.js';
-import { pemToDerList } from '../lib/x509/pem.js';
-import { keyPairFromPrivateKeyPem } from '../lib/x509/private-key-pem.js';
+import { consentSignerFromPem, pkiConsentTimestamper } from '../lib/identity/pki-consent-signer.js';
 import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { PkiService } from '../proto/gen/accord/pki/v1/pki_pb.js';
 import { contractRepoConfigSchema } from '../contract-repo/contract-repo-config.js';
@@ -115,9 +114,16 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
   }
 }
 
-/** Where a provider writes the bundles: a directory (local mode) or Secrets (cluster mode). */
+/**
+ * Where a provider writes the bundles and remembers withdrawn contracts: a directory (local mode;
+ * the memory is a file in it) or Secrets and a ConfigMap (cluster mode).
+ */
 export type ProviderOutput =
-  { outputDirectory: string } | { kubernetesSecrets: { namespaces: readonly string[]; kubeconfig: string } };
+  | { outputDirectory: string }
+  | {
+      kubernetesSecrets: { namespaces: readonly string[]; kubeconfig: string };
+      memory: { configMap: { namespace: string; name: string } };
+    };
 
 /**
  * Starts `zone`'s contract provider in this process, through the binary's start function, with the
@@ -149,11 +155,11 @@ export async function startZoneProvider(
   );
 }
 
-/** A zone's admin at the loopback hub: the repository as that identity, and its approval signer. */
+/** A zone's admin at the loopback hub: the repository as that identity, and its consent signer. */
 export interface LoopbackZoneAdmin {
   readonly repository: ContractRepositoryClient;
-  /** The admin's current SVID as an approval signer. */
-  signer(): Promise<ApprovalSigner>;
+  /** The admin's current SVID as a consent signer, timestamped by its zone PKI. */
+  signer(): Promise<ConsentSigner>;
   /** The zone PKI's root rotation calls, made as this identity (docs/root-rotation.md). */
   readonly rootRotation: PkiRootRotationClient;
   close(): void;
@@ -182,14 +188,11 @@ export async function startZoneAdmin(
     caPems: [readFileSync(zone.rootsFile, 'utf8')],
     ...svid.current(),
   }));
+  const timestamp = pkiConsentTimestamper(pki);
   return {
     repository,
     rootRotation: pkiRootRotationOverGrpc(pki),
-    signer: async () => {
-      const { certificatePem, privateKeyPem } = svid.current();
-      const { privateKey } = await keyPairFromPrivateKeyPem(privateKeyPem);
-      return { privateKey, certificateChainDer: pemToDerList(certificatePem) };
-    },
+    signer: () => consentSignerFromPem(svid.current(), timestamp),
     close: () => {
       repository.close();
       pki.close();

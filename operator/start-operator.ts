@@ -23,6 +23,8 @@ import {
   type TrustContractReconcilerDeps,
 } from './trust-contract/reconcile-trust-contract.js';
 import { svidApprovalSigner } from './trust-contract/svid-approval-signer.js';
+import { pkiConsentTimestamper } from '../lib/identity/pki-consent-signer.js';
+import { PkiService } from '../proto/gen/accord/pki/v1/pki_pb.js';
 import { TrustContractController } from './trust-contract/trust-contract-controller.js';
 import { concatenatePems } from '../lib/x509/pem.js';
 
@@ -68,7 +70,13 @@ export async function startOperator(
   try {
     const { svids, repositoryTls } = await startZoneIdentity(config, { clock, timers, logger });
     closers.push(() => svids.stop());
-    const approvals = await svidApprovalSigner(svids, logger);
+    // The zone PKI as the operator (a designated approver): it timestamps the zone's consent.
+    const pki = createGrpcClient(PkiService, config.pkiAddress, () => {
+      const { rootsPem, certificatePem, privateKeyPem } = svids.current();
+      return { caPems: rootsPem, certificatePem, privateKeyPem };
+    });
+    closers.push(() => pki.close());
+    const approvals = await svidApprovalSigner(svids, pkiConsentTimestamper(pki), logger);
     closers.push(approvals.stop);
     const repository = contractRepositoryOverGrpc(
       createGrpcClient(ContractService, config.repositoryAddress, repositoryTls),

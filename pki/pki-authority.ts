@@ -1,5 +1,7 @@
 import { X509Certificate, type webcrypto } from 'node:crypto';
 import { exportJWK } from 'jose';
+import { signConsentTimestamp, type ConsentTimestamp } from '../lib/contract/consent-timestamp.js';
+import { isZoneApprover, zoneApproverIds } from '../lib/contract/zone-approvers.js';
 import {
   FailedPreconditionError,
   PermissionDeniedError,
@@ -221,6 +223,39 @@ export class PkiAuthority {
       expiresAt,
     });
     return { token, expiresAt };
+  }
+
+  /**
+   * Timestamps a consent signature (given its SHA-256) with the signing root and this PKI's clock,
+   * for a caller authenticated by its SVID that is one of the zone's designated approvers: the
+   * proof partners need that an approval or revocation was signed while its signer's certificate
+   * was valid (docs/threat-model.md, T3). An expired SVID cannot authenticate, so a leaked key of
+   * one cannot obtain a timestamp; nor can any workload of the zone.
+   */
+  async timestampConsent(
+    caller: VerifiedSvid | undefined,
+    signatureSha256: Uint8Array,
+  ): Promise<ConsentTimestamp> {
+    if (caller === undefined) throw new UnauthenticatedError('TimestampConsent requires a client SVID');
+    this.#requireOwnWorkload(caller.spiffeId);
+    if (!isZoneApprover(caller.spiffeId.uri, this.trustDomain)) {
+      throw new PermissionDeniedError(
+        `${caller.spiffeId.uri} is not a designated approver of ${this.trustDomain} (only ${zoneApproverIds(this.trustDomain).join(', ')}): it has no consent to timestamp`,
+      );
+    }
+    const root = this.#signingRoot();
+    const timestamp = await signConsentTimestamp(
+      root.keys.privateKey,
+      this.trustDomain,
+      signatureSha256,
+      this.#options.clock.now(),
+    );
+    this.#options.logger.info('consent timestamped', {
+      spiffeId: caller.spiffeId.uri,
+      signatureSha256: Buffer.from(signatureSha256).toString('hex'),
+      time: timestamp.time.toISOString(),
+    });
+    return timestamp;
   }
 
   /** Issues the PKI's own serving SVID (`spiffe://<td>/accord/pki`) with a new key. */

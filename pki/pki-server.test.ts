@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,10 @@ import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { parseConfig } from '../lib/config/load-config.js';
+import { consentTimestampFromProto } from '../lib/contract/contract-codec.js';
+import { verifyConsentTimestamp } from '../lib/contract/consent-timestamp.js';
+import { validateProposal } from '../lib/contract/validate-proposal.js';
+import { sha256Hex } from '../lib/x509/fingerprint.js';
 import { createGrpcClient } from '../lib/grpc/grpc-client.js';
 import { AccordError } from '../lib/errors/accord-error.js';
 import { SvidSource } from '../lib/identity/svid-source.js';
@@ -21,17 +25,24 @@ import { rootsFileName, startPkiServer, type RunningPki } from './pki-server.js'
 
 const run = promisify(execFile);
 const token = 'bootstrap-secret-for-tests';
+const adminToken = 'admin-bootstrap-secret-for-tests';
+const sha256Der = (pem: string) => sha256Hex(new X509Certificate(pem).raw);
 
 async function startZone(trustDomain: string, directory: string): Promise<RunningPki> {
   // As `echo` writes it into a Secret: the PKI hashes the token without the newline, as clients send it.
   const tokenFile = join(directory, `${trustDomain}.token`);
   await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  const adminTokenFile = join(directory, `${trustDomain}.admin-token`);
+  await writeFile(adminTokenFile, adminToken, { mode: 0o600 });
   const config = parseConfig(pkiConfigSchema, {
     trustDomain,
     storeDir: join(directory, trustDomain),
     listen: { port: 0 },
     ops: { port: 0 },
-    bootstrapTokens: [{ tokenFile, spiffePath: '/demo/web' }],
+    bootstrapTokens: [
+      { tokenFile, spiffePath: '/demo/web' },
+      { tokenFile: adminTokenFile, spiffePath: '/accord/admin' },
+    ],
   });
   return startPkiServer(config, { clock: systemClock, logger: silentLogger, registry: new Registry() });
 }
@@ -40,6 +51,7 @@ let directory: string;
 let zoneA: RunningPki;
 let zoneB: RunningPki;
 let rootsA: string;
+let rootsB: string;
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'accord-pki-server-'));
@@ -48,6 +60,7 @@ beforeAll(async () => {
     startZone('zone-b.example', directory),
   ]);
   rootsA = await readFile(join(directory, 'zone-a.example', rootsFileName), 'utf8');
+  rootsB = await readFile(join(directory, 'zone-b.example', rootsFileName), 'utf8');
 });
 
 afterAll(async () => {
@@ -174,6 +187,54 @@ describe('the zone PKI on loopback', () => {
     } finally {
       client.close();
       anonymous.close();
+    }
+  });
+
+  it("timestamps a designated approver's consent signature with the zone root, and refuses a workload", async () => {
+    const clientOf = async (bootstrapToken: string) => {
+      const svids = source(zoneA, rootsA, bootstrapToken);
+      const svid = await svids.start();
+      svids.stop();
+      return createGrpcClient(PkiService, `127.0.0.1:${zoneA.grpcPort}`, {
+        caPems: [rootsA],
+        certificatePem: svid.certificatePem,
+        privateKeyPem: svid.privateKeyPem,
+      });
+    };
+    const [admin, workload] = await Promise.all([clientOf(adminToken), clientOf(token)]);
+    try {
+      const signatureSha256 = new Uint8Array(createHash('sha256').update('a consent signature').digest());
+      const before = Date.now();
+      const timestamp = consentTimestampFromProto(
+        await admin.timestampConsent({ signatureSha256 }),
+        'response',
+      );
+      expect(timestamp.time.getTime()).toBeGreaterThanOrEqual(before - 1);
+      expect(timestamp.time.getTime()).toBeLessThanOrEqual(Date.now());
+      const [participant] = validateProposal({
+        id: 'ab',
+        participants: [
+          { name: 'zone-a', trustDomain: 'zone-a.example', publicKey: rootsA, hash: sha256Der(rootsA) },
+          { name: 'zone-b', trustDomain: 'zone-b.example', publicKey: rootsB, hash: sha256Der(rootsB) },
+        ],
+      }).participants;
+      if (participant === undefined) throw new Error('no participant');
+      const consentSignature = new Uint8Array(Buffer.from('a consent signature'));
+      expect(verifyConsentTimestamp(participant, consentSignature, timestamp, 'approval')).toEqual(
+        timestamp.time,
+      );
+      await expect(workload.timestampConsent({ signatureSha256 })).rejects.toMatchObject({
+        kind: 'PermissionDenied',
+        message:
+          'spiffe://zone-a.example/demo/web is not a designated approver of zone-a.example (only spiffe://zone-a.example/accord/admin, spiffe://zone-a.example/accord/operator): it has no consent to timestamp',
+      });
+      await expect(admin.timestampConsent({ signatureSha256: new Uint8Array(31) })).rejects.toMatchObject({
+        kind: 'InvalidArgument',
+        message: 'signature_sha256: must be 32 bytes',
+      });
+    } finally {
+      admin.close();
+      workload.close();
     }
   });
 

@@ -110,6 +110,10 @@ export function createPkiService(
         revocations: result.revocations.map(rootRevocationToProto),
       };
     },
+    timestampConsent: async (request, context) => {
+      const timestamp = await authority.timestampConsent(context.peer, request.signatureSha256);
+      return { time: timestampFromDate(timestamp.time), signature: timestamp.signature };
+    },
   });
 }
 

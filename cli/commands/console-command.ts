@@ -9,6 +9,7 @@ import { chooseConfigFile, configRelativePath, readAccordctlConfig } from '../ac
 import { readCallerSigner } from '../caller-identity.js';
 import type { CliEnvironment } from '../cli-environment.js';
 import { resolveConnection, withConnectionOptions, type ConnectionFlags } from '../connection-options.js';
+import { withConsentOptions } from '../consent-signer.js';
 import { ConsoleActions } from '../console/console-actions.js';
 import type { ConsoleIdentity } from '../console/console-api.js';
 import { startConsoleServer } from '../console/console-server.js';
@@ -36,27 +37,34 @@ const parsePort = optionValue((text: string) => {
  */
 export function consoleCommand(env: CliEnvironment) {
   return withConnectionOptions(
-    new Command('console')
-      .description(
-        "Start the web console for your zone on 127.0.0.1: live contracts, approvals, the audit log, the trust graph and your zone's bundles. " +
-          'Prints a one-time login URL; approvals are signed here with --cert/--key, never in the browser.',
-      )
-      .addOption(new Option('--port <port>', 'port on 127.0.0.1 (default: a free one)').argParser(parsePort))
-      .option('--open', 'open the login URL in your browser')
-      .option('--bundle-dir <dir>', "your provider's output directory, shown as the zone's installed bundles")
-      .option(
-        '--bundle-secrets <namespaces>',
-        "cluster mode: read the provider's bundle Secrets in these namespaces (comma-separated) instead",
-      )
-      .option(
-        '--zone-name <name>',
-        'your participant name in contracts you propose (default: first label of your trust domain)',
-      )
-      .option(
-        '--zone-root <file>',
-        'your zone root (PEM) for contracts you propose (default: pki.ca of the config file)',
-      )
-      .option('--port-forwarded', 'in a pod: accept any local port on 127.0.0.1 (kubectl port-forward)'),
+    withConsentOptions(
+      new Command('console')
+        .description(
+          "Start the web console for your zone on 127.0.0.1: live contracts, approvals, the audit log, the trust graph and your zone's bundles. " +
+            'Prints a one-time login URL; approvals are signed here with --cert/--key, never in the browser.',
+        )
+        .addOption(
+          new Option('--port <port>', 'port on 127.0.0.1 (default: a free one)').argParser(parsePort),
+        )
+        .option('--open', 'open the login URL in your browser')
+        .option(
+          '--bundle-dir <dir>',
+          "your provider's output directory, shown as the zone's installed bundles",
+        )
+        .option(
+          '--bundle-secrets <namespaces>',
+          "cluster mode: read the provider's bundle Secrets in these namespaces (comma-separated) instead",
+        )
+        .option(
+          '--zone-name <name>',
+          'your participant name in contracts you propose (default: first label of your trust domain)',
+        )
+        .option(
+          '--zone-root <file>',
+          'your zone root (PEM) for contracts you propose (default: pki.ca of the config file)',
+        )
+        .option('--port-forwarded', 'in a pod: accept any local port on 127.0.0.1 (kubectl port-forward)'),
+    ),
   )
     .addHelpText(
       'after',
@@ -110,6 +118,11 @@ Examples:
       if (!identity.isApprover) {
         env.stderr.write(
           `accordctl: warning: ${identity.spiffeId} is not a designated approver of ${trustDomain}: the repository will refuse its approvals and revocations\n`,
+        );
+      }
+      if (connection.pki === undefined) {
+        env.stderr.write(
+          'accordctl: warning: no zone PKI (--pki and --pki-ca, or pki: in the config file): approvals and revocations, which it timestamps, will be refused\n',
         );
       }
       if (options.open === true) {

@@ -1,7 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
-import { approveContract } from '../approve-contract.js';
+import { approveContract } from '../contract-consent.js';
 import { awaitContractActive } from '../await-contract-active.js';
-import { readCallerSigner } from '../caller-identity.js';
+import { withConsentOptions, withConsentSigner } from '../consent-signer.js';
 import type { CliEnvironment } from '../cli-environment.js';
 import { resolveConnection, withConnectionOptions, withRepository } from '../connection-options.js';
 import { contractView, formatContractResult } from '../contract-view.js';
@@ -15,13 +15,16 @@ import { waitOptionsOf, withWaitOptions } from '../wait-options.js';
  */
 export function contractsApproveCommand(env: CliEnvironment) {
   return withConnectionOptions(
-    withWaitOptions(
-      new Command('approve')
-        .description(
-          'Approve a contract as your zone: signs its participants and root fingerprints with --key. ' +
-            "--cert must be an SVID of a participant's trust domain, issued by that participant's root in the contract.",
-        )
-        .argument('<id>', 'contract id'),
+    withConsentOptions(
+      withWaitOptions(
+        new Command('approve')
+          .description(
+            'Approve a contract as your zone: signs its participants and root fingerprints with --key. ' +
+              "--cert must be your zone's admin SVID (spiffe://<trust domain>/accord/admin), issued by that participant's root in the contract; " +
+              'your zone PKI (--pki) timestamps the signature.',
+          )
+          .argument('<id>', 'contract id'),
+      ),
     ),
   )
     .addOption(outputOption(['table', 'json', 'yaml']))
@@ -34,20 +37,21 @@ Examples:
     )
     .action(async (id, options) => {
       const connection = await resolveConnection(options, env);
-      const signer = await readCallerSigner(env, connection, 'approve');
-      await withRepository(env, connection, async (repository) => {
-        const approval = await approveContract(repository, signer, await repository.get(id), env.clock);
-        const contract =
-          options.wait === true
-            ? await awaitContractActive(repository, approval.contract, waitOptionsOf(options, env))
-            : approval.contract;
-        const view = contractView(contract);
-        printResult(env, options.output, view, () =>
-          formatContractResult(
-            `contract ${id} approved as ${approval.participant} (${approval.trustDomain})`,
-            view,
-          ),
-        );
-      });
+      await withConsentSigner(env, connection, 'approve', (signer) =>
+        withRepository(env, connection, async (repository) => {
+          const approval = await approveContract(repository, signer, await repository.get(id), env.clock);
+          const contract =
+            options.wait === true
+              ? await awaitContractActive(repository, approval.contract, waitOptionsOf(options, env))
+              : approval.contract;
+          const view = contractView(contract);
+          printResult(env, options.output, view, () =>
+            formatContractResult(
+              `contract ${id} approved as ${approval.participant} (${approval.trustDomain})`,
+              view,
+            ),
+          );
+        }),
+      );
     });
 }

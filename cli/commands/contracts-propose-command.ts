@@ -1,7 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
-import { approveContract } from '../approve-contract.js';
+import { approveContract } from '../contract-consent.js';
 import { awaitContractActive } from '../await-contract-active.js';
-import { readCallerSigner } from '../caller-identity.js';
+import { withConsentOptions, withConsentSigner, type CallerConsentSigner } from '../consent-signer.js';
 import type { CliEnvironment } from '../cli-environment.js';
 import { resolveConnection, withConnectionOptions, withRepository } from '../connection-options.js';
 import { contractView, formatContractResult } from '../contract-view.js';
@@ -22,21 +22,26 @@ const collectParticipant = optionValue((text: string, previous: ParticipantSpec[
  */
 export function contractsProposeCommand(env: CliEnvironment) {
   return withConnectionOptions(
-    withWaitOptions(
-      new Command('propose')
-        .description('Propose a contract between two or more zones (repository admins).')
-        .option(
-          '--participant <spec>',
-          'name=NAME,trust-domain=DOMAIN,root=ROOT.pem (repeat for each zone)',
-          collectParticipant,
-          [],
-        )
-        .option(
-          '-f, --file <file>',
-          'YAML/JSON {id, participants: [{name, trustDomain, root | rootPem}]} or a TrustContract resource',
-        )
-        .option('--id <id>', 'contract id, a DNS label (the repository assigns a UUID when absent)')
-        .option('--approve', 'approve as your zone right after proposing (signs with --key)'),
+    withConsentOptions(
+      withWaitOptions(
+        new Command('propose')
+          .description('Propose a contract between two or more zones (repository admins).')
+          .option(
+            '--participant <spec>',
+            'name=NAME,trust-domain=DOMAIN,root=ROOT.pem (repeat for each zone)',
+            collectParticipant,
+            [],
+          )
+          .option(
+            '-f, --file <file>',
+            'YAML/JSON {id, participants: [{name, trustDomain, root | rootPem}]} or a TrustContract resource',
+          )
+          .option('--id <id>', 'contract id, a DNS label (the repository assigns a UUID when absent)')
+          .option(
+            '--approve',
+            'approve as your zone right after proposing (signs with --key, timestamped by --pki)',
+          ),
+      ),
     ),
   )
     .addOption(outputOption(['table', 'json', 'yaml']))
@@ -52,21 +57,26 @@ Examples:
     .action(async (options) => {
       const connection = await resolveConnection(options, env);
       const proposal = await readProposal(env, options.id, options.participant, options.file);
-      const signer =
-        options.approve === true ? await readCallerSigner(env, connection, 'approve') : undefined;
-      await withRepository(env, connection, async (repository) => {
-        const created = await repository.create(proposal);
-        const approval =
-          signer === undefined ? undefined : await approveContract(repository, signer, created, env.clock);
-        let contract = approval?.contract ?? created;
-        if (options.wait === true)
-          contract = await awaitContractActive(repository, contract, waitOptionsOf(options, env));
-        const view = contractView(contract);
-        const approved =
-          approval === undefined ? '' : ` and approved as ${approval.participant} (${approval.trustDomain})`;
-        printResult(env, options.output, view, () =>
-          formatContractResult(`contract ${view.id} proposed${approved}`, view),
-        );
-      });
+      const propose = (signer: CallerConsentSigner | undefined) =>
+        withRepository(env, connection, async (repository) => {
+          const created = await repository.create(proposal);
+          const approval =
+            signer === undefined ? undefined : await approveContract(repository, signer, created, env.clock);
+          let contract = approval?.contract ?? created;
+          if (options.wait === true)
+            contract = await awaitContractActive(repository, contract, waitOptionsOf(options, env));
+          const view = contractView(contract);
+          const approved =
+            approval === undefined
+              ? ''
+              : ` and approved as ${approval.participant} (${approval.trustDomain})`;
+          printResult(env, options.output, view, () =>
+            formatContractResult(`contract ${view.id} proposed${approved}`, view),
+          );
+        });
+      // The signer (key, PKI) is ready before anything is created: a bad key never leaves a proposal unapproved.
+      await (options.approve === true
+        ? withConsentSigner(env, connection, 'approve', propose)
+        : propose(undefined));
     });
 }

@@ -8,9 +8,9 @@ import {
 import { parseSpiffeBundle, spiffeBundleRoots } from '../../lib/spiffe/spiffe-bundle.js';
 import { sha256Hex } from '../../lib/x509/fingerprint.js';
 import { derToPem, pemToDerList } from '../../lib/x509/pem.js';
-import { approveContract } from '../approve-contract.js';
-import { readCallerSigner } from '../caller-identity.js';
 import type { CliEnvironment } from '../cli-environment.js';
+import { withConsentSigner, type CallerConsentSigner } from '../consent-signer.js';
+import { approveContract, revokeContract } from '../contract-consent.js';
 import { withRepository, type Connection } from '../connection-options.js';
 import { contractStatus, contractView } from '../contract-view.js';
 import { contractSummary } from './contract-summary.js';
@@ -34,9 +34,10 @@ export interface ConsoleZone {
 
 /**
  * What the console's buttons do, signed and sent in the console process with accordctl's own
- * code: `proposalOf` validates a proposal as `contracts propose` does, `approveContract` signs as
- * `contracts approve` does, with the SVID and key of the accordctl configuration, read again for
- * every action (so a renewed SVID is used at once). One implementation, two front ends.
+ * code: `proposalOf` validates a proposal as `contracts propose` does, `approveContract` and
+ * `revokeContract` sign as `contracts approve` and `contracts revoke` do, with the SVID and key of
+ * the accordctl configuration, read again for every action (so a renewed SVID is used at once),
+ * and the zone PKI's timestamp. One implementation, two front ends.
  */
 export class ConsoleActions {
   readonly #env: CliEnvironment;
@@ -65,23 +66,24 @@ export class ConsoleActions {
         rootPem: request.partner.rootPem,
       },
     ]);
-    const signer = request.approve
-      ? await readCallerSigner(this.#env, this.#connection, 'approve')
-      : undefined;
-    return withRepository(this.#env, this.#connection, async (repository) => {
-      const created = await repository.create(proposal);
-      const approval =
-        signer === undefined
-          ? undefined
-          : await approveContract(repository, signer, created, this.#env.clock);
-      const view = contractView(approval?.contract ?? created);
-      const approved =
-        approval === undefined ? '' : ` and approved as ${approval.participant} (${approval.trustDomain})`;
-      return {
-        message: `contract ${view.id} proposed${approved}; ${contractStatus(view)}`,
-        contract: contractSummary(approval?.contract ?? created, this.#zone.trustDomain),
-      };
-    });
+    const proposeAs = (signer: CallerConsentSigner | undefined) =>
+      withRepository(this.#env, this.#connection, async (repository) => {
+        const created = await repository.create(proposal);
+        const approval =
+          signer === undefined
+            ? undefined
+            : await approveContract(repository, signer, created, this.#env.clock);
+        const view = contractView(approval?.contract ?? created);
+        const approved =
+          approval === undefined ? '' : ` and approved as ${approval.participant} (${approval.trustDomain})`;
+        return {
+          message: `contract ${view.id} proposed${approved}; ${contractStatus(view)}`,
+          contract: contractSummary(approval?.contract ?? created, this.#zone.trustDomain),
+        };
+      });
+    return request.approve
+      ? withConsentSigner(this.#env, this.#connection, 'approve', proposeAs)
+      : proposeAs(undefined);
   }
 
   /**
@@ -90,40 +92,52 @@ export class ConsoleActions {
    * signed unseen. The approval itself is signed at the time of the request.
    */
   async approve(id: string, request: ApproveRequest): Promise<ActionResult> {
-    const signer = await readCallerSigner(this.#env, this.#connection, 'approve');
     const reviewedAt = new Date(request.reviewed.signedAt);
     if (Number.isNaN(reviewedAt.getTime()))
       throw new InvalidArgumentError('reviewed.signedAt: not a timestamp');
-    return withRepository(this.#env, this.#connection, async (repository) => {
-      const contract = await repository.get(id);
-      const participant = participantOfTrustDomain(contract, signer.spiffeId.trustDomain);
-      if (
-        participant !== undefined &&
-        approvalPreview(contract, participant.name, reviewedAt).canonicalBytes !==
-          request.reviewed.canonicalBytes
-      ) {
-        throw new FailedPreconditionError(
-          `contract ${id} is not the one you reviewed (its participants, roots or creation time differ): review it again`,
-        );
-      }
-      const approval = await approveContract(repository, signer, contract, this.#env.clock);
-      const view = contractView(approval.contract);
-      return {
-        message: `contract ${id} approved as ${approval.participant} (${approval.trustDomain}); ${contractStatus(view)}`,
-        contract: contractSummary(approval.contract, this.#zone.trustDomain),
-      };
-    });
+    return withConsentSigner(this.#env, this.#connection, 'approve', (signer) =>
+      withRepository(this.#env, this.#connection, async (repository) => {
+        const contract = await repository.get(id);
+        const participant = participantOfTrustDomain(contract, signer.spiffeId.trustDomain);
+        if (
+          participant !== undefined &&
+          approvalPreview(contract, participant.name, reviewedAt).canonicalBytes !==
+            request.reviewed.canonicalBytes
+        ) {
+          throw new FailedPreconditionError(
+            `contract ${id} is not the one you reviewed (its participants, roots or creation time differ): review it again`,
+          );
+        }
+        const approval = await approveContract(repository, signer, contract, this.#env.clock);
+        const view = contractView(approval.contract);
+        return {
+          message: `contract ${id} approved as ${approval.participant} (${approval.trustDomain}); ${contractStatus(view)}`,
+          contract: contractSummary(approval.contract, this.#zone.trustDomain),
+        };
+      }),
+    );
   }
 
-  /** Revokes contract `id` for good, with the reason recorded in the contract and the audit log. */
+  /**
+   * Revokes contract `id` for good as this zone, with the reason recorded in the contract and the
+   * audit log: signed like an approval (reason included) and timestamped by the zone PKI.
+   */
   async revoke(id: string, reason: string): Promise<ActionResult> {
-    return withRepository(this.#env, this.#connection, async (repository) => {
-      const revoked = await repository.revoke(id, reason);
-      return {
-        message: `contract ${id} ${contractStatus(contractView(revoked))}`,
-        contract: contractSummary(revoked, this.#zone.trustDomain),
-      };
-    });
+    return withConsentSigner(this.#env, this.#connection, 'revoke', (signer) =>
+      withRepository(this.#env, this.#connection, async (repository) => {
+        const revoked = await revokeContract(
+          repository,
+          signer,
+          await repository.get(id),
+          reason,
+          this.#env.clock,
+        );
+        return {
+          message: `contract ${id} ${contractStatus(contractView(revoked.contract))}`,
+          contract: contractSummary(revoked.contract, this.#zone.trustDomain),
+        };
+      }),
+    );
   }
 
   /** Deletes contract `id` (repository admins; the audit log keeps its history). */

@@ -132,7 +132,7 @@ export interface ApprovalDetail {
 
 /**
  * Exactly what an approval by this console would sign: the canonical approval bytes (UTF-8 JSON,
- * lib/contract/canonical-approval.ts) for the console's participant at `signedAt`. The approval
+ * lib/contract/canonical-consent.ts) for the console's participant at `signedAt`. The approval
  * request sends them back; the process signs only if the contract still yields the same bytes.
  */
 export interface ConsentPreview {

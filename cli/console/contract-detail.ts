@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { verifyApproval } from '../../lib/contract/approval-signature.js';
-import { canonicalApprovalBytes } from '../../lib/contract/canonical-approval.js';
+import { canonicalApprovalBytes } from '../../lib/contract/canonical-consent.js';
 import {
   participantOfTrustDomain,
   type ContractApproval,

@@ -1,7 +1,7 @@
 import { FailedPreconditionError } from '../errors/accord-error.js';
 import type { PkiRootRotationClient } from '../identity/pki-root-rotation-client.js';
-import type { ApprovalSigner } from './approval-signature.js';
-import { contractTermsSha256 } from './canonical-approval.js';
+import type { ConsentSigner } from './zone-approvers.js';
+import { contractTermsSha256 } from './canonical-consent.js';
 import type { ContractRepositoryClient } from './contract-repository-client.js';
 import { contractRootChains } from './participant-roots.js';
 import type { AnnouncementTarget, ContractRootRotation, RootActivation } from './root-rotation.js';
@@ -71,7 +71,7 @@ export interface RotationParties {
  */
 export async function announcePreparedRoot(
   parties: RotationParties,
-  signer: ApprovalSigner,
+  signer: Pick<ConsentSigner, 'privateKey' | 'certificateChainDer'>,
 ): Promise<string[]> {
   const view = await parties.pki.view();
   const next = view.next;

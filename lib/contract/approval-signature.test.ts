@@ -7,6 +7,7 @@ import type { ContractApproval, ContractTerms, TrustContract } from './trust-con
 import { validateProposal } from './validate-proposal.js';
 
 const createdAt = new Date('2026-01-01T00:00:00.000Z');
+const hourMs = 60 * 60 * 1000;
 const signedAt = new Date();
 
 let zoneA: TestZone;
@@ -37,12 +38,114 @@ function contract(base: ContractTerms, approvals: ContractApproval[], revoked = 
     approvals,
     proposedBy: 'spiffe://admin.example/admin',
     revocation: revoked
-      ? { revokedBy: 'spiffe://zone-b.example/admin', revokedAt: signedAt, reason: 'test' }
+      ? { revokedBy: 'spiffe://zone-b.example/admin', revokedAt: signedAt, reason: 'test', signed: undefined }
       : undefined,
     revision: 1,
     rootRotations: [],
     rootRevocations: [],
   };
+}
+
+interface Attack {
+  name: string;
+  build: () => Promise<{ verifyAgainst: ContractTerms; approval: ContractApproval }>;
+  error: typeof InvalidArgumentError | typeof PermissionDeniedError;
+  message: RegExp;
+}
+
+/** A zone-a admin certificate that expired an hour ago: its key leaked from an old backup. */
+async function expiredAdminA(): Promise<TestSvid> {
+  return zoneA.issue('/accord/admin', {
+    notBefore: new Date(Date.now() - 2 * hourMs),
+    notAfter: new Date(Date.now() - hourMs),
+  });
+}
+
+/**
+ * Issue 11, item 3: a key whose certificate has expired signs consent, back-dated through
+ * `signed_at` to when the certificate was valid. Whatever it does about the timestamp, it fails.
+ */
+function expiredKeyAttacks(): Attack[] {
+  const backdated = () => new Date(Date.now() - 1.5 * hourMs);
+  return [
+    {
+      name: 'an expired key back-dating signed_at, without a timestamp',
+      build: async () => {
+        const base = terms('ab', zoneA, zoneB);
+        const approval = await forgeApproval(base, 'zone-a', await expiredAdminA(), {
+          signedAt: backdated(),
+          timestamper: null,
+        });
+        return { verifyAgainst: base, approval };
+      },
+      error: InvalidArgumentError,
+      message:
+        /^approval\.timestamp: required; the signer's zone PKI timestamps every consent \(TimestampConsent\)$/,
+    },
+    {
+      name: 'an expired key timestamped now by its zone root, with signed_at back-dated',
+      build: async () => {
+        const base = terms('ab', zoneA, zoneB);
+        const approval = await forgeApproval(base, 'zone-a', await expiredAdminA(), {
+          signedAt: backdated(),
+        });
+        return { verifyAgainst: base, approval };
+      },
+      error: PermissionDeniedError,
+      message: /^approval rejected: signed_at .* is more than 300 s from its timestamp /,
+    },
+    {
+      name: 'an expired key timestamped now by its zone root, with signed_at now',
+      build: async () => {
+        const base = terms('ab', zoneA, zoneB);
+        const approval = await forgeApproval(base, 'zone-a', await expiredAdminA());
+        return { verifyAgainst: base, approval };
+      },
+      error: PermissionDeniedError,
+      message:
+        /^approval rejected: the signer is not an identity of participant zone-a \(zone-a\.example\) at .*: the certificate is not within its validity period$/,
+    },
+    {
+      name: 'an expired key with a back-dated timestamp the attacker signed itself',
+      build: async () => {
+        const base = terms('ab', zoneA, zoneB);
+        const expired = await expiredAdminA();
+        const approval = await forgeApproval(base, 'zone-a', expired, {
+          signedAt: backdated(),
+          timestamper: async (digest) => ({
+            time: backdated(),
+            signature: (await zoneC.timestamper(backdated)(digest)).signature,
+          }),
+        });
+        return { verifyAgainst: base, approval };
+      },
+      error: PermissionDeniedError,
+      message:
+        /^approval rejected: its timestamp is not signed by the root of participant zone-a in the contract$/,
+    },
+    {
+      name: 'an expired key reusing the genuine timestamp of an approval made while it was valid',
+      build: async () => {
+        const base = terms('ab', zoneA, zoneB);
+        const expired = await expiredAdminA();
+        const genuine = await forgeApproval(base, 'zone-a', expired, {
+          signedAt: backdated(),
+          timestamper: zoneA.timestamper(backdated),
+        });
+        const fresh = await forgeApproval(terms('ab', zoneA, zoneC), 'zone-a', expired, {
+          signedAt: backdated(),
+          timestamper: null,
+        });
+        return {
+          verifyAgainst: terms('ab', zoneA, zoneC),
+          approval: { ...fresh, timestamp: genuine.timestamp },
+        };
+      },
+      error: PermissionDeniedError,
+      message:
+        /^approval rejected: its timestamp is not signed by the root of participant zone-a in the contract$/,
+    },
+  ];
 }
 
 describe('verifyApproval', () => {
@@ -55,12 +158,23 @@ describe('verifyApproval', () => {
     expect(verifyApproval(base, approval).spiffeId.uri).toBe(`spiffe://zone-a.example${path}`);
   });
 
+  it('accepts an approval made and timestamped while its signer was valid, long after the signer expired', async () => {
+    const base = terms('ab', zoneA, zoneB);
+    const expired = await expiredAdminA();
+    const madeThen = new Date(Date.now() - 1.5 * hourMs);
+    const approval = await forgeApproval(base, 'zone-a', expired, {
+      signedAt: madeThen,
+      timestamper: zoneA.timestamper(() => madeThen),
+    });
+    expect(verifyApproval(base, approval).spiffeId.uri).toBe('spiffe://zone-a.example/accord/admin');
+  });
+
   it('accepts a chain that ends with the participant root itself', async () => {
     const base = terms('ab', zoneA, zoneB);
     const approval = await signApproval(
       base,
       'zone-a',
-      { privateKey: svidA.privateKey, certificateChainDer: [svidA.certificateDer, zoneA.rootDer] },
+      { ...svidA.signer, certificateChainDer: [svidA.certificateDer, zoneA.rootDer] },
       signedAt,
     );
     expect(() => verifyApproval(base, approval)).not.toThrow();
@@ -83,18 +197,18 @@ describe('verifyApproval', () => {
     expect(isFullyApproved(contract(base, [approvalA, approvalA]))).toBe(false);
   });
 
-  interface Attack {
-    name: string;
-    build: () => Promise<{ verifyAgainst: ContractTerms; approval: ContractApproval }>;
-    error: typeof InvalidArgumentError | typeof PermissionDeniedError;
-    message: RegExp;
-  }
   const attacks: Attack[] = [
     {
       name: 'an approval signed by a non-participant zone key',
       build: async () => {
         const base = terms('ab', zoneA, zoneB);
-        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-a', svidC, signedAt) };
+        return {
+          verifyAgainst: base,
+          approval: await forgeApproval(base, 'zone-a', svidC, {
+            signedAt,
+            timestamper: zoneA.timestamper(),
+          }),
+        };
       },
       error: PermissionDeniedError,
       message: /not an identity of participant zone-a/,
@@ -103,7 +217,13 @@ describe('verifyApproval', () => {
       name: "zone A's key claiming to approve for zone B",
       build: async () => {
         const base = terms('ab', zoneA, zoneB);
-        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-b', svidA, signedAt) };
+        return {
+          verifyAgainst: base,
+          approval: await forgeApproval(base, 'zone-b', svidA, {
+            signedAt,
+            timestamper: zoneB.timestamper(),
+          }),
+        };
       },
       error: PermissionDeniedError,
       message: /not an identity of participant zone-b/,
@@ -113,7 +233,13 @@ describe('verifyApproval', () => {
       build: async () => {
         const base = terms('ab', zoneA, zoneB);
         const impostor = await zoneB.issueWithUri('spiffe://zone-a.example/accord/admin');
-        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-a', impostor, signedAt) };
+        return {
+          verifyAgainst: base,
+          approval: await forgeApproval(base, 'zone-a', impostor, {
+            signedAt,
+            timestamper: zoneA.timestamper(),
+          }),
+        };
       },
       error: PermissionDeniedError,
       message: /not signed by a root of trust domain zone-a.example/,
@@ -129,7 +255,7 @@ describe('verifyApproval', () => {
       build: async () => {
         const base = terms('ab', zoneA, zoneB);
         const workload = await zoneA.issue(path);
-        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-a', workload, signedAt) };
+        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-a', workload, { signedAt }) };
       },
       error: PermissionDeniedError,
       message: new RegExp(
@@ -175,19 +301,7 @@ describe('verifyApproval', () => {
       error: PermissionDeniedError,
       message: /signature does not verify/,
     },
-    {
-      name: 'a signer certificate that had expired at signing time',
-      build: async () => {
-        const base = terms('ab', zoneA, zoneB);
-        const expired = await zoneA.issue('/accord/admin', {
-          notBefore: new Date(signedAt.getTime() - 3_600_000),
-          notAfter: new Date(signedAt.getTime() - 1_000),
-        });
-        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-a', expired, signedAt) };
-      },
-      error: PermissionDeniedError,
-      message: /not within its validity period/,
-    },
+    ...expiredKeyAttacks(),
     {
       name: 'an approval whose signed_at was changed after signing',
       build: async () => {
@@ -215,7 +329,7 @@ describe('verifyApproval', () => {
       name: 'an approval naming a participant that is not in the contract',
       build: async () => {
         const base = terms('ab', zoneA, zoneB);
-        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-c', svidC, signedAt) };
+        return { verifyAgainst: base, approval: await forgeApproval(base, 'zone-c', svidC, { signedAt }) };
       },
       error: InvalidArgumentError,
       message: /"zone-c" is not a participant of contract ab/,

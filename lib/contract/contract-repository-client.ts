@@ -1,8 +1,19 @@
 import { create } from '@bufbuild/protobuf';
-import { approvalToProto, auditEntryFromProto, contractFromProto, stateToProto } from './contract-codec.js';
+import {
+  approvalToProto,
+  auditEntryFromProto,
+  contractFromProto,
+  revokeRequestToProto,
+  stateToProto,
+} from './contract-codec.js';
 import type { AuditEntry } from './audit-chain.js';
 import { decodeContractStream, type ContractStreamItem } from './contract-stream.js';
-import type { ContractApproval, ContractState, TrustContract } from './trust-contract.js';
+import type {
+  ContractApproval,
+  ContractState,
+  ParticipantSignature,
+  TrustContract,
+} from './trust-contract.js';
 import { ParticipantCache, type ParticipantProposal } from './validate-proposal.js';
 import type { RootActivation, RootAnnouncement, RootRevocation } from './root-rotation.js';
 import {
@@ -37,7 +48,8 @@ export interface ContractRepositoryClient {
   create(proposal: { id: string; participants: readonly ParticipantProposal[] }): Promise<TrustContract>;
   delete(id: string): Promise<void>;
   approve(id: string, approval: ContractApproval): Promise<TrustContract>;
-  revoke(id: string, reason: string): Promise<TrustContract>;
+  /** Revokes with the caller zone's signed revocation (`signRevocation` over the same reason). */
+  revoke(id: string, reason: string, signed: ParticipantSignature): Promise<TrustContract>;
   auditLog(startSequence: number, pageSize: number): Promise<AuditLogPage>;
   /** Adds the caller zone's announcement of its next root to contract `id` (docs/root-rotation.md). */
   announceRoot(id: string, announcement: RootAnnouncement): Promise<TrustContract>;
@@ -99,7 +111,8 @@ export function contractRepositoryOverGrpc(
     },
     approve: async (id, approval) =>
       required((await client.approve({ id, approval: approvalToProto(approval) })).contract),
-    revoke: async (id, reason) => required((await client.revoke({ id, reason })).contract),
+    revoke: async (id, reason, signed) =>
+      required((await client.revoke(revokeRequestToProto(id, reason, signed))).contract),
     auditLog: async (startSequence, pageSize) => {
       const response = await client.auditLog({ startSequence: BigInt(startSequence), pageSize });
       return {

@@ -1,5 +1,5 @@
-import { contractFromProto } from './contract-codec.js';
-import type { TrustContract } from './trust-contract.js';
+import { contractFromProto, deletedContractTermsFromProto } from './contract-codec.js';
+import type { ContractTerms, TrustContract } from './trust-contract.js';
 import { UnavailableError, errorMessage } from '../errors/accord-error.js';
 import { ParticipantCache } from './validate-proposal.js';
 import type { Contract, WatchResponse } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
@@ -16,7 +16,12 @@ export type ReceivedContract =
 export type ContractEvent =
   | { readonly kind: 'snapshot'; readonly contracts: readonly ReceivedContract[] }
   | { readonly kind: 'change'; readonly contract: ReceivedContract }
-  | { readonly kind: 'deleted'; readonly id: string };
+  | {
+      readonly kind: 'deleted';
+      readonly id: string;
+      /** The deleted contract's terms as the repository sent them; undefined when they do not decode. */
+      readonly terms: ContractTerms | undefined;
+    };
 
 export interface ContractStreamItem {
   readonly event: ContractEvent;
@@ -66,7 +71,11 @@ export async function* decodeContractStream(
           throw new UnavailableError('the repository sent a change in the middle of a snapshot');
         yield {
           event: event.value.deleted
-            ? { kind: 'deleted', id: contract.id }
+            ? {
+                kind: 'deleted',
+                id: contract.id,
+                terms: deletedContractTermsFromProto(contract, participants),
+              }
             : { kind: 'change', contract: receive(contract) },
           resumeToken: response.resumeToken,
         };

@@ -2,7 +2,7 @@ import { sign, verify, webcrypto, type KeyObject, type X509Certificate } from 'n
 import { InvalidArgumentError, PermissionDeniedError, errorMessage } from '../errors/accord-error.js';
 import { spiffeIdOf } from '../spiffe/spiffe-id.js';
 import type { VerifiedSvid } from '../spiffe/x509-svid.js';
-import type { ApprovalSigner } from './approval-signature.js';
+import type { ConsentSigner } from './zone-approvers.js';
 import {
   canonicalRootActivationBytes,
   canonicalRootAnnouncementBytes,
@@ -14,7 +14,7 @@ import type {
   RootAnnouncementTerms,
   RootRevocation,
 } from './root-rotation.js';
-import { contractTermsSha256 } from './canonical-approval.js';
+import { contractTermsSha256 } from './canonical-consent.js';
 import type { ContractParticipant, ContractTerms } from './trust-contract.js';
 import { verifyApproverCertificate } from './zone-approvers.js';
 
@@ -50,7 +50,7 @@ export function signRootAnnouncementTerms(
  */
 export async function signRootAnnouncementAsApprover(
   terms: RootAnnouncementTerms,
-  signer: ApprovalSigner,
+  signer: Pick<ConsentSigner, 'privateKey' | 'certificateChainDer'>,
 ): Promise<{ signature: Uint8Array; certificateChainDer: Uint8Array[] }> {
   const signature = await webcrypto.subtle.sign(
     { name: 'ECDSA', hash: 'SHA-256' },

@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type { ContractRootRotation, RootRevocation } from './root-rotation.js';
+import type { ConsentTimestamp } from './consent-timestamp.js';
 
 /**
  * Where a contract is in its life. `proposed` until every participant has approved it, then
@@ -24,24 +25,43 @@ export interface ContractParticipant {
   readonly root: X509Certificate;
 }
 
-/** One participant's consent: a signature over the canonical approval bytes (see canonical-approval.ts). */
-export interface ContractApproval {
-  /** Name of the approving participant. */
+/**
+ * A participant's signed statement about a contract, made by one of its designated approvers:
+ * an approval (over the canonical approval bytes) or a revocation (over the canonical revocation
+ * bytes), see canonical-consent.ts. Both are signed, timestamped and verified alike
+ * (consent-signature.ts).
+ */
+export interface ParticipantSignature {
+  /** Name of the signing participant. */
   readonly participant: string;
   /** ECDSA P-256 / SHA-256 signature in IEEE P1363 (r || s) form. */
   readonly signature: Uint8Array;
   /** DER certificates, signer first; the last is the participant's root or is issued by it. */
   readonly certificateChainDer: readonly Uint8Array[];
-  /** When the approval was signed (whole milliseconds); part of the signed bytes. */
+  /** When the signer says it signed (whole milliseconds); part of the signed bytes. */
   readonly signedAt: Date;
+  /**
+   * The signer's zone PKI's countersignature of `signature`: the time the signer's certificate is
+   * checked at. Absent only in statements stored before timestamps existed, which never verify.
+   */
+  readonly timestamp: ConsentTimestamp | undefined;
 }
 
-/** Who revoked a contract, when and why; recorded so that a revocation is never anonymous. */
+/** One participant's consent to a contract. */
+export type ContractApproval = ParticipantSignature;
+
+/**
+ * Who revoked a contract, when and why. `revokedBy` and `revokedAt` are the repository's record of
+ * the call; `signed` is the revoking participant's own signature over the canonical revocation
+ * bytes (reason included), which anyone can verify (`verifyRevocation`).
+ */
 export interface ContractRevocation {
   /** SPIFFE ID (URI) of the caller that revoked the contract. */
   readonly revokedBy: string;
   readonly revokedAt: Date;
   readonly reason: string;
+  /** The revoking participant's signature; absent only in revocations stored before they were signed. */
+  readonly signed: ParticipantSignature | undefined;
 }
 
 /**

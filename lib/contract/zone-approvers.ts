@@ -1,8 +1,9 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type webcrypto } from 'node:crypto';
 import { InvalidArgumentError, PermissionDeniedError, errorMessage } from '../errors/accord-error.js';
 import { spiffeIdOf } from '../spiffe/spiffe-id.js';
 import { verifyX509Svid, type VerifiedSvid } from '../spiffe/x509-svid.js';
 import { sha256Hex } from '../x509/fingerprint.js';
+import type { ConsentTimestamper } from './consent-timestamp.js';
 import { contractLimits } from './contract-limits.js';
 import type { ContractParticipant } from './trust-contract.js';
 
@@ -34,6 +35,20 @@ export function zoneApproverIds(trustDomain: string): string[] {
 /** Whether the SPIFFE ID `uri` is one of the designated approvers of `trustDomain`. */
 export function isZoneApprover(uri: string, trustDomain: string): boolean {
   return zoneApproverIds(trustDomain).includes(uri);
+}
+
+/**
+ * What a designated approver signs a zone's consent with: its P-256 key, its SVID (signer first,
+ * optionally followed by the zone root), and its zone PKI's timestamping. accordctl builds one from
+ * the admin's files, the operator from its SVID source.
+ */
+export interface ConsentSigner {
+  /** ECDSA P-256 private key (WebCrypto), usable for `sign`. */
+  readonly privateKey: webcrypto.CryptoKey;
+  /** DER certificates, signer first; optionally followed by the zone root itself. */
+  readonly certificateChainDer: readonly Uint8Array[];
+  /** Asks the signer's own zone PKI to timestamp a signature (`TimestampConsent`). */
+  readonly timestamp: ConsentTimestamper;
 }
 
 /**

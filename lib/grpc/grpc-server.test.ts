@@ -76,6 +76,7 @@ describe('startGrpcServer and createGrpcClient', () => {
           activateRootRotation: notUsedHere,
           cancelRootRotation: notUsedHere,
           emergencyRotateRoot: notUsedHere,
+          timestampConsent: () => Promise.reject(new PermissionDeniedError('not for you')),
         }),
       ],
     });

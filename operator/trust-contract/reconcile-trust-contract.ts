@@ -1,4 +1,6 @@
-import { signApproval, type ApprovalSigner } from '../../lib/contract/approval-signature.js';
+import { signApproval } from '../../lib/contract/approval-signature.js';
+import { signRevocation } from '../../lib/contract/revocation-signature.js';
+import type { ConsentSigner } from '../../lib/contract/zone-approvers.js';
 import { approvalReport } from '../../lib/contract/contract-approvals.js';
 import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
 import { participantOfTrustDomain, type TrustContract } from '../../lib/contract/trust-contract.js';
@@ -31,7 +33,7 @@ export interface LocalZone {
   /** The zone's participant name; when set, a spec naming this trust domain differently is refused. */
   readonly name?: string;
   readonly trustDomain: string;
-  readonly signer: ApprovalSigner;
+  readonly signer: ConsentSigner;
 }
 
 /** The ports the reconciler works through; the runtime loop builds them once. */
@@ -171,8 +173,8 @@ async function converge(
 
 /**
  * Deleting the TrustContract withdraws this zone's consent: if the repository holds a verified
- * approval of this zone, the contract is revoked (revocation is the repository's only way to
- * withdraw consent, and it only narrows trust). This reads the stored contract, not the spec, so
+ * approval of this zone, the contract is revoked with this zone's signed revocation (revocation is
+ * the only way to withdraw consent, and it only narrows trust). This reads the stored contract, not the spec, so
  * it still works when a referenced root Secret is already gone.
  */
 async function finalize(
@@ -189,7 +191,15 @@ async function finalize(
   if (local === undefined) return { finalizer: 'remove', observation: undefined };
   const hasConsented = approvalReport(contract).approved.includes(local.name);
   if (hasConsented && !isContractRevoked(contract)) {
-    contract = await deps.repository.revoke(id, `TrustContract ${id} was deleted in zone ${local.name}`);
+    const reason = `TrustContract ${id} was deleted in zone ${local.name}`;
+    const signed = await signRevocation(
+      contract,
+      local.name,
+      reason,
+      deps.localZone.signer,
+      deps.clock.now(),
+    );
+    contract = await deps.repository.revoke(id, reason, signed);
     logger.info('contract revoked', { participant: local.name });
   }
   return { finalizer: 'remove', observation: { kind: 'contract', contract, localParticipant: local.name } };

@@ -1,46 +1,38 @@
-import type { webcrypto } from 'node:crypto';
-import type { ApprovalSigner } from '../../lib/contract/approval-signature.js';
+import type { ConsentTimestamper } from '../../lib/contract/consent-timestamp.js';
+import type { ConsentSigner } from '../../lib/contract/zone-approvers.js';
 import { errorMessage } from '../../lib/errors/accord-error.js';
-import type { SvidSnapshot, SvidSource } from '../../lib/identity/svid-source.js';
+import { consentSignerFromPem } from '../../lib/identity/pki-consent-signer.js';
+import type { SvidSource } from '../../lib/identity/svid-source.js';
 import type { Logger } from '../../lib/log/logger.js';
-import { pemToDerList } from '../../lib/x509/pem.js';
-import { keyPairFromPrivateKeyPem } from '../../lib/x509/private-key-pem.js';
-
-interface SignerMaterial {
-  readonly privateKey: webcrypto.CryptoKey;
-  readonly certificateChainDer: readonly Uint8Array[];
-}
-
-async function signerOf(svid: SvidSnapshot): Promise<SignerMaterial> {
-  const { privateKey } = await keyPairFromPrivateKeyPem(svid.privateKeyPem);
-  return { privateKey, certificateChainDer: pemToDerList(svid.certificatePem) };
-}
 
 /**
- * The zone's approval signer: the operator's current SVID (its key and leaf certificate, which
- * chains to the zone root the approval is verified against), switched over as the SVID renews.
- * Call after `svids.start()` resolved.
+ * The zone's consent signer: the operator's current SVID (`/accord/operator`, a designated
+ * approver; its key and leaf certificate, which chains to the zone root the consent is verified
+ * against) with the zone PKI's timestamping, switched over as the SVID renews. Call after
+ * `svids.start()` resolved.
  */
 export async function svidApprovalSigner(
   svids: Pick<SvidSource, 'current' | 'onUpdate'>,
+  timestamp: ConsentTimestamper,
   logger: Logger,
-): Promise<{ signer: ApprovalSigner; stop: () => void }> {
-  let current = await signerOf(svids.current());
+): Promise<{ signer: ConsentSigner; stop: () => void }> {
+  let current = await consentSignerFromPem(svids.current(), timestamp);
   const unsubscribe = svids.onUpdate((svid) => {
-    signerOf(svid).then(
+    consentSignerFromPem(svid, timestamp).then(
       (next) => {
         current = next;
       },
       (error: unknown) => logger.warn('renewed svid unusable for approvals', { error: errorMessage(error) }),
     );
   });
-  const signer: ApprovalSigner = {
+  const signer: ConsentSigner = {
     get privateKey() {
       return current.privateKey;
     },
     get certificateChainDer() {
       return current.certificateChainDer;
     },
+    timestamp,
   };
   return { signer, stop: unsubscribe };
 }

@@ -1,6 +1,5 @@
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
-import { forgedApproval } from '../../test/operator/trust-contract-builders.js';
-import { approvedContract, proposedContract } from '../../test/support/test-contracts.js';
+import { approvedContract, forgeApproval, proposedContract } from '../../test/support/test-contracts.js';
 import { createTestZone, type TestZone } from '../../test/support/test-zone.js';
 import {
   desiredStatus,
@@ -87,7 +86,7 @@ describe('desiredStatus', () => {
 
   it('does not count a forged approval even when the repository calls the contract active', async () => {
     const contract = await approvedContract('ab', [a, b], [a]);
-    const forged = await forgedApproval(contract, 'zone-b', c.admin, new Date());
+    const forged = await forgeApproval(contract, 'zone-b', c.admin);
     const status = statusOf(
       seen({ ...contract, state: 'active', approvals: [...contract.approvals, forged] }),
     );
@@ -109,6 +108,7 @@ describe('desiredStatus', () => {
       revokedBy: 'spiffe://zone-b.example/accord/admin',
       revokedAt: t0,
       reason: 'rotated',
+      signed: undefined,
     };
     const status = statusOf(seen({ ...contract, state: 'revoked', revocation }));
     expect(status.state).toBe('Revoked');
@@ -230,7 +230,12 @@ describe('statusChanged and statusEvents', () => {
 
   it('records a Warning when the contract is revoked', async () => {
     const active = statusOf(seen(await approvedContract('ab', [a, b])));
-    const revocation = { revokedBy: 'spiffe://zone-b.example/accord/admin', revokedAt: t1, reason: 'done' };
+    const revocation = {
+      revokedBy: 'spiffe://zone-b.example/accord/admin',
+      revokedAt: t1,
+      reason: 'done',
+      signed: undefined,
+    };
     const revoked = statusOf(
       seen({ ...(await approvedContract('ab', [a, b])), state: 'revoked', revocation }),
       active,

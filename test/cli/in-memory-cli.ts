@@ -18,8 +18,9 @@ export interface InMemoryCli {
 /**
  * An environment for accordctl's command tests: files in a map (each zone's root, admin SVID and
  * key as `<zone>.pem`, `<zone>-svid.pem`, `<zone>-key.pem`), the given repository (or the error
- * connecting fails with), manual timers, and no PKI (enrolment is tested against a real one in
- * accordctl-login.test.ts).
+ * connecting fails with), manual timers, and no PKI but the zones' roots timestamping consent
+ * (enrolment and TimestampConsent are tested against a real PKI in accordctl-login.test.ts and
+ * accordctl-loopback.test.ts).
  */
 export function inMemoryCli(
   repository: ContractRepositoryClient | Error,
@@ -58,6 +59,13 @@ export function inMemoryCli(
       ),
     connect: () => (repository instanceof Error ? Promise.reject(repository) : Promise.resolve(repository)),
     requestSvid: () => Promise.reject(new Error('no PKI in the in-memory environment')),
+    // The PKI of the zone whose SVID is in `--cert`, as an in-process timestamper of its root.
+    openConsentTimestamper: async (connection) => {
+      const certificate = files.get(connection.certPath);
+      const zone = zones.find((each) => each.admin.certificatePem === certificate);
+      if (zone === undefined) throw new Error(`no test zone issued ${connection.certPath}`);
+      return Promise.resolve({ timestamp: zone.timestamper(), close: () => undefined });
+    },
     clock: new ManualClock(new Date()),
     timers,
     interrupted: interruption.signal,

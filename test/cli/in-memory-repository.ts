@@ -1,5 +1,6 @@
 import type { AuditEntry } from '../../lib/contract/audit-chain.js';
 import { auditGenesis, chainAuditRecord } from '../../lib/contract/audit-chain.js';
+import { verifyRevocation } from '../../lib/contract/revocation-signature.js';
 import { verifyApproval } from '../../lib/contract/approval-signature.js';
 import { isFullyApproved } from '../../lib/contract/contract-approvals.js';
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
@@ -50,9 +51,10 @@ export class InMemoryRepository implements ContractRepositoryClient {
   }
 
   delete(id: string): Promise<void> {
+    const terms = this.contracts.get(id);
     this.contracts.delete(id);
     this.#record('delete', id);
-    this.#publish({ kind: 'deleted', id });
+    this.#publish({ kind: 'deleted', id, terms });
     return Promise.resolve();
   }
 
@@ -69,12 +71,17 @@ export class InMemoryRepository implements ContractRepositoryClient {
     return updated;
   }
 
-  async revoke(id: string, reason: string): Promise<TrustContract> {
+  async revoke(
+    id: string,
+    reason: string,
+    signed: Parameters<ContractRepositoryClient['revoke']>[2],
+  ): Promise<TrustContract> {
     const contract = await this.#existing(id);
+    const revokedBy = verifyRevocation(contract, { reason, signed }).spiffeId.uri;
     const revoked: TrustContract = {
       ...contract,
       state: 'revoked',
-      revocation: { revokedBy: 'spiffe://zone-a.example/admin', revokedAt: new Date(), reason },
+      revocation: { revokedBy, revokedAt: new Date(), reason, signed },
       revision: this.#record('revoke', id),
     };
     this.#store(revoked);

@@ -1,11 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../lib/config/load-config.js';
+import { stringify as stringifyYaml } from 'yaml';
+import { accordctlConfigKind } from '../../cli/accordctl-config.js';
+import { configApiVersion, parseConfig } from '../../lib/config/load-config.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { contractRepoConfigSchema } from '../../contract-repo/contract-repo-config.js';
 import { startContractRepo, type RunningContractRepo } from '../../contract-repo/start-contract-repo.js';
+import { startTestZonePki, type TestZonePki } from '../support/test-zone-pki.js';
 import { createTestZone, type TestZone } from '../support/test-zone.js';
 
 /** A real contract repository on loopback, with a hub zone (admin, server identity) and two enrolled zones. */
@@ -14,9 +17,15 @@ export interface RepositoryFixture {
   address: string;
   hub: TestZone;
   zones: { a: TestZone; b: TestZone };
-  /** Writes a zone's admin SVID, key and the hub root to files (once); returns accordctl's flags for them. */
+  /**
+   * Writes a zone's admin SVID, key and the hub root to files (once); returns accordctl's flags for
+   * them. For zone-a and zone-b also `--config` with `pki:`, their real zone PKI (started once),
+   * which timestamps what their admin signs.
+   */
   flagsFor(zone: TestZone): Promise<string[]>;
   repo: RunningContractRepo;
+  /** Stops the repository (once), e.g. to test an outage; `close` stops what is left. */
+  stopRepository(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,6 +61,29 @@ export async function startRepositoryFixture(): Promise<RepositoryFixture> {
   const repo = await startContractRepo(config, silentLogger, systemClock);
   const caFile = file('hub-root.pem', hub.rootPem);
   const flags = new Map<string, Promise<[string, string, string]>>();
+  const pkis = new Map<string, Promise<TestZonePki>>();
+  let repoStopped: Promise<void> | undefined;
+  const stopRepository = () => (repoStopped ??= repo.close());
+  const pkiConfigs = new Map<string, Promise<string>>();
+  const pkiConfigOf = (zone: TestZone): Promise<string> => {
+    let config = pkiConfigs.get(zone.name);
+    if (config === undefined) {
+      const pki = startTestZonePki(zone, directory);
+      pkis.set(zone.name, pki);
+      config = pki.then(({ address, rootsFile }) =>
+        file(
+          `${zone.name}-accordctl.yaml`,
+          stringifyYaml({
+            apiVersion: configApiVersion,
+            kind: accordctlConfigKind,
+            pki: { address, ca: rootsFile },
+          }),
+        ),
+      );
+      pkiConfigs.set(zone.name, config);
+    }
+    return config;
+  };
   return {
     directory,
     address: `127.0.0.1:${repo.grpcPort}`,
@@ -70,10 +102,22 @@ export async function startRepositoryFixture(): Promise<RepositoryFixture> {
         flags.set(zone.name, files);
       }
       const [ca, cert, key] = await files;
-      return ['--repository', `127.0.0.1:${repo.grpcPort}`, '--ca', ca, '--cert', cert, '--key', key];
+      const connection = [
+        '--repository',
+        `127.0.0.1:${repo.grpcPort}`,
+        '--ca',
+        ca,
+        '--cert',
+        cert,
+        '--key',
+        key,
+      ];
+      return zone === hub ? connection : [...connection, '--config', await pkiConfigOf(zone)];
     },
+    stopRepository,
     close: async () => {
-      await repo.close();
+      for (const pki of pkis.values()) await (await pki).close();
+      await stopRepository();
       await rm(directory, { recursive: true, force: true });
     },
   };

@@ -1,8 +1,10 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { ContractProvider } from '../../contract-provider/contract-provider.js';
 import { DirectoryBundleWriter } from '../../contract-provider/directory-bundle-writer.js';
+import { defaultMemoryFileName } from '../../contract-provider/provider-config.js';
+import { FileWithdrawnContractStore } from '../../contract-provider/withdrawn-contract-store.js';
 import { ProviderMetrics } from '../../contract-provider/provider-metrics.js';
 import { systemTimers } from '../../lib/time/timers.js';
 import { contractRepositoryOverGrpc } from '../../lib/contract/contract-repository-client.js';
@@ -26,7 +28,7 @@ async function accordctl(argv: string[]): Promise<number> {
 }
 
 async function files(): Promise<string[]> {
-  return (await readdir(outputDirectory)).sort();
+  return (await readdir(outputDirectory)).filter((name) => !name.startsWith('.')).sort();
 }
 
 async function establish(id: string): Promise<void> {
@@ -59,6 +61,7 @@ beforeAll(async () => {
     acknowledgeRoot: () => Promise.resolve(),
     loadOwnZone: () => Promise.resolve({ trustDomain: a.trustDomain, rootSha256s: new Set([a.rootSha256]) }),
     writer: new DirectoryBundleWriter(outputDirectory, silentLogger),
+    memory: new FileWithdrawnContractStore(join(outputDirectory, defaultMemoryFileName)),
     metrics: new ProviderMetrics(registry),
     logger: silentLogger,
     clock: systemClock,
@@ -73,7 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await provider.stop();
-  await rm(fixture.directory, { recursive: true, force: true });
+  await fixture.close();
 });
 
 describe('contract provider against a real repository on loopback', () => {
@@ -104,7 +107,7 @@ describe('contract provider against a real repository on loopback', () => {
     await establish('ab-2');
     await accordctl(['contracts', 'approve', 'ab-2', ...(await fixture.flagsFor(fixture.zones.b))]);
     await waitFor(async () => (await files()).includes('zone-b.example.pem'), 15_000);
-    await fixture.repo.close();
+    await fixture.stopRepository();
     await waitFor(() => !provider.isConnected(), 15_000);
     await provider.whenIdle();
     expect(await files()).toContain('zone-b.example.pem');

@@ -5,8 +5,9 @@ import {
   approvalToProto,
   auditEntryFromProto,
   contractFromProto,
+  revokeRequestToProto,
 } from '../../lib/contract/contract-codec.js';
-import { forgeApproval } from '../support/test-contracts.js';
+import { forgeApproval, revocationBy } from '../support/test-contracts.js';
 import type { TestSvid } from '../support/test-zone.js';
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import type { GrpcClient } from '../../lib/grpc/grpc-client.js';
@@ -111,7 +112,16 @@ describe('accord.contracts.v1.ContractService over mTLS', () => {
     await expectStatus(
       zoneB.approve({ id: contract.id, approval: forged }),
       GrpcStatus.PERMISSION_DENIED,
-      /not an identity of participant zone-b/,
+      /^approval rejected: its timestamp is not signed by the root of participant zone-b in the contract$/,
+    );
+    // Even with a timestamp of zone-b's own root, the signer is still not zone-b's.
+    const timestamped = approvalToProto(
+      await forgeApproval(contract, 'zone-b', fixture.svidC, { timestamper: fixture.zoneB.timestamper() }),
+    );
+    await expectStatus(
+      zoneB.approve({ id: contract.id, approval: timestamped }),
+      GrpcStatus.PERMISSION_DENIED,
+      /^approval rejected: the signer is not an identity of participant zone-b \(zone-b\.example\) at .*: X509-SVID rejected: no trust bundle for trust domain zone-c\.example$/,
     );
     expect((await zoneB.get({ id: contract.id })).contract?.approvals).toEqual([]);
   });
@@ -136,9 +146,15 @@ describe('accord.contracts.v1.ContractService over mTLS', () => {
         /the signer spiffe:\/\/zone-b.example\/ns\/shop\/sa\/some-app is not a designated approver of participant zone-b/,
       );
       await expectStatus(
-        workloadClient.revoke({ id: contract.id, reason: 'not mine' }),
+        workloadClient.revoke(
+          revokeRequestToProto(
+            contract.id,
+            'not mine',
+            await revocationBy(contract, fixture.zoneB, 'not mine'),
+          ),
+        ),
         GrpcStatus.PERMISSION_DENIED,
-        /some-app may not revoke contract ab-\d+: only a participant's designated approvers/,
+        /^spiffe:\/\/zone-b\.example\/ns\/shop\/sa\/some-app may not revoke for participant zone-b: only its designated approvers/,
       );
       expect((await workloadClient.get({ id: contract.id })).contract).toMatchObject({
         state: ContractState.PROPOSED,
@@ -160,7 +176,10 @@ describe('accord.contracts.v1.ContractService over mTLS', () => {
       zoneC.approve({ id: contract.id, approval: approvalToProto(approval) }),
       GrpcStatus.NOT_FOUND,
     );
-    await expectStatus(zoneC.revoke({ id: contract.id }), GrpcStatus.NOT_FOUND);
+    await expectStatus(
+      zoneC.revoke(revokeRequestToProto(contract.id, '', await revocationBy(contract, fixture.zoneA, ''))),
+      GrpcStatus.NOT_FOUND,
+    );
   });
 
   it('refuses admin operations to zone identities', async () => {
@@ -180,7 +199,9 @@ describe('accord.contracts.v1.ContractService over mTLS', () => {
     const contract = await proposeAB();
     await approve(zoneA, contract, 'zone-a', fixture.svidA);
     await approve(zoneB, contract, 'zone-b', fixture.svidB);
-    const revoked = await zoneB.revoke({ id: contract.id, reason: 'test' });
+    const revoked = await zoneB.revoke(
+      revokeRequestToProto(contract.id, 'test', await revocationBy(contract, fixture.zoneB, 'test')),
+    );
     expect(revoked.contract?.state).toBe(ContractState.REVOKED);
     expect(revoked.contract?.revocation?.revokedBy).toBe('spiffe://zone-b.example/accord/operator');
     const forA = await zoneA.getCertificates({});

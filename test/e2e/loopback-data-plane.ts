@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { signApproval } from '../../lib/contract/approval-signature.js';
+import { signRevocation } from '../../lib/contract/revocation-signature.js';
 import type { ParticipantProposal } from '../../lib/contract/validate-proposal.js';
 import type { Logger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
@@ -289,7 +290,10 @@ export async function startLoopbackDataPlane(
         }
       },
       revokeContract: async (id) => {
-        await adminB.repository.revoke(id, 'loopback data-plane test');
+        const reason = 'loopback data-plane test';
+        const contract = await adminB.repository.get(id);
+        const signed = await signRevocation(contract, pkiB.name, reason, await adminB.signer(), new Date());
+        await adminB.repository.revoke(id, reason, signed);
       },
       hasMutualTrust: async () => (await hasBundle(pkiA, pkiB)) && (await hasBundle(pkiB, pkiA)),
       handshakeFailures: async (zone) => {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type CoreV1Event } from '@kubernetes/client-node';
-import type { ApprovalSigner } from '../../lib/contract/approval-signature.js';
+import type { ConsentSigner } from '../../lib/contract/zone-approvers.js';
 import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
 import { isKubeStatus, KubeStatus } from '../../lib/kube/kube-errors.js';
 import type { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
@@ -60,8 +60,8 @@ export interface MeshZoneParts {
   readonly provider: RunningProvider;
   /** The repository as this zone's `/accord/admin`: approvals without the operator, audit reads. */
   readonly repository: ContractRepositoryClient;
-  /** The admin's current SVID as an approval signer. */
-  readonly adminSigner: () => Promise<ApprovalSigner>;
+  /** The admin's current SVID as a consent signer. */
+  readonly adminSigner: () => Promise<ConsentSigner>;
   /** Where manifests this zone applies are written. */
   readonly directory: string;
 }
@@ -80,7 +80,7 @@ export class MeshZone {
   readonly rootPem: string;
   readonly provider: RunningProvider;
   readonly repository: ContractRepositoryClient;
-  readonly adminSigner: () => Promise<ApprovalSigner>;
+  readonly adminSigner: () => Promise<ConsentSigner>;
   /** The running replicas; the harness replaces one it restarts. */
   readonly operators: OperatorReplica[] = [];
   readonly #objects: CustomObjectsApi;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { signApproval } from '../../lib/contract/approval-signature.js';
+import { signRevocation } from '../../lib/contract/revocation-signature.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { caStateSecretKey } from '../../pki/kube-secret-ca-store.js';
@@ -76,7 +77,13 @@ describe('the two-cluster mesh harness', () => {
   it("puts each zone's root into the other cluster's bundle Secret once both approve, and removes it on revocation", async () => {
     await proposeAndApprove('harness-ab', [a, b]);
     await untilMutualTrust(mesh, true, propagationTimeoutMs);
-    await b.repository.revoke('harness-ab', 'harness test');
+    const contract = await b.repository.get('harness-ab');
+    const reason = 'harness test';
+    await b.repository.revoke(
+      'harness-ab',
+      reason,
+      await signRevocation(contract, b.name, reason, await b.adminSigner(), new Date()),
+    );
     await untilMutualTrust(mesh, false, propagationTimeoutMs);
   });
 

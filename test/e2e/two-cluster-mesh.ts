@@ -141,7 +141,10 @@ export async function startTwoClusterMesh(options: TwoClusterMeshOptions): Promi
       const provider = await startZoneProvider(
         hub,
         pki,
-        { kubernetesSecrets: { namespaces: [meshNamespace], kubeconfig: cluster.adminKubeconfig } },
+        {
+          kubernetesSecrets: { namespaces: [meshNamespace], kubeconfig: cluster.adminKubeconfig },
+          memory: { configMap: { namespace: accordNamespace, name: 'accord-contract-provider-memory' } },
+        },
         logger,
       );
       closers.push(() => provider.close());

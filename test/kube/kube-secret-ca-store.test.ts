@@ -1,4 +1,4 @@
-import { CoreV1Api, RbacAuthorizationV1Api, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import { FailedPreconditionError, UnavailableError } from '../../lib/errors/accord-error.js';
 import type { CaState } from '../../pki/ca-state.js';
 import { caSecretLabels, caStateSecretKey } from '../../pki/kube-secret-ca-store.js';
@@ -6,6 +6,7 @@ import { openCaStore } from '../../pki/open-ca-store.js';
 import { clientNodeApi } from './client-node-api.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 import { kubectl } from './kubectl.js';
+import { grantRole, untilAllowed } from './rbac-grant.js';
 
 const namespace = 'accord-system';
 
@@ -39,15 +40,6 @@ const storeFor = (name: string, kubeconfig = cluster.adminKubeconfig) =>
   openCaStore({ caSecret: { namespace, name, kubeconfig } });
 
 const readSecret = (name: string) => admin.readNamespacedSecret({ name, namespace });
-
-/** Waits (at most 5 s) until RBAC, which the API server reads from a cache, grants the new rules. */
-async function untilAllowed(kubeconfig: string, verb: string, resource: string): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    if ((await kubectl(kubeconfig, 'auth', 'can-i', verb, resource, '-n', namespace)).code === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`RBAC never allowed ${verb} ${resource}`);
-}
 
 describe('KubeSecretCaStore against a real API server', () => {
   it('loads nothing while the Secret does not exist', async () => {
@@ -171,27 +163,12 @@ describe('KubeSecretCaStore against a real API server', () => {
   it('works with only create on Secrets and get and update on its own Secret, as documented', async () => {
     const name = freshName();
     const user = 'accord-pki-test';
-    const rbac = clientNodeApi(cluster.adminKubeconfig, RbacAuthorizationV1Api);
-    await rbac.createNamespacedRole({
-      namespace,
-      body: {
-        metadata: { name: user },
-        rules: [
-          { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
-          { apiGroups: [''], resources: ['secrets'], resourceNames: [name], verbs: ['get', 'update'] },
-        ],
-      },
-    });
-    await rbac.createNamespacedRoleBinding({
-      namespace,
-      body: {
-        metadata: { name: user },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: user },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
-      },
-    });
+    await grantRole(cluster.adminKubeconfig, namespace, user, [
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: [name], verbs: ['get', 'update'] },
+    ]);
     const kubeconfig = await cluster.kubeconfigFor(user);
-    await untilAllowed(kubeconfig, 'update', `secrets/${name}`);
+    await untilAllowed(kubeconfig, namespace, 'update', `secrets/${name}`);
 
     const store = storeFor(name, kubeconfig);
     expect(await store.load()).toBeUndefined();

@@ -21,6 +21,7 @@ import { ContractRepository } from '../../contract-repo/contract-repository.js';
 import { KubeContractStore } from '../../contract-repo/kube-contract-store.js';
 import { CorruptStoreError } from '../../contract-repo/stored-audit-entry.js';
 import { participantOf } from '../support/test-contracts.js';
+import { revocationBy } from '../support/test-contracts.js';
 import { createTestZone, type TestSvid, type TestZone } from '../support/test-zone.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 import { testAdminId as adminId, testAdmins as admins, testCallers } from '../support/test-callers.js';
@@ -222,7 +223,7 @@ describe('contract repository replicas on one Kubernetes store', () => {
       );
       const approval = await signApproval(proposed, 'zone-b', signerB.signer, new Date());
       const [revoked, approved] = await Promise.allSettled([
-        revoker.revoke(zoneACaller, id, 'raced'),
+        revoker.revoke(zoneACaller, id, 'raced', await revocationBy(proposed, zoneA, 'raced')),
         approver.approve(zoneBCaller, id, approval),
       ]);
       // The revocation is allowed in either order; the approval only if it landed first.

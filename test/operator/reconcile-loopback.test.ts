@@ -13,9 +13,9 @@ import {
   createContractRepoFixture,
   type ContractRepoFixture,
 } from '../contract-repo/contract-repo-fixture.js';
+import { forgeApproval } from '../support/test-contracts.js';
 import { createTestZone, type TestSvid, type TestZone } from '../support/test-zone.js';
 import {
-  forgedApproval,
   participantSpec,
   reconcilerDeps,
   rootsFrom,
@@ -163,7 +163,7 @@ describe('TrustContract reconcile against a real contract repository', () => {
     await reconcileAsA('ab-forged');
     const stored = await repositoryA.get('ab-forged');
     const intruder = await createTestZone('intruder');
-    const forged = await forgedApproval(stored, 'zone-b', intruder.admin, clock.now());
+    const forged = await forgeApproval(stored, 'zone-b', intruder.admin, { signedAt: clock.now() });
     await expect(repositoryB.approve('ab-forged', forged)).rejects.toMatchObject({
       kind: 'PermissionDenied',
     });

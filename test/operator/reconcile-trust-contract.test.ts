@@ -7,10 +7,9 @@ import {
 } from '../../operator/trust-contract/reconcile-trust-contract.js';
 import type { TrustContractStatus } from '../../operator/trust-contract/trust-contract-status.js';
 import { InMemoryRepository } from '../cli/in-memory-repository.js';
-import { approvedContract } from '../support/test-contracts.js';
+import { approvedContract, forgeApproval, revocationBy } from '../support/test-contracts.js';
 import { createTestZone, type TestZone } from '../support/test-zone.js';
 import {
-  forgedApproval,
   participantSpec,
   reconcilerDeps,
   trustContractObject,
@@ -36,8 +35,8 @@ class ScriptedRepository extends InMemoryRepository {
   override approve(id: string, approval: Parameters<InMemoryRepository['approve']>[1]) {
     return this.#call('approve', () => super.approve(id, approval));
   }
-  override revoke(id: string, reason: string) {
-    return this.#call('revoke', () => super.revoke(id, reason));
+  override revoke(id: string, reason: string, signed: Parameters<InMemoryRepository['revoke']>[2]) {
+    return this.#call('revoke', () => super.revoke(id, reason, signed));
   }
 
   #call(name: string, action: () => Promise<TrustContract>): Promise<TrustContract> {
@@ -177,7 +176,7 @@ describe('reconcileTrustContract', () => {
 
   it('does not count a forged approval stored in the repository', async () => {
     const genuine = await approvedContract('ab', [a, b], [a]);
-    const forged = await forgedApproval(genuine, 'zone-b', c.admin, new Date());
+    const forged = await forgeApproval(genuine, 'zone-b', c.admin);
     repository.contracts.set('ab', {
       ...genuine,
       state: 'active',
@@ -194,7 +193,7 @@ describe('reconcileTrustContract', () => {
 
   it('does not approve a revoked contract', async () => {
     await reconcileAs(a);
-    await repository.revoke('ab', 'done');
+    await repository.revoke('ab', 'done', await revocationBy(await repository.get('ab'), a, 'done'));
     repository.calls.length = 0;
     const result = await reconcileAs(b);
     expect(repository.writes).toEqual([]);

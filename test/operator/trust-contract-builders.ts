@@ -1,6 +1,3 @@
-import { webcrypto } from 'node:crypto';
-import { canonicalApprovalBytes } from '../../lib/contract/canonical-approval.js';
-import type { ContractApproval, ContractTerms } from '../../lib/contract/trust-contract.js';
 import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import type { ManualClock } from '../support/manual-clock.js';
@@ -65,26 +62,5 @@ export function reconcilerDeps(
     clock,
     logger: silentLogger,
     unavailableBackoff: { initialDelayMs: 1000, maxDelayMs: 60_000 },
-  };
-}
-
-/**
- * An approval "by" `participant` signed over the contract's true canonical bytes, but with the key
- * and certificate of `signer`, an identity that is not that participant's: what a compromised
- * repository could serve.
- */
-export async function forgedApproval(
-  contract: ContractTerms,
-  participant: string,
-  signer: TestSvid,
-  signedAt: Date,
-): Promise<ContractApproval> {
-  const bytes = canonicalApprovalBytes(contract, participant, signedAt);
-  const signature = await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, signer.privateKey, bytes);
-  return {
-    participant,
-    signature: new Uint8Array(signature),
-    certificateChainDer: [signer.certificateDer],
-    signedAt,
   };
 }

@@ -1,8 +1,11 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { ContractProvider } from '../../contract-provider/contract-provider.js';
 import { DirectoryBundleWriter } from '../../contract-provider/directory-bundle-writer.js';
+import { defaultMemoryFileName } from '../../contract-provider/provider-config.js';
 import { ProviderMetrics } from '../../contract-provider/provider-metrics.js';
+import { FileWithdrawnContractStore } from '../../contract-provider/withdrawn-contract-store.js';
 import { contractRepositoryOverGrpc } from '../../lib/contract/contract-repository-client.js';
 import type { GrpcClient } from '../../lib/grpc/grpc-client.js';
 import { silentLogger } from '../../lib/log/logger.js';
@@ -17,7 +20,8 @@ const resyncIntervalMs = 300_000;
 /**
  * Starts a real `ContractProvider` for `zone` in this process, as benchmarks and scale tests use
  * it: the repository's Watch over mTLS through `client` (the zone's provider SVID), every approval
- * verified, bundles written as files into `bundleDirectory` (`DirectoryBundleWriter`).
+ * verified, bundles written as files into `bundleDirectory` (`DirectoryBundleWriter`), its memory of
+ * withdrawn contracts beside them, as in local mode.
  */
 export async function startDirectoryProvider(
   zone: Pick<TestZone, 'trustDomain' | 'rootSha256'>,
@@ -31,6 +35,7 @@ export async function startDirectoryProvider(
     loadOwnZone: () =>
       Promise.resolve({ trustDomain: zone.trustDomain, rootSha256s: new Set([zone.rootSha256]) }),
     writer: new DirectoryBundleWriter(bundleDirectory, silentLogger),
+    memory: new FileWithdrawnContractStore(join(bundleDirectory, defaultMemoryFileName)),
     metrics: new ProviderMetrics(new Registry()),
     logger: silentLogger,
     clock: systemClock,

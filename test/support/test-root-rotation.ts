@@ -1,4 +1,4 @@
-import { contractTermsSha256 } from '../../lib/contract/canonical-approval.js';
+import { contractTermsSha256 } from '../../lib/contract/canonical-consent.js';
 import type {
   RootActivation,
   RootAnnouncement,

@@ -1,5 +1,6 @@
 import { KeyObject, X509Certificate, type webcrypto } from 'node:crypto';
-import type { ApprovalSigner } from '../../lib/contract/approval-signature.js';
+import { signConsentTimestamp, type ConsentTimestamper } from '../../lib/contract/consent-timestamp.js';
+import type { ConsentSigner } from '../../lib/contract/zone-approvers.js';
 import type { ParticipantProposal } from '../../lib/contract/validate-proposal.js';
 import { parseSpiffeId } from '../../lib/spiffe/spiffe-id.js';
 import { createSelfSignedCa } from '../../lib/x509/create-self-signed-ca.js';
@@ -25,8 +26,10 @@ export interface TestSvid {
   readonly certificate: X509Certificate;
   readonly privateKey: webcrypto.CryptoKey;
   readonly privateKeyPem: string;
-  /** The SVID as an approval signer (chain: the leaf only). */
-  readonly signer: ApprovalSigner;
+  /** The SVID as a consent signer (chain: the leaf only), timestamped by its root now. */
+  readonly signer: ConsentSigner;
+  /** The same signer, timestamped at `now()` (a test clock) instead. */
+  signerAt(now: () => Date): ConsentSigner;
 }
 
 /**
@@ -56,6 +59,13 @@ export interface TestRoot {
   readonly root: X509Certificate;
   /** The root's private key, for root statements (announcements, activations, revocations). */
   readonly rootKey: KeyObject;
+  /** The root's private key (PKCS#8 PEM): for a real zone PKI run with this root (test-zone-pki.ts). */
+  readonly rootPrivateKeyPem: string;
+  /**
+   * Timestamps consent signatures with this root at `now()`, as the zone PKI's TimestampConsent
+   * does (without its check of the caller).
+   */
+  timestamper(now?: () => Date): ConsentTimestamper;
   /** Mints an X509-SVID for `spiffe://<trustDomain><path>`. */
   issue(path: string, validity?: TestValidity): Promise<TestSvid>;
   /** Mints a leaf with an arbitrary SPIFFE ID (e.g. another zone's), signed by this root. */
@@ -90,6 +100,10 @@ export async function createTestRoot(trustDomain: string, validity: TestValidity
   const root = new X509Certificate(rootPem);
   const rootDer = new Uint8Array(root.raw);
 
+  const timestamper =
+    (now: () => Date = () => new Date()): ConsentTimestamper =>
+    (signatureSha256) =>
+      signConsentTimestamp(rootKeys.privateKey, trustDomain, signatureSha256, now());
   const issueWithUri = async (uri: string, leafValidity: TestValidity = {}): Promise<TestSvid> => {
     const leafKeys = await generateEcKeyPair();
     const certificatePem = await issueX509Svid({
@@ -104,6 +118,11 @@ export async function createTestRoot(trustDomain: string, validity: TestValidity
     });
     const certificate = new X509Certificate(certificatePem);
     const certificateDer = new Uint8Array(certificate.raw);
+    const signerAt = (now: () => Date): ConsentSigner => ({
+      privateKey: leafKeys.privateKey,
+      certificateChainDer: [certificateDer],
+      timestamp: timestamper(now),
+    });
     return {
       spiffeId: uri,
       certificateDer,
@@ -111,7 +130,8 @@ export async function createTestRoot(trustDomain: string, validity: TestValidity
       certificate,
       privateKey: leafKeys.privateKey,
       privateKeyPem: await privateKeyToPem(leafKeys.privateKey),
-      signer: { privateKey: leafKeys.privateKey, certificateChainDer: [certificateDer] },
+      signer: signerAt(() => new Date()),
+      signerAt,
     };
   };
   const issue = (path: string, leafValidity?: TestValidity) =>
@@ -123,6 +143,8 @@ export async function createTestRoot(trustDomain: string, validity: TestValidity
     rootSha256: sha256Hex(rootDer),
     root,
     rootKey: KeyObject.from(rootKeys.privateKey),
+    rootPrivateKeyPem: await privateKeyToPem(rootKeys.privateKey),
+    timestamper,
     issue,
     issueWithUri,
   };

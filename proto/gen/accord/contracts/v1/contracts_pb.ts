@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file accord/contracts/v1/contracts.proto.
  */
 export const file_accord_contracts_v1_contracts: GenFile = /*@__PURE__*/
-  fileDesc("CiNhY2NvcmQvY29udHJhY3RzL3YxL2NvbnRyYWN0cy5wcm90bxITYWNjb3JkLmNvbnRyYWN0cy52MSJTCgtQYXJ0aWNpcGFudBIMCgRuYW1lGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAkSDAoEaGFzaBgDIAEoCRIUCgx0cnVzdF9kb21haW4YBCABKAkifAoIQXBwcm92YWwSEwoLcGFydGljaXBhbnQYASABKAkSEQoJc2lnbmF0dXJlGAIgASgMEhkKEWNlcnRpZmljYXRlX2NoYWluGAMgAygMEi0KCXNpZ25lZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYAoKUmV2b2NhdGlvbhISCgpyZXZva2VkX2J5GAEgASgJEi4KCnJldm9rZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgDIAEoCSK5AwoIQ29udHJhY3QSCgoCaWQYASABKAkSNgoMcGFydGljaXBhbnRzGAIgAygLMiAuYWNjb3JkLmNvbnRyYWN0cy52MS5QYXJ0aWNpcGFudBIxCgVzdGF0ZRgDIAEoDjIiLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3RTdGF0ZRIwCglhcHByb3ZhbHMYBCADKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkFwcHJvdmFsEhMKC3Byb3Bvc2VkX2J5GAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKCnJldm9jYXRpb24YByABKAsyHy5hY2NvcmQuY29udHJhY3RzLnYxLlJldm9jYXRpb24SEAoIcmV2aXNpb24YCCABKAQSOQoOcm9vdF9yb3RhdGlvbnMYCSADKAsyIS5hY2NvcmQuY29udHJhY3RzLnYxLlJvb3RSb3RhdGlvbhI9ChByb290X3Jldm9jYXRpb25zGAogAygLMiMuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290UmV2b2NhdGlvbiKtAgoQUm9vdEFubm91bmNlbWVudBIUCgx0cnVzdF9kb21haW4YASABKAkSEAoIc2VxdWVuY2UYAiABKAQSHAoUcHJldmlvdXNfcm9vdF9zaGEyNTYYAyABKAkSDAoEcm9vdBgEIAEoCRITCgtyb290X3NoYTI1NhgFIAEoCRIwCgxhbm5vdW5jZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh0KFWNvbnRyYWN0X3Rlcm1zX3NoYTI1NhgHIAEoCRIfChdwcmV2aW91c19yb290X3NpZ25hdHVyZRgIIAEoDBIaChJhcHByb3Zlcl9zaWduYXR1cmUYCSABKAwSIgoaYXBwcm92ZXJfY2VydGlmaWNhdGVfY2hhaW4YCiADKAwi8AEKDlJvb3RBY3RpdmF0aW9uEhQKDHRydXN0X2RvbWFpbhgBIAEoCRIQCghzZXF1ZW5jZRgCIAEoBBIcChRwcmV2aW91c19yb290X3NoYTI1NhgDIAEoCRITCgtyb290X3NoYTI1NhgEIAEoCRIwCgxhY3RpdmF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEj4KGnByZXZpb3VzX3Jvb3RfcmV0aXJlX2FmdGVyGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglzaWduYXR1cmUYByABKAwijgEKDlJvb3RSZXZvY2F0aW9uEhQKDHRydXN0X2RvbWFpbhgBIAEoCRITCgtyb290X3NoYTI1NhgCIAEoCRIuCgpyZXZva2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBCABKAkSEQoJc2lnbmF0dXJlGAUgASgMInkKE1Jvb3RBY2tub3dsZWRnZW1lbnQSFAoMdHJ1c3RfZG9tYWluGAEgASgJEhcKD2Fja25vd2xlZGdlZF9ieRgCIAEoCRIzCg9hY2tub3dsZWRnZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsgBCgxSb290Um90YXRpb24SOwoMYW5ub3VuY2VtZW50GAEgASgLMiUuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290QW5ub3VuY2VtZW50EjcKCmFjdGl2YXRpb24YAiABKAsyIy5hY2NvcmQuY29udHJhY3RzLnYxLlJvb3RBY3RpdmF0aW9uEkIKEGFja25vd2xlZGdlbWVudHMYAyADKAsyKC5hY2NvcmQuY29udHJhY3RzLnYxLlJvb3RBY2tub3dsZWRnZW1lbnQiZwoLTGlzdFJlcXVlc3QSMQoFc3RhdGUYASABKA4yIi5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0U3RhdGUSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiWQoMTGlzdFJlc3BvbnNlEjAKCWNvbnRyYWN0cxgBIAMoCzIdLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIhgKCkdldFJlcXVlc3QSCgoCaWQYASABKAkiPgoLR2V0UmVzcG9uc2USLwoIY29udHJhY3QYASABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0IkAKDUNyZWF0ZVJlcXVlc3QSLwoIY29udHJhY3QYASABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0IkEKDkNyZWF0ZVJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCIbCg1EZWxldGVSZXF1ZXN0EgoKAmlkGAEgASgJIhAKDkRlbGV0ZVJlc3BvbnNlIhgKFkdldENlcnRpZmljYXRlc1JlcXVlc3QiZgoHUGFydG5lchIMCgRuYW1lGAEgASgJEhQKDHRydXN0X2RvbWFpbhgCIAEoCRITCgtjZXJ0aWZpY2F0ZRgDIAEoCRIMCgRoYXNoGAQgASgJEhQKDGNvbnRyYWN0X2lkcxgFIAMoCSJfChdHZXRDZXJ0aWZpY2F0ZXNSZXNwb25zZRIUCgxjZXJ0aWZpY2F0ZXMYASADKAkSLgoIcGFydG5lcnMYAiADKAsyHC5hY2NvcmQuY29udHJhY3RzLnYxLlBhcnRuZXIiTQoOQXBwcm92ZVJlcXVlc3QSCgoCaWQYASABKAkSLwoIYXBwcm92YWwYAiABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkFwcHJvdmFsIkIKD0FwcHJvdmVSZXNwb25zZRIvCghjb250cmFjdBgBIAEoCzIdLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3QiKwoNUmV2b2tlUmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiQQoOUmV2b2tlUmVzcG9uc2USLwoIY29udHJhY3QYASABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0Ij8KDFdhdGNoUmVxdWVzdBIUCgxyZXN1bWVfdG9rZW4YASABKAkSGQoRc25hcHNob3RfaW5fcGFydHMYAiABKAgiZwoIU25hcHNob3QSMAoJY29udHJhY3RzGAEgAygLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdBIQCghoYXNfbW9yZRgCIAEoCBIXCg9pc19jb250aW51YXRpb24YAyABKAgiSgoGQ2hhbmdlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdBIPCgdkZWxldGVkGAIgASgIIpABCg1XYXRjaFJlc3BvbnNlEjEKCHNuYXBzaG90GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5TbmFwc2hvdEgAEi0KBmNoYW5nZRgCIAEoCzIbLmFjY29yZC5jb250cmFjdHMudjEuQ2hhbmdlSAASFAoMcmVzdW1lX3Rva2VuGAMgASgJQgcKBWV2ZW50Il4KE0Fubm91bmNlUm9vdFJlcXVlc3QSCgoCaWQYASABKAkSOwoMYW5ub3VuY2VtZW50GAIgASgLMiUuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290QW5ub3VuY2VtZW50IkcKFEFubm91bmNlUm9vdFJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCJaChNBY3RpdmF0ZVJvb3RSZXF1ZXN0EgoKAmlkGAEgASgJEjcKCmFjdGl2YXRpb24YAiABKAsyIy5hY2NvcmQuY29udHJhY3RzLnYxLlJvb3RBY3RpdmF0aW9uIkcKFEFjdGl2YXRlUm9vdFJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCJPChZBY2tub3dsZWRnZVJvb3RSZXF1ZXN0EgoKAmlkGAEgASgJEhQKDHRydXN0X2RvbWFpbhgCIAEoCRITCgtyb290X3NoYTI1NhgDIAEoCSJKChdBY2tub3dsZWRnZVJvb3RSZXNwb25zZRIvCghjb250cmFjdBgBIAEoCzIdLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3QiWAoRUmV2b2tlUm9vdFJlcXVlc3QSCgoCaWQYASABKAkSNwoKcmV2b2NhdGlvbhgCIAEoCzIjLmFjY29yZC5jb250cmFjdHMudjEuUm9vdFJldm9jYXRpb24iRQoSUmV2b2tlUm9vdFJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCI8Cg9BdWRpdExvZ1JlcXVlc3QSFgoOc3RhcnRfc2VxdWVuY2UYASABKAQSEQoJcGFnZV9zaXplGAIgASgNIlMKCkF1ZGl0RW50cnkSEAoIc2VxdWVuY2UYASABKAQSDgoGcmVjb3JkGAIgASgMEhUKDXByZXZpb3VzX2hhc2gYAyABKAwSDAoEaGFzaBgEIAEoDCJuChBBdWRpdExvZ1Jlc3BvbnNlEjAKB2VudHJpZXMYASADKAsyHy5hY2NvcmQuY29udHJhY3RzLnYxLkF1ZGl0RW50cnkSFQoNaGVhZF9zZXF1ZW5jZRgCIAEoBBIRCgloZWFkX2hhc2gYAyABKAwqgwEKDUNvbnRyYWN0U3RhdGUSHgoaQ09OVFJBQ1RfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdDT05UUkFDVF9TVEFURV9QUk9QT1NFRBABEhkKFUNPTlRSQUNUX1NUQVRFX0FDVElWRRACEhoKFkNPTlRSQUNUX1NUQVRFX1JFVk9LRUQQAzKnCQoPQ29udHJhY3RTZXJ2aWNlEksKBExpc3QSIC5hY2NvcmQuY29udHJhY3RzLnYxLkxpc3RSZXF1ZXN0GiEuYWNjb3JkLmNvbnRyYWN0cy52MS5MaXN0UmVzcG9uc2USSAoDR2V0Eh8uYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRSZXF1ZXN0GiAuYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRSZXNwb25zZRJRCgZDcmVhdGUSIi5hY2NvcmQuY29udHJhY3RzLnYxLkNyZWF0ZVJlcXVlc3QaIy5hY2NvcmQuY29udHJhY3RzLnYxLkNyZWF0ZVJlc3BvbnNlElEKBkRlbGV0ZRIiLmFjY29yZC5jb250cmFjdHMudjEuRGVsZXRlUmVxdWVzdBojLmFjY29yZC5jb250cmFjdHMudjEuRGVsZXRlUmVzcG9uc2USbAoPR2V0Q2VydGlmaWNhdGVzEisuYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRDZXJ0aWZpY2F0ZXNSZXF1ZXN0GiwuYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRDZXJ0aWZpY2F0ZXNSZXNwb25zZRJUCgdBcHByb3ZlEiMuYWNjb3JkLmNvbnRyYWN0cy52MS5BcHByb3ZlUmVxdWVzdBokLmFjY29yZC5jb250cmFjdHMudjEuQXBwcm92ZVJlc3BvbnNlElEKBlJldm9rZRIiLmFjY29yZC5jb250cmFjdHMudjEuUmV2b2tlUmVxdWVzdBojLmFjY29yZC5jb250cmFjdHMudjEuUmV2b2tlUmVzcG9uc2USUAoFV2F0Y2gSIS5hY2NvcmQuY29udHJhY3RzLnYxLldhdGNoUmVxdWVzdBoiLmFjY29yZC5jb250cmFjdHMudjEuV2F0Y2hSZXNwb25zZTABElcKCEF1ZGl0TG9nEiQuYWNjb3JkLmNvbnRyYWN0cy52MS5BdWRpdExvZ1JlcXVlc3QaJS5hY2NvcmQuY29udHJhY3RzLnYxLkF1ZGl0TG9nUmVzcG9uc2USYwoMQW5ub3VuY2VSb290EiguYWNjb3JkLmNvbnRyYWN0cy52MS5Bbm5vdW5jZVJvb3RSZXF1ZXN0GikuYWNjb3JkLmNvbnRyYWN0cy52MS5Bbm5vdW5jZVJvb3RSZXNwb25zZRJjCgxBY3RpdmF0ZVJvb3QSKC5hY2NvcmQuY29udHJhY3RzLnYxLkFjdGl2YXRlUm9vdFJlcXVlc3QaKS5hY2NvcmQuY29udHJhY3RzLnYxLkFjdGl2YXRlUm9vdFJlc3BvbnNlEmwKD0Fja25vd2xlZGdlUm9vdBIrLmFjY29yZC5jb250cmFjdHMudjEuQWNrbm93bGVkZ2VSb290UmVxdWVzdBosLmFjY29yZC5jb250cmFjdHMudjEuQWNrbm93bGVkZ2VSb290UmVzcG9uc2USXQoKUmV2b2tlUm9vdBImLmFjY29yZC5jb250cmFjdHMudjEuUmV2b2tlUm9vdFJlcXVlc3QaJy5hY2NvcmQuY29udHJhY3RzLnYxLlJldm9rZVJvb3RSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiNhY2NvcmQvY29udHJhY3RzL3YxL2NvbnRyYWN0cy5wcm90bxITYWNjb3JkLmNvbnRyYWN0cy52MSJTCgtQYXJ0aWNpcGFudBIMCgRuYW1lGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAkSDAoEaGFzaBgDIAEoCRIUCgx0cnVzdF9kb21haW4YBCABKAkitgEKCEFwcHJvdmFsEhMKC3BhcnRpY2lwYW50GAEgASgJEhEKCXNpZ25hdHVyZRgCIAEoDBIZChFjZXJ0aWZpY2F0ZV9jaGFpbhgDIAMoDBItCglzaWduZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjgKCXRpbWVzdGFtcBgFIAEoCzIlLmFjY29yZC5jb250cmFjdHMudjEuQ29uc2VudFRpbWVzdGFtcCJPChBDb25zZW50VGltZXN0YW1wEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXNpZ25hdHVyZRgCIAEoDCKMAgoKUmV2b2NhdGlvbhISCgpyZXZva2VkX2J5GAEgASgJEi4KCnJldm9rZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgDIAEoCRITCgtwYXJ0aWNpcGFudBgEIAEoCRIRCglzaWduYXR1cmUYBSABKAwSGQoRY2VydGlmaWNhdGVfY2hhaW4YBiADKAwSLQoJc2lnbmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI4Cgl0aW1lc3RhbXAYCCABKAsyJS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnNlbnRUaW1lc3RhbXAiuQMKCENvbnRyYWN0EgoKAmlkGAEgASgJEjYKDHBhcnRpY2lwYW50cxgCIAMoCzIgLmFjY29yZC5jb250cmFjdHMudjEuUGFydGljaXBhbnQSMQoFc3RhdGUYAyABKA4yIi5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0U3RhdGUSMAoJYXBwcm92YWxzGAQgAygLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5BcHByb3ZhbBITCgtwcm9wb3NlZF9ieRgFIAEoCRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCgpyZXZvY2F0aW9uGAcgASgLMh8uYWNjb3JkLmNvbnRyYWN0cy52MS5SZXZvY2F0aW9uEhAKCHJldmlzaW9uGAggASgEEjkKDnJvb3Rfcm90YXRpb25zGAkgAygLMiEuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290Um90YXRpb24SPQoQcm9vdF9yZXZvY2F0aW9ucxgKIAMoCzIjLmFjY29yZC5jb250cmFjdHMudjEuUm9vdFJldm9jYXRpb24irQIKEFJvb3RBbm5vdW5jZW1lbnQSFAoMdHJ1c3RfZG9tYWluGAEgASgJEhAKCHNlcXVlbmNlGAIgASgEEhwKFHByZXZpb3VzX3Jvb3Rfc2hhMjU2GAMgASgJEgwKBHJvb3QYBCABKAkSEwoLcm9vdF9zaGEyNTYYBSABKAkSMAoMYW5ub3VuY2VkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdChVjb250cmFjdF90ZXJtc19zaGEyNTYYByABKAkSHwoXcHJldmlvdXNfcm9vdF9zaWduYXR1cmUYCCABKAwSGgoSYXBwcm92ZXJfc2lnbmF0dXJlGAkgASgMEiIKGmFwcHJvdmVyX2NlcnRpZmljYXRlX2NoYWluGAogAygMIvABCg5Sb290QWN0aXZhdGlvbhIUCgx0cnVzdF9kb21haW4YASABKAkSEAoIc2VxdWVuY2UYAiABKAQSHAoUcHJldmlvdXNfcm9vdF9zaGEyNTYYAyABKAkSEwoLcm9vdF9zaGEyNTYYBCABKAkSMAoMYWN0aXZhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI+ChpwcmV2aW91c19yb290X3JldGlyZV9hZnRlchgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJc2lnbmF0dXJlGAcgASgMIo4BCg5Sb290UmV2b2NhdGlvbhIUCgx0cnVzdF9kb21haW4YASABKAkSEwoLcm9vdF9zaGEyNTYYAiABKAkSLgoKcmV2b2tlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcmVhc29uGAQgASgJEhEKCXNpZ25hdHVyZRgFIAEoDCJ5ChNSb290QWNrbm93bGVkZ2VtZW50EhQKDHRydXN0X2RvbWFpbhgBIAEoCRIXCg9hY2tub3dsZWRnZWRfYnkYAiABKAkSMwoPYWNrbm93bGVkZ2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLIAQoMUm9vdFJvdGF0aW9uEjsKDGFubm91bmNlbWVudBgBIAEoCzIlLmFjY29yZC5jb250cmFjdHMudjEuUm9vdEFubm91bmNlbWVudBI3CgphY3RpdmF0aW9uGAIgASgLMiMuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290QWN0aXZhdGlvbhJCChBhY2tub3dsZWRnZW1lbnRzGAMgAygLMiguYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290QWNrbm93bGVkZ2VtZW50ImcKC0xpc3RSZXF1ZXN0EjEKBXN0YXRlGAEgASgOMiIuYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdFN0YXRlEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIlkKDExpc3RSZXNwb25zZRIwCgljb250cmFjdHMYASADKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIYCgpHZXRSZXF1ZXN0EgoKAmlkGAEgASgJIj4KC0dldFJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCJACg1DcmVhdGVSZXF1ZXN0Ei8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCJBCg5DcmVhdGVSZXNwb25zZRIvCghjb250cmFjdBgBIAEoCzIdLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3QiGwoNRGVsZXRlUmVxdWVzdBIKCgJpZBgBIAEoCSIQCg5EZWxldGVSZXNwb25zZSIYChZHZXRDZXJ0aWZpY2F0ZXNSZXF1ZXN0ImYKB1BhcnRuZXISDAoEbmFtZRgBIAEoCRIUCgx0cnVzdF9kb21haW4YAiABKAkSEwoLY2VydGlmaWNhdGUYAyABKAkSDAoEaGFzaBgEIAEoCRIUCgxjb250cmFjdF9pZHMYBSADKAkiXwoXR2V0Q2VydGlmaWNhdGVzUmVzcG9uc2USFAoMY2VydGlmaWNhdGVzGAEgAygJEi4KCHBhcnRuZXJzGAIgAygLMhwuYWNjb3JkLmNvbnRyYWN0cy52MS5QYXJ0bmVyIk0KDkFwcHJvdmVSZXF1ZXN0EgoKAmlkGAEgASgJEi8KCGFwcHJvdmFsGAIgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5BcHByb3ZhbCJCCg9BcHByb3ZlUmVzcG9uc2USLwoIY29udHJhY3QYASABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0ImAKDVJldm9rZVJlcXVlc3QSCgoCaWQYASABKAkSDgoGcmVhc29uGAIgASgJEjMKCnJldm9jYXRpb24YAyABKAsyHy5hY2NvcmQuY29udHJhY3RzLnYxLlJldm9jYXRpb24iQQoOUmV2b2tlUmVzcG9uc2USLwoIY29udHJhY3QYASABKAsyHS5hY2NvcmQuY29udHJhY3RzLnYxLkNvbnRyYWN0Ij8KDFdhdGNoUmVxdWVzdBIUCgxyZXN1bWVfdG9rZW4YASABKAkSGQoRc25hcHNob3RfaW5fcGFydHMYAiABKAgiZwoIU25hcHNob3QSMAoJY29udHJhY3RzGAEgAygLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdBIQCghoYXNfbW9yZRgCIAEoCBIXCg9pc19jb250aW51YXRpb24YAyABKAgiSgoGQ2hhbmdlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdBIPCgdkZWxldGVkGAIgASgIIpABCg1XYXRjaFJlc3BvbnNlEjEKCHNuYXBzaG90GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5TbmFwc2hvdEgAEi0KBmNoYW5nZRgCIAEoCzIbLmFjY29yZC5jb250cmFjdHMudjEuQ2hhbmdlSAASFAoMcmVzdW1lX3Rva2VuGAMgASgJQgcKBWV2ZW50Il4KE0Fubm91bmNlUm9vdFJlcXVlc3QSCgoCaWQYASABKAkSOwoMYW5ub3VuY2VtZW50GAIgASgLMiUuYWNjb3JkLmNvbnRyYWN0cy52MS5Sb290QW5ub3VuY2VtZW50IkcKFEFubm91bmNlUm9vdFJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCJaChNBY3RpdmF0ZVJvb3RSZXF1ZXN0EgoKAmlkGAEgASgJEjcKCmFjdGl2YXRpb24YAiABKAsyIy5hY2NvcmQuY29udHJhY3RzLnYxLlJvb3RBY3RpdmF0aW9uIkcKFEFjdGl2YXRlUm9vdFJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCJPChZBY2tub3dsZWRnZVJvb3RSZXF1ZXN0EgoKAmlkGAEgASgJEhQKDHRydXN0X2RvbWFpbhgCIAEoCRITCgtyb290X3NoYTI1NhgDIAEoCSJKChdBY2tub3dsZWRnZVJvb3RSZXNwb25zZRIvCghjb250cmFjdBgBIAEoCzIdLmFjY29yZC5jb250cmFjdHMudjEuQ29udHJhY3QiWAoRUmV2b2tlUm9vdFJlcXVlc3QSCgoCaWQYASABKAkSNwoKcmV2b2NhdGlvbhgCIAEoCzIjLmFjY29yZC5jb250cmFjdHMudjEuUm9vdFJldm9jYXRpb24iRQoSUmV2b2tlUm9vdFJlc3BvbnNlEi8KCGNvbnRyYWN0GAEgASgLMh0uYWNjb3JkLmNvbnRyYWN0cy52MS5Db250cmFjdCI8Cg9BdWRpdExvZ1JlcXVlc3QSFgoOc3RhcnRfc2VxdWVuY2UYASABKAQSEQoJcGFnZV9zaXplGAIgASgNIlMKCkF1ZGl0RW50cnkSEAoIc2VxdWVuY2UYASABKAQSDgoGcmVjb3JkGAIgASgMEhUKDXByZXZpb3VzX2hhc2gYAyABKAwSDAoEaGFzaBgEIAEoDCJuChBBdWRpdExvZ1Jlc3BvbnNlEjAKB2VudHJpZXMYASADKAsyHy5hY2NvcmQuY29udHJhY3RzLnYxLkF1ZGl0RW50cnkSFQoNaGVhZF9zZXF1ZW5jZRgCIAEoBBIRCgloZWFkX2hhc2gYAyABKAwqgwEKDUNvbnRyYWN0U3RhdGUSHgoaQ09OVFJBQ1RfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdDT05UUkFDVF9TVEFURV9QUk9QT1NFRBABEhkKFUNPTlRSQUNUX1NUQVRFX0FDVElWRRACEhoKFkNPTlRSQUNUX1NUQVRFX1JFVk9LRUQQAzKnCQoPQ29udHJhY3RTZXJ2aWNlEksKBExpc3QSIC5hY2NvcmQuY29udHJhY3RzLnYxLkxpc3RSZXF1ZXN0GiEuYWNjb3JkLmNvbnRyYWN0cy52MS5MaXN0UmVzcG9uc2USSAoDR2V0Eh8uYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRSZXF1ZXN0GiAuYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRSZXNwb25zZRJRCgZDcmVhdGUSIi5hY2NvcmQuY29udHJhY3RzLnYxLkNyZWF0ZVJlcXVlc3QaIy5hY2NvcmQuY29udHJhY3RzLnYxLkNyZWF0ZVJlc3BvbnNlElEKBkRlbGV0ZRIiLmFjY29yZC5jb250cmFjdHMudjEuRGVsZXRlUmVxdWVzdBojLmFjY29yZC5jb250cmFjdHMudjEuRGVsZXRlUmVzcG9uc2USbAoPR2V0Q2VydGlmaWNhdGVzEisuYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRDZXJ0aWZpY2F0ZXNSZXF1ZXN0GiwuYWNjb3JkLmNvbnRyYWN0cy52MS5HZXRDZXJ0aWZpY2F0ZXNSZXNwb25zZRJUCgdBcHByb3ZlEiMuYWNjb3JkLmNvbnRyYWN0cy52MS5BcHByb3ZlUmVxdWVzdBokLmFjY29yZC5jb250cmFjdHMudjEuQXBwcm92ZVJlc3BvbnNlElEKBlJldm9rZRIiLmFjY29yZC5jb250cmFjdHMudjEuUmV2b2tlUmVxdWVzdBojLmFjY29yZC5jb250cmFjdHMudjEuUmV2b2tlUmVzcG9uc2USUAoFV2F0Y2gSIS5hY2NvcmQuY29udHJhY3RzLnYxLldhdGNoUmVxdWVzdBoiLmFjY29yZC5jb250cmFjdHMudjEuV2F0Y2hSZXNwb25zZTABElcKCEF1ZGl0TG9nEiQuYWNjb3JkLmNvbnRyYWN0cy52MS5BdWRpdExvZ1JlcXVlc3QaJS5hY2NvcmQuY29udHJhY3RzLnYxLkF1ZGl0TG9nUmVzcG9uc2USYwoMQW5ub3VuY2VSb290EiguYWNjb3JkLmNvbnRyYWN0cy52MS5Bbm5vdW5jZVJvb3RSZXF1ZXN0GikuYWNjb3JkLmNvbnRyYWN0cy52MS5Bbm5vdW5jZVJvb3RSZXNwb25zZRJjCgxBY3RpdmF0ZVJvb3QSKC5hY2NvcmQuY29udHJhY3RzLnYxLkFjdGl2YXRlUm9vdFJlcXVlc3QaKS5hY2NvcmQuY29udHJhY3RzLnYxLkFjdGl2YXRlUm9vdFJlc3BvbnNlEmwKD0Fja25vd2xlZGdlUm9vdBIrLmFjY29yZC5jb250cmFjdHMudjEuQWNrbm93bGVkZ2VSb290UmVxdWVzdBosLmFjY29yZC5jb250cmFjdHMudjEuQWNrbm93bGVkZ2VSb290UmVzcG9uc2USXQoKUmV2b2tlUm9vdBImLmFjY29yZC5jb250cmFjdHMudjEuUmV2b2tlUm9vdFJlcXVlc3QaJy5hY2NvcmQuY29udHJhY3RzLnYxLlJldm9rZVJvb3RSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A trust zone as it appears in a contract. Field numbers 1 to 3 are the WirePact thesis' wire
@@ -96,6 +96,14 @@ export type Approval = Message<"accord.contracts.v1.Approval"> & {
    * @generated from field: google.protobuf.Timestamp signed_at = 4;
    */
   signedAt?: Timestamp | undefined;
+
+  /**
+   * The approving zone's PKI's countersignature of `signature`; the signer's certificate must be
+   * valid at its time.
+   *
+   * @generated from field: accord.contracts.v1.ConsentTimestamp timestamp = 5;
+   */
+  timestamp?: ConsentTimestamp | undefined;
 };
 
 /**
@@ -106,27 +114,94 @@ export const ApprovalSchema: GenMessage<Approval> = /*@__PURE__*/
   messageDesc(file_accord_contracts_v1_contracts, 1);
 
 /**
- * Who revoked a contract, and why.
+ * A zone PKI's countersignature of a consent signature (accord.pki.v1 TimestampConsent): proof
+ * under the zone's root that the signature existed at `time`.
+ *
+ * @generated from message accord.contracts.v1.ConsentTimestamp
+ */
+export type ConsentTimestamp = Message<"accord.contracts.v1.ConsentTimestamp"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * IEEE P1363 ECDSA P-256 signature by the zone's root over the canonical timestamp bytes.
+   *
+   * @generated from field: bytes signature = 2;
+   */
+  signature: Uint8Array;
+};
+
+/**
+ * Describes the message accord.contracts.v1.ConsentTimestamp.
+ * Use `create(ConsentTimestampSchema)` to create a new message.
+ */
+export const ConsentTimestampSchema: GenMessage<ConsentTimestamp> = /*@__PURE__*/
+  messageDesc(file_accord_contracts_v1_contracts, 2);
+
+/**
+ * Who revoked a contract, and why: a participant's signed withdrawal of its consent, made by one of
+ * its designated approvers like an approval (docs/contracts-api.md, "Revocations").
  *
  * @generated from message accord.contracts.v1.Revocation
  */
 export type Revocation = Message<"accord.contracts.v1.Revocation"> & {
   /**
-   * SPIFFE ID of the caller that revoked the contract.
+   * SPIFFE ID of the caller that revoked the contract. Set by the repository.
    *
    * @generated from field: string revoked_by = 1;
    */
   revokedBy: string;
 
   /**
+   * When the repository recorded the revocation. Set by the repository.
+   *
    * @generated from field: google.protobuf.Timestamp revoked_at = 2;
    */
   revokedAt?: Timestamp | undefined;
 
   /**
+   * Free text; its SHA-256 is part of the signed bytes.
+   *
    * @generated from field: string reason = 3;
    */
   reason: string;
+
+  /**
+   * Name of the revoking participant.
+   *
+   * @generated from field: string participant = 4;
+   */
+  participant: string;
+
+  /**
+   * IEEE P1363 (r || s) ECDSA signature over the canonical revocation bytes.
+   *
+   * @generated from field: bytes signature = 5;
+   */
+  signature: Uint8Array;
+
+  /**
+   * DER certificates, signer first, as in an Approval.
+   *
+   * @generated from field: repeated bytes certificate_chain = 6;
+   */
+  certificateChain: Uint8Array[];
+
+  /**
+   * When the revocation was signed; part of the signed bytes.
+   *
+   * @generated from field: google.protobuf.Timestamp signed_at = 7;
+   */
+  signedAt?: Timestamp | undefined;
+
+  /**
+   * The revoking zone's PKI's countersignature of `signature`.
+   *
+   * @generated from field: accord.contracts.v1.ConsentTimestamp timestamp = 8;
+   */
+  timestamp?: ConsentTimestamp | undefined;
 };
 
 /**
@@ -134,7 +209,7 @@ export type Revocation = Message<"accord.contracts.v1.Revocation"> & {
  * Use `create(RevocationSchema)` to create a new message.
  */
 export const RevocationSchema: GenMessage<Revocation> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 2);
+  messageDesc(file_accord_contracts_v1_contracts, 3);
 
 /**
  * A set of zones that agree to trust each other's roots. Field numbers 1 and 2 are the thesis'.
@@ -215,7 +290,7 @@ export type Contract = Message<"accord.contracts.v1.Contract"> & {
  * Use `create(ContractSchema)` to create a new message.
  */
 export const ContractSchema: GenMessage<Contract> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 3);
+  messageDesc(file_accord_contracts_v1_contracts, 4);
 
 /**
  * A participant's announced next root in this contract, signed over the canonical announcement
@@ -301,7 +376,7 @@ export type RootAnnouncement = Message<"accord.contracts.v1.RootAnnouncement"> &
  * Use `create(RootAnnouncementSchema)` to create a new message.
  */
 export const RootAnnouncementSchema: GenMessage<RootAnnouncement> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 4);
+  messageDesc(file_accord_contracts_v1_contracts, 5);
 
 /**
  * A zone's statement that its announced root signs, and when the root it replaced leaves every
@@ -355,7 +430,7 @@ export type RootActivation = Message<"accord.contracts.v1.RootActivation"> & {
  * Use `create(RootActivationSchema)` to create a new message.
  */
 export const RootActivationSchema: GenMessage<RootActivation> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 5);
+  messageDesc(file_accord_contracts_v1_contracts, 6);
 
 /**
  * A zone's statement that one of its roots must never be trusted again, signed by that root's
@@ -399,7 +474,7 @@ export type RootRevocation = Message<"accord.contracts.v1.RootRevocation"> & {
  * Use `create(RootRevocationSchema)` to create a new message.
  */
 export const RootRevocationSchema: GenMessage<RootRevocation> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 6);
+  messageDesc(file_accord_contracts_v1_contracts, 7);
 
 /**
  * A partner zone's provider installed an announced root (recorded by the repository).
@@ -432,7 +507,7 @@ export type RootAcknowledgement = Message<"accord.contracts.v1.RootAcknowledgeme
  * Use `create(RootAcknowledgementSchema)` to create a new message.
  */
 export const RootAcknowledgementSchema: GenMessage<RootAcknowledgement> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 7);
+  messageDesc(file_accord_contracts_v1_contracts, 8);
 
 /**
  * One announced root with its activation and the partners that installed it.
@@ -461,7 +536,7 @@ export type RootRotation = Message<"accord.contracts.v1.RootRotation"> & {
  * Use `create(RootRotationSchema)` to create a new message.
  */
 export const RootRotationSchema: GenMessage<RootRotation> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 8);
+  messageDesc(file_accord_contracts_v1_contracts, 9);
 
 /**
  * @generated from message accord.contracts.v1.ListRequest
@@ -497,7 +572,7 @@ export type ListRequest = Message<"accord.contracts.v1.ListRequest"> & {
  * Use `create(ListRequestSchema)` to create a new message.
  */
 export const ListRequestSchema: GenMessage<ListRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 9);
+  messageDesc(file_accord_contracts_v1_contracts, 10);
 
 /**
  * @generated from message accord.contracts.v1.ListResponse
@@ -521,7 +596,7 @@ export type ListResponse = Message<"accord.contracts.v1.ListResponse"> & {
  * Use `create(ListResponseSchema)` to create a new message.
  */
 export const ListResponseSchema: GenMessage<ListResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 10);
+  messageDesc(file_accord_contracts_v1_contracts, 11);
 
 /**
  * @generated from message accord.contracts.v1.GetRequest
@@ -538,7 +613,7 @@ export type GetRequest = Message<"accord.contracts.v1.GetRequest"> & {
  * Use `create(GetRequestSchema)` to create a new message.
  */
 export const GetRequestSchema: GenMessage<GetRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 11);
+  messageDesc(file_accord_contracts_v1_contracts, 12);
 
 /**
  * @generated from message accord.contracts.v1.GetResponse
@@ -555,7 +630,7 @@ export type GetResponse = Message<"accord.contracts.v1.GetResponse"> & {
  * Use `create(GetResponseSchema)` to create a new message.
  */
 export const GetResponseSchema: GenMessage<GetResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 12);
+  messageDesc(file_accord_contracts_v1_contracts, 13);
 
 /**
  * @generated from message accord.contracts.v1.CreateRequest
@@ -574,7 +649,7 @@ export type CreateRequest = Message<"accord.contracts.v1.CreateRequest"> & {
  * Use `create(CreateRequestSchema)` to create a new message.
  */
 export const CreateRequestSchema: GenMessage<CreateRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 13);
+  messageDesc(file_accord_contracts_v1_contracts, 14);
 
 /**
  * @generated from message accord.contracts.v1.CreateResponse
@@ -591,7 +666,7 @@ export type CreateResponse = Message<"accord.contracts.v1.CreateResponse"> & {
  * Use `create(CreateResponseSchema)` to create a new message.
  */
 export const CreateResponseSchema: GenMessage<CreateResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 14);
+  messageDesc(file_accord_contracts_v1_contracts, 15);
 
 /**
  * @generated from message accord.contracts.v1.DeleteRequest
@@ -608,7 +683,7 @@ export type DeleteRequest = Message<"accord.contracts.v1.DeleteRequest"> & {
  * Use `create(DeleteRequestSchema)` to create a new message.
  */
 export const DeleteRequestSchema: GenMessage<DeleteRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 15);
+  messageDesc(file_accord_contracts_v1_contracts, 16);
 
 /**
  * @generated from message accord.contracts.v1.DeleteResponse
@@ -621,7 +696,7 @@ export type DeleteResponse = Message<"accord.contracts.v1.DeleteResponse"> & {
  * Use `create(DeleteResponseSchema)` to create a new message.
  */
 export const DeleteResponseSchema: GenMessage<DeleteResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 16);
+  messageDesc(file_accord_contracts_v1_contracts, 17);
 
 /**
  * @generated from message accord.contracts.v1.GetCertificatesRequest
@@ -634,7 +709,7 @@ export type GetCertificatesRequest = Message<"accord.contracts.v1.GetCertificate
  * Use `create(GetCertificatesRequestSchema)` to create a new message.
  */
 export const GetCertificatesRequestSchema: GenMessage<GetCertificatesRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 17);
+  messageDesc(file_accord_contracts_v1_contracts, 18);
 
 /**
  * A zone the caller trusts through at least one active contract.
@@ -679,7 +754,7 @@ export type Partner = Message<"accord.contracts.v1.Partner"> & {
  * Use `create(PartnerSchema)` to create a new message.
  */
 export const PartnerSchema: GenMessage<Partner> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 18);
+  messageDesc(file_accord_contracts_v1_contracts, 19);
 
 /**
  * @generated from message accord.contracts.v1.GetCertificatesResponse
@@ -705,7 +780,7 @@ export type GetCertificatesResponse = Message<"accord.contracts.v1.GetCertificat
  * Use `create(GetCertificatesResponseSchema)` to create a new message.
  */
 export const GetCertificatesResponseSchema: GenMessage<GetCertificatesResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 19);
+  messageDesc(file_accord_contracts_v1_contracts, 20);
 
 /**
  * @generated from message accord.contracts.v1.ApproveRequest
@@ -727,7 +802,7 @@ export type ApproveRequest = Message<"accord.contracts.v1.ApproveRequest"> & {
  * Use `create(ApproveRequestSchema)` to create a new message.
  */
 export const ApproveRequestSchema: GenMessage<ApproveRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 20);
+  messageDesc(file_accord_contracts_v1_contracts, 21);
 
 /**
  * @generated from message accord.contracts.v1.ApproveResponse
@@ -744,7 +819,7 @@ export type ApproveResponse = Message<"accord.contracts.v1.ApproveResponse"> & {
  * Use `create(ApproveResponseSchema)` to create a new message.
  */
 export const ApproveResponseSchema: GenMessage<ApproveResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 21);
+  messageDesc(file_accord_contracts_v1_contracts, 22);
 
 /**
  * @generated from message accord.contracts.v1.RevokeRequest
@@ -756,11 +831,19 @@ export type RevokeRequest = Message<"accord.contracts.v1.RevokeRequest"> & {
   id: string;
 
   /**
-   * Free text recorded in the contract and the audit log.
+   * Free text recorded in the contract and the audit log; must equal `revocation.reason`.
    *
    * @generated from field: string reason = 2;
    */
   reason: string;
+
+  /**
+   * The signed revocation: participant, signature, certificate_chain, signed_at, timestamp and
+   * reason are read; revoked_by and revoked_at must be empty (the repository sets them).
+   *
+   * @generated from field: accord.contracts.v1.Revocation revocation = 3;
+   */
+  revocation?: Revocation | undefined;
 };
 
 /**
@@ -768,7 +851,7 @@ export type RevokeRequest = Message<"accord.contracts.v1.RevokeRequest"> & {
  * Use `create(RevokeRequestSchema)` to create a new message.
  */
 export const RevokeRequestSchema: GenMessage<RevokeRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 22);
+  messageDesc(file_accord_contracts_v1_contracts, 23);
 
 /**
  * @generated from message accord.contracts.v1.RevokeResponse
@@ -785,7 +868,7 @@ export type RevokeResponse = Message<"accord.contracts.v1.RevokeResponse"> & {
  * Use `create(RevokeResponseSchema)` to create a new message.
  */
 export const RevokeResponseSchema: GenMessage<RevokeResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 23);
+  messageDesc(file_accord_contracts_v1_contracts, 24);
 
 /**
  * @generated from message accord.contracts.v1.WatchRequest
@@ -814,7 +897,7 @@ export type WatchRequest = Message<"accord.contracts.v1.WatchRequest"> & {
  * Use `create(WatchRequestSchema)` to create a new message.
  */
 export const WatchRequestSchema: GenMessage<WatchRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 24);
+  messageDesc(file_accord_contracts_v1_contracts, 25);
 
 /**
  * Every contract the caller can see, as of resume_token; or, in parts, some of them in id order.
@@ -849,10 +932,10 @@ export type Snapshot = Message<"accord.contracts.v1.Snapshot"> & {
  * Use `create(SnapshotSchema)` to create a new message.
  */
 export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 25);
+  messageDesc(file_accord_contracts_v1_contracts, 26);
 
 /**
- * One contract's new state. A deleted contract carries its id and participants only.
+ * One contract's new state. A deleted contract carries its id, participants and created_at only.
  *
  * @generated from message accord.contracts.v1.Change
  */
@@ -873,7 +956,7 @@ export type Change = Message<"accord.contracts.v1.Change"> & {
  * Use `create(ChangeSchema)` to create a new message.
  */
 export const ChangeSchema: GenMessage<Change> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 26);
+  messageDesc(file_accord_contracts_v1_contracts, 27);
 
 /**
  * @generated from message accord.contracts.v1.WatchResponse
@@ -909,7 +992,7 @@ export type WatchResponse = Message<"accord.contracts.v1.WatchResponse"> & {
  * Use `create(WatchResponseSchema)` to create a new message.
  */
 export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 27);
+  messageDesc(file_accord_contracts_v1_contracts, 28);
 
 /**
  * @generated from message accord.contracts.v1.AnnounceRootRequest
@@ -933,7 +1016,7 @@ export type AnnounceRootRequest = Message<"accord.contracts.v1.AnnounceRootReque
  * Use `create(AnnounceRootRequestSchema)` to create a new message.
  */
 export const AnnounceRootRequestSchema: GenMessage<AnnounceRootRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 28);
+  messageDesc(file_accord_contracts_v1_contracts, 29);
 
 /**
  * @generated from message accord.contracts.v1.AnnounceRootResponse
@@ -950,7 +1033,7 @@ export type AnnounceRootResponse = Message<"accord.contracts.v1.AnnounceRootResp
  * Use `create(AnnounceRootResponseSchema)` to create a new message.
  */
 export const AnnounceRootResponseSchema: GenMessage<AnnounceRootResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 29);
+  messageDesc(file_accord_contracts_v1_contracts, 30);
 
 /**
  * @generated from message accord.contracts.v1.ActivateRootRequest
@@ -972,7 +1055,7 @@ export type ActivateRootRequest = Message<"accord.contracts.v1.ActivateRootReque
  * Use `create(ActivateRootRequestSchema)` to create a new message.
  */
 export const ActivateRootRequestSchema: GenMessage<ActivateRootRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 30);
+  messageDesc(file_accord_contracts_v1_contracts, 31);
 
 /**
  * @generated from message accord.contracts.v1.ActivateRootResponse
@@ -989,7 +1072,7 @@ export type ActivateRootResponse = Message<"accord.contracts.v1.ActivateRootResp
  * Use `create(ActivateRootResponseSchema)` to create a new message.
  */
 export const ActivateRootResponseSchema: GenMessage<ActivateRootResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 31);
+  messageDesc(file_accord_contracts_v1_contracts, 32);
 
 /**
  * @generated from message accord.contracts.v1.AcknowledgeRootRequest
@@ -1020,7 +1103,7 @@ export type AcknowledgeRootRequest = Message<"accord.contracts.v1.AcknowledgeRoo
  * Use `create(AcknowledgeRootRequestSchema)` to create a new message.
  */
 export const AcknowledgeRootRequestSchema: GenMessage<AcknowledgeRootRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 32);
+  messageDesc(file_accord_contracts_v1_contracts, 33);
 
 /**
  * @generated from message accord.contracts.v1.AcknowledgeRootResponse
@@ -1037,7 +1120,7 @@ export type AcknowledgeRootResponse = Message<"accord.contracts.v1.AcknowledgeRo
  * Use `create(AcknowledgeRootResponseSchema)` to create a new message.
  */
 export const AcknowledgeRootResponseSchema: GenMessage<AcknowledgeRootResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 33);
+  messageDesc(file_accord_contracts_v1_contracts, 34);
 
 /**
  * @generated from message accord.contracts.v1.RevokeRootRequest
@@ -1059,7 +1142,7 @@ export type RevokeRootRequest = Message<"accord.contracts.v1.RevokeRootRequest">
  * Use `create(RevokeRootRequestSchema)` to create a new message.
  */
 export const RevokeRootRequestSchema: GenMessage<RevokeRootRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 34);
+  messageDesc(file_accord_contracts_v1_contracts, 35);
 
 /**
  * @generated from message accord.contracts.v1.RevokeRootResponse
@@ -1076,7 +1159,7 @@ export type RevokeRootResponse = Message<"accord.contracts.v1.RevokeRootResponse
  * Use `create(RevokeRootResponseSchema)` to create a new message.
  */
 export const RevokeRootResponseSchema: GenMessage<RevokeRootResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 35);
+  messageDesc(file_accord_contracts_v1_contracts, 36);
 
 /**
  * @generated from message accord.contracts.v1.AuditLogRequest
@@ -1102,7 +1185,7 @@ export type AuditLogRequest = Message<"accord.contracts.v1.AuditLogRequest"> & {
  * Use `create(AuditLogRequestSchema)` to create a new message.
  */
 export const AuditLogRequestSchema: GenMessage<AuditLogRequest> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 36);
+  messageDesc(file_accord_contracts_v1_contracts, 37);
 
 /**
  * One link of the audit chain: hash = SHA-256(previous_hash || record).
@@ -1140,7 +1223,7 @@ export type AuditEntry = Message<"accord.contracts.v1.AuditEntry"> & {
  * Use `create(AuditEntrySchema)` to create a new message.
  */
 export const AuditEntrySchema: GenMessage<AuditEntry> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 37);
+  messageDesc(file_accord_contracts_v1_contracts, 38);
 
 /**
  * @generated from message accord.contracts.v1.AuditLogResponse
@@ -1169,7 +1252,7 @@ export type AuditLogResponse = Message<"accord.contracts.v1.AuditLogResponse"> &
  * Use `create(AuditLogResponseSchema)` to create a new message.
  */
 export const AuditLogResponseSchema: GenMessage<AuditLogResponse> = /*@__PURE__*/
-  messageDesc(file_accord_contracts_v1_contracts, 38);
+  messageDesc(file_accord_contracts_v1_contracts, 39);
 
 /**
  * Where a contract is in its life.
@@ -1275,7 +1358,7 @@ export const ContractService: GenService<{
     output: typeof ApproveResponseSchema;
   },
   /**
-   * Revokes a contract the caller's zone is part of (or any contract, for an admin).
+   * Revokes a contract with the caller zone's signed revocation. Designated approvers only.
    *
    * @generated from rpc accord.contracts.v1.ContractService.Revoke
    */

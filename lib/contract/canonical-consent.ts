@@ -4,6 +4,9 @@ import type { ContractTerms } from './trust-contract.js';
 /** The `type` tag of the canonical approval bytes; a new encoding gets a new tag, never a silent change. */
 export const approvalBytesType = 'accord.dev/contract-approval/v1';
 
+/** The `type` tag of the canonical revocation bytes. */
+export const revocationBytesType = 'accord.dev/contract-revocation/v1';
+
 /**
  * The exact bytes a participant signs to approve a contract: UTF-8 JSON without whitespace, keys
  * in this fixed order:
@@ -23,19 +26,45 @@ export function canonicalApprovalBytes(
   participantName: string,
   signedAt: Date,
 ): Uint8Array {
-  const document = {
+  return encode({
     type: approvalBytesType,
     ...termsDocument(contract),
     participant: participantName,
     signedAt: signedAt.toISOString(),
-  };
-  return new TextEncoder().encode(JSON.stringify(document));
+  });
+}
+
+/**
+ * The exact bytes a participant signs to revoke a contract: the approval bytes' shape with the
+ * revocation type tag, plus the SHA-256 of the reason (UTF-8, lower-case hex) last:
+ *
+ *   {"type":"accord.dev/contract-revocation/v1","contractId":…,"createdAt":…,"participants":[…],
+ *    "participant":…,"signedAt":…,"reasonSha256":…}
+ *
+ * The reason is free text, so it is bound by its hash and JSON escaping stays out of the bytes. A
+ * revocation can be moved neither to another contract nor to another participant, and its reason
+ * cannot be changed after signing.
+ */
+export function canonicalRevocationBytes(
+  contract: ContractTerms,
+  participantName: string,
+  signedAt: Date,
+  reason: string,
+): Uint8Array {
+  return encode({
+    type: revocationBytesType,
+    ...termsDocument(contract),
+    participant: participantName,
+    signedAt: signedAt.toISOString(),
+    reasonSha256: createHash('sha256').update(reason, 'utf8').digest('hex'),
+  });
 }
 
 /**
  * The lower-case hex SHA-256 of a contract's terms (id, creation time, participants with their root
- * fingerprints): exactly what every approval binds, so it names "this contract" where the id alone
- * would not (a re-proposal under a deleted id has other terms). Root announcements bind it.
+ * fingerprints): exactly what every consent signature binds, so it names "this contract" where the
+ * id alone would not (a re-proposal under a deleted id has other terms and needs fresh approvals).
+ * Providers remember withdrawn contracts by it; root announcements bind it.
  */
 export function contractTermsSha256(contract: ContractTerms): string {
   return createHash('sha256')
@@ -52,4 +81,8 @@ function termsDocument(contract: ContractTerms) {
       rootSha256: participant.rootSha256,
     }));
   return { contractId: contract.id, createdAt: contract.createdAt.toISOString(), participants };
+}
+
+function encode(document: Record<string, unknown>): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(document));
 }

@@ -1,0 +1,128 @@
+import { createHash, verify as verifySignature, webcrypto } from 'node:crypto';
+import { InvalidArgumentError, PermissionDeniedError } from '../errors/accord-error.js';
+import type { ContractParticipant } from './trust-contract.js';
+
+/** The `type` tag of the canonical timestamp bytes; a new encoding gets a new tag. */
+export const consentTimestampBytesType = 'accord.dev/consent-timestamp/v1';
+
+/**
+ * How far a consent's self-declared `signed_at` may lie from its timestamp: the signer asks its
+ * PKI right after signing, so minutes cover any clock difference between the two.
+ */
+export const maxConsentTimestampSkewMs = 5 * 60 * 1000;
+
+/**
+ * The zone PKI's countersignature of one consent signature (an approval or a revocation): proof,
+ * under the zone's root, that the signature existed at `time` by the PKI's clock. Verifiers check
+ * the signer's certificate at `time`, never at the signer's own `signed_at`, so a leaked key whose
+ * certificate has expired cannot back-date consent (docs/threat-model.md, T3).
+ */
+export interface ConsentTimestamp {
+  /** The PKI's clock when it countersigned (whole milliseconds). */
+  readonly time: Date;
+  /** ECDSA P-256 / SHA-256 signature (IEEE P1363) by the zone's signing root over the canonical bytes. */
+  readonly signature: Uint8Array;
+}
+
+/**
+ * Gets a consent signature timestamped by the signer's own zone PKI (`TimestampConsent`), given the
+ * SHA-256 of the signature. Part of every `ConsentSigner`.
+ */
+export type ConsentTimestamper = (signatureSha256: Uint8Array) => Promise<ConsentTimestamp>;
+
+const sha256Bytes = 32;
+const p1363SignatureBytes = 64;
+
+/** SHA-256 of a consent signature: what a PKI timestamps. */
+export function consentSignatureSha256(signature: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(signature).digest());
+}
+
+/**
+ * The exact bytes a PKI signs to timestamp a consent signature: UTF-8 JSON without whitespace,
+ * keys in this order: `{"type":"accord.dev/consent-timestamp/v1","trustDomain":…,
+ * "signatureSha256":<lower-case hex>,"time":<toISOString()>}`. The trust domain keeps one zone's
+ * timestamp from standing for another's; the type tag keeps the bytes apart from anything else
+ * the root signs (X.509 TBS certificates are DER, WIT signing inputs base64url).
+ */
+export function canonicalConsentTimestampBytes(
+  trustDomain: string,
+  signatureSha256: Uint8Array,
+  time: Date,
+): Uint8Array {
+  const document = {
+    type: consentTimestampBytesType,
+    trustDomain,
+    signatureSha256: Buffer.from(signatureSha256).toString('hex'),
+    time: time.toISOString(),
+  };
+  return new TextEncoder().encode(JSON.stringify(document));
+}
+
+/**
+ * Timestamps `signatureSha256` at `time` with `rootKey` (the zone's signing root): what the zone
+ * PKI's `TimestampConsent` does, and what test zones do in-process.
+ */
+export async function signConsentTimestamp(
+  rootKey: webcrypto.CryptoKey,
+  trustDomain: string,
+  signatureSha256: Uint8Array,
+  time: Date,
+): Promise<ConsentTimestamp> {
+  if (signatureSha256.byteLength !== sha256Bytes)
+    throw new InvalidArgumentError(`signature_sha256: must be ${sha256Bytes} bytes`);
+  const at = new Date(Math.floor(time.getTime()));
+  const signature = await webcrypto.subtle.sign(
+    { name: 'ECDSA', hash: 'SHA-256' },
+    rootKey,
+    canonicalConsentTimestampBytes(trustDomain, signatureSha256, at),
+  );
+  return { time: at, signature: new Uint8Array(signature) };
+}
+
+/**
+ * Verifies that `timestamp` is `participant`'s root's countersignature of `signature` and returns
+ * its time, the instant at which the consent's signer must be valid. `field` names the input in
+ * errors (`approval`, `revocation`). A missing or malformed timestamp throws
+ * `InvalidArgumentError`; one that does not verify with the participant's root in the contract,
+ * `PermissionDeniedError`.
+ */
+export function verifyConsentTimestamp(
+  participant: ContractParticipant,
+  signature: Uint8Array,
+  timestamp: ConsentTimestamp | undefined,
+  field: string,
+): Date {
+  if (timestamp === undefined) {
+    throw new InvalidArgumentError(
+      `${field}.timestamp: required; the signer's zone PKI timestamps every consent (TimestampConsent)`,
+    );
+  }
+  if (Number.isNaN(timestamp.time.getTime()))
+    throw new InvalidArgumentError(`${field}.timestamp.time: required`);
+  if (timestamp.signature.byteLength !== p1363SignatureBytes) {
+    throw new InvalidArgumentError(
+      `${field}.timestamp.signature: must be a ${p1363SignatureBytes}-byte IEEE P1363 ECDSA P-256 signature, got ${timestamp.signature.byteLength} bytes`,
+    );
+  }
+  const rootKey = participant.root.publicKey;
+  const isValid =
+    rootKey.asymmetricKeyType === 'ec' &&
+    rootKey.asymmetricKeyDetails?.namedCurve === 'prime256v1' &&
+    verifySignature(
+      'sha256',
+      canonicalConsentTimestampBytes(
+        participant.trustDomain,
+        consentSignatureSha256(signature),
+        timestamp.time,
+      ),
+      { key: rootKey, dsaEncoding: 'ieee-p1363' },
+      timestamp.signature,
+    );
+  if (!isValid) {
+    throw new PermissionDeniedError(
+      `${field} rejected: its timestamp is not signed by the root of participant ${participant.name} in the contract`,
+    );
+  }
+  return timestamp.time;
+}
