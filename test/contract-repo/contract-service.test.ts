@@ -7,6 +7,8 @@ import {
   contractFromProto,
   revokeRequestToProto,
 } from '../../lib/contract/contract-codec.js';
+import { canonicalRevocationBytes } from '../../lib/contract/canonical-consent.js';
+import { signConsent } from '../../lib/contract/consent-signature.js';
 import { forgeApproval, revocationBy } from '../support/test-contracts.js';
 import type { TestSvid } from '../support/test-zone.js';
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
@@ -228,10 +230,23 @@ describe('accord.contracts.v1.ContractService over mTLS', () => {
     // zone-a's root is an enrolled client CA, so the TLS handshake succeeds; only the
     // per-trust-domain check keeps zone-a's PKI from speaking for zone-b.
     const forged = await fixture.zoneA.issueWithUri('spiffe://zone-b.example/accord/operator');
+    // The impostor signs the revocation with its own key: the call is refused before it is read.
+    const now = new Date();
     const impostor = fixture.client(running.grpcPort, forged);
     try {
       await expectStatus(
-        impostor.revoke({ id: contract.id, reason: 'forged' }),
+        impostor.revoke(
+          revokeRequestToProto(
+            contract.id,
+            'forged',
+            await signConsent(
+              canonicalRevocationBytes(contract, 'zone-b', now, 'forged'),
+              'zone-b',
+              forged.signer,
+              now,
+            ),
+          ),
+        ),
         GrpcStatus.UNAUTHENTICATED,
         /not signed by a root of trust domain zone-b\.example/,
       );
@@ -240,7 +255,9 @@ describe('accord.contracts.v1.ContractService over mTLS', () => {
     }
     const stillActive = await zoneB.get({ id: contract.id });
     expect(stillActive.contract?.state).toBe(ContractState.ACTIVE);
-    const revoked = await zoneB.revoke({ id: contract.id, reason: 'genuine' });
+    const revoked = await zoneB.revoke(
+      revokeRequestToProto(contract.id, 'genuine', await revocationBy(contract, fixture.zoneB, 'genuine')),
+    );
     expect(revoked.contract?.state).toBe(ContractState.REVOKED);
   });
 
