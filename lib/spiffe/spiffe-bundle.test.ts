@@ -114,6 +114,13 @@ describe('renderSpiffeBundle and parseSpiffeBundle', () => {
       'a key with two certificates',
       '{"keys": [{"kty": "EC", "use": "x509-svid", "x5c": ["AA==", "AA=="]}], "spiffe_sequence": 1}',
     ],
+    ['a key that is null', '{"keys": [null], "spiffe_sequence": 1}'],
+    ['a key without kty', '{"keys": [{"use": "x509-svid", "x5c": ["AA=="]}], "spiffe_sequence": 1}'],
+    [
+      'a well-formed key beside a malformed one',
+      '{"keys": [{"kty": "EC", "use": "x509-svid", "x5c": ["AA=="]}, {"kty": "EC"}], "spiffe_sequence": 1}',
+    ],
+    ['JSON null', 'null'],
   ])('treats %s as no bundle', (_, text) => {
     expect(parseSpiffeBundle(text)).toBeUndefined();
   });
