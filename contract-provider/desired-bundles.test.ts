@@ -112,6 +112,13 @@ const cases: Case[] = [
     withdrawals: ['ab'],
   },
   {
+    name: 'ignores and remembers a contract the repository calls active that carries a revocation',
+    contracts: async () => [{ ...(await revokedContract(await contractAB(), b)), state: 'active' }],
+    trusted: () => ({}),
+    rejected: [],
+    withdrawals: ['ab'],
+  },
+  {
     name: 'remembers a contract shown revoked without any revocation',
     contracts: async () => [{ ...(await contractAB()), state: 'revoked' }],
     trusted: () => ({}),
