@@ -6,7 +6,7 @@ import { trustBundlePemFileName } from '../lib/bundle/bundle-file-names.js';
 import { ContractProvider } from '../contract-provider/contract-provider.js';
 import { signApproval } from '../lib/contract/approval-signature.js';
 import { signRevocation } from '../lib/contract/revocation-signature.js';
-import { approvalToProto, contractFromProto, revokeRequestToProto } from '../lib/contract/contract-codec.js';
+import { approvalToProto, revokeRequestToProto } from '../lib/contract/contract-codec.js';
 import type { TrustContract } from '../lib/contract/trust-contract.js';
 import type { GrpcClient } from '../lib/grpc/grpc-client.js';
 import type { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
@@ -14,6 +14,7 @@ import { createTestZone, type TestZone } from '../test/support/test-zone.js';
 import { startDirectoryProvider } from '../test/support/directory-provider.js';
 import type { BenchFigure } from './bench-figure.js';
 import { DirectoryObserver } from './directory-observer.js';
+import { proposeContract } from './propose-contract.js';
 import { latencyFigures } from './latency-figures.js';
 import { startRepositoryProcess, type RepositoryProcess } from './repository-process.js';
 import { randomPair, seededRandom } from './seeded-random.js';
@@ -100,7 +101,7 @@ export async function runPropagationBenchmark(options: PropagationOptions): Prom
     ) {
       const [first, second] = randomPair(random, zones.length).map((position) => zones[position]);
       if (first === undefined || second === undefined) throw new Error('zone pair out of range');
-      const contract = await propose(adminClient, `change-${index}`, [first.zone, second.zone]);
+      const contract = await proposeContract(adminClient, `change-${index}`, [first.zone, second.zone]);
       await approve(first, contract);
       const lastApproval = await signApproval(
         contract,
@@ -152,18 +153,6 @@ async function startZone(repository: RepositoryProcess, zone: TestZone, bundleDi
     providerClient,
     adminClient: repository.client(zone.admin),
   } satisfies BenchZone;
-}
-
-async function propose(
-  client: Client,
-  id: string,
-  participants: readonly TestZone[],
-): Promise<TrustContract> {
-  const response = await client.create({
-    contract: { id, participants: participants.map((zone) => ({ ...zone.participant })) },
-  });
-  if (response.contract === undefined) throw new Error(`Create ${id} returned no contract`);
-  return contractFromProto(response.contract);
 }
 
 async function approve(zone: BenchZone, contract: TrustContract): Promise<void> {

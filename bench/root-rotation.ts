@@ -7,7 +7,6 @@ import type { ContractProvider } from '../contract-provider/contract-provider.js
 import { signApproval } from '../lib/contract/approval-signature.js';
 import { approvalToProto, contractFromProto } from '../lib/contract/contract-codec.js';
 import { rootAnnouncementToProto } from '../lib/contract/root-rotation-codec.js';
-import type { TrustContract } from '../lib/contract/trust-contract.js';
 import type { GrpcClient } from '../lib/grpc/grpc-client.js';
 import { pemToDerList } from '../lib/x509/pem.js';
 import { sha256Hex } from '../lib/x509/fingerprint.js';
@@ -17,6 +16,7 @@ import { announceRoot } from '../test/support/test-root-rotation.js';
 import { createTestRoot, createTestZone, type TestRoot, type TestZone } from '../test/support/test-zone.js';
 import type { BenchFigure } from './bench-figure.js';
 import { DirectoryObserver } from './directory-observer.js';
+import { proposeContract } from './propose-contract.js';
 import { latencyFigures } from './latency-figures.js';
 import { startRepositoryProcess, type RepositoryProcess } from './repository-process.js';
 import { waitUntil } from './wait-until.js';
@@ -76,7 +76,7 @@ export async function runRootRotationBenchmark(options: RootRotationOptions): Pr
     }
     const approverClients = new Map(zones.map((zone) => [zone.name, repository?.client(zone.admin)]));
     for (const client of approverClients.values()) if (client !== undefined) clients.push(client);
-    let contract = await propose(adminClient, 'rotation', zones);
+    let contract = await proposeContract(adminClient, 'rotation', zones);
     for (const zone of zones) {
       const approval = await signApproval(contract, zone.name, zone.admin.signer, new Date());
       const response = await approverClients
@@ -144,16 +144,4 @@ function installedRoots(bundleDirectory: string, zone: TestZone): Set<string> {
   } catch {
     return new Set();
   }
-}
-
-async function propose(
-  client: Client,
-  id: string,
-  participants: readonly TestZone[],
-): Promise<TrustContract> {
-  const response = await client.create({
-    contract: { id, participants: participants.map((zone) => ({ ...zone.participant })) },
-  });
-  if (response.contract === undefined) throw new Error(`Create ${id} returned no contract`);
-  return contractFromProto(response.contract);
 }
