@@ -16,8 +16,12 @@ export interface ConsoleProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `accordctl console` with `args` and waits for its first login URL. */
-export async function startConsoleProcess(name: string, args: readonly string[]): Promise<ConsoleProcess> {
+/** Starts `accordctl console` with `args` (and `env`, else this process's) and waits for its first login URL. */
+export async function startConsoleProcess(
+  name: string,
+  args: readonly string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<ConsoleProcess> {
   let output = '';
   const waiters: (() => void)[] = [];
   const process = startManagedProcess(
@@ -25,6 +29,7 @@ export async function startConsoleProcess(name: string, args: readonly string[])
     globalThis.process.execPath,
     [accordctlPath, 'console', ...args],
     {
+      env: env ?? globalThis.process.env,
       onOutput: (chunk) => {
         output += chunk.toString('utf8');
         for (const waiter of waiters.splice(0)) waiter();
