@@ -381,6 +381,35 @@ const operator = z
     'Zone mode: the operator (accord-operator), the TrustContract controller. It reaches the same repository and PKI as the provider, with provider.repositoryAddress, provider.repositoryServerId, provider.repositoryCa and provider.pkiCa. Partner roots referenced by TrustContracts must live in the release namespace (OperatorConfig.rootNamespace), the only place it may read Secrets and ConfigMaps. Its Events about TrustContracts go to namespace `default` (Role `<release>-operator-events` there), the only namespace the API server accepts for Events about cluster-scoped objects.',
   );
 
+const consoleValues = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Run the zone\'s web console (`accordctl console`, docs/console.md, "In a cluster"): one pod, listening on 127.0.0.1 in the pod only, reached through `kubectl port-forward`; its one-time login URL is in the pod log. Off by default: the pod holds the zone\'s approver key.',
+      ),
+    approverSecretName: dnsSubdomain
+      .default('accord-console-approver')
+      .describe(
+        "Existing `kubernetes.io/tls` Secret holding the zone's designated approver SVID (spiffe://<zone.trustDomain>/accord/admin) and its key (tls.crt, tls.key), as `accordctl login` writes them. Not a bootstrap token: the pod can act as the approver only until that SVID expires.",
+      ),
+    port: port
+      .default(8080)
+      .describe('Port of the console on 127.0.0.1 inside the pod; forward a local port to it.'),
+    showInstalledBundles: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Show the provider's bundle Secrets in zone.meshNamespaces (`--bundle-secrets`). Off by default: it needs `list` on Secrets there, which Kubernetes cannot narrow to the bundle Secrets, so the pod could read every Secret of those namespaces.",
+      ),
+    resources: containerResources({ cpu: '25m', memory: '96Mi' }, { cpu: '250m', memory: '256Mi' }).describe(
+      'Container resources of the console.',
+    ),
+  })
+  .prefault({})
+  .describe('Zone mode: the optional web console of the zone administrator (docs/console.md).');
+
 const repo = z
   .strictObject({
     replicas: replicaCount
@@ -484,6 +513,7 @@ const values = withValuesRule(
     pki,
     provider,
     operator,
+    console: consoleValues,
     repo,
   }),
   {
