@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { promisify } from 'node:util';
+import { parse, parseAllDocuments } from 'yaml';
 import { silentLogger } from '../../lib/log/logger.js';
 import { startLocalMesh, type LocalMesh } from '../../demo/local-mesh.js';
+import { testTool } from '../support/test-tools.js';
 import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { startConsoleProcess, type ConsoleProcess } from './console-process.js';
 
@@ -13,6 +16,8 @@ import { startConsoleProcess, type ConsoleProcess } from './console-process.js';
 // local port, the stand-in here for `kubectl port-forward` (which needs a real node). The Host and
 // Origin carry the relay's port, which the console cannot know: it accepts them, and still refuses
 // a foreign Origin and a foreign Host. Without the flag the same relay is refused.
+
+const execFileAsync = promisify(execFile);
 
 interface RawResponse {
   status: number;
@@ -63,6 +68,38 @@ async function startRelay(targetPort: number): Promise<{ port: number; close: ()
         for (const socket of sockets) socket.destroy();
       }),
   };
+}
+
+/** The console's liveness probe command as the chart renders it for `port`. */
+async function chartProbe(port: number): Promise<string[]> {
+  const { stdout } = await execFileAsync(testTool('helm'), [
+    'template',
+    'accord',
+    resolve(__dirname, '../../charts/accord'),
+    '--show-only',
+    'templates/console.yaml',
+    '--set',
+    'console.enabled=true',
+    '--set',
+    `console.port=${port}`,
+  ]);
+  const deployment = parseAllDocuments(stdout)
+    .map((document) => document.toJS() as { kind?: string } | null)
+    .find((object) => object?.kind === 'Deployment') as {
+    spec: { template: { spec: { containers: { livenessProbe: { exec: { command: string[] } } }[] } } };
+  };
+  const command = deployment.spec.template.spec.containers[0]?.livenessProbe.exec.command;
+  if (command?.[0] !== 'node') throw new Error('the console probe is not a node command');
+  return command;
+}
+
+/** Runs a probe command (its `node` is this Node) and gives its exit code. */
+function exitCode(command: string[]): Promise<number> {
+  return new Promise((resolvePromise) => {
+    execFile(process.execPath, command.slice(1), { timeout: 30_000 }, (error) =>
+      resolvePromise(error === null ? 0 : typeof error.code === 'number' ? error.code : -1),
+    );
+  });
 }
 
 describe('accordctl console --port-forwarded, as the chart runs it', () => {
@@ -182,5 +219,21 @@ describe('accordctl console --port-forwarded, as the chart runs it', () => {
       await localRelay.close();
       await local.stop();
     }
+  });
+
+  it("answers the chart's probe command while it runs, and the probe fails once it is gone", async () => {
+    const home = await directories.make();
+    const local = await startConsoleProcess('console probed', await chartFlags(), {
+      PATH: process.env.PATH,
+      HOME: home,
+    });
+    let probe: string[];
+    try {
+      probe = await chartProbe(local.port);
+      expect(await exitCode(probe)).toBe(0);
+    } finally {
+      await local.stop();
+    }
+    expect(await exitCode(probe)).toBe(1);
   });
 });

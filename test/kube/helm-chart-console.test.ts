@@ -64,6 +64,7 @@ function consolePodSpec(objects: RenderedObject[]) {
       command: string[];
       args: string[];
       ports?: unknown[];
+      env: { name: string; value: string }[];
       securityContext: Record<string, unknown>;
       resources: Record<string, unknown>;
       livenessProbe: { exec: { command: string[] } };
@@ -128,6 +129,7 @@ describe('the chart console, rendered', () => {
       limits: { cpu: '250m', memory: '256Mi' },
     });
     expect(container.ports).toBeUndefined();
+    expect(container.env).toEqual([{ name: 'XDG_STATE_HOME', value: '/tmp/state' }]);
     expect(container.command).toEqual(['accordctl']);
     expect(container.args.slice(0, 4)).toEqual(['console', '--port', '8080', '--port-forwarded']);
     expect(container.args).not.toContain('--bundle-secrets');
