@@ -1,5 +1,8 @@
 import { X509Certificate } from 'node:crypto';
+import { canonicalRevocationBytes, contractTermsSha256 } from '../lib/contract/canonical-consent.js';
+import { signConsent } from '../lib/contract/consent-signature.js';
 import type { ContractRootRotation } from '../lib/contract/root-rotation.js';
+import type { ConsentSigner } from '../lib/contract/zone-approvers.js';
 import type { TrustContract } from '../lib/contract/trust-contract.js';
 import { sha256Hex } from '../lib/x509/fingerprint.js';
 import { activateRoot, announceRoot, revokeRoot } from '../test/support/test-root-rotation.js';
@@ -17,7 +20,6 @@ import {
   type OwnZone,
   type RejectionReason,
 } from './desired-bundles.js';
-import { contractTermsSha256 } from '../lib/contract/canonical-consent.js';
 import { WithdrawnContracts, withdrawnContract } from './withdrawn-contracts.js';
 
 let a: TestZone;
@@ -393,5 +395,55 @@ describe('desiredBundles with root rotations', () => {
     };
     const result = desiredBundles([revoked], ownZoneB(), new WithdrawnContracts(), new Date());
     expect(result.bundles.has(a.trustDomain)).toBe(false);
+  });
+
+  it('withdraws a contract its partner revoked under its activated new root, and reports one revoked under a root never announced', async () => {
+    const contract = await approvedContract('ab', [a, b]);
+    const rotated: TrustContract = {
+      ...contract,
+      rootRotations: [
+        {
+          ...rotation(await announceRoot(contract, a, a1, a.admin)),
+          activation: activateRoot(a, a1, 1, new Date(Math.floor(Date.now())), 3_600_000),
+        },
+      ],
+    };
+    const reason = 'zone-a leaves';
+    const revokedWith = async (signer: ConsentSigner): Promise<TrustContract> => {
+      const signedAt = new Date(Math.floor(Date.now()));
+      const signed = await signConsent(
+        canonicalRevocationBytes(rotated, 'zone-a', signedAt, reason),
+        'zone-a',
+        signer,
+        signedAt,
+      );
+      return {
+        ...rotated,
+        state: 'revoked',
+        revocation: {
+          revokedBy: 'spiffe://zone-a.example/accord/operator',
+          revokedAt: signedAt,
+          reason,
+          signed,
+        },
+        revision: rotated.revision + 1,
+      };
+    };
+    const genuine = await revokedWith((await a1.issue('/accord/operator')).signer);
+    const result = desiredBundles([genuine], ownZoneB(), new WithdrawnContracts(), new Date());
+    expect(result.rejections).toEqual([]);
+    expect(result.bundles.has(a.trustDomain)).toBe(false);
+    expect(result.withdrawals.map((entry) => entry.termsSha256)).toEqual([contractTermsSha256(genuine)]);
+    const unannounced = await createTestRoot(a.trustDomain);
+    const forged = await revokedWith((await unannounced.issue('/accord/operator')).signer);
+    expect(desiredBundles([forged], ownZoneB(), new WithdrawnContracts(), new Date()).rejections).toEqual([
+      {
+        contractId: 'ab',
+        revision: forged.revision,
+        reason: 'RevocationInvalid',
+        detail:
+          'revocation rejected: its timestamp is not signed by a root of participant zone-a in the contract (its pinned root or a root its verified rotations announced)',
+      },
+    ]);
   });
 });

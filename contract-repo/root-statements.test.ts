@@ -2,6 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signApproval } from '../lib/contract/approval-signature.js';
+import { canonicalRevocationBytes } from '../lib/contract/canonical-consent.js';
+import { signConsent } from '../lib/contract/consent-signature.js';
+import { signRevocation } from '../lib/contract/revocation-signature.js';
 import type { TrustContract } from '../lib/contract/trust-contract.js';
 import { validateProposal } from '../lib/contract/validate-proposal.js';
 import {
@@ -205,5 +208,38 @@ describe('ContractRepository root statements', () => {
     ).rejects.toThrow('not signed by the key of root');
     const revoked = await repository.revokeRoot(approverA, 'ab', revokeRoot(zoneA, 'leaked'));
     expect(revoked.rootRevocations.map((revocation) => revocation.rootSha256)).toEqual([zoneA.rootSha256]);
+  });
+
+  it("accepts the zone's revocation signed under its activated new root, and refuses one under a root it never announced", async () => {
+    await repository.announceRoot(approverA, 'ab', await genuine());
+    const rotated = await repository.activateRoot(
+      approverA,
+      'ab',
+      activateRoot(zoneA, a1, 1, clock.now(), 60_000),
+    );
+    const reason = 'zone-a leaves';
+    const unannounced = await createTestRoot(zoneA.trustDomain);
+    const forged = await signConsent(
+      canonicalRevocationBytes(rotated, 'zone-a', clock.now(), reason),
+      'zone-a',
+      (await unannounced.issue('/accord/operator')).signer,
+      clock.now(),
+    );
+    await expect(repository.revoke(approverA, 'ab', reason, forged)).rejects.toThrow(
+      new PermissionDeniedError(
+        'revocation rejected: its timestamp is not signed by a root of participant zone-a in the contract (its pinned root or a root its verified rotations announced)',
+      ),
+    );
+    expect(repository.get(admin, 'ab').state).toBe('active');
+    const signed = await signRevocation(
+      rotated,
+      'zone-a',
+      reason,
+      (await a1.issue('/accord/operator')).signer,
+      clock.now(),
+    );
+    const revoked = await repository.revoke(approverA, 'ab', reason, signed);
+    expect(revoked.state).toBe('revoked');
+    expect(revoked.revocation?.signed).toEqual(signed);
   });
 });

@@ -1,3 +1,4 @@
+import { participantRootChain } from '../lib/contract/participant-roots.js';
 import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -211,18 +212,24 @@ describe('the zone PKI on loopback', () => {
       );
       expect(timestamp.time.getTime()).toBeGreaterThanOrEqual(before - 1);
       expect(timestamp.time.getTime()).toBeLessThanOrEqual(Date.now());
-      const [participant] = validateProposal({
+      const { participants } = validateProposal({
         id: 'ab',
         participants: [
           { name: 'zone-a', trustDomain: 'zone-a.example', publicKey: rootsA, hash: sha256Der(rootsA) },
           { name: 'zone-b', trustDomain: 'zone-b.example', publicKey: rootsB, hash: sha256Der(rootsB) },
         ],
-      }).participants;
+      });
+      const [participant] = participants;
       if (participant === undefined) throw new Error('no participant');
-      const consentSignature = new Uint8Array(Buffer.from('a consent signature'));
-      expect(verifyConsentTimestamp(participant, consentSignature, timestamp, 'approval')).toEqual(
-        timestamp.time,
+      const chain = participantRootChain(
+        { id: 'ab', participants, createdAt: new Date(), rootRotations: [], rootRevocations: [] },
+        participant,
       );
+      const consentSignature = new Uint8Array(Buffer.from('a consent signature'));
+      expect(verifyConsentTimestamp(chain, consentSignature, timestamp, 'approval')).toEqual({
+        time: timestamp.time,
+        roots: [participant],
+      });
       await expect(workload.timestampConsent({ signatureSha256 })).rejects.toMatchObject({
         kind: 'PermissionDenied',
         message:

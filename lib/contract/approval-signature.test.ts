@@ -3,7 +3,8 @@ import { signApproval, verifyApproval } from './approval-signature.js';
 import { approvalReport, isFullyApproved, isTrustEstablished } from './contract-approvals.js';
 import { forgeApproval } from '../../test/support/test-contracts.js';
 import { createTestZone, type TestSvid, type TestZone } from '../../test/support/test-zone.js';
-import type { ContractApproval, ContractTerms, TrustContract } from './trust-contract.js';
+import type { RootChainContract } from './participant-roots.js';
+import type { ContractApproval, TrustContract } from './trust-contract.js';
 import { validateProposal } from './validate-proposal.js';
 
 const createdAt = new Date('2026-01-01T00:00:00.000Z');
@@ -26,12 +27,12 @@ beforeAll(async () => {
   [svidA, svidB, svidC] = [zoneA.admin, zoneB.admin, zoneC.operator];
 });
 
-function terms(id: string, ...zones: TestZone[]): ContractTerms {
+function terms(id: string, ...zones: TestZone[]): RootChainContract {
   const { participants } = validateProposal({ id, participants: zones.map((zone) => zone.participant) });
-  return { id, participants, createdAt };
+  return { id, participants, createdAt, rootRotations: [], rootRevocations: [] };
 }
 
-function contract(base: ContractTerms, approvals: ContractApproval[], revoked = false): TrustContract {
+function contract(base: RootChainContract, approvals: ContractApproval[], revoked = false): TrustContract {
   return {
     ...base,
     state: revoked ? 'revoked' : 'proposed',
@@ -48,7 +49,7 @@ function contract(base: ContractTerms, approvals: ContractApproval[], revoked = 
 
 interface Attack {
   name: string;
-  build: () => Promise<{ verifyAgainst: ContractTerms; approval: ContractApproval }>;
+  build: () => Promise<{ verifyAgainst: RootChainContract; approval: ContractApproval }>;
   error: typeof InvalidArgumentError | typeof PermissionDeniedError;
   message: RegExp;
 }

@@ -1,7 +1,8 @@
+import type { RootChainContract } from './participant-roots.js';
 import type { VerifiedSvid } from '../spiffe/x509-svid.js';
 import { canonicalApprovalBytes } from './canonical-consent.js';
 import { signConsent, verifyConsent } from './consent-signature.js';
-import type { ContractApproval, ContractTerms } from './trust-contract.js';
+import type { ContractApproval } from './trust-contract.js';
 import type { ConsentSigner } from './zone-approvers.js';
 
 /**
@@ -11,7 +12,7 @@ import type { ConsentSigner } from './zone-approvers.js';
  * repository.
  */
 export async function signApproval(
-  contract: ContractTerms,
+  contract: RootChainContract,
   participantName: string,
   signer: ConsentSigner,
   signedAt: Date,
@@ -31,7 +32,7 @@ export async function signApproval(
  * returns the signer's verified SVID or throws (`InvalidArgumentError` for malformed input,
  * `PermissionDeniedError` when it does not prove the participant's consent).
  */
-export function verifyApproval(contract: ContractTerms, approval: ContractApproval): VerifiedSvid {
+export function verifyApproval(contract: RootChainContract, approval: ContractApproval): VerifiedSvid {
   return verifyConsent(
     contract,
     approval,

@@ -6,12 +6,8 @@ import {
   maxConsentTimestampSkewMs,
   verifyConsentTimestamp,
 } from './consent-timestamp.js';
-import {
-  participantNamed,
-  type ContractParticipant,
-  type ContractTerms,
-  type ParticipantSignature,
-} from './trust-contract.js';
+import { participantRootChain, type RootChainContract } from './participant-roots.js';
+import { participantNamed, type ContractParticipant, type ParticipantSignature } from './trust-contract.js';
 import { verifyApproverCertificate, type ConsentSigner } from './zone-approvers.js';
 
 const p1363SignatureBytes = 64;
@@ -44,17 +40,20 @@ export async function signConsent(
  * Verifies one participant's signed statement about `contract`; returns the signer's verified SVID
  * or throws. It counts only if all of these hold:
  * - it names a participant of the contract;
- * - its timestamp is that participant's root's countersignature of the signature
- *   (`verifyConsentTimestamp`), and `signed_at` lies within `maxConsentTimestampSkewMs` of it;
+ * - its timestamp is the countersignature of the signature by a root of that participant which
+ *   the contract's verified rotation chain trusts at the timestamp's time: the pinned root, or a
+ *   root its announced rotations introduced, neither revoked nor retired then
+ *   (`participantRootChain`, `verifyConsentTimestamp`); `signed_at` lies within
+ *   `maxConsentTimestampSkewMs` of it;
  * - at the timestamp's time (never at the self-declared `signed_at`), the signer is a designated
- *   approver of that participant, certified by its root in the contract (`verifyApproverCertificate`);
+ *   approver of that participant, certified by one of those roots (`verifyApproverCertificate`);
  * - the P1363 signature verifies over `bytesOf(participant)`.
  * `field` names the input in errors (`approval`, `revocation`). Malformed input throws
  * `InvalidArgumentError`; a well-formed statement that does not prove the participant's word
  * throws `PermissionDeniedError`. Both messages say why.
  */
 export function verifyConsent(
-  contract: ContractTerms,
+  contract: RootChainContract,
   consent: ParticipantSignature,
   bytesOf: (participant: ContractParticipant) => Uint8Array,
   field: string,
@@ -72,13 +71,18 @@ export function verifyConsent(
   }
   if (Number.isNaN(consent.signedAt.getTime()))
     throw new InvalidArgumentError(`${field}.signed_at: required`);
-  const time = verifyConsentTimestamp(participant, consent.signature, consent.timestamp, field);
+  const { time, roots } = verifyConsentTimestamp(
+    participantRootChain(contract, participant),
+    consent.signature,
+    consent.timestamp,
+    field,
+  );
   if (Math.abs(consent.signedAt.getTime() - time.getTime()) > maxConsentTimestampSkewMs) {
     throw new PermissionDeniedError(
       `${field} rejected: signed_at ${consent.signedAt.toISOString()} is more than ${maxConsentTimestampSkewMs / 1000} s from its timestamp ${time.toISOString()}`,
     );
   }
-  const svid = verifyApproverCertificate(participant, consent.certificateChainDer, time, field);
+  const svid = verifyApproverCertificate(participant, consent.certificateChainDer, time, field, roots);
   const isValid = verifySignature(
     'sha256',
     bytesOf(participant),

@@ -1,5 +1,6 @@
 import { createHash, verify as verifySignature, webcrypto } from 'node:crypto';
 import { InvalidArgumentError, PermissionDeniedError } from '../errors/accord-error.js';
+import { trustedRootsAt, type ParticipantRootChain } from './participant-roots.js';
 import type { ContractParticipant } from './trust-contract.js';
 
 /** The `type` tag of the canonical timestamp bytes; a new encoding gets a new tag. */
@@ -80,19 +81,34 @@ export async function signConsentTimestamp(
   return { time: at, signature: new Uint8Array(signature) };
 }
 
+/** A verified consent timestamp: its time, and the participant's roots trusted then. */
+export interface VerifiedConsentTimestamp {
+  /** The PKI's clock: the instant at which the consent's signer must be valid. */
+  readonly time: Date;
+  /**
+   * The participant's roots trusted at `time` by its verified rotation chain (`trustedRootsAt`):
+   * the roots that may certify the signer. Includes the root that signed the timestamp.
+   */
+  readonly roots: readonly ContractParticipant[];
+}
+
 /**
- * Verifies that `timestamp` is `participant`'s root's countersignature of `signature` and returns
- * its time, the instant at which the consent's signer must be valid. `field` names the input in
- * errors (`approval`, `revocation`). A missing or malformed timestamp throws
- * `InvalidArgumentError`; one that does not verify with the participant's root in the contract,
- * `PermissionDeniedError`.
+ * Verifies that `timestamp` is a countersignature of `signature` by a root of `chain` (the
+ * participant's pinned root or one its verified rotations introduced, `participantRootChain`) that
+ * the chain trusts at the timestamp's own time: not revoked, not retired by then. After an
+ * announced rotation is activated the zone's PKI timestamps with the new root, so consent keeps
+ * verifying; a root the chain does not vouch for (unannounced, prepared only, revoked, retired)
+ * never counts (docs/threat-model.md, T3). `field` names the input in errors (`approval`,
+ * `revocation`). A missing or malformed timestamp throws `InvalidArgumentError`; one that does not
+ * verify so, `PermissionDeniedError` saying which rule failed.
  */
 export function verifyConsentTimestamp(
-  participant: ContractParticipant,
+  chain: ParticipantRootChain,
   signature: Uint8Array,
   timestamp: ConsentTimestamp | undefined,
   field: string,
-): Date {
+): VerifiedConsentTimestamp {
+  const participant = chain.participant;
   if (timestamp === undefined) {
     throw new InvalidArgumentError(
       `${field}.timestamp: required; the signer's zone PKI timestamps every consent (TimestampConsent)`,
@@ -105,24 +121,33 @@ export function verifyConsentTimestamp(
       `${field}.timestamp.signature: must be a ${p1363SignatureBytes}-byte IEEE P1363 ECDSA P-256 signature, got ${timestamp.signature.byteLength} bytes`,
     );
   }
-  const rootKey = participant.root.publicKey;
-  const isValid =
-    rootKey.asymmetricKeyType === 'ec' &&
-    rootKey.asymmetricKeyDetails?.namedCurve === 'prime256v1' &&
-    verifySignature(
-      'sha256',
-      canonicalConsentTimestampBytes(
-        participant.trustDomain,
-        consentSignatureSha256(signature),
-        timestamp.time,
-      ),
-      { key: rootKey, dsaEncoding: 'ieee-p1363' },
-      timestamp.signature,
+  const bytes = canonicalConsentTimestampBytes(
+    participant.trustDomain,
+    consentSignatureSha256(signature),
+    timestamp.time,
+  );
+  const signer = chain.links.find((link) => {
+    const rootKey = link.root.root.publicKey;
+    return (
+      rootKey.asymmetricKeyType === 'ec' &&
+      rootKey.asymmetricKeyDetails?.namedCurve === 'prime256v1' &&
+      verifySignature('sha256', bytes, { key: rootKey, dsaEncoding: 'ieee-p1363' }, timestamp.signature)
     );
-  if (!isValid) {
+  });
+  if (signer === undefined) {
     throw new PermissionDeniedError(
-      `${field} rejected: its timestamp is not signed by the root of participant ${participant.name} in the contract`,
+      `${field} rejected: its timestamp is not signed by a root of participant ${participant.name} in the contract (its pinned root or a root its verified rotations announced)`,
     );
   }
-  return timestamp.time;
+  const roots = trustedRootsAt(chain, timestamp.time);
+  if (!roots.includes(signer.root)) {
+    const why =
+      signer.retireAfter === undefined || signer.isRevoked
+        ? 'which is revoked'
+        : `which retired at ${signer.retireAfter.toISOString()}, before the timestamp's time ${timestamp.time.toISOString()}`;
+    throw new PermissionDeniedError(
+      `${field} rejected: its timestamp is signed by root ${signer.root.rootSha256} of participant ${participant.name}, ${why}`,
+    );
+  }
+  return { time: timestamp.time, roots };
 }

@@ -30,7 +30,13 @@ describe('contract codec', () => {
       id: 'ab',
       participants: [zoneA.participant, zoneB.participant],
     });
-    const base = { id: 'ab', participants, createdAt: new Date('2026-03-01T10:00:00.123Z') };
+    const base = {
+      id: 'ab',
+      participants,
+      createdAt: new Date('2026-03-01T10:00:00.123Z'),
+      rootRotations: [],
+      rootRevocations: [],
+    };
     const signedAt = new Date();
     const approvals = await Promise.all([
       signApproval(base, 'zone-a', zoneA.admin.signer, signedAt),

@@ -5,7 +5,7 @@ import {
   verifyRootAnnouncement,
   verifyRootRevocation,
 } from './root-statement-signature.js';
-import type { ContractParticipant, TrustContract } from './trust-contract.js';
+import type { ContractParticipant, ContractTerms, TrustContract } from './trust-contract.js';
 import { validateParticipant } from './validate-proposal.js';
 
 /**
@@ -59,6 +59,12 @@ export interface ParticipantRootChain {
   readonly links: readonly ChainRoot[];
 }
 
+/**
+ * What a participant's roots are computed from: the signed terms and the root statements carried.
+ * Consent verification (`verifyConsent`) needs no more of a contract than this.
+ */
+export type RootChainContract = ContractTerms & Pick<TrustContract, 'rootRotations' | 'rootRevocations'>;
+
 /** Every participant's chain (by participant name) and the statements not used. */
 export interface ContractRootChains {
   readonly chains: ReadonlyMap<string, ParticipantRootChain>;
@@ -79,7 +85,7 @@ export interface ContractRootChains {
  * - A verified activation sets when the replaced root retires.
  */
 export function contractRootChains(
-  contract: TrustContract,
+  contract: RootChainContract,
   revokedRootSha256s: ReadonlySet<string> = new Set(),
 ): ContractRootChains {
   const chains = new Map<string, ParticipantRootChain>();
@@ -108,6 +114,18 @@ export function contractRootChains(
 }
 
 /**
+ * One participant's chain, built exactly as `contractRootChains` builds it (same verification),
+ * without the other participants' chains or the problems met: what a consent verifier needs to
+ * know which roots may timestamp and certify that participant's consent.
+ */
+export function participantRootChain(
+  contract: RootChainContract,
+  participant: ContractParticipant,
+): ParticipantRootChain {
+  return participantChain(contract, participant, new Set(), new Set(), []);
+}
+
+/**
  * The roots of `chain` trusted at `at`: every root up to (not including) a revoked one, except
  * those retired by then. Empty when the pinned root itself is revoked.
  */
@@ -122,7 +140,7 @@ export function trustedRootsAt(chain: ParticipantRootChain, at: Date): ContractP
 }
 
 function participantChain(
-  contract: TrustContract,
+  contract: RootChainContract,
   participant: ContractParticipant,
   revokedRootSha256s: ReadonlySet<string>,
   used: Set<ContractRootRotation>,
@@ -241,7 +259,7 @@ type Revocation = Pick<ChainRoot, 'isRevoked' | 'revocation'>;
 
 /** Whether `root` is revoked: by a carried revocation its key signed, or in the provider's memory. */
 function revocationFor(
-  contract: TrustContract,
+  contract: RootChainContract,
   root: ContractParticipant,
   revokedRootSha256s: ReadonlySet<string>,
   onInvalid: (detail: string) => void,

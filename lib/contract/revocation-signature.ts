@@ -1,8 +1,9 @@
+import type { RootChainContract } from './participant-roots.js';
 import type { VerifiedSvid } from '../spiffe/x509-svid.js';
 import { InvalidArgumentError } from '../errors/accord-error.js';
 import { canonicalRevocationBytes } from './canonical-consent.js';
 import { signConsent, verifyConsent } from './consent-signature.js';
-import type { ContractRevocation, ContractTerms, ParticipantSignature } from './trust-contract.js';
+import type { ContractRevocation, ParticipantSignature } from './trust-contract.js';
 import type { ConsentSigner } from './zone-approvers.js';
 
 /**
@@ -11,7 +12,7 @@ import type { ConsentSigner } from './zone-approvers.js';
  * withdraws its consent exactly as it gave it, through one of its designated approvers.
  */
 export async function signRevocation(
-  contract: ContractTerms,
+  contract: RootChainContract,
   participantName: string,
   reason: string,
   signer: ConsentSigner,
@@ -33,7 +34,7 @@ export async function signRevocation(
  * is `InvalidArgumentError`; one that does not prove a participant's word, `PermissionDeniedError`.
  */
 export function verifyRevocation(
-  contract: ContractTerms,
+  contract: RootChainContract,
   revocation: Pick<ContractRevocation, 'reason' | 'signed'>,
 ): VerifiedSvid {
   const { signed, reason } = revocation;

@@ -55,10 +55,11 @@ export interface ConsentSigner {
  * Checks that `chainDer` proves a designated approver of `participant` at `at`, and returns the
  * signer's verified SVID and certificate; the one check every consent signature (approval or
  * revocation) goes through, in the repository, the providers, the operator and accordctl:
- * - the chain is the signer's certificate, optionally followed by exactly that participant's root
+ * - the chain is the signer's certificate, optionally followed by exactly one of `roots`
  *   (zone PKIs sign leaves with the root; intermediates are not accepted);
- * - the signer is an X509-SVID of *that participant's* trust domain, issued by *that participant's*
- *   root in the contract, not a CA, and valid (as is the root) at `at`;
+ * - the signer is an X509-SVID of *that participant's* trust domain, issued by one of `roots` (the
+ *   participant's roots its contract trusts at `at`; by default its pinned root), not a CA, and
+ *   valid (as is the root) at `at`;
  * - its SPIFFE ID is one of the participant's designated approvers (`zoneApproverPaths`);
  * - its key is ECDSA P-256.
  * `field` names the input in errors (`approval`, `revocation`). Malformed input throws
@@ -70,6 +71,7 @@ export function verifyApproverCertificate(
   chainDer: readonly Uint8Array[],
   at: Date,
   field: string,
+  roots: readonly ContractParticipant[] = [participant],
 ): VerifiedSvid {
   if (chainDer.length === 0)
     throw new InvalidArgumentError(`${field}.certificate_chain: empty; the signer certificate comes first`);
@@ -87,9 +89,9 @@ export function verifyApproverCertificate(
   }
   const [signerDer, rootDer] = chainDer;
   if (signerDer === undefined) throw new InvalidArgumentError(`${field}.certificate_chain: empty`);
-  if (rootDer !== undefined && sha256Hex(rootDer) !== participant.rootSha256) {
+  if (rootDer !== undefined && !roots.some((root) => root.rootSha256 === sha256Hex(rootDer))) {
     throw new PermissionDeniedError(
-      `${field} rejected: certificate_chain[1] is not the root of participant ${participant.name} in the contract`,
+      `${field} rejected: certificate_chain[1] is not a root of participant ${participant.name} in the contract`,
     );
   }
   let certificate: X509Certificate;
@@ -102,7 +104,11 @@ export function verifyApproverCertificate(
   }
   let svid: VerifiedSvid;
   try {
-    svid = verifyX509Svid(certificate, new Map([[participant.trustDomain, [participant.root]]]), at);
+    svid = verifyX509Svid(
+      certificate,
+      new Map([[participant.trustDomain, roots.map((root) => root.root)]]),
+      at,
+    );
   } catch (error) {
     throw new PermissionDeniedError(
       `${field} rejected: the signer is not an identity of participant ${participant.name} (${participant.trustDomain}) at ${at.toISOString()}: ${errorMessage(error)}`,

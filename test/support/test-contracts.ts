@@ -3,6 +3,7 @@ import { signApproval } from '../../lib/contract/approval-signature.js';
 import { signRevocation } from '../../lib/contract/revocation-signature.js';
 import { canonicalApprovalBytes } from '../../lib/contract/canonical-consent.js';
 import { consentSignatureSha256, type ConsentTimestamper } from '../../lib/contract/consent-timestamp.js';
+import type { RootChainContract } from '../../lib/contract/participant-roots.js';
 import type {
   ContractApproval,
   ContractParticipant,
@@ -97,7 +98,7 @@ export async function forgeApproval(
 
 /** `zone`'s signed revocation of `contract`, by its operator (a designated approver), at `now()`. */
 export function revocationBy(
-  contract: ContractTerms,
+  contract: RootChainContract,
   zone: TestZone,
   reason: string,
   now: () => Date = () => new Date(),
