@@ -6,6 +6,7 @@ import {
   emergencyRotateRoot,
   type RotationParties,
 } from '../../lib/contract/announced-rotation.js';
+import { signRevocation } from '../../lib/contract/revocation-signature.js';
 import { FailedPreconditionError } from '../../lib/errors/accord-error.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { pemToDerList } from '../../lib/x509/pem.js';
@@ -117,6 +118,29 @@ describe('zone A announces its next root while zone A calls zone B', () => {
     const tally = await calls.stop();
     expect(tally.failed).toEqual([]);
     expect(tally.succeeded).toBeGreaterThan(20);
+
+    // Zone A's consent now chains to its new root (an admin SVID it issued, a timestamp it signed):
+    // its revocation of the contract counts at the repository and at zone B's provider
+    // (docs/threat-model.md T3), which drops zone A's bundle.
+    const reason = 'zone A leaves after its rotation';
+    const contract = await plane.zoneA.admin.repository.get('announced');
+    const signed = await signRevocation(
+      contract,
+      plane.zoneA.pki.name,
+      reason,
+      await plane.zoneA.admin.signer(),
+      new Date(),
+    );
+    expect((await plane.zoneA.admin.repository.revoke('announced', reason, signed)).state).toBe('revoked');
+    await pollUntil(
+      "zone B dropped zone A's bundle after zone A's revocation",
+      () =>
+        zoneARootsAtZoneB().then(
+          () => undefined,
+          () => true,
+        ),
+      propagationTimeoutMs,
+    );
   });
 
   it('emergency: zone B drops every root of zone A at once and cross-zone calls stop', async () => {
