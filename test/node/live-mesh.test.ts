@@ -387,8 +387,18 @@ describe('Accord on live pods: two zone clusters and a hub, each a real node in 
       expect(workloads.code).toBe(0);
     }
     const uninstalls: [NodeCluster, string, string[]][] = [
-      [zoneA.cluster, zoneRelease, [`secret/${zoneRelease}-pki-ca`]],
-      [zoneB.cluster, zoneRelease, [`secret/${zoneRelease}-pki-ca`]],
+      // The provider's memory of withdrawn contracts is kept like the zone's CA (docs/helm.md): a
+      // reinstall must not forget them, or a compromised repository could serve them as active again.
+      [
+        zoneA.cluster,
+        zoneRelease,
+        [`configmap/${zoneRelease}-contract-provider-memory`, `secret/${zoneRelease}-pki-ca`],
+      ],
+      [
+        zoneB.cluster,
+        zoneRelease,
+        [`configmap/${zoneRelease}-contract-provider-memory`, `secret/${zoneRelease}-pki-ca`],
+      ],
       [mesh.hub, hubRelease, []],
     ];
     for (const [cluster, release, keptOnPurpose] of uninstalls) {
