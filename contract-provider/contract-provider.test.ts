@@ -153,19 +153,33 @@ describe('ContractProvider', () => {
     expect(h.infoLines).toContain('bundle removed');
   });
 
-  it('keeps the installed bundles through a repository outage and resumes with the last token', async () => {
+  it('keeps the installed bundles through a repository outage and reconnects from a snapshot', async () => {
     const h = await startProvider();
     h.source.current.send(snapshot(await approvedContract('ab', [a, b])));
     await settle(h);
     expect(await h.metric('accord_provider_repository_connected')).toBe(1);
-    const lastToken = 'fresh-1';
     h.source.current.fail(new Error('connection reset'));
     await waitFor(() => h.timers.delays().includes(75));
     expect(await h.metric('accord_provider_repository_connected')).toBe(0);
     expect(await h.files()).toContain('zone-b.example.pem');
     h.timers.fire((delayMs) => delayMs === 75);
     await waitFor(() => h.source.streams.length === 2);
-    expect(h.source.current.resumeToken).toBe(lastToken);
+    expect(h.source.current.resumeToken).toBeUndefined();
+  });
+
+  it('drops a connection whose Watch stream stays silent, and dials anew', async () => {
+    const h = await startProvider();
+    await waitFor(() => h.timers.delays().includes(10_000));
+    h.timers.fire((delayMs) => delayMs === 10_000);
+    await waitFor(() => h.timers.delays().includes(75));
+    expect(h.source.closes).toBe(1);
+    expect(await h.metric('accord_provider_repository_connected')).toBe(0);
+    h.timers.fire((delayMs) => delayMs === 75);
+    await waitFor(() => h.source.streams.length === 2);
+    h.source.current.send(snapshot(await approvedContract('ab', [a, b])));
+    await settle(h);
+    expect(await h.files()).toContain('zone-b.example.pem');
+    expect(h.source.closes).toBe(1);
   });
 
   it('backs off exponentially up to the cap while the repository stays down', async () => {

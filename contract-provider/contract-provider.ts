@@ -13,6 +13,17 @@ import { withdrawnContract, type WithdrawnContract, type WithdrawnContracts } fr
 import type { ProviderMetrics } from './provider-metrics.js';
 import type { TimerHandle, Timers } from '../lib/time/timers.js';
 
+/**
+ * How long a new Watch stream may take to deliver its snapshot. The provider always opens Watch
+ * without a resume token, so the repository answers at once with a snapshot (an empty one too):
+ * silence means a connection that will not answer, and reconnecting from a snapshot costs one zone's
+ * contracts once per outage.
+ */
+const firstEventTimeoutMs = 10_000;
+
+/** The abort reason of a stream that gave no answer within `firstEventTimeoutMs`. */
+const stalled = Symbol('stalled');
+
 /** Everything the provider needs, injected so tests drive it without a network, disk races or sleeps. */
 export interface ContractProviderOptions {
   source: ContractSource;
@@ -62,7 +73,6 @@ export class ContractProvider {
   #memoryWriteFailures = 0;
   #memoryRetry: TimerHandle | undefined;
   #ownZone: OwnZone | undefined;
-  #resumeToken: string | undefined;
   #hasSnapshot = false;
   #isConnected = false;
   #hasSynced = false;
@@ -121,7 +131,6 @@ export class ContractProvider {
    */
   resync(): void {
     if (this.#isStopped) return;
-    this.#resumeToken = undefined;
     this.#stream?.abort();
     void this.#refreshOwnZone().then(() => {
       this.#syncTrigger.trigger();
@@ -134,20 +143,32 @@ export class ContractProvider {
       const stream = new AbortController();
       this.#stream = stream;
       let failure: unknown = new Error('the Watch stream ended');
+      let stall: TimerHandle | undefined;
       try {
         if (this.#ownZone === undefined) await this.#refreshOwnZone(true);
         await this.#loadWithdrawn();
-        for await (const item of this.#options.source.watch(this.#resumeToken, stream.signal)) {
+        stall = this.#options.timers.setTimeout(() => {
+          stream.abort(stalled);
+        }, firstEventTimeoutMs);
+        for await (const item of this.#options.source.watch(undefined, stream.signal)) {
+          this.#options.timers.clearTimeout(stall);
           if (!this.#isConnected) this.#connected();
           attempt = 0;
           this.#apply(item.event);
-          this.#resumeToken = item.resumeToken;
           this.#syncTrigger.trigger();
         }
       } catch (error) {
         failure = error;
+      } finally {
+        if (stall !== undefined) this.#options.timers.clearTimeout(stall);
       }
-      if (stream.signal.aborted) continue;
+      if (stream.signal.reason === stalled) {
+        // grpc-js has no connect timeout: a connection dialled while the repository's pod went away
+        // can hang for minutes (found on live pods after a hub repository restart), and every new
+        // call would wait on it. Drop it and dial again.
+        this.#options.source.close();
+        failure = new Error(`no answer within ${String(firstEventTimeoutMs)} ms of opening the Watch stream`);
+      } else if (stream.signal.aborted) continue;
       const delayMs = backoffDelayMs(attempt, this.#options.backoff, this.#options.random);
       attempt += 1;
       this.#disconnected(failure, delayMs);
@@ -158,7 +179,7 @@ export class ContractProvider {
 
   #connected(): void {
     this.#setConnected(true);
-    this.#log.info('repository connected', { isResuming: this.#resumeToken !== undefined });
+    this.#log.info('repository connected');
   }
 
   #disconnected(failure: unknown, retryInMs: number): void {

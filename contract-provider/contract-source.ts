@@ -7,4 +7,6 @@ import type { ContractStreamItem } from '../lib/contract/contract-stream.js';
 export interface ContractSource {
   /** Opens a stream: a snapshot first unless `resumeToken` is honoured, then changes. Ends or throws when the stream breaks. */
   watch(resumeToken: string | undefined, signal: AbortSignal): AsyncIterable<ContractStreamItem>;
+  /** Drops the connection, so that the next `watch` dials the repository anew. */
+  close(): void;
 }

@@ -48,11 +48,17 @@ export class ScriptedStream {
 /** A `ContractSource` whose streams the test scripts; `streams` lists every Watch the provider opened. */
 export class ScriptedContractSource implements ContractSource {
   readonly streams: ScriptedStream[] = [];
+  /** How often the provider dropped the connection. */
+  closes = 0;
 
   watch(resumeToken: string | undefined, signal: AbortSignal): AsyncIterable<ContractStreamItem> {
     const stream = new ScriptedStream(resumeToken);
     this.streams.push(stream);
     return stream.read(signal);
+  }
+
+  close(): void {
+    this.closes += 1;
   }
 
   /** The newest stream. */
