@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { closeHttpServer, listenHttpServer } from '../../lib/http/http-server-lifecycle.js';
@@ -11,6 +11,7 @@ import { startLocalMesh, type LocalMesh } from '../../demo/local-mesh.js';
 import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { launchChromium } from './console-browser.js';
 import { accordctlPath, startConsoleProcess, type ConsoleProcess } from './console-process.js';
+import { rawRequest } from './raw-request.js';
 
 // Two zones' consoles (real `accordctl console` processes) against one repository, driven in
 // Debian's headless Chromium: zone-a proposes, zone-b sees it live and approves, both show the
@@ -23,36 +24,6 @@ import { accordctlPath, startConsoleProcess, type ConsoleProcess } from './conso
 const contractId = 'zone-a-zone-b';
 const hostileReason = '<img src=x onerror="window.pwned=1">partnership ended';
 const wait = { timeout: 20_000 };
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** One HTTP request with exactly the headers given (a forged Host or Origin included). */
-function rawRequest(
-  port: number,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      { host: '127.0.0.1', port, method, path, headers, setHost: false },
-      (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
 
 describe('accordctl console in a real browser, two zones', () => {
   const directories = new TemporaryDirectories('accord-console-e2e');

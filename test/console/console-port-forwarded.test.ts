@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +9,7 @@ import { startLocalMesh, type LocalMesh } from '../../demo/local-mesh.js';
 import { testTool } from '../support/test-tools.js';
 import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { startConsoleProcess, type ConsoleProcess } from './console-process.js';
+import { rawRequest } from './raw-request.js';
 
 // `accordctl console --port-forwarded` as the chart runs it in a pod (docs/console.md, "In a
 // cluster"): every connection value a flag, no config file, reached through a relay on another
@@ -18,36 +18,6 @@ import { startConsoleProcess, type ConsoleProcess } from './console-process.js';
 // a foreign Origin and a foreign Host. Without the flag the same relay is refused.
 
 const execFileAsync = promisify(execFile);
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** One HTTP request to `port` with exactly the headers given. */
-function rawRequest(
-  port: number,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<RawResponse> {
-  return new Promise((resolvePromise, reject) => {
-    const request = httpRequest(
-      { host: '127.0.0.1', port, method, path, headers, setHost: false },
-      (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-        response.on('end', () =>
-          resolvePromise({ status: response.statusCode ?? 0, headers: response.headers, body: text }),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
 
 /** A TCP relay from a free port of 127.0.0.1 to `targetPort`, as `kubectl port-forward` relays. */
 async function startRelay(targetPort: number): Promise<{ port: number; close: () => Promise<void> }> {
