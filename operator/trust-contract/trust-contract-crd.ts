@@ -15,6 +15,9 @@ import { trustContractResource } from '../../lib/kube/trust-contract-api.js';
 
 const pemHeader = '-----BEGIN CERTIFICATE-----';
 
+/** Participants of one contract: the spec's `maxItems`, which bounds every per-participant status list. */
+const maxParticipants = 16;
+
 /** A DNS label (RFC 1123), as a participant's zone name and the contract id must be. */
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -83,7 +86,7 @@ export const trustContractSpecSchema = withCelRules(
           z
             .array(participantSchema)
             .min(2)
-            .max(16)
+            .max(maxParticipants)
             .describe('The zones of the contract, at least two, each named once.'),
           ['name'],
         ),
@@ -112,6 +115,79 @@ export const trustContractSpecSchema = withCelRules(
 /** A TrustContract's spec, as the API server stores it. */
 export type TrustContractSpec = z.output<typeof trustContractSpecSchema>;
 
+const sha256Hex = /^[0-9a-f]{64}$/;
+
+function dateTime(description: string) {
+  return z.string().max(64).meta({ format: 'date-time', description });
+}
+
+const participantRootSchema = z
+  .object({
+    sha256: z
+      .string()
+      .max(64)
+      .regex(sha256Hex)
+      .describe("Lower-case hex SHA-256 of the root's DER: its fingerprint."),
+    sequence: z
+      .int()
+      .min(0)
+      .describe("The zone's rotation sequence of this root; 0 for the root the contract pins."),
+    notBefore: dateTime("Start of the root certificate's validity."),
+    notAfter: dateTime("End of the root certificate's validity."),
+    announcedAt: dateTime(
+      'When the zone announced this root (signed by the root it replaces and by an approver of the zone).',
+    ).optional(),
+    acknowledgedBy: asListSet(z.array(z.string().max(63)).max(maxParticipants - 1))
+      .optional()
+      .describe(
+        'Partners whose contract provider reported installing this announced root, as the repository recorded it (an authenticated report, not a signature); the zone activates it once every partner is listed.',
+      ),
+    activatedAt: dateTime(
+      'When this root started to sign (its activation, signed by its own key).',
+    ).optional(),
+    retireAfter: dateTime(
+      'When this replaced root leaves every bundle: the last certificate it signed has expired by then.',
+    ).optional(),
+    revokedAt: dateTime(
+      'When the zone revoked this root (signed by its own key): it is trusted nowhere, and nothing it vouched for.',
+    ).optional(),
+  })
+  .describe('One root of a participant, with what its verified root statements say about it.');
+
+const participantRootsSchema = z
+  .object({
+    name: z.string().max(63).describe("The participant's zone name."),
+    trustDomain: z.string().max(255).describe("The participant's SPIFFE trust domain."),
+    phase: z
+      .enum(['Stable', 'Announced', 'Overlap', 'Revoked'])
+      .describe(
+        'Stable: one root. Announced: a next root is announced, not signing yet. Overlap: the new root signs, the replaced one is trusted until retireAfter. Revoked: no root of the participant is trusted.',
+      ),
+    currentRoot: participantRootSchema
+      .optional()
+      .describe('The root the participant signs with now; absent when its roots are revoked.'),
+    nextRoot: participantRootSchema
+      .optional()
+      .describe('The announced root that will replace currentRoot, with the partners that installed it.'),
+    previousRoot: participantRootSchema
+      .optional()
+      .describe('The root currentRoot replaced, still trusted until its retireAfter.'),
+    revokedRoot: participantRootSchema
+      .optional()
+      .describe(
+        'The revoked root its chain ends at (an emergency or a cancelled rotation); roots after it are not followed.',
+      ),
+  })
+  .describe(
+    "A participant's roots in this contract, computed by this zone's operator from the pinned root and the root statements it verified itself (docs/root-rotation.md); statements that do not verify are not shown.",
+  );
+
+/** One participant's entry of `status.participants`: its roots as this zone verified them. */
+export type ParticipantRootsStatus = z.output<typeof participantRootsSchema>;
+
+/** One root of a participant as `status.participants[*]` shows it. */
+export type ParticipantRootStatus = z.output<typeof participantRootSchema>;
+
 /**
  * `status` of a TrustContract: what the operator last saw in the repository. Every field is
  * optional to the API server (the operator writes them all; `readTrustContractStatus` requires
@@ -133,6 +209,17 @@ export const trustContractStatusSchema = z
       .max(8)
       .optional()
       .describe('Verified approvals out of participants, e.g. 1/2 (for kubectl get).'),
+    participants: asListMap(z.array(participantRootsSchema).max(maxParticipants), ['name'])
+      .optional()
+      .describe(
+        "Every participant's current root and, during a rotation, its next or previous root (at most one participant entry each, as many as the spec's participants).",
+      ),
+    rotatingParticipants: z
+      .int()
+      .min(0)
+      .max(maxParticipants)
+      .optional()
+      .describe('Participants with a next or previous root, i.e. in a root rotation (for kubectl get).'),
     conditions: conditionList(
       'Proposed, Approved (by this zone), Active and Revoked, each with a reason.',
     ).optional(),
@@ -169,6 +256,13 @@ export const trustContractCrd: CrdDefinition = {
       type: 'string',
       jsonPath: '.status.approvalSummary',
       description: 'Participants that approved, out of all participants (e.g. 1/2).',
+    },
+    {
+      name: 'Rotating',
+      type: 'integer',
+      jsonPath: '.status.rotatingParticipants',
+      description:
+        'Participants in a root rotation (a next root announced, or a replaced root not yet retired).',
     },
     {
       name: 'Contract',

@@ -1,6 +1,7 @@
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import { approvedContract, forgeApproval, proposedContract } from '../../test/support/test-contracts.js';
-import { createTestZone, type TestZone } from '../../test/support/test-zone.js';
+import { announceRoot } from '../../test/support/test-root-rotation.js';
+import { createTestRoot, createTestZone, type TestZone } from '../../test/support/test-zone.js';
 import {
   desiredStatus,
   readTrustContractStatus,
@@ -84,6 +85,38 @@ describe('desiredStatus', () => {
     });
   });
 
+  it("reports every participant's verified roots, in a form the CRD's schema reads back unchanged", async () => {
+    const contract = await approvedContract('ab', [a, b]);
+    const next = await createTestRoot('zone-a.example');
+    const announced: TrustContract = {
+      ...contract,
+      rootRotations: [
+        {
+          announcement: await announceRoot(contract, a, next, a.admin),
+          activation: undefined,
+          acknowledgements: [
+            {
+              trustDomain: b.trustDomain,
+              acknowledgedBy: 'spiffe://zone-b.example/accord/contract-provider',
+              acknowledgedAt: t0,
+            },
+          ],
+        },
+      ],
+    };
+    const status = statusOf(seen(announced));
+    expect(status.rotatingParticipants).toBe(1);
+    expect(status.participants?.map(({ name, phase }) => `${name} ${phase}`)).toEqual([
+      'zone-a Announced',
+      'zone-b Stable',
+    ]);
+    expect(status.participants?.[0]).toMatchObject({
+      currentRoot: { sha256: a.rootSha256 },
+      nextRoot: { sha256: next.rootSha256, acknowledgedBy: ['zone-b'] },
+    });
+    expect(readTrustContractStatus(JSON.parse(JSON.stringify(status)))).toEqual(status);
+  });
+
   it('does not count a forged approval even when the repository calls the contract active', async () => {
     const contract = await approvedContract('ab', [a, b], [a]);
     const forged = await forgeApproval(contract, 'zone-b', c.admin);
@@ -151,6 +184,8 @@ describe('desiredStatus', () => {
       state: 'Active',
       approvedBy: ['zone-a', 'zone-b'],
       approvalSummary: '2/2',
+      participants: active.participants,
+      rotatingParticipants: 0,
     });
     expect(reasonsOf(status)).toEqual({
       Proposed: 'True RepositoryUnavailable',

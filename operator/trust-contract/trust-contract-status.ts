@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { approvalReport, isTrustEstablished } from '../../lib/contract/contract-approvals.js';
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import { conditionSchema, type DesiredCondition, withTransitions } from '../../lib/kube/conditions.js';
+import { contractRootsStatus } from './participant-roots-status.js';
 import { trustContractStatusSchema } from './trust-contract-crd.js';
 
 /**
@@ -147,7 +148,10 @@ function contractFacts(
   contract: TrustContract,
   localParticipant: string,
   context: StatusContext,
-): Pick<TrustContractStatus, 'state' | 'approvedBy' | 'approvalSummary' | 'conditions'> {
+): Pick<
+  TrustContractStatus,
+  'state' | 'approvedBy' | 'approvalSummary' | 'participants' | 'rotatingParticipants' | 'conditions'
+> {
   const report = approvalReport(contract);
   const isRevoked = isContractRevoked(contract);
   const isActive = isTrustEstablished(contract);
@@ -212,6 +216,7 @@ function contractFacts(
     state: isRevoked ? 'Revoked' : isActive ? 'Active' : 'Proposed',
     approvedBy: [...report.approved],
     approvalSummary: `${report.approved.length}/${contract.participants.length}`,
+    ...contractRootsStatus(contract, context.now),
     conditions: completeConditions(conditions, context),
   };
 }
@@ -219,11 +224,13 @@ function contractFacts(
 /** The repository facts of `previous`, without the keys it does not have (no `undefined` values). */
 function lastFacts(previous: TrustContractStatus | undefined): Partial<TrustContractStatus> {
   if (previous === undefined) return {};
-  const { state, approvedBy, approvalSummary } = previous;
+  const { state, approvedBy, approvalSummary, participants, rotatingParticipants } = previous;
   return {
     ...(state === undefined ? {} : { state }),
     ...(approvedBy === undefined ? {} : { approvedBy }),
     ...(approvalSummary === undefined ? {} : { approvalSummary }),
+    ...(participants === undefined ? {} : { participants }),
+    ...(rotatingParticipants === undefined ? {} : { rotatingParticipants }),
   };
 }
 

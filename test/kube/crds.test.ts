@@ -128,7 +128,7 @@ describe('the CRDs on a real kube-apiserver', () => {
 
   it('prints the documented columns for kubectl get', async () => {
     const contracts = await kubectl('get', 'trustcontracts');
-    expect(contracts.stdout.split('\n')[0]).toMatch(/^NAME\s+STATE\s+APPROVED\s+CONTRACT\s+AGE$/);
+    expect(contracts.stdout.split('\n')[0]).toMatch(/^NAME\s+STATE\s+APPROVED\s+ROTATING\s+CONTRACT\s+AGE$/);
     expect(contracts.stdout).toContain('zone-a-zone-b');
     const workloads = await kubectl('get', 'meshworkloads', '-n', 'shop');
     expect(workloads.stdout.split('\n')[0]).toMatch(/^NAME\s+PORT\s+INBOUND\s+OUTBOUND\s+PODS\s+AGE$/);

@@ -7,6 +7,8 @@ import { parseConfig } from '../../lib/config/load-config.js';
 import { KubeStatus } from '../../lib/kube/kube-errors.js';
 import { trustContractResource } from '../../lib/kube/trust-contract-api.js';
 import { silentLogger } from '../../lib/log/logger.js';
+import { sha256Hex } from '../../lib/x509/fingerprint.js';
+import { pemToDerList } from '../../lib/x509/pem.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { operatorConfigSchema } from '../../operator/operator-config.js';
 import { startOperator, type RunningOperator } from '../../operator/start-operator.js';
@@ -155,7 +157,13 @@ interface Condition {
 
 interface TrustContractJson {
   metadata: { name: string; resourceVersion: string; finalizers?: string[]; uid: string };
-  status?: { state?: string; approvedBy?: string[]; conditions?: Condition[] };
+  status?: {
+    state?: string;
+    approvedBy?: string[];
+    participants?: unknown[];
+    rotatingParticipants?: number;
+    conditions?: Condition[];
+  };
 }
 
 const apiPath = {
@@ -163,6 +171,12 @@ const apiPath = {
   version: trustContractResource.version,
   plural: trustContractResource.plural,
 };
+
+function rootSha256(zone: Zone): string {
+  const [der] = pemToDerList(zone.rootPem);
+  if (der === undefined) throw new Error(`${zone.name} has no root`);
+  return sha256Hex(der);
+}
 
 function participant(zone: Zone, root: Record<string, unknown> = { pem: zone.rootPem }) {
   return { name: zone.name, trustDomain: zone.trustDomain, root };
@@ -312,6 +326,16 @@ describe('accord-operator against real API servers and a real contract repositor
       reason: 'ApprovedByAllParticipants',
     });
     expect(inB.status).toMatchObject({ state: 'Active', approvedBy: ['zone-a', 'zone-b'] });
+    // Each participant's root as zone B verified it, accepted by the API server's status schema.
+    expect(inB.status?.rotatingParticipants).toBe(0);
+    expect(inB.status?.participants).toEqual(
+      [a, b].map((zone) => ({
+        name: zone.name,
+        trustDomain: zone.trustDomain,
+        phase: 'Stable',
+        currentRoot: expect.objectContaining({ sha256: rootSha256(zone), sequence: 0 }) as unknown,
+      })),
+    );
     // Zone A learns it from the repository at its periodic resync: nothing changed in its cluster.
     const inA = await untilCondition(a, 'ab', 'Active', { status: 'True' });
     expect(inA.status?.state).toBe('Active');
