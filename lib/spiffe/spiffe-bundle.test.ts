@@ -109,6 +109,18 @@ describe('renderSpiffeBundle and parseSpiffeBundle', () => {
       'a wit-svid key without kid',
       '{"keys": [{"kty": "EC", "use": "wit-svid", "alg": "ES256"}], "spiffe_sequence": 1}',
     ],
+    [
+      'a wit-svid key without alg',
+      '{"keys": [{"kty": "EC", "use": "wit-svid", "kid": "k"}], "spiffe_sequence": 1}',
+    ],
+    [
+      'a key of another use that carries a certificate',
+      '{"keys": [{"kty": "EC", "use": "jwt-svid", "x5c": ["AA=="]}], "spiffe_sequence": 1}',
+    ],
+    [
+      'a key whose certificate is not a string',
+      '{"keys": [{"kty": "EC", "use": "x509-svid", "x5c": [1]}], "spiffe_sequence": 1}',
+    ],
     ['a key without x5c', '{"keys": [{"kty": "EC", "use": "x509-svid"}], "spiffe_sequence": 1}'],
     [
       'a key with two certificates',

@@ -91,6 +91,30 @@ describe('X509SvidVerifier', () => {
     );
   });
 
+  it("reuses a verdict at its window's first and last millisecond and at neither side beyond", async () => {
+    const verifier = new X509SvidVerifier();
+    const caller = await zoneA.issue('/workload/edges', {
+      notBefore: new Date(now.getTime() - minuteMs),
+      notAfter: new Date(now.getTime() + minuteMs),
+    });
+    const first = verifier.verify(caller.certificateDer, bundles, now);
+    expect(verifier.verify(caller.certificateDer, bundles, new Date(first.validFromMs))).toBe(first);
+    expect(verifier.verify(caller.certificateDer, bundles, new Date(first.validUntilMs))).toBe(first);
+    for (const outside of [first.validFromMs - 1, first.validUntilMs + 1]) {
+      expect(() => verifier.verify(caller.certificateDer, bundles, new Date(outside))).toThrow(
+        'X509-SVID rejected: the certificate is not within its validity period',
+      );
+    }
+  });
+
+  it('remembers the verdicts of several callers at once', async () => {
+    const verifier = new X509SvidVerifier();
+    const [first, second] = await Promise.all([zoneA.issue('/workload/one'), zoneB.issue('/workload/two')]);
+    const remembered = verifier.verify(first.certificateDer, bundles, now);
+    verifier.verify(second.certificateDer, bundles, now);
+    expect(verifier.verify(first.certificateDer, bundles, now)).toBe(remembered);
+  });
+
   it('forgets the oldest verdict beyond its bound', async () => {
     const verifier = new X509SvidVerifier(1);
     const first = await zoneA.issue('/workload/first');

@@ -8,6 +8,7 @@ import { spiffeIdOfCertificate, verifyX509Svid, type TrustBundleSet } from './x5
 const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const now = new Date('2026-03-01T12:00:00Z');
 const hourMs = 3_600_000;
+const subjectAltNameOid = '2.5.29.17';
 
 interface Issuer {
   certificate: X509Certificate;
@@ -45,6 +46,10 @@ interface LeafOptions {
   notBefore?: Date;
   notAfter?: Date;
   extraExtensions?: x509.Extension[];
+  /** Leave out basicConstraints and keyUsage (the X509-SVID spec's verifiers do not require them). */
+  withoutConstraints?: boolean;
+  /** Other subjectAltName entries beside the URIs. */
+  otherNames?: { type: 'dns'; value: string }[];
   /** The key the authority key identifier names; the signing key's unless given. */
   authorityKeys?: CryptoKeyPair;
 }
@@ -62,11 +67,20 @@ async function leaf(issuer: Issuer, options: LeafOptions = {}): Promise<X509Cert
     signingKey: issuer.keys.privateKey,
     signingAlgorithm: algorithm,
     extensions: [
-      new x509.BasicConstraintsExtension(options.isCa ?? false, undefined, true),
-      new x509.KeyUsagesExtension(options.usages ?? x509.KeyUsageFlags.digitalSignature, true),
+      ...(options.withoutConstraints === true
+        ? []
+        : [
+            new x509.BasicConstraintsExtension(options.isCa ?? false, undefined, true),
+            new x509.KeyUsagesExtension(options.usages ?? x509.KeyUsageFlags.digitalSignature, true),
+          ]),
       await x509.AuthorityKeyIdentifierExtension.create((options.authorityKeys ?? issuer.keys).publicKey),
       ...(uris.length > 0
-        ? [new x509.SubjectAlternativeNameExtension(uris.map((value) => ({ type: 'url' as const, value })))]
+        ? [
+            new x509.SubjectAlternativeNameExtension([
+              ...(options.otherNames ?? []),
+              ...uris.map((value) => ({ type: 'url' as const, value })),
+            ]),
+          ]
         : []),
       ...(options.extraExtensions ?? []),
     ],
@@ -205,6 +219,67 @@ describe('verifyX509Svid', () => {
     const cert = await leaf({ ...impostor, certificate: zoneA.certificate });
     expect(() => verifyX509Svid(cert, bundlesAB, now)).toThrow(
       'not signed by a root of trust domain zone-a.example',
+    );
+  });
+
+  it('accepts a leaf at the first and the last millisecond of its validity and refuses it one beyond', async () => {
+    const notBefore = new Date(now.getTime() - 30 * 60_000);
+    const notAfter = new Date(now.getTime() + 30 * 60_000);
+    const cert = await leaf(zoneA, { notBefore, notAfter });
+    for (const inside of [notBefore, notAfter]) {
+      expect(verifyX509Svid(cert, bundlesAB, inside).spiffeId.trustDomain).toBe('zone-a.example');
+    }
+    for (const outside of [notBefore.getTime() - 1, notAfter.getTime() + 1]) {
+      expect(() => verifyX509Svid(cert, bundlesAB, new Date(outside))).toThrow(
+        'X509-SVID rejected: the certificate is not within its validity period',
+      );
+    }
+  });
+
+  it('reports as its window the part of the validity the leaf and its root share', async () => {
+    const inner = await leaf(zoneA, {
+      notBefore: new Date(now.getTime() - 30 * 60_000),
+      notAfter: new Date(now.getTime() + 30 * 60_000),
+    });
+    expect(verifyX509Svid(inner, bundlesAB, now)).toMatchObject({
+      validFromMs: now.getTime() - 30 * 60_000,
+      validUntilMs: now.getTime() + 30 * 60_000,
+    });
+    const shortRoot = await root('zone-a.example', new Date(now.getTime() + 10 * 60_000));
+    const outer = await leaf(shortRoot, { notBefore: new Date(now.getTime() - 2 * hourMs) });
+    const bundles = new Map([['zone-a.example', [shortRoot.certificate]]]);
+    expect(verifyX509Svid(outer, bundles, now)).toMatchObject({
+      validFromMs: now.getTime() - hourMs,
+      validUntilMs: now.getTime() + 10 * 60_000,
+    });
+  });
+
+  it('refuses a leaf whose trust domain has an empty bundle as having no bundle', async () => {
+    const cert = await leaf(zoneA);
+    expect(() => verifyX509Svid(cert, new Map([['zone-a.example', []]]), now)).toThrow(
+      'X509-SVID rejected: no trust bundle for trust domain zone-a.example',
+    );
+  });
+
+  it('reads the URI SAN of a leaf that also carries a DNS name', async () => {
+    const cert = await leaf(zoneA, { otherNames: [{ type: 'dns', value: 'workload.zone-a.example' }] });
+    expect(spiffeIdOfCertificate(cert).uri).toBe('spiffe://zone-a.example/workload');
+    expect(verifyX509Svid(cert, bundlesAB, now).spiffeId.uri).toBe('spiffe://zone-a.example/workload');
+  });
+
+  it('accepts a leaf without basicConstraints and keyUsage, as the X509-SVID verifiers of go-spiffe do', async () => {
+    const cert = await leaf(zoneA, { withoutConstraints: true });
+    expect(verifyX509Svid(cert, bundlesAB, now).spiffeId.uri).toBe('spiffe://zone-a.example/workload');
+  });
+
+  it('refuses a certificate whose subjectAltName cannot be parsed, naming the parse error', async () => {
+    const garbled = new x509.Extension(subjectAltNameOid, false, new Uint8Array([0x05, 0x00]));
+    const cert = await leaf(zoneA, { uris: [], extraExtensions: [garbled] });
+    expect(() => spiffeIdOfCertificate(cert)).toThrow(InvalidArgumentError);
+    expect(() => spiffeIdOfCertificate(cert)).toThrow('cannot parse certificate: ');
+    expect(() => verifyX509Svid(cert, bundlesAB, now)).toThrow(UnauthenticatedError);
+    expect(() => verifyX509Svid(cert, bundlesAB, now)).toThrow(
+      'X509-SVID rejected: cannot parse certificate: ',
     );
   });
 });
