@@ -43,6 +43,13 @@ interface Harness {
 
 let harness: Harness | undefined;
 
+/** Our zone's roots as the PKI reports them now; a test may add one (a rotation of our zone). */
+let ownRootSha256s: Set<string>;
+
+beforeEach(() => {
+  ownRootSha256s = new Set([a.rootSha256]);
+});
+
 async function startProvider(directory?: string): Promise<Harness> {
   const outputDirectory = directory ?? (await mkdtemp(join(tmpdir(), 'accord-provider-')));
   const source = new ScriptedContractSource();
@@ -53,7 +60,7 @@ async function startProvider(directory?: string): Promise<Harness> {
   const provider = new ContractProvider({
     source,
     acknowledgeRoot: () => Promise.resolve(),
-    loadOwnZone: () => Promise.resolve({ trustDomain: a.trustDomain, rootSha256s: new Set([a.rootSha256]) }),
+    loadOwnZone: () => Promise.resolve({ trustDomain: a.trustDomain, rootSha256s: new Set(ownRootSha256s) }),
     writer: new DirectoryBundleWriter(outputDirectory, silentLogger),
     memory: new FileWithdrawnContractStore(join(outputDirectory, defaultMemoryFileName)),
     metrics: new ProviderMetrics(registry),
@@ -119,6 +126,22 @@ describe('ContractProvider', () => {
     expect(await h.files()).toEqual(['bundle-map.json', 'zone-b.example.pem', 'zone-b.example.spiffe.json']);
     expect(await h.metric('accord_provider_rejected_contracts_total', { reason: 'ApprovalInvalid' })).toBe(1);
     expect(await h.metric('accord_provider_trusted_zones')).toBe(1);
+  });
+
+  it("installs a contract pinning our zone's new root once our roots are re-read, without waiting for the resync", async () => {
+    const h = await startProvider();
+    // Our zone after a rotation: the same trust domain, a new root (and a new approver SVID).
+    const rotatedA = await createTestZone('zone-a');
+    h.source.current.send(snapshot(await approvedContract('ab', [rotatedA, b])));
+    await settle(h);
+    expect(await h.files()).toEqual(['bundle-map.json']);
+    expect(await h.metric('accord_provider_rejected_contracts_total', { reason: 'OwnRootMismatch' })).toBe(1);
+
+    ownRootSha256s.add(rotatedA.rootSha256);
+    h.provider.refreshOwnRoots();
+    await waitFor(async () => (await h.files()).includes('zone-b.example.pem'));
+    // The resync timer has not fired: the renewal alone brought the contract in.
+    expect(h.timers.delays()).toContain(resyncIntervalMs);
   });
 
   it('does not install a contract whose partner root was swapped after approval', async () => {

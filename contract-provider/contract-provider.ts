@@ -137,6 +137,20 @@ export class ContractProvider {
     });
   }
 
+  /**
+   * Re-reads our zone's roots from the PKI, then syncs. Our roots change only at our PKI (a root
+   * prepared, activated, or replaced in an emergency), and in-zone clients learn of a change when
+   * their SVID renews (docs/root-rotation.md), so the wiring calls this on every renewal: a contract
+   * pinning our new root is recognised as ours within that bound instead of being refused as
+   * `OwnRootMismatch` until the next resync (found by the three-zone rotation test: minutes).
+   */
+  refreshOwnRoots(): void {
+    if (this.#isStopped) return;
+    void this.#refreshOwnZone().then(() => {
+      if (!this.#isStopped) this.#syncTrigger.trigger();
+    });
+  }
+
   async #watch(): Promise<void> {
     let attempt = 0;
     while (!this.#isStopped) {

@@ -31,7 +31,7 @@ export interface RunningProvider {
 /**
  * Wires a provider from its config: an SVID from the zone PKI (bootstrap token, renewed at 2/3 of
  * its life), a repository client that always presents the current SVID, the zone's own roots from
- * GetCA, the bundle writer of the configured output and the ops server. Used by `main.ts` and by loopback tests.
+ * GetCA (again at every renewal), the bundle writer of the configured output and the ops server. Used by `main.ts` and by loopback tests.
  */
 export async function startContractProvider(
   config: ProviderConfig,
@@ -59,6 +59,10 @@ export async function startContractProvider(
     backoff: config.backoff,
   });
   provider.start();
+  // Our zone's roots change at the PKI and reach us with a renewed SVID (docs/root-rotation.md).
+  const unsubscribe = svids.onUpdate(() => {
+    provider.refreshOwnRoots();
+  });
   const ops = await startOpsServer({
     host: config.ops.host,
     port: config.ops.port,
@@ -70,6 +74,7 @@ export async function startContractProvider(
     provider,
     opsPort: ops.port,
     close: async () => {
+      unsubscribe();
       await provider.stop();
       svids.stop();
       repository.close();
