@@ -4,6 +4,8 @@ import {
   activatePreparedRoot,
   announcePreparedRoot,
   emergencyRotateRoot,
+  rotationStatus,
+  type ContractRotationStatus,
   type RotationParties,
 } from '../../lib/contract/announced-rotation.js';
 import { signRevocation } from '../../lib/contract/revocation-signature.js';
@@ -14,14 +16,17 @@ import { sha256Hex } from '../../lib/x509/fingerprint.js';
 import { basicAuthorization } from '../../translator/basic-credentials.js';
 import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { ContinuousCalls } from './continuous-calls.js';
-import { startLoopbackDataPlane, type LoopbackDataPlane } from './loopback-data-plane.js';
+import { startLoopbackDataPlane, type DataPlaneZone, type LoopbackDataPlane } from './loopback-data-plane.js';
 import { pollUntil } from './poll-until.js';
 
 // Issue 15: zone A rotates its root the announced way (prepare, announce in every contract,
-// activate once every partner acknowledged) while its frontend keeps calling zone B's API through
-// the real data plane (PKIs, providers, repository, translators, Envoys on loopback). SVIDs live
-// at most 6 s, so the prepared root may sign 5 s after it was prepared and the replaced root
-// retires 7 s after the activation (docs/root-rotation.md): the whole rotation takes seconds.
+// activate once every partner acknowledged) while traffic keeps flowing through the real data
+// plane (PKIs, providers, repository, translators, Envoys on loopback): first in a contract with
+// zone B alone (zone A's frontend calls zone B), then in one contract of three zones where every
+// zone calls every other. SVIDs live at most 6 s, so the prepared root may sign 5 s after it was
+// prepared and the replaced root retires 7 s after the activation (docs/root-rotation.md): each
+// rotation takes seconds. One plane of three zones serves every test (zone C stays out of the
+// two-zone contract); the emergency test comes last, since it revokes every root zone A has.
 jest.setTimeout(240_000);
 
 const alice = basicAuthorization('alice', 'wonderland');
@@ -34,6 +39,7 @@ beforeAll(async () => {
   plane = await startLoopbackDataPlane(await directories.make(), silentLogger, {
     pki: { svidTtl: '6s', svidMaxTtl: '6s', clockSkew: '1s', storeReloadInterval: '1s' },
     repositoryReloadInterval: '1s',
+    zoneCount: 3,
   });
 }, 120_000);
 
@@ -42,12 +48,32 @@ afterAll(async () => {
   await directories.removeAll();
 }, 60_000);
 
-/** SHA-256 fingerprints of the roots zone B's provider installed for zone A (its PEM file for Envoy). */
-async function zoneARootsAtZoneB(): Promise<string[]> {
-  const pem = await readFile(join(plane.zoneB.bundleDirectory, `${plane.zoneA.pki.trustDomain}.pem`), 'utf8');
+/** SHA-256 fingerprints, sorted, of the roots `zone`'s provider installed for zone A (its PEM file for Envoy). */
+async function zoneARootsAt(zone: DataPlaneZone): Promise<string[]> {
+  const pem = await readFile(join(zone.bundleDirectory, `${plane.zoneA.pki.trustDomain}.pem`), 'utf8');
   return pemToDerList(pem)
     .map((der) => sha256Hex(der))
     .sort();
+}
+
+const zoneARootsAtZoneB = () => zoneARootsAt(plane.zoneB);
+
+/** Waits until `zone` holds exactly `roots` for zone A. */
+async function untilZoneARootsAt(zone: DataPlaneZone, roots: readonly string[], what: string): Promise<void> {
+  const expected = [...roots].sort().join();
+  await pollUntil(
+    `${zone.name} ${what}`,
+    async () => ((await zoneARootsAt(zone).catch(() => [])).join() === expected ? true : undefined),
+    propagationTimeoutMs,
+  );
+}
+
+/** The zone A status of the prepared root `rootSha256` in contract `id`, as the repository shows it. */
+async function rotationStatusIn(id: string, rootSha256: string): Promise<ContractRotationStatus | undefined> {
+  const contracts = await plane.zoneA.admin.repository.list('active');
+  return rotationStatus(contracts, plane.zoneA.pki.trustDomain, rootSha256).find(
+    (status) => status.contractId === id,
+  );
 }
 
 const zoneAParties = (): RotationParties => ({
@@ -141,6 +167,144 @@ describe('zone A announces its next root while zone A calls zone B', () => {
         ),
       propagationTimeoutMs,
     );
+  });
+
+  it("three zones: no call fails on any of the six directions; activation waits for zone C's acknowledgement", async () => {
+    const [zoneA, zoneB, zoneC] = plane.zones;
+    if (zoneA === undefined || zoneB === undefined || zoneC === undefined) throw new Error('three zones');
+    await plane.activateContract('three-zones', plane.zones);
+    const directions = plane.zones.flatMap((from) =>
+      plane.zones.filter((to) => to !== from).map((to) => ({ name: `${from.name}->${to.name}`, from, to })),
+    );
+    for (const { name, from, to } of directions) {
+      await pollUntil(
+        `a call ${name} answered 200`,
+        async () => ((await plane.call(from, to, alice)).status === 200 ? true : undefined),
+        propagationTimeoutMs,
+        200,
+      );
+    }
+    const oldRoot = zoneA.pki.pki.authority.getCa().activeRootHash;
+    expect(await zoneARootsAt(zoneB)).toEqual([oldRoot]);
+    expect(await zoneARootsAt(zoneC)).toEqual([oldRoot]);
+
+    // Six loops at once: a pause of 100 ms keeps them from starving the 2 cores CI has.
+    const loops = directions.map(({ name, from, to }) => ({
+      name,
+      calls: new ContinuousCalls(() => plane.call(from, to, alice), 200, {
+        maxCalls: 5_000,
+        maxDurationMs: 180_000,
+        pauseMs: 100,
+      }),
+    }));
+    for (const { calls } of loops) calls.start();
+
+    // Zone C's provider is down: it cannot install the announced root, nor acknowledge it.
+    await plane.stopProvider(zoneC);
+    const next = await zoneA.admin.rootRotation.prepare();
+    expect(await announcePreparedRoot(zoneAParties(), await zoneA.admin.signer())).toEqual(['three-zones']);
+    await untilZoneARootsAt(
+      zoneB,
+      [oldRoot, next.sha256],
+      "installed zone A's announced root next to the old one",
+    );
+    await pollUntil(
+      'zone B acknowledged the announced root',
+      async () =>
+        (await rotationStatusIn('three-zones', next.sha256))?.acknowledgedBy.includes(zoneB.pki.trustDomain)
+          ? true
+          : undefined,
+      propagationTimeoutMs,
+    );
+    // Past the PKI's own bound, the one thing missing is zone C's acknowledgement.
+    const activatableAt = (await zoneA.admin.rootRotation.view()).next?.activatableAt;
+    await pollUntil(
+      'the prepared root is activatable by the PKI',
+      () =>
+        Promise.resolve(
+          activatableAt !== undefined && Date.now() > activatableAt.getTime() ? true : undefined,
+        ),
+      propagationTimeoutMs,
+      200,
+    );
+    expect(await rotationStatusIn('three-zones', next.sha256)).toEqual({
+      contractId: 'three-zones',
+      currentRootSha256: oldRoot,
+      isAnnounced: true,
+      acknowledgedBy: [zoneB.pki.trustDomain],
+      pendingPartners: [zoneC.pki.trustDomain],
+    });
+    await expect(activatePreparedRoot(zoneAParties(), false)).rejects.toThrow(
+      new FailedPreconditionError(
+        `partners have not installed the prepared root yet: three-zones (${zoneC.pki.trustDomain}); calls signed by it would fail there (retry, or --force)`,
+      ),
+    );
+    expect(zoneA.pki.pki.authority.getCa().activeRootHash).toBe(oldRoot);
+    expect(await zoneARootsAt(zoneC)).toEqual([oldRoot]);
+
+    // Zone C's provider is back: it installs the root, acknowledges it, and the activation goes through.
+    await plane.startProvider(zoneC);
+    await untilZoneARootsAt(
+      zoneC,
+      [oldRoot, next.sha256],
+      "installed zone A's announced root next to the old one",
+    );
+    const activation = await pollUntil(
+      'the prepared root activated',
+      async () => {
+        try {
+          return await activatePreparedRoot(zoneAParties(), false);
+        } catch (error) {
+          if (error instanceof FailedPreconditionError) return undefined;
+          throw error;
+        }
+      },
+      propagationTimeoutMs,
+      200,
+    );
+    expect(activation.rootSha256).toBe(next.sha256);
+    expect(zoneA.pki.pki.authority.getCa().activeRootHash).toBe(next.sha256);
+
+    for (const partner of [zoneB, zoneC]) {
+      await untilZoneARootsAt(
+        partner,
+        [next.sha256],
+        'dropped the replaced root after its last certificate expired',
+      );
+    }
+    // A few SVID lifetimes on the new root alone, in every direction.
+    const succeededBefore = loops.map(({ calls }) => calls.tally().succeeded);
+    await pollUntil(
+      'more calls succeeded in every direction on the new root alone',
+      () =>
+        Promise.resolve(
+          loops.every(({ calls }, index) => calls.tally().succeeded >= (succeededBefore[index] ?? 0) + 10)
+            ? true
+            : undefined,
+        ),
+      propagationTimeoutMs,
+      200,
+    );
+    const tallies = await Promise.all(
+      loops.map(async ({ name, calls }) => ({ name, tally: await calls.stop() })),
+    );
+    expect(Object.fromEntries(tallies.map(({ name, tally }) => [name, tally.failed]))).toEqual(
+      Object.fromEntries(directions.map(({ name }) => [name, []])),
+    );
+    for (const { tally } of tallies) expect(tally.succeeded).toBeGreaterThan(10);
+
+    await plane.revokeContract('three-zones');
+    for (const partner of [zoneB, zoneC]) {
+      await pollUntil(
+        `${partner.name} dropped zone A's bundle`,
+        () =>
+          zoneARootsAt(partner).then(
+            () => undefined,
+            () => true,
+          ),
+        propagationTimeoutMs,
+      );
+    }
   });
 
   it('emergency: zone B drops every root of zone A at once and cross-zone calls stop', async () => {

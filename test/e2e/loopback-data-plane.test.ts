@@ -44,7 +44,7 @@ describe('the data plane between two zones on loopback', () => {
     const before = await handshakeFailures();
     expect((await plane.callZoneB(alice)).status).toBe(503);
     expect(await handshakeFailures()).toBeGreaterThan(before);
-    expect(plane.appCalls).toEqual([]);
+    expect(plane.zoneB.appCalls).toEqual([]);
   });
 
   it("with an active contract, zone A's Basic client reaches zone B's API, which sees zone B's credentials", async () => {
@@ -56,14 +56,14 @@ describe('the data plane between two zones on loopback', () => {
     );
     await untilStatus(200);
 
-    const call = plane.appCalls.at(-1);
+    const call = plane.zoneB.appCalls.at(-1);
     expect(call?.authorization).toBe(basicAuthorization('orders-alice', 'b-secret'));
     expect(call?.user).toBe('alice');
     expect(call?.path).toBe('/orders?id=1');
     // The legitimate path works; a wrong local password never leaves zone A.
-    const received = plane.appCalls.length;
+    const received = plane.zoneB.appCalls.length;
     expect((await plane.callZoneB(basicAuthorization('alice', 'guess'))).status).toBe(401);
-    expect(plane.appCalls).toHaveLength(received);
+    expect(plane.zoneB.appCalls).toHaveLength(received);
   });
 
   it('fails the handshake again once the contract is revoked', async () => {
@@ -80,8 +80,8 @@ describe('the data plane between two zones on loopback', () => {
     // A pooled connection made just before the revocation may still carry a request until its one
     // second is up; translator B refuses it (403: zone A is no longer trusted). After that, none.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const received = plane.appCalls.length;
+    const received = plane.zoneB.appCalls.length;
     expect((await plane.callZoneB(alice)).status).toBe(503);
-    expect(plane.appCalls).toHaveLength(received);
+    expect(plane.zoneB.appCalls).toHaveLength(received);
   });
 });

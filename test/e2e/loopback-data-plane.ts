@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -11,11 +11,12 @@ import type { Logger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { sha256Hex } from '../../lib/x509/fingerprint.js';
 import { renderEnvoyYaml } from '../../lib/sidecar/render-envoy-yaml.js';
-import { sidecarBootstrap, type SidecarBootstrapOptions } from '../../operator/envoy/sidecar-bootstrap.js';
+import { sidecarBootstrap } from '../../operator/envoy/sidecar-bootstrap.js';
 import { hashBasicPassword } from '../../translator/basic-credentials.js';
 import { startTranslator, type RunningTranslator } from '../../translator/start-translator.js';
 import { translatorConfigSchema } from '../../translator/translator-config.js';
 import { startEnvoy, type RunningEnvoy } from '../envoy/envoy-harness.js';
+import type { RunningProvider } from '../../contract-provider/start-contract-provider.js';
 import {
   startLoopbackHub,
   startZoneAdmin,
@@ -24,54 +25,77 @@ import {
 } from '../../demo/loopback-hub.js';
 import { startZonePki, type StartedZonePki } from '../../demo/loopback-zone-pki.js';
 import { callThroughProxy, recordingApp, type AppCall } from '../translator/two-zone-chain.js';
+import { startTcpRelay } from './tcp-relay.js';
 
 // Issue 4's data plane on loopback with every control-plane part real: a hub PKI and the contract
-// repository, and per zone a PKI and a contract provider writing bundle files; zone A's frontend
-// (Envoy A + translator A, outbound Basic) calls zone B's orders API (Envoy B + translator B,
-// inbound mapping to zone B's Basic credentials). The translators get their SVIDs and WITs from
-// their zone PKIs (bootstrap tokens, as in local mode) and keep Envoy's SDS files current: the
-// SVID, and the trust bundles from the provider's files. Nothing is trusted across the zones
-// until a contract is active.
+// repository, and per zone a PKI and a contract provider writing bundle files; each zone's
+// workload (Envoy + translator) serves an orders API (inbound mapping to that zone's Basic
+// credentials) and calls every other zone's (outbound Basic): zone A's frontend calls zone B's
+// orders API, and with three zones every zone calls every other. The translators get their SVIDs
+// and WITs from their zone PKIs (bootstrap tokens, as in local mode) and keep Envoy's SDS files
+// current: the SVID, and the trust bundles from the provider's files. Nothing is trusted across
+// the zones until a contract is active.
 
 const providerPath = '/accord/contract-provider';
 const adminPath = '/accord/admin';
-/** Zone A's calling workload and zone B's API, as SPIFFE ID paths. */
+/** Zone A's calling workload and the other zones' API, as SPIFFE ID paths. */
 export const frontendPath = '/ns/shop/sa/frontend';
 const ordersPath = '/ns/orders/sa/api';
+/** Zone names in order: zone A proposes and is the one the rotation tests rotate. */
+const zoneNames = ['zone-a', 'zone-b', 'zone-c'];
 
 /** One zone of the loopback data plane. */
 export interface DataPlaneZone {
+  readonly name: string;
   readonly pki: StartedZonePki;
   /** Where the zone's provider writes its partner bundles (and the translator reads them). */
   readonly bundleDirectory: string;
   readonly admin: LoopbackZoneAdmin;
   readonly envoy: RunningEnvoy;
   readonly translator: RunningTranslator;
+  /** Every request this zone's app received, in order. */
+  readonly appCalls: AppCall[];
 }
 
 /** What a test may change about the loopback data plane; the defaults are the products'. */
 export interface LoopbackDataPlaneOptions {
-  /** `PkiConfig` fields for both zone PKIs (e.g. short `svidTtl`, `storeReloadInterval`). */
+  /** `PkiConfig` fields for every zone PKI (e.g. short `svidTtl`, `storeReloadInterval`). */
   readonly pki?: Readonly<Record<string, unknown>>;
   /** The repository's `reloadInterval` (TLS identity and enrolled roots). */
   readonly repositoryReloadInterval?: string;
+  /** How many zones (2 or 3; default 2). */
+  readonly zoneCount?: number;
 }
 
 export interface LoopbackDataPlane {
+  /** Every zone, zone A first. */
+  readonly zones: readonly DataPlaneZone[];
   readonly zoneA: DataPlaneZone;
   readonly zoneB: DataPlaneZone;
-  /** Every request zone B's app received, in order. */
-  readonly appCalls: AppCall[];
-  /** Zone A's legacy client: through Envoy A's outbound listener to `orders.zone-b`, with this Authorization. */
+  /** `from`'s legacy client: through its Envoy's outbound listener to `orders.<to>`, with this Authorization. */
+  call(
+    from: DataPlaneZone,
+    to: DataPlaneZone,
+    authorization: string | undefined,
+  ): Promise<{ status: number }>;
+  /** `call(zoneA, zoneB, authorization)`. */
   callZoneB(authorization: string | undefined): Promise<{ status: number }>;
   /**
-   * Proposes `id` between zone A and zone B (as zone A's admin), each with the root its PKI signs
-   * with now, and approves it as both admins.
+   * Proposes `id` between `participants` (default zone A and zone B; as zone A's admin), each with
+   * the root its PKI signs with now.
    */
-  activateContract(id: string): Promise<void>;
+  proposeContract(id: string, participants?: readonly DataPlaneZone[]): Promise<void>;
+  /** Approves `id` as `zone`'s admin; returns the contract's state afterwards. */
+  approveContract(id: string, zone: DataPlaneZone): Promise<string>;
+  /** Proposes `id` and approves it as every participant's admin. */
+  activateContract(id: string, participants?: readonly DataPlaneZone[]): Promise<void>;
   /** Revokes `id` as zone B's admin. */
   revokeContract(id: string): Promise<void>;
-  /** Whether both providers have written the other zone's bundle (true) or removed it (false). */
+  /** Stops `zone`'s contract provider: its bundle files stay as they are, nothing acknowledges. */
+  stopProvider(zone: DataPlaneZone): Promise<void>;
+  /** Starts `zone`'s contract provider again on the same bundle directory. */
+  startProvider(zone: DataPlaneZone): Promise<void>;
+  /** Whether zone A's and zone B's providers have written the other zone's bundle (true) or removed it (false). */
   hasMutualTrust(): Promise<boolean>;
   /** The sum of Envoy `ssl.*` handshake-failure counters of a zone's Envoy (listeners and clusters). */
   handshakeFailures(zone: DataPlaneZone): Promise<number>;
@@ -89,8 +113,11 @@ export async function startLoopbackDataPlane(
     for (const closer of closers.splice(0).reverse()) await closer();
   };
   try {
-    const [pkiA, pkiB] = await Promise.all(
-      ['zone-a', 'zone-b'].map((name) =>
+    const names = zoneNames.slice(0, options.zoneCount ?? 2);
+    if (names.length < 2 || names.length !== (options.zoneCount ?? 2))
+      throw new Error(`the loopback data plane runs 2 or 3 zones, not ${String(options.zoneCount)}`);
+    const pkis = await Promise.all(
+      names.map((name) =>
         startZonePki({
           directory,
           name,
@@ -101,16 +128,14 @@ export async function startLoopbackDataPlane(
         }),
       ),
     );
-    if (pkiA === undefined || pkiB === undefined) throw new Error('two zone PKIs');
-    closers.push(
-      () => pkiA.pki.close(),
-      () => pkiB.pki.close(),
-    );
+    for (const pki of pkis) closers.push(() => pki.pki.close());
+    const [pkiA] = pkis;
+    if (pkiA === undefined) throw new Error('no zone PKI');
     const hub = await startLoopbackHub({
       directory,
       logger,
       admins: [`spiffe://${pkiA.trustDomain}${adminPath}`],
-      zones: [pkiA, pkiB],
+      zones: pkis,
       store: { dataDir: join(directory, 'hub', 'contract-repo', 'data') },
       ...(options.repositoryReloadInterval === undefined
         ? {}
@@ -118,12 +143,23 @@ export async function startLoopbackDataPlane(
     });
     closers.push(() => hub.close());
     const bundleDirectory = (pki: StartedZonePki) => join(directory, pki.name, 'bundles');
-    for (const pki of [pkiA, pkiB]) {
-      const provider = await startZoneProvider(hub, pki, { outputDirectory: bundleDirectory(pki) }, logger);
-      closers.push(() => provider.close());
-    }
+    const providers = new Map<string, RunningProvider>();
+    const startProvider = async (pki: StartedZonePki) => {
+      providers.set(
+        pki.name,
+        await startZoneProvider(hub, pki, { outputDirectory: bundleDirectory(pki) }, logger),
+      );
+    };
+    const stopProvider = async (pki: StartedZonePki) => {
+      await providers.get(pki.name)?.close();
+      providers.delete(pki.name);
+    };
+    closers.push(async () => {
+      for (const pki of pkis) await stopProvider(pki);
+    });
+    for (const pki of pkis) await startProvider(pki);
     const admins = await Promise.all(
-      [pkiA, pkiB].map((pki) =>
+      pkis.map((pki) =>
         startZoneAdmin(hub, pki, {
           spiffePath: adminPath,
           directory: join(directory, pki.name, 'admin'),
@@ -131,26 +167,42 @@ export async function startLoopbackDataPlane(
         }),
       ),
     );
-    const [adminA, adminB] = admins;
-    if (adminA === undefined || adminB === undefined) throw new Error('two zone admins');
-    closers.push(
-      () => adminA.close(),
-      () => adminB.close(),
-    );
+    for (const admin of admins) closers.push(() => admin.close());
 
-    const appCalls: AppCall[] = [];
-    const appB = await listen(recordingApp(appCalls));
-    closers.push(() => closeServer(appB.server));
-    const unusedAppA = await listen(createServer((_, response) => response.end()));
-    closers.push(() => closeServer(unusedAppA.server));
+    // Each zone's inbound port is known before any Envoy starts, so every outbound bootstrap can
+    // name every partner.
+    const relays = await Promise.all(pkis.map(() => startTcpRelay()));
+    for (const relay of relays) closers.push(() => relay.close());
+    const basicUsers = `users:\n  alice: "${await hashBasicPassword('wonderland')}"\n`;
+    const workloadPath = (index: number) => (index === 0 ? frontendPath : ordersPath);
 
-    const sidecar = async (
-      pki: StartedZonePki,
-      workloadPath: string,
-      translatorConfig: Record<string, unknown>,
-      bootstrap: Omit<SidecarBootstrapOptions, 'adminPort' | 'secretsDirectory' | 'extAuthz'>,
-    ): Promise<{ envoy: RunningEnvoy; translator: RunningTranslator }> => {
-      const sidecarDirectory = join(directory, pki.name, 'sidecar');
+    const zones: DataPlaneZone[] = [];
+    const outboundPorts = new Map<string, number>();
+    for (const [index, pki] of pkis.entries()) {
+      const admin = admins[index];
+      const relay = relays[index];
+      if (admin === undefined || relay === undefined) throw new Error(`zone ${pki.name} incomplete`);
+      const partners = pkis.flatMap((partner, partnerIndex) =>
+        partner === pki ? [] : [{ pki: partner, index: partnerIndex }],
+      );
+      const appCalls: AppCall[] = [];
+      const app = await listen(recordingApp(appCalls));
+      closers.push(() => closeServer(app.server));
+      const zoneDirectory = join(directory, pki.name);
+      // Every partner's workload is alice here, with this zone's own Basic credentials.
+      const credentialsFile = join(zoneDirectory, 'credentials.yaml');
+      await writeFile(
+        credentialsFile,
+        `mappings:\n${partners
+          .map(
+            ({ pki: partner, index: partnerIndex }) =>
+              `  - { workload: "spiffe://${partner.trustDomain}${workloadPath(partnerIndex)}", user: alice, username: orders-alice, password: ${pki.name.slice(-1)}-secret }\n`,
+          )
+          .join('')}`,
+      );
+      const basicUsersFile = join(zoneDirectory, 'users.yaml');
+      await writeFile(basicUsersFile, basicUsers);
+      const sidecarDirectory = join(zoneDirectory, 'sidecar');
       const secretsDirectory = join(sidecarDirectory, 'sds');
       await mkdir(secretsDirectory, { recursive: true });
       const translator = await startTranslator(
@@ -164,9 +216,16 @@ export async function startLoopbackDataPlane(
           workloadIdentity: {
             pkiAddress: pki.pkiAddress,
             pkiCaFile: pki.rootsFile,
-            bootstrapTokenFile: pki.tokenFile(workloadPath),
+            bootstrapTokenFile: pki.tokenFile(workloadPath(index)),
           },
-          ...translatorConfig,
+          inbound: { services: ['orders'], credentialsFile },
+          outbound: {
+            basicUsersFile,
+            zones: partners.map(({ pki: partner }) => ({
+              hostSuffix: partner.name,
+              audience: `spiffe://${partner.trustDomain}`,
+            })),
+          },
         }),
         {
           logger: logger.child({ component: 'translator', zone: pki.name }),
@@ -180,7 +239,17 @@ export async function startLoopbackDataPlane(
         configPath,
         renderEnvoyYaml(
           sidecarBootstrap({
-            ...bootstrap,
+            node: { id: `${pki.name}-0`, cluster: pki.name },
+            inbound: { address: '127.0.0.1', port: 0, appPort: app.port },
+            outbound: {
+              address: '127.0.0.1',
+              port: 0,
+              zones: partners.map(({ pki: partner, index: partnerIndex }) => ({
+                hostSuffix: partner.name,
+                trustDomain: partner.trustDomain,
+                endpoint: { host: '127.0.0.1', port: relays[partnerIndex]?.port ?? 0 },
+              })),
+            },
             adminPort: 0,
             secretsDirectory,
             // Short, so a revoked contract also ends the connections made before it.
@@ -196,53 +265,20 @@ export async function startLoopbackDataPlane(
       );
       const envoy = await startEnvoy(configPath, sidecarDirectory);
       closers.push(() => envoy.process.stop());
-      return { envoy, translator };
-    };
-
-    const credentialsFile = join(directory, pkiB.name, 'credentials.yaml');
-    await writeFile(
-      credentialsFile,
-      `mappings:\n  - { workload: "spiffe://${pkiA.trustDomain}${frontendPath}", user: alice, username: orders-alice, password: b-secret }\n`,
-    );
-    const sidecarB = await sidecar(
-      pkiB,
-      ordersPath,
-      { inbound: { services: ['orders'], credentialsFile } },
-      {
-        node: { id: 'orders-0', cluster: 'orders' },
-        inbound: { address: '127.0.0.1', port: 0, appPort: appB.port },
-      },
-    );
-    const inboundPortB = await sidecarB.envoy.listenerPort('inbound');
-
-    const basicUsersFile = join(directory, pkiA.name, 'users.yaml');
-    await writeFile(basicUsersFile, `users:\n  alice: "${await hashBasicPassword('wonderland')}"\n`);
-    const sidecarA = await sidecar(
-      pkiA,
-      frontendPath,
-      {
-        outbound: {
-          basicUsersFile,
-          zones: [{ hostSuffix: 'zone-b', audience: `spiffe://${pkiB.trustDomain}` }],
-        },
-      },
-      {
-        node: { id: 'frontend-0', cluster: 'frontend' },
-        inbound: { address: '127.0.0.1', port: 0, appPort: unusedAppA.port },
-        outbound: {
-          address: '127.0.0.1',
-          port: 0,
-          zones: [
-            {
-              hostSuffix: 'zone-b',
-              trustDomain: pkiB.trustDomain,
-              endpoint: { host: '127.0.0.1', port: inboundPortB },
-            },
-          ],
-        },
-      },
-    );
-    const outboundPortA = await sidecarA.envoy.listenerPort('outbound');
+      relay.forwardTo(await envoy.listenerPort('inbound'));
+      outboundPorts.set(pki.name, await envoy.listenerPort('outbound'));
+      zones.push({
+        name: pki.name,
+        pki,
+        bundleDirectory: bundleDirectory(pki),
+        admin,
+        envoy,
+        translator,
+        appCalls,
+      });
+    }
+    const [zoneA, zoneB] = zones;
+    if (zoneA === undefined || zoneB === undefined) throw new Error('two zones');
 
     const participant = (pki: StartedZonePki): ParticipantProposal => {
       // The root the PKI signs with now (GetCA lists it first).
@@ -254,48 +290,55 @@ export async function startLoopbackDataPlane(
         hash: sha256Hex(new X509Certificate(publicKey).raw),
       };
     };
-    const zoneA: DataPlaneZone = {
-      pki: pkiA,
-      bundleDirectory: bundleDirectory(pkiA),
-      admin: adminA,
-      ...sidecarA,
-    };
-    const zoneB: DataPlaneZone = {
-      pki: pkiB,
-      bundleDirectory: bundleDirectory(pkiB),
-      admin: adminB,
-      ...sidecarB,
-    };
     const hasBundle = async (pki: StartedZonePki, partner: StartedZonePki) =>
       readFile(join(bundleDirectory(pki), `${partner.trustDomain}.spiffe.json`)).then(
         () => true,
         () => false,
       );
+    const call = (from: DataPlaneZone, to: DataPlaneZone, authorization: string | undefined) =>
+      callThroughProxy(outboundPorts.get(from.name) ?? 0, authorization, '{"qty":1}', to.name);
+    const proposeContract = async (id: string, participants: readonly DataPlaneZone[] = [zoneA, zoneB]) => {
+      await zoneA.admin.repository.create({
+        id,
+        participants: participants.map((zone) => participant(zone.pki)),
+      });
+    };
+    const approveContract = async (id: string, zone: DataPlaneZone) => {
+      const contract = await zone.admin.repository.get(id);
+      const approved = await zone.admin.repository.approve(
+        id,
+        await signApproval(contract, zone.name, await zone.admin.signer(), new Date()),
+      );
+      return approved.state;
+    };
     return {
+      zones,
       zoneA,
       zoneB,
-      appCalls,
-      callZoneB: (authorization) => callThroughProxy(outboundPortA, authorization, '{"qty":1}'),
-      activateContract: async (id) => {
-        const participants = [participant(pkiA), participant(pkiB)];
-        let contract = await adminA.repository.create({ id, participants });
-        for (const [name, admin] of [
-          [pkiA.name, adminA],
-          [pkiB.name, adminB],
-        ] as const) {
-          contract = await admin.repository.approve(
-            id,
-            await signApproval(contract, name, await admin.signer(), new Date()),
-          );
-        }
+      call,
+      callZoneB: (authorization) => call(zoneA, zoneB, authorization),
+      proposeContract,
+      approveContract,
+      activateContract: async (id, participants = [zoneA, zoneB]) => {
+        await proposeContract(id, participants);
+        for (const zone of participants) await approveContract(id, zone);
       },
       revokeContract: async (id) => {
         const reason = 'loopback data-plane test';
-        const contract = await adminB.repository.get(id);
-        const signed = await signRevocation(contract, pkiB.name, reason, await adminB.signer(), new Date());
-        await adminB.repository.revoke(id, reason, signed);
+        const contract = await zoneB.admin.repository.get(id);
+        const signed = await signRevocation(
+          contract,
+          zoneB.name,
+          reason,
+          await zoneB.admin.signer(),
+          new Date(),
+        );
+        await zoneB.admin.repository.revoke(id, reason, signed);
       },
-      hasMutualTrust: async () => (await hasBundle(pkiA, pkiB)) && (await hasBundle(pkiB, pkiA)),
+      stopProvider: (zone) => stopProvider(zone.pki),
+      startProvider: (zone) => startProvider(zone.pki),
+      hasMutualTrust: async () =>
+        (await hasBundle(zoneA.pki, zoneB.pki)) && (await hasBundle(zoneB.pki, zoneA.pki)),
       handshakeFailures: async (zone) => {
         const stats = await zone.envoy.admin('/stats?filter=ssl\\.(fail_verify|connection_error)');
         return stats

@@ -344,15 +344,16 @@ export function recordingApp(calls: AppCall[]): Server {
 }
 
 /**
- * Zone A's legacy client: `POST http://orders.zone-b:8080/orders?id=1` through the HTTP proxy
- * (Envoy A's outbound listener) at `proxyPort`, with the given Authorization and body.
+ * Zone A's legacy client: `POST http://orders.<zone>:8080/orders?id=1` (zone B unless told) through
+ * the HTTP proxy (Envoy A's outbound listener) at `proxyPort`, with the given Authorization and body.
  */
 export function callThroughProxy(
   proxyPort: number,
   authorization: string | undefined,
   body: string | Uint8Array,
+  zone = 'zone-b',
 ): Promise<{ status: number }> {
-  const url = 'http://orders.zone-b:8080/orders?id=1';
+  const url = `http://orders.${zone}:8080/orders?id=1`;
   return new Promise((resolve, reject) => {
     const request = httpRequest(
       {
