@@ -1,5 +1,6 @@
 import type { TrustContract } from '../lib/contract/trust-contract.js';
 import type { ContractEventRecord } from './contract-event.js';
+import { heldContract, type HeldContract } from './contract-snapshot.js';
 import { applyContractEvent } from './contract-transition.js';
 
 /** A contract's change after one event: its new state, or its last state with `isDeleted`. */
@@ -13,11 +14,14 @@ export interface ContractChange {
  * The repository's in-memory state: the fold of the audit log, with an index from trust domain to
  * contract ids so that a zone's queries cost what its own contracts cost, not what the whole store
  * holds. Deleted contracts leave a tombstone so a resumed watch can report the deletion.
+ * Contracts restored from a snapshot stay records until first read (`SnapshotContract`): ids,
+ * revisions and participants are all the book needs for its indexes; every contract it hands out
+ * is decoded.
  */
 export class ContractBook {
-  readonly #contracts = new Map<string, TrustContract>();
+  readonly #contracts = new Map<string, HeldContract>();
   readonly #idsByTrustDomain = new Map<string, Set<string>>();
-  readonly #tombstones = new Map<string, TrustContract>();
+  readonly #tombstones = new Map<string, HeldContract>();
   /** Sorted ids per trust domain ('' for all), until a contract is added or removed. */
   readonly #sortedIds = new Map<string, readonly string[]>();
 
@@ -27,12 +31,21 @@ export class ContractBook {
   }
 
   get(id: string): TrustContract | undefined {
-    return this.#contracts.get(id);
+    const held = this.#contracts.get(id);
+    return held === undefined ? undefined : heldContract(held);
   }
 
   /** Every live contract, in creation order. */
-  all(): IterableIterator<TrustContract> {
-    return this.#contracts.values();
+  *all(): Generator<TrustContract> {
+    for (const held of this.#contracts.values()) yield heldContract(held);
+  }
+
+  /**
+   * Every live contract and every tombstone as held, undecoded ones included: what a snapshot
+   * writes (copying the records of undecoded ones) without decoding the whole book.
+   */
+  held(): { contracts: HeldContract[]; tombstones: HeldContract[] } {
+    return { contracts: [...this.#contracts.values()], tombstones: [...this.#tombstones.values()] };
   }
 
   /**
@@ -52,16 +65,11 @@ export class ContractBook {
     return ids;
   }
 
-  /** The last state of every deleted contract (its revision is the deletion's sequence). */
-  tombstones(): IterableIterator<TrustContract> {
-    return this.#tombstones.values();
-  }
-
   /**
    * Fills an empty book from a snapshot: live contracts in their order, and the tombstones of
    * deleted ones. Throws if the book already holds something.
    */
-  restore(contracts: Iterable<TrustContract>, tombstones: Iterable<TrustContract>): void {
+  restore(contracts: Iterable<HeldContract>, tombstones: Iterable<HeldContract>): void {
     if (this.#contracts.size > 0 || this.#tombstones.size > 0) throw new Error('the book is not empty');
     for (const contract of contracts) {
       this.#contracts.set(contract.id, contract);
@@ -78,41 +86,41 @@ export class ContractBook {
    */
   changesAfter(sequence: number): ContractChange[] {
     const changes: ContractChange[] = [];
-    for (const contract of this.#contracts.values())
-      if (contract.revision > sequence)
-        changes.push({ sequence: contract.revision, contract, isDeleted: false });
-    for (const contract of this.#tombstones.values())
-      if (contract.revision > sequence)
-        changes.push({ sequence: contract.revision, contract, isDeleted: true });
+    for (const held of this.#contracts.values())
+      if (held.revision > sequence)
+        changes.push({ sequence: held.revision, contract: heldContract(held), isDeleted: false });
+    for (const held of this.#tombstones.values())
+      if (held.revision > sequence)
+        changes.push({ sequence: held.revision, contract: heldContract(held), isDeleted: true });
     return changes.sort((left, right) => left.sequence - right.sequence);
   }
 
   /** The live contracts `trustDomain` participates in. */
   *ofTrustDomain(trustDomain: string): Generator<TrustContract> {
     for (const id of this.#idsByTrustDomain.get(trustDomain) ?? []) {
-      const contract = this.#contracts.get(id);
-      if (contract !== undefined) yield contract;
+      const held = this.#contracts.get(id);
+      if (held !== undefined) yield heldContract(held);
     }
   }
 
   /** The latest state of `id` as a watcher should learn it: live, or deleted (tombstone). */
   latest(id: string): ContractChange | undefined {
-    const live = this.#contracts.get(id);
+    const live = this.get(id);
     if (live !== undefined) return { sequence: live.revision, contract: live, isDeleted: false };
     const tombstone = this.#tombstones.get(id);
     return tombstone === undefined
       ? undefined
-      : { sequence: tombstone.revision, contract: tombstone, isDeleted: true };
+      : { sequence: tombstone.revision, contract: heldContract(tombstone), isDeleted: true };
   }
 
   /** The state after `record`, without changing the book: throws when the transition is not allowed. */
   preview(record: ContractEventRecord): TrustContract | undefined {
-    return applyContractEvent(this.#contracts.get(record.contractId), record);
+    return applyContractEvent(this.get(record.contractId), record);
   }
 
   /** Applies `record` (already durable) and returns the change it made. */
   apply(record: ContractEventRecord): ContractChange {
-    const before = this.#contracts.get(record.contractId);
+    const before = this.get(record.contractId);
     const after = applyContractEvent(before, record);
     if (after === undefined) {
       if (before === undefined) throw new Error(`contract ${record.contractId} vanished`);
@@ -134,7 +142,7 @@ export class ContractBook {
   }
 
   /** Adds a new contract to the index of each of its participants' trust domains. */
-  #index(contract: TrustContract): void {
+  #index(contract: HeldContract): void {
     for (const participant of contract.participants) {
       let ids = this.#idsByTrustDomain.get(participant.trustDomain);
       if (ids === undefined) {

@@ -16,10 +16,11 @@ import {
   PermissionDeniedError,
   UnauthenticatedError,
 } from '../lib/errors/accord-error.js';
-import { silentLogger } from '../lib/log/logger.js';
+import { silentLogger, type Logger } from '../lib/log/logger.js';
 import { ManualClock } from '../test/support/manual-clock.js';
 import { callerOf, type Caller } from './contract-authorization.js';
 import { ContractRepository } from './contract-repository.js';
+import { contractSnapshotFormat } from './contract-snapshot.js';
 import type { WatchEvent } from './contract-watcher.js';
 import { FileContractStore, snapshotFileName } from './file-contract-store.js';
 import { testAdminId as adminId, testAdmins as admins, testCallers } from '../test/support/test-callers.js';
@@ -244,25 +245,71 @@ describe('ContractRepository snapshots', () => {
     expect(verifyAuditChain(page.entries)).toEqual(page.head);
   });
 
-  it('refuses to start from a snapshot that does not decode, and starts from the log once it is removed', async () => {
-    await history();
-    await repository.close();
+  /** Replaces the snapshot with `bytes` at entry 5 (the head `history` leaves), through the store. */
+  async function writeSnapshotAt5(bytes: Buffer): Promise<void> {
     const store = new FileContractStore(directory, silentLogger);
     await store.load();
-    const page = await store.readEntries(5, 1);
-    const [last] = page;
+    const [last] = await store.readEntries(5, 1);
     if (last === undefined) throw new Error('no entry 5');
-    await store.writeSnapshot({
-      head: { sequence: 5, hash: last.hash },
-      bytes: Buffer.from('{"format":"x"}'),
-    });
+    await store.writeSnapshot({ head: { sequence: 5, hash: last.hash }, bytes });
     await store.close();
+  }
+
+  it('refuses to start from a snapshot whose index does not decode, and starts from the log once it is removed', async () => {
+    await history();
+    await repository.close();
+    await writeSnapshotAt5(Buffer.from(`${contractSnapshotFormat}\n{"headSequence":5}\n`));
     await expect(open()).rejects.toThrow(
-      /^the snapshot at audit sequence 5 cannot be used \(remove it to rebuild the state from the log\): contract snapshot does not decode: format is not/,
+      /^the snapshot at audit sequence 5 cannot be used \(remove it to rebuild the state from the log\): contract snapshot does not decode: headHash is not hex SHA-256$/,
     );
     await rm(join(directory, snapshotFileName));
     repository = await open();
     expect(repository.list(admin).map((contract) => contract.id)).toEqual(['ab']);
+  });
+
+  it('starts from the whole log, with a warning, when the snapshot is in an earlier format', async () => {
+    await history();
+    const before = repository.list(admin).map(contractToProto);
+    await repository.close();
+    await writeSnapshotAt5(Buffer.from('{"format":"accord.dev/contract-snapshot/v1","headSequence":5}'));
+    const warnings: { message: string; error: unknown }[] = [];
+    const logger: Logger = {
+      ...silentLogger,
+      warn: (message, fields) => warnings.push({ message, error: fields?.error }),
+    };
+    repository = await ContractRepository.open({
+      store: new FileContractStore(directory, logger),
+      clock,
+      logger,
+      admins,
+      snapshotEveryEntries: 5,
+    });
+    expect(repository.list(admin).map(contractToProto)).toEqual(before);
+    expect(warnings).toEqual([
+      {
+        message: 'contract snapshot ignored, reading the whole audit log',
+        error: 'the snapshot is in a format this version does not read',
+      },
+    ]);
+  });
+
+  it('refuses every use of a contract whose snapshot record does not decode, naming it, and appends nothing', async () => {
+    await repository.close();
+    repository = await open({ snapshotEveryEntries: 5 });
+    await history();
+    await repository.close();
+    const store = new FileContractStore(directory, silentLogger);
+    const stored = (await store.load()).snapshot;
+    await store.close();
+    const text = Buffer.from(stored?.bytes ?? []).toString('utf8');
+    expect(text).toContain('"proposedBy":0');
+    await writeSnapshotAt5(Buffer.from(text.replace('"proposedBy":0', '"proposedBy":9'), 'utf8'));
+    repository = await open();
+    const reason = 'contract snapshot does not decode: contract ab: refers to a missing actor 9';
+    expect(() => repository.get(admin, 'ab')).toThrow(reason);
+    expect(() => repository.list(admin)).toThrow(reason);
+    await expect(repository.delete(admin, 'ab')).rejects.toThrow(reason);
+    expect(repository.head.sequence).toBe(5);
   });
 });
 

@@ -46,6 +46,7 @@ import type { ContractStore, StoredSnapshot } from './contract-store.js';
 import {
   decodeContractSnapshot,
   encodeContractSnapshot,
+  isReadableSnapshot,
   type ContractSnapshot,
 } from './contract-snapshot.js';
 import { CorruptStoreError } from './stored-audit-entry.js';
@@ -215,7 +216,7 @@ export class ContractRepository {
    */
   static async open(options: ContractRepositoryOptions): Promise<ContractRepository> {
     const repository = new ContractRepository(options);
-    const { snapshot, entries } = await options.store.load();
+    const { snapshot, entries } = await options.store.load(isReadableSnapshot);
     try {
       const cache = new EventDecodeCache();
       if (snapshot !== undefined) repository.#restore(snapshot, cache);
@@ -680,11 +681,7 @@ export class ContractRepository {
   #maybeSnapshot(): void {
     if (this.#snapshotWrite !== undefined || this.#isClosed) return;
     if (this.#head.sequence - this.#snapshotSequence < this.#snapshotEveryEntries) return;
-    const snapshot: ContractSnapshot = {
-      head: this.#head,
-      contracts: [...this.#book.all()],
-      tombstones: [...this.#book.tombstones()],
-    };
+    const snapshot: ContractSnapshot = { head: this.#head, ...this.#book.held() };
     this.#snapshotWrite = this.#writeSnapshot(snapshot).finally(() => {
       this.#snapshotWrite = undefined;
     });

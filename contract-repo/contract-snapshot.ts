@@ -27,13 +27,38 @@ import {
 export interface ContractSnapshot {
   readonly head: AuditCheckpoint;
   /** Live contracts, in the order the repository holds them. */
-  readonly contracts: readonly TrustContract[];
+  readonly contracts: readonly HeldContract[];
   /** Deleted contracts' last states, their revision being the deletion's sequence. */
-  readonly tombstones: readonly TrustContract[];
+  readonly tombstones: readonly HeldContract[];
 }
 
-/** Identifies the encoding; a reader refuses any other. */
-export const contractSnapshotFormat = 'accord.dev/contract-snapshot/v1';
+/** A contract as the repository holds it: decoded, or still the snapshot record it came from. */
+export type HeldContract = TrustContract | SnapshotContract;
+
+/** The contract `held` is, decoding it if it was not yet (`SnapshotContract.contract`). */
+export function heldContract(held: HeldContract): TrustContract {
+  return held instanceof SnapshotContract ? held.contract : held;
+}
+
+/**
+ * Identifies the encoding: the first line of every snapshot. A reader refuses any other, and
+ * `isReadableSnapshot` lets a store skip a snapshot of an older format before handing it over.
+ */
+export const contractSnapshotFormat = 'accord.dev/contract-snapshot/v2';
+
+const formatLine = Buffer.from(`${contractSnapshotFormat}\n`, 'utf8');
+const newline = 0x0a;
+
+/**
+ * Whether `bytes` are a snapshot in the format this version writes and reads. A snapshot of an
+ * earlier format (v1 was one JSON document decoded whole) is not an error: the store ignores it and
+ * the repository folds the whole log once, then writes one in this format.
+ */
+export function isReadableSnapshot(bytes: Uint8Array): boolean {
+  return (
+    bytes.byteLength > formatLine.byteLength && formatLine.equals(bytes.subarray(0, formatLine.byteLength))
+  );
+}
 
 /** A snapshot that does not decode: damaged, or not one this version wrote. */
 export class SnapshotFormatError extends Error {
@@ -41,17 +66,26 @@ export class SnapshotFormatError extends Error {
 }
 
 /**
- * One contract as a snapshot stores it (JSON). Zones, certificates and SPIFFE IDs are indexes into
- * the snapshot's tables; approvals and the revocation are the details of the audit records they
- * came from, written and read by the log's own functions.
+ * One contract of a snapshot's index (JSON): `[id, revision, record bytes, participant indexes]`.
+ * What the repository must know of every contract before it is ready (ids, revisions, who takes
+ * part) is all here; the rest is its record, decoded on first use.
  */
-interface StoredContract {
-  readonly id: string;
-  readonly revision: number;
+type IndexedContract = readonly [
+  id: string,
+  revision: number,
+  recordBytes: number,
+  participants: readonly number[],
+];
+
+/**
+ * The rest of one contract as a snapshot stores it (JSON), after the index. Certificates and SPIFFE
+ * IDs are indexes into the snapshot's tables; approvals and the revocation are the details of the
+ * audit records they came from, written and read by the log's own functions.
+ */
+interface StoredContractRecord {
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly proposedBy: number;
-  readonly participants: readonly number[];
   readonly approvals: readonly JsonValue[];
   readonly revocation?: { readonly time: string; readonly actor: number; readonly details: JsonValue };
   /**
@@ -71,22 +105,102 @@ interface StoredRootStatement {
 }
 
 /**
- * Encodes a snapshot as UTF-8 JSON. Each distinct participant (a zone with its root PEM), each
- * distinct certificate of an approval chain and each distinct SPIFFE ID is written once, in a
- * table, and referred to by its index: a contract between two of a hundred zones then costs a few
- * hundred bytes (its id, times and signatures) instead of the kilobytes of its roots and chains.
+ * The tables of one decoded snapshot, as stored (to write them again unchanged, so that records
+ * copied verbatim still index them right) and as decoded, plus the bytes its records are in.
+ */
+class SnapshotSource {
+  constructor(
+    readonly bytes: Buffer,
+    readonly storedParticipants: readonly JsonValue[],
+    readonly storedCertificates: readonly string[],
+    readonly tables: Tables,
+    readonly cache: EventDecodeCache,
+  ) {}
+}
+
+/**
+ * A contract of a decoded snapshot: its id, revision and participants, read when the snapshot was,
+ * and its record, decoded through the log's transition function the first time the contract is
+ * needed and then kept. Starting at 100,000 contracts thus costs the index, not the rebuilding of
+ * every approval (most contracts are never read between two starts, or only by their zones). The
+ * snapshot's bytes were checked against its digest when it was loaded; a record that still does
+ * not decode (a snapshot written by a broken version) throws `SnapshotFormatError` naming the
+ * contract from every call that needs it, and writes to it are refused before anything is
+ * appended. Writing a snapshot copies the records of undecoded contracts verbatim.
+ */
+export class SnapshotContract {
+  readonly id: string;
+  readonly revision: number;
+  readonly participants: readonly ContractParticipant[];
+  readonly #source: SnapshotSource;
+  readonly #recordStart: number;
+  readonly #recordEnd: number;
+  #contract: TrustContract | undefined;
+
+  constructor(
+    indexed: { id: string; revision: number; participants: readonly ContractParticipant[] },
+    source: SnapshotSource,
+    recordStart: number,
+    recordEnd: number,
+  ) {
+    this.id = indexed.id;
+    this.revision = indexed.revision;
+    this.participants = indexed.participants;
+    this.#source = source;
+    this.#recordStart = recordStart;
+    this.#recordEnd = recordEnd;
+  }
+
+  /** The decoded contract; throws `SnapshotFormatError` if its record does not decode. */
+  get contract(): TrustContract {
+    this.#contract ??= this.#decode();
+    return this.#contract;
+  }
+
+  /** The snapshot this contract was read from. */
+  get source(): SnapshotSource {
+    return this.#source;
+  }
+
+  /** The record's bytes as stored, to write again unchanged. */
+  get record(): Buffer {
+    return this.#source.bytes.subarray(this.#recordStart, this.#recordEnd);
+  }
+
+  #decode(): TrustContract {
+    try {
+      const record = objectOf(JSON.parse(this.record.toString('utf8')), 'record');
+      return loadContract(this, record, this.#source.tables, this.#source.cache);
+    } catch (error) {
+      throw new SnapshotFormatError(
+        `contract snapshot does not decode: contract ${this.id}: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/**
+ * Encodes a snapshot: its format line, one line of JSON (head, tables and the index of every
+ * contract), then every contract's record (JSON) back to back, in index order. Each distinct
+ * participant (a zone with its root PEM), each distinct certificate of an approval chain and each
+ * distinct SPIFFE ID is written once, in a table, and referred to by its index: a contract between
+ * two of a hundred zones then costs a few hundred bytes (its id, times and signatures) instead of
+ * the kilobytes of its roots and chains. Contracts still held as records of a decoded snapshot are
+ * copied as they are, behind that snapshot's tables (which come first, unchanged).
  */
 export function encodeContractSnapshot(snapshot: ContractSnapshot): Buffer {
+  const all = [...snapshot.contracts, ...snapshot.tombstones];
+  const source = all.find((held): held is SnapshotContract => held instanceof SnapshotContract)?.source;
   // A validated participant's rootPem is re-encoded from the DER, so the hash determines it.
-  const participants = new Table<ContractParticipant, JsonValue>(
-    (participant) => `${participant.name}\n${participant.trustDomain}\n${participant.rootSha256}`,
-    (participant) => ({
-      name: participant.name,
-      trustDomain: participant.trustDomain,
-      rootPem: participant.rootPem,
-      rootSha256: participant.rootSha256,
-    }),
-  );
+  const participantKey = (participant: ContractParticipant): string =>
+    `${participant.name}\n${participant.trustDomain}\n${participant.rootSha256}`;
+  const participants = new Table<ContractParticipant, JsonValue>(participantKey, (participant) => ({
+    name: participant.name,
+    trustDomain: participant.trustDomain,
+    rootPem: participant.rootPem,
+    rootSha256: participant.rootSha256,
+  }));
   const certificates = new Table<string, string>(
     (base64) => base64,
     (base64) => base64,
@@ -95,99 +209,145 @@ export function encodeContractSnapshot(snapshot: ContractSnapshot): Buffer {
     (actor) => actor,
     (actor) => actor,
   );
-  const store = (contract: TrustContract): StoredContract => {
-    const revocation = revocationEvent(contract);
-    const revoked = revocation === undefined ? undefined : eventToAuditRecord(revocation);
-    return {
-      id: contract.id,
-      revision: contract.revision,
-      createdAt: contract.createdAt.getTime(),
-      proposedBy: actors.indexOf(contract.proposedBy),
-      participants: contract.participants.map((participant) => participants.indexOf(participant)),
-      approvals: contract.approvals.map((approval) => {
-        const details = signatureToDetails(approval);
-        const chain = details.certificateChain;
-        return Array.isArray(chain)
-          ? { ...details, certificateChain: chain.map((der) => certificates.indexOf(String(der))) }
-          : details;
-      }),
-      ...(revoked === undefined
-        ? {}
-        : {
-            revocation: {
-              time: revoked.time,
-              actor: actors.indexOf(revoked.actor),
-              details: revoked.details,
-            },
-          }),
-      ...(contract.rootRotations.length === 0 && contract.rootRevocations.length === 0
-        ? {}
-        : { rootStatements: rootStatementsOf(contract, certificates, actors) }),
-    };
+  if (source !== undefined) {
+    source.tables.participants.forEach((participant, index) =>
+      participants.seed(participantKey(participant), source.storedParticipants[index] ?? null),
+    );
+    for (const certificate of source.storedCertificates) certificates.seed(certificate, certificate);
+    for (const actor of source.tables.actors) actors.seed(actor, actor);
+  }
+  const records: Buffer[] = [];
+  const index = (held: HeldContract): IndexedContract => {
+    const record =
+      held instanceof SnapshotContract && held.source === source
+        ? held.record
+        : Buffer.from(JSON.stringify(storedRecord(heldContract(held), certificates, actors)), 'utf8');
+    records.push(record);
+    return [
+      held.id,
+      held.revision,
+      record.byteLength,
+      held.participants.map((participant) => participants.indexOf(participant)),
+    ];
   };
-  return Buffer.from(
-    JSON.stringify({
-      format: contractSnapshotFormat,
-      headSequence: snapshot.head.sequence,
-      headHash: Buffer.from(snapshot.head.hash).toString('hex'),
-      contracts: snapshot.contracts.map(store),
-      tombstones: snapshot.tombstones.map(store),
-      participants: participants.values,
-      certificates: certificates.values,
-      actors: actors.values,
+  const contracts = snapshot.contracts.map(index);
+  const tombstones = snapshot.tombstones.map(index);
+  const indexLine = JSON.stringify({
+    headSequence: snapshot.head.sequence,
+    headHash: Buffer.from(snapshot.head.hash).toString('hex'),
+    participants: participants.values,
+    certificates: certificates.values,
+    actors: actors.values,
+    contracts,
+    tombstones,
+  });
+  return Buffer.concat([formatLine, Buffer.from(`${indexLine}\n`, 'utf8'), ...records]);
+}
+
+/** Everything of `contract` but what the index holds. */
+function storedRecord(
+  contract: TrustContract,
+  certificates: Table<string, string>,
+  actors: Table<string, string>,
+): StoredContractRecord {
+  const revocation = revocationEvent(contract);
+  const revoked = revocation === undefined ? undefined : eventToAuditRecord(revocation);
+  return {
+    createdAt: contract.createdAt.getTime(),
+    proposedBy: actors.indexOf(contract.proposedBy),
+    approvals: contract.approvals.map((approval) => {
+      const details = signatureToDetails(approval);
+      const chain = details.certificateChain;
+      return Array.isArray(chain)
+        ? { ...details, certificateChain: chain.map((der) => certificates.indexOf(String(der))) }
+        : details;
     }),
-    'utf8',
-  );
+    ...(revoked === undefined
+      ? {}
+      : {
+          revocation: { time: revoked.time, actor: actors.indexOf(revoked.actor), details: revoked.details },
+        }),
+    ...(contract.rootRotations.length === 0 && contract.rootRevocations.length === 0
+      ? {}
+      : { rootStatements: rootStatementsOf(contract, certificates, actors) }),
+  };
 }
 
 /**
- * Decodes a snapshot. Table participants are validated like a proposal's (once each), and every
- * contract is rebuilt through the log's transition function (proposal, each approval, the
- * revocation), so a snapshot can only hold states the log could reach. Throws
- * `SnapshotFormatError` naming what is wrong.
+ * Decodes a snapshot's index: the head, the tables (participants validated like a proposal's, once
+ * each) and every contract's id, revision and participants, each checked (ids distinct, revisions
+ * not after the head, table references held, record lengths adding up to the bytes exactly). The
+ * records are decoded on first use (`SnapshotContract`), each through the log's transition
+ * function (proposal, each approval, root statements, the revocation), so a snapshot can only hold
+ * states the log could reach. Throws `SnapshotFormatError` naming what is wrong.
  */
 export function decodeContractSnapshot(bytes: Uint8Array, cache = new EventDecodeCache()): ContractSnapshot {
   try {
-    const document = objectOf(JSON.parse(Buffer.from(bytes).toString('utf8')), 'snapshot');
-    if (document.format !== contractSnapshotFormat)
-      throw new Error(`format is not ${contractSnapshotFormat}`);
+    const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (!isReadableSnapshot(body)) throw new Error(`the first line is not ${contractSnapshotFormat}`);
+    const indexEnd = body.indexOf(newline, formatLine.byteLength);
+    if (indexEnd < 0) throw new Error('the index line is cut short');
+    const document = objectOf(JSON.parse(body.toString('utf8', formatLine.byteLength, indexEnd)), 'index');
     const headSequence = sequenceOf(document.headSequence, 'headSequence', 0);
     const headHash = document.headHash;
     if (typeof headHash !== 'string' || !/^[0-9a-f]{64}$/.test(headHash))
       throw new Error('headHash is not hex SHA-256');
+    const storedParticipants = arrayOf(document.participants, 'participants') as JsonValue[];
+    const storedCertificates = arrayOf(document.certificates, 'certificates').map((value, index) => {
+      if (typeof value !== 'string') throw new Error(`certificates[${index}] is not a string`);
+      return value;
+    });
     const tables: Tables = {
-      participants: arrayOf(document.participants, 'participants').map((value, index) =>
+      participants: storedParticipants.map((value, index) =>
         cache.participant(objectOf(value, `participants[${index}]`), `participants[${index}]`),
       ),
-      certificates: arrayOf(document.certificates, 'certificates').map((value, index) =>
-        storedCertificate(value as JsonValue, index, cache),
-      ),
+      certificates: storedCertificates.map((value, index) => storedCertificate(value, index, cache)),
       actors: arrayOf(document.actors, 'actors').map((value, index) => {
         if (typeof value !== 'string') throw new Error(`actors[${index}] is not a string`);
         return value;
       }),
     };
+    const source = new SnapshotSource(body, storedParticipants, storedCertificates, tables, cache);
     const ids = new Set<string>();
-    const load = (value: unknown, field: string): TrustContract => {
-      try {
-        const contract = loadContract(objectOf(value, field), tables, cache);
-        if (contract.revision > headSequence)
-          throw new Error(`revision ${contract.revision} is after the head`);
-        if (ids.has(contract.id)) throw new Error(`contract ${contract.id} appears twice`);
-        ids.add(contract.id);
-        return contract;
-      } catch (error) {
-        throw new Error(`${field}: ${errorMessage(error)}`, { cause: error });
-      }
+    let recordStart = indexEnd + 1;
+    const load = (value: unknown, field: string): SnapshotContract => {
+      const entry = arrayOf(value, field);
+      const [id, revision, recordBytes, participants] = entry;
+      if (entry.length !== 4 || typeof id !== 'string')
+        throw new Error(`${field} is not [id, revision, bytes, participants]`);
+      if (sequenceOf(revision, `${field} revision`, 1) > headSequence)
+        throw new Error(`${field}: revision ${String(revision)} is after the head`);
+      const recordEnd = recordStart + sequenceOf(recordBytes, `${field} record length`, 2);
+      if (recordEnd > body.byteLength) throw new Error(`${field}: its record is cut short`);
+      if (ids.has(id)) throw new Error(`${field}: contract ${id} appears twice`);
+      ids.add(id);
+      const contract = new SnapshotContract(
+        {
+          id,
+          revision: revision as number,
+          participants: arrayOf(participants, `${field} participants`).map((index) =>
+            entryOf(tables.participants, index, 'participant'),
+          ),
+        },
+        source,
+        recordStart,
+        recordEnd,
+      );
+      recordStart = recordEnd;
+      return contract;
     };
+    const contracts = arrayOf(document.contracts, 'contracts').map((value, index) =>
+      load(value, `contracts[${index}]`),
+    );
+    const tombstones = arrayOf(document.tombstones, 'tombstones').map((value, index) =>
+      load(value, `tombstones[${index}]`),
+    );
+    if (recordStart !== body.byteLength)
+      throw new Error(`${body.byteLength - recordStart} bytes after the last record`);
     return {
       head: { sequence: headSequence, hash: new Uint8Array(Buffer.from(headHash, 'hex')) },
-      contracts: arrayOf(document.contracts, 'contracts').map((value, index) =>
-        load(value, `contracts[${index}]`),
-      ),
-      tombstones: arrayOf(document.tombstones, 'tombstones').map((value, index) =>
-        load(value, `tombstones[${index}]`),
-      ),
+      contracts,
+      tombstones,
     };
   } catch (error) {
     throw new SnapshotFormatError(`contract snapshot does not decode: ${errorMessage(error)}`, {
@@ -204,19 +364,15 @@ interface Tables {
 }
 
 function loadContract(
+  indexed: Pick<TrustContract, 'id' | 'revision' | 'participants'>,
   stored: Readonly<Record<string, JsonValue>>,
   tables: Tables,
   cache: EventDecodeCache,
 ): TrustContract {
-  const id = stored.id;
-  if (typeof id !== 'string') throw new Error('id is not a string');
-  const revision = sequenceOf(stored.revision, 'revision', 1);
+  const { id, revision, participants } = indexed;
   const createdAt = stored.createdAt;
   if (typeof createdAt !== 'number' || !Number.isSafeInteger(createdAt))
     throw new Error('createdAt is not a time');
-  const participants = arrayOf(stored.participants, 'participants').map((index) =>
-    entryOf(tables.participants, index, 'participant'),
-  );
   const certificateOf = (entry: JsonValue): Uint8Array => entryOf(tables.certificates, entry, 'certificate');
   const approvals = arrayOf(stored.approvals, 'approvals').map((value, index) =>
     signatureFromDetails(objectOf(value, `approvals[${index}]`), certificateOf),
@@ -249,7 +405,7 @@ function loadContract(
   return revoked;
 }
 
-/** The statements `StoredContract.rootStatements` holds, in the order loading applies them. */
+/** The statements `StoredContractRecord.rootStatements` holds, in the order loading applies them. */
 function rootStatementsOf(
   contract: TrustContract,
   certificates: Table<string, string>,
@@ -345,6 +501,12 @@ class Table<Value, Stored extends JsonValue> {
   constructor(keyOf: (value: Value) => string, toStored: (value: Value) => Stored) {
     this.#keyOf = keyOf;
     this.#toStored = toStored;
+  }
+
+  /** Puts `stored` (an earlier snapshot's entry) at the next index under `key`, without converting it. */
+  seed(key: string, stored: Stored): void {
+    this.#indexes.set(key, this.values.length);
+    this.values.push(stored);
   }
 
   indexOf(value: Value): number {

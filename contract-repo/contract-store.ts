@@ -29,9 +29,10 @@ export interface ContractStore {
   /**
    * Reads the newest snapshot that is intact and belongs to this log, and every entry after it,
    * after repairing what a crash may have left behind, and verifies that they chain. Called once,
-   * before any other call.
+   * before any other call. A snapshot `isReadableSnapshot` says no to (one an earlier version
+   * wrote in another format) is ignored like a damaged one: every entry is read instead.
    */
-  load(): Promise<StoredLog>;
+  load(isReadableSnapshot?: (bytes: Uint8Array) => boolean): Promise<StoredLog>;
   /**
    * Appends `entry` if the stored head is still `expectedPreviousSequence` (optimistic
    * concurrency: otherwise throws `AlreadyExistsError`). Resolves only once the entry is durable:

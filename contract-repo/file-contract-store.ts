@@ -114,7 +114,7 @@ export class FileContractStore implements ContractStore {
     this.#logger = logger;
   }
 
-  async load(): Promise<StoredLog> {
+  async load(isReadableSnapshot: (bytes: Uint8Array) => boolean = () => true): Promise<StoredLog> {
     await mkdir(this.#directory, { recursive: true, mode: 0o700 });
     const lock = await DirectoryLock.acquire(this.#directory, { fileName: lockFileName });
     const handle = await open(this.#path, 'a+', 0o600).catch(async (error: unknown) => {
@@ -124,7 +124,7 @@ export class FileContractStore implements ContractStore {
     try {
       await syncDirectory(this.#directory);
       this.#handle = handle;
-      const snapshot = await this.#readSnapshot(handle);
+      const snapshot = await this.#readSnapshot(handle, isReadableSnapshot);
       const entries = await this.#readTail(handle, snapshot);
       this.#lock = lock;
       return { snapshot: snapshot?.stored, entries };
@@ -142,6 +142,7 @@ export class FileContractStore implements ContractStore {
    */
   async #readSnapshot(
     handle: FileHandle,
+    isReadableSnapshot: (bytes: Uint8Array) => boolean,
   ): Promise<{ stored: StoredSnapshot; header: SnapshotFileHeader } | undefined> {
     let file: Buffer;
     try {
@@ -158,6 +159,8 @@ export class FileContractStore implements ContractStore {
       if (body.byteLength !== header.bodyBytes) throw new Error('the snapshot is cut short');
       if (createHash('sha256').update(body).digest('hex') !== header.bodySha256)
         throw new Error('the snapshot does not match its digest');
+      if (!isReadableSnapshot(body))
+        throw new Error('the snapshot is in a format this version does not read');
       const { size } = await handle.stat();
       if (size < header.logBytes) throw new Error(`the log is shorter than the snapshot's head`);
       const { value: line } = await this.#readLines(handle, header.headLineStart, header.logBytes).next();

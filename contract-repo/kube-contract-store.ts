@@ -115,8 +115,8 @@ export class KubeContractStore implements ContractStore {
    * entries after it; otherwise lists and verifies every entry, as without snapshots. Only reads
    * that fail outright (the API server is unavailable) stop the load.
    */
-  async load(): Promise<StoredLog> {
-    const snapshot = await this.#readSnapshot();
+  async load(isReadableSnapshot: (bytes: Uint8Array) => boolean = () => true): Promise<StoredLog> {
+    const snapshot = await this.#readSnapshot(isReadableSnapshot);
     if (snapshot === undefined) return { snapshot: undefined, entries: await this.#loadAll() };
     const entries = await this.#readRange(snapshot.head.sequence + 1, Number.POSITIVE_INFINITY);
     try {
@@ -132,7 +132,9 @@ export class KubeContractStore implements ContractStore {
   }
 
   /** The published snapshot, or `undefined` (with a warning when one exists but cannot be used). */
-  async #readSnapshot(): Promise<StoredSnapshot | undefined> {
+  async #readSnapshot(
+    isReadableSnapshot: (bytes: Uint8Array) => boolean,
+  ): Promise<StoredSnapshot | undefined> {
     const pointerObject = await this.#readObject(snapshotPointerName(this.#logName), 'the snapshot pointer');
     if (pointerObject === undefined) return undefined;
     try {
@@ -153,7 +155,10 @@ export class KubeContractStore implements ContractStore {
       const head = headObject === undefined ? undefined : auditEntryFromConfigMap(this.#logName, headObject);
       if (head === undefined || Buffer.from(head.hash).toString('hex') !== published.hash)
         throw new Error(`the log's entry ${published.sequence} is not the snapshot's head`);
-      return { head: { sequence: head.sequence, hash: head.hash }, bytes: await gunzipAsync(compressed) };
+      const bytes = await gunzipAsync(compressed);
+      if (!isReadableSnapshot(bytes))
+        throw new Error('the snapshot is in a format this version does not read');
+      return { head: { sequence: head.sequence, hash: head.hash }, bytes };
     } catch (error) {
       if (error instanceof UnavailableError) throw error;
       this.#logger.warn('contract snapshot ignored, reading the whole audit log', {
