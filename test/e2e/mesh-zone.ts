@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type CoreV1Event } from '@kubernetes/client-node';
 import type { ConsentSigner } from '../../lib/contract/zone-approvers.js';
 import type { ContractRepositoryClient } from '../../lib/contract/contract-repository-client.js';
+import type { PkiRootRotationClient } from '../../lib/identity/pki-root-rotation-client.js';
 import { isKubeStatus, KubeStatus } from '../../lib/kube/kube-errors.js';
 import type { KubeCoreApi } from '../../lib/kube/kube-core-api.js';
 import { clusterScopedEventNamespace } from '../../lib/kube/trust-contract-api.js';
@@ -16,6 +17,7 @@ import { clientNodeApi, isClientNodeStatus } from '../kube/client-node-api.js';
 import type { KubeApiServer } from '../kube/kube-api-server.js';
 import { kubectl } from '../kube/kubectl.js';
 import type { StartedZonePki } from '../../demo/loopback-zone-pki.js';
+import type { ParticipantRootsStatus } from '../../operator/trust-contract/trust-contract-crd.js';
 import type { OperatorReplica } from './operator-replica.js';
 import type { TrustContractManifest } from './trust-contract-manifest.js';
 
@@ -34,6 +36,8 @@ export interface TrustContractResource {
     state?: string;
     approvedBy?: string[];
     approvalSummary?: string;
+    participants?: ParticipantRootsStatus[];
+    rotatingParticipants?: number;
     conditions?: { type: string; status: string; reason: string; message: string }[];
   };
 }
@@ -62,6 +66,8 @@ export interface MeshZoneParts {
   readonly repository: ContractRepositoryClient;
   /** The admin's current SVID as a consent signer. */
   readonly adminSigner: () => Promise<ConsentSigner>;
+  /** The zone PKI's root rotation calls, made as the zone's `/accord/admin`. */
+  readonly rootRotation: PkiRootRotationClient;
   /** Where manifests this zone applies are written. */
   readonly directory: string;
 }
@@ -81,6 +87,7 @@ export class MeshZone {
   readonly provider: RunningProvider;
   readonly repository: ContractRepositoryClient;
   readonly adminSigner: () => Promise<ConsentSigner>;
+  readonly rootRotation: PkiRootRotationClient;
   /** The running replicas; the harness replaces one it restarts. */
   readonly operators: OperatorReplica[] = [];
   readonly #objects: CustomObjectsApi;
@@ -98,6 +105,7 @@ export class MeshZone {
     this.provider = parts.provider;
     this.repository = parts.repository;
     this.adminSigner = parts.adminSigner;
+    this.rootRotation = parts.rootRotation;
     this.#directory = parts.directory;
     const kubeconfig = parts.cluster.adminKubeconfig;
     this.#objects = clientNodeApi(kubeconfig, CustomObjectsApi);

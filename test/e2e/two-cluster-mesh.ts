@@ -49,6 +49,10 @@ export interface TwoClusterMeshOptions {
   readonly operatorResyncIntervalMs?: number;
   /** The operators' log level; `info` by default. */
   readonly operatorLogLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** `PkiConfig` fields for both zone PKIs (e.g. short `svidTtl`, `storeReloadInterval`). */
+  readonly pki?: Readonly<Record<string, unknown>>;
+  /** How often the repository re-reads the zones' roots (a rotation's next root); its default if unset. */
+  readonly repositoryReloadInterval?: string;
 }
 
 /**
@@ -69,8 +73,8 @@ export interface TwoClusterMesh {
   startOperator(zone: MeshZone, identity: string): OperatorReplica;
   /** The audit log's entries about `contractId`, oldest first, as `action actor`. */
   auditTrail(contractId: string): Promise<string[]>;
-  /** The last lines each operator replica logged, to explain a failed wait. */
-  operatorLogTails(lineCount: number): Promise<string>;
+  /** `wait`'s result, or its error followed by the operators' last 15 log lines. */
+  explained<T>(wait: Promise<T>): Promise<T>;
   /** Stops the operators, the providers, the hub, the PKIs and both clusters. */
   close(): Promise<void>;
 }
@@ -115,6 +119,7 @@ export async function startTwoClusterMesh(options: TwoClusterMeshOptions): Promi
           name: pkiCaSecretName,
           kubeconfig: cluster.adminKubeconfig,
         },
+        ...(options.pki === undefined ? {} : { config: options.pki }),
       });
       closers.push(() => pki.pki.close());
       pkis.push(pki);
@@ -129,6 +134,9 @@ export async function startTwoClusterMesh(options: TwoClusterMeshOptions): Promi
       admins: [spiffeIdOf('zone-a.example', operatorPath).uri, spiffeIdOf('zone-a.example', adminPath).uri],
       zones: pkis,
       store: hubStore,
+      ...(options.repositoryReloadInterval === undefined
+        ? {}
+        : { reloadInterval: options.repositoryReloadInterval }),
     });
     closers.push(() => hub.close());
 
@@ -165,6 +173,7 @@ export async function startTwoClusterMesh(options: TwoClusterMeshOptions): Promi
           provider,
           repository: admin.repository,
           adminSigner: () => admin.signer(),
+          rootRotation: admin.rootRotation,
           directory: zoneDirectory,
         }),
       );
@@ -208,7 +217,13 @@ export async function startTwoClusterMesh(options: TwoClusterMeshOptions): Promi
       manifest: (id, appliedIn) => trustContractManifest(id, [zoneA, zoneB], appliedIn, accordNamespace),
       startOperator,
       auditTrail: (contractId) => auditTrail(zoneA.repository, contractId),
-      operatorLogTails: (lineCount) => operatorLogTails(zones, lineCount),
+      explained: async (wait) => {
+        try {
+          return await wait;
+        } catch (error) {
+          throw new Error(`${String(error)}\n${await operatorLogTails(zones, 15)}`);
+        }
+      },
       close,
     };
   } catch (error) {

@@ -32,18 +32,9 @@ afterAll(async () => {
   await directories.removeAll();
 }, 60_000);
 
-/** `wait`'s result, or its error followed by the operators' last log lines. */
-async function explained<T>(wait: Promise<T>): Promise<T> {
-  try {
-    return await wait;
-  } catch (error) {
-    throw new Error(`${String(error)}\n${await mesh.operatorLogTails(15)}`);
-  }
-}
-
 /** `pollUntil` with the deadline, quoting the operators' last log lines when it expires. */
 function waitFor<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  return explained(pollUntil(what, check, deadlineMs));
+  return mesh.explained(pollUntil(what, check, deadlineMs));
 }
 
 /** Waits until `zone`'s TrustContract `id` has the condition `type` with `status` and `reason`. */
@@ -61,7 +52,7 @@ function untilCondition(
 
 /** `untilMutualTrust` within the deadline, quoting the operators' last log lines if it expires. */
 async function untilBothTrust(isTrusted: boolean): Promise<void> {
-  await explained(untilMutualTrust(mesh, isTrusted, deadlineMs));
+  await mesh.explained(untilMutualTrust(mesh, isTrusted, deadlineMs));
 }
 
 /** Waits until `zone` has recorded Events (`"<type> <reason>"`) about `id` with every one of `expected`. */

@@ -1,0 +1,239 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  activatePreparedRoot,
+  announcePreparedRoot,
+  type RotationParties,
+} from '../../lib/contract/announced-rotation.js';
+import { FailedPreconditionError } from '../../lib/errors/accord-error.js';
+import { silentLogger } from '../../lib/log/logger.js';
+import { sha256Hex } from '../../lib/x509/fingerprint.js';
+import { pemToDerList } from '../../lib/x509/pem.js';
+import { startZonePki } from '../../demo/loopback-zone-pki.js';
+import type { ParticipantRootsStatus } from '../../operator/trust-contract/trust-contract-crd.js';
+import { caStateSecretKey } from '../../pki/kube-secret-ca-store.js';
+import { TemporaryDirectories } from '../support/temporary-directories.js';
+import { accordNamespace, conditionsOf, type MeshZone } from './mesh-zone.js';
+import { pollUntil } from './poll-until.js';
+import {
+  pkiCaSecretName,
+  startTwoClusterMesh,
+  untilMutualTrust,
+  type TwoClusterMesh,
+} from './two-cluster-mesh.js';
+
+// Issue 15 on the Kubernetes path: two API servers, each zone's PKI keeping its CA state in a
+// Secret of its own cluster, providers writing bundle Secrets, operator replicas (child processes
+// of dist/operator/main.js) mirroring every participant's roots into TrustContract status. Zone A
+// rotates its root the announced way; at every step both clusters' status shows zone A's current
+// and next roots, and zone B's bundle Secret for zone A holds the old root, then both, then only
+// the new one. SVIDs live at most 6 s, so the whole rotation takes seconds
+// (docs/root-rotation.md, "On Kubernetes").
+jest.setTimeout(300_000);
+
+const contractId = 'rotating';
+const deadlineMs = 60_000;
+
+let mesh: TwoClusterMesh;
+let a: MeshZone;
+let b: MeshZone;
+const directories = new TemporaryDirectories('accord-two-cluster-rotation');
+let directory: string;
+
+beforeAll(async () => {
+  directory = await directories.make();
+  mesh = await startTwoClusterMesh({
+    directory,
+    logger: silentLogger,
+    operatorReplicas: 1,
+    operatorResyncIntervalMs: 1000,
+    pki: { svidTtl: '6s', svidMaxTtl: '6s', clockSkew: '1s', storeReloadInterval: '1s' },
+    repositoryReloadInterval: '1s',
+  });
+  [a, b] = mesh.zones;
+}, 240_000);
+
+afterAll(async () => {
+  await mesh.close();
+  await directories.removeAll();
+}, 60_000);
+
+/** `pollUntil` with the deadline, quoting the operators' last log lines when it expires. */
+function waitFor<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+  return mesh.explained(pollUntil(what, check, deadlineMs, 100));
+}
+
+function fingerprints(pem: string | undefined): string[] {
+  return pemToDerList(pem ?? '')
+    .map((der) => sha256Hex(der))
+    .sort();
+}
+
+/** Fingerprints of zone A's roots in zone B's bundle Secret for zone A. */
+async function zoneARootsInZoneB(): Promise<string[]> {
+  return fingerprints(await b.partnerBundlePem(a));
+}
+
+/** Zone A's entry of `status.participants` in `zone`'s TrustContract. */
+async function zoneAStatusIn(zone: MeshZone): Promise<ParticipantRootsStatus | undefined> {
+  return (await zone.trustContract(contractId))?.status?.participants?.find(({ name }) => name === 'zone-a');
+}
+
+/** A one-line summary of a participant's roots, the way the test compares them. */
+function rolesOf(status: ParticipantRootsStatus | undefined): string {
+  if (status === undefined) return 'none';
+  const role = (label: string, root: ParticipantRootsStatus['currentRoot']) =>
+    root === undefined ? [] : [`${label}=${root.sha256.slice(0, 12)}`];
+  return [
+    status.phase,
+    ...role('current', status.currentRoot),
+    ...role('next', status.nextRoot),
+    ...role('previous', status.previousRoot),
+  ].join(' ');
+}
+
+/** Waits until both clusters' status shows zone A's roots as `expected` (see `rolesOf`); returns both entries. */
+async function untilZoneAShownInBoth(expected: string): Promise<ParticipantRootsStatus[]> {
+  return Promise.all(
+    [a, b].map((zone) =>
+      waitFor(`${zone.name}'s status of ${contractId} shows zone A as "${expected}"`, async () => {
+        const status = await zoneAStatusIn(zone);
+        return rolesOf(status) === expected ? status : undefined;
+      }),
+    ),
+  );
+}
+
+const zoneAParties = (): RotationParties => ({
+  trustDomain: a.trustDomain,
+  pki: a.rootRotation,
+  repository: a.repository,
+});
+
+const short = (sha256: string) => sha256.slice(0, 12);
+
+describe("zone A rotates its root across two clusters, its PKI's CA in a Secret", () => {
+  let oldRoot: string;
+  let nextRoot: string;
+
+  it('shows both participants with their pinned root once the contract is active in both clusters', async () => {
+    await a.apply(mesh.manifest(contractId, a));
+    await b.apply(mesh.manifest(contractId, b));
+    await untilMutualTrust(mesh, true, deadlineMs);
+    [oldRoot] = fingerprints(a.rootPem) as [string];
+    for (const zone of [a, b]) {
+      const resource = await waitFor(`${zone.name}: ${contractId} Active`, async () => {
+        const found = await zone.trustContract(contractId);
+        return conditionsOf(found).Active === 'True ApprovedByAllParticipants' &&
+          found?.status?.participants !== undefined
+          ? found
+          : undefined;
+      });
+      expect(resource.status?.rotatingParticipants).toBe(0);
+      expect(resource.status?.participants?.map(rolesOf)).toEqual([
+        `Stable current=${short(oldRoot)}`,
+        `Stable current=${short(fingerprints(b.rootPem)[0] ?? '')}`,
+      ]);
+    }
+    expect(await zoneARootsInZoneB()).toEqual([oldRoot]);
+  });
+
+  it('keeps the prepared root in the Secret: a PKI started from nothing but the Secret has it', async () => {
+    const prepared = await a.rootRotation.prepare();
+    nextRoot = prepared.sha256;
+    const stored = JSON.parse(
+      (await a.readSecretKey(accordNamespace, pkiCaSecretName, caStateSecretKey)) ?? '{}',
+    ) as { nextRoot?: { certificatePem: string; preparedAt: string } };
+    expect(fingerprints(stored.nextRoot?.certificatePem)).toEqual([nextRoot]);
+
+    // A replacement pod: a fresh store directory, the same Secret, its own port.
+    const restarted = await startZonePki({
+      directory: join(directory, 'restarted'),
+      name: a.name,
+      trustDomain: a.trustDomain,
+      spiffePaths: [],
+      logger: silentLogger,
+      caSecret: { namespace: accordNamespace, name: pkiCaSecretName, kubeconfig: a.cluster.adminKubeconfig },
+    });
+    try {
+      const state = restarted.pki.authority.state;
+      expect(fingerprints(state.nextRoot?.certificatePem)).toEqual([nextRoot]);
+      expect(state.nextRoot?.preparedAt).toBe(stored.nextRoot?.preparedAt);
+      // It signs with the old root and publishes both to its clients, as the first PKI does.
+      expect(restarted.pki.authority.getCa().activeRootHash).toBe(oldRoot);
+      expect(fingerprints(await readFile(restarted.rootsFile, 'utf8'))).toEqual([oldRoot, nextRoot].sort());
+    } finally {
+      await restarted.pki.close();
+    }
+    // Prepared is not announced: partners see nothing yet.
+    expect(rolesOf(await zoneAStatusIn(b))).toBe(`Stable current=${short(oldRoot)}`);
+  });
+
+  it("announces: zone B's Secret holds both roots, both clusters show the next root and zone B's acknowledgement", async () => {
+    expect(await announcePreparedRoot(zoneAParties(), await a.adminSigner())).toEqual([contractId]);
+    await waitFor("zone B's bundle Secret holds zone A's old and next root", async () =>
+      (await zoneARootsInZoneB()).join() === [oldRoot, nextRoot].sort().join() ? true : undefined,
+    );
+    const shown = await untilZoneAShownInBoth(`Announced current=${short(oldRoot)} next=${short(nextRoot)}`);
+    for (const status of shown) {
+      expect(status.currentRoot).toMatchObject({ sha256: oldRoot, sequence: 0 });
+      expect(status.nextRoot).toMatchObject({ sha256: nextRoot, sequence: 1 });
+      expect(status.nextRoot?.announcedAt).toEqual(expect.any(String));
+      expect(status.nextRoot?.activatedAt).toBeUndefined();
+    }
+    // The acknowledgement reaches the status at the operators' next resync.
+    for (const zone of [a, b]) {
+      await waitFor(`${zone.name}'s status lists zone-b as having installed the next root`, async () =>
+        (await zoneAStatusIn(zone))?.nextRoot?.acknowledgedBy?.includes('zone-b') === true ? true : undefined,
+      );
+    }
+    expect((await a.trustContract(contractId))?.status?.rotatingParticipants).toBe(1);
+  });
+
+  it('activates: both clusters show the new root current and the old one previous until it retires', async () => {
+    const activation = await waitFor('the prepared root activated', async () => {
+      try {
+        return await activatePreparedRoot(zoneAParties(), false);
+      } catch (error) {
+        if (error instanceof FailedPreconditionError) return undefined;
+        throw error;
+      }
+    });
+    expect(activation.rootSha256).toBe(nextRoot);
+    const overlap = await untilZoneAShownInBoth(
+      `Overlap current=${short(nextRoot)} previous=${short(oldRoot)}`,
+    );
+    for (const status of overlap) {
+      expect(status.currentRoot?.activatedAt).toBe(activation.activatedAt.toISOString());
+      expect(status.previousRoot?.retireAfter).toBe(activation.previousRootRetireAfter.toISOString());
+    }
+    // Zone B still trusts the old root during the overlap.
+    expect(await zoneARootsInZoneB()).toEqual([oldRoot, nextRoot].sort());
+  });
+
+  it("retires: zone B's Secret holds only the new root and both clusters show it alone", async () => {
+    await waitFor("zone B's bundle Secret holds only zone A's new root", async () =>
+      (await zoneARootsInZoneB()).join() === nextRoot ? true : undefined,
+    );
+    await untilZoneAShownInBoth(`Stable current=${short(nextRoot)}`);
+    expect((await b.trustContract(contractId))?.status?.rotatingParticipants).toBe(0);
+    // The contract stayed Active in both clusters throughout: no new contract, no new approvals.
+    for (const zone of [a, b]) {
+      expect(conditionsOf(await zone.trustContract(contractId)).Active).toBe(
+        'True ApprovedByAllParticipants',
+      );
+    }
+    // The audit log: the contract's consent once, then the rotation's three statements.
+    const trail = await mesh.auditTrail(contractId);
+    expect(trail.slice(0, 3).sort()).toEqual([
+      'approve spiffe://zone-a.example/accord/operator',
+      'approve spiffe://zone-b.example/accord/operator',
+      'propose spiffe://zone-a.example/accord/operator',
+    ]);
+    expect(trail.slice(3)).toEqual([
+      'announce-root spiffe://zone-a.example/accord/admin',
+      'acknowledge-root spiffe://zone-b.example/accord/contract-provider',
+      'activate-root spiffe://zone-a.example/accord/admin',
+    ]);
+  });
+});
