@@ -11,7 +11,11 @@ import base from './jest.config.js';
  */
 export const mutationTests = {
   // Repository authorization: who may call, read, approve, revoke.
-  repository: ['contract-repo/contract-repository.test.ts', 'contract-repo/enrolled-zones.test.ts'],
+  repository: [
+    'contract-repo/contract-authorization.test.ts',
+    'contract-repo/contract-repository.test.ts',
+    'contract-repo/enrolled-zones.test.ts',
+  ],
   contract: ['lib/contract/*.test.ts'],
   spiffe: ['lib/spiffe/*.test.ts'],
   // The zone PKI's decisions: who gets which ID, what it signs.

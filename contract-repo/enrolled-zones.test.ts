@@ -72,9 +72,10 @@ describe('loadEnrolledRoots', () => {
 
   it('refuses a missing or malformed root file, naming the zone and the file', async () => {
     const missing = join(await directories.make(), 'absent.pem');
-    await expect(loadEnrolledRoots([{ trustDomain: 'zone-b.example', rootCaFile: missing }])).rejects.toThrow(
-      `enrolled zone zone-b.example: cannot read roots from ${missing}: `,
-    );
+    const absent = loadEnrolledRoots([{ trustDomain: 'zone-b.example', rootCaFile: missing }]);
+    await expect(absent).rejects.toThrow(`enrolled zone zone-b.example: cannot read roots from ${missing}: `);
+    // The file system's own error stays attached for the operator (its code names the cause).
+    await expect(absent).rejects.toMatchObject({ cause: { code: 'ENOENT' } });
     const malformed = join(await directories.make(), 'malformed.pem');
     await writeFile(
       malformed,
