@@ -6,6 +6,9 @@ import {
   auditEntryToConfigMap,
   auditLogLabel,
   auditLogSelector,
+  auditSegmentLabel,
+  auditSegmentOf,
+  auditSegmentSelector,
 } from './audit-entry-config-map.js';
 import { CorruptStoreError } from './stored-audit-entry.js';
 
@@ -40,8 +43,28 @@ describe('audit entry ConfigMaps', () => {
       'app.kubernetes.io/name': 'accord',
       'app.kubernetes.io/component': 'contract-repo',
       'accord.dev/audit-log': 'accord-audit',
+      'accord.dev/audit-segment': '0',
     });
     expect(auditEntryFromConfigMap('accord-audit', configMap)).toEqual(entry);
+  });
+
+  it('puts entries 1–1,000 in segment 0, 1,001–2,000 in segment 1, and selects one segment', () => {
+    expect([1, 1000, 1001, 2000, 2001].map(auditSegmentOf)).toEqual([0, 0, 1, 1, 2]);
+    expect(auditSegmentSelector('hub', 7)).toBe(`${auditLogSelector('hub')},accord.dev/audit-segment=7`);
+  });
+
+  it('reads an object written before segments, without the segment label', () => {
+    const configMap = stored();
+    delete configMap.metadata?.labels?.[auditSegmentLabel];
+    expect(auditEntryFromConfigMap('accord-audit', configMap)).toEqual(entry);
+  });
+
+  it('refuses an object labelled with another segment than its sequence is in', () => {
+    const configMap = stored();
+    if (configMap.metadata?.labels !== undefined) configMap.metadata.labels[auditSegmentLabel] = '1';
+    expect(() => auditEntryFromConfigMap('accord-audit', configMap)).toThrow(
+      /accord-audit-000000000001: labelled segment 1, not 0/,
+    );
   });
 
   it('selects exactly the labels it writes', () => {

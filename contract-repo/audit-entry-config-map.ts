@@ -20,6 +20,21 @@ export const auditLogLabel = 'accord.dev/audit-log';
 /** Zero padding of the sequence in object names, so `kubectl get` lists them in sequence order. */
 const sequenceDigits = 12;
 
+/**
+ * Label holding an entry's segment (`auditSegmentOf`), so a start lists the few thousand entries
+ * after its snapshot by segment instead of GETting them one by one. Objects written before the
+ * label existed have none and are read one by one, as then.
+ */
+export const auditSegmentLabel = 'accord.dev/audit-segment';
+
+/** Entries per segment: entries 1–1,000 are segment 0, 1,001–2,000 segment 1, and so on. */
+export const auditSegmentEntries = 1000;
+
+/** The segment `sequence` belongs to. */
+export function auditSegmentOf(sequence: number): number {
+  return Math.floor((sequence - 1) / auditSegmentEntries);
+}
+
 /** The labels of every entry object of `logName`. */
 export function auditLogLabels(logName: string): Record<string, string> {
   return {
@@ -34,6 +49,11 @@ export function auditLogSelector(logName: string): string {
   return Object.entries(auditLogLabels(logName))
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
+}
+
+/** The label selector that lists exactly the entry objects of `logName` labelled with `segment`. */
+export function auditSegmentSelector(logName: string, segment: number): string {
+  return `${auditLogSelector(logName)},${auditSegmentLabel}=${segment}`;
 }
 
 /**
@@ -56,7 +76,7 @@ export function auditEntryToConfigMap(namespace: string, logName: string, entry:
     metadata: {
       name: auditEntryObjectName(logName, entry.sequence),
       namespace,
-      labels: auditLogLabels(logName),
+      labels: { ...auditLogLabels(logName), [auditSegmentLabel]: String(auditSegmentOf(entry.sequence)) },
     },
     immutable: true,
     data: { ...stored, sequence: String(stored.sequence) },
@@ -65,8 +85,9 @@ export function auditEntryToConfigMap(namespace: string, logName: string, entry:
 
 /**
  * Reads an entry back from its ConfigMap, refusing anything that is not exactly what
- * `auditEntryToConfigMap` writes (including an object whose name does not match its sequence or
- * that lacks the log's label, which could only come from a hand-made object). The chain itself is
+ * `auditEntryToConfigMap` writes (including an object whose name does not match its sequence, that
+ * lacks the log's label or is labelled with another segment, which could only come from a
+ * hand-made object; no segment label at all is an object written before there were segments). The chain itself is
  * verified by the caller.
  */
 export function auditEntryFromConfigMap(logName: string, configMap: V1ConfigMap): AuditEntry {
@@ -79,5 +100,10 @@ export function auditEntryFromConfigMap(logName: string, configMap: V1ConfigMap)
     throw new CorruptStoreError(`${where}: name does not match sequence ${entry.sequence}`);
   if (configMap.metadata.labels?.[auditLogLabel] !== logName)
     throw new CorruptStoreError(`${where}: not labelled ${auditLogLabel}=${logName}`);
+  const segment = configMap.metadata.labels[auditSegmentLabel];
+  if (segment !== undefined && segment !== String(auditSegmentOf(entry.sequence)))
+    throw new CorruptStoreError(
+      `${where}: labelled segment ${segment}, not ${auditSegmentOf(entry.sequence)}`,
+    );
   return entry;
 }

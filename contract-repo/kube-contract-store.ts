@@ -23,6 +23,9 @@ import {
   auditEntryObjectName,
   auditEntryToConfigMap,
   auditLogSelector,
+  auditSegmentEntries,
+  auditSegmentOf,
+  auditSegmentSelector,
 } from './audit-entry-config-map.js';
 import type { ContractStore, StoredLog, StoredSnapshot } from './contract-store.js';
 import {
@@ -118,7 +121,11 @@ export class KubeContractStore implements ContractStore {
   async load(isReadableSnapshot: (bytes: Uint8Array) => boolean = () => true): Promise<StoredLog> {
     const snapshot = await this.#readSnapshot(isReadableSnapshot);
     if (snapshot === undefined) return { snapshot: undefined, entries: await this.#loadAll() };
-    const entries = await this.#readRange(snapshot.head.sequence + 1, Number.POSITIVE_INFINITY);
+    const listed = await this.#listSegmentsFrom(snapshot.head.sequence + 1);
+    const entries = [
+      ...listed,
+      ...(await this.#readRange(snapshot.head.sequence + listed.length + 1, Number.POSITIVE_INFINITY)),
+    ];
     try {
       const verifier = new AuditChainVerifier(snapshot.head);
       for (const entry of entries) verifier.add(entry);
@@ -187,14 +194,14 @@ export class KubeContractStore implements ContractStore {
   }
 
   /**
-   * Every entry object, following `continue` tokens. The pages of one list are served from the
+   * Every entry object (of the selector, by default the whole log), following `continue` tokens. The pages of one list are served from the
    * snapshot of its first call, so together they are one consistent view of the log.
    */
-  async #listAll(): Promise<V1ConfigMap[]> {
+  async #listAll(labelSelector = auditLogSelector(this.#logName)): Promise<V1ConfigMap[]> {
     const configMaps: V1ConfigMap[] = [];
     let continueToken: string | undefined;
     do {
-      const page = await this.#listPage(continueToken);
+      const page = await this.#listPage(labelSelector, continueToken);
       configMaps.push(...page.items);
       const next = page.metadata?.continue;
       continueToken = next === undefined || next === '' ? undefined : next;
@@ -202,11 +209,35 @@ export class KubeContractStore implements ContractStore {
     return configMaps;
   }
 
-  async #listPage(continueToken: string | undefined): Promise<V1ConfigMapList> {
+  /**
+   * The entries from `first` on, in order, listed a segment at a time (`auditSegmentLabel`) for as
+   * long as each segment holds every entry from `first` to its end: the tail after a snapshot in a
+   * few list calls instead of a GET per entry. Stops at the first entry a list does not return (the
+   * head, or an object written without the label, which the caller then reads one by one). Each
+   * object is checked to be the entry its name says; the chain is the caller's to verify.
+   */
+  async #listSegmentsFrom(first: number): Promise<AuditEntry[]> {
+    const entries: AuditEntry[] = [];
+    for (let segment = auditSegmentOf(first); ; segment += 1) {
+      const bySequence = new Map<number, AuditEntry>();
+      for (const configMap of await this.#listAll(auditSegmentSelector(this.#logName, segment))) {
+        const entry = auditEntryFromConfigMap(this.#logName, configMap);
+        bySequence.set(entry.sequence, entry);
+      }
+      const segmentEnd = (segment + 1) * auditSegmentEntries;
+      for (let sequence = first + entries.length; sequence <= segmentEnd; sequence += 1) {
+        const entry = bySequence.get(sequence);
+        if (entry === undefined) return entries;
+        entries.push(entry);
+      }
+    }
+  }
+
+  async #listPage(labelSelector: string, continueToken: string | undefined): Promise<V1ConfigMapList> {
     try {
       return await this.#core.listNamespacedConfigMap({
         namespace: this.#namespace,
-        labelSelector: auditLogSelector(this.#logName),
+        labelSelector,
         limit: this.#listPageSize,
         ...(continueToken === undefined ? {} : { continue: continueToken }),
       });
@@ -312,14 +343,16 @@ export class KubeContractStore implements ContractStore {
 
   /**
    * The entries from `first` up to `last` or up to the first one missing, oldest first, read with
-   * `readWindow` GETs in flight. Each object is checked to be the entry its name says; the chain is
-   * the caller's to verify.
+   * `readWindow` GETs in flight. Up to an unknown end (`last` infinite) the window starts at one and
+   * doubles, so finding that nothing follows costs one GET, not a window's worth. Each object is
+   * checked to be the entry its name says; the chain is the caller's to verify.
    */
   async #readRange(first: number, last: number): Promise<AuditEntry[]> {
     const entries: AuditEntry[] = [];
-    for (let start = first; start <= last; start += readWindow) {
+    let window = Number.isFinite(last) ? readWindow : 1;
+    for (let start = first; start <= last; start += window, window = Math.min(readWindow, window * 2)) {
       const sequences = Array.from(
-        { length: Math.min(readWindow, last - start + 1) },
+        { length: Math.min(window, last - start + 1) },
         (_, index) => start + index,
       );
       const objects = await Promise.all(sequences.map((sequence) => this.#readEntryObject(sequence)));

@@ -20,7 +20,7 @@ import { clientNodeApi } from './client-node-api.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { systemClock } from '../../lib/time/clock.js';
 import { ContractState } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
-import { auditEntryToConfigMap } from '../../contract-repo/audit-entry-config-map.js';
+import { auditEntryToConfigMap, auditSegmentLabel } from '../../contract-repo/audit-entry-config-map.js';
 import { contractRepoConfigSchema } from '../../contract-repo/contract-repo-config.js';
 import { CorruptStoreError } from '../../contract-repo/stored-audit-entry.js';
 import { KubeContractStore } from '../../contract-repo/kube-contract-store.js';
@@ -70,6 +70,23 @@ async function load(logName: string): Promise<AuditEntry[]> {
   } finally {
     await store.close();
   }
+}
+
+/** An API client that counts the ConfigMap GETs and lists made through it. */
+function countingCore(): { core: KubeCoreApi; calls: { gets: number; lists: number } } {
+  const counted = coreApiClient(cluster.adminKubeconfig);
+  const calls = { gets: 0, lists: 0 };
+  const read = counted.readNamespacedConfigMap.bind(counted);
+  const list = counted.listNamespacedConfigMap.bind(counted);
+  counted.readNamespacedConfigMap = (request) => {
+    calls.gets += 1;
+    return read(request);
+  };
+  counted.listNamespacedConfigMap = (request) => {
+    calls.lists += 1;
+    return list(request);
+  };
+  return { core: counted, calls };
 }
 
 function headOf(entries: readonly AuditEntry[]): AuditCheckpoint {
@@ -294,6 +311,61 @@ describe('KubeContractStore snapshots', () => {
     expect(loaded).toEqual({
       snapshot: { head: headAt(entries, 5), bytes: Buffer.from('state at 5') },
       entries: entries.slice(5),
+    });
+  });
+
+  it('lists the entries after the snapshot by segment, and reads one by one those written without the label', async () => {
+    const entries = auditEntriesAfter(auditGenesis, 40);
+    const store = storeFor('snapshot-segments');
+    await store.load();
+    // Entries 6–10 as a version before segments wrote them, the rest labelled.
+    for (const entry of entries) {
+      if (entry.sequence < 6 || entry.sequence > 10) await store.append(entry, entry.sequence - 1);
+      else {
+        const body = auditEntryToConfigMap(namespace, 'snapshot-segments', entry);
+        delete body.metadata?.labels?.[auditSegmentLabel];
+        await core.createNamespacedConfigMap({ namespace, body });
+        await store.readAfter(headAt(entries, entry.sequence - 1));
+      }
+    }
+    /** Loads with a counting client: what it returned and the calls it made. */
+    const countedLoad = async (): Promise<{ loaded: unknown; calls: unknown }> => {
+      const counting = countingCore();
+      const counted = new KubeContractStore(
+        counting.core,
+        { namespace, logName: 'snapshot-segments' },
+        silentLogger,
+      );
+      return { loaded: await counted.load(), calls: counting.calls };
+    };
+    await store.writeSnapshot({ head: headAt(entries, 12), bytes: Buffer.from('state at 12') });
+    // The pointer, its chunk, the head entry and the one after the last listed (not found): no GET per entry.
+    expect(await countedLoad()).toEqual({
+      loaded: {
+        snapshot: { head: headAt(entries, 12), bytes: Buffer.from('state at 12') },
+        entries: entries.slice(12),
+      },
+      calls: { gets: 4, lists: 1 },
+    });
+    // From a snapshot before the unlabelled entries, the list stops at entry 6: from there one GET each.
+    await store.writeSnapshot({ head: headAt(entries, 13), bytes: Buffer.from('state at 13') });
+    await kubectl(
+      cluster.adminKubeconfig,
+      '-n',
+      namespace,
+      'delete',
+      'configmap',
+      'snapshot-segments-snapshot',
+    );
+    await store.writeSnapshot({ head: headAt(entries, 5), bytes: Buffer.from('state at 5') });
+    await store.close();
+    expect(await countedLoad()).toEqual({
+      loaded: {
+        snapshot: { head: headAt(entries, 5), bytes: Buffer.from('state at 5') },
+        entries: entries.slice(5),
+      },
+      // 35 found and one not, in windows of 1, 2, 4, … 32.
+      calls: { gets: 3 + 1 + 2 + 4 + 8 + 16 + 32, lists: 1 },
     });
   });
 
