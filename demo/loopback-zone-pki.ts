@@ -119,7 +119,8 @@ export async function keepSvidInFiles(
   };
   const source = new SvidSource({
     pkiAddress: zone.pkiAddress,
-    pkiRootsPem: [await readFile(zone.rootsFile, 'utf8')],
+    // The PKI's own roots.pem, read at every bearer-token attempt (re-bootstrap after an emergency).
+    pkiRootsPem: async () => [await readFile(zone.rootsFile, 'utf8')],
     bootstrapToken: zone.token(spiffePath),
     clock: systemClock,
     logger: logger.child({ component: 'svid', zone: zone.name, spiffePath }),

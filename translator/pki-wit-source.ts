@@ -83,7 +83,8 @@ export class PkiWitSource {
       'bootstrapTokenFile' in options ? options.bootstrapTokenFile : options.serviceAccountTokenFile;
     const svids = new SvidSource({
       pkiAddress: options.pkiAddress,
-      pkiRootsPem: [pkiCaPem],
+      // Re-read at every bearer-token attempt, so an anchor replaced after an emergency applies.
+      pkiRootsPem: async () => [await readFile(options.pkiCaFile, 'utf8')],
       bootstrapToken: () => readTokenFile(tokenFile),
       clock: options.clock,
       timers: this.#timers,

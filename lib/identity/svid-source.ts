@@ -27,8 +27,15 @@ export interface SvidSnapshot {
 export interface SvidSourceOptions {
   /** `host:port` of the zone PKI. */
   pkiAddress: string;
-  /** Roots to authenticate the PKI with before the first SVID arrives (e.g. the PKI's `roots.pem`). */
-  pkiRootsPem: readonly string[];
+  /**
+   * The operator's anchor for the PKI (e.g. the PKI's `roots.pem`): the roots that authenticate it
+   * whenever the bearer token is shown, the first time and again once the SVID expired. Never the
+   * roots a PKI reported with an SVID: after an emergency rotation those are revoked roots whose
+   * key an attacker may hold, and a server certified by one would be shown a reusable token that
+   * mints SVIDs of the fresh root (docs/threat-model.md T11). A function is called on every such
+   * attempt, so an anchor replaced after an emergency applies without a restart.
+   */
+  pkiRootsPem: readonly string[] | (() => Promise<readonly string[]>);
   /**
    * Bearer token for a SignCSR without a live SVID (the first one, and after the SVID expired,
    * e.g. while the pod was suspended); renewals authenticate with the current SVID. A function is
@@ -55,7 +62,10 @@ export interface SvidSourceOptions {
  * Obtains and keeps an X509-SVID from the zone PKI: a fresh key and CSR each time, the bearer
  * token the first time (and again once the SVID has expired, since the PKI no longer accepts it),
  * the current SVID (mTLS) for renewals at 2/3 of the lifetime, capped backoff on failure while the
- * current SVID stays in use. Listeners hear about every new SVID.
+ * current SVID stays in use. Listeners hear about every new SVID. After an emergency rotation of
+ * the zone's root, renewals fail (the PKI no longer accepts the revoked root, nor serves with it)
+ * until the SVID expires; then the token and the anchor, if the operator made it the fresh root,
+ * re-bootstrap the workload (docs/root-rotation.md, "Recovering a zone after an emergency").
  */
 export class SvidSource {
   readonly #options: SvidSourceOptions;
@@ -143,14 +153,20 @@ export class SvidSource {
     return typeof token === 'function' ? await token() : token;
   }
 
+  async #anchorRoots(): Promise<readonly string[]> {
+    const roots = this.#options.pkiRootsPem;
+    return typeof roots === 'function' ? await roots() : roots;
+  }
+
   async #fetch(): Promise<SvidSnapshot> {
     const held = this.#current;
-    // An expired SVID no longer authenticates: go back to the bearer token.
+    // An expired SVID no longer authenticates: go back to the bearer token, shown only to a PKI
+    // the operator's anchor authenticates. A renewal trusts the roots the PKI last reported.
     const live = held !== undefined && held.notAfter > this.#options.clock.now() ? held : undefined;
     const bootstrapToken = live === undefined ? await this.#bearerToken() : undefined;
     return requestSvid({
       pkiAddress: this.#options.pkiAddress,
-      pkiRootsPem: held?.rootsPem ?? this.#options.pkiRootsPem,
+      pkiRootsPem: live === undefined ? await this.#anchorRoots() : live.rootsPem,
       ...(this.#options.expectedPkiId === undefined ? {} : { expectedPkiId: this.#options.expectedPkiId }),
       credential: live ?? { bootstrapToken },
       ...(this.#options.ttlSeconds === undefined ? {} : { ttlSeconds: this.#options.ttlSeconds }),

@@ -22,7 +22,8 @@ export async function startZoneIdentity(
   config: ZoneClientConfig,
   dependencies: { clock: Clock; timers?: Timers; logger: Logger },
 ): Promise<ZoneIdentity> {
-  const pkiRootsPem = [await readFile(config.pkiCaFile, 'utf8')];
+  // Read at every bearer-token attempt, so an anchor replaced after an emergency rotation applies.
+  const pkiRootsPem = async () => [await readFile(config.pkiCaFile, 'utf8')];
   const repositoryCaPem = await readFile(config.repositoryCaFile, 'utf8');
   const svids = new SvidSource({
     pkiAddress: config.pkiAddress,
