@@ -395,6 +395,14 @@ describe('desiredBundles with root rotations', () => {
     };
     const result = desiredBundles([revoked], ownZoneB(), new WithdrawnContracts(), new Date());
     expect(result.bundles.has(a.trustDomain)).toBe(false);
+    // The whole contract is refused, saying why (not that a root expired).
+    expect(result.rejections).toEqual([
+      expect.objectContaining({
+        contractId: 'ab',
+        reason: 'ParticipantRootInvalid',
+        detail: 'participant zone-a has no trusted root left: its own key revoked every root of its chain',
+      }),
+    ]);
   });
 
   it('withdraws a contract its partner revoked under its activated new root, and reports one revoked under a root never announced', async () => {

@@ -236,6 +236,14 @@ function verificationProblem(
     // unexpired at `now` keeps the participant.
     const chain = chains.chains.get(participant.name);
     const trustedRoots = chain === undefined ? [participant] : trustedRootsAt(chain, now);
+    if (trustedRoots.length === 0) {
+      // The participant's own key revoked its chain (emergency rotation): the contract needs a
+      // successor pinning its fresh root, approved by every participant (docs/root-rotation.md).
+      return {
+        reason: 'ParticipantRootInvalid',
+        detail: `participant ${participant.name} has no trusted root left: its own key revoked every root of its chain`,
+      };
+    }
     if (!trustedRoots.some((trusted) => Date.parse(trusted.root.validTo) >= now.getTime())) {
       return {
         reason: 'ParticipantRootInvalid',
