@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -14,6 +15,7 @@ import { silentLogger } from '../../lib/log/logger.js';
 import { pemToDerList } from '../../lib/x509/pem.js';
 import { sha256Hex } from '../../lib/x509/fingerprint.js';
 import { basicAuthorization } from '../../translator/basic-credentials.js';
+import { envoySvidFiles } from '../../translator/pki-wit-source.js';
 import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { ContinuousCalls } from './continuous-calls.js';
 import { startLoopbackDataPlane, type DataPlaneZone, type LoopbackDataPlane } from './loopback-data-plane.js';
@@ -23,8 +25,9 @@ import { pollUntil } from './poll-until.js';
 // activate once every partner acknowledged) while traffic keeps flowing through the real data
 // plane (PKIs, providers, repository, translators, Envoys on loopback): first in a contract with
 // zone B alone (zone A's frontend calls zone B), then in one contract of three zones where every
-// zone calls every other. SVIDs live at most 6 s, so the prepared root may sign 5 s after it was
-// prepared and the replaced root retires 7 s after the activation (docs/root-rotation.md): each
+// zone calls every other. SVIDs live at most 9 s (a renewal due at 6 s survives a 3 s stall of a
+// loaded machine), so the prepared root may sign 7 s after it was prepared and the replaced root
+// retires 10 s after the activation (docs/root-rotation.md): each
 // rotation takes seconds. One plane of three zones serves every test (zone C stays out of the
 // two-zone contract); the emergency test comes last, since it revokes every root zone A has.
 jest.setTimeout(240_000);
@@ -37,7 +40,7 @@ let plane: LoopbackDataPlane;
 
 beforeAll(async () => {
   plane = await startLoopbackDataPlane(await directories.make(), silentLogger, {
-    pki: { svidTtl: '6s', svidMaxTtl: '6s', clockSkew: '1s', storeReloadInterval: '1s' },
+    pki: { svidTtl: '9s', svidMaxTtl: '9s', clockSkew: '1s', storeReloadInterval: '1s' },
     repositoryReloadInterval: '1s',
     zoneCount: 3,
   });
@@ -57,6 +60,10 @@ async function zoneARootsAt(zone: DataPlaneZone): Promise<string[]> {
 }
 
 const zoneARootsAtZoneB = () => zoneARootsAt(plane.zoneB);
+
+/** SHA-256 fingerprints of every certificate in `pems`. */
+const rootHashes = (pems: readonly string[]) =>
+  pems.flatMap((pem) => pemToDerList(pem)).map((der) => sha256Hex(der));
 
 /** Waits until `zone` holds exactly `roots` for zone A. */
 async function untilZoneARootsAt(zone: DataPlaneZone, roots: readonly string[], what: string): Promise<void> {
@@ -307,30 +314,96 @@ describe('zone A announces its next root while zone A calls zone B', () => {
     }
   });
 
-  it('emergency: zone B drops every root of zone A at once and cross-zone calls stop', async () => {
-    await plane.activateContract('emergency');
+  it("emergency: zone A's partners drop its roots at once; calls come back only once every participant approved a new contract pinning zone A's fresh root", async () => {
+    const [zoneA, zoneB, zoneC] = plane.zones;
+    if (zoneA === undefined || zoneB === undefined || zoneC === undefined) throw new Error('three zones');
+    const directions = plane.zones.flatMap((from) =>
+      plane.zones.filter((to) => to !== from).map((to) => ({ name: `${from.name}->${to.name}`, from, to })),
+    );
+    const untilEveryCall = async (
+      selected: typeof directions,
+      answers: (status: number) => boolean,
+      what: string,
+    ) => {
+      for (const { name, from, to } of selected) {
+        await pollUntil(
+          `a call ${name} ${what}`,
+          async () => (answers((await plane.call(from, to, alice)).status) ? true : undefined),
+          propagationTimeoutMs,
+          200,
+        );
+      }
+    };
+    await plane.activateContract('before-emergency', plane.zones);
+    await untilEveryCall(directions, (status) => status === 200, 'answered 200');
+
+    const { rootSha256: freshRoot, contractIds } = await emergencyRotateRoot(
+      zoneAParties(),
+      'root key leaked',
+    );
+    const revokedAtMs = performance.now();
+    expect(contractIds).toContain('before-emergency');
+    expect(zoneA.pki.pki.authority.getCa().activeRootHash).toBe(freshRoot);
+    const dropMs = await Promise.all(
+      [zoneB, zoneC].map(async (partner) => {
+        await pollUntil(
+          `${partner.name} dropped zone A's bundle`,
+          () =>
+            zoneARootsAt(partner).then(
+              () => undefined,
+              () => true,
+            ),
+          5_000,
+          10,
+        );
+        return performance.now() - revokedAtMs;
+      }),
+    );
+    // Generous on a shared machine; bench/RESULTS.md reports the figure (root-rotation-emergency-dropped).
+    expect(Math.max(...dropMs)).toBeLessThan(5_000);
+    // Every provider refuses the whole contract (a participant without a trusted root), so zone B
+    // and zone C lose it too. Connections opened before live at most a second.
+    await untilEveryCall(directions, (status) => status !== 200, 'failed');
+
+    // Zone A's own workloads: their SVIDs chain to a revoked root, which the PKI no longer
+    // accepts for renewal. Once an SVID expires, the workload re-bootstraps with its bootstrap
+    // token, shown only to the PKI that roots.pem (now the fresh root alone) authenticates.
+    const freshRootPem = zoneA.pki.pki.authority.getCa().rootCertificatePems[0] ?? '';
+    expect(rootHashes([await readFile(zoneA.pki.rootsFile, 'utf8')])).toEqual([freshRoot]);
+    const isFromFreshRoot = (certificateDer: Uint8Array | Buffer) =>
+      new X509Certificate(certificateDer).verify(new X509Certificate(freshRootPem).publicKey);
     await pollUntil(
-      'a call to zone B answered 200',
-      async () => ((await plane.callZoneB(alice)).status === 200 ? true : undefined),
+      "zone A's workload and admin hold SVIDs of the fresh root",
+      async () => {
+        const envoySvid = await readFile(envoySvidFiles(zoneA.secretsDirectory).certificateChainPath);
+        const [adminSvid] = (await zoneA.admin.signer()).certificateChainDer;
+        return isFromFreshRoot(envoySvid) && adminSvid !== undefined && isFromFreshRoot(adminSvid)
+          ? true
+          : undefined;
+      },
       propagationTimeoutMs,
       200,
     );
-    const { rootSha256, contractIds } = await emergencyRotateRoot(zoneAParties(), 'root key leaked');
-    const revokedAtMs = performance.now();
-    expect(contractIds).toContain('emergency');
-    expect(plane.zoneA.pki.pki.authority.getCa().activeRootHash).toBe(rootSha256);
-    await pollUntil(
-      "zone B dropped zone A's bundle",
-      () =>
-        zoneARootsAtZoneB().then(
-          () => undefined,
-          () => true,
-        ),
-      5_000,
-      10,
-    );
-    // Generous on a shared machine; docs/root-rotation.md reports the loopback figure.
-    expect(performance.now() - revokedAtMs).toBeLessThan(5_000);
-    expect((await plane.callZoneB(alice)).status).not.toBe(200);
+
+    // The consent path: a new contract pinning zone A's fresh root, approved by every participant.
+    await plane.proposeContract('after-emergency', plane.zones);
+    const stillFailing = async () => {
+      for (const partner of [zoneB, zoneC]) await expect(zoneARootsAt(partner)).rejects.toThrow();
+      for (const { name, from, to } of directions) {
+        expect({ name, status: (await plane.call(from, to, alice)).status }).not.toEqual({
+          name,
+          status: 200,
+        });
+      }
+    };
+    expect(await plane.approveContract('after-emergency', zoneA)).toBe('proposed');
+    await stillFailing();
+    expect(await plane.approveContract('after-emergency', zoneB)).toBe('proposed');
+    await stillFailing();
+    expect(await plane.approveContract('after-emergency', zoneC)).toBe('active');
+    for (const partner of [zoneB, zoneC]) {
+      await untilZoneARootsAt(partner, [freshRoot], "installed zone A's fresh root");
+    }
+    await untilEveryCall(directions, (status) => status === 200, 'answered 200');
   });
 });

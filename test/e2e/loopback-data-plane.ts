@@ -53,6 +53,8 @@ export interface DataPlaneZone {
   readonly admin: LoopbackZoneAdmin;
   readonly envoy: RunningEnvoy;
   readonly translator: RunningTranslator;
+  /** Envoy's SDS directory, where the translator keeps the workload's SVID (`envoySvidFiles`). */
+  readonly secretsDirectory: string;
   /** Every request this zone's app received, in order. */
   readonly appCalls: AppCall[];
 }
@@ -257,7 +259,10 @@ export async function startLoopbackDataPlane(
             extAuthz: {
               transport: 'http',
               translatorPort: translator.port,
-              timeoutMs: 2_000,
+              // Generous: the translators share this process with every PKI, provider and the
+              // repository, and a loaded 2-core machine stalls it for seconds at times; a stall is
+              // not a failed call of what the tests measure.
+              timeoutMs: 10_000,
               maxRequestBytes: 65_536,
             },
           }),
@@ -274,6 +279,7 @@ export async function startLoopbackDataPlane(
         admin,
         envoy,
         translator,
+        secretsDirectory,
         appCalls,
       });
     }
