@@ -50,6 +50,41 @@ describe('NonceCache', () => {
     expect(cache.admit('n1', inSeconds(clock, 10))).toBe('accepted');
   });
 
+  it('still refuses a nonce at the last millisecond it is remembered', () => {
+    const clock = new ManualClock(start);
+    const cache = new NonceCache({ maxEntries: 10, clock });
+    const until = inSeconds(clock, 60);
+    cache.admit('n1', until);
+    clock.advance(60_000);
+    expect(cache.admit('n1', inSeconds(clock, 60))).toBe('replayed');
+    clock.advance(1);
+    expect(cache.admit('n1', inSeconds(clock, 60))).toBe('accepted');
+  });
+
+  it('keeps, when it sweeps, a nonce whose last remembered millisecond is now', () => {
+    const clock = new ManualClock(start);
+    const cache = new NonceCache({ maxEntries: 2, clock });
+    cache.admit('n1', inSeconds(clock, 10));
+    cache.admit('n2', inSeconds(clock, 20));
+    clock.advance(20_000);
+    expect(cache.admit('n3', inSeconds(clock, 60))).toBe('accepted');
+    expect(cache.admit('n4', inSeconds(clock, 60))).toBe('full');
+    expect(cache.admit('n2', inSeconds(clock, 60))).toBe('replayed');
+  });
+
+  it('sweeps again as soon as the earliest nonce left by the previous sweep expires', () => {
+    const clock = new ManualClock(start);
+    const cache = new NonceCache({ maxEntries: 3, clock });
+    cache.admit('n1', inSeconds(clock, 10));
+    cache.admit('n2', inSeconds(clock, 30));
+    cache.admit('n3', inSeconds(clock, 60));
+    clock.advance(11_000);
+    expect(cache.admit('n4', inSeconds(clock, 60))).toBe('accepted');
+    clock.advance(20_000);
+    expect(cache.admit('n5', inSeconds(clock, 60))).toBe('accepted');
+    expect(cache.admit('n6', inSeconds(clock, 60))).toBe('full');
+  });
+
   it.each([0, -1, 1.5, Number.NaN])('refuses to be built with maxEntries %p', (maxEntries) => {
     expect(() => new NonceCache({ maxEntries, clock: new ManualClock(start) })).toThrow(RangeError);
   });

@@ -1,9 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
+import type { BareItem } from 'structured-headers';
 import { ManualClock } from '../test/support/manual-clock.js';
 import type { HttpRequestMessage } from './http-message.js';
 import { NonceCache } from './nonce-cache.js';
 import { signRequest, type RequestSigner, type SignRequestOptions } from './sign-request.js';
-import type { RejectionReason } from './translator-rejection.js';
+import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
 import { verifySignedRequest, type SignedRequestVerification } from './verify-signed-request.js';
 import {
   forgedToken,
@@ -269,6 +270,192 @@ describe('verifySignedRequest', () => {
     await expect(verifySignedRequest(signed(outgoing(), { clock }), verification)).resolves.toMatchObject({
       audience,
     });
+  });
+
+  /** The reason and message of a refusal, as the log shows them. */
+  async function refusalOf(request: HttpRequestMessage, verification = receiver()): Promise<string> {
+    const error: unknown = await verifySignedRequest(request, verification).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    if (!(error instanceof TranslatorRejection))
+      throw new Error(`expected a rejection, got ${String(error)}`);
+    return `${error.reason}: ${error.message}`;
+  }
+
+  /** Alice's request signed by another client with these profile parameters replaced. */
+  const signedWithProfile = (parameters: [string, BareItem][], lifetimeSeconds = 60) =>
+    signedWithParameters(outgoing(), {
+      wit,
+      privateKey: workload.privateKey,
+      createdSeconds: nowSeconds,
+      lifetimeSeconds,
+      audience,
+      extraParameters: new Map(parameters),
+    });
+  const nowSeconds = now.getTime() / 1000;
+
+  it.each([
+    ['lasts exactly the longest lifetime allowed', [], 300],
+    [
+      'was created exactly the tolerated skew ahead',
+      [
+        ['created', nowSeconds + 5],
+        ['expires', nowSeconds + 65],
+      ],
+    ],
+    [
+      'expired exactly the tolerated skew ago',
+      [
+        ['created', nowSeconds - 65],
+        ['expires', nowSeconds - 5],
+      ],
+    ],
+  ] as [string, [string, BareItem][], number?][])(
+    'accepts a signature that %s',
+    async (_name, parameters, lifetimeSeconds = 60) => {
+      const request = signedWithProfile(parameters, lifetimeSeconds);
+      await expect(verifySignedRequest(request, receiver())).resolves.toMatchObject({ audience });
+    },
+  );
+
+  it.each([
+    [
+      'lasts one second longer than allowed',
+      [],
+      301,
+      'signature_lifetime_too_long: the signature is valid for longer than allowed',
+    ],
+    [
+      'expires when it is created',
+      [['expires', nowSeconds]],
+      60,
+      'signature_malformed: expires is not after created',
+    ],
+    [
+      'was created one second beyond the tolerated skew ahead',
+      [
+        ['created', nowSeconds + 6],
+        ['expires', nowSeconds + 66],
+      ],
+      60,
+      'signature_not_yet_valid: created is in the future',
+    ],
+    [
+      'expired one second beyond the tolerated skew',
+      [
+        ['created', nowSeconds - 66],
+        ['expires', nowSeconds - 6],
+      ],
+      60,
+      'signature_expired: the signature has expired',
+    ],
+    [
+      'has a negative created',
+      [['created', -1]],
+      60,
+      'signature_malformed: created is not a non-negative integer',
+    ],
+    [
+      'has a fractional created',
+      [['created', nowSeconds + 0.5]],
+      60,
+      'signature_malformed: created is not a non-negative integer',
+    ],
+    [
+      'has a created that is not a number',
+      [['created', 'now']],
+      60,
+      'signature_malformed: created is not a non-negative integer',
+    ],
+    ['has an empty nonce', [['nonce', '']], 60, 'signature_malformed: nonce is not a string'],
+    ['has a nonce that is not a string', [['nonce', 7]], 60, 'signature_malformed: nonce is not a string'],
+  ] as [string, [string, BareItem][], number, string][])(
+    'refuses a signature that %s',
+    async (_name, parameters, lifetimeSeconds, refusal) => {
+      expect(await refusalOf(signedWithProfile(parameters, lifetimeSeconds))).toBe(refusal);
+    },
+  );
+
+  it('refuses a replay until the signature can no longer be accepted, tolerated skew included', async () => {
+    const clock = new ManualClock(now);
+    const verification = receiver({ clock, nonceCache: new NonceCache({ maxEntries: 100, clock }) });
+    const request = signed();
+    await verifySignedRequest(request, verification);
+    clock.advance(65_000);
+    expect(await refusalOf(request, verification)).toBe(
+      'nonce_replayed: the nonce was already used by this workload',
+    );
+  });
+
+  it('reads a Workload-Identity-Token with spaces around it', async () => {
+    const request = withHeaders(signed(), (headers) => {
+      headers['workload-identity-token'] = ` ${headers['workload-identity-token'] ?? ''} `;
+    });
+    await expect(verifySignedRequest(request, receiver())).resolves.toMatchObject({ audience });
+  });
+
+  /** The request with its one signature relabelled, and optionally a second signature beside it. */
+  const relabelled = (label: string, second?: string) =>
+    withHeaders(signed(), (headers) => {
+      const input = (headers['signature-input'] ?? '').replace(/^wimse=/, `${label}=`);
+      const signature = (headers.signature ?? '').replace(/^wimse=/, `${label}=`);
+      headers['signature-input'] =
+        second === undefined ? input : `${input}, ${second}=${input.slice(label.length + 1)}`;
+      headers.signature =
+        second === undefined ? signature : `${signature}, ${second}=${signature.slice(label.length + 1)}`;
+    });
+
+  it('accepts the only signature of a request whatever its label', async () => {
+    await expect(verifySignedRequest(relabelled('sig1'), receiver())).resolves.toMatchObject({ audience });
+  });
+
+  it.each([
+    [
+      'two signatures, neither labelled wimse',
+      () => relabelled('sig1', 'sig2'),
+      'signature_missing: no signature is labelled wimse and there is not exactly one',
+    ],
+    [
+      'a Signature-Input member that is not an inner list',
+      () => withHeaders(signed(), (h) => (h['signature-input'] = 'wimse=1')),
+      'signature_malformed: Signature-Input member is not an inner list',
+    ],
+    [
+      'a Signature without the labelled member',
+      () => withHeaders(signed(), (h) => (h.signature = (h.signature ?? '').replace(/^wimse=/, 'other='))),
+      'signature_missing: Signature has no member wimse',
+    ],
+    [
+      'a Signature member that is an inner list',
+      () => withHeaders(signed(), (h) => (h.signature = 'wimse=(:AAAA:)')),
+      'signature_malformed: Signature member is not a byte sequence',
+    ],
+    [
+      'a covered component that is not a string',
+      () =>
+        withHeaders(
+          signed(),
+          (h) => (h['signature-input'] = (h['signature-input'] ?? '').replace('("@method"', '(1 "@method"')),
+        ),
+      'signature_malformed: a covered component is not a plain string identifier',
+    ],
+    [
+      'a covered component with a parameter',
+      () =>
+        withHeaders(
+          signed(),
+          (h) => (h['signature-input'] = (h['signature-input'] ?? '').replace('"@method"', '"@method";req')),
+        ),
+      'signature_malformed: a covered component is not a plain string identifier',
+    ],
+    [
+      'a malformed Content-Digest',
+      () => withHeaders(signed(), (h) => (h['content-digest'] = 'sha-256=:(:')),
+      'digest_mismatch: Content-Digest is malformed',
+    ],
+  ])('refuses %s with its reason', async (_name, build, refusal) => {
+    expect(await refusalOf(build())).toBe(refusal);
   });
 
   const attacks: [
