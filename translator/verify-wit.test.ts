@@ -280,6 +280,46 @@ describe('verifyWit', () => {
     ],
   ];
 
+  /** Zone A's bundle with its WIT key changed by `change`, beside the zone's other keys. */
+  const zoneAWithKeys = (change: (key: JWK) => JWK[]): WitVerification => {
+    const bundle: JSONWebKeySet = {
+      keys: zoneA.bundle.keys.flatMap((key) => (key.use === 'wit-svid' ? change(key) : [key])),
+    };
+    return {
+      ...verification,
+      witKeys: (trustDomain) => (trustDomain === zoneA.trustDomain ? bundle : undefined),
+    };
+  };
+
+  it('accepts a WIT whose bundle key has no alg, and a typ in upper case or with the application/ prefix', async () => {
+    const token = await testWit(zoneA, workload, { issuedAt: now });
+    const withoutAlg = zoneAWithKeys(({ alg: _alg, ...key }) => [key]);
+    await expect(verifyWit(token, withoutAlg)).resolves.toMatchObject({ workload: { uri: subjectA } });
+    for (const typ of ['WIT+JWT', 'application/wit+jwt']) {
+      const typed = await forgedToken(
+        zoneA.signingKey,
+        { alg: 'ES256', typ, kid: zoneA.keyId },
+        witClaims(subjectA, workload.publicJwk, now),
+      );
+      await expect(verifyWit(typed, verification)).resolves.toMatchObject({ workload: { uri: subjectA } });
+    }
+  });
+
+  it.each([
+    ['two keys with its kid', (key: JWK) => [key, { ...key }]],
+    ['its key labelled x509-svid', (key: JWK) => [{ ...key, use: 'x509-svid' }]],
+    ['its key with another alg', (key: JWK) => [{ ...key, alg: 'ES384' }]],
+    ['its key with a private part', (key: JWK) => [{ ...key, d: 'AAAA' }]],
+    ['its key of another type', (key: JWK) => [{ ...key, kty: 'OKP' }]],
+    ['its key on another curve', (key: JWK) => [{ ...key, crv: 'P-384' }]],
+  ])('refuses a WIT when the bundle holds %s', async (_name, change) => {
+    const token = await testWit(zoneA, workload, { issuedAt: now });
+    await expect(verifyWit(token, zoneAWithKeys(change))).rejects.toThrow(
+      `no single ES256 wit-svid key "${zoneA.keyId}" in the bundle of zone-a.example`,
+    );
+    expect(await rejectionOf(token, zoneAWithKeys(change))).toBe('wit_unknown_key');
+  });
+
   it.each(attacks)('rejects %s', async (_name, token, reason) => {
     expect(await rejectionOf(await token())).toBe(reason);
   });
@@ -339,6 +379,42 @@ describe('verifyWit, verified-WIT cache', () => {
     await expect(verifyWit(token, receiving)).resolves.toMatchObject({ workload: { uri: subjectA } });
     clock.advance(16_000);
     expect(await rejectionOf(token, receiving)).toBe('wit_expired');
+  });
+
+  it('serves a verified WIT from the cache for 60 seconds, then verifies it again', async () => {
+    const { receiving, clock } = changingReceiver();
+    const token = await testWit(zoneA, workload, { issuedAt: now });
+    const first = await verifyWit(token, receiving);
+    clock.advance(59_999);
+    await expect(verifyWit(token, receiving)).resolves.toBe(first);
+    clock.advance(1);
+    const again = await verifyWit(token, receiving);
+    expect(again).not.toBe(first);
+    expect(again.workload).toEqual(first.workload);
+  });
+
+  it("judges a cached WIT's expiry as the full check does: whole seconds, to the skew's last second", async () => {
+    const { receiving, clock } = changingReceiver();
+    const token = await testWit(zoneA, workload, { issuedAt: now, ttlSeconds: 30 });
+    const first = await verifyWit(token, receiving);
+    clock.advance(34_500);
+    await expect(verifyWit(token, receiving)).resolves.toBe(first);
+    clock.advance(500);
+    expect(await rejectionOf(token, receiving)).toBe('wit_expired');
+  });
+
+  it("judges a cached WIT's nbf as the full check does, to the skew's last second", async () => {
+    const { receiving, clock } = changingReceiver();
+    const nowSeconds = now.getTime() / 1000;
+    const token = await forgedToken(
+      zoneA.signingKey,
+      { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+      { ...witClaims(subjectA, workload.publicJwk, now), nbf: nowSeconds + 5 },
+    );
+    const first = await verifyWit(token, receiving);
+    await expect(verifyWit(token, receiving)).resolves.toBe(first);
+    clock.advance(-1000);
+    expect(await rejectionOf(token, receiving)).toBe('wit_not_yet_valid');
   });
 
   it('does not let a copy of a cached WIT with another signature through', async () => {
