@@ -7,7 +7,7 @@ import {
   CheckResponseSchema,
   type CheckResponse,
 } from '../proto/gen/envoy/service/auth/v3/external_auth_pb.js';
-import { silentLogger } from '../lib/log/logger.js';
+import { silentLogger, type LogFields, type Logger } from '../lib/log/logger.js';
 import { ManualClock } from '../test/support/manual-clock.js';
 import {
   basicAuthorization,
@@ -17,6 +17,7 @@ import {
 } from './basic-credentials.js';
 import {
   createCheckHandler,
+  decideOutbound,
   httpRequestOfCheck,
   userIdentityHeader,
   type CheckHandlerDependencies,
@@ -25,6 +26,7 @@ import { NonceCache } from './nonce-cache.js';
 import { signRequest } from './sign-request.js';
 import { mintLocalToken, verifyBearerUser, type LocalTokenIssuer } from './oidc-tokens.js';
 import { TranslatorMetrics } from './translator-metrics.js';
+import { signedWithParameters } from '../test/support/wimse-signature-with-parameters.js';
 import {
   testWit,
   testWorkloadKey,
@@ -75,6 +77,12 @@ function translator(
     tokenIssuer?: LocalTokenIssuer;
     credentials?: InboundCredentialMap;
     identityOnly?: boolean;
+    /** Replaces the credentials file reader (e.g. a file not loaded: undefined). */
+    readCredentials?: () => InboundCredentialMap | undefined;
+    /** Replaces the users file reader. */
+    readUsers?: () => BasicUserStore | undefined;
+    withoutOutbound?: boolean;
+    logger?: Logger;
   } = {},
 ) {
   const clock = new ManualClock(now);
@@ -90,23 +98,26 @@ function translator(
         maxSignatureLifetimeSeconds: 300,
       },
       trustedIntermediaries: new Set(options.trustedIntermediaries ?? []),
-      credentials: () => options.credentials ?? credentials,
+      credentials: options.readCredentials ?? (() => options.credentials ?? credentials),
       identityOnly: options.identityOnly ?? false,
       ...(options.tokenIssuer === undefined ? {} : { tokenIssuer: options.tokenIssuer }),
     },
-    outbound: {
-      users: () => users,
-      signer: () => ({
-        wit: options.wit ?? witA,
-        privateKey: options.wit === witC ? keyC.privateKey : keyA.privateKey,
-        clock,
-        signatureLifetimeSeconds: 60,
-      }),
-      audienceForHost: (host) => (host.endsWith('.zone-b') ? zoneBAudience : undefined),
-      ...(options.bearerUser === undefined ? {} : { bearerUser: options.bearerUser }),
-    },
+    outbound:
+      options.withoutOutbound === true
+        ? undefined
+        : {
+            users: options.readUsers ?? (() => users),
+            signer: () => ({
+              wit: options.wit ?? witA,
+              privateKey: options.wit === witC ? keyC.privateKey : keyA.privateKey,
+              clock,
+              signatureLifetimeSeconds: 60,
+            }),
+            audienceForHost: (host) => (host.endsWith('.zone-b') ? zoneBAudience : undefined),
+            ...(options.bearerUser === undefined ? {} : { bearerUser: options.bearerUser }),
+          },
     metrics: new TranslatorMetrics(registry),
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
   };
   return { check: createCheckHandler(dependencies), registry, clock };
 }
@@ -120,13 +131,13 @@ interface Request {
 }
 
 /** A CheckRequest as Envoy sends it, through its binary encoding. */
-function checkRequest(direction: string, request: Request, principal = '') {
+function checkRequest(direction: string, request: Request, principal = '', requestId = 'req-1') {
   const message = create(CheckRequestSchema, {
     attributes: {
       source: { principal },
       request: {
         http: {
-          id: 'req-1',
+          id: requestId,
           method: request.method ?? 'POST',
           path: request.path ?? '/orders?id=1',
           host: request.host ?? 'orders.zone-b:8080',
@@ -496,3 +507,224 @@ describe('OIDC', () => {
     ).rejects.toThrow();
   });
 });
+
+/** A logger that keeps what it was told, to check what an operator sees. */
+function recordingLogger(): { logger: Logger; lines: [string, string, LogFields | undefined][] } {
+  const lines: [string, string, LogFields | undefined][] = [];
+  const at = (level: string) => (message: string, fields?: LogFields) => {
+    lines.push([level, message, fields]);
+  };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+  };
+  return { logger, lines };
+}
+
+describe('decisions at the edges', () => {
+  it('asks for the audience of the Host in lower case and without its port, IPv6 literals included', async () => {
+    const hosts: string[] = [];
+    for (const authority of ['Orders.Zone-B:8080', '[FD00::1]:8443', 'orders.zone-b']) {
+      const decision = await decideOutbound(
+        { method: 'GET', scheme: 'http', authority, target: '/', headers: aliceBasic },
+        {
+          users: () => users,
+          signer: () => undefined,
+          audienceForHost: (host) => {
+            hosts.push(host);
+            return undefined;
+          },
+        },
+      );
+      expect(decision).toMatchObject({ outcome: 'deny', status: 403, reason: 'destination_unknown' });
+    }
+    expect(hosts).toEqual(['orders.zone-b', '[fd00::1]', 'orders.zone-b']);
+  });
+
+  it('refuses to sign before the workload has a WIT', async () => {
+    const decision = await decideOutbound(
+      { method: 'GET', scheme: 'http', authority: 'orders.zone-b', target: '/', headers: aliceBasic },
+      { users: () => users, signer: () => undefined, audienceForHost: () => zoneBAudience },
+    );
+    expect(decision).toEqual({
+      outcome: 'deny',
+      status: 403,
+      reason: 'wit_unavailable',
+      detail: 'the workload has no WIT yet',
+      responseHeaders: {},
+    });
+  });
+
+  it('answers a local caller 401 with the rpc code UNAUTHENTICATED while the users file is not loaded', async () => {
+    const { check, registry } = translator({ readUsers: () => undefined });
+    const response = await decide(check, checkRequest('outbound', { headers: aliceBasic }));
+    expect(deniedStatus(response)).toBe(401);
+    expect(response.status?.code).toBe(16);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'direction="outbound",outcome="deny",reason="basic_invalid"',
+    );
+  });
+
+  it('denies an inbound call while the credentials file is not loaded', async () => {
+    const { check, registry } = translator({ readCredentials: () => undefined });
+    const response = await decide(check, checkRequest('inbound', await signedByA(), frontend));
+    expect(deniedStatus(response)).toBe(403);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'reason="credential_unmapped"',
+    );
+  });
+
+  it('denies a relay by a peer whose principal is not a SPIFFE ID', async () => {
+    const { check, registry } = translator();
+    const response = await decide(check, checkRequest('inbound', await signedByA(), 'cluster.local/ns/x'));
+    expect(deniedStatus(response)).toBe(403);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'reason="peer_not_allowed"',
+    );
+  });
+
+  it('answers 501 with the rpc code UNIMPLEMENTED to a client that requires a signed response', async () => {
+    const { check, registry } = translator();
+    const request: Request = { headers: { [userIdentityHeader]: 'alice' } };
+    const message = httpRequestOfCheck(checkRequest('inbound', request));
+    if (message === undefined) throw new Error('no HTTP request');
+    const signed = signedWithParameters(
+      message,
+      {
+        wit: witA,
+        privateKey: keyA.privateKey,
+        createdSeconds: now.getTime() / 1000,
+        lifetimeSeconds: 60,
+        audience: zoneBAudience,
+        extraParameters: new Map([['wimse-sign-response', true]]),
+      },
+      [userIdentityHeader],
+    );
+    const response = await decide(check, checkRequest('inbound', { headers: signed.headers }, frontend));
+    expect(deniedStatus(response)).toBe(501);
+    expect(response.status?.code).toBe(12);
+    if (response.httpResponse.case !== 'deniedResponse') throw new Error('not denied');
+    expect(response.httpResponse.value.headers).toEqual([]);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'reason="response_signing_unsupported"',
+    );
+  });
+
+  it('denies an outbound question when the translator serves inbound only', async () => {
+    const { check, registry } = translator({ withoutOutbound: true });
+    expect(deniedStatus(await decide(check, checkRequest('outbound', { headers: aliceBasic })))).toBe(403);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'direction="outbound",outcome="deny",reason="direction_unknown"',
+    );
+  });
+
+  it.each([
+    [
+      'no HTTP attributes',
+      create(CheckRequestSchema, { attributes: { contextExtensions: { 'accord.direction': 'inbound' } } }),
+    ],
+    ['no method', withHttp({ method: '' })],
+    ['a path that is not origin-form', withHttp({ path: 'orders' })],
+  ])('denies a question with %s as malformed', async (_name, question) => {
+    const { check, registry } = translator();
+    expect(deniedStatus(await decide(check, question))).toBe(403);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'direction="inbound",outcome="deny",reason="request_malformed"',
+    );
+  });
+
+  it('takes the request without pseudo-headers, with lower-case names, the raw body first and the scheme', () => {
+    const question = withHttp({
+      headers: { ':authority': 'x', 'X-Trace': 'abc' },
+      rawBody: new TextEncoder().encode('raw'),
+      body: 'text',
+    });
+    expect(httpRequestOfCheck(question)).toEqual({
+      method: 'POST',
+      scheme: 'https',
+      authority: 'orders.zone-b:8080',
+      target: '/orders?id=1',
+      headers: { 'x-trace': 'abc' },
+      body: new TextEncoder().encode('raw'),
+    });
+    expect(httpRequestOfCheck(withHttp({ scheme: 'ftp', body: 'text' }))).toMatchObject({
+      scheme: 'http',
+      body: Buffer.from('text'),
+    });
+    expect(httpRequestOfCheck(withHttp({ body: '' }))).not.toHaveProperty('body');
+  });
+
+  it('signs for a user who sends Basic credentials where bearer tokens are accepted too', async () => {
+    const { check } = translator({ bearerUser: () => Promise.resolve('mallory') });
+    const response = await decide(check, checkRequest('outbound', { headers: aliceBasic }));
+    expect(forwarded({ headers: aliceBasic }, response).headers?.[userIdentityHeader]).toBe('alice');
+  });
+
+  it.each([
+    ['bearer t0k.en', 'allow'],
+    ['Bearer   t0k.en==  ', 'allow'],
+    ['Bearer t0k.en and more', 'basic_missing'],
+    ['xBearer t0k.en', 'basic_missing'],
+    ['Bearer t0k en', 'basic_missing'],
+    ['Bearer ', 'basic_missing'],
+  ])('reads %j as a bearer token or not', async (authorization, outcome) => {
+    const { check, registry } = translator({ bearerUser: () => Promise.resolve('alice') });
+    const response = await decide(check, checkRequest('outbound', { headers: { authorization } }));
+    expect(response.status?.code).toBe(outcome === 'allow' ? 0 : 16);
+    if (outcome !== 'allow')
+      expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+        `reason="${outcome}"`,
+      );
+  });
+
+  it('logs an allowed request at debug and a denied one at info, with the request id and the reason', async () => {
+    const { logger, lines } = recordingLogger();
+    const { check } = translator({ logger });
+    await decide(check, checkRequest('inbound', await signedByA(), frontend, 'r-7'));
+    await decide(check, checkRequest('outbound', { host: 'evil.example', headers: aliceBasic }, '', ''));
+    expect(lines).toEqual([
+      ['debug', 'request allowed', { direction: 'inbound', requestId: 'r-7', caller: frontend }],
+      [
+        'info',
+        'request denied',
+        {
+          direction: 'outbound',
+          status: 403,
+          reason: 'destination_unknown',
+          detail: 'no zone serves "evil.example"',
+        },
+      ],
+    ]);
+  });
+
+  it('counts, logs and rethrows a failure that is not a decision (the transport fails closed)', async () => {
+    const { logger, lines } = recordingLogger();
+    const failing = { verify: () => Promise.reject(new Error('users file unreadable')) };
+    const { check, registry } = translator({ logger, readUsers: () => failing as unknown as BasicUserStore });
+    await expect(check(checkRequest('outbound', { headers: aliceBasic }))).rejects.toThrow(
+      'users file unreadable',
+    );
+    expect(lines).toEqual([
+      [
+        'error',
+        'check failed',
+        { direction: 'outbound', requestId: 'req-1', error: 'users file unreadable' },
+      ],
+    ]);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'direction="outbound",outcome="error",reason="internal"',
+    );
+  });
+});
+
+/** The default inbound CheckRequest with some of its HTTP attributes replaced. */
+function withHttp(http: Record<string, unknown>) {
+  const question = checkRequest('inbound', {});
+  const attributes = question.attributes;
+  if (attributes?.request?.http === undefined) throw new Error('no HTTP attributes');
+  Object.assign(attributes.request.http, http);
+  return question;
+}
