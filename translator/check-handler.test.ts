@@ -83,6 +83,7 @@ function translator(
     readUsers?: () => BasicUserStore | undefined;
     withoutOutbound?: boolean;
     logger?: Logger;
+    nonceCache?: NonceCache;
   } = {},
 ) {
   const clock = new ManualClock(now);
@@ -94,7 +95,7 @@ function translator(
         clock,
         clockSkewSeconds: 30,
         expectedAudiences: [zoneBAudience],
-        nonceCache: new NonceCache({ maxEntries: 100, clock }),
+        nonceCache: options.nonceCache ?? new NonceCache({ maxEntries: 100, clock }),
         maxSignatureLifetimeSeconds: 300,
       },
       trustedIntermediaries: new Set(options.trustedIntermediaries ?? []),
@@ -236,7 +237,9 @@ describe('outbound', () => {
     expect(deniedStatus(response)).toBe(401);
     if (response.httpResponse.case !== 'deniedResponse') throw new Error('not denied');
     expect(response.httpResponse.value.body).toBe('');
-    expect(response.httpResponse.value.headers.map((h) => h.header?.key)).toEqual(['www-authenticate']);
+    expect(response.httpResponse.value.headers.map((h) => [h.header?.key, h.header?.value])).toEqual([
+      ['www-authenticate', 'Basic realm="accord", charset="UTF-8"'],
+    ]);
     expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
       `direction="outbound",outcome="deny",reason="${reason}"`,
     );
@@ -263,6 +266,7 @@ describe('inbound', () => {
     expect(toApp.headers?.['accord-workload']).toBe(frontend);
     expect(toApp.headers?.['workload-identity-token']).toBeUndefined();
     expect(toApp.headers?.signature).toBeUndefined();
+    expect(toApp.headers?.['signature-input']).toBeUndefined();
     expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
       'direction="inbound",outcome="allow",reason="ok"',
     );
@@ -403,9 +407,12 @@ describe('inbound', () => {
   });
 });
 
-it('denies a request whose direction the translator does not serve', async () => {
-  const { check } = translator();
+it('denies a request whose direction the translator does not serve, counted as direction unknown', async () => {
+  const { check, registry } = translator();
   expect(deniedStatus(await decide(check, checkRequest('sideways', {})))).toBe(403);
+  expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+    'direction="unknown",outcome="deny",reason="direction_unknown"',
+  );
 });
 
 describe('OIDC', () => {
@@ -718,6 +725,129 @@ describe('decisions at the edges', () => {
       'direction="outbound",outcome="error",reason="internal"',
     );
   });
+});
+
+describe('what a denial tells the log', () => {
+  /** The detail the decider logged for the one question `ask` puts. */
+  async function loggedDetail(
+    ask: (check: ReturnType<typeof translator>['check']) => Promise<unknown>,
+    options: Parameters<typeof translator>[0] = {},
+  ): Promise<unknown> {
+    const { logger, lines } = recordingLogger();
+    await ask(translator({ ...options, logger }).check);
+    expect(lines).toHaveLength(1);
+    return lines[0]?.[2]?.detail;
+  }
+
+  it.each([
+    ['no credentials', {}, 'no Basic credentials'],
+    [
+      'a wrong password',
+      { authorization: basicAuthorization('alice', 'queen') },
+      'unknown user or wrong password for "alice"',
+    ],
+  ])('outbound with %s', async (_name, headers, detail) => {
+    expect(await loggedDetail((check) => decide(check, checkRequest('outbound', { headers })))).toBe(detail);
+  });
+
+  it('inbound without a peer, from a peer of another zone, for a user or a workload without mapping, of no direction', async () => {
+    const arriving = await signedByA();
+    expect(await loggedDetail((check) => decide(check, checkRequest('inbound', arriving, '')))).toBe(
+      'no authenticated mTLS peer',
+    );
+    expect(
+      await loggedDetail((check) =>
+        decide(check, checkRequest('inbound', arriving, 'spiffe://zone-c.example/x')),
+      ),
+    ).toBe(`peer "spiffe://zone-c.example/x" may not relay ${frontend}`);
+    const asCarol = await signedByA({ headers: { authorization: basicAuthorization('carol', 'cheshire') } });
+    expect(await loggedDetail((check) => decide(check, checkRequest('inbound', asCarol, frontend)))).toBe(
+      `no local credentials for ${frontend} "carol"`,
+    );
+    const noUser = signedByPartner({}, []);
+    expect(await loggedDetail((check) => decide(check, checkRequest('inbound', noUser, frontend)))).toBe(
+      `no local credentials for ${frontend} (no user)`,
+    );
+    expect(await loggedDetail((check) => decide(check, checkRequest('sideways', {})))).toBe(
+      'direction unknown is not served',
+    );
+    expect(await loggedDetail((check) => decide(check, create(CheckRequestSchema, {})))).toBe(
+      'no HTTP request attributes',
+    );
+  });
+
+  it('a client that requires a signed response', async () => {
+    const message = httpRequestOfCheck(checkRequest('inbound', {}));
+    if (message === undefined) throw new Error('no HTTP request');
+    const signed = signedWithParameters(message, {
+      wit: witA,
+      privateKey: keyA.privateKey,
+      createdSeconds: now.getTime() / 1000,
+      lifetimeSeconds: 60,
+      audience: zoneBAudience,
+      extraParameters: new Map([['wimse-sign-response', true]]),
+    });
+    expect(
+      await loggedDetail((check) =>
+        decide(check, checkRequest('inbound', { headers: signed.headers }, frontend)),
+      ),
+    ).toBe(`${frontend} requires a signed response`);
+  });
+});
+
+describe('questions Envoy may send without some attributes', () => {
+  it.each([
+    ['no attributes at all', () => create(CheckRequestSchema, {})],
+    ['a request without HTTP attributes', () => create(CheckRequestSchema, { attributes: { request: {} } })],
+  ])('denies %s as malformed', async (_name, question) => {
+    const { check, registry } = translator();
+    expect(deniedStatus(await decide(check, question()))).toBe(403);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'direction="unknown",outcome="deny",reason="request_malformed"',
+    );
+  });
+
+  it('takes a question without a source as one without an mTLS peer', async () => {
+    const { check, registry } = translator();
+    const question = checkRequest('inbound', await signedByA(), frontend);
+    if (question.attributes === undefined) throw new Error('no attributes');
+    question.attributes.source = undefined;
+    expect(deniedStatus(await decide(check, question))).toBe(403);
+    expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+      'reason="peer_missing"',
+    );
+  });
+});
+
+it('rethrows a failure inside verification instead of deciding on it (fail closed)', async () => {
+  const clock = new ManualClock(now);
+  const nonceCache = new NonceCache({ maxEntries: 10, clock });
+  nonceCache.admit = () => {
+    throw new Error('nonce store unavailable');
+  };
+  const { check, registry } = translator({ nonceCache });
+  await expect(check(checkRequest('inbound', await signedByA(), frontend))).rejects.toThrow(
+    'nonce store unavailable',
+  );
+  expect(await registry.getSingleMetricAsString('accord_translator_decisions_total')).toContain(
+    'direction="inbound",outcome="error",reason="internal"',
+  );
+});
+
+it('records how long a decision took, in seconds', async () => {
+  for (const failing of [false, true]) {
+    const users = failing
+      ? ({ verify: () => Promise.reject(new Error('users file unreadable')) } as unknown as BasicUserStore)
+      : undefined;
+    const { check, registry } = translator(users === undefined ? {} : { readUsers: () => users });
+    const startedMs = performance.now();
+    await check(checkRequest('outbound', { headers: aliceBasic })).catch(() => undefined);
+    const elapsedSeconds = (performance.now() - startedMs) / 1000;
+    const histogram = await registry.getSingleMetricAsString('accord_translator_decision_duration_seconds');
+    const sumSeconds = Number(/_seconds_sum\{[^}]*\} (\S+)/.exec(histogram)?.[1]);
+    expect(sumSeconds).toBeGreaterThanOrEqual(0);
+    expect(sumSeconds).toBeLessThanOrEqual(elapsedSeconds);
+  }
 });
 
 /** The default inbound CheckRequest with some of its HTTP attributes replaced. */
