@@ -63,7 +63,13 @@ export const fullSizes: BenchSizes = {
     reconcileTimeoutMs: 600_000,
   },
   kubeClientImport: { repetitions: 5 },
-  rootRotation: { zoneCount: 4, rotations: 50, maxDurationMs: 120_000, propagationTimeoutMs: 10_000 },
+  rootRotation: {
+    zoneCount: 4,
+    rotations: 50,
+    emergencies: 20,
+    maxDurationMs: 120_000,
+    propagationTimeoutMs: 10_000,
+  },
   translatorPath: {
     loadSeconds: 10,
     concurrency: 8,
@@ -120,7 +126,13 @@ export const quickSizes: BenchSizes = {
     reconcileTimeoutMs: 120_000,
   },
   kubeClientImport: { repetitions: 3 },
-  rootRotation: { zoneCount: 3, rotations: 10, maxDurationMs: 30_000, propagationTimeoutMs: 10_000 },
+  rootRotation: {
+    zoneCount: 3,
+    rotations: 10,
+    emergencies: 5,
+    maxDurationMs: 30_000,
+    propagationTimeoutMs: 10_000,
+  },
   translatorPath: {
     loadSeconds: 3,
     concurrency: 8,

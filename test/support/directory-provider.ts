@@ -21,7 +21,7 @@ const resyncIntervalMs = 300_000;
  * Starts a real `ContractProvider` for `zone` in this process, as benchmarks and scale tests use
  * it: the repository's Watch over mTLS through `client` (the zone's provider SVID), every approval
  * verified, bundles written as files into `bundleDirectory` (`DirectoryBundleWriter`), its memory of
- * withdrawn contracts beside them, as in local mode.
+ * withdrawn contracts beside them, announced roots acknowledged, as in local mode.
  */
 export async function startDirectoryProvider(
   zone: Pick<TestZone, 'trustDomain' | 'rootSha256'>,
@@ -29,9 +29,13 @@ export async function startDirectoryProvider(
   bundleDirectory: string,
 ): Promise<ContractProvider> {
   await mkdir(bundleDirectory, { recursive: true });
+  const repository = contractRepositoryOverGrpc(client);
   const provider = new ContractProvider({
-    source: contractRepositoryOverGrpc(client),
-    acknowledgeRoot: () => Promise.resolve(),
+    source: repository,
+    // As the binary does: an announced root it installed is acknowledged to the repository.
+    acknowledgeRoot: async ({ contractId, trustDomain, rootSha256 }) => {
+      await repository.acknowledgeRoot(contractId, trustDomain, rootSha256);
+    },
     loadOwnZone: () =>
       Promise.resolve({ trustDomain: zone.trustDomain, rootSha256s: new Set([zone.rootSha256]) }),
     writer: new DirectoryBundleWriter(bundleDirectory, silentLogger),
