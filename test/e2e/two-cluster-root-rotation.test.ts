@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   activatePreparedRoot,
   announcePreparedRoot,
+  emergencyRotateRoot,
   type RotationParties,
 } from '../../lib/contract/announced-rotation.js';
 import { FailedPreconditionError } from '../../lib/errors/accord-error.js';
@@ -74,6 +75,20 @@ async function zoneARootsInZoneB(): Promise<string[]> {
   return fingerprints(await b.partnerBundlePem(a));
 }
 
+/** Zone B's provider's `accord_provider_zones_in_root_overlap`, read from its `/metrics`. */
+async function zonesInRootOverlapAtB(): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${String(b.provider.opsPort)}/metrics`)).text();
+  const match = /^accord_provider_zones_in_root_overlap (\d+)$/m.exec(text);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** Waits until zone B's provider reports `expected` partner zones in a root overlap. */
+async function untilZonesInRootOverlapAtB(expected: number): Promise<void> {
+  await waitFor(`zone B's provider reports ${String(expected)} zones in a root overlap`, async () =>
+    (await zonesInRootOverlapAtB()) === expected ? true : undefined,
+  );
+}
+
 /** Zone A's entry of `status.participants` in `zone`'s TrustContract. */
 async function zoneAStatusIn(zone: MeshZone): Promise<ParticipantRootsStatus | undefined> {
   return (await zone.trustContract(contractId))?.status?.participants?.find(({ name }) => name === 'zone-a');
@@ -136,6 +151,7 @@ describe("zone A rotates its root across two clusters, its PKI's CA in a Secret"
       ]);
     }
     expect(await zoneARootsInZoneB()).toEqual([oldRoot]);
+    expect(await zonesInRootOverlapAtB()).toBe(0);
   });
 
   it('keeps the prepared root in the Secret: a PKI started from nothing but the Secret has it', async () => {
@@ -174,6 +190,7 @@ describe("zone A rotates its root across two clusters, its PKI's CA in a Secret"
     await waitFor("zone B's bundle Secret holds zone A's old and next root", async () =>
       (await zoneARootsInZoneB()).join() === [oldRoot, nextRoot].sort().join() ? true : undefined,
     );
+    await untilZonesInRootOverlapAtB(1);
     const shown = await untilZoneAShownInBoth(`Announced current=${short(oldRoot)} next=${short(nextRoot)}`);
     for (const status of shown) {
       expect(status.currentRoot).toMatchObject({ sha256: oldRoot, sequence: 0 });
@@ -215,6 +232,7 @@ describe("zone A rotates its root across two clusters, its PKI's CA in a Secret"
     await waitFor("zone B's bundle Secret holds only zone A's new root", async () =>
       (await zoneARootsInZoneB()).join() === nextRoot ? true : undefined,
     );
+    await untilZonesInRootOverlapAtB(0);
     await untilZoneAShownInBoth(`Stable current=${short(nextRoot)}`);
     expect((await b.trustContract(contractId))?.status?.rotatingParticipants).toBe(0);
     // The contract stayed Active in both clusters throughout: no new contract, no new approvals.
@@ -235,5 +253,45 @@ describe("zone A rotates its root across two clusters, its PKI's CA in a Secret"
       'acknowledge-root spiffe://zone-b.example/accord/contract-provider',
       'activate-root spiffe://zone-a.example/accord/admin',
     ]);
+  });
+
+  it("emergency: zone B deletes its bundle Secret for zone A and shows zone A's roots revoked; so does zone A once its operator has re-bootstrapped", async () => {
+    const { rootSha256: freshRoot, contractIds } = await emergencyRotateRoot(
+      zoneAParties(),
+      'root key leaked',
+    );
+    expect(contractIds).toEqual([contractId]);
+    await waitFor("zone B's bundle Secret for zone A is gone", async () =>
+      (await b.partnerBundlePem(a)) === undefined ? true : undefined,
+    );
+    const revokedInB = await waitFor("zone B's status shows zone A Revoked", async () => {
+      const found = await zoneAStatusIn(b);
+      return found?.phase === 'Revoked' ? found : undefined;
+    });
+    // The chain ends at the root that signed until now (the one it replaced has retired); the fresh
+    // root is no root of this contract: trust in it needs a new contract, approved by both zones.
+    expect(revokedInB.currentRoot).toBeUndefined();
+    expect(revokedInB.revokedRoot).toMatchObject({ sha256: nextRoot, sequence: 1 });
+    expect(revokedInB.revokedRoot?.revokedAt).toEqual(expect.any(String));
+    expect(freshRoot).not.toBe(nextRoot);
+    expect((await b.trustContract(contractId))?.status?.participants?.map(rolesOf)).toEqual([
+      'Revoked',
+      `Stable current=${short(fingerprints(b.rootPem)[0] ?? '')}`,
+    ]);
+
+    // Zone A's own operator held an SVID of the revoked root, which nothing accepts any more; once
+    // it expires (6 s here) the operator re-bootstraps with its token against the PKI's fresh
+    // roots (docs/root-rotation.md, "Recovering a zone after an emergency") and reports the same.
+    const revokedInA = await waitFor("zone A's status shows zone A Revoked", async () => {
+      const found = await zoneAStatusIn(a);
+      return found?.phase === 'Revoked' ? found : undefined;
+    });
+    expect(revokedInA.revokedRoot).toEqual(revokedInB.revokedRoot);
+    // The approvals still verify (made before the revocation): Active stays, phase says the rest.
+    for (const zone of [a, b]) {
+      expect(conditionsOf(await zone.trustContract(contractId)).Active).toBe(
+        'True ApprovedByAllParticipants',
+      );
+    }
   });
 });
