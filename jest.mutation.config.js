@@ -21,6 +21,7 @@ export const mutationTests = {
   // The zone PKI's decisions: who gets which ID, what it signs.
   pki: [
     'pki/bootstrap-token-grants.test.ts',
+    'pki/issue-wit.test.ts',
     'pki/kube-token-authenticator.test.ts',
     'pki/local-authenticator.test.ts',
     'pki/pki-authority.test.ts',

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { UnauthenticatedError, UnavailableError } from '../lib/errors/accord-error.js';
 import type { TokenReviewResult } from '../lib/kube/token-review.js';
 import { isZoneApprover } from '../lib/contract/zone-approvers.js';
+import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
 import { KubeTokenAuthenticator } from './kube-token-authenticator.js';
 import { LocalAuthenticator } from './local-authenticator.js';
 
@@ -15,16 +16,18 @@ const local = new LocalAuthenticator('zone-a.example', [
 
 function authenticatorAnswering(answer: TokenReviewResult | Error) {
   const reviewed: string[] = [];
+  const audiencesAsked: (readonly string[])[] = [];
   const authenticator = new KubeTokenAuthenticator({
     trustDomain: 'zone-a.example',
     audience: 'accord-pki',
     local,
-    review: (token) => {
+    review: (token, audiences) => {
       reviewed.push(token);
+      audiencesAsked.push(audiences);
       return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
     },
   });
-  return { authenticator, reviewed };
+  return { authenticator, reviewed, audiencesAsked };
 }
 
 const authenticated = (username: string, audiences = ['accord-pki']): TokenReviewResult => ({
@@ -35,10 +38,49 @@ const authenticated = (username: string, audiences = ['accord-pki']): TokenRevie
 
 describe('KubeTokenAuthenticator', () => {
   it('maps system:serviceaccount:<ns>:<sa> to /ns/<ns>/sa/<sa>', async () => {
-    const { authenticator } = authenticatorAnswering(authenticated('system:serviceaccount:shop:front.end'));
+    const { authenticator, reviewed, audiencesAsked } = authenticatorAnswering(
+      authenticated('system:serviceaccount:shop:front.end'),
+    );
     const id = await authenticator.authenticate({ peer: undefined, bearerToken: 'sa-token' });
     expect(id.uri).toBe('spiffe://zone-a.example/ns/shop/sa/front.end');
+    // The API server is asked whether the token is valid for the PKI's audience, not for any.
+    expect(reviewed).toEqual(['sa-token']);
+    expect(audiencesAsked).toEqual([['accord-pki']]);
   });
+
+  it('renews an SVID of the zone locally, even beside a token, without asking the API server', async () => {
+    const { authenticator, reviewed } = authenticatorAnswering(new Error('must not be called'));
+    const peer = {
+      spiffeId: parseSpiffeId('spiffe://zone-a.example/ns/shop/sa/web'),
+      certificate: undefined as unknown as X509Certificate,
+      validFromMs: 0,
+      validUntilMs: 0,
+    };
+    for (const bearerToken of [undefined, 'sa-token']) {
+      expect((await authenticator.authenticate({ peer, bearerToken })).uri).toBe(
+        'spiffe://zone-a.example/ns/shop/sa/web',
+      );
+    }
+    expect(reviewed).toEqual([]);
+  });
+
+  it.each([
+    ['no token', undefined],
+    ['an empty token', ''],
+  ])(
+    'refuses a call with neither SVID nor token (%s) without asking the API server',
+    async (_name, token) => {
+      const { authenticator, reviewed } = authenticatorAnswering(
+        authenticated('system:serviceaccount:shop:web'),
+      );
+      const attempt = authenticator.authenticate({ peer: undefined, bearerToken: token });
+      await expect(attempt).rejects.toBeInstanceOf(UnauthenticatedError);
+      await expect(attempt).rejects.toThrow(
+        'present a client SVID, a bootstrap token or a ServiceAccount token',
+      );
+      expect(reviewed).toEqual([]);
+    },
+  );
 
   it.each([
     ['a ServiceAccount named like an approver', 'system:serviceaccount:accord:admin', '/ns/accord/sa/admin'],

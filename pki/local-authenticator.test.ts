@@ -5,10 +5,13 @@ import type { VerifiedSvid } from '../lib/spiffe/x509-svid.js';
 import { LocalAuthenticator } from './local-authenticator.js';
 
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
-const authenticator = new LocalAuthenticator('zone-a.example', [
-  { tokenSha256: sha256('provider-token'), spiffePath: '/accord/contract-provider' },
-  { tokenSha256: sha256('demo-token'), spiffePath: '/demo/web' },
-]);
+// Built in each test, not at module load: mutation testing's per-test coverage attributes the
+// constructor's code only to the tests that run it.
+const newAuthenticator = () =>
+  new LocalAuthenticator('zone-a.example', [
+    { tokenSha256: sha256('provider-token'), spiffePath: '/accord/contract-provider' },
+    { tokenSha256: sha256('demo-token'), spiffePath: '/demo/web' },
+  ]);
 const peer = (uri: string): VerifiedSvid => ({
   spiffeId: parseSpiffeId(uri),
   certificate: undefined as unknown as X509Certificate,
@@ -39,7 +42,7 @@ describe('LocalAuthenticator', () => {
       'spiffe://zone-a.example/x',
     ],
   ])('grants %s its ID', async (_name, credentials, expected) => {
-    expect((await authenticator.authenticate(credentials)).uri).toBe(expected);
+    expect((await newAuthenticator().authenticate(credentials)).uri).toBe(expected);
   });
 
   it.each([
@@ -57,8 +60,9 @@ describe('LocalAuthenticator', () => {
       'zone-b.example',
     ],
   ])('refuses %s', async (_name, credentials, reason) => {
-    await expect(authenticator.authenticate(credentials)).rejects.toThrow(UnauthenticatedError);
-    await expect(authenticator.authenticate(credentials)).rejects.toThrow(reason);
+    const attempt = newAuthenticator().authenticate(credentials);
+    await expect(attempt).rejects.toThrow(UnauthenticatedError);
+    await expect(attempt).rejects.toThrow(reason);
   });
 
   it('refuses a configured grant with an invalid SPIFFE path at construction', () => {

@@ -1,24 +1,29 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey, verify } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose';
+import { canonicalConsentTimestampBytes } from '../lib/contract/consent-timestamp.js';
 import {
+  FailedPreconditionError,
   InvalidArgumentError,
   PermissionDeniedError,
   UnauthenticatedError,
 } from '../lib/errors/accord-error.js';
-import { silentLogger } from '../lib/log/logger.js';
+import { silentLogger, type LogFields, type Logger } from '../lib/log/logger.js';
 import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
-import { verifyX509Svid } from '../lib/spiffe/x509-svid.js';
+import { verifyX509Svid, type VerifiedSvid } from '../lib/spiffe/x509-svid.js';
+import { sha256Hex } from '../lib/x509/fingerprint.js';
 import { ManualClock } from '../test/support/manual-clock.js';
 import { createCsr } from '../lib/x509/create-csr.js';
 import { ecdsaP256, generateEcKeyPair } from '../lib/x509/generate-ec-key-pair.js';
+import { createRoot } from './create-ca-state.js';
 import { FileCaStore } from './file-ca-store.js';
 import { PkiAuthority } from './pki-authority.js';
 import { rotateRoot } from './rotate-root.js';
+import { planPrepareRotation } from './root-rotation-plan.js';
 
 const dayMs = 86_400_000;
 const trustDomain = 'zone-a.example';
@@ -215,6 +220,214 @@ describe('PkiAuthority', () => {
     clock.advance(7 * dayMs + 1);
     expect(authority.getCa().rootCertificatePems).toHaveLength(1);
     expect((await authority.getBundle()).sequence).toBe(3);
+    expect(await authority.reload()).toBe(false);
+  });
+});
+
+/** A logger that keeps every line, to check what the PKI records about what it issued. */
+function recordingLogger(): { logger: Logger; lines: { message: string; fields: LogFields | undefined }[] } {
+  const lines: { message: string; fields: LogFields | undefined }[] = [];
+  const record = (message: string, fields?: LogFields): void => {
+    lines.push({ message, fields });
+  };
+  const logger: Logger = { debug: record, info: record, warn: record, error: record, child: () => logger };
+  return { logger, lines };
+}
+
+/** The verified SVID a caller with `uri` presents, issued by `authority` (`ttlSeconds` 0: the default). */
+async function verifiedCaller(authority: PkiAuthority, uri: string, ttlSeconds = 0): Promise<VerifiedSvid> {
+  const issued = await authority.signCsr(
+    parseSpiffeId(uri),
+    await createCsr(await generateEcKeyPair()),
+    ttlSeconds,
+  );
+  return verifyX509Svid(new X509Certificate(issued.certificatePem), authority.trustBundles(), clock.now());
+}
+
+describe('PkiAuthority decisions and their reasons', () => {
+  it.each([
+    [
+      'another trust domain',
+      'spiffe://zone-b.example/workload',
+      'identities of trust domain zone-b.example are not issued here',
+    ],
+    [
+      'the trust domain ID itself',
+      'spiffe://zone-a.example',
+      'the trust domain ID itself cannot be issued to a workload',
+    ],
+  ])('says why it refuses to issue for %s', async (_name, uri, message) => {
+    const authority = await PkiAuthority.open(options());
+    const csr = await createCsr(await generateEcKeyPair());
+    await expect(authority.signCsr(parseSpiffeId(uri), csr, 0)).rejects.toThrow(message);
+  });
+
+  it('records every issued SVID with its ID, expiry and fingerprint, and the CA it loaded', async () => {
+    const { logger, lines } = recordingLogger();
+    const authority = await PkiAuthority.open({ ...options(), logger });
+    const { issued, certificate } = await issuedFor(authority);
+    expect(lines).toEqual([
+      {
+        message: 'zone CA loaded',
+        fields: { trustDomain, activeRootHash: authority.getCa().activeRootHash, roots: 1 },
+      },
+      {
+        message: 'SVID issued',
+        fields: {
+          spiffeId: workload.uri,
+          notAfter: issued.notAfter.toISOString(),
+          fingerprint: sha256Hex(certificate.raw),
+        },
+      },
+    ]);
+    expect(issued.rootCertificatePems).toEqual(authority.getCa().rootCertificatePems);
+  });
+
+  it('issues its own serving SVID for /accord/pki with a fresh key that matches the certificate', async () => {
+    const authority = await PkiAuthority.open(options());
+    const own = await authority.issueOwnSvid();
+    const certificate = new X509Certificate(own.certificatePem);
+    expect(certificate.subjectAltName).toBe('URI:spiffe://zone-a.example/accord/pki');
+    expect(certificate.checkPrivateKey(createPrivateKey(own.privateKeyPem))).toBe(true);
+    expect(own.notAfter.getTime() - clock.now().getTime()).toBe(dayMs);
+  });
+
+  it('never lets a WIT outlive the SVID it is bound to, and refuses a caller of another zone', async () => {
+    const authority = await PkiAuthority.open(options());
+    const shortLived = await verifiedCaller(authority, workload.uri, 60);
+    const wit = await authority.issueWit(shortLived, 0);
+    expect(wit.expiresAt.getTime()).toBe(Date.parse(shortLived.certificate.validTo));
+    expect(decodeJwt(wit.token).exp).toBe(Math.floor(Date.parse(shortLived.certificate.validTo) / 1000));
+    await expect(authority.issueWit(undefined, 0)).rejects.toThrow('IssueWIT requires a client SVID');
+    const foreign = { ...shortLived, spiffeId: parseSpiffeId('spiffe://zone-b.example/workload') };
+    await expect(authority.issueWit(foreign, 0)).rejects.toThrow(
+      'identities of trust domain zone-b.example are not issued here',
+    );
+  });
+
+  it("timestamps a designated approver's consent with the signing root at the PKI's time, and records it", async () => {
+    const { logger, lines } = recordingLogger();
+    const authority = await PkiAuthority.open({ ...options(), logger });
+    const approver = await verifiedCaller(authority, 'spiffe://zone-a.example/accord/admin');
+    const signatureSha256 = new Uint8Array(32).fill(7);
+    clock.advance(1234);
+    const timestamp = await authority.timestampConsent(approver, signatureSha256);
+    expect(timestamp.time).toEqual(clock.now());
+    const [rootPem] = authority.getCa().rootCertificatePems;
+    const rootKey = new X509Certificate(rootPem ?? '').publicKey;
+    const bytes = canonicalConsentTimestampBytes(trustDomain, signatureSha256, timestamp.time);
+    expect(verify('sha256', bytes, { key: rootKey, dsaEncoding: 'ieee-p1363' }, timestamp.signature)).toBe(
+      true,
+    );
+    expect(lines.at(-1)).toEqual({
+      message: 'consent timestamped',
+      fields: {
+        spiffeId: 'spiffe://zone-a.example/accord/admin',
+        signatureSha256: '07'.repeat(32),
+        time: clock.now().toISOString(),
+      },
+    });
+  });
+
+  it('refuses to timestamp for a workload, a caller of another zone or a caller without an SVID', async () => {
+    const authority = await PkiAuthority.open(options());
+    const signatureSha256 = new Uint8Array(32);
+    const app = await verifiedCaller(authority, 'spiffe://zone-a.example/demo/web');
+    const refusal = authority.timestampConsent(app, signatureSha256);
+    await expect(refusal).rejects.toThrow(PermissionDeniedError);
+    await expect(refusal).rejects.toThrow(
+      'spiffe://zone-a.example/demo/web is not a designated approver of zone-a.example (only spiffe://zone-a.example/accord/admin, spiffe://zone-a.example/accord/operator): it has no consent to timestamp',
+    );
+    const foreign = { ...app, spiffeId: parseSpiffeId('spiffe://zone-b.example/accord/admin') };
+    await expect(authority.timestampConsent(foreign, signatureSha256)).rejects.toThrow(
+      'identities of trust domain zone-b.example are not issued here',
+    );
+    await expect(authority.timestampConsent(undefined, signatureSha256)).rejects.toThrow(
+      'TimestampConsent requires a client SVID',
+    );
+  });
+
+  it('offers a prepared root to clients beside the signing root, never signing with it, and logs the change', async () => {
+    const { logger, lines } = recordingLogger();
+    const authority = await PkiAuthority.open({ ...options(), logger });
+    expect(authority.clock).toBe(clock);
+    const signingRootPem = authority.getCa().rootCertificatePems[0];
+    const prepared = await createRoot(trustDomain, clock.now(), options().rootPolicy);
+    await authority.changeState((current, now) => ({
+      state: planPrepareRotation(current, prepared, now),
+      result: undefined,
+    }));
+    const fingerprints = [signingRootPem ?? '', prepared.certificatePem].map(
+      (pem) => new X509Certificate(pem).fingerprint256,
+    );
+    expect(
+      authority.getCa().rootCertificatePems.map((pem) => new X509Certificate(pem).fingerprint256),
+    ).toEqual(fingerprints);
+    expect(
+      authority
+        .trustBundles()
+        .get(trustDomain)
+        ?.map((root) => root.fingerprint256),
+    ).toEqual(fingerprints);
+    expect(authority.getCa().activeRootHash).toBe(sha256Hex(new X509Certificate(signingRootPem ?? '').raw));
+    expect(lines.at(-1)).toEqual({
+      message: 'zone CA changed',
+      fields: {
+        version: authority.state.version,
+        activeRootHash: authority.getCa().activeRootHash,
+        hasNextRoot: true,
+      },
+    });
+    // Another replica reads the same store: it logs the reload, with the prepared root.
+    const { logger: replicaLogger, lines: replicaLines } = recordingLogger();
+    const replica = await PkiAuthority.open({ ...options(), logger: replicaLogger });
+    await authority.changeState((current) => ({
+      state: { ...current, version: current.version + 1 },
+      result: undefined,
+    }));
+    expect(await replica.reload()).toBe(true);
+    expect(replicaLines.at(-1)).toEqual({
+      message: 'zone CA reloaded',
+      fields: {
+        version: authority.state.version,
+        activeRootHash: authority.getCa().activeRootHash,
+        hasNextRoot: true,
+      },
+    });
+  });
+
+  it('changes its state through the store, serves it at once and tells its listeners', async () => {
+    const { logger, lines } = recordingLogger();
+    const authority = await PkiAuthority.open({ ...options(), logger });
+    const heard: number[] = [];
+    authority.onChange(() => {
+      heard.push(authority.state.version);
+      return Promise.resolve();
+    });
+    const version = authority.state.version;
+    clock.advance(5000);
+    const seen = await authority.changeState((current, now) => ({
+      state: { ...current, version: current.version + 1 },
+      result: { version: current.version, now },
+    }));
+    expect(seen).toEqual({ version, now: clock.now() });
+    expect(authority.state.version).toBe(version + 1);
+    expect(heard).toEqual([version + 1]);
+    expect(lines.at(-1)).toEqual({
+      message: 'zone CA changed',
+      fields: { version: version + 1, activeRootHash: authority.getCa().activeRootHash, hasNextRoot: false },
+    });
+    expect((await new FileCaStore(directory).load())?.version).toBe(version + 1);
+    expect(await authority.reload()).toBe(false);
+    expect(heard).toHaveLength(1);
+  });
+
+  it('refuses to change a state that vanished from its store', async () => {
+    const authority = await PkiAuthority.open(options());
+    await rm(join(directory, 'ca-state.json'));
+    const change = authority.changeState((current) => ({ state: current, result: undefined }));
+    await expect(change).rejects.toThrow(FailedPreconditionError);
+    await expect(change).rejects.toThrow('the CA state has vanished from its store');
     expect(await authority.reload()).toBe(false);
   });
 });
