@@ -455,3 +455,190 @@ describe('desiredBundles with root rotations', () => {
     ]);
   });
 });
+
+describe('desiredBundles: each rule of the verification, with its reason', () => {
+  const verify = (contracts: TrustContract[], now = new Date(), ownZone = ownZoneA()): DesiredBundlesResult =>
+    desiredBundles(contracts, ownZone, new WithdrawnContracts(), now);
+  const rejectionsOf = (contracts: TrustContract[], now?: Date, ownZone?: OwnZone) =>
+    verify(contracts, now, ownZone).rejections.map(({ reason, detail }) => ({ reason, detail }));
+
+  it('says which zone is not a participant, whose approval is missing and whose is invalid', async () => {
+    expect(rejectionsOf([await approvedContract('bc', [b, c])])).toEqual([
+      { reason: 'NotAParticipant', detail: 'zone-a.example is not a participant' },
+    ]);
+    expect(rejectionsOf([await approvedContract('abc', [a, b, c], [a])])).toEqual([
+      { reason: 'ApprovalMissing', detail: 'no valid approval from zone-b, zone-c' },
+    ]);
+    const contract = await approvedContract('ab', [a, b], [a]);
+    const workload = await b.issue('/ns/shop/sa/some-app');
+    const forged = {
+      ...contract,
+      approvals: [...contract.approvals, await forgeApproval(contract, 'zone-b', workload)],
+    };
+    expect(rejectionsOf([forged])).toEqual([
+      {
+        reason: 'ApprovalInvalid',
+        detail:
+          'approval of zone-b: approval rejected: the signer spiffe://zone-b.example/ns/shop/sa/some-app is not a designated approver of participant zone-b (only spiffe://zone-b.example/accord/admin, spiffe://zone-b.example/accord/operator)',
+      },
+    ]);
+  });
+
+  it('says whose root is not ours', async () => {
+    expect(rejectionsOf([await approvedContract('mb', [mallory, b])])).toEqual([
+      {
+        reason: 'OwnRootMismatch',
+        detail: `root ${mallory.rootSha256} of zone-a is not one of our roots`,
+      },
+    ]);
+  });
+
+  // The approvals sign the participants, so these contracts are refused before their approvals
+  // are looked at: each carries genuine approvals of exactly what it shows.
+  it('refuses two participants that claim one trust domain, and trusts neither', async () => {
+    const otherB = await createTestZone('zone-b-too', b.trustDomain);
+    const contract = await approvedContract('abb', [a, b, otherB]);
+    const result = verify([contract]);
+    expect(result.bundles.size).toBe(0);
+    expect(result.rejections.map(({ reason, detail }) => ({ reason, detail }))).toEqual([
+      { reason: 'TrustDomainConflict', detail: 'trust domain zone-b.example appears twice' },
+    ]);
+  });
+
+  it.each([
+    [
+      'a root that does not match its fingerprint',
+      (zone: TestZone) => ({ rootSha256: c.rootSha256, root: zone.root }),
+    ],
+    [
+      'a leaf certificate instead of a CA root',
+      (zone: TestZone) => ({
+        rootSha256: sha256Hex(zone.admin.certificateDer),
+        root: zone.admin.certificate,
+      }),
+    ],
+    ['a trust domain that is not a SPIFFE trust domain', () => ({ trustDomain: 'Zone-B.example' })],
+  ])('refuses a participant with %s', async (_name, participantRoot) => {
+    const contract = await approvedContract('ab', [a, b]);
+    const [own, partner] = contract.participants;
+    if (own === undefined || partner === undefined) throw new Error('fixture has two participants');
+    const edited = { ...contract, participants: [own, { ...partner, ...participantRoot(b) }] };
+    expect(rejectionsOf([edited])).toEqual([
+      { reason: 'ParticipantRootInvalid', detail: 'participant zone-b has an invalid root or trust domain' },
+    ]);
+  });
+
+  it('trusts a partner until the last millisecond of its root, and says when the root expired', async () => {
+    const contract = await approvedContract('ax', [a, expiring]);
+    const lastMs = Date.parse(expiring.root.validTo);
+    expect(verify([contract], new Date(lastMs)).bundles.has(expiring.trustDomain)).toBe(true);
+    expect(rejectionsOf([contract], new Date(lastMs + 1))).toEqual([
+      {
+        reason: 'ParticipantRootInvalid',
+        detail: `the root of participant zone-x expired at ${new Date(lastMs).toISOString()}`,
+      },
+    ]);
+  });
+
+  it('keeps a partner whose pinned root expired when a root it announced is still valid', async () => {
+    const contract = await approvedContract('ax', [a, expiring]);
+    const x1 = await createTestRoot(expiring.trustDomain);
+    const rotated = {
+      ...contract,
+      rootRotations: [
+        {
+          announcement: await announceRoot(contract, expiring, x1, expiring.admin),
+          activation: undefined,
+          acknowledgements: [],
+        },
+      ],
+    };
+    const result = verify([rotated], afterExpiry());
+    expect(result.rejections).toEqual([]);
+    expect(result.bundles.get(expiring.trustDomain)?.rootsPem).toContain(x1.rootPem);
+  });
+
+  it('names us by any root of our chain that our PKI holds, not only the pinned one', async () => {
+    const a1 = await createTestRoot(a.trustDomain);
+    const contract = await approvedContract('ab', [a, b]);
+    const announced = {
+      ...contract,
+      rootRotations: [
+        {
+          announcement: await announceRoot(contract, a, a1, a.admin),
+          activation: undefined,
+          acknowledgements: [],
+        },
+      ],
+    };
+    // The contract trusts both of our roots; our PKI already serves only the new one.
+    const ownNew = { trustDomain: a.trustDomain, rootSha256s: new Set([a1.rootSha256]) };
+    expect(rejectionsOf([announced], new Date(), ownNew)).toEqual([]);
+  });
+
+  it('lists zones and each zone’s roots in a fixed order, whatever order the contracts arrive in', async () => {
+    const otherB = await createTestZone('zone-b', b.trustDomain);
+    const contracts = [
+      await approvedContract('ac', [a, c]),
+      await approvedContract('ab', [a, b]),
+      await approvedContract('ab-2', [a, otherB]),
+    ];
+    const forward = verify(contracts);
+    const backward = verify([...contracts].reverse());
+    for (const result of [forward, backward]) {
+      expect([...result.bundles.keys()]).toEqual([b.trustDomain, c.trustDomain]);
+      expect(result.bundles.get(b.trustDomain)?.rootsPem).toEqual(
+        [b, otherB].sort((x, y) => x.rootSha256.localeCompare(y.rootSha256)).map((zone) => zone.rootPem),
+      );
+    }
+  });
+
+  it('asks to acknowledge an announced root until our own zone did, whatever other zones did', async () => {
+    const a1 = await createTestRoot(a.trustDomain);
+    const contract = await approvedContract('abc', [a, b, c]);
+    const acknowledgedByC = {
+      ...contract,
+      rootRotations: [
+        {
+          announcement: await announceRoot(contract, a, a1, a.admin),
+          activation: undefined,
+          acknowledgements: [{ trustDomain: c.trustDomain, acknowledgedBy: 'x', acknowledgedAt: new Date() }],
+        },
+      ],
+    };
+    const ownZoneB = { trustDomain: b.trustDomain, rootSha256s: new Set([b.rootSha256]) };
+    expect(verify([acknowledgedByC], new Date(), ownZoneB).toAcknowledge).toEqual([
+      { contractId: 'abc', trustDomain: a.trustDomain, rootSha256: a1.rootSha256 },
+    ]);
+  });
+
+  it('reports when the next replaced root retires: the earliest one still ahead', async () => {
+    const a1 = await createTestRoot(a.trustDomain);
+    const activatedAt = new Date(Math.floor(Date.now()));
+    const rotatedWithRetention = async (id: string, retainMs: number): Promise<TrustContract> => {
+      const contract = await approvedContract(id, [a, b]);
+      return {
+        ...contract,
+        rootRotations: [
+          {
+            announcement: await announceRoot(contract, a, a1, a.admin),
+            activation: activateRoot(a, a1, 1, activatedAt, retainMs),
+            acknowledgements: [],
+          },
+        ],
+      };
+    };
+    const later = await rotatedWithRetention('ab', 2 * 3_600_000);
+    const sooner = await rotatedWithRetention('ab-2', 3_600_000);
+    const ownZoneB = { trustDomain: b.trustDomain, rootSha256s: new Set([b.rootSha256]) };
+    const at = (ms: number) =>
+      desiredBundles([later, sooner], ownZoneB, new WithdrawnContracts(), new Date(ms));
+    expect(at(activatedAt.getTime()).nextRetirementAt).toEqual(new Date(activatedAt.getTime() + 3_600_000));
+    // At the instant a root retires it is gone already; the next one is ahead.
+    expect(at(activatedAt.getTime() + 3_600_000).nextRetirementAt).toEqual(
+      new Date(activatedAt.getTime() + 2 * 3_600_000),
+    );
+    expect(at(activatedAt.getTime() + 2 * 3_600_000).nextRetirementAt).toBeUndefined();
+    expect(verify([await contractAB()], new Date(), ownZoneB).nextRetirementAt).toBeUndefined();
+  });
+});
