@@ -634,6 +634,9 @@ describe('desiredBundles: each rule of the verification, with its reason', () =>
     const at = (ms: number) =>
       desiredBundles([later, sooner], ownZoneB, new WithdrawnContracts(), new Date(ms));
     expect(at(activatedAt.getTime()).nextRetirementAt).toEqual(new Date(activatedAt.getTime() + 3_600_000));
+    expect(
+      desiredBundles([sooner, later], ownZoneB, new WithdrawnContracts(), activatedAt).nextRetirementAt,
+    ).toEqual(new Date(activatedAt.getTime() + 3_600_000));
     // At the instant a root retires it is gone already; the next one is ahead.
     expect(at(activatedAt.getTime() + 3_600_000).nextRetirementAt).toEqual(
       new Date(activatedAt.getTime() + 2 * 3_600_000),
