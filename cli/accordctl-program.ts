@@ -12,6 +12,12 @@ import { contractsRevokeCommand } from './commands/contracts-revoke-command.js';
 import { contractsShowCommand } from './commands/contracts-show-command.js';
 import { contractsWatchCommand } from './commands/contracts-watch-command.js';
 import { loginCommand } from './commands/login-command.js';
+import { rootActivateCommand } from './commands/root-activate-command.js';
+import { rootAnnounceCommand } from './commands/root-announce-command.js';
+import { rootCancelCommand } from './commands/root-cancel-command.js';
+import { rootEmergencyCommand } from './commands/root-emergency-command.js';
+import { rootPrepareCommand } from './commands/root-prepare-command.js';
+import { rootStatusCommand } from './commands/root-status-command.js';
 import { versionCommand } from './commands/version-command.js';
 
 const exitCodesHelp = `
@@ -25,7 +31,7 @@ Exit codes: 0 ok, 1 failed (server error or local check), 2 usage error,
 export function accordctlProgram(env: CliEnvironment): CommandUnknownOpts {
   const program = new Command('accordctl')
     .description(
-      'Administer Accord: trust contracts between zones, the audit log, installed bundles and your SVID.',
+      "Administer Accord: trust contracts between zones, your zone's root rotations, the audit log, installed bundles and your SVID.",
     )
     .version(`accordctl ${env.version}`, '--version', 'print the version')
     .addHelpText('after', exitCodesHelp)
@@ -39,6 +45,20 @@ export function accordctlProgram(env: CliEnvironment): CommandUnknownOpts {
         contractsShowCommand(env),
         contractsWatchCommand(env),
       ]),
+    )
+    .addCommand(
+      group(
+        'root',
+        "Rotate your zone's root across every contract it is in (announced, or in an emergency).",
+        [
+          rootPrepareCommand(env),
+          rootAnnounceCommand(env),
+          rootStatusCommand(env),
+          rootActivateCommand(env),
+          rootCancelCommand(env),
+          rootEmergencyCommand(env),
+        ],
+      ),
     )
     .addCommand(group('audit', "Verify the repository's audit log.", [auditVerifyCommand(env)]))
     .addCommand(group('bundle', 'Inspect the bundles a provider installed.', [bundleShowCommand(env)]))

@@ -3,6 +3,7 @@ import type { SvidRequest, SvidSnapshot } from '../lib/identity/svid-source.js';
 import type { Clock } from '../lib/time/clock.js';
 import type { Timers } from '../lib/time/timers.js';
 import type { ConsentTimestamper } from '../lib/contract/consent-timestamp.js';
+import type { PkiRootRotationClient } from '../lib/identity/pki-root-rotation-client.js';
 import type { Connection } from './connection-options.js';
 
 /** What signing consent needs of a connection: the caller's files and its zone PKI. */
@@ -43,6 +44,13 @@ export interface CliEnvironment {
   openConsentTimestamper(
     connection: ConsentConnection,
   ): Promise<{ timestamp: ConsentTimestamper; close(): void }>;
+  /**
+   * Opens the caller's zone PKI as the caller for its root rotation calls (`accordctl root …`),
+   * which it reserves to the zone's designated approvers.
+   */
+  openPkiRootRotation(
+    connection: ConsentConnection,
+  ): Promise<{ rootRotation: PkiRootRotationClient; close(): void }>;
   clock: Clock;
   /** Schedules `--timeout`s; injected so tests fire them without waiting. */
   timers: Timers;

@@ -9,7 +9,7 @@ import type { ConsentSigner } from '../lib/contract/zone-approvers.js';
 import { FailedPreconditionError } from '../lib/errors/accord-error.js';
 import type { SpiffeId } from '../lib/spiffe/spiffe-id.js';
 import { readCallerSigner } from './caller-identity.js';
-import type { CliEnvironment } from './cli-environment.js';
+import type { CliEnvironment, ConsentConnection } from './cli-environment.js';
 import type { Connection } from './connection-options.js';
 
 /** The caller's SVID as a consent signer (key, chain, its zone PKI's timestamps) and the ID it names. */
@@ -37,7 +37,8 @@ export function withConsentOptions<A extends unknown[], O extends OptionValues, 
 
 /**
  * Runs `body` with the caller's consent signer: `--cert`/`--key` (checked to belong together) and
- * the zone PKI's TimestampConsent, opened as the caller and closed afterwards. Only a zone's
+ * the zone PKI's TimestampConsent, opened as the caller and closed afterwards; `body` also gets
+ * the checked connection, to open the same PKI for other calls (`accordctl root …`). Only a zone's
  * designated approvers (its `/accord/admin` SVID) can sign consent; what anyone else signs is
  * refused by the PKI, the repository and every provider.
  */
@@ -45,7 +46,7 @@ export async function withConsentSigner<T>(
   env: CliEnvironment,
   connection: Connection,
   why: string,
-  body: (signer: CallerConsentSigner) => Promise<T>,
+  body: (signer: CallerConsentSigner, connection: ConsentConnection) => Promise<T>,
 ): Promise<T> {
   const caller = await readCallerSigner(env, connection, why);
   const { certPath, keyPath, pki } = connection;
@@ -56,14 +57,18 @@ export async function withConsentSigner<T>(
       `--pki and --pki-ca are required to ${why}: your zone PKI timestamps what you sign (or pki: in the config file, see accordctl login)`,
     );
   }
-  const timestamper = await env.openConsentTimestamper({ certPath, keyPath, pki });
+  const consentConnection = { certPath, keyPath, pki };
+  const timestamper = await env.openConsentTimestamper(consentConnection);
   try {
-    return await body({
-      privateKey: caller.privateKey,
-      certificateChainDer: caller.chainDer,
-      timestamp: timestamper.timestamp,
-      spiffeId: caller.spiffeId,
-    });
+    return await body(
+      {
+        privateKey: caller.privateKey,
+        certificateChainDer: caller.chainDer,
+        timestamp: timestamper.timestamp,
+        spiffeId: caller.spiffeId,
+      },
+      consentConnection,
+    );
   } finally {
     timestamper.close();
   }

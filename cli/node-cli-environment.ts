@@ -4,14 +4,15 @@ import { dirname } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-client.js';
 import { writeFileAtomic } from '../lib/fs/atomic-write.js';
-import { createGrpcClient } from '../lib/grpc/grpc-client.js';
+import { createGrpcClient, type GrpcClient } from '../lib/grpc/grpc-client.js';
 import { pkiConsentTimestamper } from '../lib/identity/pki-consent-signer.js';
+import { pkiRootRotationOverGrpc } from '../lib/identity/pki-root-rotation-client.js';
 import { requestSvid } from '../lib/identity/svid-source.js';
 import { PkiService } from '../proto/gen/accord/pki/v1/pki_pb.js';
 import { systemClock } from '../lib/time/clock.js';
 import { systemTimers } from '../lib/time/timers.js';
 import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
-import type { CliEnvironment, OutputStream } from './cli-environment.js';
+import type { CliEnvironment, ConsentConnection, OutputStream } from './cli-environment.js';
 import { readInput } from './read-input.js';
 
 /**
@@ -62,17 +63,29 @@ export function nodeCliEnvironment(options: {
     requestSvid,
     openInBrowser: (url) => openInBrowser(url),
     openConsentTimestamper: async (connection) => {
-      const pki = createGrpcClient(PkiService, connection.pki.address, {
-        caPems: [await readInput(environment, connection.pki.caPath)],
-        certificatePem: await readInput(environment, connection.certPath),
-        privateKeyPem: await readInput(environment, connection.keyPath),
-      });
+      const pki = await openPkiAsCaller(environment, connection);
       return { timestamp: pkiConsentTimestamper(pki), close: () => pki.close() };
+    },
+    openPkiRootRotation: async (connection) => {
+      const pki = await openPkiAsCaller(environment, connection);
+      return { rootRotation: pkiRootRotationOverGrpc(pki), close: () => pki.close() };
     },
     clock: systemClock,
     timers: systemTimers,
   };
   return environment;
+}
+
+/** A client of the caller's zone PKI, authenticated as the caller (mTLS with `--cert`/`--key`). */
+async function openPkiAsCaller(
+  environment: CliEnvironment,
+  connection: ConsentConnection,
+): Promise<GrpcClient<typeof PkiService>> {
+  return createGrpcClient(PkiService, connection.pki.address, {
+    caPems: [await readInput(environment, connection.pki.caPath)],
+    certificatePem: await readInput(environment, connection.certPath),
+    privateKeyPem: await readInput(environment, connection.keyPath),
+  });
 }
 
 /**

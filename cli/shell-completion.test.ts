@@ -14,7 +14,7 @@ const lookups = {
 
 describe('completionCandidates', () => {
   it.each([
-    [[''], ['contracts', 'audit', 'bundle', 'login', 'console', 'completion', 'version', 'help']],
+    [[''], ['contracts', 'root', 'audit', 'bundle', 'login', 'console', 'completion', 'version', 'help']],
     [['co'], ['contracts', 'console', 'completion']],
     [
       ['contracts', ''],
@@ -50,6 +50,11 @@ describe('completionCandidates', () => {
     [['contracts', 'show', 'ab', ''], []],
     [['contracts', 'list', ''], []],
     [['nope', ''], []],
+    [
+      ['root', ''],
+      ['prepare', 'announce', 'status', 'activate', 'cancel', 'emergency'],
+    ],
+    [['root', 'activate', '--f'], ['--force']],
   ])('completes %j with %j', async (words, expected) => {
     expect(await completionCandidates(program, words, lookups)).toEqual(expected);
   });

@@ -185,3 +185,29 @@ export async function emergencyRotateRoot(
   }
   return { rootSha256: signing.sha256, contractIds };
 }
+
+/**
+ * Cancels the zone's prepared root before it signs anything: the PKI drops it and returns its
+ * revocation (signed by the cancelled root's own key), which goes to every active contract that
+ * carries its announcement, so partners drop it from their bundles at once instead of keeping it
+ * until it expires. Returns the cancelled root's fingerprint and the ids of the contracts revoked in.
+ */
+export async function cancelPreparedRoot(
+  parties: RotationParties,
+  reason: string,
+): Promise<{ rootSha256: string; contractIds: string[] }> {
+  const next = (await parties.pki.view()).next;
+  if (next === undefined) {
+    throw new FailedPreconditionError('no root rotation is prepared: there is nothing to cancel');
+  }
+  const announcedIn = rotationStatus(
+    await parties.repository.list('active'),
+    parties.trustDomain,
+    next.sha256,
+  )
+    .filter((status) => status.isAnnounced)
+    .map((status) => status.contractId);
+  const revocation = await parties.pki.cancel(reason);
+  for (const contractId of announcedIn) await parties.repository.revokeRoot(contractId, revocation);
+  return { rootSha256: revocation.rootSha256, contractIds: announcedIn };
+}

@@ -101,7 +101,10 @@ describe('accordctl completion bash, run by bash', () => {
   });
 
   it.each([
-    ['accordctl ', ['contracts', 'audit', 'bundle', 'login', 'console', 'completion', 'version', 'help']],
+    [
+      'accordctl ',
+      ['contracts', 'root', 'audit', 'bundle', 'login', 'console', 'completion', 'version', 'help'],
+    ],
     ['accordctl contracts ap', ['approve']],
     ['accordctl contracts list --st', ['--state']],
     ['accordctl contracts list --state ', ['proposed', 'active', 'revoked']],

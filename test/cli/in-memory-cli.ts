@@ -66,6 +66,7 @@ export function inMemoryCli(
       if (zone === undefined) throw new Error(`no test zone issued ${connection.certPath}`);
       return Promise.resolve({ timestamp: zone.timestamper(), close: () => undefined });
     },
+    openPkiRootRotation: () => Promise.reject(new Error('no PKI in the in-memory environment')),
     clock: new ManualClock(new Date()),
     timers,
     interrupted: interruption.signal,

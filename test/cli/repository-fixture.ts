@@ -29,7 +29,15 @@ export interface RepositoryFixture {
   close(): Promise<void>;
 }
 
-export async function startRepositoryFixture(): Promise<RepositoryFixture> {
+/** How the fixture's zone PKIs are configured. */
+export interface RepositoryFixtureOptions {
+  /** PKI config settings of zone-a and zone-b (`startTestZonePki`), e.g. short SVID lifetimes for root rotations. */
+  readonly zonePkiSettings?: Readonly<Record<string, string>>;
+}
+
+export async function startRepositoryFixture(
+  options: RepositoryFixtureOptions = {},
+): Promise<RepositoryFixture> {
   const directory = await mkdtemp(join(tmpdir(), 'accord-cli-e2e-'));
   const [hub, a, b] = await Promise.all([
     createTestZone('hub'),
@@ -68,7 +76,7 @@ export async function startRepositoryFixture(): Promise<RepositoryFixture> {
   const pkiConfigOf = (zone: TestZone): Promise<string> => {
     let config = pkiConfigs.get(zone.name);
     if (config === undefined) {
-      const pki = startTestZonePki(zone, directory);
+      const pki = startTestZonePki(zone, directory, options.zonePkiSettings);
       pkis.set(zone.name, pki);
       config = pki.then(({ address, rootsFile }) =>
         file(

@@ -21,6 +21,8 @@ export interface AccordctlRunOptions {
   interrupted?: AbortSignal;
   /** Called with each piece of stdout as it is written (to follow `contracts watch`). */
   onStdout?: (text: string) => void;
+  /** Called with each piece of stderr as it is written (to follow the progress of `root activate --wait`). */
+  onStderr?: (text: string) => void;
 }
 
 /** Runs accordctl in-process with the real environment (files, gRPC, PKI), its output captured. */
@@ -37,7 +39,12 @@ export async function runAccordctl(
         options.onStdout?.(text);
       },
     },
-    stderr: { write: (text) => (stderr += text) },
+    stderr: {
+      write: (text) => {
+        stderr += text;
+        options.onStderr?.(text);
+      },
+    },
     stdin: Readable.from([options.stdin ?? '']),
     interrupted: options.interrupted ?? new AbortController().signal,
     stateDirectory: join(options.directory, 'state'),

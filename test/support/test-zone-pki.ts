@@ -21,9 +21,14 @@ export interface TestZonePki {
 /**
  * Starts the real zone PKI server (`startPkiServer`, file store) on a CA state holding `zone`'s
  * root and key, so that the SVIDs a test zone mints and the PKI's own agree: the zone's admin can
- * have its consent timestamped by a real `TimestampConsent` over mTLS.
+ * have its consent timestamped by a real `TimestampConsent` over mTLS. `settings` override the PKI
+ * config (e.g. short SVID lifetimes, so that a prepared root may sign within seconds).
  */
-export async function startTestZonePki(zone: TestZone, directory: string): Promise<TestZonePki> {
+export async function startTestZonePki(
+  zone: TestZone,
+  directory: string,
+  settings: Readonly<Record<string, string>> = {},
+): Promise<TestZonePki> {
   const storeDir = join(directory, `${zone.name}-pki`);
   await mkdir(storeDir, { recursive: true, mode: 0o700 });
   const state: CaState = {
@@ -39,6 +44,7 @@ export async function startTestZonePki(zone: TestZone, directory: string): Promi
       listen: { host: '127.0.0.1', port: 0 },
       ops: { host: '127.0.0.1', port: 0 },
       logLevel: 'warn',
+      ...settings,
     }),
     { clock: systemClock, logger: silentLogger, registry: new Registry() },
   );
