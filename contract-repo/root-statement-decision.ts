@@ -2,6 +2,7 @@ import { spiffeIdOf } from '../lib/spiffe/spiffe-id.js';
 import {
   contractRootChains,
   trustedRootsAt,
+  type ChainRoot,
   type ParticipantRootChain,
 } from '../lib/contract/participant-roots.js';
 import {
@@ -60,7 +61,7 @@ export function decideRootAnnouncement(
     );
   }
   const chain = chainOf(contract, participant);
-  const tip = chain.links.at(-1);
+  const tip = replaceableRoot(chain);
   if (tip === undefined || tip.isRevoked) {
     throw new FailedPreconditionError(
       `the current root of ${participant.name} in contract ${contract.id} is revoked: a revoked root vouches for nothing (propose a new contract)`,
@@ -228,6 +229,20 @@ function approverParticipant(
     );
   }
   return participant;
+}
+
+/**
+ * The root a new announcement replaces: the tip of the chain, or the root before it when the tip
+ * is a cancelled rotation (announced, revoked before it was ever activated), which the chain stops
+ * at but which the next announcement of the same root supersedes (`contractRootChains` follows the
+ * live one of two announcements replacing one root). An activated root that is revoked (an
+ * emergency) stays the tip: a revoked root vouches for nothing, and neither does the chain before it.
+ */
+function replaceableRoot(chain: ParticipantRootChain): ChainRoot | undefined {
+  const tip = chain.links.at(-1);
+  const before = chain.links.at(-2);
+  const isCancelled = tip?.isRevoked === true && tip.rotation !== undefined && tip.activatedAt === undefined;
+  return isCancelled && before !== undefined && !before.isRevoked ? before : tip;
 }
 
 function chainOf(contract: TrustContract, participant: ContractParticipant): ParticipantRootChain {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { signApproval } from '../lib/contract/approval-signature.js';
 import { canonicalRevocationBytes } from '../lib/contract/canonical-consent.js';
 import { signConsent } from '../lib/contract/consent-signature.js';
+import { contractRootChains } from '../lib/contract/participant-roots.js';
 import { signRevocation } from '../lib/contract/revocation-signature.js';
 import type { TrustContract } from '../lib/contract/trust-contract.js';
 import { validateProposal } from '../lib/contract/validate-proposal.js';
@@ -208,6 +209,35 @@ describe('ContractRepository root statements', () => {
     ).rejects.toThrow('not signed by the key of root');
     const revoked = await repository.revokeRoot(approverA, 'ab', revokeRoot(zoneA, 'leaked'));
     expect(revoked.rootRevocations.map((revocation) => revocation.rootSha256)).toEqual([zoneA.rootSha256]);
+  });
+
+  it('accepts the next announcement of the same root after a cancelled one, and none once that root itself is revoked', async () => {
+    await repository.announceRoot(approverA, 'ab', await genuine());
+    await repository.revokeRoot(approverA, 'ab', revokeRoot(a1, 'cancelled: wrong key size'));
+    const a2 = await createTestRoot(zoneA.trustDomain);
+    const reannounced = await repository.announceRoot(
+      approverA,
+      'ab',
+      await announceRoot(contract, zoneA, a2, zoneA.operator, { announcedAt: clock.now(), sequence: 2 }),
+    );
+    expect(
+      contractRootChains(reannounced)
+        .chains.get('zone-a')
+        ?.links.map((link) => link.root.rootSha256),
+    ).toEqual([zoneA.rootSha256, a2.rootSha256]);
+
+    // An emergency: the current root is revoked, and nothing it announces counts any more.
+    await repository.revokeRoot(approverA, 'ab', revokeRoot(zoneA, 'leaked'));
+    const a3 = await createTestRoot(zoneA.trustDomain);
+    const afterEmergency = await announceRoot(contract, zoneA, a3, zoneA.operator, {
+      announcedAt: clock.now(),
+      sequence: 3,
+    });
+    await expect(repository.announceRoot(approverA, 'ab', afterEmergency)).rejects.toThrow(
+      new FailedPreconditionError(
+        'the current root of zone-a in contract ab is revoked: a revoked root vouches for nothing (propose a new contract)',
+      ),
+    );
   });
 
   it("accepts the zone's revocation signed under its activated new root, and refuses one under a root it never announced", async () => {
