@@ -120,7 +120,7 @@ export function formatRootRotationStatus(status: RootRotationStatusView): string
             listOrDash(contract.pendingPartners),
           ]),
         );
-  return `${lines.join('\n')}\n\n${table}${statusVerdict(status)}\n`;
+  return `${lines.join('\n')}\n\n${table}\n${statusVerdict(status)}\n`;
 }
 
 function statusVerdict(status: RootRotationStatusView): string {
@@ -138,7 +138,7 @@ function statusVerdict(status: RootRotationStatusView): string {
 export function formatPreparedRoot(result: PreparedRootResult): string {
   const { root } = result;
   return (
-    `${result.isNew ? 'Prepared the next root' : 'A root rotation is already prepared'} of ${result.trustDomain} (rotation ${root.sequence}):\n` +
+    `${result.isNew ? 'Prepared the next root of' : 'Already prepared: the next root of'} ${result.trustDomain} (rotation ${root.sequence}):\n` +
     `  SHA-256        ${root.rootSha256}\n` +
     `  valid          ${root.notBefore} to ${root.notAfter}\n` +
     `  may sign from  ${root.activatableAt ?? 'unknown'} (in-zone clients learn it by then)\n` +
@@ -232,9 +232,11 @@ export function formatEmergencyResult(
     (contractIds.length === 0
       ? 'No active contract held a revoked root.\n'
       : `Revocations posted to ${contractIds.join(', ')}: partners drop the revoked roots at their next sync, and cross-zone calls with ${trustDomain} stop.\n`) +
-    'Next:\n' +
-    `  1. Give ${trustDomain}'s clients the new root out of band: re-bootstrap them (accordctl login --token-file, workloads' PKI roots), since certificates of the revoked roots no longer reach the PKI.\n` +
-    `  2. Propose a new contract per partner that pins root ${rootSha256} (accordctl contracts propose), and have every participant approve it (accordctl contracts approve): partners trust the new root only through their own consent.\n`
+    'Next, in your zone (docs/root-rotation.md, "Recovering a zone after an emergency"):\n' +
+    '  1. Replace bootstrap tokens that may have leaked with the root, and make every pkiCaFile the new root.\n' +
+    `  2. Let every client re-bootstrap (yourself: accordctl login --token-file FILE): certificates of the revoked roots reach nothing any more.\n` +
+    `  3. Have a successor contract proposed per partner, pinning root ${rootSha256} (accordctl contracts propose, a repository admin), and approve it.\n` +
+    'Next, for each partner: approve the successor contract (accordctl contracts approve ID); until every participant has, no call between the zones succeeds.\n'
   );
 }
 

@@ -45,7 +45,7 @@ function accordctl(argv: readonly string[], onStderr?: (text: string) => void): 
 /** Runs `accordctl root …` as `zone`'s admin, expecting success, and returns its stdout. */
 async function root(zone: TestZone, argv: readonly string[]): Promise<string> {
   const run = await accordctl(['root', ...argv, ...(await fixture.flagsFor(zone))]);
-  expect(run).toMatchObject({ code: ExitCode.ok });
+  expect(run).toMatchObject({ code: ExitCode.ok, stderr: '' });
   return run.stdout;
 }
 
@@ -186,7 +186,7 @@ describe('accordctl root', () => {
         `^Zone zone-a\\.example\\n  signing root   ${a.rootSha256}\\n\\n` +
           'CONTRACT\\s+CURRENT ROOT\\s+NEXT ROOT\\s+ANNOUNCED\\s+ACKNOWLEDGED\\s+PENDING\\n' +
           `ab\\s+${a.rootSha256.slice(0, 16)}\\s+-\\s+-\\s+-\\s+-\\n` +
-          `ab2\\s+${a.rootSha256.slice(0, 16)}\\s+-\\s+-\\s+-\\s+-\\n` +
+          `ab2\\s+${a.rootSha256.slice(0, 16)}\\s+-\\s+-\\s+-\\s+-\\n\\n` +
           'No root rotation is prepared \\(accordctl root prepare\\)\\.\\n$',
       ),
     );
@@ -197,7 +197,7 @@ describe('accordctl root', () => {
       /^Prepared the next root of zone-a\.example \(rotation 1\):\n {2}SHA-256 {8}[0-9a-f]{64}\n {2}valid {10}\S+ to \S+\n {2}may sign from {2}\S+ \(in-zone clients learn it by then\)\nNext: accordctl root announce\n$/,
     );
     expect(await root(a, ['prepare'])).toContain(
-      `A root rotation is already prepared of zone-a.example (rotation 1):\n  SHA-256        ${next}\n`,
+      `Already prepared: the next root of zone-a.example (rotation 1):\n  SHA-256        ${next}\n`,
     );
 
     const unannounced = await rootRun(a, ['activate']);
@@ -225,7 +225,7 @@ describe('accordctl root', () => {
     expect(await root(a, ['status'])).toMatch(
       new RegExp(
         `ab\\s+${a.rootSha256.slice(0, 16)}\\s+${next.slice(0, 16)}\\s+yes\\s+-\\s+zone-b\\.example\\n` +
-          `ab2\\s+${a.rootSha256.slice(0, 16)}\\s+${next.slice(0, 16)}\\s+yes\\s+-\\s+zone-b\\.example\\n` +
+          `ab2\\s+${a.rootSha256.slice(0, 16)}\\s+${next.slice(0, 16)}\\s+yes\\s+-\\s+zone-b\\.example\\n\\n` +
           'Waiting for partners to install the prepared root: ab \\(zone-b\\.example\\), ab2 \\(zone-b\\.example\\) \\(accordctl root activate --wait\\)\\.\\n$',
       ),
     );
@@ -296,6 +296,17 @@ describe('accordctl root', () => {
       'accordctl: FAILED_PRECONDITION: no root rotation is prepared: there is nothing to cancel\n',
     );
 
+    // A later prepare starts a new rotation: the cancelled announcement no longer counts anywhere.
+    const third = JSON.parse(await root(a, ['prepare', '-o', 'json'])) as {
+      root: { rootSha256: string; sequence: number };
+    };
+    expect(third.root.rootSha256).not.toBe(second.root.rootSha256);
+    await root(a, ['announce']);
+    expect((await status(a)).contracts).toMatchObject([
+      { contractId: 'ab', currentRootSha256: next, isAnnounced: true, pendingPartners: ['zone-b.example'] },
+      { contractId: 'ab2', currentRootSha256: next, isAnnounced: true, pendingPartners: ['zone-b.example'] },
+    ]);
+
     // Emergency: refused without --yes (nothing is touched), then every root of zone A is revoked.
     const unconfirmed = await rootRun(a, ['emergency', '--reason', 'root key leaked']);
     expect(unconfirmed).toMatchObject({ code: ExitCode.usage, stdout: '' });
@@ -307,10 +318,14 @@ describe('accordctl root', () => {
     expect(emergency).toMatch(
       /^EMERGENCY rotation of zone-a\.example: every root it held is revoked; root [0-9a-f]{64} signs now\.\nRevocations posted to ab, ab2: /,
     );
-    expect(emergency).toContain('Propose a new contract per partner that pins root');
+    expect(emergency).toContain(
+      'Next, for each partner: approve the successor contract (accordctl contracts approve ID); until every participant has, no call between the zones succeeds.\n',
+    );
     const revoked = (await zoneBProvider.get('ab')).rootRevocations.map(
       (revocation) => revocation.rootSha256,
     );
-    expect(revoked).toEqual(expect.arrayContaining([a.rootSha256, next, second.root.rootSha256]));
+    expect(revoked).toEqual(
+      expect.arrayContaining([a.rootSha256, next, second.root.rootSha256, third.root.rootSha256]),
+    );
   });
 });
