@@ -121,7 +121,7 @@ export class KubeContractStore implements ContractStore {
   async load(isReadableSnapshot: (bytes: Uint8Array) => boolean = () => true): Promise<StoredLog> {
     const snapshot = await this.#readSnapshot(isReadableSnapshot);
     if (snapshot === undefined) return { snapshot: undefined, entries: await this.#loadAll() };
-    const listed = await this.#listSegmentsFrom(snapshot.head.sequence + 1);
+    const listed = await this.#listSegments(snapshot.head.sequence + 1, Number.POSITIVE_INFINITY);
     const entries = [
       ...listed,
       ...(await this.#readRange(snapshot.head.sequence + listed.length + 1, Number.POSITIVE_INFINITY)),
@@ -210,27 +210,29 @@ export class KubeContractStore implements ContractStore {
   }
 
   /**
-   * The entries from `first` on, in order, listed a segment at a time (`auditSegmentLabel`) for as
-   * long as each segment holds every entry from `first` to its end: the tail after a snapshot in a
-   * few list calls instead of a GET per entry. Stops at the first entry a list does not return (the
-   * head, or an object written without the label, which the caller then reads one by one). Each
-   * object is checked to be the entry its name says; the chain is the caller's to verify.
+   * The entries from `first` up to `last` (or on), in order, listed a segment at a time
+   * (`auditSegmentLabel`) for as long as each segment holds every entry from `first` to its end:
+   * the tail after a snapshot, or an AuditLog page, in a few list calls instead of a GET per entry.
+   * Stops at the first entry a list does not return (the head, or an object written without the
+   * label, which the caller then reads one by one). Each object is checked to be the entry its
+   * name says; the chain is the caller's to verify.
    */
-  async #listSegmentsFrom(first: number): Promise<AuditEntry[]> {
+  async #listSegments(first: number, last: number): Promise<AuditEntry[]> {
     const entries: AuditEntry[] = [];
-    for (let segment = auditSegmentOf(first); ; segment += 1) {
+    for (let segment = auditSegmentOf(first); segment <= auditSegmentOf(last); segment += 1) {
       const bySequence = new Map<number, AuditEntry>();
       for (const configMap of await this.#listAll(auditSegmentSelector(this.#logName, segment))) {
         const entry = auditEntryFromConfigMap(this.#logName, configMap);
         bySequence.set(entry.sequence, entry);
       }
-      const segmentEnd = (segment + 1) * auditSegmentEntries;
-      for (let sequence = first + entries.length; sequence <= segmentEnd; sequence += 1) {
+      const end = Math.min(last, (segment + 1) * auditSegmentEntries);
+      for (let sequence = first + entries.length; sequence <= end; sequence += 1) {
         const entry = bySequence.get(sequence);
         if (entry === undefined) return entries;
         entries.push(entry);
       }
     }
+    return entries;
   }
 
   async #listPage(labelSelector: string, continueToken: string | undefined): Promise<V1ConfigMapList> {
@@ -364,10 +366,18 @@ export class KubeContractStore implements ContractStore {
     return entries;
   }
 
+  /**
+   * A page of half a segment or more is listed by segment (`#listSegments`), a smaller one GETs
+   * its entries; entries a list does not return (written without the segment label) are read one
+   * by one either way.
+   */
   async readEntries(fromSequence: number, count: number): Promise<AuditEntry[]> {
     const head = this.#usableHead();
     const first = Math.max(1, fromSequence);
-    return this.#readRange(first, Math.min(head.sequence, first + count - 1));
+    const last = Math.min(head.sequence, first + count - 1);
+    if (last - first + 1 < auditSegmentEntries / 2) return this.#readRange(first, last);
+    const listed = await this.#listSegments(first, last);
+    return [...listed, ...(await this.#readRange(first + listed.length, last))];
   }
 
   /**

@@ -399,6 +399,22 @@ describe('KubeContractStore snapshots', () => {
     expect(await storeFor('snapshot-edited').load()).toEqual({ snapshot: undefined, entries });
   });
 
+  it('lists a page of half a segment or more by its segments, across a segment boundary', async () => {
+    const entries = auditEntriesAfter(auditGenesis, 1100);
+    await storeWith('segment-pages', entries);
+    const counting = countingCore();
+    const store = new KubeContractStore(counting.core, { namespace, logName: 'segment-pages' }, silentLogger);
+    await store.load();
+    const calls = { ...counting.calls };
+    expect(await store.readEntries(601, 500)).toEqual(entries.slice(600, 1100));
+    // Segment 0 in two pages of 500 (plus an empty third when the API server cannot tell it was
+    // the end), segment 1 in one; no GET.
+    expect(counting.calls.gets - calls.gets).toBe(0);
+    expect(counting.calls.lists - calls.lists).toBeLessThanOrEqual(4);
+    expect(await store.readEntries(1, 5000)).toEqual(entries);
+    await store.close();
+  }, 120_000);
+
   it('reads pages of entries from any sequence, never past its head', async () => {
     const entries = auditEntriesAfter(auditGenesis, 70);
     const store = await openWith('snapshot-pages', entries);
