@@ -133,6 +133,32 @@ describe('contractRootsStatus', () => {
     expect(retired?.previousRoot).toBeUndefined();
   });
 
+  it('shows current, previous and next at once when the zone announces again during an overlap', async () => {
+    const a2 = await createTestRoot('zone-a.example');
+    const carried = {
+      ...contract,
+      rootRotations: [
+        {
+          ...(await announcedA1(acknowledged(b, c))),
+          activation: activateRoot(a, a1, 1, activatedAt, 60_000),
+        },
+        {
+          announcement: await announceRoot(contract, a1, a2, await a1.issue('/accord/admin'), {
+            sequence: 2,
+          }),
+          activation: undefined,
+          acknowledgements: [],
+        },
+      ],
+    };
+    expect(zoneA(carried)).toMatchObject({
+      phase: 'Announced',
+      currentRoot: { sha256: a1.rootSha256, sequence: 1 },
+      nextRoot: { sha256: a2.rootSha256, sequence: 2, acknowledgedBy: [] },
+      previousRoot: { sha256: a.rootSha256, sequence: 0 },
+    });
+  });
+
   it('ignores an announcement not signed by the root it replaces: no next root is shown', async () => {
     const carried = {
       ...contract,
