@@ -148,4 +148,29 @@ describe('a workload after an emergency rotation of its zone root', () => {
     attacked.svids.stop();
     recovering.svids.stop();
   });
+
+  it('with bootstrap tokens that may have leaked too: the PKI restarted with fresh grants refuses the old token and issues from the fresh root for the new one', async () => {
+    const freshRoot = genuine.authority.getCa().activeRootHash;
+    await genuine.close();
+    const freshTokenFile = join(directory, 'frontend-after-emergency.token');
+    const freshToken = 'workload-bootstrap-token-after-emergency';
+    await writeFile(freshTokenFile, freshToken, { mode: 0o600 });
+    // The PKI reads its grants at start: restarted on the same store, it keeps the fresh root.
+    genuine = await startPkiServer(config(join(directory, 'genuine'), freshTokenFile), {
+      clock: systemClock,
+      logger: silentLogger,
+      registry: new Registry(),
+    });
+    expect(genuine.authority.getCa().activeRootHash).toBe(freshRoot);
+    const bootstrap = (bootstrapToken: string) =>
+      requestSvid({
+        pkiAddress: `127.0.0.1:${genuine.grpcPort}`,
+        pkiRootsPem: [genuine.authority.getCa().rootCertificatePems[0] ?? ''],
+        credential: { bootstrapToken },
+      });
+    await expect(bootstrap(token)).rejects.toThrow(new UnauthenticatedError('unknown bootstrap token'));
+    const svid = await bootstrap(freshToken);
+    expect(svid.spiffeId).toBe(`spiffe://${trustDomain}/ns/shop/sa/frontend`);
+    expect(rootHashes(svid.rootsPem)).toEqual([freshRoot]);
+  });
 });

@@ -75,6 +75,20 @@ async function untilZoneARootsAt(zone: DataPlaneZone, roots: readonly string[], 
   );
 }
 
+/** One direction of cross-zone calls. */
+interface Direction {
+  readonly name: string;
+  readonly from: DataPlaneZone;
+  readonly to: DataPlaneZone;
+}
+
+/** Every ordered pair of distinct zones: with three zones, six directions. */
+function everyDirection(): Direction[] {
+  return plane.zones.flatMap((from) =>
+    plane.zones.filter((to) => to !== from).map((to) => ({ name: `${from.name}->${to.name}`, from, to })),
+  );
+}
+
 /** The zone A status of the prepared root `rootSha256` in contract `id`, as the repository shows it. */
 async function rotationStatusIn(id: string, rootSha256: string): Promise<ContractRotationStatus | undefined> {
   const contracts = await plane.zoneA.admin.repository.list('active');
@@ -180,9 +194,7 @@ describe('zone A announces its next root while zone A calls zone B', () => {
     const [zoneA, zoneB, zoneC] = plane.zones;
     if (zoneA === undefined || zoneB === undefined || zoneC === undefined) throw new Error('three zones');
     await plane.activateContract('three-zones', plane.zones);
-    const directions = plane.zones.flatMap((from) =>
-      plane.zones.filter((to) => to !== from).map((to) => ({ name: `${from.name}->${to.name}`, from, to })),
-    );
+    const directions = everyDirection();
     for (const { name, from, to } of directions) {
       await pollUntil(
         `a call ${name} answered 200`,
@@ -317,11 +329,9 @@ describe('zone A announces its next root while zone A calls zone B', () => {
   it("emergency: zone A's partners drop its roots at once; calls come back only once every participant approved a new contract pinning zone A's fresh root", async () => {
     const [zoneA, zoneB, zoneC] = plane.zones;
     if (zoneA === undefined || zoneB === undefined || zoneC === undefined) throw new Error('three zones');
-    const directions = plane.zones.flatMap((from) =>
-      plane.zones.filter((to) => to !== from).map((to) => ({ name: `${from.name}->${to.name}`, from, to })),
-    );
+    const directions = everyDirection();
     const untilEveryCall = async (
-      selected: typeof directions,
+      selected: readonly Direction[],
       answers: (status: number) => boolean,
       what: string,
     ) => {

@@ -25,7 +25,7 @@ import {
 } from '../../demo/loopback-hub.js';
 import { startZonePki, type StartedZonePki } from '../../demo/loopback-zone-pki.js';
 import { callThroughProxy, recordingApp, type AppCall } from '../translator/two-zone-chain.js';
-import { startTcpRelay } from './tcp-relay.js';
+import { reservePort } from './reserved-port.js';
 
 // Issue 4's data plane on loopback with every control-plane part real: a hub PKI and the contract
 // repository, and per zone a PKI and a contract provider writing bundle files; each zone's
@@ -173,8 +173,8 @@ export async function startLoopbackDataPlane(
 
     // Each zone's inbound port is known before any Envoy starts, so every outbound bootstrap can
     // name every partner.
-    const relays = await Promise.all(pkis.map(() => startTcpRelay()));
-    for (const relay of relays) closers.push(() => relay.close());
+    const inboundPorts = await Promise.all(pkis.map(() => reservePort()));
+    for (const reserved of inboundPorts) closers.push(() => reserved.release());
     const basicUsers = `users:\n  alice: "${await hashBasicPassword('wonderland')}"\n`;
     const workloadPath = (index: number) => (index === 0 ? frontendPath : ordersPath);
 
@@ -182,8 +182,8 @@ export async function startLoopbackDataPlane(
     const outboundPorts = new Map<string, number>();
     for (const [index, pki] of pkis.entries()) {
       const admin = admins[index];
-      const relay = relays[index];
-      if (admin === undefined || relay === undefined) throw new Error(`zone ${pki.name} incomplete`);
+      const inboundPort = inboundPorts[index];
+      if (admin === undefined || inboundPort === undefined) throw new Error(`zone ${pki.name} incomplete`);
       const partners = pkis.flatMap((partner, partnerIndex) =>
         partner === pki ? [] : [{ pki: partner, index: partnerIndex }],
       );
@@ -242,14 +242,14 @@ export async function startLoopbackDataPlane(
         renderEnvoyYaml(
           sidecarBootstrap({
             node: { id: `${pki.name}-0`, cluster: pki.name },
-            inbound: { address: '127.0.0.1', port: 0, appPort: app.port },
+            inbound: { address: '127.0.0.1', port: inboundPort.port, appPort: app.port },
             outbound: {
               address: '127.0.0.1',
               port: 0,
               zones: partners.map(({ pki: partner, index: partnerIndex }) => ({
                 hostSuffix: partner.name,
                 trustDomain: partner.trustDomain,
-                endpoint: { host: '127.0.0.1', port: relays[partnerIndex]?.port ?? 0 },
+                endpoint: { host: '127.0.0.1', port: inboundPorts[partnerIndex]?.port ?? 0 },
               })),
             },
             adminPort: 0,
@@ -268,9 +268,9 @@ export async function startLoopbackDataPlane(
           }),
         ),
       );
+      await inboundPort.release();
       const envoy = await startEnvoy(configPath, sidecarDirectory);
       closers.push(() => envoy.process.stop());
-      relay.forwardTo(await envoy.listenerPort('inbound'));
       outboundPorts.set(pki.name, await envoy.listenerPort('outbound'));
       zones.push({
         name: pki.name,
