@@ -22,7 +22,7 @@ import { versionCommand } from './commands/version-command.js';
 
 const exitCodesHelp = `
 Exit codes: 0 ok, 1 failed (server error or local check), 2 usage error,
-3 repository unreachable, 4 audit log verification failed, 5 --wait timed out.`;
+3 repository or PKI unreachable, 4 audit log verification failed, 5 --wait timed out.`;
 
 /**
  * accordctl's command tree. Each command is a factory in `commands/` that receives the

@@ -9,7 +9,7 @@ export const ExitCode = {
   failure: 1,
   /** The command line is wrong: unknown command or flag, missing argument, unreadable input file. */
   usage: 2,
-  /** The repository could not be reached (UNAVAILABLE, DEADLINE_EXCEEDED). */
+  /** The repository (or, for `root`, the zone PKI) could not be reached (UNAVAILABLE, DEADLINE_EXCEEDED). */
   unreachable: 3,
   /** The audit log does not verify, or it no longer extends the saved checkpoint. */
   auditVerificationFailed: 4,

@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { rotationStatus, type ContractRotationStatus } from '../lib/contract/announced-rotation.js';
 import type { RootActivation, ZoneRootRotationView, ZoneRootView } from '../lib/contract/root-rotation.js';
-import type { TrustContract } from '../lib/contract/trust-contract.js';
+import { contractRootChains } from '../lib/contract/participant-roots.js';
+import { participantOfTrustDomain, type TrustContract } from '../lib/contract/trust-contract.js';
 import { formatTable } from './format-table.js';
 
 /** Hex digits of a fingerprint shown in a table column; the full value is in the header and `-o json`. */
@@ -23,6 +24,8 @@ export interface PreparedRootView {
 export interface ContractRotationView {
   readonly contractId: string;
   readonly currentRootSha256: string;
+  /** Whether the zone's current root there is revoked (an emergency): only a successor contract helps. */
+  readonly isCurrentRootRevoked: boolean;
   /** The prepared root, or null when none is prepared. */
   readonly nextRootSha256: string | null;
   readonly isAnnounced: boolean;
@@ -88,12 +91,25 @@ export function rootRotationStatusView(
     contracts: statuses.map((status) => ({
       contractId: status.contractId,
       currentRootSha256: status.currentRootSha256,
+      isCurrentRootRevoked: isRevokedIn(
+        contracts.find((contract) => contract.id === status.contractId),
+        view.trustDomain,
+        status.currentRootSha256,
+      ),
       nextRootSha256: next?.sha256 ?? null,
       isAnnounced: status.isAnnounced,
       acknowledgedBy: status.acknowledgedBy,
       pendingPartners: next === undefined ? [] : status.pendingPartners,
     })),
   };
+}
+
+/** Whether `rootSha256` of `trustDomain` is revoked in `contract`'s verified chain of that zone's roots. */
+function isRevokedIn(contract: TrustContract | undefined, trustDomain: string, rootSha256: string): boolean {
+  const own = contract === undefined ? undefined : participantOfTrustDomain(contract, trustDomain);
+  if (contract === undefined || own === undefined) return false;
+  const links = contractRootChains(contract).chains.get(own.name)?.links ?? [];
+  return links.some((link) => link.root.rootSha256 === rootSha256 && link.isRevoked);
 }
 
 /** `root status` for people: the roots, a table of contracts, and what the operator can do next. */
@@ -113,7 +129,7 @@ export function formatRootRotationStatus(status: RootRotationStatusView): string
           ['contract', 'current root', 'next root', 'announced', 'acknowledged', 'pending'],
           status.contracts.map((contract) => [
             contract.contractId,
-            shortFingerprint(contract.currentRootSha256),
+            `${shortFingerprint(contract.currentRootSha256)}${contract.isCurrentRootRevoked ? ' (revoked)' : ''}`,
             contract.nextRootSha256 === null ? '-' : shortFingerprint(contract.nextRootSha256),
             contract.nextRootSha256 === null ? '-' : contract.isAnnounced ? 'yes' : 'no',
             listOrDash(contract.acknowledgedBy),
@@ -124,6 +140,9 @@ export function formatRootRotationStatus(status: RootRotationStatusView): string
 }
 
 function statusVerdict(status: RootRotationStatusView): string {
+  const revoked = status.contracts.filter((contract) => contract.isCurrentRootRevoked);
+  if (revoked.length > 0)
+    return `Your zone's root is revoked in ${revoked.map((contract) => contract.contractId).join(', ')}: trust there comes back only through a successor contract (docs/root-rotation.md, "Recovering a zone after an emergency").`;
   if (status.next === null) return 'No root rotation is prepared (accordctl root prepare).';
   const unannounced = status.contracts.filter((contract) => !contract.isAnnounced);
   if (unannounced.length > 0)

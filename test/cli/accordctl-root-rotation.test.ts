@@ -145,6 +145,12 @@ describe('accordctl root', () => {
     expect((await status(a)).next).toBeNull();
   });
 
+  it('exits 3 when the zone PKI cannot be reached', async () => {
+    const unreachable = await rootRun(fixture.zones.a, ['status', '--pki', '127.0.0.1:1']);
+    expect(unreachable).toMatchObject({ code: ExitCode.unreachable, stdout: '' });
+    expect(unreachable.stderr).toMatch(/^accordctl: UNAVAILABLE: /);
+  });
+
   it('zone B: --wait times out naming the partner that has not installed the root; --force activates without it', async () => {
     const { a, b } = fixture.zones;
     const prepared = JSON.parse(await root(b, ['prepare', '-o', 'json'])) as {
@@ -244,6 +250,7 @@ describe('accordctl root', () => {
       {
         contractId: 'ab',
         currentRootSha256: a.rootSha256,
+        isCurrentRootRevoked: false,
         nextRootSha256: next,
         isAnnounced: true,
         acknowledgedBy: ['zone-b.example'],
@@ -252,6 +259,7 @@ describe('accordctl root', () => {
       {
         contractId: 'ab2',
         currentRootSha256: a.rootSha256,
+        isCurrentRootRevoked: false,
         nextRootSha256: next,
         isAnnounced: true,
         acknowledgedBy: [],
@@ -320,6 +328,13 @@ describe('accordctl root', () => {
     );
     expect(emergency).toContain(
       'Next, for each partner: approve the successor contract (accordctl contracts approve ID); until every participant has, no call between the zones succeeds.\n',
+    );
+    expect(await root(a, ['status'])).toMatch(
+      new RegExp(
+        `ab\\s+${a.rootSha256.slice(0, 16)} \\(revoked\\)\\s+-\\s+-\\s+-\\s+-\\n` +
+          `ab2\\s+${a.rootSha256.slice(0, 16)} \\(revoked\\)\\s+-\\s+-\\s+-\\s+-\\n\\n` +
+          'Your zone\'s root is revoked in ab, ab2: trust there comes back only through a successor contract \\(docs/root-rotation\\.md, "Recovering a zone after an emergency"\\)\\.\\n$',
+      ),
     );
     const revoked = (await zoneBProvider.get('ab')).rootRevocations.map(
       (revocation) => revocation.rootSha256,
