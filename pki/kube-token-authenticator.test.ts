@@ -3,7 +3,7 @@ import { UnauthenticatedError, UnavailableError } from '../lib/errors/accord-err
 import type { TokenReviewResult } from '../lib/kube/token-review.js';
 import { isZoneApprover } from '../lib/contract/zone-approvers.js';
 import { parseSpiffeId } from '../lib/spiffe/spiffe-id.js';
-import { KubeTokenAuthenticator } from './kube-token-authenticator.js';
+import { defaultPkiTokenAudience, KubeTokenAuthenticator } from './kube-token-authenticator.js';
 import { LocalAuthenticator } from './local-authenticator.js';
 
 // The mapping from what TokenReview answered to a SPIFFE ID; the API server side (signatures,
@@ -97,6 +97,29 @@ describe('KubeTokenAuthenticator', () => {
   });
 
   it.each([
+    ['one-character names', 'system:serviceaccount:a:b', '/ns/a/sa/b'],
+    [
+      'a name of several labels',
+      'system:serviceaccount:shop:web.backend-v2.x',
+      '/ns/shop/sa/web.backend-v2.x',
+    ],
+    [
+      'a name of 253 characters',
+      `system:serviceaccount:shop:${'a'.repeat(253)}`,
+      `/ns/shop/sa/${'a'.repeat(253)}`,
+    ],
+  ])('accepts %s, as Kubernetes does', async (_name, username, path) => {
+    const { authenticator } = authenticatorAnswering(authenticated(username));
+    const id = await authenticator.authenticate({ peer: undefined, bearerToken: 'sa-token' });
+    expect(id.uri).toBe(`spiffe://zone-a.example${path}`);
+  });
+
+  it('asks for the accord-pki audience unless configured otherwise', () => {
+    expect(defaultPkiTokenAudience).toBe('accord-pki');
+  });
+
+  it.each([
+    ['a name longer than 253 characters', `system:serviceaccount:shop:${'a'.repeat(254)}`],
     ['a namespace holding a path', 'system:serviceaccount:x/../../accord:admin'],
     ['a namespace that is a path into the reserved namespace', 'system:serviceaccount:accord/admin/ns:x'],
     ['a name holding a slash', 'system:serviceaccount:shop:web/x'],
