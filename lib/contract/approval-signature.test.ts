@@ -346,7 +346,43 @@ describe('verifyApproval', () => {
         };
       },
       error: InvalidArgumentError,
-      message: /64-byte IEEE P1363/,
+      message: /^approval\.signature: must be a 64-byte IEEE P1363 ECDSA P-256 signature, got 63 bytes$/,
+    },
+    {
+      name: 'an approval without a valid signed_at',
+      build: async () => {
+        const base = terms('ab', zoneA, zoneB);
+        const approval = await signApproval(base, 'zone-a', svidA.signer, signedAt);
+        return { verifyAgainst: base, approval: { ...approval, signedAt: new Date(Number.NaN) } };
+      },
+      error: InvalidArgumentError,
+      message: /^approval\.signed_at: required$/,
+    },
+    {
+      name: 'a timestamp without a valid time',
+      build: async () => {
+        const base = terms('ab', zoneA, zoneB);
+        const approval = await signApproval(base, 'zone-a', svidA.signer, signedAt);
+        const timestamp = approval.timestamp && { ...approval.timestamp, time: new Date(Number.NaN) };
+        return { verifyAgainst: base, approval: { ...approval, timestamp } };
+      },
+      error: InvalidArgumentError,
+      message: /^approval\.timestamp\.time: required$/,
+    },
+    {
+      name: 'a timestamp signature that is not 64 bytes',
+      build: async () => {
+        const base = terms('ab', zoneA, zoneB);
+        const approval = await signApproval(base, 'zone-a', svidA.signer, signedAt);
+        const timestamp = approval.timestamp && {
+          ...approval.timestamp,
+          signature: approval.timestamp.signature.subarray(0, 63),
+        };
+        return { verifyAgainst: base, approval: { ...approval, timestamp } };
+      },
+      error: InvalidArgumentError,
+      message:
+        /^approval\.timestamp\.signature: must be a 64-byte IEEE P1363 ECDSA P-256 signature, got 63 bytes$/,
     },
     {
       name: 'a chain that is not DER',
@@ -368,6 +404,24 @@ describe('verifyApproval', () => {
     expect(() => verifyApproval(verifyAgainst, approval)).toThrow(error);
     expect(() => verifyApproval(verifyAgainst, approval)).toThrow(message);
     expect(isFullyApproved(contract(verifyAgainst, [approval]))).toBe(false);
+  });
+
+  it('accepts signed_at exactly 300 s from its timestamp, either way, and refuses one millisecond more', async () => {
+    const base = terms('ab', zoneA, zoneB);
+    const time = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const approvalSignedAt = (offsetMs: number) =>
+      forgeApproval(base, 'zone-a', svidA, {
+        signedAt: new Date(time.getTime() + offsetMs),
+        timestamper: zoneA.timestamper(() => time),
+      });
+    for (const offsetMs of [-300_000, 300_000]) {
+      const approval = await approvalSignedAt(offsetMs);
+      expect(() => verifyApproval(base, approval)).not.toThrow();
+    }
+    const late = await approvalSignedAt(300_001);
+    expect(() => verifyApproval(base, late)).toThrow(
+      `approval rejected: signed_at ${new Date(time.getTime() + 300_001).toISOString()} is more than 300 s from its timestamp ${time.toISOString()}`,
+    );
   });
 
   it('refuses to sign with a key of the wrong zone', async () => {
