@@ -202,3 +202,159 @@ function rechainFrom(
   }
   return rewritten;
 }
+
+describe('decodeAuditRecord', () => {
+  const valid = {
+    action: 'approve',
+    actor: 'spiffe://zone-a.example/accord/admin',
+    contractId: 'ab',
+    details: {},
+    sequence: 7,
+    time: '2026-12-06T03:00:00.000Z',
+  };
+  const bytesOf = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+  it('decodes a canonical record with each of the actions', () => {
+    for (const action of [
+      'propose',
+      'approve',
+      'revoke',
+      'delete',
+      'announce-root',
+      'activate-root',
+      'acknowledge-root',
+      'revoke-root',
+    ]) {
+      expect(decodeAuditRecord(bytesOf({ ...valid, action }))).toEqual({ ...valid, action });
+    }
+  });
+
+  it.each([
+    ['an array', [], 'record is not an object'],
+    ['null', null, 'record is not an object'],
+    ['a number', 7, 'record is not an object'],
+    ['a seventh field', { ...valid, extra: 1 }, 'record must have exactly six fields'],
+    ['five fields', { ...valid, details: undefined }, 'record must have exactly six fields'],
+    ['a sequence that is a string', { ...valid, sequence: '7' }, 'record.sequence is not a positive integer'],
+    ['a fractional sequence', { ...valid, sequence: 1.5 }, 'record.sequence is not a positive integer'],
+    ['a sequence of 0', { ...valid, sequence: 0 }, 'record.sequence is not a positive integer'],
+    [
+      'a time that is a number',
+      { ...valid, time: 0 },
+      'record.time is not an RFC 3339 UTC timestamp with milliseconds',
+    ],
+    [
+      'a time that is no date',
+      { ...valid, time: 'soon' },
+      'record.time is not an RFC 3339 UTC timestamp with milliseconds',
+    ],
+    [
+      'a time without milliseconds',
+      { ...valid, time: '2026-12-06T03:00:00Z' },
+      'record.time is not an RFC 3339 UTC timestamp with milliseconds',
+    ],
+    ['an actor that is not a string', { ...valid, actor: 1 }, 'record.actor is not a string'],
+    ['an action that is not a string', { ...valid, action: 1 }, 'record.action is unknown'],
+    ['an unknown action', { ...valid, action: 'rewrite' }, 'record.action is unknown'],
+    ['a contract id that is not a string', { ...valid, contractId: 1 }, 'record.contractId is not a string'],
+    ['details that are an array', { ...valid, details: [] }, 'record.details is not an object'],
+    ['details that are null', { ...valid, details: null }, 'record.details is not an object'],
+    ['details that are a string', { ...valid, details: 'x' }, 'record.details is not an object'],
+    ['keys out of order', { sequence: 7, ...valid }, 'record is not canonical JSON'],
+  ])('refuses %s with its reason', (_name, value, message) => {
+    expect(() => decodeAuditRecord(bytesOf(value))).toThrow(new TypeError(message));
+  });
+
+  it('refuses bytes that are not UTF-8', () => {
+    expect(() => decodeAuditRecord(new Uint8Array([0xff, 0xfe]))).toThrow('not valid for encoding utf-8');
+  });
+});
+
+/** What `run` throws (the test fails when it throws nothing). */
+function errorOf(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('nothing was thrown');
+}
+
+describe('AuditChainVerifier', () => {
+  it('refuses a chain record that belongs to another sequence, even with a valid link and hash', () => {
+    const [first] = chainOf(1);
+    if (first === undefined) throw new Error('no entry');
+    const record = encodeAuditRecord({ ...decodeAuditRecord(first.record), sequence: 2 });
+    const entry = {
+      sequence: 1,
+      record,
+      previousHash: auditGenesisHash,
+      hash: auditEntryHash(auditGenesisHash, record),
+    };
+    const verifier = new AuditChainVerifier();
+    expect(() => verifier.add(entry)).toThrow(
+      new AuditChainError('entry 1 holds the record of sequence 2', 1),
+    );
+    expect(() => verifier.add(entry)).toThrow('entry 1 holds the record of sequence 2');
+  });
+
+  it('names the entry at fault and why a malformed record is refused', () => {
+    const bytes = new TextEncoder().encode('[]');
+    const entry = {
+      sequence: 1,
+      record: bytes,
+      previousHash: auditGenesisHash,
+      hash: auditEntryHash(auditGenesisHash, bytes),
+    };
+    expect(errorOf(() => new AuditChainVerifier().add(entry))).toMatchObject({
+      name: 'AuditChainError',
+      message: 'entry 1 record is malformed: record is not an object',
+      sequence: 1,
+    });
+  });
+
+  it('reports the sequence at fault: the missing one for a gap, the next one for a truncation', () => {
+    const [first, , third, fourth] = chainOf(4);
+    if (first === undefined || third === undefined || fourth === undefined) throw new Error('short chain');
+    const verifier = new AuditChainVerifier(auditGenesis, { sequence: 4, hash: fourth.hash });
+    verifier.add(first);
+    expect(errorOf(() => verifier.add(third))).toMatchObject({
+      message: 'expected entry 2, found 3 (gap or reordering)',
+      sequence: 2,
+    });
+    expect(errorOf(() => verifier.finish())).toMatchObject({
+      message: 'the chain ends at 1, below checkpoint 4 (truncated)',
+      sequence: 2,
+    });
+  });
+
+  it('accepts a checkpoint at its start, refuses one that is not, and reads the head', () => {
+    const [, second] = chainOf(2);
+    if (second === undefined) throw new Error('short chain');
+    const head = { sequence: 2, hash: second.hash };
+    expect(new AuditChainVerifier(head, head).finish()).toEqual(head);
+    expect(
+      errorOf(() => new AuditChainVerifier(head, { sequence: 2, hash: new Uint8Array(32) })),
+    ).toMatchObject({
+      message: 'the chain does not contain checkpoint 2',
+      sequence: 2,
+    });
+    // A hash of another length is simply another hash, never an exception of the comparison.
+    expect(() => new AuditChainVerifier(head, { sequence: 2, hash: new Uint8Array(31) })).toThrow(
+      'the chain does not contain checkpoint 2',
+    );
+  });
+
+  it('refuses to chain a record whose sequence does not follow', () => {
+    expect(() =>
+      chainAuditRecord(auditGenesis, {
+        sequence: 2,
+        time: '2026-12-06T03:00:00.000Z',
+        actor: 'a',
+        action: 'propose',
+        contractId: 'ab',
+        details: {},
+      }),
+    ).toThrow(new RangeError('record sequence 2 does not follow 0'));
+  });
+});
