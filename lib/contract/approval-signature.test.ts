@@ -192,6 +192,36 @@ describe('verifyApproval', () => {
     expect(isTrustEstablished(contract(base, [approvalA, approvalB], true))).toBe(false);
   });
 
+  it('reports approved and missing participants in contract order, and each invalid approval with its reason', async () => {
+    const base = terms('abc', zoneA, zoneB, zoneC);
+    const approvalC = await signApproval(base, 'zone-c', svidC.signer, signedAt);
+    const approvalA = await signApproval(base, 'zone-a', svidA.signer, signedAt);
+    const forgedB = { ...approvalA, participant: 'zone-b' };
+    expect(approvalReport(contract(base, [approvalC, forgedB, approvalA]))).toEqual({
+      approved: ['zone-a', 'zone-c'],
+      missing: ['zone-b'],
+      invalid: [
+        {
+          participant: 'zone-b',
+          reason:
+            'approval rejected: its timestamp is not signed by a root of participant zone-b in the contract (its pinned root or a root its verified rotations announced)',
+        },
+      ],
+    });
+  });
+
+  it('establishes no trust once revoked, whether the state or an attached revocation says so', async () => {
+    const base = terms('ab', zoneA, zoneB);
+    const approved = contract(base, [
+      await signApproval(base, 'zone-a', svidA.signer, signedAt),
+      await signApproval(base, 'zone-b', svidB.signer, signedAt),
+    ]);
+    const revoked = contract(base, approved.approvals, true);
+    expect(isTrustEstablished({ ...approved, state: 'active' })).toBe(true);
+    expect(isTrustEstablished({ ...approved, state: 'revoked' })).toBe(false);
+    expect(isTrustEstablished({ ...revoked, state: 'active' })).toBe(false);
+  });
+
   it('does not count an approval twice for one participant towards full approval', async () => {
     const base = terms('ab', zoneA, zoneB);
     const approvalA = await signApproval(base, 'zone-a', svidA.signer, signedAt);
