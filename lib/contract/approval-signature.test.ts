@@ -216,7 +216,7 @@ describe('verifyApproval', () => {
       await signApproval(base, 'zone-a', svidA.signer, signedAt),
       await signApproval(base, 'zone-b', svidB.signer, signedAt),
     ]);
-    const revoked = contract(base, approved.approvals, true);
+    const revoked = contract(base, [...approved.approvals], true);
     expect(isTrustEstablished({ ...approved, state: 'active' })).toBe(true);
     expect(isTrustEstablished({ ...approved, state: 'revoked' })).toBe(false);
     expect(isTrustEstablished({ ...revoked, state: 'active' })).toBe(false);
