@@ -1,6 +1,6 @@
 import type { TrustContract } from '../../lib/contract/trust-contract.js';
 import { approvedContract, forgeApproval, proposedContract } from '../../test/support/test-contracts.js';
-import { announceRoot } from '../../test/support/test-root-rotation.js';
+import { announceRoot, revokeRoot } from '../../test/support/test-root-rotation.js';
 import { createTestRoot, createTestZone, type TestZone } from '../../test/support/test-zone.js';
 import {
   desiredStatus,
@@ -279,6 +279,37 @@ describe('statusChanged and statusEvents', () => {
     expect(statusEvents(active, revoked).map((event) => `${event.type} ${event.reason}`)).toEqual([
       'Warning RevokedByParticipant',
     ]);
+  });
+});
+
+describe('a participant without a trusted root', () => {
+  it('is not Active once a participant revoked every root of its chain, and says so in a Warning', async () => {
+    const contract = await approvedContract('ab', [a, b]);
+    const active = statusOf(seen(contract));
+    expect(reasonsOf(active).Active).toBe('True ApprovedByAllParticipants');
+
+    const afterEmergency = statusOf(
+      seen({ ...contract, rootRevocations: [revokeRoot(b, 'key compromised')] }),
+      active,
+      t1,
+    );
+    expect(reasonsOf(afterEmergency)).toMatchObject({
+      Approved: 'True ApprovedByThisZone',
+      Active: 'False ParticipantRootRevoked',
+      Revoked: 'False NotRevoked',
+    });
+    expect(afterEmergency.conditions.find((condition) => condition.type === 'Active')?.message).toBe(
+      'zone-b revoked every root of theirs in contract ab (emergency rotation): providers refuse it; trust comes back through a new contract pinning the fresh root, approved by every participant',
+    );
+    expect(statusEvents(active, afterEmergency).map((event) => `${event.type} ${event.reason}`)).toEqual([
+      'Warning ParticipantRootRevoked',
+    ]);
+  });
+
+  it('stays Active when the revocation is not signed by the revoked root', async () => {
+    const contract = await approvedContract('ab', [a, b]);
+    const forged = statusOf(seen({ ...contract, rootRevocations: [revokeRoot(b, 'forged', a)] }));
+    expect(reasonsOf(forged).Active).toBe('True ApprovedByAllParticipants');
   });
 });
 

@@ -17,6 +17,7 @@ export const reasons = {
   approvedByAllParticipants: 'ApprovedByAllParticipants',
   waitingForApprovals: 'WaitingForApprovals',
   revokedByParticipant: 'RevokedByParticipant',
+  participantRootRevoked: 'ParticipantRootRevoked',
   notRevoked: 'NotRevoked',
   invalidSpec: 'InvalidSpec',
   proposeDenied: 'ProposeDenied',
@@ -112,6 +113,7 @@ export interface ContractEvent {
 }
 
 const errorReasons: ReadonlySet<string> = new Set([
+  reasons.participantRootRevoked,
   reasons.invalidSpec,
   reasons.proposeDenied,
   reasons.specMismatch,
@@ -154,7 +156,13 @@ function contractFacts(
 > {
   const report = approvalReport(contract);
   const isRevoked = isContractRevoked(contract);
-  const isActive = isTrustEstablished(contract);
+  const roots = contractRootsStatus(contract, context.now);
+  // After an emergency rotation a participant has no trusted root left and every provider refuses
+  // the contract (docs/root-rotation.md), even when its approvals still verify (timestamped by a
+  // root the rotation had retired, not revoked): not Active, and for that reason.
+  const rootless = roots.participants.filter(({ phase }) => phase === 'Revoked').map(({ name }) => name);
+  const isApproved = isTrustEstablished(contract);
+  const isActive = isApproved && rootless.length === 0;
   const hasLocalApproval = report.approved.includes(localParticipant);
   const rejected =
     report.invalid.length === 0
@@ -187,14 +195,21 @@ function contractFacts(
           reason: reasons.approvedByAllParticipants,
           message: `all ${contract.participants.length} participants approved contract ${contract.id} (signatures verified by this zone)`,
         }
-      : {
-          type: 'Active',
-          status: 'False',
-          reason: isRevoked ? reasons.revokedByParticipant : reasons.waitingForApprovals,
-          message: isRevoked
-            ? `contract ${contract.id} is revoked`
-            : `waiting for approvals of ${report.missing.join(', ')}${rejected}`,
-        },
+      : !isRevoked && rootless.length > 0
+        ? {
+            type: 'Active',
+            status: 'False',
+            reason: reasons.participantRootRevoked,
+            message: `${rootless.join(', ')} revoked every root of theirs in contract ${contract.id} (emergency rotation): providers refuse it; trust comes back through a new contract pinning the fresh root, approved by every participant`,
+          }
+        : {
+            type: 'Active',
+            status: 'False',
+            reason: isRevoked ? reasons.revokedByParticipant : reasons.waitingForApprovals,
+            message: isRevoked
+              ? `contract ${contract.id} is revoked`
+              : `waiting for approvals of ${report.missing.join(', ')}${rejected}`,
+          },
     !isRevoked
       ? {
           type: 'Revoked',
@@ -213,10 +228,10 @@ function contractFacts(
         },
   ];
   return {
-    state: isRevoked ? 'Revoked' : isActive ? 'Active' : 'Proposed',
+    state: isRevoked ? 'Revoked' : isApproved ? 'Active' : 'Proposed',
     approvedBy: [...report.approved],
     approvalSummary: `${report.approved.length}/${contract.participants.length}`,
-    ...contractRootsStatus(contract, context.now),
+    ...roots,
     conditions: completeConditions(conditions, context),
   };
 }

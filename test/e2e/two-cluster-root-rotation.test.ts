@@ -287,11 +287,10 @@ describe("zone A rotates its root across two clusters, its PKI's CA in a Secret"
       return found?.phase === 'Revoked' ? found : undefined;
     });
     expect(revokedInA.revokedRoot).toEqual(revokedInB.revokedRoot);
-    // The approvals still verify (made before the revocation): Active stays, phase says the rest.
+    // The approvals still verify (timestamped by the root the rotation retired, not the revoked
+    // one), but no provider trusts the contract any more: not Active, and the reason says why.
     for (const zone of [a, b]) {
-      expect(conditionsOf(await zone.trustContract(contractId)).Active).toBe(
-        'True ApprovedByAllParticipants',
-      );
+      expect(conditionsOf(await zone.trustContract(contractId)).Active).toBe('False ParticipantRootRevoked');
     }
   });
 });
