@@ -1,4 +1,4 @@
-import { verify as verifySignature, webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { InvalidArgumentError, PermissionDeniedError } from '../errors/accord-error.js';
 import type { VerifiedSvid } from '../spiffe/x509-svid.js';
 import {
@@ -9,6 +9,7 @@ import {
 import { participantRootChain, type RootChainContract } from './participant-roots.js';
 import { participantNamed, type ContractParticipant, type ParticipantSignature } from './trust-contract.js';
 import { verifyApproverCertificate, type ConsentSigner } from './zone-approvers.js';
+import { isSignedByCertificateKey } from '../x509/signature-verdicts.js';
 
 const p1363SignatureBytes = 64;
 
@@ -83,12 +84,7 @@ export function verifyConsent(
     );
   }
   const svid = verifyApproverCertificate(participant, consent.certificateChainDer, time, field, roots);
-  const isValid = verifySignature(
-    'sha256',
-    bytesOf(participant),
-    { key: svid.certificate.publicKey, dsaEncoding: 'ieee-p1363' },
-    consent.signature,
-  );
+  const isValid = isSignedByCertificateKey(svid.certificate, bytesOf(participant), consent.signature);
   if (!isValid) {
     throw new PermissionDeniedError(
       `${field} rejected: the signature does not verify over the canonical bytes of contract ${contract.id} for participant ${participant.name}`,

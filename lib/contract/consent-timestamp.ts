@@ -1,5 +1,6 @@
-import { createHash, verify as verifySignature, webcrypto } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { InvalidArgumentError, PermissionDeniedError } from '../errors/accord-error.js';
+import { isSignedByCertificateKey } from '../x509/signature-verdicts.js';
 import { trustedRootsAt, type ParticipantRootChain } from './participant-roots.js';
 import type { ContractParticipant } from './trust-contract.js';
 
@@ -126,14 +127,9 @@ export function verifyConsentTimestamp(
     consentSignatureSha256(signature),
     timestamp.time,
   );
-  const signer = chain.links.find((link) => {
-    const rootKey = link.root.root.publicKey;
-    return (
-      rootKey.asymmetricKeyType === 'ec' &&
-      rootKey.asymmetricKeyDetails?.namedCurve === 'prime256v1' &&
-      verifySignature('sha256', bytes, { key: rootKey, dsaEncoding: 'ieee-p1363' }, timestamp.signature)
-    );
-  });
+  const signer = chain.links.find((link) =>
+    isSignedByCertificateKey(link.root.root, bytes, timestamp.signature),
+  );
   if (signer === undefined) {
     throw new PermissionDeniedError(
       `${field} rejected: its timestamp is not signed by a root of participant ${participant.name} in the contract (its pinned root or a root its verified rotations announced)`,

@@ -1,4 +1,4 @@
-import { sign, verify, webcrypto, type KeyObject, type X509Certificate } from 'node:crypto';
+import { sign, webcrypto, type KeyObject, type X509Certificate } from 'node:crypto';
 import { InvalidArgumentError, PermissionDeniedError, errorMessage } from '../errors/accord-error.js';
 import { spiffeIdOf } from '../spiffe/spiffe-id.js';
 import type { VerifiedSvid } from '../spiffe/x509-svid.js';
@@ -17,8 +17,7 @@ import type {
 import { contractTermsSha256 } from './canonical-consent.js';
 import type { ContractParticipant, ContractTerms } from './trust-contract.js';
 import { verifyApproverCertificate } from './zone-approvers.js';
-
-const p1363SignatureBytes = 64;
+import { isSignedByCertificateKey } from '../x509/signature-verdicts.js';
 
 /** Signs `bytes` with a root's private key (ECDSA P-256 / SHA-256, IEEE P1363): what the zone PKI does. */
 export function signWithRootKey(rootKey: KeyObject, bytes: Uint8Array): Uint8Array {
@@ -27,13 +26,7 @@ export function signWithRootKey(rootKey: KeyObject, bytes: Uint8Array): Uint8Arr
 
 /** Whether `signature` is `root`'s ECDSA P-256 / SHA-256 (IEEE P1363) signature over `bytes`. */
 export function isSignedByRoot(root: X509Certificate, bytes: Uint8Array, signature: Uint8Array): boolean {
-  const key = root.publicKey;
-  return (
-    signature.byteLength === p1363SignatureBytes &&
-    key.asymmetricKeyType === 'ec' &&
-    key.asymmetricKeyDetails?.namedCurve === 'prime256v1' &&
-    verify('sha256', bytes, { key, dsaEncoding: 'ieee-p1363' }, signature)
-  );
+  return isSignedByCertificateKey(root, bytes, signature);
 }
 
 /** The replaced root's signature of an announcement: the zone PKI signs it with that root's key. */
@@ -182,15 +175,7 @@ export function verifyRootAnnouncement(
   if (svid === undefined) {
     return reject(`its approver signature does not come from a designated approver: ${refusals.join('; ')}`);
   }
-  if (
-    announcement.approverSignature.byteLength !== p1363SignatureBytes ||
-    !verify(
-      'sha256',
-      bytes,
-      { key: svid.certificate.publicKey, dsaEncoding: 'ieee-p1363' },
-      announcement.approverSignature,
-    )
-  ) {
+  if (!isSignedByCertificateKey(svid.certificate, bytes, announcement.approverSignature)) {
     reject(`the approver's signature (${svid.spiffeId.uri}) does not verify over the canonical bytes`);
   }
   return svid;

@@ -1,9 +1,10 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { InvalidArgumentError } from '../errors/accord-error.js';
 import { quoteUntrusted } from '../errors/quote-untrusted.js';
 import { isValidTrustDomain } from '../spiffe/spiffe-id.js';
 import { sha256Hex } from '../x509/fingerprint.js';
 import { pemToDerList } from '../x509/pem.js';
+import { certificateFromDer, isCertificateIssuedBy } from '../x509/signature-verdicts.js';
 import { contractLimits } from './contract-limits.js';
 import { isDnsLabel } from './dns-label.js';
 import type { ContractParticipant } from './trust-contract.js';
@@ -138,13 +139,13 @@ export function parseRoot(pem: string, field: string): X509Certificate {
   }
   let root: X509Certificate;
   try {
-    root = new X509Certificate(der);
+    root = certificateFromDer(der);
   } catch (error) {
     throw new InvalidArgumentError(`${field}: not a valid X.509 certificate`, { cause: error });
   }
   if (!root.ca)
     throw new InvalidArgumentError(`${field}: not a CA certificate (basicConstraints CA is not true)`);
-  if (!root.checkIssued(root) || !root.verify(root.publicKey)) {
+  if (!isCertificateIssuedBy(root, root)) {
     throw new InvalidArgumentError(
       `${field}: not self-signed (its signature does not verify with its own key)`,
     );

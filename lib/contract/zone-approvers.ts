@@ -1,8 +1,9 @@
-import { X509Certificate, type webcrypto } from 'node:crypto';
+import type { X509Certificate, webcrypto } from 'node:crypto';
 import { InvalidArgumentError, PermissionDeniedError, errorMessage } from '../errors/accord-error.js';
 import { spiffeIdOf } from '../spiffe/spiffe-id.js';
 import { verifyX509Svid, type VerifiedSvid } from '../spiffe/x509-svid.js';
 import { sha256Hex } from '../x509/fingerprint.js';
+import { certificateFromDer } from '../x509/signature-verdicts.js';
 import type { ConsentTimestamper } from './consent-timestamp.js';
 import { contractLimits } from './contract-limits.js';
 import type { ContractParticipant } from './trust-contract.js';
@@ -96,7 +97,7 @@ export function verifyApproverCertificate(
   }
   let certificate: X509Certificate;
   try {
-    certificate = new X509Certificate(signerDer);
+    certificate = certificateFromDer(signerDer);
   } catch (error) {
     throw new InvalidArgumentError(`${field}.certificate_chain[0]: not a valid DER X.509 certificate`, {
       cause: error,

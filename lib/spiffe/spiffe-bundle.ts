@@ -68,10 +68,42 @@ function ecJwkThumbprint(members: { crv: string; kty: string; x: string; y: stri
  * one `wit-svid` key per root (a retired root still verifies the WITs it signed until they expire).
  */
 export function renderSpiffeBundle(rootsPem: readonly string[], sequence: number): SpiffeBundleDocument {
+  const keys = rootsPem.map(rootBundleKeys);
   return {
-    keys: [...rootsPem.map(x509SvidBundleKey), ...rootsPem.map(witSvidBundleKey)],
+    keys: [...keys.map(({ x509Svid }) => x509Svid), ...keys.map(({ witSvid }) => witSvid)],
     spiffe_sequence: sequence,
   };
+}
+
+/** Enough for every root of every partner a provider trusts; the oldest entry goes first. */
+const maxRememberedRootKeys = 1024;
+const rootKeysByPem = new Map<string, RootBundleKeys>();
+
+interface RootBundleKeys {
+  readonly x509Svid: X509SvidBundleKey;
+  readonly witSvid: WitSvidBundleKey;
+}
+
+/**
+ * Both keys of a root, memoized by its exact PEM text (they depend on nothing else) and frozen so
+ * no document can change another's. A provider renders every partner's bundle at every sync and
+ * parsing each root again was the largest share of its remaining CPU in bench root-rotation.
+ */
+function rootBundleKeys(rootPem: string): RootBundleKeys {
+  const cached = rootKeysByPem.get(rootPem);
+  if (cached !== undefined) return cached;
+  const x509Svid = x509SvidBundleKey(rootPem);
+  Object.freeze(x509Svid.x5c);
+  const keys = Object.freeze({
+    x509Svid: Object.freeze(x509Svid),
+    witSvid: Object.freeze(witSvidBundleKey(rootPem)),
+  });
+  if (rootKeysByPem.size >= maxRememberedRootKeys) {
+    const oldest = rootKeysByPem.keys().next();
+    if (oldest.done !== true) rootKeysByPem.delete(oldest.value);
+  }
+  rootKeysByPem.set(rootPem, keys);
+  return keys;
 }
 
 /** The DER roots (base64) a bundle document carries, in document order. */

@@ -3,6 +3,7 @@ import type { X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { InvalidArgumentError, UnauthenticatedError, errorMessage } from '../errors/accord-error.js';
 import { parseSpiffeId, type SpiffeId } from './spiffe-id.js';
+import { isCertificateIssuedBy } from '../x509/signature-verdicts.js';
 
 const subjectAltNameOid = '2.5.29.17';
 
@@ -65,7 +66,7 @@ export function verifyX509Svid(leaf: X509Certificate, bundles: TrustBundleSet, n
   const roots = bundles.get(spiffeId.trustDomain);
   if (roots === undefined || roots.length === 0)
     reject(`no trust bundle for trust domain ${spiffeId.trustDomain}`);
-  const issuer = roots.find((root) => leaf.checkIssued(root) && leaf.verify(root.publicKey));
+  const issuer = roots.find((root) => isCertificateIssuedBy(leaf, root));
   if (issuer === undefined) reject(`not signed by a root of trust domain ${spiffeId.trustDomain}`);
   const issuerFacts = factsOf(issuer);
   if (!isWithinValidity(issuerFacts, now)) {
