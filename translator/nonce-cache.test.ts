@@ -87,5 +87,8 @@ describe('NonceCache', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('refuses to be built with maxEntries %p', (maxEntries) => {
     expect(() => new NonceCache({ maxEntries, clock: new ManualClock(start) })).toThrow(RangeError);
+    expect(() => new NonceCache({ maxEntries, clock: new ManualClock(start) })).toThrow(
+      'maxEntries must be a positive integer',
+    );
   });
 });

@@ -458,6 +458,107 @@ describe('verifySignedRequest', () => {
     expect(await refusalOf(build())).toBe(refusal);
   });
 
+  it.each([
+    [
+      'no WIT',
+      () => withHeaders(signed(), (h) => delete h['workload-identity-token']),
+      'wit_missing: the request has no Workload-Identity-Token',
+    ],
+    [
+      'two uncovered components',
+      () =>
+        withHeaders(
+          signed(),
+          (h) =>
+            (h['signature-input'] = (h['signature-input'] ?? '')
+              .replace(' "@request-target"', '')
+              .replace(' "content-type"', '')),
+        ),
+      'signature_component_missing: the signature does not cover @request-target, content-type',
+    ],
+    [
+      'a changed method',
+      () => ({ ...signed(), method: 'DELETE' }),
+      'signature_mismatch: the signature does not verify with the WIT confirmation key',
+    ],
+    [
+      'an unparsable Signature-Input',
+      () => withHeaders(signed(), (h) => (h['signature-input'] = 'wimse=(((')),
+      'signature_malformed: signature-input is not a structured dictionary',
+    ],
+    [
+      'a keyid',
+      () => withHeaders(signed(), (h) => (h['signature-input'] = `${h['signature-input'] ?? ''};keyid="k"`)),
+      'signature_param_forbidden: the signature carries keyid',
+    ],
+    [
+      'no expires',
+      () =>
+        withHeaders(
+          signed(),
+          (h) => (h['signature-input'] = (h['signature-input'] ?? '').replace(/;expires=\d+/, '')),
+        ),
+      'signature_param_missing: the signature has no expires',
+    ],
+    [
+      'no nonce',
+      () =>
+        withHeaders(
+          signed(),
+          (h) => (h['signature-input'] = (h['signature-input'] ?? '').replace(/;nonce="[^"]*"/, '')),
+        ),
+      'signature_param_missing: the signature has no nonce',
+    ],
+    [
+      'another tag',
+      () =>
+        withHeaders(
+          signed(),
+          (h) =>
+            (h['signature-input'] = (h['signature-input'] ?? '').replace('wimse-workload-to-workload', 'x')),
+        ),
+      'signature_bad_tag: tag is not wimse-workload-to-workload',
+    ],
+    [
+      'a wimse-sign-response that is not a Boolean',
+      () => signedWithProfile([['wimse-sign-response', 'yes']]),
+      'signature_malformed: wimse-sign-response is not a Boolean',
+    ],
+    [
+      'a created at the epoch',
+      () =>
+        signedWithProfile([
+          ['created', 0],
+          ['expires', 60],
+        ]),
+      'signature_expired: the signature has expired',
+    ],
+    [
+      'a body without Content-Digest',
+      () => withHeaders(signed(), (h) => delete h['content-digest']),
+      'digest_missing: the request has a body but no Content-Digest',
+    ],
+    [
+      'a changed body',
+      () => ({ ...signed(), body: encode('{"qty":100}') }),
+      'digest_mismatch: Content-Digest does not match the body',
+    ],
+    [
+      'a deprecated digest only',
+      () => withHeaders(signed(), (h) => (h['content-digest'] = 'md5=:AAAAAAAAAAAAAAAAAAAAAA==:')),
+      'digest_missing: Content-Digest has no sha-256 or sha-512 digest',
+    ],
+  ])('names the cause of refusing %s in its message', async (_name, build, refusal) => {
+    expect(await refusalOf(build())).toBe(refusal);
+  });
+
+  it('names a full replay cache in its message', async () => {
+    const clock = new ManualClock(now);
+    const verification = receiver({ clock, nonceCache: new NonceCache({ maxEntries: 1, clock }) });
+    await verifySignedRequest(signed(), verification);
+    expect(await refusalOf(signed(), verification)).toBe('nonce_cache_full: the replay cache is full');
+  });
+
   const attacks: [
     string,
     () => Promise<HttpRequestMessage> | HttpRequestMessage,
