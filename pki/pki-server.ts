@@ -10,6 +10,7 @@ import { renewalDelayMs } from '../lib/identity/renewal-schedule.js';
 import type { Logger } from '../lib/log/logger.js';
 import { verifyX509Svid } from '../lib/spiffe/x509-svid.js';
 import type { Clock } from '../lib/time/clock.js';
+import { systemTimers, type TimerHandle, type Timers } from '../lib/time/timers.js';
 import { reviewToken, tokenReviewApiClient } from '../lib/kube/token-review.js';
 import type { Authenticator } from './authenticator.js';
 import { readBootstrapTokenGrants } from './bootstrap-token-grants.js';
@@ -59,11 +60,16 @@ export interface PkiServerDependencies {
   clock: Clock;
   logger: Logger;
   registry: Registry;
+  /** Schedules the renewal of the PKI's own SVID; injected so tests drive it. Defaults to `systemTimers`. */
+  timers?: Timers;
 }
+
+/** Retry delay after a failed renewal of the PKI's own serving SVID. */
+const ownSvidRetryDelayMs = 60_000;
 
 /**
  * Starts the zone PKI: loads or creates the CA in the configured store (`storeDir` or `caSecret`),
- * serves `accord.pki.v1` over TLS with its own SVID (renewed at 2/3 of its life), re-reads the
+ * serves `accord.pki.v1` over TLS with its own SVID (renewed at 2/3 of its life from issuance), re-reads the
  * store so rotations take effect, and publishes `roots.pem` for clients when `storeDir` is set.
  */
 export async function startPkiServer(
@@ -71,6 +77,7 @@ export async function startPkiServer(
   dependencies: PkiServerDependencies,
 ): Promise<RunningPki> {
   const { clock, logger } = dependencies;
+  const timers = dependencies.timers ?? systemTimers;
   const grants = await readBootstrapTokenGrants(config.bootstrapTokens);
   const authority = await PkiAuthority.open({
     store: openCaStore(config),
@@ -98,6 +105,7 @@ export async function startPkiServer(
   if (storeDir !== undefined) await mkdir(storeDir, { recursive: true, mode: 0o700 });
   await writeRoots();
   const ownSvid = await authority.issueOwnSvid();
+  const ownSvidIssuedAt = clock.now();
   const grpcServer: GrpcServer = await startGrpcServer({
     host: config.listen.host,
     port: config.listen.port,
@@ -120,27 +128,37 @@ export async function startPkiServer(
     metrics: dependencies.registry,
   });
 
-  let renewalTimer: NodeJS.Timeout | undefined;
+  // One pending renewal at a time (a root change renews at once and replaces it), none once closed:
+  // a renewal in flight during close() must not schedule the next one.
+  let renewalTimer: TimerHandle | undefined;
+  let isClosed = false;
+  const cancelRenewal = () => {
+    if (renewalTimer !== undefined) timers.clearTimeout(renewalTimer);
+    renewalTimer = undefined;
+  };
+  const scheduleRenewal = (delayMs: number) => {
+    cancelRenewal();
+    if (!isClosed) renewalTimer = timers.setTimeout(() => void renewOwnSvid(), delayMs);
+  };
   const renewOwnSvid = async () => {
     try {
       const svid = await authority.issueOwnSvid();
+      if (isClosed) return;
       grpcServer.updateIdentity(svid);
-      scheduleRenewal(svid.notAfter);
+      // From issuance, not from notBefore, which is back-dated by clockSkew (renewal-schedule.ts).
+      const issuedAt = clock.now();
+      scheduleRenewal(renewalDelayMs(issuedAt, svid.notAfter, issuedAt));
     } catch (error) {
       logger.error('PKI serving SVID renewal failed', { error: errorMessage(error) });
-      scheduleRenewal(new Date(clock.now().getTime() + 60_000));
+      scheduleRenewal(ownSvidRetryDelayMs);
     }
   };
-  const scheduleRenewal = (notAfter: Date) => {
-    const notBefore = new Date(clock.now().getTime() - config.clockSkewSeconds * 1000);
-    renewalTimer = setTimeout(() => void renewOwnSvid(), renewalDelayMs(notBefore, notAfter, clock.now()));
-    renewalTimer.unref();
-  };
-  scheduleRenewal(ownSvid.notAfter);
+  scheduleRenewal(renewalDelayMs(ownSvidIssuedAt, ownSvid.notAfter, clock.now()));
 
   // Whoever changed the state (this replica's rotation RPCs, another replica, accord-pki rotate):
   // offer the new roots to TLS clients, publish them, and serve from the new signing root.
   authority.onChange(async () => {
+    if (isClosed) return;
     grpcServer.updateClientCas(authority.getCa().rootCertificatePems);
     await writeRoots();
     await renewOwnSvid();
@@ -173,8 +191,9 @@ export async function startPkiServer(
     grpcPort: grpcServer.port,
     opsPort: opsServer.port,
     close: async () => {
+      isClosed = true;
       clearInterval(reloadTimer);
-      clearTimeout(renewalTimer);
+      cancelRenewal();
       await Promise.all([grpcServer.close(), opsServer.close()]);
     },
   };

@@ -61,7 +61,7 @@ export interface SvidSourceOptions {
 /**
  * Obtains and keeps an X509-SVID from the zone PKI: a fresh key and CSR each time, the bearer
  * token the first time (and again once the SVID has expired, since the PKI no longer accepts it),
- * the current SVID (mTLS) for renewals at 2/3 of the lifetime, capped backoff on failure while the
+ * the current SVID (mTLS) for renewals at 2/3 of the lifetime left when it arrived, capped backoff on failure while the
  * current SVID stays in use. Listeners hear about every new SVID. After an emergency rotation of
  * the zone's root, renewals fail (the PKI no longer accepts the revoked root, nor serves with it)
  * until the SVID expires; then the token and the anchor, if the operator made it the fresh root,
@@ -118,7 +118,9 @@ export class SvidSource {
       fingerprint: sha256Hex(certificate.raw),
     });
     for (const listener of this.#listeners) listener(svid);
-    this.#schedule(renewalDelayMs(new Date(certificate.validFrom), svid.notAfter, this.#options.clock.now()));
+    // From now, when it arrived: its notBefore is back-dated by the PKI's clockSkew.
+    const obtainedAt = this.#options.clock.now();
+    this.#schedule(renewalDelayMs(obtainedAt, svid.notAfter, obtainedAt));
   }
 
   #schedule(delayMs: number): void {
