@@ -117,3 +117,27 @@ describe('pkiConfigSchema', () => {
     expect(() => parseConfig(pkiConfigSchema, value)).toThrow(field);
   });
 });
+
+describe('pkiConfigSchema clock skew against the SVID lifetime', () => {
+  it('refuses a clockSkew of a third of svidTtl or more, naming both settings', () => {
+    expect(() => parseConfig(pkiConfigSchema, { ...minimal, svidTtl: '15s' })).toThrow(
+      'invalid configuration: clockSkew: must be less than a third of svidTtl (clockSkew 60s, svidTtl 15s): ' +
+        'SVIDs are renewed after 2/3 of svidTtl, and a peer whose clock runs clockSkew ahead rejects them ' +
+        'clockSkew before they expire',
+    );
+    expect(() => parseConfig(pkiConfigSchema, { ...minimal, svidTtl: '3m', clockSkew: '1m' })).toThrow(
+      'clockSkew 60s, svidTtl 180s',
+    );
+  });
+
+  it('accepts a clockSkew just under a third of svidTtl, and none at all with the shortest svidTtl', () => {
+    expect(parseConfig(pkiConfigSchema, { ...minimal, svidTtl: '181s', clockSkew: '1m' })).toMatchObject({
+      svidTtlSeconds: 181,
+      clockSkewSeconds: 60,
+    });
+    expect(parseConfig(pkiConfigSchema, { ...minimal, svidTtl: '1s', clockSkew: '0s' })).toMatchObject({
+      svidTtlSeconds: 1,
+      clockSkewSeconds: 0,
+    });
+  });
+});

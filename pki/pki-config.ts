@@ -109,7 +109,7 @@ export const pkiConfigSchema = z
     witMaxTtl: durationSeconds({ min: '1s' }).prefault('1h'),
     /** Lifetime of a new root CA. */
     rootTtl: durationSeconds({ min: '1s' }).prefault('8760h'),
-    /** Tolerated clock skew: certificates are backdated by it. */
+    /** Tolerated clock skew: certificates are backdated by it. Less than a third of `svidTtl`. */
     clockSkew: durationSeconds().prefault('1m'),
     /** Refresh hint of the zone's SPIFFE bundle. */
     bundleRefreshHint: durationSeconds({ min: '1s' }).prefault('5m'),
@@ -125,6 +125,20 @@ export const pkiConfigSchema = z
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
   .strict()
+  .superRefine((config, context) => {
+    // Peers up to clockSkew ahead see an SVID expire clockSkew early; holders renew it after 2/3
+    // of its lifetime (lib/identity/renewal-schedule.ts), so it must stay valid to them until then.
+    if (config.clockSkew * 3 >= config.svidTtl) {
+      context.addIssue({
+        code: 'custom',
+        path: ['clockSkew'],
+        message:
+          `must be less than a third of svidTtl (clockSkew ${config.clockSkew}s, svidTtl ${config.svidTtl}s): ` +
+          'SVIDs are renewed after 2/3 of svidTtl, and a peer whose clock runs clockSkew ahead rejects ' +
+          'them clockSkew before they expire',
+      });
+    }
+  })
   .transform(
     withUnitNames({
       svidTtl: 'svidTtlSeconds',

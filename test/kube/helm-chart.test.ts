@@ -307,6 +307,31 @@ describe('helm lint and the values schema', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(message);
   });
+
+  it('refuses a clock skew of a third of the SVID lifetime, as the PKI would at start, and renders one just under it', async () => {
+    const refused = await helm(
+      'template',
+      'accord',
+      chartDirectory,
+      '--set',
+      'pki.svidTtl=3m',
+      '--set',
+      'pki.clockSkew=60000ms',
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('pki.clockSkew must be less than a third of pki.svidTtl');
+    const accepted = await helm(
+      'template',
+      'accord',
+      chartDirectory,
+      '--set',
+      'pki.svidTtl=3m0.5s',
+      '--set',
+      'pki.clockSkew=1m',
+    );
+    expect(accepted.stderr).toBe('');
+    expect(accepted.code).toBe(0);
+  });
 });
 
 describe('the rendered manifests', () => {
