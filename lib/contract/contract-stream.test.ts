@@ -65,6 +65,19 @@ describe('decodeContractStream', () => {
     ]);
   });
 
+  it('skips a change that carries no contract, and the stream goes on', async () => {
+    const items = await decoded([
+      create(WatchResponseSchema, { event: { case: 'change', value: {} }, resumeToken: '1' }),
+      create(WatchResponseSchema, {
+        event: { case: 'change', value: { contract: { id: 'gone' }, deleted: true } },
+        resumeToken: '2',
+      }),
+    ]);
+    expect(items.map(({ event, resumeToken }) => ({ kind: event.kind, resumeToken }))).toEqual([
+      { kind: 'deleted', resumeToken: '2' },
+    ]);
+  });
+
   it('keeps a contract that does not decode as malformed with the reason, and the stream going', async () => {
     const broken = create(ContractSchema, { id: 'broken', participants: [{ name: 'zone-a' }] });
     const items = await decoded([
