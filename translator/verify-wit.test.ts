@@ -52,8 +52,21 @@ describe('verifyWit', () => {
     expect(verified.workload.uri).toBe(subjectA);
     expect(verified.issuer).toBe('spiffe://zone-a.example');
     expect(verified.expiresAt).toEqual(new Date(now.getTime() + 3600_000));
+    expect(verified.issuedAt).toEqual(now);
     expect(verified.confirmationAlgorithm).toBe('ecdsa-p256-sha256');
     expect(verified.confirmationKey.export({ format: 'jwk' })).toMatchObject({ x: workload.publicJwk.x });
+  });
+
+  it.each(['exp', 'iss'])('refuses a WIT without %s', async (claim) => {
+    const claims = Object.fromEntries(
+      Object.entries(witClaims(subjectA, workload.publicJwk, now)).filter(([name]) => name !== claim),
+    );
+    const token = await forgedToken(
+      zoneA.signingKey,
+      { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+      claims,
+    );
+    expect(await rejectionOf(token)).toBe('wit_claims_invalid');
   });
 
   it("verifies a WIT of the receiver's own zone against its own bundle", async () => {
