@@ -57,7 +57,7 @@ describe('verifyWit', () => {
     expect(verified.confirmationKey.export({ format: 'jwk' })).toMatchObject({ x: workload.publicJwk.x });
   });
 
-  it.each(['exp', 'iss'])('refuses a WIT without %s', async (claim) => {
+  it.each(['exp', 'iat', 'iss'])('refuses a WIT without %s', async (claim) => {
     const claims = Object.fromEntries(
       Object.entries(witClaims(subjectA, workload.publicJwk, now)).filter(([name]) => name !== claim),
     );

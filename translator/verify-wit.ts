@@ -295,7 +295,9 @@ function reasonOfJoseError(error: unknown): TranslatorRejection['reason'] {
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'wit_bad_signature';
   if (error instanceof errors.JOSEAlgNotAllowed) return 'wit_alg_not_allowed';
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'nbf' || error.claim === 'iat') return 'wit_not_yet_valid';
+    // An absent iat is a missing claim, not a token used too early.
+    if ((error.claim === 'nbf' || error.claim === 'iat') && error.reason !== 'missing')
+      return 'wit_not_yet_valid';
     if (error.claim === 'typ') return 'wit_bad_type';
     if (error.claim === 'cnf') return 'wit_bad_confirmation_key';
     return 'wit_claims_invalid';
