@@ -8,6 +8,7 @@ import {
 } from '../../test/support/test-zone.js';
 import { contractRootChains, trustedRootsAt, type RootStatementProblemReason } from './participant-roots.js';
 import type { ContractRootRotation } from './root-rotation.js';
+import { signRootActivation } from './root-statement-signature.js';
 import type { TrustContract } from './trust-contract.js';
 
 let a: TestZone;
@@ -274,5 +275,189 @@ describe('contractRootChains', () => {
     expect(result.trusted).toEqual([a.rootSha256]);
     expect(result.problems.map((problem) => problem.reason)).toEqual(['RootAnnouncementConflict']);
     expect(result.problems[0]?.detail).toMatch('neither is followed');
+  });
+});
+
+describe('contractRootChains: the chain itself', () => {
+  /** An activation of zone A's rotation a → a1 (sequence 1) with `change` applied, signed by a1's key. */
+  const activationWith = (change: Partial<Parameters<typeof signRootActivation>[0]>) => {
+    const activatedAt = new Date(Math.floor(Date.now()) - 60_000);
+    return signRootActivation(
+      {
+        trustDomain: 'zone-a.example',
+        sequence: 1,
+        previousRootSha256: a.rootSha256,
+        rootSha256: a1.rootSha256,
+        activatedAt,
+        previousRootRetireAfter: new Date(activatedAt.getTime() + 1_000),
+        ...change,
+      },
+      a1.rootKey,
+    );
+  };
+
+  it.each([
+    ['another trust domain', { trustDomain: 'zone-b.example' }],
+    ['another sequence', { sequence: 2 }],
+    ['another new root', { rootSha256: 'f'.repeat(64) }],
+    ['another replaced root', { previousRootSha256: 'f'.repeat(64) }],
+  ])(
+    "refuses an activation signed by the new root's key for %s, and keeps the old root",
+    async (_name, change) => {
+      const carried = {
+        ...contract,
+        rootRotations: [
+          { ...rotation(await announceRoot(contract, a, a1, a.admin)), activation: activationWith(change) },
+        ],
+      };
+      expect(zoneARoots(carried)).toEqual({
+        trusted: [a.rootSha256, a1.rootSha256],
+        problems: [
+          {
+            reason: 'RootActivationInvalid',
+            detail: `activation of root (${a1.rootSha256}): it activates another rotation`,
+          },
+        ],
+      });
+    },
+  );
+
+  it('records each link: sequence, rotation, activation time and retirement, and ends at a revoked root', async () => {
+    const activation = activationWith({});
+    const announced = { ...rotation(await announceRoot(contract, a, a1, a.admin)), activation };
+    const revocation = revokeRoot(a1, 'key compromised');
+    const { chains } = contractRootChains({
+      ...contract,
+      rootRotations: [announced],
+      rootRevocations: [revocation],
+    });
+    const links = chains.get('zone-a')?.links;
+    expect(links?.map((link) => link.root.rootSha256)).toEqual([a.rootSha256, a1.rootSha256]);
+    expect(links?.[0]).toMatchObject({
+      sequence: 0,
+      rotation: undefined,
+      activatedAt: undefined,
+      retireAfter: activation.previousRootRetireAfter,
+      isRevoked: false,
+      revocation: undefined,
+    });
+    expect(links?.[1]).toMatchObject({
+      sequence: 1,
+      rotation: announced,
+      activatedAt: activation.activatedAt,
+      retireAfter: undefined,
+      isRevoked: true,
+      revocation,
+    });
+    expect(links?.[1]?.root).toMatchObject({
+      name: 'zone-a',
+      trustDomain: 'zone-a.example',
+      rootPem: a1.rootPem,
+    });
+    expect(chains.get('zone-b')?.links.map((link) => link.root.rootSha256)).toEqual([b.rootSha256]);
+  });
+
+  it('ends the chain at a root the provider remembers as revoked, with no statement carried', async () => {
+    const carried = { ...contract, rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin))] };
+    const remembered = contractRootChains(carried, new Set([a1.rootSha256])).chains.get('zone-a');
+    expect(remembered?.links.map((link) => [link.root.rootSha256, link.isRevoked, link.revocation])).toEqual([
+      [a.rootSha256, false, undefined],
+      [a1.rootSha256, true, undefined],
+    ]);
+    expect(
+      remembered === undefined
+        ? undefined
+        : trustedRootsAt(remembered, new Date()).map((root) => root.rootSha256),
+    ).toEqual([a.rootSha256]);
+    const pinned = contractRootChains(carried, new Set([a.rootSha256])).chains.get('zone-a');
+    expect(pinned?.links.map((link) => link.isRevoked)).toEqual([true]);
+  });
+
+  it('still revokes a root when a forged revocation of it comes first, and ignores revocations of roots not in the chain', () => {
+    const carried = {
+      ...contract,
+      rootRevocations: [
+        revokeRoot(a1, 'not in the chain'),
+        revokeRoot(a, 'forged', mallory),
+        revokeRoot(a, 'genuine'),
+      ],
+    };
+    expect(zoneARoots(carried)).toEqual({
+      trusted: [],
+      problems: [
+        {
+          reason: 'RootRevocationInvalid',
+          detail: expect.stringMatching(
+            new RegExp(
+              `^revocation of root \\(${a.rootSha256}\\): root revocation rejected: not signed by the key`,
+            ),
+          ) as unknown,
+        },
+      ],
+    });
+  });
+
+  it('refuses an announcement back to a root already in the chain, and one that does not raise the sequence', async () => {
+    const back = {
+      ...contract,
+      rootRotations: [
+        rotation(await announceRoot(contract, a, a1, a.admin, { sequence: 1 })),
+        rotation(await announceRoot(contract, a1, a, a.admin, { sequence: 2 })),
+      ],
+    };
+    expect(zoneARoots(back)).toEqual({
+      trusted: [a.rootSha256, a1.rootSha256],
+      problems: [
+        {
+          reason: 'RootAnnouncementInvalid',
+          detail: `announcement of root (${a.rootSha256}): its sequence 2 does not follow 1, or its root is already in the chain`,
+        },
+      ],
+    });
+    const zero = {
+      ...contract,
+      rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin, { sequence: 0 }))],
+    };
+    expect(zoneARoots(zero).problems.map((problem) => problem.detail)).toEqual([
+      `announcement of root (${a1.rootSha256}): its sequence 0 does not follow 0, or its root is already in the chain`,
+    ]);
+  });
+
+  it('refuses an announcement whose carried root PEM is not the root its signatures name', async () => {
+    const announcement = { ...(await announceRoot(contract, a, a1, a.admin)), rootPem: a2.rootPem };
+    const result = zoneARoots({ ...contract, rootRotations: [rotation(announcement)] });
+    expect(result.trusted).toEqual([a.rootSha256]);
+    expect(result.problems).toEqual([
+      {
+        reason: 'RootAnnouncementInvalid',
+        detail: `announcement of root (${a1.rootSha256}): root_announcement.root.hash: ${a1.rootSha256} does not match the SHA-256 of public_key's DER (${a2.rootSha256})`,
+      },
+    ]);
+  });
+
+  it('reports an announcement of a trust domain that is no participant under that trust domain', async () => {
+    const c = await createTestZone('zone-c');
+    const { problems } = contractRootChains({
+      ...contract,
+      rootRotations: [rotation(await announceRoot(contract, c, a1, c.admin))],
+    });
+    expect(problems).toEqual([
+      {
+        participant: 'zone-c.example',
+        reason: 'RootAnnouncementUnlinked',
+        detail: `announcement of root (${a1.rootSha256}) names trust domain zone-c.example, which is not a participant`,
+      },
+    ]);
+  });
+
+  it("names the participant in each problem, and leaves the partner's chain alone", async () => {
+    const { chains, problems } = contractRootChains({
+      ...contract,
+      rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin, { continuitySigner: mallory }))],
+    });
+    expect(problems.map((problem) => [problem.participant, problem.reason])).toEqual([
+      ['zone-a', 'RootAnnouncementInvalid'],
+    ]);
+    expect(chains.get('zone-b')?.links).toHaveLength(1);
   });
 });
