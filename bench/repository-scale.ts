@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { readdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSnapshotEveryEntries } from '../contract-repo/contract-repository.js';
+import { snapshotFileName } from '../contract-repo/file-contract-store.js';
 import { contractRepositoryOverGrpc } from '../lib/contract/contract-repository-client.js';
 import { readProcessMemory } from '../test/e2e/operator-replica.js';
 import { testTool } from '../test/support/test-tools.js';
@@ -158,7 +160,16 @@ async function seedAndStart(
   const first = await seedAuditLog({ ...seed, totalContracts: total - tailContracts });
   options.progress(`repository: first start (folds the whole log, writes a snapshot)`);
   const firstStartedMs = performance.now();
-  await (await launchRepository(setup, firstStartTimeoutMs)).close();
+  const firstStart = await launchRepository(setup, firstStartTimeoutMs);
+  // The snapshot is written in the background after ready; on a loaded machine encoding 100,000
+  // contracts can outlast the stop's grace period, and a start after the crash would then fold the
+  // whole log instead of measuring snapshot + tail.
+  await waitUntil(
+    () => existsSync(join(setup.dataDir, snapshotFileName)),
+    'the first start wrote its snapshot',
+    firstStartTimeoutMs,
+  );
+  await firstStart.close();
   const firstMs = performance.now() - firstStartedMs;
   // The longest tail a snapshot leaves: just short of the next one.
   const tail = await seedAuditLog({
