@@ -1,5 +1,7 @@
 import { webcrypto, X509Certificate } from 'node:crypto';
-import { PermissionDeniedError } from '../errors/accord-error.js';
+import { participantOf } from '../../test/support/test-contracts.js';
+import { createTestZone, type TestZone } from '../../test/support/test-zone.js';
+import { InvalidArgumentError, PermissionDeniedError } from '../errors/accord-error.js';
 import { parseSpiffeId } from '../spiffe/spiffe-id.js';
 import { createSelfSignedCa } from '../x509/create-self-signed-ca.js';
 import { generateEcKeyPair } from '../x509/generate-ec-key-pair.js';
@@ -7,7 +9,7 @@ import { issueX509Svid } from '../x509/issue-x509-svid.js';
 import { sha256Hex } from '../x509/fingerprint.js';
 import type { ContractParticipant } from './trust-contract.js';
 import { validateProposal } from './validate-proposal.js';
-import { verifyApproverCertificate } from './zone-approvers.js';
+import { isZoneApprover, verifyApproverCertificate, zoneApproverIds } from './zone-approvers.js';
 
 const hourMs = 60 * 60 * 1000;
 const trustDomain = 'zone-a.example';
@@ -86,4 +88,85 @@ describe('verifyApproverCertificate: the signer key is ECDSA P-256 only', () => 
       expect(verify).toThrow('approval rejected: the signer key is not ECDSA P-256');
     },
   );
+});
+
+describe('verifyApproverCertificate: the chain, the trust domain and the path', () => {
+  let zone: TestZone;
+  let other: TestZone;
+  let zoneParticipant: ContractParticipant;
+  beforeAll(async () => {
+    [zone, other] = await Promise.all([createTestZone('zone-a'), createTestZone('zone-b')]);
+    zoneParticipant = participantOf(zone);
+  });
+  const check = (chain: readonly Uint8Array[], roots?: ContractParticipant[]) => () =>
+    verifyApproverCertificate(zoneParticipant, chain, new Date(), 'revocation', roots);
+
+  it('accepts the admin and the operator, alone or followed by the zone root', () => {
+    expect(check([zone.admin.certificateDer])().spiffeId.uri).toBe('spiffe://zone-a.example/accord/admin');
+    expect(check([zone.operator.certificateDer, zone.rootDer])().spiffeId.uri).toBe(
+      'spiffe://zone-a.example/accord/operator',
+    );
+  });
+
+  it.each([
+    ['an empty chain', () => [], 'revocation.certificate_chain: empty; the signer certificate comes first'],
+    [
+      'an intermediate',
+      () => [zone.admin.certificateDer, zone.rootDer, zone.rootDer],
+      'revocation.certificate_chain: at most the signer certificate and the participant root (intermediates are not accepted)',
+    ],
+    [
+      'a certificate over 16 KiB',
+      () => [zone.admin.certificateDer, new Uint8Array(16 * 1024 + 1)],
+      'revocation.certificate_chain[1]: larger than 16384 bytes',
+    ],
+    [
+      'a signer that is not DER',
+      () => [new Uint8Array([1, 2, 3])],
+      'revocation.certificate_chain[0]: not a valid DER X.509 certificate',
+    ],
+  ])('refuses %s as invalid input', (_name, chain, message) => {
+    expect(check(chain())).toThrow(InvalidArgumentError);
+    expect(check(chain())).toThrow(message);
+  });
+
+  it('refuses a second certificate that is no root of the participant (16 KiB is not too large)', () => {
+    const message =
+      'revocation rejected: certificate_chain[1] is not a root of participant zone-a in the contract';
+    expect(check([zone.admin.certificateDer, other.rootDer])).toThrow(new PermissionDeniedError(message));
+    expect(check([zone.admin.certificateDer, new Uint8Array(16 * 1024)])).toThrow(
+      new PermissionDeniedError(message),
+    );
+  });
+
+  it("refuses the partner's admin, and the zone's own admin against a root list without its root", () => {
+    expect(check([other.admin.certificateDer])).toThrow(PermissionDeniedError);
+    expect(check([other.admin.certificateDer])).toThrow(
+      /^revocation rejected: the signer is not an identity of participant zone-a \(zone-a\.example\) at \d{4}-\d\d-\d\dT[\d:.]+Z: /,
+    );
+    expect(check([zone.admin.certificateDer], [participantOf(other)])).toThrow(
+      /^revocation rejected: the signer is not an identity of participant zone-a/,
+    );
+  });
+
+  it('refuses a workload of the zone, naming the designated approvers', async () => {
+    const web = await zone.issue('/ns/shop/sa/web');
+    expect(check([web.certificateDer])).toThrow(
+      new PermissionDeniedError(
+        'revocation rejected: the signer spiffe://zone-a.example/ns/shop/sa/web is not a designated approver of participant zone-a (only spiffe://zone-a.example/accord/admin, spiffe://zone-a.example/accord/operator)',
+      ),
+    );
+  });
+});
+
+describe('zoneApproverIds and isZoneApprover', () => {
+  it('names the admin and the operator of a trust domain, and no one else', () => {
+    expect(zoneApproverIds('zone-a.example')).toEqual([
+      'spiffe://zone-a.example/accord/admin',
+      'spiffe://zone-a.example/accord/operator',
+    ]);
+    expect(isZoneApprover('spiffe://zone-a.example/accord/operator', 'zone-a.example')).toBe(true);
+    expect(isZoneApprover('spiffe://zone-b.example/accord/operator', 'zone-a.example')).toBe(false);
+    expect(isZoneApprover('spiffe://zone-a.example/accord/pki', 'zone-a.example')).toBe(false);
+  });
 });
