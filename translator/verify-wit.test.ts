@@ -1,7 +1,7 @@
-import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign, type JsonWebKey } from 'node:crypto';
 import type { JSONWebKeySet, JWK } from 'jose';
 import { ManualClock } from '../test/support/manual-clock.js';
-import type { RejectionReason } from './translator-rejection.js';
+import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
 import { verifyWit, type WitVerification } from './verify-wit.js';
 import {
   forgedToken,
@@ -441,5 +441,236 @@ describe('verifyWit, verified-WIT cache', () => {
     expect(await rejectionOf(tampered, receiving)).toBe('wit_bad_signature');
     // Nor does it become acceptable by being tried twice.
     expect(await rejectionOf(tampered, receiving)).toBe('wit_bad_signature');
+  });
+});
+
+describe('verifyWit, the reason and message of each refusal', () => {
+  /** The reason and message `token` was refused with: the message is what the log shows. */
+  async function refusalOf(
+    token: string,
+    options: Partial<WitVerification> = {},
+  ): Promise<{ reason: RejectionReason; message: string }> {
+    const error: unknown = await verifyWit(token, { ...verification, ...options }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    if (!(error instanceof TranslatorRejection))
+      throw new Error(`expected a rejection, got ${String(error)}`);
+    return { reason: error.reason, message: error.message };
+  }
+
+  /** A compact JWS of any header and payload segments, signed ES256 by zone A's key without jose's own header checks. */
+  const rawToken = (header: unknown, payloadSegment: string): string => {
+    const signingInput = `${base64url(header)}.${payloadSegment}`;
+    const signature = sign('sha256', Buffer.from(signingInput), {
+      key: zoneA.signingKey,
+      dsaEncoding: 'ieee-p1363',
+    });
+    return `${signingInput}.${signature.toString('base64url')}`;
+  };
+  const header = () => ({ alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId });
+  const signedWith = (claims: Record<string, unknown>) => forgedToken(zoneA.signingKey, header(), claims);
+  const withConfirmation = (cnf: unknown) =>
+    signedWith({ ...witClaims(subjectA, workload.publicJwk, now), cnf });
+
+  const refusals: [string, () => Promise<string>, RejectionReason, string][] = [
+    [
+      'a value that is not a JWS',
+      () => Promise.resolve('not-a-token'),
+      'wit_malformed',
+      'WIT is not a compact JWS',
+    ],
+    [
+      'a header without alg',
+      () =>
+        Promise.resolve(
+          rawToken(
+            { typ: 'wit+jwt', kid: zoneA.keyId },
+            base64url(witClaims(subjectA, workload.publicJwk, now)),
+          ),
+        ),
+      'wit_alg_not_allowed',
+      'WIT algorithm (none) is not allowed',
+    ],
+    [
+      'a header with alg RS256',
+      () =>
+        forgedToken(
+          generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
+          { alg: 'RS256', typ: 'wit+jwt', kid: zoneA.keyId },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_alg_not_allowed',
+      'WIT algorithm "RS256" is not allowed',
+    ],
+    [
+      'a header without typ',
+      () =>
+        forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', kid: zoneA.keyId },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_bad_type',
+      'WIT type (none) is not wit+jwt',
+    ],
+    [
+      'a header with typ JWT',
+      () =>
+        forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', typ: 'JWT', kid: zoneA.keyId },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_bad_type',
+      'WIT type "JWT" is not wit+jwt',
+    ],
+    [
+      'a typ with the application/ prefix inside it',
+      () =>
+        forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', typ: 'x-application/wit+jwt', kid: zoneA.keyId },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_bad_type',
+      'WIT type "x-application/wit+jwt" is not wit+jwt',
+    ],
+    [
+      'a header with an empty kid',
+      () =>
+        forgedToken(zoneA.signingKey, { ...header(), kid: '' }, witClaims(subjectA, workload.publicJwk, now)),
+      'wit_unknown_key',
+      'WIT has no kid',
+    ],
+    [
+      'a header that decodes with a payload that does not',
+      () => Promise.resolve(rawToken(header(), Buffer.from('not json').toString('base64url'))),
+      'wit_malformed',
+      'WIT payload is not a JWT claims set',
+    ],
+    [
+      'a payload without sub',
+      () => {
+        const { sub: _sub, ...claims } = witClaims(subjectA, workload.publicJwk, now);
+        return signedWith(claims);
+      },
+      'wit_bad_subject',
+      'WIT has no sub',
+    ],
+    [
+      'a sub that is not a SPIFFE ID',
+      () =>
+        signedWith({
+          ...witClaims(subjectA, workload.publicJwk, now),
+          sub: 'wimse://zone-a.example/frontend',
+        }),
+      'wit_bad_subject',
+      'WIT sub is not a SPIFFE ID',
+    ],
+    [
+      'a WIT of a trust domain with no bundle',
+      () => testWit(zoneC, workload, { issuedAt: now }),
+      'wit_untrusted_domain',
+      'no bundle is trusted for trust domain zone-c.example',
+    ],
+    [
+      'an expired WIT',
+      () => testWit(zoneA, workload, { issuedAt: new Date(now.getTime() - 7200_000) }),
+      'wit_expired',
+      'WIT verification failed',
+    ],
+    [
+      // jose refuses an unknown critical header parameter before the signature: not a claim failure.
+      'a header naming an unknown critical parameter',
+      () =>
+        Promise.resolve(
+          rawToken(
+            { ...header(), crit: ['urn:example:x'], 'urn:example:x': 1 },
+            base64url(witClaims(subjectA, workload.publicJwk, now)),
+          ),
+        ),
+      'wit_malformed',
+      'WIT verification failed',
+    ],
+    ['a cnf without jwk', () => withConfirmation({}), 'wit_bad_confirmation_key', 'WIT has no cnf.jwk'],
+    [
+      'a cnf.jwk that is a string',
+      () => withConfirmation({ jwk: 'key' }),
+      'wit_bad_confirmation_key',
+      'WIT has no cnf.jwk',
+    ],
+    [
+      'a cnf.jwk that is null',
+      () => withConfirmation({ jwk: null }),
+      'wit_bad_confirmation_key',
+      'WIT has no cnf.jwk',
+    ],
+    [
+      'a cnf.jwk that is an array',
+      () => withConfirmation({ jwk: [] }),
+      'wit_bad_confirmation_key',
+      'WIT has no cnf.jwk',
+    ],
+    [
+      'a cnf.jwk that is a private key',
+      () =>
+        withConfirmation({
+          jwk: { ...(workload.privateKey.export({ format: 'jwk' }) as JWK), alg: 'ES256' },
+        }),
+      'wit_bad_confirmation_key',
+      'WIT cnf.jwk is not a public key',
+    ],
+    [
+      'a cnf.jwk that is a symmetric key',
+      () => withConfirmation({ jwk: { kty: 'oct', k: 'c2VjcmV0', alg: 'ES256' } }),
+      'wit_bad_confirmation_key',
+      'WIT cnf.jwk is not a public key',
+    ],
+    [
+      'a cnf.jwk without alg',
+      () => withConfirmation({ jwk: { ...workload.publicJwk, alg: undefined } }),
+      'wit_bad_confirmation_key',
+      'WIT cnf.jwk.alg (none) is not ES256 or ES384',
+    ],
+    [
+      'a cnf.jwk with alg EdDSA',
+      () => withConfirmation({ jwk: { ...workload.publicJwk, alg: 'EdDSA' } }),
+      'wit_bad_confirmation_key',
+      'WIT cnf.jwk.alg "EdDSA" is not ES256 or ES384',
+    ],
+    [
+      'a cnf.jwk whose point cannot be imported',
+      () => withConfirmation({ jwk: { ...workload.publicJwk, alg: 'ES256', x: 'AAAA', y: 'AAAA' } }),
+      'wit_bad_confirmation_key',
+      'WIT cnf.jwk cannot be imported',
+    ],
+    [
+      'a cnf.jwk whose alg does not fit its key',
+      () => withConfirmation({ jwk: { ...workload.publicJwk, alg: 'ES384' } }),
+      'wit_bad_confirmation_key',
+      'WIT cnf.jwk is not a key of its alg',
+    ],
+  ];
+
+  it.each(refusals)('refuses %s', async (_name, token, reason, message) => {
+    expect(await refusalOf(await token())).toEqual({ reason, message });
+  });
+
+  it('refuses a WIT whose bundle key cannot be imported, and accepts it again once the key is sound', async () => {
+    const token = await testWit(zoneA, workload, { issuedAt: now });
+    const sound = zoneA.bundle.keys.find((key) => key.use === 'wit-svid') as JWK;
+    const broken: JWK = { ...sound, x: 'AAAA', y: 'AAAA' };
+    const bundle: JSONWebKeySet = { keys: [broken] };
+    const witKeys = (trustDomain: string) => (trustDomain === zoneA.trustDomain ? bundle : undefined);
+    expect(await refusalOf(token, { witKeys })).toEqual({
+      reason: 'wit_unknown_key',
+      message: 'the bundle key for zone-a.example cannot be used',
+    });
+    // A failed import is not remembered: the same key object, repaired, verifies.
+    Object.assign(broken, { x: sound.x, y: sound.y });
+    await expect(verifyWit(token, { ...verification, witKeys })).resolves.toMatchObject({
+      workload: { uri: subjectA },
+    });
   });
 });
