@@ -33,6 +33,7 @@ export const mutationTests = {
   translator: [
     'translator/check-handler.test.ts',
     'translator/content-digest.test.ts',
+    'translator/http-signature-algorithm.test.ts',
     'translator/nonce-cache.test.ts',
     'translator/rfc9421-conformance.test.ts',
     'translator/service-binding.test.ts',
