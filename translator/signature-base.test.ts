@@ -119,3 +119,74 @@ describe('buildSignatureBase', () => {
     );
   });
 });
+
+describe('buildSignatureBase, the message of each refusal', () => {
+  function messageOf(action: () => unknown): string {
+    try {
+      action();
+    } catch (error) {
+      if (error instanceof TranslatorRejection) return `${error.reason}: ${error.message}`;
+      throw error;
+    }
+    throw new Error('expected a rejection');
+  }
+
+  it.each([
+    [
+      'a field the message lacks',
+      request(),
+      ['x-missing'],
+      'signature_component_missing: header x-missing is not in the message',
+    ],
+    [
+      'a component covered twice',
+      request(),
+      ['@method', '@method'],
+      'signature_malformed: component @method is covered twice',
+    ],
+    [
+      'an unsupported derived component',
+      request(),
+      ['@query-param'],
+      'signature_malformed: unsupported derived component @query-param',
+    ],
+    [
+      'a field name that is not lower-case',
+      request({ headers: { 'X-A': 'v' } }),
+      ['X-A'],
+      'signature_malformed: component X-A is not lower-case',
+    ],
+    [
+      'a value with a bare LF',
+      request({ headers: { 'x-a': 'a\nb' } }),
+      ['x-a'],
+      'signature_malformed: component x-a has a line break',
+    ],
+    [
+      'a value with a bare CR',
+      request({ headers: { 'x-a': 'a\rb' } }),
+      ['x-a'],
+      'signature_malformed: component x-a has a line break',
+    ],
+    [
+      '@status of a request',
+      request(),
+      ['@status'],
+      'signature_malformed: @status is not a request component',
+    ],
+    [
+      '@method of a response',
+      { status: 200, headers: {} },
+      ['@method'],
+      'signature_malformed: @method is not a response component',
+    ],
+  ])('refuses %s', (_name, message, components, expected) => {
+    expect(messageOf(() => buildSignatureBase(message, components, '()'))).toBe(expected);
+  });
+
+  it('accepts a field that ends in a line break, which trimming removes', () => {
+    expect(buildSignatureBase(request({ headers: { 'x-a': 'v\r\n' } }), ['x-a'], '()')).toBe(
+      '"x-a": v\n"@signature-params": ()',
+    );
+  });
+});
