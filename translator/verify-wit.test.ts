@@ -69,6 +69,18 @@ describe('verifyWit', () => {
     expect(await rejectionOf(token)).toBe('wit_claims_invalid');
   });
 
+  it.each(['iat', 'nbf', 'exp'])(
+    'refuses a WIT whose %s is not a number as wit_claims_invalid',
+    async (claim) => {
+      const token = await forgedToken(
+        zoneA.signingKey,
+        { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+        { ...witClaims(subjectA, workload.publicJwk, now), [claim]: 'yesterday' },
+      );
+      expect(await rejectionOf(token)).toBe('wit_claims_invalid');
+    },
+  );
+
   it("verifies a WIT of the receiver's own zone against its own bundle", async () => {
     const token = await testWit(zoneB, workload, { path: '/ns/api/sa/backend', issuedAt: now });
     await expect(verifyWit(token, verification)).resolves.toMatchObject({

@@ -295,9 +295,9 @@ function reasonOfJoseError(error: unknown): TranslatorRejection['reason'] {
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'wit_bad_signature';
   if (error instanceof errors.JOSEAlgNotAllowed) return 'wit_alg_not_allowed';
   if (error instanceof errors.JWTClaimValidationFailed) {
-    // An absent iat is a missing claim, not a token used too early.
-    if ((error.claim === 'nbf' || error.claim === 'iat') && error.reason !== 'missing')
-      return 'wit_not_yet_valid';
+    // Only a failed `nbf` time check is a token used too early; a missing or non-numeric `nbf` or
+    // `iat` is a malformed claims set (jose checks `iat`'s time only under `maxTokenAge`, unused).
+    if (error.claim === 'nbf' && error.reason === 'check_failed') return 'wit_not_yet_valid';
     if (error.claim === 'typ') return 'wit_bad_type';
     if (error.claim === 'cnf') return 'wit_bad_confirmation_key';
     return 'wit_claims_invalid';
