@@ -2,7 +2,7 @@ import { createPublicKey, generateKeyPairSync, sign, type JsonWebKey } from 'nod
 import type { JSONWebKeySet, JWK } from 'jose';
 import { ManualClock } from '../test/support/manual-clock.js';
 import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
-import { verifyWit, type WitVerification } from './verify-wit.js';
+import { verifiedWitCacheEntries, verifyWit, type WitVerification } from './verify-wit.js';
 import {
   forgedToken,
   rejectionReason,
@@ -442,6 +442,37 @@ describe('verifyWit, verified-WIT cache', () => {
     expect(await rejectionOf(token, receiving)).toBe('wit_not_yet_valid');
   });
 
+  it('serves a WIT without nbf from the cache too', async () => {
+    const { receiving } = changingReceiver();
+    const token = await forgedToken(
+      zoneA.signingKey,
+      { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+      witClaims(subjectA, workload.publicJwk, now),
+    );
+    const first = await verifyWit(token, receiving);
+    await expect(verifyWit(token, receiving)).resolves.toBe(first);
+  });
+
+  it(`remembers the last ${verifiedWitCacheEntries} WITs per bundle and forgets the oldest first`, async () => {
+    const { receiving } = changingReceiver();
+    const tokens = await Promise.all(
+      Array.from({ length: verifiedWitCacheEntries + 1 }, (_unused, index) =>
+        forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
+          { ...witClaims(subjectA, workload.publicJwk, now), jti: `wit-${index}` },
+        ),
+      ),
+    );
+    const verified = [];
+    for (const token of tokens) verified.push(await verifyWit(token, receiving));
+    const [oldest = '', second = ''] = tokens;
+    await expect(verifyWit(second, receiving)).resolves.toBe(verified[1]);
+    const again = await verifyWit(oldest, receiving);
+    expect(again).not.toBe(verified[0]);
+    expect(again.workload).toEqual(verified[0]?.workload);
+  });
+
   it('does not let a copy of a cached WIT with another signature through', async () => {
     const { receiving } = changingReceiver();
     const token = await testWit(zoneA, workload, { issuedAt: now });
@@ -605,6 +636,19 @@ describe('verifyWit, the reason and message of each refusal', () => {
       'wit_malformed',
       'WIT verification failed',
     ],
+    [
+      // Stripped anywhere but at the start, the prefix would leave wit+jwt; jose would then refuse it with another message.
+      'a typ with application/ at its end',
+      () =>
+        forgedToken(
+          zoneA.signingKey,
+          { alg: 'ES256', typ: 'wit+jwtapplication/', kid: zoneA.keyId },
+          witClaims(subjectA, workload.publicJwk, now),
+        ),
+      'wit_bad_type',
+      'WIT type "wit+jwtapplication/" is not wit+jwt',
+    ],
+    ['a cnf that is null', () => withConfirmation(null), 'wit_bad_confirmation_key', 'WIT has no cnf.jwk'],
     ['a cnf without jwk', () => withConfirmation({}), 'wit_bad_confirmation_key', 'WIT has no cnf.jwk'],
     [
       'a cnf.jwk that is a string',

@@ -74,7 +74,7 @@ const witType = 'wit+jwt';
 export const verifiedWitCacheSeconds = 60;
 
 /** Most verified WITs remembered per bundle; the oldest is forgotten first. */
-const verifiedWitCacheEntries = 1024;
+export const verifiedWitCacheEntries = 1024;
 
 interface CachedWit {
   readonly verified: VerifiedWit;
