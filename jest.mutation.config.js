@@ -40,6 +40,7 @@ export const mutationTests = {
     'translator/signature-base.test.ts',
     'translator/verify-signed-request.test.ts',
     'translator/verify-wit.test.ts',
+    'translator/wimse-profile.test.ts',
   ],
 };
 
