@@ -9,7 +9,14 @@ import {
 } from './wimse-profile.js';
 
 function request(headers: Record<string, string>, body?: Uint8Array): HttpRequestMessage {
-  return { method: 'POST', scheme: 'https', authority: 'api.example', target: '/orders', headers, body };
+  const message = {
+    method: 'POST',
+    scheme: 'https' as const,
+    authority: 'api.example',
+    target: '/orders',
+    headers,
+  };
+  return body === undefined ? message : { ...message, body };
 }
 
 describe('the WIMSE HTTP signature profile', () => {
