@@ -85,6 +85,23 @@ describe('signSignatureBase and verifySignatureBase', () => {
     },
   );
 
+  it("signs rsa-pss-sha512 with an RSA key of either type (the RFC's test-key-rsa-pss is a plain RSA key)", () => {
+    const signature = signSignatureBase('rsa-pss-sha512', rsa.privateKey, base);
+    expect(verifySignatureBase('rsa-pss-sha512', rsa.publicKey, base, signature)).toBe(true);
+  });
+
+  it('answers false, without throwing, when the key refuses the digest (an RSA-PSS key restricted to SHA-256)', () => {
+    const restricted = generateKeyPairSync('rsa-pss', {
+      modulusLength: 2048,
+      hashAlgorithm: 'sha256',
+      mgf1HashAlgorithm: 'sha256',
+      saltLength: 32,
+    });
+    expect(
+      verifySignatureBase('rsa-pss-sha512', restricted.publicKey, base, new Uint8Array(256).fill(1)),
+    ).toBe(false);
+  });
+
   it('verifies the base as UTF-8 bytes', () => {
     const utf8Base = '"x-name": Zoë';
     const signature = sign('sha256', Buffer.from(utf8Base, 'utf8'), {

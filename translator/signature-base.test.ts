@@ -58,6 +58,7 @@ describe('componentValue', () => {
       '/a/../b?x=%41',
     ],
     ['@path stops at the query', request(), '@path', '/foo'],
+    ['@path of a target without a query is the whole target', request({ target: '/foo' }), '@path', '/foo'],
     ['@path of an empty path is /', request({ target: '?a=1' }), '@path', '/'],
     ['@query keeps the leading ?', request(), '@query', '?a=1'],
     ['@query without a query is ?', request({ target: '/foo' }), '@query', '?'],
