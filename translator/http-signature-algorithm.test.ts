@@ -95,7 +95,6 @@ describe('signSignatureBase and verifySignatureBase', () => {
       modulusLength: 2048,
       hashAlgorithm: 'sha256',
       mgf1HashAlgorithm: 'sha256',
-      saltLength: 32,
     });
     expect(
       verifySignatureBase('rsa-pss-sha512', restricted.publicKey, base, new Uint8Array(256).fill(1)),
