@@ -5,7 +5,12 @@ import { InvalidArgumentError } from '../errors/accord-error.js';
 import { derToPem } from '../x509/pem.js';
 import { sha256Hex } from '../x509/fingerprint.js';
 import { createTestZone, type TestZone } from '../../test/support/test-zone.js';
-import { validateProposal, type ContractProposal, type ParticipantProposal } from './validate-proposal.js';
+import {
+  ParticipantCache,
+  validateProposal,
+  type ContractProposal,
+  type ParticipantProposal,
+} from './validate-proposal.js';
 
 let zoneA: TestZone;
 let zoneB: TestZone;
@@ -179,5 +184,41 @@ describe('validateProposal', () => {
     const input = build();
     expect(() => validateProposal(input)).toThrow(InvalidArgumentError);
     expect(() => validateProposal(input)).toThrow(message);
+  });
+});
+
+describe('validateProposal: bounds', () => {
+  it('accepts a root of exactly 16384 bytes, and refuses a hash of 65 hex digits', () => {
+    const padded = zoneB.rootPem + ' '.repeat(16 * 1024 - Buffer.byteLength(zoneB.rootPem, 'utf8'));
+    expect(Buffer.byteLength(padded, 'utf8')).toBe(16 * 1024);
+    expect(
+      validateProposal(proposal(zoneA.participant, { ...zoneB.participant, publicKey: padded }))
+        .participants[1]?.rootSha256,
+    ).toBe(zoneB.rootSha256);
+    for (const hash of [`${zoneB.rootSha256}0`, `x${zoneB.rootSha256.slice(1)}`]) {
+      expect(() => validateProposal(proposal(zoneA.participant, { ...zoneB.participant, hash }))).toThrow(
+        new InvalidArgumentError("participants[1].hash: must be 64 hex digits (SHA-256 of the root's DER)"),
+      );
+    }
+  });
+
+  it('returns each participant frozen, with its root re-encoded as PEM', () => {
+    const [a] = validateProposal(proposal(zoneA.participant, zoneB.participant)).participants;
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(a).toMatchObject({ name: 'zone-a', trustDomain: 'zone-a.example', rootPem: zoneA.rootPem });
+  });
+});
+
+describe('ParticipantCache', () => {
+  it('validates a participant once and hands out the same object, but only for identical input', () => {
+    const cache = new ParticipantCache();
+    const first = cache.validated(zoneA.participant, 'participants[0]');
+    expect(cache.validated({ ...zoneA.participant }, 'participants[0]')).toBe(first);
+    const renamed = cache.validated({ ...zoneA.participant, name: 'zone-x' }, 'participants[0]');
+    expect(renamed).not.toBe(first);
+    expect(renamed.name).toBe('zone-x');
+    expect(() =>
+      cache.validated({ ...zoneA.participant, hash: zoneB.rootSha256 }, 'participants[3]'),
+    ).toThrow(/^participants\[3\]\.hash: /);
   });
 });
