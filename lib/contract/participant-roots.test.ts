@@ -8,7 +8,7 @@ import {
 } from '../../test/support/test-zone.js';
 import { contractRootChains, trustedRootsAt, type RootStatementProblemReason } from './participant-roots.js';
 import type { ContractRootRotation } from './root-rotation.js';
-import { signRootActivation } from './root-statement-signature.js';
+import { signRootActivation, signRootRevocation } from './root-statement-signature.js';
 import type { TrustContract } from './trust-contract.js';
 
 let a: TestZone;
@@ -459,5 +459,79 @@ describe('contractRootChains: the chain itself', () => {
       ['zone-a', 'RootAnnouncementInvalid'],
     ]);
     expect(chains.get('zone-b')?.links).toHaveLength(1);
+  });
+});
+
+describe('contractRootChains: what its mutation run left', () => {
+  it('reports a forged activation of a cancelled rotation, and still ends the chain at its revoked root', async () => {
+    const activatedAt = new Date(Math.floor(Date.now()) - 60_000);
+    const forged = {
+      ...activateRoot(a, a1, 1, activatedAt, 1_000),
+      signature: activateRoot(a, a, 1, activatedAt, 1_000).signature,
+    };
+    const carried = {
+      ...contract,
+      rootRotations: [{ ...rotation(await announceRoot(contract, a, a1, a.admin)), activation: forged }],
+      rootRevocations: [revokeRoot(a1, 'rotation cancelled')],
+    };
+    expect(zoneARoots(carried)).toEqual({
+      trusted: [a.rootSha256],
+      problems: [
+        {
+          reason: 'RootActivationInvalid',
+          detail: `activation of root (${a1.rootSha256}): root activation rejected: not signed by the key of root ${a1.rootSha256} it activates`,
+        },
+      ],
+    });
+  });
+
+  it('leaves an announcement naming another trust domain to that participant, even when it names this root', async () => {
+    const { problems } = contractRootChains({
+      ...contract,
+      rootRotations: [
+        rotation(await announceRoot(contract, a, a1, a.admin, { terms: { trustDomain: 'zone-b.example' } })),
+      ],
+    });
+    expect(problems.map((problem) => [problem.participant, problem.reason])).toEqual([
+      ['zone-b', 'RootAnnouncementUnlinked'],
+    ]);
+  });
+
+  it('names both roots of a conflict', async () => {
+    const carried = {
+      ...contract,
+      rootRotations: [
+        rotation(await announceRoot(contract, a, a1, a.admin, { sequence: 1 })),
+        rotation(await announceRoot(contract, a, a2, a.admin, { sequence: 1 })),
+      ],
+    };
+    expect(zoneARoots(carried).problems).toEqual([
+      {
+        reason: 'RootAnnouncementConflict',
+        detail: `root ${a.rootSha256} is replaced by ${a1.rootSha256} and ${a2.rootSha256}; neither is followed`,
+      },
+    ]);
+  });
+
+  it('marks a followed root as not revoked, and ignores a revocation of its hash under another trust domain', async () => {
+    const otherDomain = signRootRevocation(
+      {
+        trustDomain: 'zone-b.example',
+        rootSha256: a1.rootSha256,
+        revokedAt: new Date(),
+        reason: 'elsewhere',
+      },
+      a1.rootKey,
+    );
+    const carried = {
+      ...contract,
+      rootRotations: [rotation(await announceRoot(contract, a, a1, a.admin))],
+      rootRevocations: [otherDomain],
+    };
+    const links = contractRootChains(carried).chains.get('zone-a')?.links;
+    expect(links?.map((link) => [link.isRevoked, link.revocation])).toEqual([
+      [false, undefined],
+      [false, undefined],
+    ]);
   });
 });
