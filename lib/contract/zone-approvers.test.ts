@@ -130,6 +130,17 @@ describe('verifyApproverCertificate: the chain, the trust domain and the path', 
     expect(check(chain())).toThrow(message);
   });
 
+  it("keeps the parser's error as the cause of a signer that is not DER, for the logs", () => {
+    let refused: unknown;
+    try {
+      check([new Uint8Array([1, 2, 3])])();
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(InvalidArgumentError);
+    expect((refused as Error).cause).toHaveProperty('message');
+  });
+
   it('refuses a second certificate that is no root of the participant (16 KiB is not too large)', () => {
     const message =
       'revocation rejected: certificate_chain[1] is not a root of participant zone-a in the contract';
