@@ -3,6 +3,7 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   ContractSchema,
   ContractState as ProtoContractState,
+  type RevokeRequest,
 } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
 import { InvalidArgumentError } from '../errors/accord-error.js';
 import { signApproval } from './approval-signature.js';
@@ -11,7 +12,12 @@ import {
   approvalFromProto,
   contractFromProto,
   contractToProto,
+  dateFromProto,
   proposalFromProto,
+  revokeRequestFromProto,
+  revokeRequestToProto,
+  stateFromProto,
+  stateToProto,
 } from './contract-codec.js';
 import { createTestZone, type TestZone } from '../../test/support/test-zone.js';
 import type { TrustContract } from './trust-contract.js';
@@ -98,5 +104,107 @@ describe('contract codec', () => {
         signedAt: { $typeName: 'google.protobuf.Timestamp', seconds: 1n, nanos: 1 },
       }),
     ).toThrow('approval.signed_at: must be a whole number of milliseconds');
+  });
+});
+
+describe('contract codec, states and dates', () => {
+  it('maps each state both ways and refuses UNSPECIFIED as a state', () => {
+    const pairs: [ProtoContractState, 'proposed' | 'active' | 'revoked'][] = [
+      [ProtoContractState.PROPOSED, 'proposed'],
+      [ProtoContractState.ACTIVE, 'active'],
+      [ProtoContractState.REVOKED, 'revoked'],
+    ];
+    for (const [wire, state] of pairs) {
+      expect(stateFromProto(wire)).toBe(state);
+      expect(stateToProto(state)).toBe(wire);
+    }
+    expect(() => stateFromProto(ProtoContractState.UNSPECIFIED)).toThrow(
+      new InvalidArgumentError('contract.state: unspecified'),
+    );
+  });
+
+  it('reads a timestamp of whole milliseconds and refuses a missing or out-of-range one, naming the field', () => {
+    const at = new Date('2026-12-06T05:30:00.123Z');
+    expect(dateFromProto(timestampFromDate(at), 'signed_at')).toEqual(at);
+    expect(() => dateFromProto(undefined, 'signed_at')).toThrow(
+      new InvalidArgumentError('signed_at: required'),
+    );
+    const farFuture = { ...timestampFromDate(at), seconds: 10n ** 15n };
+    expect(() => dateFromProto(farFuture, 'signed_at')).toThrow(
+      new InvalidArgumentError('signed_at: out of range'),
+    );
+  });
+});
+
+describe('contract codec, revoke requests', () => {
+  const revocationOf = (request: RevokeRequest) => {
+    if (request.revocation === undefined) throw new Error('the request has no revocation');
+    return request.revocation;
+  };
+  const signed = {
+    participant: 'zone-a',
+    signature: new Uint8Array([1, 2, 3]),
+    certificateChainDer: [new Uint8Array([4, 5])],
+    signedAt: new Date('2026-12-06T05:30:00.000Z'),
+    timestamp: { time: new Date('2026-12-06T05:30:01.000Z'), signature: new Uint8Array([6]) },
+  };
+
+  it('reads back what revokeRequestToProto wrote, the reason from the request or the revocation', () => {
+    const request = revokeRequestToProto('c1', 'key compromise', signed);
+    expect(revokeRequestFromProto(request)).toEqual({ reason: 'key compromise', signed });
+    const inRequestOnly = { ...request, revocation: { ...revocationOf(request), reason: '' } };
+    expect(revokeRequestFromProto(inRequestOnly).reason).toBe('key compromise');
+    expect(revokeRequestFromProto({ ...request, reason: '' }).reason).toBe('key compromise');
+    const untimed = revokeRequestToProto('c1', 'r', { ...signed, timestamp: undefined });
+    expect(revokeRequestFromProto(untimed).signed.timestamp).toBeUndefined();
+  });
+
+  it.each<[string, (request: RevokeRequest) => RevokeRequest, string]>([
+    [
+      'no revocation',
+      (request) => ({ ...request, revocation: undefined }),
+      'revocation: required; a participant signs its revocation',
+    ],
+    [
+      'revoked_by set',
+      (request) => ({ ...request, revocation: { ...revocationOf(request), revokedBy: 'zone-a' } }),
+      'revocation.revoked_by, revocation.revoked_at: must be empty (the repository sets them)',
+    ],
+    [
+      'revoked_at set',
+      (request) => ({
+        ...request,
+        revocation: { ...revocationOf(request), revokedAt: timestampFromDate(new Date()) },
+      }),
+      'revocation.revoked_by, revocation.revoked_at: must be empty (the repository sets them)',
+    ],
+    [
+      'two different reasons',
+      (request) => ({ ...request, reason: 'other' }),
+      'reason: differs from revocation.reason',
+    ],
+    [
+      'no participant',
+      (request) => ({ ...request, revocation: { ...revocationOf(request), participant: '' } }),
+      'revocation.participant: required',
+    ],
+    [
+      'no signature',
+      (request) => ({ ...request, revocation: { ...revocationOf(request), signature: new Uint8Array(0) } }),
+      'revocation.signature: required',
+    ],
+    [
+      'no certificate chain',
+      (request) => ({ ...request, revocation: { ...revocationOf(request), certificateChain: [] } }),
+      'revocation.certificate_chain: required',
+    ],
+    [
+      'no signed_at',
+      (request) => ({ ...request, revocation: { ...revocationOf(request), signedAt: undefined } }),
+      'revocation.signed_at: required',
+    ],
+  ])('refuses a revoke request with %s', (_name, change, message) => {
+    const request = change(revokeRequestToProto('c1', 'key compromise', signed));
+    expect(() => revokeRequestFromProto(request)).toThrow(new InvalidArgumentError(message));
   });
 });
