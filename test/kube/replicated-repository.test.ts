@@ -169,7 +169,11 @@ describe('contract repository replicas on one Kubernetes store', () => {
     const [first, second] = [await replica('snapshots', core, 5), await replica('snapshots', core, 5)];
     const ids = Array.from({ length: 12 }, (_, index) => `s${String(index).padStart(2, '0')}`);
     for (const [index, id] of ids.entries()) await propose(index % 2 === 0 ? first : second, id);
-    await eventually(() => second.head.sequence === 12, 'the second replica reaches sequence 12');
+    // Each replica learns the other's last commit only when it next follows the store.
+    await eventually(
+      () => first.head.sequence === 12 && second.head.sequence === 12,
+      'both replicas reach sequence 12',
+    );
     // Snapshots are written in the background: wait for one (bounded), never for a fixed time.
     const deadline = Date.now() + followTimeoutMs;
     let loaded = await storeFor('snapshots').load();
