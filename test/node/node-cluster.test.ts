@@ -98,9 +98,15 @@ describe('a node cluster', () => {
         "require('dns').lookup('echo.default.svc.cluster.local', (e, ip) => console.log(e ? e.code : ip))",
       ),
     ).toBe(clusterIp);
-    expect(await inEchoPod(a, fetchScript, `http://echo:${String(appPort)}/hello`, credentials)).toMatch(
-      /^200 .*"user":"tester"/,
-    );
+    // A ready Deployment's endpoints reach kube-proxy's rules a moment later: until then the
+    // Service's address refuses connections. Ask again for a bounded time.
+    const deadline = Date.now() + 60_000;
+    let answer = await inEchoPod(a, fetchScript, `http://echo:${String(appPort)}/hello`, credentials);
+    while (answer === 'failed ECONNREFUSED' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      answer = await inEchoPod(a, fetchScript, `http://echo:${String(appPort)}/hello`, credentials);
+    }
+    expect(answer).toMatch(/^200 .*"user":"tester"/);
   });
 
   it("reaches the linked cluster's NodePort, from a pod and from the node, and nothing outside", async () => {
