@@ -14,7 +14,8 @@ import { ContractProvider } from './contract-provider.js';
 import { DirectoryBundleWriter } from './directory-bundle-writer.js';
 import { defaultMemoryFileName } from './provider-config.js';
 import { ProviderMetrics } from './provider-metrics.js';
-import { FileWithdrawnContractStore } from './withdrawn-contract-store.js';
+import { FileWithdrawnContractStore, type WithdrawnContractStore } from './withdrawn-contract-store.js';
+import type { BundleWriter } from './bundle-writer.js';
 
 const resyncIntervalMs = 60_000;
 
@@ -50,7 +51,13 @@ beforeEach(() => {
   ownRootSha256s = new Set([a.rootSha256]);
 });
 
-async function startProvider(directory?: string): Promise<Harness> {
+/** What a test may put between the provider and its stores (a store that fails, for instance). */
+interface Wrappers {
+  writer?: (inner: BundleWriter) => BundleWriter;
+  memory?: (inner: WithdrawnContractStore) => WithdrawnContractStore;
+}
+
+async function startProvider(directory?: string, wrappers: Wrappers = {}): Promise<Harness> {
   const outputDirectory = directory ?? (await mkdtemp(join(tmpdir(), 'accord-provider-')));
   const source = new ScriptedContractSource();
   const timers = new ManualTimers();
@@ -61,8 +68,10 @@ async function startProvider(directory?: string): Promise<Harness> {
     source,
     acknowledgeRoot: () => Promise.resolve(),
     loadOwnZone: () => Promise.resolve({ trustDomain: a.trustDomain, rootSha256s: new Set(ownRootSha256s) }),
-    writer: new DirectoryBundleWriter(outputDirectory, silentLogger),
-    memory: new FileWithdrawnContractStore(join(outputDirectory, defaultMemoryFileName)),
+    writer: (wrappers.writer ?? ((inner) => inner))(new DirectoryBundleWriter(outputDirectory, silentLogger)),
+    memory: (wrappers.memory ?? ((inner) => inner))(
+      new FileWithdrawnContractStore(join(outputDirectory, defaultMemoryFileName)),
+    ),
     metrics: new ProviderMetrics(registry),
     logger,
     clock: new ManualClock(),
@@ -103,6 +112,23 @@ function snapshot(...contracts: TrustContract[]) {
     kind: 'snapshot' as const,
     contracts: contracts.map((contract) => ({ id: contract.id, contract })),
   };
+}
+
+/** Counts calls and fails the first `failures` of them, as an API server that is not there yet. */
+class FailingFirst {
+  calls = 0;
+  readonly #failures: number;
+
+  constructor(failures: number) {
+    this.#failures = failures;
+  }
+
+  /** Runs `call` once the failures are spent; throws before. */
+  run<T>(call: () => Promise<T>): Promise<T> {
+    this.calls += 1;
+    if (this.calls <= this.#failures) return Promise.reject(new Error('connect ECONNREFUSED 10.96.0.1:443'));
+    return call();
+  }
 }
 
 async function settle(h: Harness): Promise<void> {
@@ -174,6 +200,51 @@ describe('ContractProvider', () => {
     await h.provider.whenIdle();
     expect(await h.files()).toEqual(['bundle-map.json']);
     expect(h.infoLines).toContain('bundle removed');
+  });
+
+  it('retries a failed bundle write with backoff, without waiting for an event or the resync, and only then turns ready', async () => {
+    const writes = new FailingFirst(2);
+    const h = await startProvider(undefined, {
+      writer: (inner) => ({ sync: (desired) => writes.run(() => inner.sync(desired)) }),
+    });
+    h.source.current.send(snapshot(await approvedContract('ab', [a, b])));
+    // Backoff 100 ms doubling, equal jitter at 0.5: 75 ms, then 150 ms.
+    await waitFor(() => h.timers.delays().includes(75));
+    expect(h.provider.isReady()).toBe(false);
+    expect(await h.files()).toEqual([]);
+    h.timers.fire((delayMs) => delayMs === 75);
+    await waitFor(() => h.timers.delays().includes(150));
+    expect(writes.calls).toBe(2);
+    expect(h.provider.isReady()).toBe(false);
+    h.timers.fire((delayMs) => delayMs === 150);
+    await settle(h);
+    expect(writes.calls).toBe(3);
+    expect(await h.files()).toContain('zone-b.example.pem');
+    // Nothing but the resync is pending once the write succeeded.
+    expect(h.timers.delays()).toEqual([resyncIntervalMs]);
+  });
+
+  it('retries a failed write of the withdrawn-contracts memory with backoff, while the bundles are written', async () => {
+    const saves = new FailingFirst(1);
+    const h = await startProvider(undefined, {
+      memory: (inner) => ({
+        load: () => inner.load(),
+        save: (memory) => saves.run(() => inner.save(memory)),
+      }),
+    });
+    const contract = await approvedContract('ab', [a, b]);
+    h.source.current.send(snapshot(contract));
+    await settle(h);
+    const revoked = await revokedContract(contract, b, 'ended');
+    h.source.current.send({ kind: 'change', contract: { id: revoked.id, contract: revoked } });
+    await waitFor(() => h.timers.delays().includes(75));
+    expect(saves.calls).toBe(1);
+    // The narrowing is written although the memory is not saved yet.
+    expect(await h.files()).toEqual(['bundle-map.json']);
+    h.timers.fire((delayMs) => delayMs === 75);
+    await waitFor(() => saves.calls === 2);
+    await h.provider.whenIdle();
+    expect(h.timers.delays()).toEqual([resyncIntervalMs]);
   });
 
   it('keeps the installed bundles through a repository outage and reconnects from a snapshot', async () => {

@@ -71,7 +71,9 @@ export class ContractProvider {
   #withdrawn: WithdrawnContracts | undefined;
   #isWithdrawnSaved = true;
   #memoryWriteFailures = 0;
-  #memoryRetry: TimerHandle | undefined;
+  #bundleWriteFailures = 0;
+  /** A sync scheduled after a failed write, so the retry does not wait for an event or the resync. */
+  #syncRetry: TimerHandle | undefined;
   #ownZone: OwnZone | undefined;
   #hasSnapshot = false;
   #isConnected = false;
@@ -105,7 +107,7 @@ export class ContractProvider {
     }
     if (this.#resyncHandle !== undefined) this.#options.timers.clearTimeout(this.#resyncHandle);
     if (this.#retirementHandle !== undefined) this.#options.timers.clearTimeout(this.#retirementHandle);
-    if (this.#memoryRetry !== undefined) this.#options.timers.clearTimeout(this.#memoryRetry);
+    if (this.#syncRetry !== undefined) this.#options.timers.clearTimeout(this.#syncRetry);
     await this.#watchLoop;
     await this.#syncTrigger.whenIdle();
   }
@@ -272,13 +274,22 @@ export class ContractProvider {
         error: errorMessage(error),
         retryInMs,
       });
-      if (this.#memoryRetry === undefined && !this.#isStopped) {
-        this.#memoryRetry = this.#options.timers.setTimeout(() => {
-          this.#memoryRetry = undefined;
-          this.#syncTrigger.trigger();
-        }, retryInMs);
-      }
+      this.#retrySyncIn(retryInMs);
     }
+  }
+
+  /**
+   * Syncs again in `delayMs` after a failed write (one pending retry however many failures ask).
+   * Nothing else would: the next Watch event may be hours away and the resync minutes, and until
+   * the first write succeeds the provider is not ready (a provider restarted by `helm upgrade`
+   * whose first write failed would stay unready, and its rollout stuck, until the resync).
+   */
+  #retrySyncIn(delayMs: number): void {
+    if (this.#syncRetry !== undefined || this.#isStopped) return;
+    this.#syncRetry = this.#options.timers.setTimeout(() => {
+      this.#syncRetry = undefined;
+      this.#syncTrigger.trigger();
+    }, delayMs);
   }
 
   async #refreshOwnZone(isRequired = false): Promise<void> {
@@ -348,13 +359,25 @@ export class ContractProvider {
         this.#log.info('bundle removed', { trustDomain, reason: 'NoActiveContract' });
       }
       this.#hasSynced = true;
+      this.#bundleWriteFailures = 0;
       if (this.#isConnected) this.#options.metrics.synced(this.#options.clock.now(), bundles.size);
       else this.#options.metrics.trustedZones(bundles.size);
       this.#options.metrics.zonesInRootOverlap(
         [...bundles.values()].filter((bundle) => bundle.rootsPem.length > 1).length,
       );
     } catch (error) {
-      this.#log.error('bundle write failed', { reason: 'BundleWriteFailed', error: errorMessage(error) });
+      const retryInMs = backoffDelayMs(
+        this.#bundleWriteFailures,
+        this.#options.backoff,
+        this.#options.random,
+      );
+      this.#bundleWriteFailures += 1;
+      this.#log.error('bundle write failed', {
+        reason: 'BundleWriteFailed',
+        error: errorMessage(error),
+        retryInMs,
+      });
+      this.#retrySyncIn(retryInMs);
       return;
     }
     await this.#acknowledge(toAcknowledge);

@@ -102,7 +102,7 @@ export async function listPods(
 /** The fields of a Deployment the tests read. */
 interface DeploymentJson {
   metadata: { name: string; generation: number };
-  spec: { replicas: number };
+  spec: { replicas: number; selector: { matchLabels: Record<string, string> } };
   status: {
     observedGeneration?: number;
     readyReplicas?: number;
@@ -120,24 +120,57 @@ export async function untilDeploymentsReady(
   namespace: string,
   timeoutMs: number,
 ): Promise<void> {
-  let last = '';
+  let pending: DeploymentJson[] = [];
   await pollUntil(
     `${cluster.name}: every Deployment in ${namespace} rolled out`,
     async () => {
       const { items } = await getJson<{ items: DeploymentJson[] }>(cluster, ['deployments', '-n', namespace]);
-      const pending = items.filter(
+      pending = items.filter(
         (deployment) =>
           deployment.status.observedGeneration !== deployment.metadata.generation ||
           deployment.status.readyReplicas !== deployment.spec.replicas ||
           deployment.status.updatedReplicas !== deployment.spec.replicas ||
           deployment.status.replicas !== deployment.spec.replicas,
       );
-      last = pending.map((deployment) => deployment.metadata.name).join(', ');
       return items.length > 0 && pending.length === 0 ? true : undefined;
     },
     timeoutMs,
     500,
-  ).catch((error: unknown) => {
-    throw new Error(`${String(error)} (still rolling out: ${last})`);
+  ).catch(async (error: unknown) => {
+    const names = pending.map((deployment) => deployment.metadata.name).join(', ');
+    const reports = await Promise.all(
+      pending.map((deployment) => rolloutReport(cluster, namespace, deployment)),
+    );
+    throw new Error(`${String(error)} (still rolling out: ${names})\n${reports.join('\n')}`);
   });
+}
+
+/**
+ * What a stuck rollout's pods say: their phase, restarts and events, and the last log lines of
+ * the current and the previous container, so a failure in CI names its cause without a rerun.
+ */
+async function rolloutReport(
+  cluster: NodeCluster,
+  namespace: string,
+  deployment: DeploymentJson,
+): Promise<string> {
+  const selector = Object.entries(deployment.spec.selector.matchLabels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+  const sections: [string, string[]][] = [
+    ['pods', ['get', 'pods', '-n', namespace, '-l', selector, '-o', 'wide']],
+    ['events', ['describe', 'pods', '-n', namespace, '-l', selector]],
+    ['log', ['logs', '-n', namespace, '-l', selector, '--all-containers', '--tail=40']],
+    [
+      'previous log',
+      ['logs', '-n', namespace, '-l', selector, '--all-containers', '--tail=40', '--previous'],
+    ],
+  ];
+  const outputs = await Promise.all(
+    sections.map(async ([title, args]) => {
+      const result = await cluster.kubectl(args, { timeoutMs: 20_000 });
+      return `--- ${deployment.metadata.name}: ${title}\n${result.stdout}${result.stderr}`;
+    }),
+  );
+  return outputs.join('\n');
 }
