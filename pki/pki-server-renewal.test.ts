@@ -28,7 +28,7 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-async function startZone(trustDomain: string, settings: Record<string, string>, timers: ManualTimers) {
+async function startZone(trustDomain: string, settings: Record<string, unknown>, timers: ManualTimers) {
   const config = parseConfig(pkiConfigSchema, {
     trustDomain,
     storeDir: join(directory, trustDomain),
@@ -125,5 +125,69 @@ describe('renewal of a client SVID', () => {
     expect(others).toEqual([]);
     expect(delayMs).toBeGreaterThan(9000);
     expect(delayMs).toBeLessThanOrEqual(10_000);
+  });
+});
+
+describe('the first SVID of a component started before its PKI', () => {
+  /** A PKI's roots and a port nothing listens on until `startPki` serves there. */
+  async function stoppedPki(trustDomain: string) {
+    const first = await startZone(trustDomain, {}, new ManualTimers());
+    const port = first.grpcPort;
+    const rootsPem = await readFile(join(directory, trustDomain, rootsFileName), 'utf8');
+    await first.close();
+    running.splice(running.indexOf(first), 1);
+    return {
+      rootsPem,
+      address: `127.0.0.1:${port}`,
+      startPki: () => startZone(trustDomain, { listen: { port } }, new ManualTimers()),
+    };
+  }
+
+  function svidSource(address: string, rootsPem: string, bootstrapToken: string, timers: ManualTimers) {
+    return new SvidSource({
+      pkiAddress: address,
+      pkiRootsPem: [rootsPem],
+      bootstrapToken,
+      clock: systemClock,
+      timers,
+      logger: silentLogger,
+    });
+  }
+
+  it('is asked again with backoff while the PKI is unreachable, and arrives once it serves', async () => {
+    const pki = await stoppedPki('late-pki.example');
+    const timers = new ManualTimers();
+    const svids = svidSource(pki.address, pki.rootsPem, token, timers);
+    const started = svids.start(60_000);
+    await waitFor(() => timers.delays().length === 1);
+    expect(timers.delays()).toEqual([1000]);
+    timers.fire(() => true);
+    await waitFor(() => timers.delays().length === 1);
+    expect(timers.delays()).toEqual([2000]);
+    await pki.startPki();
+    timers.fire(() => true);
+    const svid = await started;
+    svids.stop();
+    expect(svid.spiffeId).toBe('spiffe://late-pki.example/demo/web');
+  });
+
+  it('is refused at once for a bad token, and after the wait for a PKI that stays away', async () => {
+    const pki = await stoppedPki('absent-pki.example');
+    const timers = new ManualTimers();
+    await expect(svidSource(pki.address, pki.rootsPem, token, timers).start()).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
+    const waiting = svidSource(pki.address, pki.rootsPem, token, timers).start(1500);
+    await waitFor(() => timers.delays().length === 1);
+    timers.fire(() => true);
+    // The next delay (2 s) would end after the 1.5 s wait: the last error, not another attempt.
+    await expect(waiting).rejects.toThrow(/ECONNREFUSED/);
+    expect(timers.delays()).toEqual([]);
+
+    await pki.startPki();
+    await expect(
+      svidSource(pki.address, pki.rootsPem, 'not-the-token', timers).start(60_000),
+    ).rejects.toThrow(/bootstrap token/);
+    expect(timers.delays()).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { errorMessage } from '../errors/accord-error.js';
+import { UnavailableError, errorMessage } from '../errors/accord-error.js';
 import { createGrpcClient, type ClientTls } from '../grpc/grpc-client.js';
 import type { Logger } from '../log/logger.js';
 import { spiffeIdOfCertificate } from '../spiffe/x509-svid.js';
@@ -81,12 +81,33 @@ export class SvidSource {
     this.#timers = options.timers ?? systemTimers;
   }
 
-  /** Fetches the first SVID (rejecting if that fails) and schedules its renewal. */
-  async start(): Promise<SvidSnapshot> {
+  /**
+   * Fetches the first SVID and schedules its renewal. A PKI that is not reachable (`Unavailable`)
+   * is asked again with the renewal backoff for up to `waitForPkiMs` (default 0: reject at once);
+   * any other refusal, such as a bad token, rejects at once. Daemons wait: a Helm install or upgrade
+   * starts them beside their PKI, and exiting instead costs the kubelet's crash-loop back-off,
+   * which doubles from 10 s to 5 min.
+   */
+  async start(waitForPkiMs = 0): Promise<SvidSnapshot> {
     this.#isStopped = false;
-    const svid = await this.#fetch();
-    this.#install(svid);
-    return svid;
+    const giveUpAt = this.#options.clock.now().getTime() + waitForPkiMs;
+    for (let failures = 1; ; failures += 1) {
+      try {
+        const svid = await this.#fetch();
+        this.#install(svid);
+        return svid;
+      } catch (error) {
+        const delayMs = this.#retryDelayMs(failures);
+        const isTooLate = this.#options.clock.now().getTime() + delayMs > giveUpAt;
+        if (!(error instanceof UnavailableError) || isTooLate) throw error;
+        this.#options.logger.warn('zone PKI unavailable, waiting for it', {
+          error: errorMessage(error),
+          failures,
+          retryInMs: delayMs,
+        });
+        await new Promise<void>((resolve) => this.#timers.setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   /** The current SVID; throws before `start` resolved. */
@@ -137,10 +158,7 @@ export class SvidSource {
       if (!this.#isStopped) this.#install(svid);
     } catch (error) {
       this.#failures += 1;
-      const delayMs = backoffDelayMs(this.#failures - 1, {
-        initialDelayMs: this.#options.minBackoffMs ?? 1000,
-        maxDelayMs: this.#options.maxBackoffMs ?? 60_000,
-      });
+      const delayMs = this.#retryDelayMs(this.#failures);
       this.#options.logger.warn('SVID renewal failed', {
         error: errorMessage(error),
         failures: this.#failures,
@@ -148,6 +166,14 @@ export class SvidSource {
       });
       this.#schedule(delayMs);
     }
+  }
+
+  /** The delay after the `failures`-th failure in a row (1 for the first). */
+  #retryDelayMs(failures: number): number {
+    return backoffDelayMs(failures - 1, {
+      initialDelayMs: this.#options.minBackoffMs ?? 1000,
+      maxDelayMs: this.#options.maxBackoffMs ?? 60_000,
+    });
   }
 
   async #bearerToken(): Promise<string | undefined> {

@@ -7,6 +7,13 @@ import type { Timers } from '../time/timers.js';
 import { SvidSource } from './svid-source.js';
 import { readTokenFile } from './token-file.js';
 
+/**
+ * How long a starting component waits for an unreachable zone PKI before it exits: below the 60 s
+ * the chart's startup probe allows (`accord.probes`: 30 × 2 s), which would otherwise kill it first
+ * (the ops port opens once the identity is there).
+ */
+export const pkiStartupWaitMs = 45_000;
+
 /** A zone component's identity: its SVID, kept current, and the TLS it presents to the repository. */
 export interface ZoneIdentity {
   readonly svids: SvidSource;
@@ -16,7 +23,9 @@ export interface ZoneIdentity {
 
 /**
  * Gets a zone component's first SVID from its zone PKI (bootstrap token; renewed at 2/3 of its
- * life from then on, by token again only once it expired) and prepares its repository TLS. The caller stops `svids` when it closes.
+ * life from then on, by token again only once it expired), waiting up to `pkiStartupWaitMs` for a
+ * PKI that is not reachable yet, and prepares its repository TLS. The caller stops `svids` when it
+ * closes.
  */
 export async function startZoneIdentity(
   config: ZoneClientConfig,
@@ -34,7 +43,7 @@ export async function startZoneIdentity(
     ...(dependencies.timers === undefined ? {} : { timers: dependencies.timers }),
     logger: dependencies.logger.child({ subsystem: 'svid' }),
   });
-  await svids.start();
+  await svids.start(pkiStartupWaitMs);
   const repositoryTls = (): ClientTls => {
     const svid = svids.current();
     return {
