@@ -350,6 +350,7 @@ export function dateFromProto(timestamp: Timestamp | undefined, field: string): 
   return date;
 }
 
+/** Encodes an audit log entry for the wire (AuditLog's answer), byte for byte as it was chained. */
 export function auditEntryToProto(entry: AuditEntry): ProtoAuditEntry {
   return create(AuditEntrySchema, {
     sequence: BigInt(entry.sequence),
@@ -359,6 +360,7 @@ export function auditEntryToProto(entry: AuditEntry): ProtoAuditEntry {
   });
 }
 
+/** Decodes an audit log entry as received; shape only; `AuditChainVerifier` decides whether the chain holds. */
 export function auditEntryFromProto(message: ProtoAuditEntry): AuditEntry {
   return {
     sequence: Number(message.sequence),
