@@ -4,7 +4,7 @@ import * as x509 from '@peculiar/x509';
 import { InvalidArgumentError } from '../errors/accord-error.js';
 import { derToPem } from '../x509/pem.js';
 import { sha256Hex } from '../x509/fingerprint.js';
-import { createTestZone, type TestZone } from '../../test/support/test-zone.js';
+import { createTestRoot, createTestZone, type TestZone } from '../../test/support/test-zone.js';
 import {
   ParticipantCache,
   validateProposal,
@@ -200,6 +200,43 @@ describe('validateProposal: bounds', () => {
         new InvalidArgumentError("participants[1].hash: must be 64 hex digits (SHA-256 of the root's DER)"),
       );
     }
+  });
+
+  it('accepts exactly 32 distinct participants and refuses a 33rd', async () => {
+    const roots = await Promise.all(
+      Array.from({ length: 30 }, (_, index) => createTestRoot(`zone-${index}.example`)),
+    );
+    const thirtyTwo = [
+      zoneA.participant,
+      zoneB.participant,
+      ...roots.map((root, index) => ({
+        name: `zone-${index}`,
+        trustDomain: root.trustDomain,
+        publicKey: root.rootPem,
+        hash: root.rootSha256,
+      })),
+    ];
+    expect(validateProposal(proposal(...thirtyTwo)).participants).toHaveLength(32);
+    expect(() => validateProposal(proposal(...thirtyTwo, { ...zoneA.participant, name: 'zone-x' }))).toThrow(
+      new InvalidArgumentError('participants: a contract has at most 32 participants, got 33'),
+    );
+  });
+
+  it("keeps the parser's error as the cause of a root that is not PEM or not X.509", () => {
+    const causeOf = (publicKey: string): unknown => {
+      try {
+        validateProposal(proposal(zoneA.participant, { ...zoneB.participant, publicKey }));
+      } catch (error) {
+        return (error as Error).cause;
+      }
+      throw new Error('the proposal was accepted');
+    };
+    expect(causeOf('hello')).toEqual(new InvalidArgumentError('invalid PEM: no "CERTIFICATE" block found'));
+    // Node's own error, from another realm than the test's: matched by its code.
+    const notDer = causeOf('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n') as {
+      code?: unknown;
+    };
+    expect(notDer.code).toMatch(/^ERR_OSSL_/);
   });
 
   it('returns each participant frozen, with its root re-encoded as PEM', () => {
