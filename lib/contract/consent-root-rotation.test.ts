@@ -216,6 +216,23 @@ const attacks: Attack[] = [
       /^revocation rejected: its timestamp is signed by root [0-9a-f]{64} of participant zone-a, which is revoked$/,
   },
   {
+    // The chain ends at a revoked root, so a root both retired and revoked is reported as revoked,
+    // the stronger of the two reasons (never as "retired at").
+    name: 'the replaced root timestamping after it retired and was then revoked',
+    carried: async () => ({ ...(await rotated(1)), rootRevocations: [revokeRoot(a, 'key compromised')] }),
+    revocation: (carried) => {
+      const later = new Date(Date.now() + 1000);
+      return revocationWith(
+        carried,
+        a.operator.signerAt(() => later),
+        later,
+      );
+    },
+    error: PermissionDeniedError,
+    message:
+      /^revocation rejected: its timestamp is signed by root [0-9a-f]{64} of participant zone-a, which is revoked$/,
+  },
+  {
     name: 'the replaced root timestamping after it retired',
     carried: () => rotated(1),
     revocation: (carried) => {
