@@ -4,7 +4,7 @@ import { ManualClock } from '../test/support/manual-clock.js';
 import type { HttpRequestMessage } from './http-message.js';
 import { NonceCache } from './nonce-cache.js';
 import { signRequest, type RequestSigner, type SignRequestOptions } from './sign-request.js';
-import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
+import type { RejectionReason } from './translator-rejection.js';
 import { verifySignedRequest, type SignedRequestVerification } from './verify-signed-request.js';
 import {
   forgedToken,
@@ -12,6 +12,7 @@ import {
   testWit,
   testWorkloadKey,
   testZone,
+  translatorRejection,
   witClaims,
   witKeysOf,
   type TestWorkloadKey,
@@ -274,12 +275,7 @@ describe('verifySignedRequest', () => {
 
   /** The reason and message of a refusal, as the log shows them. */
   async function refusalOf(request: HttpRequestMessage, verification = receiver()): Promise<string> {
-    const error: unknown = await verifySignedRequest(request, verification).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    if (!(error instanceof TranslatorRejection))
-      throw new Error(`expected a rejection, got ${String(error)}`);
+    const error = await translatorRejection(verifySignedRequest(request, verification));
     return `${error.reason}: ${error.message}`;
   }
 

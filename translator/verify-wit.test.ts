@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync, sign, type JsonWebKey } from 'node:crypto';
-import type { JSONWebKeySet, JWK } from 'jose';
+import type { JSONWebKeySet, JWK, JWTPayload } from 'jose';
 import { ManualClock } from '../test/support/manual-clock.js';
-import { TranslatorRejection, type RejectionReason } from './translator-rejection.js';
+import type { RejectionReason } from './translator-rejection.js';
 import { verifiedWitCacheEntries, verifyWit, type WitVerification } from './verify-wit.js';
 import {
   forgedToken,
@@ -9,6 +9,7 @@ import {
   testWit,
   testWorkloadKey,
   testZone,
+  translatorRejection,
   witClaims,
   witKeysOf,
   type TestWorkloadKey,
@@ -45,6 +46,16 @@ function rejectionOf(token: string, options: Partial<WitVerification> = {}): Pro
   return rejectionReason(verifyWit(token, { ...verification, ...options }));
 }
 
+/** The header zone A's PKI puts on its WITs. */
+const header = () => ({ alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId });
+/** The claims of a genuine WIT of zone A's frontend, bound to the workload's key. */
+const claims = () => witClaims(subjectA, workload.publicJwk, now);
+/** `claimSet` under `headerSet`, signed by zone A's WIT key (the genuine header and claims by default). */
+const signedWith = (
+  claimSet: JWTPayload = claims(),
+  headerSet: Parameters<typeof forgedToken>[1] = header(),
+) => forgedToken(zoneA.signingKey, headerSet, claimSet);
+
 describe('verifyWit', () => {
   it('verifies a WIT issued by the PKI and returns the workload and its confirmation key', async () => {
     const token = await testWit(zoneA, workload, { issuedAt: now });
@@ -58,13 +69,8 @@ describe('verifyWit', () => {
   });
 
   it.each(['exp', 'iat', 'iss'])('refuses a WIT without %s', async (claim) => {
-    const claims = Object.fromEntries(
-      Object.entries(witClaims(subjectA, workload.publicJwk, now)).filter(([name]) => name !== claim),
-    );
-    const token = await forgedToken(
-      zoneA.signingKey,
-      { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-      claims,
+    const token = await signedWith(
+      Object.fromEntries(Object.entries(claims()).filter(([name]) => name !== claim)),
     );
     expect(await rejectionOf(token)).toBe('wit_claims_invalid');
   });
@@ -72,11 +78,7 @@ describe('verifyWit', () => {
   it.each(['iat', 'nbf', 'exp'])(
     'refuses a WIT whose %s is not a number as wit_claims_invalid',
     async (claim) => {
-      const token = await forgedToken(
-        zoneA.signingKey,
-        { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-        { ...witClaims(subjectA, workload.publicJwk, now), [claim]: 'yesterday' },
-      );
+      const token = await signedWith({ ...claims(), [claim]: 'yesterday' });
       expect(await rejectionOf(token)).toBe('wit_claims_invalid');
     },
   );
@@ -103,49 +105,29 @@ describe('verifyWit', () => {
 
   it('does not bound validity by iat (WIT-SVID §3.6): a later iat with a current nbf is accepted', async () => {
     const nowSeconds = Math.floor(now.getTime() / 1000);
-    const token = await forgedToken(
-      zoneA.signingKey,
-      { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-      { ...witClaims(subjectA, workload.publicJwk, now), iat: nowSeconds + 600, nbf: nowSeconds },
-    );
+    const token = await signedWith({ ...claims(), iat: nowSeconds + 600, nbf: nowSeconds });
     await expect(verifyWit(token, verification)).resolves.toMatchObject({ workload: { uri: subjectA } });
   });
 
+  // A value that is not a JWS, a WIT of a trust domain with no bundle (zone C, no contract), one
+  // signed with RS256, a plain JWT (typ JWT), an expired WIT and a sub that is not a SPIFFE ID are
+  // refused with these reasons and their messages below ("the reason and message of each refusal").
   const attacks: [string, () => Promise<string>, RejectionReason][] = [
     [
-      'a WIT from a trust domain with no bundle (zone C, no contract)',
-      () => testWit(zoneC, workload, { issuedAt: now }),
-      'wit_untrusted_domain',
-    ],
-    [
       "a WIT for zone A's workload signed by zone B's key (no merged pool: B cannot vouch for A)",
-      () =>
-        forgedToken(
-          zoneB.signingKey,
-          { alg: 'ES256', typ: 'wit+jwt', kid: zoneB.keyId },
-          witClaims(subjectA, workload.publicJwk, now),
-        ),
+      () => forgedToken(zoneB.signingKey, { alg: 'ES256', typ: 'wit+jwt', kid: zoneB.keyId }, claims()),
       'wit_unknown_key',
     ],
     [
       "a WIT signed by a key not in the bundle, reusing the bundle key's kid",
-      () =>
-        forgedToken(
-          generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
-          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-          witClaims(subjectA, workload.publicJwk, now),
-        ),
+      () => forgedToken(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, header(), claims()),
       'wit_bad_signature',
     ],
     [
       'a WIT carrying its own verification key in the jwk header',
       async () => {
         const attacker = await testWorkloadKey();
-        return forgedToken(
-          attacker.privateKey,
-          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId, jwk: attacker.publicJwk },
-          witClaims(subjectA, workload.publicJwk, now),
-        );
+        return forgedToken(attacker.privateKey, { ...header(), jwk: attacker.publicJwk }, claims());
       },
       'wit_bad_signature',
     ],
@@ -153,28 +135,13 @@ describe('verifyWit', () => {
       'a WIT with alg none',
       () =>
         Promise.resolve(
-          `${base64url({ alg: 'none', typ: 'wit+jwt', kid: zoneA.keyId })}.${base64url(witClaims(subjectA, workload.publicJwk, now))}.`,
+          `${base64url({ alg: 'none', typ: 'wit+jwt', kid: zoneA.keyId })}.${base64url(claims())}.`,
         ),
       'wit_alg_not_allowed',
     ],
     [
       "a WIT MACed with HS256 using the zone's public key as the secret (algorithm confusion)",
-      () =>
-        forgedToken(
-          Buffer.from(zonePublicKeyPem(zoneA)),
-          { alg: 'HS256', typ: 'wit+jwt', kid: zoneA.keyId },
-          witClaims(subjectA, workload.publicJwk, now),
-        ),
-      'wit_alg_not_allowed',
-    ],
-    [
-      'a WIT signed with RS256',
-      () =>
-        forgedToken(
-          generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
-          { alg: 'RS256', typ: 'wit+jwt', kid: zoneA.keyId },
-          witClaims(subjectA, workload.publicJwk, now),
-        ),
+      () => forgedToken(Buffer.from(zonePublicKeyPem(zoneA)), { ...header(), alg: 'HS256' }, claims()),
       'wit_alg_not_allowed',
     ],
     [
@@ -182,15 +149,10 @@ describe('verifyWit', () => {
       () =>
         forgedToken(
           generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey,
-          { alg: 'ES384', typ: 'wit+jwt', kid: zoneA.keyId },
-          witClaims(subjectA, workload.publicJwk, now),
+          { ...header(), alg: 'ES384' },
+          claims(),
         ),
       'wit_unknown_key',
-    ],
-    [
-      'an expired WIT',
-      () => testWit(zoneA, workload, { issuedAt: new Date(now.getTime() - 7200_000) }),
-      'wit_expired',
     ],
     [
       'a WIT issued in the future',
@@ -199,30 +161,15 @@ describe('verifyWit', () => {
     ],
     [
       'a WIT not valid before a later nbf',
-      () =>
-        forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-          { ...witClaims(subjectA, workload.publicJwk, now), nbf: Math.floor(now.getTime() / 1000) + 60 },
-        ),
+      () => signedWith({ ...claims(), nbf: Math.floor(now.getTime() / 1000) + 60 }),
       'wit_not_yet_valid',
-    ],
-    [
-      'a plain JWT (typ JWT) signed by the zone',
-      () =>
-        forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', typ: 'JWT', kid: zoneA.keyId },
-          witClaims(subjectA, workload.publicJwk, now),
-        ),
-      'wit_bad_type',
     ],
     [
       'a WIT without cnf',
       () => {
-        const claims = witClaims(subjectA, workload.publicJwk, now);
-        delete claims.cnf;
-        return forgedToken(zoneA.signingKey, { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId }, claims);
+        const withoutCnf = claims();
+        delete withoutCnf.cnf;
+        return signedWith(withoutCnf);
       },
       'wit_bad_confirmation_key',
     ],
@@ -230,25 +177,10 @@ describe('verifyWit', () => {
       'a WIT whose cnf.jwk is a private key',
       () => {
         const privateJwk = workload.privateKey.export({ format: 'jwk' }) as JWK;
-        return forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-          witClaims(subjectA, privateJwk, now),
-        );
+        return signedWith(witClaims(subjectA, privateJwk, now));
       },
       'wit_bad_confirmation_key',
     ],
-    [
-      'a WIT whose sub is not a SPIFFE ID',
-      () =>
-        forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-          { ...witClaims(subjectA, workload.publicJwk, now), sub: 'wimse://zone-a.example/frontend' },
-        ),
-      'wit_bad_subject',
-    ],
-    ['a value that is not a JWS', () => Promise.resolve('not-a-token'), 'wit_malformed'],
     // SPIFFE WIT-SVID conformance (§2.1 kid, §2.3 alg, §3.2 cnf.jwk.alg).
     [
       'a WIT signed with EdDSA, which WIT-SVID does not allow, even with an Ed25519 key in the bundle',
@@ -264,43 +196,29 @@ describe('verifyWit', () => {
     ],
     [
       'a WIT without kid',
-      () =>
-        forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', typ: 'wit+jwt' },
-          witClaims(subjectA, workload.publicJwk, now),
-        ),
+      () => forgedToken(zoneA.signingKey, { alg: 'ES256', typ: 'wit+jwt' }, claims()),
       'wit_unknown_key',
     ],
     [
       'a WIT binding an Ed25519 key (cnf.jwk.alg EdDSA is not a WIT-SVID algorithm)',
       async () => {
         const key = await testWorkloadKey('Ed25519');
-        return forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-          witClaims(subjectA, { ...key.publicJwk, alg: 'EdDSA' }, now),
-        );
+        return signedWith(witClaims(subjectA, { ...key.publicJwk, alg: 'EdDSA' }, now));
       },
       'wit_bad_confirmation_key',
     ],
     [
       'a WIT whose cnf.jwk has no alg',
       () => {
-        const claims = witClaims(subjectA, workload.publicJwk, now);
-        delete (claims.cnf as { jwk: JWK }).jwk.alg;
-        return forgedToken(zoneA.signingKey, { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId }, claims);
+        const withoutAlg = claims();
+        delete (withoutAlg.cnf as { jwk: JWK }).jwk.alg;
+        return signedWith(withoutAlg);
       },
       'wit_bad_confirmation_key',
     ],
     [
       'a WIT whose cnf.jwk.alg does not fit its key (ES384 on a P-256 key)',
-      () =>
-        forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-          witClaims(subjectA, { ...workload.publicJwk, alg: 'ES384' }, now),
-        ),
+      () => signedWith(witClaims(subjectA, { ...workload.publicJwk, alg: 'ES384' }, now)),
       'wit_bad_confirmation_key',
     ],
   ];
@@ -321,11 +239,7 @@ describe('verifyWit', () => {
     const withoutAlg = zoneAWithKeys(({ alg: _alg, ...key }) => [key]);
     await expect(verifyWit(token, withoutAlg)).resolves.toMatchObject({ workload: { uri: subjectA } });
     for (const typ of ['WIT+JWT', 'application/wit+jwt']) {
-      const typed = await forgedToken(
-        zoneA.signingKey,
-        { alg: 'ES256', typ, kid: zoneA.keyId },
-        witClaims(subjectA, workload.publicJwk, now),
-      );
+      const typed = await signedWith(claims(), { ...header(), typ });
       await expect(verifyWit(typed, verification)).resolves.toMatchObject({ workload: { uri: subjectA } });
     }
   });
@@ -431,11 +345,7 @@ describe('verifyWit, verified-WIT cache', () => {
   it("judges a cached WIT's nbf as the full check does, to the skew's last second", async () => {
     const { receiving, clock } = changingReceiver();
     const nowSeconds = now.getTime() / 1000;
-    const token = await forgedToken(
-      zoneA.signingKey,
-      { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-      { ...witClaims(subjectA, workload.publicJwk, now), nbf: nowSeconds + 5 },
-    );
+    const token = await signedWith({ ...claims(), nbf: nowSeconds + 5 });
     const first = await verifyWit(token, receiving);
     await expect(verifyWit(token, receiving)).resolves.toBe(first);
     clock.advance(-1000);
@@ -444,11 +354,7 @@ describe('verifyWit, verified-WIT cache', () => {
 
   it('serves a WIT without nbf from the cache too', async () => {
     const { receiving } = changingReceiver();
-    const token = await forgedToken(
-      zoneA.signingKey,
-      { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-      witClaims(subjectA, workload.publicJwk, now),
-    );
+    const token = await signedWith();
     const first = await verifyWit(token, receiving);
     await expect(verifyWit(token, receiving)).resolves.toBe(first);
   });
@@ -457,11 +363,7 @@ describe('verifyWit, verified-WIT cache', () => {
     const { receiving } = changingReceiver();
     const tokens = await Promise.all(
       Array.from({ length: verifiedWitCacheEntries + 1 }, (_unused, index) =>
-        forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId },
-          { ...witClaims(subjectA, workload.publicJwk, now), jti: `wit-${index}` },
-        ),
+        signedWith({ ...claims(), jti: `wit-${index}` }),
       ),
     );
     const verified = [];
@@ -493,12 +395,7 @@ describe('verifyWit, the reason and message of each refusal', () => {
     token: string,
     options: Partial<WitVerification> = {},
   ): Promise<{ reason: RejectionReason; message: string }> {
-    const error: unknown = await verifyWit(token, { ...verification, ...options }).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    if (!(error instanceof TranslatorRejection))
-      throw new Error(`expected a rejection, got ${String(error)}`);
+    const error = await translatorRejection(verifyWit(token, { ...verification, ...options }));
     return { reason: error.reason, message: error.message };
   }
 
@@ -511,10 +408,7 @@ describe('verifyWit, the reason and message of each refusal', () => {
     });
     return `${signingInput}.${signature.toString('base64url')}`;
   };
-  const header = () => ({ alg: 'ES256', typ: 'wit+jwt', kid: zoneA.keyId });
-  const signedWith = (claims: Record<string, unknown>) => forgedToken(zoneA.signingKey, header(), claims);
-  const withConfirmation = (cnf: unknown) =>
-    signedWith({ ...witClaims(subjectA, workload.publicJwk, now), cnf });
+  const withConfirmation = (cnf: unknown) => signedWith({ ...claims(), cnf });
 
   const refusals: [string, () => Promise<string>, RejectionReason, string][] = [
     [
@@ -525,13 +419,7 @@ describe('verifyWit, the reason and message of each refusal', () => {
     ],
     [
       'a header without alg',
-      () =>
-        Promise.resolve(
-          rawToken(
-            { typ: 'wit+jwt', kid: zoneA.keyId },
-            base64url(witClaims(subjectA, workload.publicJwk, now)),
-          ),
-        ),
+      () => Promise.resolve(rawToken({ typ: 'wit+jwt', kid: zoneA.keyId }, base64url(claims()))),
       'wit_alg_not_allowed',
       'WIT algorithm (none) is not allowed',
     ],
@@ -540,49 +428,33 @@ describe('verifyWit, the reason and message of each refusal', () => {
       () =>
         forgedToken(
           generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
-          { alg: 'RS256', typ: 'wit+jwt', kid: zoneA.keyId },
-          witClaims(subjectA, workload.publicJwk, now),
+          { ...header(), alg: 'RS256' },
+          claims(),
         ),
       'wit_alg_not_allowed',
       'WIT algorithm "RS256" is not allowed',
     ],
     [
       'a header without typ',
-      () =>
-        forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', kid: zoneA.keyId },
-          witClaims(subjectA, workload.publicJwk, now),
-        ),
+      () => forgedToken(zoneA.signingKey, { alg: 'ES256', kid: zoneA.keyId }, claims()),
       'wit_bad_type',
       'WIT type (none) is not wit+jwt',
     ],
     [
       'a header with typ JWT',
-      () =>
-        forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', typ: 'JWT', kid: zoneA.keyId },
-          witClaims(subjectA, workload.publicJwk, now),
-        ),
+      () => signedWith(claims(), { ...header(), typ: 'JWT' }),
       'wit_bad_type',
       'WIT type "JWT" is not wit+jwt',
     ],
     [
       'a typ with the application/ prefix inside it',
-      () =>
-        forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', typ: 'x-application/wit+jwt', kid: zoneA.keyId },
-          witClaims(subjectA, workload.publicJwk, now),
-        ),
+      () => signedWith(claims(), { ...header(), typ: 'x-application/wit+jwt' }),
       'wit_bad_type',
       'WIT type "x-application/wit+jwt" is not wit+jwt',
     ],
     [
       'a header with an empty kid',
-      () =>
-        forgedToken(zoneA.signingKey, { ...header(), kid: '' }, witClaims(subjectA, workload.publicJwk, now)),
+      () => forgedToken(zoneA.signingKey, { ...header(), kid: '' }, claims()),
       'wit_unknown_key',
       'WIT has no kid',
     ],
@@ -595,9 +467,9 @@ describe('verifyWit, the reason and message of each refusal', () => {
     [
       'a payload without sub',
       () => {
-        const claims = witClaims(subjectA, workload.publicJwk, now);
-        delete claims.sub;
-        return signedWith(claims);
+        const withoutSub = claims();
+        delete withoutSub.sub;
+        return signedWith(withoutSub);
       },
       'wit_bad_subject',
       'WIT has no sub',
@@ -606,7 +478,7 @@ describe('verifyWit, the reason and message of each refusal', () => {
       'a sub that is not a SPIFFE ID',
       () =>
         signedWith({
-          ...witClaims(subjectA, workload.publicJwk, now),
+          ...claims(),
           sub: 'wimse://zone-a.example/frontend',
         }),
       'wit_bad_subject',
@@ -629,10 +501,7 @@ describe('verifyWit, the reason and message of each refusal', () => {
       'a header naming an unknown critical parameter',
       () =>
         Promise.resolve(
-          rawToken(
-            { ...header(), crit: ['urn:example:x'], 'urn:example:x': 1 },
-            base64url(witClaims(subjectA, workload.publicJwk, now)),
-          ),
+          rawToken({ ...header(), crit: ['urn:example:x'], 'urn:example:x': 1 }, base64url(claims())),
         ),
       'wit_malformed',
       'WIT verification failed',
@@ -640,12 +509,7 @@ describe('verifyWit, the reason and message of each refusal', () => {
     [
       // Stripped anywhere but at the start, the prefix would leave wit+jwt; jose would then refuse it with another message.
       'a typ with application/ at its end',
-      () =>
-        forgedToken(
-          zoneA.signingKey,
-          { alg: 'ES256', typ: 'wit+jwtapplication/', kid: zoneA.keyId },
-          witClaims(subjectA, workload.publicJwk, now),
-        ),
+      () => signedWith(claims(), { ...header(), typ: 'wit+jwtapplication/' }),
       'wit_bad_type',
       'WIT type "wit+jwtapplication/" is not wit+jwt',
     ],

@@ -116,12 +116,20 @@ export function witClaims(subject: string, confirmationJwk: JWK, now: Date): JWT
   };
 }
 
-/** The reason `attempt` was refused with; throws if it succeeded or failed any other way. */
-export async function rejectionReason(attempt: Promise<unknown>): Promise<RejectionReason> {
+/**
+ * The `TranslatorRejection` `attempt` was refused with (its reason and the message the log shows);
+ * throws if it succeeded or failed any other way.
+ */
+export async function translatorRejection(attempt: Promise<unknown>): Promise<TranslatorRejection> {
   const error: unknown = await attempt.then(
     () => undefined,
     (thrown: unknown) => thrown,
   );
   if (!(error instanceof TranslatorRejection)) throw new Error(`expected a rejection, got ${String(error)}`);
-  return error.reason;
+  return error;
+}
+
+/** The reason `attempt` was refused with; throws if it succeeded or failed any other way. */
+export async function rejectionReason(attempt: Promise<unknown>): Promise<RejectionReason> {
+  return (await translatorRejection(attempt)).reason;
 }
