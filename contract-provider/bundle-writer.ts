@@ -17,11 +17,21 @@ export interface BundleSyncResult {
   removed: string[];
 }
 
+/** How a sync compares with what is installed. */
+export interface BundleSyncOptions {
+  /**
+   * A resync: compare with what is installed now, read again, not with what the writer remembers
+   * having written. That is what repairs a bundle changed or deleted by someone else. A writer that
+   * reads what is installed at every sync (the directory writer) ignores it.
+   */
+  isResync?: boolean;
+}
+
 /**
- * Where trust bundles go: a directory in local mode, a Kubernetes Secret later. `sync` is
+ * Where trust bundles go: files in a directory in local mode, Secrets in cluster mode. `sync` is
  * level-triggered: it compares the desired bundles with what is installed and changes only what
  * differs, so calling it again with the same input writes nothing.
  */
 export interface BundleWriter {
-  sync(desired: DesiredBundles): Promise<BundleSyncResult>;
+  sync(desired: DesiredBundles, options?: BundleSyncOptions): Promise<BundleSyncResult>;
 }

@@ -324,4 +324,32 @@ describe('ContractProvider', () => {
     expect(h.source.current.resumeToken).toBeUndefined();
     await waitFor(async () => (await h.files()).includes('zone-b.example.pem'));
   });
+
+  it('asks the writer to read what is installed at a resync only, not at every event', async () => {
+    const resyncFlags: boolean[] = [];
+    const h = await startProvider(undefined, {
+      writer: (inner) => ({
+        sync: (desired, options) => {
+          resyncFlags.push(options?.isResync === true);
+          return inner.sync(desired, options);
+        },
+      }),
+    });
+    h.source.current.send(snapshot(await approvedContract('ab', [a, b])));
+    await settle(h);
+    h.source.current.send({
+      kind: 'change',
+      contract: { id: 'ac', contract: await approvedContract('ac', [a, c]) },
+    });
+    await waitFor(async () => (await h.files()).includes('zone-c.example.pem'));
+    await h.provider.whenIdle();
+    expect(resyncFlags.length).toBeGreaterThanOrEqual(2);
+    expect(resyncFlags.every((isResync) => !isResync)).toBe(true);
+    const before = resyncFlags.length;
+    h.timers.fire((delayMs) => delayMs === resyncIntervalMs);
+    await waitFor(() => resyncFlags.length > before);
+    expect(resyncFlags[before]).toBe(true);
+    await h.provider.whenIdle();
+    expect(resyncFlags.slice(before + 1).every((isResync) => !isResync)).toBe(true);
+  });
 });

@@ -78,6 +78,8 @@ export class ContractProvider {
   #hasSnapshot = false;
   #isConnected = false;
   #hasSynced = false;
+  /** A resync asked the writer to compare with what is installed, not with what it remembers. */
+  #isResyncDue = false;
   #isStopped = false;
   #stream: AbortController | undefined;
   #retry: { handle: TimerHandle; wake: () => void } | undefined;
@@ -129,10 +131,12 @@ export class ContractProvider {
 
   /**
    * Forces a resync now: re-reads the PKI roots, reopens Watch from a snapshot, re-checks the
-   * files. The resync timer calls this; so can an operator-facing trigger.
+   * installed bundles (the next sync reads them again, whatever the writer remembers). The resync
+   * timer calls this; so can an operator-facing trigger.
    */
   resync(): void {
     if (this.#isStopped) return;
+    this.#isResyncDue = true;
     this.#stream?.abort();
     void this.#refreshOwnZone().then(() => {
       this.#syncTrigger.trigger();
@@ -347,8 +351,10 @@ export class ContractProvider {
     }
     this.#reportedRejections.clear();
     for (const key of rejectionKeys) this.#reportedRejections.add(key);
+    const isResync = this.#isResyncDue;
+    this.#isResyncDue = false;
     try {
-      const result = await this.#options.writer.sync(bundles);
+      const result = await this.#options.writer.sync(bundles, { isResync });
       for (const trustDomain of result.written) {
         this.#log.info('bundle written', {
           trustDomain,

@@ -1,10 +1,10 @@
 import type { KubeCoreApi } from '../lib/kube/kube-core-api.js';
 import type { V1OwnerReference, V1Secret } from '../lib/kube/kube-objects.js';
 import { spiffeBundleFileName, trustBundlePemFileName } from '../lib/bundle/bundle-file-names.js';
-import { isKubeStatus, KubeStatus } from '../lib/kube/kube-errors.js';
+import { isKubeStatus, kubeErrorReason, KubeStatus } from '../lib/kube/kube-errors.js';
 import type { Logger } from '../lib/log/logger.js';
 import { renderBundleFiles } from './bundle-files.js';
-import type { BundleSyncResult, BundleWriter, DesiredBundles } from './bundle-writer.js';
+import type { BundleSyncOptions, BundleSyncResult, BundleWriter, DesiredBundles } from './bundle-writer.js';
 import {
   bundleMapSecretName,
   bundleSecretKeys,
@@ -56,22 +56,34 @@ interface ExpectedSecret {
 /**
  * Cluster mode's bundle writer: in every mesh namespace, one Opaque Secret per trusted zone (its
  * PEM roots and SPIFFE bundle) plus `accord-bundle-map`, which holds local mode's whole directory
- * (every zone's files and `bundle-map.json`; layout in docs/provider.md). The Secrets labelled `accord.dev/trust-bundle=true` are the
- * provider's: it creates the missing ones, replaces (under their resourceVersion) only those whose
- * data differs, and deletes those of zones no longer trusted. Unlabelled Secrets are never
- * touched; a name taken by one makes the create fail instead. Any API error aborts the sync before
- * the next call, so an error never leads to a deletion; the provider retries later.
+ * (every zone's files and `bundle-map.json`; layout in docs/provider.md). The Secrets labelled
+ * `accord.dev/trust-bundle=true` are the provider's: it creates the missing ones, replaces (under
+ * their resourceVersion) only those whose data differs, and deletes (under their resourceVersion)
+ * those of zones no longer trusted. Unlabelled Secrets are never touched; a name taken by one makes
+ * the create fail instead. Any other API error aborts the sync before the next call, so an error
+ * never leads to a deletion; the provider retries later.
+ *
+ * It compares with the Secrets as it last listed them or as its own creates and replaces returned
+ * them, so a change costs its writes alone, not a list first (one round trip per namespace on the
+ * propagation path). A namespace is listed again at the first sync, at every resync (which repairs
+ * a Secret changed or deleted by someone else) and after any failed call. A write from memory that
+ * meets a changed Secret fails on its resourceVersion (409) or finds it gone (404): the writer then
+ * lists and writes once more from what it read, so the desired state is never lost to a conflict.
+ * The provider runs one sync at a time, so this writer is the only one using its memory.
  */
 export class SecretBundleWriter implements BundleWriter {
   readonly #core: SecretApi;
   readonly #options: SecretBundleWriterOptions;
+  /** Per namespace, its bundle Secrets by name as last listed or written; absent: list first. */
+  readonly #known = new Map<string, Map<string, V1Secret>>();
 
   constructor(core: SecretApi, options: SecretBundleWriterOptions) {
     this.#core = core;
     this.#options = options;
   }
 
-  async sync(desired: DesiredBundles): Promise<BundleSyncResult> {
+  async sync(desired: DesiredBundles, options: BundleSyncOptions = {}): Promise<BundleSyncResult> {
+    if (options.isResync === true) this.#known.clear();
     const written = new Set<string>();
     const removed = new Set<string>();
     for (const namespace of this.#options.namespaces) {
@@ -82,9 +94,45 @@ export class SecretBundleWriter implements BundleWriter {
     return { written: [...written].sort(), removed: [...removed].sort() };
   }
 
+  /**
+   * Writes what differs from the Secrets this writer knows, listing them first when it knows none.
+   * The namespace is forgotten until the writes succeed, so a failed call makes the next sync list.
+   */
   async #syncNamespace(namespace: string, desired: DesiredBundles): Promise<BundleSyncResult> {
+    const changes: BundleSyncResult = { written: [], removed: [] };
+    const remembered = this.#known.get(namespace);
+    this.#known.delete(namespace);
+    if (remembered !== undefined) {
+      try {
+        await this.#write(namespace, desired, remembered, changes);
+        this.#known.set(namespace, remembered);
+        return changes;
+      } catch (error) {
+        if (!isKubeStatus(error, KubeStatus.conflict) && !isKubeStatus(error, KubeStatus.notFound))
+          throw error;
+        this.#options.log.info('bundle secrets changed elsewhere', {
+          namespace,
+          error: kubeErrorReason(error),
+        });
+      }
+    }
     const listed = await this.#core.listNamespacedSecret({ namespace, labelSelector: bundleSecretSelector });
     const installed = new Map(listed.items.map((secret) => [secret.metadata?.name ?? '', secret]));
+    await this.#write(namespace, desired, installed, changes);
+    this.#known.set(namespace, installed);
+    return changes;
+  }
+
+  /**
+   * Brings `installed` to the desired state through the API, keeping it up to date with each
+   * answer, and adds what changed to `changes`.
+   */
+  async #write(
+    namespace: string,
+    desired: DesiredBundles,
+    installed: Map<string, V1Secret>,
+    changes: BundleSyncResult,
+  ): Promise<void> {
     const owner = ownerReferenceIn(namespace, this.#options.owner);
     const expected = expectedSecrets(desired, installed);
     // Zones first and the map last (expectedSecrets' order), removals after: the map never names
@@ -96,10 +144,19 @@ export class SecretBundleWriter implements BundleWriter {
     for (const secret of writes) {
       const current = installed.get(secret.name);
       const body = secretBody(namespace, secret, current, owner);
-      if (current === undefined) await this.#core.createNamespacedSecret({ namespace, body });
-      else await this.#core.replaceNamespacedSecret({ name: secret.name, namespace, body });
+      const stored =
+        current === undefined
+          ? await this.#core.createNamespacedSecret({ namespace, body })
+          : await this.#core.replaceNamespacedSecret({ name: secret.name, namespace, body });
+      installed.set(secret.name, stored);
+      if (secret.trustDomain !== undefined) changes.written.push(secret.trustDomain);
     }
-    for (const secret of removals) await this.#delete(namespace, secret);
+    for (const secret of removals) {
+      await this.#delete(namespace, secret);
+      installed.delete(secret.metadata?.name ?? '');
+      const trustDomain = secret.metadata?.annotations?.[trustDomainAnnotation];
+      if (trustDomain !== undefined) changes.removed.push(trustDomain);
+    }
     if (writes.length > 0 || removals.length > 0) {
       this.#options.log.debug('bundle secrets changed', {
         namespace,
@@ -107,13 +164,9 @@ export class SecretBundleWriter implements BundleWriter {
         removals: removals.length,
       });
     }
-    return {
-      written: writes.flatMap((secret) => secret.trustDomain ?? []),
-      removed: removals.flatMap((secret) => secret.metadata?.annotations?.[trustDomainAnnotation] ?? []),
-    };
   }
 
-  /** Deletes exactly the revision that was listed; one already gone is as good as deleted. */
+  /** Deletes exactly the revision known; one already gone is as good as deleted. */
   async #delete(namespace: string, secret: V1Secret): Promise<void> {
     const name = secret.metadata?.name ?? '';
     const resourceVersion = secret.metadata?.resourceVersion;

@@ -95,7 +95,7 @@ describe('Kubernetes connections of the repository and the provider', () => {
       log: silentLogger,
     });
     for (let change = 0; change < 20; change += 1) {
-      // Alternating one zone and two: each sync lists, then creates or deletes a Secret and replaces the map.
+      // Alternating one zone and two: the first sync lists; each creates or deletes a Secret and replaces the map.
       const shown = change % 2 === 0 ? zones : zones.slice(0, 1);
       const result = await writer.sync(
         new Map(shown.map((zone) => [zone.trustDomain, { rootsPem: [zone.rootPem], contractIds: ['bc'] }])),
