@@ -239,7 +239,9 @@ describe('ContractProvider', () => {
     h.source.current.send({ kind: 'change', contract: { id: revoked.id, contract: revoked } });
     await waitFor(() => h.timers.delays().includes(75));
     expect(saves.calls).toBe(1);
-    // The narrowing is written although the memory is not saved yet.
+    // The narrowing is written although the memory is not saved yet (the retry is scheduled
+    // before the bundles are written: wait for that sync to end).
+    await h.provider.whenIdle();
     expect(await h.files()).toEqual(['bundle-map.json']);
     h.timers.fire((delayMs) => delayMs === 75);
     await waitFor(() => saves.calls === 2);
