@@ -56,11 +56,20 @@ export function rotationStatus(
   return statuses;
 }
 
-/** What a zone's rotation steps need: its PKI and the repository (both as an approver), and the approver's signer. */
+/**
+ * The repository calls a zone's rotation steps make (`watch`: `accordctl root activate --wait`),
+ * and no more, so that a test can drive them with a small double.
+ */
+export type RotationRepository = Pick<
+  ContractRepositoryClient,
+  'list' | 'watch' | 'announceRoot' | 'activateRoot' | 'revokeRoot'
+>;
+
+/** What a zone's rotation steps need: its PKI and the repository, both opened as an approver. */
 export interface RotationParties {
   readonly trustDomain: string;
   readonly pki: PkiRootRotationClient;
-  readonly repository: ContractRepositoryClient;
+  readonly repository: RotationRepository;
 }
 
 /**
@@ -171,10 +180,9 @@ export async function emergencyRotateRoot(
 ): Promise<{ rootSha256: string; contractIds: string[] }> {
   const contracts = (await parties.repository.list('active')).flatMap((contract) => {
     const own = participantOfTrustDomain(contract, parties.trustDomain);
-    const links = own === undefined ? [] : (contractRootChains(contract).chains.get(own.name)?.links ?? []);
-    return links.length === 0
-      ? []
-      : [{ id: contract.id, roots: new Set(links.map((link) => link.root.rootSha256)) }];
+    if (own === undefined) return [];
+    const links = contractRootChains(contract).chains.get(own.name)?.links ?? [];
+    return [{ id: contract.id, roots: new Set(links.map((link) => link.root.rootSha256)) }];
   });
   const { signing, revocations } = await parties.pki.emergency(reason);
   const contractIds: string[] = [];
