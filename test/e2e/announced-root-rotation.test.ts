@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   activatePreparedRoot,
   announcePreparedRoot,
@@ -11,14 +10,13 @@ import {
 } from '../../lib/contract/announced-rotation.js';
 import { signRevocation } from '../../lib/contract/revocation-signature.js';
 import { FailedPreconditionError } from '../../lib/errors/accord-error.js';
-import { silentLogger } from '../../lib/log/logger.js';
 import { pemToDerList } from '../../lib/x509/pem.js';
 import { sha256Hex } from '../../lib/x509/fingerprint.js';
 import { basicAuthorization } from '../../translator/basic-credentials.js';
 import { envoySvidFiles } from '../../translator/pki-wit-source.js';
-import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { ContinuousCalls } from './continuous-calls.js';
-import { startLoopbackDataPlane, type DataPlaneZone, type LoopbackDataPlane } from './loopback-data-plane.js';
+import type { LoopbackDataPlane } from './loopback-data-plane.js';
+import { useLoopbackDataPlane } from './loopback-data-plane-fixture.js';
 import { pollUntil } from './poll-until.js';
 
 // Issue 15: zone A rotates its root the announced way (prepare, announce in every contract,
@@ -35,59 +33,35 @@ jest.setTimeout(240_000);
 const alice = basicAuthorization('alice', 'wonderland');
 const propagationTimeoutMs = 60_000;
 
-const directories = new TemporaryDirectories('accord-announced-rotation');
 let plane: LoopbackDataPlane;
-
-beforeAll(async () => {
-  plane = await startLoopbackDataPlane(await directories.make(), silentLogger, {
-    pki: { svidTtl: '9s', svidMaxTtl: '9s', clockSkew: '1s', storeReloadInterval: '1s' },
-    repositoryReloadInterval: '1s',
-    zoneCount: 3,
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await plane.close();
-  await directories.removeAll();
-}, 60_000);
-
-/** SHA-256 fingerprints, sorted, of the roots `zone`'s provider installed for zone A (its PEM file for Envoy). */
-async function zoneARootsAt(zone: DataPlaneZone): Promise<string[]> {
-  const pem = await readFile(join(zone.bundleDirectory, `${plane.zoneA.pki.trustDomain}.pem`), 'utf8');
-  return pemToDerList(pem)
-    .map((der) => sha256Hex(der))
-    .sort();
-}
+const {
+  activateAmongThreeZones,
+  startCallingZoneB,
+  untilPreparedRootActivated,
+  untilCallZoneB,
+  untilEveryCall,
+  untilZoneABundleDropped,
+  untilZoneARootsAt,
+  zoneARootsAt,
+} = useLoopbackDataPlane(
+  {
+    directoryPrefix: 'accord-announced-rotation',
+    plane: {
+      pki: { svidTtl: '9s', svidMaxTtl: '9s', clockSkew: '1s', storeReloadInterval: '1s' },
+      repositoryReloadInterval: '1s',
+      zoneCount: 3,
+    },
+    authorization: alice,
+    propagationTimeoutMs,
+  },
+  (started) => (plane = started),
+);
 
 const zoneARootsAtZoneB = () => zoneARootsAt(plane.zoneB);
 
 /** SHA-256 fingerprints of every certificate in `pems`. */
 const rootHashes = (pems: readonly string[]) =>
   pems.flatMap((pem) => pemToDerList(pem)).map((der) => sha256Hex(der));
-
-/** Waits until `zone` holds exactly `roots` for zone A. */
-async function untilZoneARootsAt(zone: DataPlaneZone, roots: readonly string[], what: string): Promise<void> {
-  const expected = [...roots].sort().join();
-  await pollUntil(
-    `${zone.name} ${what}`,
-    async () => ((await zoneARootsAt(zone).catch(() => [])).join() === expected ? true : undefined),
-    propagationTimeoutMs,
-  );
-}
-
-/** One direction of cross-zone calls. */
-interface Direction {
-  readonly name: string;
-  readonly from: DataPlaneZone;
-  readonly to: DataPlaneZone;
-}
-
-/** Every ordered pair of distinct zones: with three zones, six directions. */
-function everyDirection(): Direction[] {
-  return plane.zones.flatMap((from) =>
-    plane.zones.filter((to) => to !== from).map((to) => ({ name: `${from.name}->${to.name}`, from, to })),
-  );
-}
 
 /** The zone A status of the prepared root `rootSha256` in contract `id`, as the repository shows it. */
 async function rotationStatusIn(id: string, rootSha256: string): Promise<ContractRotationStatus | undefined> {
@@ -106,21 +80,11 @@ const zoneAParties = (): RotationParties => ({
 describe('zone A announces its next root while zone A calls zone B', () => {
   it('loses no cross-zone call: zone B trusts both roots during the overlap, then only the new one', async () => {
     await plane.activateContract('announced');
-    await pollUntil(
-      'a call to zone B answered 200',
-      async () => ((await plane.callZoneB(alice)).status === 200 ? true : undefined),
-      propagationTimeoutMs,
-      200,
-    );
+    await untilCallZoneB(200);
     const oldRoot = plane.zoneA.pki.pki.authority.getCa().activeRootHash;
     expect(await zoneARootsAtZoneB()).toEqual([oldRoot]);
 
-    const calls = new ContinuousCalls(() => plane.callZoneB(alice), 200, {
-      maxCalls: 20_000,
-      maxDurationMs: 180_000,
-      pauseMs: 20,
-    });
-    calls.start();
+    const calls = startCallingZoneB();
     const next = await plane.zoneA.admin.rootRotation.prepare();
     expect(await announcePreparedRoot(zoneAParties(), await plane.zoneA.admin.signer())).toEqual([
       'announced',
@@ -133,19 +97,7 @@ describe('zone A announces its next root while zone A calls zone B', () => {
     );
 
     // Refused until zone B acknowledged and in-zone clients can know the new root; then it signs.
-    const activation = await pollUntil(
-      'the prepared root activated',
-      async () => {
-        try {
-          return await activatePreparedRoot(zoneAParties(), false);
-        } catch (error) {
-          if (error instanceof FailedPreconditionError) return undefined;
-          throw error;
-        }
-      },
-      propagationTimeoutMs,
-      200,
-    );
+    const activation = await untilPreparedRootActivated(zoneAParties());
     expect(activation.rootSha256).toBe(next.sha256);
     expect(plane.zoneA.pki.pki.authority.getCa().activeRootHash).toBe(next.sha256);
 
@@ -179,30 +131,11 @@ describe('zone A announces its next root while zone A calls zone B', () => {
       new Date(),
     );
     expect((await plane.zoneA.admin.repository.revoke('announced', reason, signed)).state).toBe('revoked');
-    await pollUntil(
-      "zone B dropped zone A's bundle after zone A's revocation",
-      () =>
-        zoneARootsAtZoneB().then(
-          () => undefined,
-          () => true,
-        ),
-      propagationTimeoutMs,
-    );
+    await untilZoneABundleDropped(plane.zoneB, "zone B dropped zone A's bundle after zone A's revocation");
   });
 
   it("three zones: no call fails on any of the six directions; activation waits for zone C's acknowledgement", async () => {
-    const [zoneA, zoneB, zoneC] = plane.zones;
-    if (zoneA === undefined || zoneB === undefined || zoneC === undefined) throw new Error('three zones');
-    await plane.activateContract('three-zones', plane.zones);
-    const directions = everyDirection();
-    for (const { name, from, to } of directions) {
-      await pollUntil(
-        `a call ${name} answered 200`,
-        async () => ((await plane.call(from, to, alice)).status === 200 ? true : undefined),
-        propagationTimeoutMs,
-        200,
-      );
-    }
+    const { zoneA, zoneB, zoneC, directions } = await activateAmongThreeZones('three-zones');
     const oldRoot = zoneA.pki.pki.authority.getCa().activeRootHash;
     expect(await zoneARootsAt(zoneB)).toEqual([oldRoot]);
     expect(await zoneARootsAt(zoneC)).toEqual([oldRoot]);
@@ -268,19 +201,7 @@ describe('zone A announces its next root while zone A calls zone B', () => {
       [oldRoot, next.sha256],
       "installed zone A's announced root next to the old one",
     );
-    const activation = await pollUntil(
-      'the prepared root activated',
-      async () => {
-        try {
-          return await activatePreparedRoot(zoneAParties(), false);
-        } catch (error) {
-          if (error instanceof FailedPreconditionError) return undefined;
-          throw error;
-        }
-      },
-      propagationTimeoutMs,
-      200,
-    );
+    const activation = await untilPreparedRootActivated(zoneAParties());
     expect(activation.rootSha256).toBe(next.sha256);
     expect(zoneA.pki.pki.authority.getCa().activeRootHash).toBe(next.sha256);
 
@@ -314,38 +235,12 @@ describe('zone A announces its next root while zone A calls zone B', () => {
 
     await plane.revokeContract('three-zones');
     for (const partner of [zoneB, zoneC]) {
-      await pollUntil(
-        `${partner.name} dropped zone A's bundle`,
-        () =>
-          zoneARootsAt(partner).then(
-            () => undefined,
-            () => true,
-          ),
-        propagationTimeoutMs,
-      );
+      await untilZoneABundleDropped(partner, `${partner.name} dropped zone A's bundle`);
     }
   });
 
   it("emergency: zone A's partners drop its roots at once; calls come back only once every participant approved a new contract pinning zone A's fresh root", async () => {
-    const [zoneA, zoneB, zoneC] = plane.zones;
-    if (zoneA === undefined || zoneB === undefined || zoneC === undefined) throw new Error('three zones');
-    const directions = everyDirection();
-    const untilEveryCall = async (
-      selected: readonly Direction[],
-      answers: (status: number) => boolean,
-      what: string,
-    ) => {
-      for (const { name, from, to } of selected) {
-        await pollUntil(
-          `a call ${name} ${what}`,
-          async () => (answers((await plane.call(from, to, alice)).status) ? true : undefined),
-          propagationTimeoutMs,
-          200,
-        );
-      }
-    };
-    await plane.activateContract('before-emergency', plane.zones);
-    await untilEveryCall(directions, (status) => status === 200, 'answered 200');
+    const { zoneA, zoneB, zoneC, directions } = await activateAmongThreeZones('before-emergency');
 
     const { rootSha256: freshRoot, contractIds } = await emergencyRotateRoot(
       zoneAParties(),
@@ -356,16 +251,7 @@ describe('zone A announces its next root while zone A calls zone B', () => {
     expect(zoneA.pki.pki.authority.getCa().activeRootHash).toBe(freshRoot);
     const dropMs = await Promise.all(
       [zoneB, zoneC].map(async (partner) => {
-        await pollUntil(
-          `${partner.name} dropped zone A's bundle`,
-          () =>
-            zoneARootsAt(partner).then(
-              () => undefined,
-              () => true,
-            ),
-          5_000,
-          10,
-        );
+        await untilZoneABundleDropped(partner, `${partner.name} dropped zone A's bundle`, 5_000, 10);
         return performance.now() - revokedAtMs;
       }),
     );

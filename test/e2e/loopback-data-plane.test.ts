@@ -1,7 +1,6 @@
-import { silentLogger } from '../../lib/log/logger.js';
 import { basicAuthorization } from '../../translator/basic-credentials.js';
-import { TemporaryDirectories } from '../support/temporary-directories.js';
-import { startLoopbackDataPlane, type LoopbackDataPlane } from './loopback-data-plane.js';
+import type { LoopbackDataPlane } from './loopback-data-plane.js';
+import { useLoopbackDataPlane } from './loopback-data-plane-fixture.js';
 import { pollUntil } from './poll-until.js';
 
 // Issue 4, "End to end on loopback": real Envoys, translators, PKIs, providers and the repository;
@@ -13,30 +12,15 @@ const alice = basicAuthorization('alice', 'wonderland');
 const propagationTimeoutMs = 30_000;
 const contractId = 'zone-a-zone-b';
 
-const directories = new TemporaryDirectories('accord-data-plane');
 let plane: LoopbackDataPlane;
-
-beforeAll(async () => {
-  plane = await startLoopbackDataPlane(await directories.make(), silentLogger);
-}, 120_000);
-
-afterAll(async () => {
-  await plane.close();
-  await directories.removeAll();
-}, 60_000);
+/** Calls zone B until the status is `expected` (Envoy picks up a new trust bundle within a moment). */
+const { untilCallZoneB: untilStatus } = useLoopbackDataPlane(
+  { directoryPrefix: 'accord-data-plane', authorization: alice, propagationTimeoutMs },
+  (started) => (plane = started),
+);
 
 async function handshakeFailures(): Promise<number> {
   return (await plane.handshakeFailures(plane.zoneA)) + (await plane.handshakeFailures(plane.zoneB));
-}
-
-/** Calls zone B until the status is `expected` (Envoy picks up a new trust bundle within a moment). */
-async function untilStatus(expected: number): Promise<void> {
-  await pollUntil(
-    `a call to zone B answered ${String(expected)}`,
-    async () => ((await plane.callZoneB(alice)).status === expected ? true : undefined),
-    propagationTimeoutMs,
-    200,
-  );
 }
 
 describe('the data plane between two zones on loopback', () => {

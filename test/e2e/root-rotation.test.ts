@@ -1,15 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { silentLogger } from '../../lib/log/logger.js';
-import { pemToDerList } from '../../lib/x509/pem.js';
-import { sha256Hex } from '../../lib/x509/fingerprint.js';
 import { basicAuthorization } from '../../translator/basic-credentials.js';
 import { repositoryRoot } from '../support/test-tools.js';
-import { TemporaryDirectories } from '../support/temporary-directories.js';
-import { ContinuousCalls } from './continuous-calls.js';
-import { startLoopbackDataPlane, type LoopbackDataPlane } from './loopback-data-plane.js';
+import type { LoopbackDataPlane } from './loopback-data-plane.js';
+import { useLoopbackDataPlane } from './loopback-data-plane-fixture.js';
 import { pollUntil } from './poll-until.js';
 
 // Issue 15: zone A rotates its root while its frontend keeps calling zone B's API through the
@@ -22,35 +17,25 @@ const alice = basicAuthorization('alice', 'wonderland');
 const propagationTimeoutMs = 60_000;
 const pkiMain = join(repositoryRoot, 'dist', 'pki', 'main.js');
 
-const directories = new TemporaryDirectories('accord-root-rotation');
 let plane: LoopbackDataPlane;
-
-beforeAll(async () => {
-  plane = await startLoopbackDataPlane(await directories.make(), silentLogger, {
-    pki: { svidTtl: '6s', clockSkew: '1s', storeReloadInterval: '1s' },
-    repositoryReloadInterval: '1s',
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await plane.close();
-  await directories.removeAll();
-}, 60_000);
-
-async function untilStatus(expected: number): Promise<void> {
-  await pollUntil(
-    `a call to zone B answered ${String(expected)}`,
-    async () => ((await plane.callZoneB(alice)).status === expected ? true : undefined),
+const {
+  startCallingZoneB,
+  untilCallZoneB: untilStatus,
+  zoneARootsAt,
+} = useLoopbackDataPlane(
+  {
+    directoryPrefix: 'accord-root-rotation',
+    plane: {
+      pki: { svidTtl: '6s', clockSkew: '1s', storeReloadInterval: '1s' },
+      repositoryReloadInterval: '1s',
+    },
+    authorization: alice,
     propagationTimeoutMs,
-    200,
-  );
-}
+  },
+  (started) => (plane = started),
+);
 
-/** SHA-256 fingerprints of the roots zone B's provider installed for zone A (its PEM file for Envoy). */
-async function zoneARootsAtZoneB(): Promise<string[]> {
-  const pem = await readFile(join(plane.zoneB.bundleDirectory, `${plane.zoneA.pki.trustDomain}.pem`), 'utf8');
-  return pemToDerList(pem).map((der) => sha256Hex(der));
-}
+const zoneARootsAtZoneB = () => zoneARootsAt(plane.zoneB);
 
 describe('zone A rotates its root while zone A calls zone B', () => {
   it('unannounced (accord-pki rotate): cross-zone calls fail, and zone B keeps trusting only the root the contract pins', async () => {
@@ -59,12 +44,7 @@ describe('zone A rotates its root while zone A calls zone B', () => {
     const oldRoot = plane.zoneA.pki.pki.authority.getCa().activeRootHash;
     expect(await zoneARootsAtZoneB()).toEqual([oldRoot]);
 
-    const calls = new ContinuousCalls(() => plane.callZoneB(alice), 200, {
-      maxCalls: 20_000,
-      maxDurationMs: 180_000,
-      pauseMs: 20,
-    });
-    calls.start();
+    const calls = startCallingZoneB();
     await promisify(execFile)(process.execPath, [
       pkiMain,
       'rotate',
