@@ -1,20 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { signApproval } from '../../lib/contract/approval-signature.js';
 import { signRevocation } from '../../lib/contract/revocation-signature.js';
-import { silentLogger } from '../../lib/log/logger.js';
-import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { caStateSecretKey } from '../../pki/kube-secret-ca-store.js';
 import { auditLogLabel } from '../../contract-repo/audit-entry-config-map.js';
 import { parseTrustContractSpec } from '../../operator/trust-contract/trust-contract-spec.js';
 import type { MeshZone } from './mesh-zone.js';
 import { accordNamespace } from './mesh-zone.js';
-import {
-  hubNamespace,
-  pkiCaSecretName,
-  startTwoClusterMesh,
-  untilMutualTrust,
-  type TwoClusterMesh,
-} from './two-cluster-mesh.js';
+import { hubNamespace, pkiCaSecretName, untilMutualTrust, type TwoClusterMesh } from './two-cluster-mesh.js';
+import { useTwoClusterMesh } from './two-cluster-mesh-fixture.js';
 
 // The harness without operators: a contract proposed and approved directly in the repository, by
 // each zone's admin, must reach both clusters' bundle Secrets through the providers alone.
@@ -23,22 +16,17 @@ const propagationTimeoutMs = 30_000;
 let mesh: TwoClusterMesh;
 let a: MeshZone;
 let b: MeshZone;
-
-const directories = new TemporaryDirectories('accord-two-cluster-mesh');
-
-beforeAll(async () => {
-  mesh = await startTwoClusterMesh({
-    directory: await directories.make(),
-    logger: silentLogger,
-    operatorReplicas: 0,
-  });
-  [a, b] = mesh.zones;
-}, 240_000);
-
-afterAll(async () => {
-  await mesh.close();
-  await directories.removeAll();
-}, 60_000);
+useTwoClusterMesh(
+  {
+    directoryPrefix: 'accord-two-cluster-mesh',
+    mesh: { operatorReplicas: 0 },
+    deadlineMs: propagationTimeoutMs,
+  },
+  (started) => {
+    mesh = started;
+    [a, b] = started.zones;
+  },
+);
 
 /** Proposes `id` as zone-a's admin with the participants zone-a's manifest resolves to, then approves it as `approvers`. */
 async function proposeAndApprove(id: string, approvers: readonly MeshZone[]): Promise<void> {

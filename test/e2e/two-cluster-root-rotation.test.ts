@@ -1,27 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  activatePreparedRoot,
   announcePreparedRoot,
   emergencyRotateRoot,
   type RotationParties,
 } from '../../lib/contract/announced-rotation.js';
-import { FailedPreconditionError } from '../../lib/errors/accord-error.js';
 import { silentLogger } from '../../lib/log/logger.js';
 import { sha256Hex } from '../../lib/x509/fingerprint.js';
 import { pemToDerList } from '../../lib/x509/pem.js';
 import { startZonePki } from '../../demo/loopback-zone-pki.js';
 import type { ParticipantRootsStatus } from '../../operator/trust-contract/trust-contract-crd.js';
 import { caStateSecretKey } from '../../pki/kube-secret-ca-store.js';
-import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { accordNamespace, conditionsOf, type MeshZone } from './mesh-zone.js';
-import { pollUntil } from './poll-until.js';
-import {
-  pkiCaSecretName,
-  startTwoClusterMesh,
-  untilMutualTrust,
-  type TwoClusterMesh,
-} from './two-cluster-mesh.js';
+import { pkiCaSecretName, untilMutualTrust, type TwoClusterMesh } from './two-cluster-mesh.js';
+import { useTwoClusterMesh } from './two-cluster-mesh-fixture.js';
+import { tryActivatePreparedRoot } from './try-activate-prepared-root.js';
 
 // Issue 15 on the Kubernetes path: two API servers, each zone's PKI keeping its CA state in a
 // Secret of its own cluster, providers writing bundle Secrets, operator replicas (child processes
@@ -38,31 +31,23 @@ const deadlineMs = 60_000;
 let mesh: TwoClusterMesh;
 let a: MeshZone;
 let b: MeshZone;
-const directories = new TemporaryDirectories('accord-two-cluster-rotation');
-let directory: string;
-
-beforeAll(async () => {
-  directory = await directories.make();
-  mesh = await startTwoClusterMesh({
-    directory,
-    logger: silentLogger,
-    operatorReplicas: 1,
-    operatorResyncIntervalMs: 1000,
-    pki: { svidTtl: '6s', svidMaxTtl: '6s', clockSkew: '1s', storeReloadInterval: '1s' },
-    repositoryReloadInterval: '1s',
-  });
-  [a, b] = mesh.zones;
-}, 240_000);
-
-afterAll(async () => {
-  await mesh.close();
-  await directories.removeAll();
-}, 60_000);
-
-/** `pollUntil` with the deadline, quoting the operators' last log lines when it expires. */
-function waitFor<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  return mesh.explained(pollUntil(what, check, deadlineMs, 100));
-}
+const { waitFor } = useTwoClusterMesh(
+  {
+    directoryPrefix: 'accord-two-cluster-rotation',
+    mesh: {
+      operatorReplicas: 1,
+      operatorResyncIntervalMs: 1000,
+      pki: { svidTtl: '6s', svidMaxTtl: '6s', clockSkew: '1s', storeReloadInterval: '1s' },
+      repositoryReloadInterval: '1s',
+    },
+    deadlineMs,
+    pollIntervalMs: 100,
+  },
+  (started) => {
+    mesh = started;
+    [a, b] = started.zones;
+  },
+);
 
 function fingerprints(pem: string | undefined): string[] {
   return pemToDerList(pem ?? '')
@@ -164,7 +149,7 @@ describe("zone A rotates its root across two clusters, its PKI's CA in a Secret"
 
     // A replacement pod: a fresh store directory, the same Secret, its own port.
     const restarted = await startZonePki({
-      directory: join(directory, 'restarted'),
+      directory: join(mesh.directory, 'restarted'),
       name: a.name,
       trustDomain: a.trustDomain,
       spiffePaths: [],
@@ -208,14 +193,9 @@ describe("zone A rotates its root across two clusters, its PKI's CA in a Secret"
   });
 
   it('activates: both clusters show the new root current and the old one previous until it retires', async () => {
-    const activation = await waitFor('the prepared root activated', async () => {
-      try {
-        return await activatePreparedRoot(zoneAParties(), false);
-      } catch (error) {
-        if (error instanceof FailedPreconditionError) return undefined;
-        throw error;
-      }
-    });
+    const activation = await waitFor('the prepared root activated', () =>
+      tryActivatePreparedRoot(zoneAParties()),
+    );
     expect(activation.rootSha256).toBe(nextRoot);
     const overlap = await untilZoneAShownInBoth(
       `Overlap current=${short(nextRoot)} previous=${short(oldRoot)}`,

@@ -1,8 +1,6 @@
-import { silentLogger } from '../../lib/log/logger.js';
-import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { conditionsOf, type MeshZone, type TrustContractResource } from './mesh-zone.js';
-import { pollUntil } from './poll-until.js';
-import { startTwoClusterMesh, untilMutualTrust, type TwoClusterMesh } from './two-cluster-mesh.js';
+import { untilMutualTrust, type TwoClusterMesh } from './two-cluster-mesh.js';
+import { useTwoClusterMesh } from './two-cluster-mesh-fixture.js';
 
 // Issue 3's end-to-end test: two API servers and a hub repository on loopback, each zone with its
 // PKI, provider and two operator replicas (child processes of dist/operator/main.js). Applying the
@@ -19,23 +17,13 @@ const scenarioTimeoutMs = 180_000;
 let mesh: TwoClusterMesh;
 let a: MeshZone;
 let b: MeshZone;
-
-const directories = new TemporaryDirectories('accord-e2e-two-cluster');
-
-beforeAll(async () => {
-  mesh = await startTwoClusterMesh({ directory: await directories.make(), logger: silentLogger });
-  [a, b] = mesh.zones;
-}, 240_000);
-
-afterAll(async () => {
-  await mesh.close();
-  await directories.removeAll();
-}, 60_000);
-
-/** `pollUntil` with the deadline, quoting the operators' last log lines when it expires. */
-function waitFor<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  return mesh.explained(pollUntil(what, check, deadlineMs));
-}
+const { waitFor } = useTwoClusterMesh(
+  { directoryPrefix: 'accord-e2e-two-cluster', deadlineMs },
+  (started) => {
+    mesh = started;
+    [a, b] = started.zones;
+  },
+);
 
 /** Waits until `zone`'s TrustContract `id` has the condition `type` with `status` and `reason`. */
 function untilCondition(
