@@ -25,8 +25,8 @@ export interface BenchSizes {
  * Issue #2's sizes: 20 zones and at least 100 changes. Issue #13's: the repository with 10,000 and
  * 100,000 active contracts among 100 zones, three runs of 30,000 GetCertificates calls from a zone in 10. Issue
  * #3's: 30 runs across two clusters, operator memory with 1,000 TrustContracts. Issue #4's (and
- * 13's): wrk for 10 s per setup of the translator path with 8 in flight and 5 s with one in
- * flight, three repetitions, 2,000 in-process decisions per direction, 5,000 no-op Checks
+ * 13's): wrk for 10 s per setup of the translator path with 8 in flight (after 3 s unmeasured)
+ * and 5 s with one in flight, three repetitions, 2,000 in-process decisions per direction, 5,000 no-op Checks
  * per concurrency for the ext_authz transport. Issue 11 item 9's: three repository replicas on
  * the Kubernetes store at the production follow interval, one killed with SIGKILL during a burst
  * of 300 operations (60 in quick mode). Issue #13's Kubernetes store: 10,000 contracts (30,000 entry
@@ -75,6 +75,7 @@ export const fullSizes: BenchSizes = {
     concurrency: 8,
     unloadedSeconds: 5,
     warmupRequests: 50,
+    warmupSeconds: 3,
     repetitions: 3,
     decisionIterations: 2000,
     decisionMaxDurationMs: 30_000,
@@ -138,6 +139,7 @@ export const quickSizes: BenchSizes = {
     concurrency: 8,
     unloadedSeconds: 2,
     warmupRequests: 20,
+    warmupSeconds: 2,
     repetitions: 1,
     decisionIterations: 200,
     decisionMaxDurationMs: 5_000,

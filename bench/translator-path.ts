@@ -47,8 +47,14 @@ export interface TranslatorPathOptions {
   readonly concurrency: number;
   /** How long wrk keeps ONE request in flight per setup and repetition (the unloaded latency run). */
   readonly unloadedSeconds: number;
-  /** Unmeasured requests first on each setup (connections, JIT), also checking the answer. */
+  /** Unmeasured requests first on each setup (connections), each answer checked. */
   readonly warmupRequests: number;
+  /**
+   * Then wrk for this long with `concurrency` in flight, unmeasured: until V8 has optimised the
+   * translators' hot code. Without it the quick run's 3 s charged the processes' first seconds
+   * (interpreted, then compiling) to CPU per request: about twice the steady state.
+   */
+  readonly warmupSeconds: number;
   /** Each setup is measured this often with fresh Envoys; figures are medians over repetitions. */
   readonly repetitions: number;
   /** In-process Check calls per direction (fewer if `decisionMaxDurationMs` runs out first). */
@@ -340,9 +346,9 @@ export async function runTranslatorPathBenchmark(options: TranslatorPathOptions)
 }
 
 /**
- * Warm-up (from this process, checking every answer), then wrk against one setup with
- * `concurrency` in flight (CPU time of every process read around it), then with one in flight;
- * any answer but 2xx or a socket error fails the run.
+ * Warm-up (from this process, checking every answer, then wrk for `warmupSeconds`), then wrk
+ * against one setup with `concurrency` in flight (CPU time of every process read around it), then
+ * with one in flight; any answer but 2xx or a socket error fails the run.
  */
 async function measure(
   options: TranslatorPathOptions,
@@ -371,6 +377,7 @@ async function measure(
       );
     return report;
   };
+  await load(options.concurrency, options.warmupSeconds);
   const cpuBefore = options.cpuTimes();
   const waitedBeforeMs = readWaitedChildrenCpuMs();
   const loaded = await load(options.concurrency, options.loadSeconds);
