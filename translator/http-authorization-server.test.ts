@@ -140,6 +140,20 @@ describe('what the decider is asked', () => {
     });
   });
 
+  it('reads header names in any case as one header: a copy spelled otherwise is joined, a peer counted', async () => {
+    await send(server.port, 'POST', '/inbound/x', [
+      ['Host', 'orders.zone-b'],
+      ['host', 'other.zone-b'],
+      ['Accord-User', 'alice'],
+      ['accord-user', 'mallory'],
+      [peerHeader, 'spiffe://zone-a.example/a'],
+      ['X-Accord-Peer', 'spiffe://zone-a.example/b'],
+    ]);
+    expect(questions[0]?.request?.headers).toEqual({ 'accord-user': 'alice, mallory' });
+    expect(questions[0]?.request?.authority).toBe('orders.zone-b');
+    expect(questions[0]?.peerPrincipal).toBe('');
+  });
+
   it.each([
     ['no peer (Envoy writes -)', [[peerHeader, '-']]],
     ['no peer header at all', []],
