@@ -387,6 +387,27 @@ describe('verifyWit, verified-WIT cache', () => {
     // Nor does it become acceptable by being tried twice.
     expect(await rejectionOf(tampered, receiving)).toBe('wit_bad_signature');
   });
+
+  it("reads a cached WIT's header and sub from its own bytes: a copy with another header or sub gets its reason", async () => {
+    const { receiving } = changingReceiver();
+    const token = await testWit(zoneA, workload, { issuedAt: now });
+    const first = await verifyWit(token, receiving);
+    const [header = '', payload = '', signature = ''] = token.split('.');
+    const decoded = (part: string) =>
+      JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>;
+    const withHeader = (change: Record<string, unknown>) =>
+      `${base64url({ ...decoded(header), ...change })}.${payload}.${signature}`;
+    const withSubject = (sub: string) => `${header}.${base64url({ ...decoded(payload), sub })}.${signature}`;
+    expect(await rejectionOf(withHeader({ alg: 'HS256' }), receiving)).toBe('wit_alg_not_allowed');
+    expect(await rejectionOf(withHeader({ typ: 'JWT' }), receiving)).toBe('wit_bad_type');
+    expect(await rejectionOf(withHeader({ kid: '' }), receiving)).toBe('wit_unknown_key');
+    expect(await rejectionOf(withSubject('spiffe://zone-c.example/ns/x/sa/y'), receiving)).toBe(
+      'wit_untrusted_domain',
+    );
+    expect(await rejectionOf(withSubject(`${subjectA}-other`), receiving)).toBe('wit_bad_signature');
+    // The original is still answered from the cache.
+    await expect(verifyWit(token, receiving)).resolves.toBe(first);
+  });
 });
 
 describe('verifyWit, the reason and message of each refusal', () => {
