@@ -135,6 +135,16 @@ describe('consent after an announced root rotation: the legitimate path', () => 
   });
 });
 
+/** Zone A's revocation by its pinned root's operator a second from now, once `rotated(1)` retired that root. */
+function revocationByReplacedRootLater(carried: TrustContract) {
+  const later = new Date(Date.now() + 1000);
+  return revocationWith(
+    carried,
+    a.operator.signerAt(() => later),
+    later,
+  );
+}
+
 interface Attack {
   name: string;
   revocation: (carried: TrustContract) => Promise<{ reason: string; signed: TrustContract['approvals'][0] }>;
@@ -220,14 +230,7 @@ const attacks: Attack[] = [
     // the stronger of the two reasons (never as "retired at").
     name: 'the replaced root timestamping after it retired and was then revoked',
     carried: async () => ({ ...(await rotated(1)), rootRevocations: [revokeRoot(a, 'key compromised')] }),
-    revocation: (carried) => {
-      const later = new Date(Date.now() + 1000);
-      return revocationWith(
-        carried,
-        a.operator.signerAt(() => later),
-        later,
-      );
-    },
+    revocation: revocationByReplacedRootLater,
     error: PermissionDeniedError,
     message:
       /^revocation rejected: its timestamp is signed by root [0-9a-f]{64} of participant zone-a, which is revoked$/,
@@ -235,14 +238,7 @@ const attacks: Attack[] = [
   {
     name: 'the replaced root timestamping after it retired',
     carried: () => rotated(1),
-    revocation: (carried) => {
-      const later = new Date(Date.now() + 1000);
-      return revocationWith(
-        carried,
-        a.operator.signerAt(() => later),
-        later,
-      );
-    },
+    revocation: revocationByReplacedRootLater,
     error: PermissionDeniedError,
     message:
       /^revocation rejected: its timestamp is signed by root [0-9a-f]{64} of participant zone-a, which retired at .+, before the timestamp's time .+$/,

@@ -1,11 +1,13 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
+  ApprovalSchema,
   AuditEntrySchema,
   RootRevocationSchema,
   RootRotationSchema,
   ContractSchema,
   ContractState as ProtoContractState,
+  type Approval,
   type Contract,
   type RevokeRequest,
 } from '../../proto/gen/accord/contracts/v1/contracts_pb.js';
@@ -110,15 +112,21 @@ describe('contract codec', () => {
     expect(validateProposal(proposalFromProto(message)).participants).toHaveLength(2);
   });
 
+  /** An Approval message with every field well-formed, except those given. */
+  const approvalMessage = (fields: Partial<Approval>): Approval =>
+    create(ApprovalSchema, {
+      participant: 'zone-a',
+      signature: new Uint8Array(64),
+      certificateChain: [new Uint8Array(1)],
+      signedAt: timestampFromDate(new Date()),
+      ...fields,
+    });
+
   it('rejects an approval whose signed_at has sub-millisecond precision', () => {
     expect(() =>
-      approvalFromProto({
-        $typeName: 'accord.contracts.v1.Approval',
-        participant: 'zone-a',
-        signature: new Uint8Array(64),
-        certificateChain: [new Uint8Array(1)],
-        signedAt: { $typeName: 'google.protobuf.Timestamp', seconds: 1n, nanos: 1 },
-      }),
+      approvalFromProto(
+        approvalMessage({ signedAt: { $typeName: 'google.protobuf.Timestamp', seconds: 1n, nanos: 1 } }),
+      ),
     ).toThrow('approval.signed_at: must be a whole number of milliseconds');
   });
 
@@ -127,16 +135,12 @@ describe('contract codec', () => {
     expect(() => approvalFromProto(undefined, 'contract.approvals[2]')).toThrow(
       new InvalidArgumentError('contract.approvals[2]: required'),
     );
-    expect(() =>
-      approvalFromProto({
-        $typeName: 'accord.contracts.v1.Approval',
-        participant: 'zone-a',
-        signature: new Uint8Array(64),
-        certificateChain: [new Uint8Array(1)],
-        signedAt: timestampFromDate(new Date()),
-        timestamp: { $typeName: 'accord.contracts.v1.ConsentTimestamp', signature: new Uint8Array(64) },
-      }),
-    ).toThrow(new InvalidArgumentError('approval.timestamp.time: required'));
+    const untimed = approvalMessage({
+      timestamp: { $typeName: 'accord.contracts.v1.ConsentTimestamp', signature: new Uint8Array(64) },
+    });
+    expect(() => approvalFromProto(untimed)).toThrow(
+      new InvalidArgumentError('approval.timestamp.time: required'),
+    );
   });
 });
 
