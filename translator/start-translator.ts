@@ -15,8 +15,9 @@ import { startHttpAuthorizationServer } from './http-authorization-server.js';
 import { NonceCache } from './nonce-cache.js';
 import { issuerKeys, verifyBearerUser, type LocalTokenIssuer } from './oidc-tokens.js';
 import { PkiWitSource } from './pki-wit-source.js';
+import type { RequestSigner } from './sign-request.js';
 import { audienceResolver, inboundAudiences, type TranslatorConfig } from './translator-config.js';
-import { TranslatorFiles } from './translator-files.js';
+import { TranslatorFiles, type WorkloadCredential } from './translator-files.js';
 import { TranslatorMetrics } from './translator-metrics.js';
 
 /** A running translator. */
@@ -114,6 +115,7 @@ export async function startTranslator(
       field: 'inbound.services',
     });
   const outboundConfig = config.outbound;
+  const signers = new WeakMap<WorkloadCredential, RequestSigner>();
   const outbound: OutboundPolicy | undefined =
     outboundConfig === undefined
       ? undefined
@@ -121,9 +123,18 @@ export async function startTranslator(
           users: () => files.users(),
           signer: () => {
             const credential = workloadCredential();
-            return credential === undefined
-              ? undefined
-              : { ...credential, clock, signatureLifetimeSeconds: outboundConfig.signatureLifetimeSeconds };
+            if (credential === undefined) return undefined;
+            // One signer per credential object (a renewal is a new object), not a copy per request.
+            let signer = signers.get(credential);
+            if (signer === undefined) {
+              signer = {
+                ...credential,
+                clock,
+                signatureLifetimeSeconds: outboundConfig.signatureLifetimeSeconds,
+              };
+              signers.set(credential, signer);
+            }
+            return signer;
           },
           audienceForHost: audienceResolver(outboundConfig.zones),
           ...(outboundConfig.oidc === undefined ? {} : { bearerUser: bearerValidator(outboundConfig.oidc) }),
