@@ -373,6 +373,18 @@ describe('rotationStatus', () => {
     ]);
   });
 
+  it('names the latest root as current after several activated rotations', async () => {
+    const a4 = await createTestRoot('zone-a.example');
+    const thrice = carrying(
+      ab,
+      await announced(ab, a, a2, 1, { isActivated: true }),
+      await announced(ab, a2, a3, 2, { isActivated: true }),
+    );
+    expect(rotationStatus([thrice], 'zone-a.example', a4.rootSha256)).toMatchObject([
+      { contractId: 'ab', currentRootSha256: a3.rootSha256, isAnnounced: false },
+    ]);
+  });
+
   it('counts a cancelled (revoked) announcement neither as announced nor as the current root', async () => {
     const cancelled = {
       ...carrying(ab, await announced(ab, a, a2, 1, { acknowledgedBy: ['zone-b.example'] })),

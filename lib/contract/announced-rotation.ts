@@ -3,7 +3,7 @@ import type { PkiRootRotationClient } from '../identity/pki-root-rotation-client
 import type { ConsentSigner } from './zone-approvers.js';
 import { contractTermsSha256 } from './canonical-consent.js';
 import type { ContractRepositoryClient } from './contract-repository-client.js';
-import { contractRootChains } from './participant-roots.js';
+import { participantRootChain } from './participant-roots.js';
 import type { AnnouncementTarget, ContractRootRotation, RootActivation } from './root-rotation.js';
 import { signRootAnnouncementAsApprover } from './root-statement-signature.js';
 import { participantOfTrustDomain, type TrustContract } from './trust-contract.js';
@@ -23,7 +23,8 @@ export interface ContractRotationStatus {
 
 /**
  * Per active contract of `trustDomain`, where its prepared root `nextRootSha256` stands: pure, from
- * the contracts as the repository serves them, each verified (`contractRootChains`) by the caller.
+ * the contracts as the repository serves them, the zone's chain of roots in each verified here
+ * (`participantRootChain`: the repository is not trusted for it).
  */
 export function rotationStatus(
   contracts: Iterable<TrustContract>,
@@ -35,15 +36,15 @@ export function rotationStatus(
     if (contract.state !== 'active') continue;
     const own = participantOfTrustDomain(contract, trustDomain);
     if (own === undefined) continue;
-    const links = contractRootChains(contract).chains.get(own.name)?.links ?? [];
-    const live = links.filter((link) => !link.isRevoked);
+    const live = participantRootChain(contract, own).links.filter((link) => !link.isRevoked);
     const announced = live.find((link) => link.root.rootSha256 === nextRootSha256);
     const current = live.filter((link) => link !== announced).at(-1);
     const partners = contract.participants
       .filter((participant) => participant.trustDomain !== trustDomain)
       .map((participant) => participant.trustDomain);
+    // None when nothing is announced, or when the contract pins the prepared root itself.
     const acknowledgedBy = new Set(
-      (announced?.rotation?.acknowledgements ?? []).map((acknowledgement) => acknowledgement.trustDomain),
+      announced?.rotation?.acknowledgements.map((acknowledgement) => acknowledgement.trustDomain),
     );
     statuses.push({
       contractId: contract.id,
@@ -181,7 +182,7 @@ export async function emergencyRotateRoot(
   const contracts = (await parties.repository.list('active')).flatMap((contract) => {
     const own = participantOfTrustDomain(contract, parties.trustDomain);
     if (own === undefined) return [];
-    const links = contractRootChains(contract).chains.get(own.name)?.links ?? [];
+    const { links } = participantRootChain(contract, own);
     return [{ id: contract.id, roots: new Set(links.map((link) => link.root.rootSha256)) }];
   });
   const { signing, revocations } = await parties.pki.emergency(reason);
