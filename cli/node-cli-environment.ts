@@ -12,7 +12,7 @@ import { PkiService } from '../proto/gen/accord/pki/v1/pki_pb.js';
 import { systemClock } from '../lib/time/clock.js';
 import { systemTimers } from '../lib/time/timers.js';
 import { ContractService } from '../proto/gen/accord/contracts/v1/contracts_pb.js';
-import type { CliEnvironment, ConsentConnection, OutputStream } from './cli-environment.js';
+import type { CliEnvironment, ConsentConnection } from './cli-environment.js';
 import { readInput } from './read-input.js';
 
 /**
@@ -21,17 +21,19 @@ import { readInput } from './read-input.js';
  * `main.ts` stays the only file that reads `process` and end-to-end tests use the same wiring with
  * captured output.
  */
-export function nodeCliEnvironment(options: {
-  stdout: OutputStream;
-  stderr: OutputStream;
-  stdin: NodeJS.ReadableStream;
-  interrupted: AbortSignal;
-  stateDirectory: string;
-  configDirectory: string;
-  configPathFromEnvironment: string | undefined;
-  version: string;
-  consoleAssetDirectory: string;
-}): CliEnvironment {
+export function nodeCliEnvironment(
+  options: Pick<
+    CliEnvironment,
+    | 'stdout'
+    | 'stderr'
+    | 'interrupted'
+    | 'stateDirectory'
+    | 'configDirectory'
+    | 'configPathFromEnvironment'
+    | 'version'
+    | 'consoleAssetDirectory'
+  > & { stdin: NodeJS.ReadableStream },
+): CliEnvironment {
   const { stdin, ...rest } = options;
   const environment: CliEnvironment = {
     ...rest,
