@@ -216,6 +216,23 @@ function signedByPartner(headers: Record<string, string>, identityHeaders: strin
   return { ...request, headers: { ...headers, ...signed } };
 }
 
+/**
+ * The headers of `request` once zone A's frontend signed it with `wimse-sign-response`: a client
+ * that requires a signed response, which the translator cannot give.
+ */
+function signedRequiringSignedResponse(request: Request): Record<string, string> {
+  const message = httpRequestOfCheck(checkRequest('inbound', request));
+  if (message === undefined) throw new Error('no HTTP request');
+  return signedWithParameters(message, {
+    wit: witA,
+    privateKey: keyA.privateKey,
+    createdSeconds: now.getTime() / 1000,
+    lifetimeSeconds: 60,
+    audience: zoneBAudience,
+    extraParameters: new Map([['wimse-sign-response', true]]),
+  }).headers;
+}
+
 describe('outbound', () => {
   it('replaces valid Basic credentials with the WIT, the user header and a WIMSE signature', async () => {
     const leaving = await signedByA();
@@ -595,22 +612,8 @@ describe('decisions at the edges', () => {
 
   it('answers 501 with the rpc code UNIMPLEMENTED to a client that requires a signed response', async () => {
     const { check, registry } = translator();
-    const request: Request = { headers: { [userIdentityHeader]: 'alice' } };
-    const message = httpRequestOfCheck(checkRequest('inbound', request));
-    if (message === undefined) throw new Error('no HTTP request');
-    const signed = signedWithParameters(
-      message,
-      {
-        wit: witA,
-        privateKey: keyA.privateKey,
-        createdSeconds: now.getTime() / 1000,
-        lifetimeSeconds: 60,
-        audience: zoneBAudience,
-        extraParameters: new Map([['wimse-sign-response', true]]),
-      },
-      [userIdentityHeader],
-    );
-    const response = await decide(check, checkRequest('inbound', { headers: signed.headers }, frontend));
+    const headers = signedRequiringSignedResponse({ headers: { [userIdentityHeader]: 'alice' } });
+    const response = await decide(check, checkRequest('inbound', { headers }, frontend));
     expect(deniedStatus(response)).toBe(501);
     expect(response.status?.code).toBe(12);
     if (response.httpResponse.case !== 'deniedResponse') throw new Error('not denied');
@@ -777,21 +780,10 @@ describe('what a denial tells the log', () => {
   });
 
   it('a client that requires a signed response', async () => {
-    const message = httpRequestOfCheck(checkRequest('inbound', {}));
-    if (message === undefined) throw new Error('no HTTP request');
-    const signed = signedWithParameters(message, {
-      wit: witA,
-      privateKey: keyA.privateKey,
-      createdSeconds: now.getTime() / 1000,
-      lifetimeSeconds: 60,
-      audience: zoneBAudience,
-      extraParameters: new Map([['wimse-sign-response', true]]),
-    });
-    expect(
-      await loggedDetail((check) =>
-        decide(check, checkRequest('inbound', { headers: signed.headers }, frontend)),
-      ),
-    ).toBe(`${frontend} requires a signed response`);
+    const headers = signedRequiringSignedResponse({});
+    expect(await loggedDetail((check) => decide(check, checkRequest('inbound', { headers }, frontend)))).toBe(
+      `${frontend} requires a signed response`,
+    );
   });
 });
 
