@@ -21,6 +21,7 @@ import {
   DeleteRequestSchema,
   GetRequestSchema,
   ListRequestSchema,
+  ListResponseSchema,
   RevokeRootRequestSchema,
   WatchRequestSchema,
   type Contract,
@@ -164,18 +165,29 @@ beforeAll(async () => {
 });
 
 describe('contractRepositoryOverGrpc', () => {
-  it('lists every page, following the page token until the repository sends none', async () => {
+  /**
+   * List's answers, one per page token. A token asked twice or never given out fails the call:
+   * a paging loop that does not end would otherwise starve the test of the event loop.
+   */
+  function pages(answers: Record<string, MessageInitShape<typeof ListResponseSchema>>): Answers['list'] {
     const asked = new Set<string>();
+    return (request) => {
+      const answer = answers[request.pageToken];
+      if (answer === undefined || asked.has(request.pageToken)) {
+        throw new Error(`page token ${JSON.stringify(request.pageToken)} not given out or asked twice`);
+      }
+      asked.add(request.pageToken);
+      return answer;
+    };
+  }
+
+  it('lists every page, following the page token until the repository sends none', async () => {
     const { repository, calls } = fakeRepository({
-      list: (request) => {
-        // A page asked twice would be a loop: fail instead of answering it forever.
-        if (asked.has(request.pageToken)) throw new Error(`page ${request.pageToken} asked twice`);
-        asked.add(request.pageToken);
-        if (request.pageToken === '') return { contracts: [abProto], nextPageToken: 'after-ab' };
-        if (request.pageToken === 'after-ab') return { contracts: [], nextPageToken: 'after-nothing' };
-        if (request.pageToken === 'after-nothing') return { contracts: [contractToProto(ac)] };
-        throw new Error(`unexpected page token ${request.pageToken}`);
-      },
+      list: pages({
+        '': { contracts: [abProto], nextPageToken: 'after-ab' },
+        'after-ab': { contracts: [], nextPageToken: 'after-nothing' },
+        'after-nothing': { contracts: [contractToProto(ac)] },
+      }),
     });
     const contracts = await repository.list(undefined);
     expect(contracts.map(contractToProto)).toEqual([abProto, contractToProto(ac)]);
@@ -193,7 +205,7 @@ describe('contractRepositoryOverGrpc', () => {
   });
 
   it('lists the contracts of one state by asking the repository for that state', async () => {
-    const { repository, calls } = fakeRepository({ list: () => ({ contracts: [abProto] }) });
+    const { repository, calls } = fakeRepository({ list: pages({ '': { contracts: [abProto] } }) });
     expect((await repository.list('active')).map((contract) => contract.id)).toEqual(['ab']);
     expect(calls.map((call) => call.request)).toEqual([
       create(ListRequestSchema, { state: ProtoContractState.ACTIVE, pageSize: 500, pageToken: '' }),
