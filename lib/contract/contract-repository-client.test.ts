@@ -169,7 +169,9 @@ describe('contractRepositoryOverGrpc', () => {
    * List's answers, one per page token. A token asked twice or never given out fails the call:
    * a paging loop that does not end would otherwise starve the test of the event loop.
    */
-  function pages(answers: Record<string, MessageInitShape<typeof ListResponseSchema>>): Answers['list'] {
+  function pages(
+    answers: Record<string, MessageInitShape<typeof ListResponseSchema>>,
+  ): Answer<Methods['list']> {
     const asked = new Set<string>();
     return (request) => {
       const answer = answers[request.pageToken];
