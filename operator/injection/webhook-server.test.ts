@@ -8,20 +8,13 @@ import { InjectionMetrics } from './injection-metrics.js';
 import type { MeshWorkload } from '../mesh-workload/mesh-workload.js';
 import { issueWebhookCertificate, needsRenewal, type WebhookCertificate } from './webhook-certificate.js';
 import { startWebhookServer, type WebhookServer } from './webhook-server.js';
+import { ordersApiWorkload as ordersApi } from '../../test/support/test-mesh-workload.js';
 
 const settings: InjectionSettings = {
   version: '0.1.0',
   accordNamespace: 'accord-system',
   envoy: { image: 'envoy:1', inboundPort: 15006, outboundPort: 15001 },
   translator: { image: 'accord:1' },
-};
-const ordersApi: MeshWorkload = {
-  name: 'orders-api',
-  namespace: 'shop',
-  selector: { matchLabels: { app: 'orders-api' } },
-  port: 8080,
-  inbound: { type: 'none' },
-  outbound: { type: 'none' },
 };
 
 function review(overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,20 +1,11 @@
 import { envoyContainerName, injectedAnnotation, type PodJson } from '../injection/inject-pod.js';
-import type { MeshWorkload } from './mesh-workload.js';
 import {
   originalTargetPortsAnnotation,
   type ServiceJson,
   serviceTargetPortChange,
   type ServicePortJson,
 } from './service-target-port.js';
-
-const ordersApi: MeshWorkload = {
-  name: 'orders-api',
-  namespace: 'shop',
-  selector: { matchLabels: { app: 'orders-api' } },
-  port: 8080,
-  inbound: { type: 'none' },
-  outbound: { type: 'none' },
-};
+import { ordersApiWorkload as ordersApi } from '../../test/support/test-mesh-workload.js';
 
 function service(
   ports: ServicePortJson[] = [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],

@@ -10,6 +10,7 @@ import {
   type PodJson,
 } from '../../operator/injection/inject-pod.js';
 import type { MeshWorkload } from '../../operator/mesh-workload/mesh-workload.js';
+import { ordersApiWorkload as base } from '../support/test-mesh-workload.js';
 import {
   type PartnerZone,
   renderSidecarConfig,
@@ -37,14 +38,6 @@ const zoneC: PartnerZone = {
   endpoint: { host: 'ingress.zone-c.example', port: 443 },
 };
 
-const base: MeshWorkload = {
-  name: 'orders-api',
-  namespace: 'shop',
-  selector: { matchLabels: { app: 'orders-api' } },
-  port: 8080,
-  inbound: { type: 'none' },
-  outbound: { type: 'none' },
-};
 const basic: MeshWorkload = {
   ...base,
   inbound: { type: 'basic', usersSecretName: 'orders-in' },
