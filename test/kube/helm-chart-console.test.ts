@@ -1,12 +1,11 @@
 // The chart's optional console (docs/console.md, "In a cluster"): off by default; when on, one
 // hardened pod listening on 127.0.0.1 only, with the approver SVID Secret and nothing else of the
 // zone's secrets, installed by the real helm into a real API server.
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { testTool } from '../support/test-tools.js';
+import { helm } from './helm.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
-import { type KubectlResult, kubectl as runKubectl } from './kubectl.js';
+import { kubectl as runKubectl } from './kubectl.js';
 
 const chartDirectory = resolve(__dirname, '../../charts/accord');
 const releaseNamespace = 'accord-system';
@@ -24,16 +23,6 @@ const consoleOn = [
   'console.enabled=true',
 ];
 const withBundles = [...consoleOn, '--set', 'console.showInstalledBundles=true'];
-
-/** Runs the real helm; a non-zero exit is a result (refusals are asserted). */
-function helm(...args: string[]): Promise<KubectlResult> {
-  return new Promise((resolvePromise) => {
-    execFile(testTool('helm'), args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolvePromise({ code, stdout: stdout.trim(), stderr: stderr.trim() });
-    });
-  });
-}
 
 interface RenderedObject {
   kind: string;

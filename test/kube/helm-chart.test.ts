@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -13,11 +12,11 @@ import { providerConfigKind, providerConfigSchema } from '../../contract-provide
 import { injectionWebhookConfiguration } from '../../operator/injection/webhook-configuration.js';
 import { operatorConfigKind, operatorConfigSchema } from '../../operator/operator-config.js';
 import { pkiConfigKind, pkiConfigSchema } from '../../pki/pki-config.js';
-import { testTool } from '../support/test-tools.js';
 import { TemporaryDirectories } from '../support/temporary-directories.js';
 import { accordCrdDirectory, installAccordCrds, yamlFiles } from './accord-crds.js';
+import { helm } from './helm.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
-import { type KubectlResult, kubectl as runKubectl } from './kubectl.js';
+import { kubectl as runKubectl } from './kubectl.js';
 import { snapshotObjectNames } from '../../contract-repo/snapshot-config-map.js';
 
 const repoRoot = resolve(__dirname, '../..');
@@ -44,16 +43,6 @@ const renderings = ['default values', ...exampleFiles.map((file) => `examples/${
 
 function valuesArgs(rendering: string): string[] {
   return rendering === 'default values' ? [] : ['-f', join(chartDirectory, rendering)];
-}
-
-/** Runs the real helm; a non-zero exit is a result (schema refusals are asserted). */
-function helm(...args: string[]): Promise<KubectlResult> {
-  return new Promise((resolvePromise) => {
-    execFile(testTool('helm'), args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolvePromise({ code, stdout: stdout.trim(), stderr: stderr.trim() });
-    });
-  });
 }
 
 /** The fields of rendered objects the tests read. */
