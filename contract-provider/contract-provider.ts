@@ -267,33 +267,31 @@ export class ContractProvider {
       this.#memoryWriteFailures = 0;
     } catch (error) {
       this.#isWithdrawnSaved = false;
-      const retryInMs = backoffDelayMs(
-        this.#memoryWriteFailures,
-        this.#options.backoff,
-        this.#options.random,
-      );
       this.#memoryWriteFailures += 1;
-      this.#log.error('withdrawn contracts not saved', {
-        reason: 'MemoryWriteFailed',
-        error: errorMessage(error),
-        retryInMs,
-      });
-      this.#retrySyncIn(retryInMs);
+      this.#retryFailedWrite(
+        this.#memoryWriteFailures,
+        error,
+        'withdrawn contracts not saved',
+        'MemoryWriteFailed',
+      );
     }
   }
 
   /**
-   * Syncs again in `delayMs` after a failed write (one pending retry however many failures ask).
-   * Nothing else would: the next Watch event may be hours away and the resync minutes, and until
-   * the first write succeeds the provider is not ready (a provider restarted by `helm upgrade`
-   * whose first write failed would stay unready, and its rollout stuck, until the resync).
+   * Logs a failed write and syncs again after the reconnect backoff of its `failures`-th failure in
+   * a row (one pending retry however many failures ask). Nothing else would: the next Watch event
+   * may be hours away and the resync minutes, and until the first bundle write succeeds the
+   * provider is not ready (a provider restarted by `helm upgrade` whose first write failed would
+   * stay unready, and its rollout stuck, until the resync).
    */
-  #retrySyncIn(delayMs: number): void {
+  #retryFailedWrite(failures: number, error: unknown, message: string, reason: string): void {
+    const retryInMs = backoffDelayMs(failures - 1, this.#options.backoff, this.#options.random);
+    this.#log.error(message, { reason, error: errorMessage(error), retryInMs });
     if (this.#syncRetry !== undefined || this.#isStopped) return;
     this.#syncRetry = this.#options.timers.setTimeout(() => {
       this.#syncRetry = undefined;
       this.#syncTrigger.trigger();
-    }, delayMs);
+    }, retryInMs);
   }
 
   async #refreshOwnZone(isRequired = false): Promise<void> {
@@ -372,18 +370,8 @@ export class ContractProvider {
         [...bundles.values()].filter((bundle) => bundle.rootsPem.length > 1).length,
       );
     } catch (error) {
-      const retryInMs = backoffDelayMs(
-        this.#bundleWriteFailures,
-        this.#options.backoff,
-        this.#options.random,
-      );
       this.#bundleWriteFailures += 1;
-      this.#log.error('bundle write failed', {
-        reason: 'BundleWriteFailed',
-        error: errorMessage(error),
-        retryInMs,
-      });
-      this.#retrySyncIn(retryInMs);
+      this.#retryFailedWrite(this.#bundleWriteFailures, error, 'bundle write failed', 'BundleWriteFailed');
       return;
     }
     await this.#acknowledge(toAcknowledge);
