@@ -31,18 +31,6 @@ import { reject } from './translator-rejection.js';
 /** A component identifier: a lower-case field name, or a derived component starting with `@`. */
 export type ComponentIdentifier = string;
 
-/** The derived components this implementation supports (RFC 9421 §2.2), without parameters. */
-export const supportedDerivedComponents: ReadonlySet<string> = new Set([
-  '@method',
-  '@target-uri',
-  '@authority',
-  '@scheme',
-  '@request-target',
-  '@path',
-  '@query',
-  '@status',
-]);
-
 /** Signature parameters in the order they are serialised (RFC 9421 §2.3). */
 export type SignatureParameters = ReadonlyMap<string, BareItem>;
 

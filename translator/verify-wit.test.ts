@@ -237,6 +237,14 @@ describe('verifyWit', () => {
     }
   });
 
+  it('verifies a WIT signed with ES384 by a P-384 wit-svid key of the bundle', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const p384Jwk = publicKey.export({ format: 'jwk' }) as JWK;
+    const p384Zone = zoneAWithKeys(() => [{ ...p384Jwk, use: 'wit-svid', kid: zoneA.keyId, alg: 'ES384' }]);
+    const token = await forgedToken(privateKey, { ...header(), alg: 'ES384' }, claims());
+    await expect(verifyWit(token, p384Zone)).resolves.toMatchObject({ workload: { uri: subjectA } });
+  });
+
   it.each([
     ['two keys with its kid', (key: JWK) => [key, { ...key }]],
     ['its key labelled x509-svid', (key: JWK) => [{ ...key, use: 'x509-svid' }]],
