@@ -1,7 +1,7 @@
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { z } from 'zod';
 import { configApiVersion } from '../../lib/config/load-config.js';
 import { operatorConfigKind, type operatorConfigSchema } from '../../operator/operator-config.js';
@@ -10,6 +10,17 @@ import { repositoryRoot } from '../support/test-tools.js';
 
 /** The built operator binary; `npm test` builds `dist/` before jest runs. */
 export const operatorMainScript = join(repositoryRoot, 'dist', 'operator', 'main.js');
+
+/**
+ * The Node flags the chart gives the operator's pods (values.yaml `operator.v8MaxSemiSpaceSize`,
+ * as NODE_OPTIONS), so the replicas the tests and the benchmark start use memory as the pods do.
+ */
+function chartOperatorNodeFlags(): string[] {
+  const values = parseYaml(readFileSync(join(repositoryRoot, 'charts', 'accord', 'values.yaml'), 'utf8')) as {
+    operator: { v8MaxSemiSpaceSize: number };
+  };
+  return [`--max-semi-space-size=${String(values.operator.v8MaxSemiSpaceSize)}`];
+}
 
 /** The fields of an operator config file, as a user writes them (defaults may be left out). */
 export type OperatorConfigFields = z.input<typeof operatorConfigSchema>;
@@ -36,8 +47,8 @@ export async function writeOperatorConfig(path: string, fields: OperatorConfigFi
 }
 
 /**
- * Starts `node dist/operator/main.js --config <configFile> --leader-identity <identity>`, the way
- * the chart's Deployment passes each pod's name as its leader-election identity. Output goes to
+ * Starts `node <the chart's Node flags> dist/operator/main.js --config <configFile> --leader-identity
+ * <identity>`, the way the chart's Deployment passes each pod's name as its leader-election identity. Output goes to
  * `<directory>/<identity>.log`.
  */
 export function startOperatorReplica(
@@ -53,7 +64,7 @@ export function startOperatorReplica(
   const child = startManagedProcess(
     identity,
     process.execPath,
-    [operatorMainScript, '--config', configFile, '--leader-identity', identity],
+    [...chartOperatorNodeFlags(), operatorMainScript, '--config', configFile, '--leader-identity', identity],
     {
       onOutput: (chunk) => log.write(chunk),
     },

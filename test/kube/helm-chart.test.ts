@@ -390,6 +390,7 @@ describe('the rendered manifests', () => {
     // The pod name is the leader-election identity, passed as a flag (Kubernetes expands $(POD_NAME)).
     expect(podSpec.containers[0]?.env).toEqual([
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=2' },
     ]);
     expect(podSpec.containers[0]?.args).toEqual([
       '--config',
