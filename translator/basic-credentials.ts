@@ -1,3 +1,4 @@
+import { makeRoomForOne } from '../lib/cache/make-room.js';
 import { createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -160,10 +161,7 @@ export class BasicUserStore {
   }
 
   #remember(cacheKey: string, untilMs: number): void {
-    if (this.#verified.size >= this.#cacheMaxEntries) {
-      const oldest = this.#verified.keys().next();
-      if (oldest.done !== true) this.#verified.delete(oldest.value);
-    }
+    makeRoomForOne(this.#verified, this.#cacheMaxEntries);
     this.#verified.set(cacheKey, untilMs);
   }
 }

@@ -1,3 +1,4 @@
+import { makeRoomForOne } from '../lib/cache/make-room.js';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import {
   decodeJwt,
@@ -188,9 +189,9 @@ export async function verifyWit(token: string, verification: WitVerification): P
     cache = new Map();
     verifiedWitsByBundle.set(bundle, cache);
   }
-  makeRoom(cache);
+  makeRoomForOne(cache, verifiedWitCacheEntries);
   decodedVerifiedWits.delete(token);
-  makeRoom(decodedVerifiedWits);
+  makeRoomForOne(decodedVerifiedWits, verifiedWitCacheEntries);
   decodedVerifiedWits.set(token, { header, workload });
   cache.set(token, {
     verified,
@@ -200,12 +201,6 @@ export async function verifyWit(token: string, verification: WitVerification): P
     cachedUntilMs: now.getTime() + verifiedWitCacheSeconds * 1000,
   });
   return verified;
-}
-
-/** Makes room for one more entry in a bounded cache: the oldest goes when it is full. */
-function makeRoom(cache: Map<string, unknown>): void {
-  const oldest = cache.keys().next();
-  if (cache.size >= verifiedWitCacheEntries && oldest.done !== true) cache.delete(oldest.value);
 }
 
 /**

@@ -12,7 +12,7 @@ import { readTokenFile } from './token-file.js';
  * the chart's startup probe allows (`accord.probes`: 30 × 2 s), which would otherwise kill it first
  * (the ops port opens once the identity is there).
  */
-export const pkiStartupWaitMs = 45_000;
+const pkiStartupWaitMs = 45_000;
 
 /** A zone component's identity: its SVID, kept current, and the TLS it presents to the repository. */
 export interface ZoneIdentity {

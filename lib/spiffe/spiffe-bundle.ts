@@ -1,3 +1,4 @@
+import { makeRoomForOne } from '../cache/make-room.js';
 import { createHash, X509Certificate } from 'node:crypto';
 
 /** One `x509-svid` JWK of a SPIFFE bundle: a root's public key with the root itself in `x5c`. */
@@ -98,10 +99,7 @@ function rootBundleKeys(rootPem: string): RootBundleKeys {
     x509Svid: Object.freeze(x509Svid),
     witSvid: Object.freeze(witSvidBundleKey(rootPem)),
   });
-  if (rootKeysByPem.size >= maxRememberedRootKeys) {
-    const oldest = rootKeysByPem.keys().next();
-    if (oldest.done !== true) rootKeysByPem.delete(oldest.value);
-  }
+  makeRoomForOne(rootKeysByPem, maxRememberedRootKeys);
   rootKeysByPem.set(rootPem, keys);
   return keys;
 }

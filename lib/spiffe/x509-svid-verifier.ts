@@ -1,3 +1,4 @@
+import { makeRoomForOne } from '../cache/make-room.js';
 import { createHash, X509Certificate } from 'node:crypto';
 import { verifyX509Svid, type TrustBundleSet, type VerifiedSvid } from './x509-svid.js';
 
@@ -38,10 +39,7 @@ export class X509SvidVerifier {
       this.#verdicts.delete(fingerprint);
     }
     const verified = verifyX509Svid(new X509Certificate(leafDer), bundles, now);
-    if (this.#verdicts.size >= this.#maxVerdicts) {
-      const oldest = this.#verdicts.keys().next();
-      if (oldest.done !== true) this.#verdicts.delete(oldest.value);
-    }
+    makeRoomForOne(this.#verdicts, this.#maxVerdicts);
     this.#verdicts.set(fingerprint, verified);
     return verified;
   }

@@ -1,3 +1,4 @@
+import { makeRoomForOne } from '../cache/make-room.js';
 import 'reflect-metadata';
 import type { X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
@@ -105,10 +106,7 @@ function certificateFacts(cert: X509Certificate): CertificateFacts {
   const cached = certificateFactsByFingerprint.get(fingerprint);
   if (cached !== undefined) return cached;
   const facts = parseCertificateFacts(cert);
-  if (certificateFactsByFingerprint.size >= certificateFactsCacheSize) {
-    const oldest = certificateFactsByFingerprint.keys().next();
-    if (oldest.done !== true) certificateFactsByFingerprint.delete(oldest.value);
-  }
+  makeRoomForOne(certificateFactsByFingerprint, certificateFactsCacheSize);
   certificateFactsByFingerprint.set(fingerprint, facts);
   return facts;
 }

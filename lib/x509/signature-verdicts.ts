@@ -1,4 +1,5 @@
 import { createHash, verify, X509Certificate } from 'node:crypto';
+import { makeRoomForOne } from '../cache/make-room.js';
 
 /**
  * Enough for every root, approver certificate and signed statement of a provider's contracts
@@ -25,10 +26,7 @@ export function certificateFromDer(der: Uint8Array): X509Certificate {
   const cached = certificatesByDerSha256.get(key);
   if (cached !== undefined) return cached;
   const certificate = new X509Certificate(der);
-  if (certificatesByDerSha256.size >= maxRemembered) {
-    const oldest = certificatesByDerSha256.keys().next();
-    if (oldest.done !== true) certificatesByDerSha256.delete(oldest.value);
-  }
+  makeRoomForOne(certificatesByDerSha256, maxRemembered);
   certificatesByDerSha256.set(key, certificate);
   return certificate;
 }
@@ -74,10 +72,7 @@ function rememberedCheck(parts: readonly [string, ...Uint8Array[]], check: () =>
   const key = checkDigest(parts);
   if (successfulChecks.has(key)) return true;
   if (!check()) return false;
-  if (successfulChecks.size >= maxRemembered) {
-    const oldest = successfulChecks.values().next();
-    if (oldest.done !== true) successfulChecks.delete(oldest.value);
-  }
+  makeRoomForOne(successfulChecks, maxRemembered);
   successfulChecks.add(key);
   return true;
 }
